@@ -62,7 +62,9 @@ struct MacAddress {
     return m;
   }
   static std::optional<MacAddress> parse(std::string_view text);  // "02:00:00:00:00:01"
-  bool is_broadcast() const { return bytes == std::array<uint8_t, 6>{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}; }
+  bool is_broadcast() const {
+    return bytes == std::array<uint8_t, 6>{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  }
   bool is_multicast() const { return bytes[0] & 1; }
   std::string to_string() const;
 

@@ -17,7 +17,7 @@
 // is not an error of the outer packet, except when not even 8 bytes of ICMP header exist.
 //
 // Offsets are from the start of the buffer handed to the parser. PacketMeta is trivially
-// copyable and sized for batches (kept well under 256 bytes).
+// copyable and sized for batches (252 bytes; a unit test keeps it under 256).
 #pragma once
 
 #include <cstdint>
@@ -47,22 +47,22 @@ enum class ParseError : uint8_t {
   arp_unsupported,  // not Ethernet/IPv4 hardware/protocol, or bad address lengths
   ipv4_truncated,
   ipv4_bad_version,
-  ipv4_bad_ihl,                    // IHL < 5
-  ipv4_options_truncated,          // IHL*4 beyond the buffer
-  ipv4_total_length_too_short,     // total length < IHL*4
-  ipv4_total_length_beyond_buffer, // total length > bytes present
+  ipv4_bad_ihl,                     // IHL < 5
+  ipv4_options_truncated,           // IHL*4 beyond the buffer
+  ipv4_total_length_too_short,      // total length < IHL*4
+  ipv4_total_length_beyond_buffer,  // total length > bytes present
   ipv6_truncated,
   ipv6_bad_version,
   ipv6_payload_length_beyond_buffer,
   ipv6_extension_truncated,
-  ipv6_extension_chain_too_long,   // more than kMaxIpv6Extensions headers
+  ipv6_extension_chain_too_long,  // more than kMaxIpv6Extensions headers
   ipv6_fragment_header_repeated,
   tcp_truncated,
-  tcp_bad_data_offset,             // data offset < 5 or beyond the segment
+  tcp_bad_data_offset,  // data offset < 5 or beyond the segment
   tcp_option_truncated,
   tcp_option_bad_length,
   udp_truncated,
-  udp_bad_length,                  // length < 8 or > bytes present
+  udp_bad_length,  // length < 8 or > bytes present
   icmp_truncated,
   icmpv6_truncated,
   geneve_truncated,
@@ -73,6 +73,11 @@ enum class ParseError : uint8_t {
   geneve_unsupported_protocol,     // inner protocol type not IPv4/IPv6
   geneve_critical_option_unknown,  // RFC 8926 §3.5: unknown option with the C bit
   inner_packet_malformed,          // the Geneve payload failed to parse; see inner_error
+  ip_bad_version,                  // parse_ip: version nibble neither 4 nor 6
+  ipv4_option_bad_length,          // an IPv4 option's length < 2 or past the header
+  icmpv6_nd_truncated,             // NS/NA/RS/RA shorter than its fixed part
+  icmpv6_nd_option_bad_length,     // an ND option with length 0 or past the message
+  ipv6_hop_by_hop_not_first,       // RFC 8200 §4.1: hop-by-hop only right after the header
   count_,                          // number of names; keep last
 };
 inline constexpr size_t kParseErrorCount = size_t(ParseError::count_);
@@ -82,8 +87,14 @@ inline constexpr int kMaxIpv6Extensions = 8;
 
 // TCP flag bits as on the wire.
 enum TcpFlag : uint8_t {
-  kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08,
-  kTcpAck = 0x10, kTcpUrg = 0x20, kTcpEce = 0x40, kTcpCwr = 0x80,
+  kTcpFin = 0x01,
+  kTcpSyn = 0x02,
+  kTcpRst = 0x04,
+  kTcpPsh = 0x08,
+  kTcpAck = 0x10,
+  kTcpUrg = 0x20,
+  kTcpEce = 0x40,
+  kTcpCwr = 0x80,
 };
 
 // Addresses, protocol and ports of one direction of a flow. For ICMP echo, src_port and
@@ -101,9 +112,9 @@ struct FiveTuple {
 struct TcpInfo {
   uint32_t seq = 0;
   uint32_t ack = 0;
-  uint16_t window = 0;        // raw, unscaled
-  uint16_t mss = 0;           // 0: option absent
-  uint8_t flags = 0;          // TcpFlag bits
+  uint16_t window = 0;          // raw, unscaled
+  uint16_t mss = 0;             // 0: option absent
+  uint8_t flags = 0;            // TcpFlag bits
   uint8_t window_scale = 0xff;  // 0xff: option absent
   bool sack_permitted = false;
   bool has_timestamps = false;
@@ -115,27 +126,27 @@ struct TcpInfo {
 struct IcmpInfo {
   uint8_t type = 0;
   uint8_t code = 0;
-  uint16_t id = 0;            // echo request/reply identifier
-  uint16_t sequence = 0;      // echo sequence
-  uint32_t rest = 0;          // bytes 4..7 of the header (e.g. next-hop MTU)
+  uint16_t id = 0;        // echo request/reply identifier
+  uint16_t sequence = 0;  // echo sequence
+  uint32_t rest = 0;      // bytes 4..7 of the header (e.g. next-hop MTU)
   bool is_error = false;
 };
 
 // IPv4 (flags/offset/id) or IPv6 fragment header.
 struct FragmentInfo {
-  bool is_fragment = false;   // offset != 0 or more-fragments set
+  bool is_fragment = false;  // offset != 0 or more-fragments set
   bool more_fragments = false;
-  bool dont_fragment = false; // IPv4 DF
-  uint16_t offset = 0;        // in bytes
-  uint32_t id = 0;            // IPv4 id (16 bits) or IPv6 identification
+  bool dont_fragment = false;  // IPv4 DF
+  uint16_t offset = 0;         // in bytes
+  uint32_t id = 0;             // IPv4 id (16 bits) or IPv6 identification
 };
 
 // The header an ICMP error carries: the packet the error is about, as it was sent.
 struct IcmpInner {
   bool present = false;
   uint16_t l3_offset = 0;
-  uint16_t l4_offset = 0;     // 0 when the embedded header stops before L4
-  FiveTuple tuple;            // as the original sender wrote it
+  uint16_t l4_offset = 0;  // 0 when the embedded header stops before L4
+  FiveTuple tuple;         // as the original sender wrote it
   uint32_t tcp_seq = 0;
 };
 
@@ -151,9 +162,9 @@ struct GeneveInfo {
   bool critical = false;
   uint32_t vni = 0;
   uint16_t protocol_type = 0;
-  uint16_t header_offset = 0;   // start of the Geneve header
-  uint16_t options_size = 0;    // bytes of options
-  uint16_t inner_offset = 0;    // start of the inner IP packet
+  uint16_t header_offset = 0;  // start of the Geneve header
+  uint16_t options_size = 0;   // bytes of options
+  uint16_t inner_offset = 0;   // start of the inner IP packet
   bool has_vpc_option = false;
   uint32_t source_eni = 0;
   uint32_t destination_eni = 0;
@@ -168,21 +179,23 @@ struct GeneveInfo {
 
 struct PacketMeta {
   ParseError error = ParseError::none;
-  uint16_t size = 0;            // bytes in the buffer
+  uint16_t size = 0;  // bytes in the buffer
   // Layer 2 (parse_frame only)
   bool has_ethernet = false;
   bool has_vlan = false;
   uint16_t vlan_tci = 0;
-  uint16_t ethertype = 0;       // after the VLAN tag
+  uint16_t ethertype = 0;      // after the VLAN tag
+  uint16_t arp_operation = 0;  // 1 request, 2 reply; ArpView at l3_offset has the rest
   MacAddress eth_src;
   MacAddress eth_dst;
   // Layer 3 (of the inner packet when Geneve is present)
   uint16_t l3_offset = 0;
-  uint16_t l3_size = 0;         // IPv4 total length / 40 + IPv6 payload length
-  uint8_t ip_version = 0;       // 0 when not IP (e.g. ARP)
-  uint8_t ttl = 0;              // TTL or hop limit
-  uint8_t tos = 0;              // IPv4 TOS / IPv6 traffic class
+  uint16_t l3_size = 0;    // IPv4 total length / 40 + IPv6 payload length
+  uint8_t ip_version = 0;  // 0 when not IP (e.g. ARP)
+  uint8_t ttl = 0;         // TTL or hop limit
+  uint8_t tos = 0;         // IPv4 TOS / IPv6 traffic class
   uint8_t ipv4_ihl = 0;
+  uint8_t ipv6_extension_count = 0;  // extension headers walked before the upper layer
   FragmentInfo fragment;
   // Layer 4
   uint16_t l4_offset = 0;       // 0 when there is no L4 header (non-first fragment)
