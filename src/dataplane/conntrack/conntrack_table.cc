@@ -1,0 +1,295 @@
+#include "dataplane/conntrack/conntrack_table.h"
+
+#include <cstring>
+
+#include "dataplane/conntrack/icmp_tracker.h"
+#include "dataplane/conntrack/other_tracker.h"
+#include "dataplane/conntrack/tcp_tracker.h"
+#include "dataplane/conntrack/udp_tracker.h"
+
+namespace openvpc::conntrack {
+namespace {
+
+using packet::PacketMeta;
+
+uint32_t tag_of(uint64_t hash) {
+  return uint32_t(hash >> 32) | 1u;
+}
+
+uint64_t mix(uint64_t h) {
+  h ^= h >> 31;
+  h *= 0x7fb5d329728ea185ULL;
+  h ^= h >> 27;
+  h *= 0x81dadef4bc2dd44dULL;
+  return h ^ (h >> 33);
+}
+
+Direction direction_of(const Connection& c, bool source_is_low) {
+  const bool initiator_is_low = c.state.entry_flags & kEntryInitiatorIsLow;
+  return source_is_low == initiator_is_low ? Direction::original : Direction::reply;
+}
+
+TrackResult start(ConnectionState& st, const PacketMeta& meta, const Timeouts& t) {
+  switch (meta.tuple.protocol) {
+    case packet::kProtoTcp:
+      return tcp_start(st, meta, t);
+    case packet::kProtoUdp:
+      return udp_start(st, meta, t);
+    case packet::kProtoIcmp:
+    case packet::kProtoIcmpv6:
+      return icmp_start(st, meta, t);
+    default:
+      return other_start(st, meta, t);
+  }
+}
+
+TrackResult advance(ConnectionState& st, const PacketMeta& meta, Direction dir, const Timeouts& t) {
+  switch (meta.tuple.protocol) {
+    case packet::kProtoTcp:
+      return tcp_track(st, meta, dir, t);
+    case packet::kProtoUdp:
+      return udp_track(st, meta, dir, t);
+    case packet::kProtoIcmp:
+    case packet::kProtoIcmpv6:
+      return icmp_track(st, meta, dir, t);
+    default:
+      return other_track(st, meta, dir, t);
+  }
+}
+
+// How long an untracked flow's entry lives without traffic.
+uint32_t untracked_timeout(uint8_t protocol, const Timeouts& t) {
+  switch (protocol) {
+    case packet::kProtoTcp:
+      return t.tcp_established;
+    case packet::kProtoUdp:
+      return t.udp_stream;
+    default:
+      return t.other;
+  }
+}
+
+}  // namespace
+
+ConnectionKey ConnectionKey::of(uint16_t eni, const packet::FiveTuple& t, bool& source_is_low) {
+  source_is_low = t.src != t.dst ? t.src < t.dst : t.src_port <= t.dst_port;
+  ConnectionKey key;
+  key.eni = eni;
+  key.protocol = t.protocol;
+  if (source_is_low) {
+    key.low = t.src, key.low_port = t.src_port, key.high = t.dst, key.high_port = t.dst_port;
+  } else {
+    key.low = t.dst, key.low_port = t.dst_port, key.high = t.src, key.high_port = t.src_port;
+  }
+  return key;
+}
+
+uint64_t ConnectionKey::hash() const {
+  uint64_t words[5];
+  std::memcpy(words, this, sizeof(words));
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (uint64_t w : words) h = mix(h ^ w);
+  return h;
+}
+
+ConntrackTable::ConntrackTable(size_t capacity, size_t eni_count) {
+  size_t buckets = 2;
+  while (buckets * kWays < capacity) buckets <<= 1;
+  buckets_.resize(buckets);
+  slots_.resize(buckets * kWays);
+  mask_ = buckets - 1;
+  enis_.resize(eni_count);
+}
+
+bool ConntrackTable::configure_eni(uint16_t eni, const EniSettings& settings) {
+  if (eni >= enis_.size() || !settings.timeouts.valid()) return false;
+  enis_[eni].settings = settings;
+  return true;
+}
+
+uint32_t ConntrackTable::allowance_available(uint16_t eni) const {
+  const EniEntry& e = enis_[eni];
+  return e.tracked >= e.settings.allowance ? 0 : e.settings.allowance - e.tracked;
+}
+
+size_t ConntrackTable::second_bucket(uint64_t hash) const {
+  const size_t first = hash & mask_;
+  const size_t second = (mix(hash) >> 7) & mask_;
+  return second == first ? first ^ 1 : second;
+}
+
+uint32_t ConntrackTable::lookup(const ConnectionKey& key, uint64_t hash, uint32_t now) {
+  const uint32_t tag = tag_of(hash);
+  const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
+  for (size_t b : candidates) {
+    const Bucket& bucket = buckets_[b];
+    for (size_t way = 0; way < kWays; ++way) {
+      const uint32_t slot = uint32_t(b * kWays + way);
+      if (bucket.tags[way] != tag || !(slots_[slot].key == key)) continue;
+      if (!is_expired(slot, now)) return slot;
+      release(slot);
+      return kNoSlot;
+    }
+  }
+  return kNoSlot;
+}
+
+// A free way in the emptier of the two buckets, else an expired entry in either.
+uint32_t ConntrackTable::claim(uint64_t hash, uint32_t now) {
+  const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
+  uint32_t best = kNoSlot;
+  size_t best_free = 0;
+  for (size_t b : candidates) {
+    size_t free_ways = 0;
+    uint32_t first_free = kNoSlot;
+    for (size_t way = 0; way < kWays; ++way) {
+      if (buckets_[b].tags[way] != 0) continue;
+      if (first_free == kNoSlot) first_free = uint32_t(b * kWays + way);
+      ++free_ways;
+    }
+    if (free_ways > best_free) best = first_free, best_free = free_ways;
+  }
+  if (best != kNoSlot) return best;
+  for (size_t b : candidates) {
+    for (size_t way = 0; way < kWays; ++way) {
+      const uint32_t slot = uint32_t(b * kWays + way);
+      if (is_expired(slot, now)) {
+        release(slot);
+        return slot;
+      }
+    }
+  }
+  return kNoSlot;
+}
+
+void ConntrackTable::release(uint32_t slot) {
+  uint32_t& tag = tag_at(slot);
+  if (tag == 0) return;
+  Connection& c = slots_[slot];
+  if (c.state.entry_flags & kEntryCounted) --enis_[c.key.eni].tracked;
+  tag = 0;
+  --count_;
+}
+
+TrackResult ConntrackTable::count_result(EniEntry& eni, TrackResult r) {
+  switch (r.verdict) {
+    case Verdict::accept:
+      ++eni.counters.accepted;
+      break;
+    case Verdict::accept_related:
+      ++eni.counters.related;
+      break;
+    case Verdict::drop:
+      ++eni.counters.drops[size_t(r.reason)];
+      break;
+    case Verdict::new_connection:
+      break;
+  }
+  return r;
+}
+
+TrackResult ConntrackTable::track(uint16_t eni, const PacketMeta& meta, uint32_t now,
+                                  uint32_t generation) {
+  EniEntry& e = enis_[eni];
+  if (!meta.ok()) return count_result(e, TrackResult::dropped(DropReason::malformed));
+  if (is_icmp_error(meta)) return track_icmp_error(eni, meta, now, generation);
+  bool source_is_low = false;
+  const ConnectionKey key = ConnectionKey::of(eni, meta.tuple, source_is_low);
+  const uint64_t hash = key.hash();
+  const uint32_t slot = lookup(key, hash, now);
+  if (slot == kNoSlot) return {Verdict::new_connection, DropReason::none, 0};
+  Connection& c = slots_[slot];
+  if (c.state.entry_flags & kEntryUntracked) {
+    if (c.generation != generation) {  // the rules changed: they must allow it again
+      release(slot);
+      return {Verdict::new_connection, DropReason::none, 0};
+    }
+    c.expires_at = now + untracked_timeout(key.protocol, e.settings.timeouts);
+    return count_result(e, TrackResult::accepted(0));
+  }
+  const TrackResult r = advance(c.state, meta, direction_of(c, source_is_low), e.settings.timeouts);
+  if (r.verdict == Verdict::new_connection) release(slot);  // TCP reopen
+  if (r.ok() && r.timeout != 0) c.expires_at = now + r.timeout;
+  return count_result(e, r);
+}
+
+TrackResult ConntrackTable::track_icmp_error(uint16_t eni, const PacketMeta& meta, uint32_t now,
+                                             uint32_t generation) {
+  EniEntry& e = enis_[eni];
+  const packet::IcmpInner& inner = meta.icmp_inner;
+  const uint8_t protocol = inner.tuple.protocol;
+  const bool needs_ports = protocol == packet::kProtoTcp || protocol == packet::kProtoUdp;
+  if (!inner.present || (needs_ports && inner.l4_offset == 0)) {
+    return count_result(e, TrackResult::dropped(DropReason::icmp_error_truncated));
+  }
+  bool quoted_source_is_low = false;
+  const ConnectionKey key = ConnectionKey::of(eni, inner.tuple, quoted_source_is_low);
+  const uint32_t slot = lookup(key, key.hash(), now);
+  const bool stale = slot != kNoSlot && (slots_[slot].state.entry_flags & kEntryUntracked) &&
+                     slots_[slot].generation != generation;
+  if (slot == kNoSlot || stale) {
+    return count_result(e, TrackResult::dropped(DropReason::icmp_error_no_connection));
+  }
+  const Connection& c = slots_[slot];
+  const Direction quoted = direction_of(c, quoted_source_is_low);
+  const bool untracked = c.state.entry_flags & kEntryUntracked;
+  // An untracked TCP flow has no windows to check the quoted sequence against.
+  const uint8_t checked = untracked ? uint8_t(0) : protocol;
+  return count_result(e, icmp_error_check(c.state, checked, meta, quoted));
+}
+
+TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t now,
+                                 Tracking tracking, uint32_t generation) {
+  EniEntry& e = enis_[eni];
+  if (!meta.ok()) return count_result(e, TrackResult::dropped(DropReason::malformed));
+  if (is_icmp_error(meta)) return track_icmp_error(eni, meta, now, generation);
+  if (is_icmp(meta.tuple.protocol)) tracking = Tracking::tracked;  // ICMP is always tracked
+  bool source_is_low = false;
+  const ConnectionKey key = ConnectionKey::of(eni, meta.tuple, source_is_low);
+  const uint64_t hash = key.hash();
+  if (lookup(key, hash, now) != kNoSlot) return track(eni, meta, now, generation);
+  const bool counted = tracking == Tracking::tracked;
+  if (counted && e.tracked >= e.settings.allowance) {
+    return count_result(e, TrackResult::dropped(DropReason::allowance_exceeded));
+  }
+  ConnectionState state;
+  TrackResult r = counted
+                      ? start(state, meta, e.settings.timeouts)
+                      : TrackResult::accepted(untracked_timeout(key.protocol, e.settings.timeouts));
+  if (!r.ok()) return count_result(e, r);
+  const uint32_t slot = claim(hash, now);
+  if (slot == kNoSlot) {
+    if (!counted) return count_result(e, r);  // stateless pass; the rules allowed it
+    return count_result(e, TrackResult::dropped(DropReason::table_full));
+  }
+  state.entry_flags = uint8_t((source_is_low ? kEntryInitiatorIsLow : 0) |
+                              (counted ? kEntryCounted : kEntryUntracked));
+  slots_[slot] = Connection{key, now + r.timeout, generation, state};
+  tag_at(slot) = tag_of(hash);
+  ++count_;
+  if (counted) ++e.tracked;
+  ++e.counters.opened;
+  return count_result(e, r);
+}
+
+size_t ConntrackTable::sweep(uint32_t now, size_t slot_budget) {
+  size_t freed = 0;
+  for (size_t i = 0; i < slot_budget; ++i) {
+    const uint32_t slot = uint32_t(sweep_cursor_);
+    sweep_cursor_ = (sweep_cursor_ + 1) % slots_.size();
+    if (tag_at(slot) != 0 && is_expired(slot, now)) {
+      release(slot);
+      ++freed;
+    }
+  }
+  return freed;
+}
+
+const Connection* ConntrackTable::find(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) {
+  bool source_is_low = false;
+  const ConnectionKey key = ConnectionKey::of(eni, tuple, source_is_low);
+  const uint32_t slot = lookup(key, key.hash(), now);
+  return slot == kNoSlot ? nullptr : &slots_[slot];
+}
+
+}  // namespace openvpc::conntrack

@@ -1,0 +1,136 @@
+// conntrack_table.h — per-worker table of tracked connections for all ENIs of a host.
+//
+// How the pipeline uses it, per IP packet that is not a later fragment:
+//   r = table.track(eni, meta, now, generation)
+//   accept / accept_related / drop: done (drops are already counted per ENI by reason);
+//   new_connection: evaluate the security-group rules; if they allow the packet, call
+//   table.open(eni, meta, now, tracking, generation) and use its verdict.
+// And once per batch: table.sweep(now, budget) to reclaim a bounded number of expired slots.
+//
+// Invariants:
+// - A connection is keyed by (ENI, canonical 5-tuple): lower endpoint first, so both
+//   directions find the same slot; the ENI is a dense per-host index < eni_count.
+// - Memory is allocated once by the constructor. A slot is 84 bytes + a 4-byte tag.
+//   Each key may live in one of two 8-way buckets (two-choice hashing); there is no eviction
+//   of live connections: a full table or an ENI at its allowance drops *new* connections
+//   (table_full / conntrack_allowance_exceeded), never established ones.
+// - Expiry is lazy: a lookup that finds an expired entry frees it; sweep() walks the table
+//   incrementally. Nothing scans the whole table on the fast path.
+// - Untracked flows (Tracking::untracked, REFERENCE.md) keep an entry that remembers the
+//   configuration generation that allowed them and skips every state check; when the
+//   generation changes, track() forgets the entry and answers new_connection, so a removed
+//   rule cuts the flow at once. Tracked entries ignore the generation: they survive rule
+//   removal. Untracked entries do not count against the allowance. ICMP is always tracked.
+// - Drops never refresh a connection. One instance per worker thread; not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/conntrack/connection_state.h"
+#include "dataplane/conntrack/timeouts.h"
+#include "packet/parser.h"
+
+namespace openvpc::conntrack {
+
+inline constexpr uint32_t kNoSlot = 0xffffffffu;
+
+struct ConnectionKey {
+  packet::IpAddress low;
+  packet::IpAddress high;
+  uint16_t low_port = 0;
+  uint16_t high_port = 0;
+  uint8_t protocol = 0;
+  uint8_t reserved = 0;
+  uint16_t eni = 0;
+  bool operator==(const ConnectionKey&) const = default;
+
+  // source_is_low: set to whether tuple.src is the key's low endpoint.
+  static ConnectionKey of(uint16_t eni, const packet::FiveTuple& tuple, bool& source_is_low);
+  uint64_t hash() const;
+};
+static_assert(sizeof(ConnectionKey) == 40);
+
+struct Connection {
+  ConnectionKey key;
+  uint32_t expires_at = 0;  // seconds on the caller's clock; dead when <= now
+  uint32_t generation = 0;  // untracked entries: configuration generation that allowed them
+  ConnectionState state;
+};
+static_assert(sizeof(Connection) == 84);
+
+enum class Tracking : uint8_t { tracked, untracked };
+
+struct EniSettings {
+  Timeouts timeouts;
+  uint32_t allowance = 65536;  // tracked connections at most
+};
+
+struct EniCounters {
+  uint64_t accepted = 0;
+  uint64_t related = 0;
+  uint64_t opened = 0;
+  uint64_t drops[kDropReasonCount] = {};
+  uint64_t allowance_exceeded() const { return drops[size_t(DropReason::allowance_exceeded)]; }
+};
+
+class ConntrackTable {
+ public:
+  // capacity: connections, rounded up to a power of two multiple of 8.
+  ConntrackTable(size_t capacity, size_t eni_count);
+
+  // False (and nothing changes) for an ENI index out of range or timeouts out of range.
+  bool configure_eni(uint16_t eni, const EniSettings& settings);
+
+  // The verdict for a packet of a known connection (or an ICMP error about one), or
+  // new_connection. `meta` must be a parsed IP packet, not a later fragment.
+  TrackResult track(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
+                    uint32_t generation = 0);
+  // Starts tracking the connection whose first packet is `meta` (the rules allowed it).
+  TrackResult open(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
+                   Tracking tracking = Tracking::tracked, uint32_t generation = 0);
+  // Frees expired entries among the next `slot_budget` slots; returns how many were freed.
+  size_t sweep(uint32_t now, size_t slot_budget);
+
+  uint32_t allowance_available(uint16_t eni) const;
+  const EniCounters& counters(uint16_t eni) const { return enis_[eni].counters; }
+  // The live connection of this packet's 5-tuple (either direction), or nullptr.
+  const Connection* find(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now);
+
+  size_t count() const { return count_; }
+  size_t capacity() const { return slots_.size(); }
+  size_t memory_size() const {
+    return slots_.size() * sizeof(Connection) + buckets_.size() * sizeof(Bucket);
+  }
+
+ private:
+  static constexpr size_t kWays = 8;
+  struct alignas(32) Bucket {
+    uint32_t tags[kWays] = {};
+  };
+  struct EniEntry {
+    EniSettings settings;
+    uint32_t tracked = 0;  // entries counted against the allowance
+    EniCounters counters;
+  };
+
+  uint32_t lookup(const ConnectionKey& key, uint64_t hash, uint32_t now);
+  uint32_t claim(uint64_t hash, uint32_t now);
+  void release(uint32_t slot);
+  bool is_expired(uint32_t slot, uint32_t now) const { return slots_[slot].expires_at <= now; }
+  TrackResult track_icmp_error(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
+                               uint32_t generation);
+  TrackResult count_result(EniEntry& eni, TrackResult r);
+  size_t second_bucket(uint64_t hash) const;
+  uint32_t& tag_at(uint32_t slot) { return buckets_[slot / kWays].tags[slot % kWays]; }
+
+  std::vector<Bucket> buckets_;
+  std::vector<Connection> slots_;
+  std::vector<EniEntry> enis_;
+  size_t mask_ = 0;
+  size_t count_ = 0;
+  size_t sweep_cursor_ = 0;
+};
+
+}  // namespace openvpc::conntrack

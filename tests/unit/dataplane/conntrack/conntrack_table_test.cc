@@ -1,0 +1,211 @@
+// ConntrackTable: the pipeline's entry point — lookups both ways, allowance, expiry, UDP
+// single vs stream, untracked flows and rule changes, reopen of TIME_WAIT.
+#include "dataplane/conntrack/conntrack_table.h"
+
+#include <gtest/gtest.h>
+
+#include "packets.h"
+
+namespace openvpc::conntrack {
+namespace {
+
+using testing::Endpoints;
+using testing::parsed;
+
+constexpr uint16_t kEni = 1;
+
+// The pipeline's use: track, and on new_connection let the (allow-all) rules open it.
+TrackResult pass(ConntrackTable& table, const packet::PacketMeta& meta, uint32_t now,
+                 Tracking tracking = Tracking::tracked, uint32_t generation = 0) {
+  const TrackResult r = table.track(kEni, meta, now, generation);
+  if (r.verdict != Verdict::new_connection) return r;
+  return table.open(kEni, meta, now, tracking, generation);
+}
+
+ConntrackTable make_table(uint32_t allowance = 1000, size_t capacity = 1024) {
+  ConntrackTable table(capacity, 4);
+  EniSettings settings;
+  settings.allowance = allowance;
+  EXPECT_TRUE(table.configure_eni(kEni, settings));
+  return table;
+}
+
+TEST(ConntrackTable, ReplyFindsTheConnectionOpenedByTheRequest) {
+  auto table = make_table();
+  const auto e = Endpoints::v4();
+  EXPECT_EQ(table.track(kEni, parsed(testing::udp_packet(e, true)), 100).verdict,
+            Verdict::new_connection);
+  EXPECT_EQ(pass(table, parsed(testing::udp_packet(e, true)), 100).verdict, Verdict::accept);
+  EXPECT_EQ(table.track(kEni, parsed(testing::udp_packet(e, false)), 101).verdict, Verdict::accept);
+  EXPECT_EQ(table.count(), 1u);
+  EXPECT_EQ(table.track(2, parsed(testing::udp_packet(e, false)), 101).verdict,
+            Verdict::new_connection);  // another ENI has its own connections
+}
+
+TEST(ConntrackTable, ConfigureRejectsTimeoutsOutsideAmazonRanges) {
+  ConntrackTable table(64, 2);
+  struct Case {
+    uint32_t established, stream, single;
+    bool valid;
+  } cases[] = {
+      {432000, 180, 30, true},  {60, 60, 60, true},    {59, 180, 30, false},
+      {432001, 180, 30, false}, {350, 181, 30, false}, {350, 59, 30, false},
+      {350, 180, 29, false},    {350, 180, 61, false},
+  };
+  for (const Case& c : cases) {
+    EniSettings s;
+    s.timeouts.tcp_established = c.established;
+    s.timeouts.udp_stream = c.stream;
+    s.timeouts.udp_single = c.single;
+    EXPECT_EQ(table.configure_eni(0, s), c.valid) << c.established << " " << c.stream;
+  }
+  EXPECT_FALSE(table.configure_eni(2, EniSettings{}));  // no such ENI
+}
+
+struct UdpCase {
+  const char* name;
+  std::vector<bool> from_client;  // the packets exchanged at t=0
+  uint32_t alive_until;           // last second the connection is still alive
+};
+
+TEST(ConntrackTable, UdpSingleExchangeAndStreamTimeouts) {
+  const UdpCase cases[] = {
+      {"request_only", {true}, 29},
+      {"request_reply", {true, false}, 29},
+      {"stream", {true, false, true}, 179},
+      {"stream_reply_first_then_more", {true, false, false}, 179},
+  };
+  for (const UdpCase& c : cases) {
+    auto table = make_table();
+    const auto e = Endpoints::v4();
+    for (bool client : c.from_client) {
+      ASSERT_TRUE(pass(table, parsed(testing::udp_packet(e, client)), 1000).ok()) << c.name;
+    }
+    const auto tuple = parsed(testing::udp_packet(e, false)).tuple;
+    EXPECT_NE(table.find(kEni, tuple, 1000 + c.alive_until), nullptr) << c.name;
+    EXPECT_EQ(table.find(kEni, tuple, 1000 + c.alive_until + 1), nullptr) << c.name;
+  }
+}
+
+TEST(ConntrackTable, EniTimeoutsApply) {
+  ConntrackTable table(64, 2);
+  EniSettings s;
+  s.timeouts.udp_single = 45;
+  ASSERT_TRUE(table.configure_eni(kEni, s));
+  const auto e = Endpoints::v4();
+  ASSERT_TRUE(pass(table, parsed(testing::udp_packet(e, true)), 0).ok());
+  const auto tuple = parsed(testing::udp_packet(e, true)).tuple;
+  EXPECT_NE(table.find(kEni, tuple, 44), nullptr);
+  EXPECT_EQ(table.find(kEni, tuple, 45), nullptr);
+}
+
+TEST(ConntrackTable, AllowanceDropsNewConnectionsButNeverEstablishedOnes) {
+  auto table = make_table(/*allowance=*/2);
+  auto e = Endpoints::v4();
+  const auto first = parsed(testing::udp_packet(e, true));
+  ASSERT_TRUE(pass(table, first, 10).ok());
+  e.client = packet::IpAddress::v4(0x0a000003);
+  ASSERT_TRUE(pass(table, parsed(testing::udp_packet(e, true)), 10).ok());
+  EXPECT_EQ(table.allowance_available(kEni), 0u);
+  e.client = packet::IpAddress::v4(0x0a000004);
+  const TrackResult third = pass(table, parsed(testing::udp_packet(e, true)), 10);
+  EXPECT_EQ(third.reason, DropReason::allowance_exceeded);
+  EXPECT_EQ(table.counters(kEni).allowance_exceeded(), 1u);
+  EXPECT_TRUE(pass(table, first, 11).ok());  // the established one still passes
+  // Expired connections give their room back.
+  EXPECT_EQ(table.sweep(100, table.capacity()), 2u);
+  EXPECT_EQ(table.allowance_available(kEni), 2u);
+}
+
+TEST(ConntrackTable, FullTableDropsNewConnectionsOnly) {
+  ConntrackTable table(16, 2);  // 2 buckets of 8
+  EniSettings s;
+  s.allowance = 1000;
+  ASSERT_TRUE(table.configure_eni(kEni, s));
+  auto e = Endpoints::v4();
+  size_t opened = 0, full = 0;
+  for (uint32_t i = 0; i < 40; ++i) {
+    e.client = packet::IpAddress::v4(0x0b000000 + i);
+    const TrackResult r = pass(table, parsed(testing::udp_packet(e, true)), 10);
+    opened += r.ok();
+    full += r.reason == DropReason::table_full;
+  }
+  EXPECT_EQ(opened, 16u);
+  EXPECT_EQ(full, 24u);
+  e.client = packet::IpAddress::v4(0x0b000000);
+  EXPECT_TRUE(pass(table, parsed(testing::udp_packet(e, false)), 11).ok());
+}
+
+TEST(ConntrackTable, ExpiredEntryIsFreedOnLookup) {
+  auto table = make_table();
+  const auto e = Endpoints::v4();
+  ASSERT_TRUE(pass(table, parsed(testing::udp_packet(e, true)), 0).ok());
+  EXPECT_EQ(table.track(kEni, parsed(testing::udp_packet(e, false)), 30).verdict,
+            Verdict::new_connection);
+  EXPECT_EQ(table.count(), 0u);
+  EXPECT_EQ(table.allowance_available(kEni), 1000u);
+}
+
+TEST(ConntrackTable, UntrackedFlowIsCutWhenTheRulesChangeTrackedSurvives) {
+  auto table = make_table();
+  auto e = Endpoints::v4();
+  const auto untracked = parsed(testing::udp_packet(e, true));
+  ASSERT_TRUE(pass(table, untracked, 0, Tracking::untracked, /*generation=*/1).ok());
+  EXPECT_EQ(table.allowance_available(kEni), 1000u);  // untracked: no allowance used
+  EXPECT_EQ(table.track(kEni, untracked, 1, 1).verdict, Verdict::accept);
+  EXPECT_EQ(table.track(kEni, untracked, 2, 2).verdict, Verdict::new_connection);
+  e.client = packet::IpAddress::v4(0x0a000009);
+  const auto tracked = parsed(testing::udp_packet(e, true));
+  ASSERT_TRUE(pass(table, tracked, 3, Tracking::tracked, 2).ok());
+  EXPECT_EQ(table.track(kEni, tracked, 4, 3).verdict, Verdict::accept);  // rule gone: survives
+  // ICMP is always tracked.
+  const auto echo = parsed(testing::echo_packet(e, true, 7));
+  ASSERT_TRUE(pass(table, echo, 5, Tracking::untracked, 3).ok());
+  EXPECT_EQ(table.track(kEni, parsed(testing::echo_packet(e, false, 7)), 6, 4).verdict,
+            Verdict::accept);
+}
+
+TEST(ConntrackTable, TcpOutOfWindowDropsAreCountedAndDoNotRefresh) {
+  auto table = make_table();
+  const auto e = Endpoints::v4();
+  using packet::kTcpAck;
+  using packet::kTcpSyn;
+  ASSERT_TRUE(pass(table, parsed(testing::tcp_packet(e, true, kTcpSyn, 100, 0, 1000)), 0).ok());
+  ASSERT_TRUE(
+      pass(table, parsed(testing::tcp_packet(e, false, kTcpSyn | kTcpAck, 500, 101, 1000)), 0)
+          .ok());
+  const auto bad = parsed(testing::tcp_packet(e, true, kTcpAck, 100 + 5000, 501, 1000, 10));
+  EXPECT_EQ(table.track(kEni, bad, 50).reason, DropReason::tcp_seq_out_of_window);
+  EXPECT_EQ(table.counters(kEni).drops[size_t(DropReason::tcp_seq_out_of_window)], 1u);
+  // SYN_RECV lives 60 s from its last accepted packet at t=0, not from the drop at t=50.
+  EXPECT_EQ(table.find(kEni, bad.tuple, 60), nullptr);
+}
+
+TEST(ConntrackTable, SynOnTimeWaitReopensThroughTheRules) {
+  auto table = make_table();
+  const auto e = Endpoints::v4();
+  using namespace packet;
+  const struct {
+    bool client;
+    uint8_t flags;
+    uint32_t seq, ack;
+  } steps[] = {
+      {true, kTcpSyn, 100, 0},
+      {false, kTcpSyn | kTcpAck, 500, 101},
+      {true, kTcpAck, 101, 501},
+      {true, kTcpFin | kTcpAck, 101, 501},
+      {false, kTcpFin | kTcpAck, 501, 102},
+      {true, kTcpAck, 102, 502},
+  };
+  for (const auto& s : steps) {
+    ASSERT_TRUE(
+        pass(table, parsed(testing::tcp_packet(e, s.client, s.flags, s.seq, s.ack, 1000)), 0).ok());
+  }
+  const auto syn = parsed(testing::tcp_packet(e, true, kTcpSyn, 9000, 0, 1000));
+  EXPECT_EQ(table.track(kEni, syn, 1).verdict, Verdict::new_connection);
+  EXPECT_TRUE(table.open(kEni, syn, 1).ok());
+  EXPECT_EQ(table.count(), 1u);
+}
+
+}  // namespace
+}  // namespace openvpc::conntrack
