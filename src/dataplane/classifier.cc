@@ -1,0 +1,285 @@
+#include "dataplane/classifier.h"
+
+#include "dataplane/actions.h"
+#include "packet/geneve.h"
+
+namespace openvpc::dataplane {
+
+using program::Direction;
+using program::format_address;
+
+namespace {
+
+std::string eni_text(uint32_t id) {
+  return "eni " + std::to_string(id);
+}
+
+const char* stage_name(const char* kind, Direction direction) {
+  const bool in = direction == Direction::ingress;
+  if (kind[0] == 's') return in ? "sg-ingress" : "sg-egress";
+  return in ? "nacl-ingress" : "nacl-egress";
+}
+
+}  // namespace
+
+Classification Classifier::drop(DropReason reason) {
+  Classification result;
+  result.action.verdict = Verdict::drop;
+  result.action.drop_reason = reason;
+  return result;
+}
+
+Classifier::GroupCheck Classifier::security_groups(const LocalEni& eni, Direction direction,
+                                                   const packet::PacketMeta& meta) {
+  GroupCheck check;
+  check.existing = tracker_.find(eni.id, meta.tuple, now_);
+  const auto decision = eni.security.evaluate(direction, meta, program_.member_sets);
+  const char* stage = stage_name("sg", direction);
+  if (decision.allowed) {
+    check.allowed = true;
+    check.track = !decision.untracked && !check.existing.valid();
+    note(stage, [&] {
+      return std::string(eni_text(eni.id) + " allowed by " + decision.rule->description +
+                         (decision.untracked ? " (untracked flow)" : " (tracked)"));
+    });
+    return check;
+  }
+  if (check.existing.valid()) {
+    check.allowed = true;
+    note(stage, [&] { return std::string(eni_text(eni.id) + " allowed by a tracked connection"); });
+    return check;
+  }
+  note(stage, [&] {
+    return std::string(eni_text(eni.id) + " denied: no rule of its security groups matches");
+  });
+  return check;
+}
+
+bool Classifier::network_acl(const CompiledSubnet& subnet, Direction direction,
+                             const packet::PacketMeta& meta) {
+  const NetworkAclPolicy& acl = program_.network_acls[subnet.network_acl];
+  const auto decision = acl.evaluate(direction, meta);
+  note(stage_name("nacl", direction), [&] {
+    return std::string("subnet " + std::to_string(subnet.id) + " " +
+                       acl.describe(direction, decision) + " -> " +
+                       (decision.allowed ? "allow" : "deny"));
+  });
+  return decision.allowed;
+}
+
+Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMeta& meta) {
+  const auto& t = meta.tuple;
+  if (program_.is_local_service(eni, t.dst)) {
+    note("local-services", [&] {
+      return std::string(format_address(t.dst) + " is served by the router (never filtered)");
+    });
+    Classification result;
+    result.action.verdict = Verdict::to_local_services;
+    return result;
+  }
+  if (eni.source_dest_check && !eni.owns(t.src)) {
+    note("source-check", [&] {
+      return std::string(format_address(t.src) + " is not an address of " + eni_text(eni.id));
+    });
+    return drop(DropReason::source_address_spoofed);
+  }
+  note("source-check", [&] {
+    return std::string(eni.source_dest_check
+                           ? format_address(t.src) + " belongs to " + eni_text(eni.id)
+                           : "off for " + eni_text(eni.id));
+  });
+  const CompiledSubnet& subnet = program_.subnets[eni.subnet];
+  if (subnet.prefix.contains(t.dst)) {
+    note("nacl-egress", [&] {
+      return std::string("skipped: destination inside subnet " + std::to_string(subnet.id));
+    });
+  } else if (!network_acl(subnet, Direction::egress, meta)) {
+    return drop(DropReason::nacl_egress_denied);
+  }
+  const GroupCheck groups = security_groups(eni, Direction::egress, meta);
+  if (!groups.allowed) return drop(DropReason::security_group_egress_denied);
+  Classification result;
+  result.existing = groups.existing;
+  if (groups.track) result.track_eni = eni.id;
+  if (!route_to_target(eni, meta, result)) {
+    const DropReason reason = result.action.drop_reason;
+    return drop(reason);
+  }
+  return result;
+}
+
+bool Classifier::route_to_target(const LocalEni& source, const packet::PacketMeta& meta,
+                                 Classification& result) {
+  const CompiledSubnet& subnet = program_.subnets[source.subnet];
+  const RouteLookup& table = program_.route_tables[subnet.route_table];
+  const program::Route* route = table.lookup(meta.tuple.dst);
+  if (route == nullptr) {
+    note("route", [&] {
+      return std::string("route-table " + std::to_string(table.id()) + " has no route to " +
+                         format_address(meta.tuple.dst));
+    });
+    result.action.drop_reason = DropReason::no_route;
+    return false;
+  }
+  note("route", [&] {
+    return std::string("route-table " + std::to_string(table.id()) + " " +
+                       route->destination.to_string() + " -> " +
+                       std::string(program::to_string(route->target)) +
+                       (route->target_id ? " " + std::to_string(route->target_id) : ""));
+  });
+  switch (route->target) {
+    case program::RouteTargetKind::local: {
+      const program::Mapping* mapping = program_.find_mapping(source.vpc, meta.tuple.dst);
+      if (mapping == nullptr) {
+        note("mapping", [&] {
+          return std::string("no mapping for " + format_address(meta.tuple.dst) + " in vpc " +
+                             std::to_string(source.vpc));
+        });
+        result.action.drop_reason = DropReason::no_mapping;
+        return false;
+      }
+      return to_eni(source, mapping->eni, meta, result);
+    }
+    case program::RouteTargetKind::eni:
+      return to_eni(source, route->target_id, meta, result);
+    case program::RouteTargetKind::blackhole:
+      result.action.drop_reason = DropReason::blackhole_route;
+      return false;
+    default:
+      result.action.verdict = Verdict::to_gateway;
+      result.action.gateway_kind = route->target;
+      result.action.out_id = route->target_id;
+      result.action.decrement_ttl = true;
+      return true;
+  }
+}
+
+bool Classifier::to_eni(const LocalEni& source, uint32_t target_eni, const packet::PacketMeta& meta,
+                        Classification& result) {
+  const EniLocation* location = program_.find_eni(target_eni);
+  if (location == nullptr || location->vpc != source.vpc) {
+    note("mapping", [&] {
+      return std::string(eni_text(target_eni) + " is not known in vpc " +
+                         std::to_string(source.vpc));
+    });
+    result.action.drop_reason = DropReason::no_mapping;
+    return false;
+  }
+  if (location->local_index >= 0) {
+    const LocalEni& destination = program_.local_enis[size_t(location->local_index)];
+    note("target", [&] { return std::string(eni_text(target_eni) + " is local"); });
+    deliver_locally(destination, meta, result);
+    return result.action.verdict != Verdict::drop;
+  }
+  FlowAction& a = result.action;
+  a.verdict = Verdict::encapsulate;
+  a.decrement_ttl = true;
+  a.outer_dst_v4 = location->underlay.v4_host_order();
+  a.outer_checksum_base = outer_checksum_base(program_.host_underlay_v4, a.outer_dst_v4);
+  a.vni = source.vpc;
+  a.source_eni = source.id;
+  a.destination_eni = target_eni;
+  a.outer_src_port = packet::flow_source_port(meta.tuple);
+  a.vpc_flags = source.source_dest_check ? 0 : packet::kVpcFlagSourceCheckOff;
+  note("target", [&] {
+    return std::string(eni_text(target_eni) + " lives at " + format_address(location->underlay) +
+                       ": geneve vni " + std::to_string(a.vni) + " udp source port " +
+                       std::to_string(a.outer_src_port));
+  });
+  return true;
+}
+
+void Classifier::deliver_locally(const LocalEni& destination, const packet::PacketMeta& meta,
+                                 Classification& result) {
+  const CompiledSubnet& subnet = program_.subnets[destination.subnet];
+  if (subnet.prefix.contains(meta.tuple.src)) {
+    note("nacl-ingress",
+         [&] { return std::string("skipped: source inside subnet " + std::to_string(subnet.id)); });
+  } else if (!network_acl(subnet, Direction::ingress, meta)) {
+    result.action.verdict = Verdict::drop;
+    result.action.drop_reason = DropReason::nacl_ingress_denied;
+    return;
+  }
+  const GroupCheck groups = security_groups(destination, Direction::ingress, meta);
+  if (!groups.allowed) {
+    result.action.verdict = Verdict::drop;
+    result.action.drop_reason = DropReason::security_group_ingress_denied;
+    return;
+  }
+  result.existing_peer = groups.existing;
+  if (groups.track) result.track_peer_eni = destination.id;
+  FlowAction& a = result.action;
+  a.verdict = Verdict::deliver;
+  a.decrement_ttl = true;
+  a.out_id = destination.id;
+  a.destination_index = program_.find_local_eni(destination.id);
+  a.dst_mac = destination.mac;
+  a.src_mac = program_.router_mac;
+}
+
+DropReason Classifier::isolation_rule(const packet::PacketMeta& meta,
+                                      const LocalEni*& destination) {
+  const packet::GeneveInfo& g = meta.geneve;
+  if (!g.has_vpc_option) return DropReason::geneve_missing_vpc_option;
+  if (program_.find_vpc(g.vni) == nullptr) return DropReason::geneve_unknown_vni;
+  const int32_t index = program_.find_local_eni(g.destination_eni);
+  if (index < 0) return DropReason::geneve_destination_eni_not_local;
+  destination = &program_.local_enis[size_t(index)];
+  if (destination->vpc != g.vni) return DropReason::geneve_destination_eni_other_vpc;
+  if (destination->source_dest_check && !destination->owns(meta.tuple.dst)) {
+    return DropReason::geneve_destination_address_mismatch;
+  }
+  const EniLocation* source = program_.find_eni(g.source_eni);
+  if (source == nullptr) return DropReason::geneve_source_eni_unknown;
+  if (source->vpc != g.vni) return DropReason::geneve_source_eni_other_vpc;
+  if (!same_address(source->underlay, g.outer_src)) {
+    return DropReason::geneve_outer_source_mismatch;
+  }
+  if (source->source_dest_check) {
+    const program::Mapping* mapping = program_.find_mapping(g.vni, meta.tuple.src);
+    if (mapping == nullptr || mapping->eni != g.source_eni) {
+      return DropReason::geneve_inner_source_mismatch;
+    }
+  }
+  return DropReason::none;
+}
+
+Classification Classifier::inbound(const packet::PacketMeta& meta) {
+  const packet::GeneveInfo& g = meta.geneve;
+  const LocalEni* destination = nullptr;
+  const DropReason isolation = isolation_rule(meta, destination);
+  if (isolation != DropReason::none) {
+    note("isolation", [&] {
+      return std::string(std::string("refused: ") + std::string(to_string(isolation)) + " (vni " +
+                         std::to_string(g.vni) + ", " + eni_text(g.source_eni) + " at " +
+                         format_address(g.outer_src) + " -> " + eni_text(g.destination_eni) + ")");
+    });
+    return drop(isolation);
+  }
+  note("isolation", [&] {
+    return std::string("vni " + std::to_string(g.vni) + ": " + eni_text(g.source_eni) + " at " +
+                       format_address(g.outer_src) + " sends " + format_address(meta.tuple.src) +
+                       " to local " + eni_text(g.destination_eni));
+  });
+  Classification result;
+  const CompiledSubnet& subnet = program_.subnets[destination->subnet];
+  if (subnet.prefix.contains(meta.tuple.src)) {
+    note("nacl-ingress",
+         [&] { return std::string("skipped: source inside subnet " + std::to_string(subnet.id)); });
+  } else if (!network_acl(subnet, Direction::ingress, meta)) {
+    return drop(DropReason::nacl_ingress_denied);
+  }
+  const GroupCheck groups = security_groups(*destination, Direction::ingress, meta);
+  if (!groups.allowed) return drop(DropReason::security_group_ingress_denied);
+  result.existing = groups.existing;
+  if (groups.track) result.track_eni = destination->id;
+  FlowAction& a = result.action;
+  a.verdict = Verdict::deliver;
+  a.out_id = destination->id;
+  a.destination_index = program_.find_local_eni(destination->id);
+  a.dst_mac = destination->mac;
+  a.src_mac = program_.router_mac;
+  return result;
+}
+
+}  // namespace openvpc::dataplane

@@ -1,0 +1,135 @@
+// compiled_program.h — a Program compiled into the data plane's lookup tables.
+//
+// compile() validates a program::Program (every reference resolves, identifiers are unique)
+// and builds an immutable CompiledProgram: local ENIs with their merged security-group
+// policy, subnets with their ACL and route table resolved to indices, and flat open-addressing
+// indices for the lookups the pipeline makes per flow (local ENI by number, VPC by VNI, ENI
+// location by number, mapping by (VPC, address)). A CompiledProgram is never changed after
+// compile() returns; workers share it read-only through a shared_ptr (program_publisher.h),
+// and its generation tags every flow-cache entry computed under it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "dataplane/acl.h"
+#include "dataplane/route_table.h"
+#include "program/program.h"
+
+namespace openvpc::dataplane {
+
+using packet::IpAddress;
+using packet::MacAddress;
+
+// Open addressing, power-of-two size, built once; maps a 32-bit id to an index.
+class IdIndex {
+ public:
+  void build(const std::vector<uint32_t>& ids);
+  int32_t find(uint32_t id) const {
+    if (slots_.empty()) return -1;
+    for (size_t i = hash(id) & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i].index < 0) return -1;
+      if (slots_[i].id == id) return slots_[i].index;
+    }
+  }
+
+ private:
+  struct Slot {
+    uint32_t id = 0;
+    int32_t index = -1;
+  };
+  static size_t hash(uint32_t id) { return size_t(id * 0x9e3779b1u) ^ (id >> 16); }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
+
+struct LocalEni {
+  uint32_t id = 0;
+  std::string name;
+  uint32_t vpc = 0;
+  uint32_t subnet = 0;  // index into CompiledProgram::subnets
+  MacAddress mac;
+  std::vector<IpAddress> addresses;
+  bool source_dest_check = true;
+  SecurityGroupPolicy security;
+
+  bool owns(const IpAddress& a) const {
+    for (const auto& mine : addresses) {
+      if (same_address(mine, a)) return true;
+    }
+    return false;
+  }
+};
+
+struct CompiledSubnet {
+  uint32_t id = 0;
+  uint32_t vpc = 0;
+  program::Cidr cidr;
+  Prefix prefix;             // cidr, compiled
+  uint32_t network_acl = 0;  // index into CompiledProgram::network_acls
+  uint32_t route_table = 0;  // index into CompiledProgram::route_tables
+  IpAddress router_address;  // base+1
+  IpAddress dns_address;     // base+2
+};
+
+struct CompiledVpc {
+  uint32_t id = 0;
+  IpAddress dns_address;  // primary CIDR base+2
+};
+
+// Where an ENI lives: this host (local_index >= 0) or another host's underlay address.
+struct EniLocation {
+  uint32_t vpc = 0;
+  IpAddress underlay;
+  bool source_dest_check = true;
+  int32_t local_index = -1;
+};
+
+class CompiledProgram {
+ public:
+  uint64_t generation = 0;
+  IpAddress host_underlay;
+  uint32_t host_underlay_v4 = 0;  // host order, for the outer header
+  MacAddress router_mac;
+  std::vector<LocalEni> local_enis;
+  std::vector<CompiledSubnet> subnets;
+  std::vector<CompiledVpc> vpcs;
+  std::vector<NetworkAclPolicy> network_acls;
+  std::vector<RouteLookup> route_tables;
+  std::vector<MemberSet> member_sets;
+  std::vector<program::Mapping> mappings;
+
+  int32_t find_local_eni(uint32_t id) const { return local_eni_index_.find(id); }
+  const CompiledVpc* find_vpc(uint32_t vni) const;
+  const EniLocation* find_eni(uint32_t id) const;
+  const program::Mapping* find_mapping(uint32_t vpc, const IpAddress& address) const;
+  // ARP is handled by the caller; this is the IP side: the subnet router (base+1), the DNS
+  // resolver (subnet and VPC base+2, 169.254.169.253) and limited broadcast (DHCP).
+  bool is_local_service(const LocalEni& eni, const IpAddress& destination) const;
+
+ private:
+  friend Result<std::shared_ptr<const CompiledProgram>> compile(const program::Program&);
+  struct MappingSlot {
+    uint32_t vpc = 0;
+    int32_t index = -1;
+    IpAddress address;
+  };
+  static uint64_t mapping_hash(uint32_t vpc, const IpAddress& address);
+  void build_mapping_index();
+
+  IdIndex local_eni_index_;
+  IdIndex vpc_index_;
+  IdIndex eni_location_index_;
+  std::vector<EniLocation> eni_locations_;
+  std::vector<MappingSlot> mapping_slots_;
+  size_t mapping_mask_ = 0;
+};
+
+// Fails with code "program.invalid" and a message naming the first dangling reference or
+// duplicate identifier. Pure: the same Program always compiles to the same tables.
+Result<std::shared_ptr<const CompiledProgram>> compile(const program::Program& program);
+
+}  // namespace openvpc::dataplane

@@ -1,0 +1,68 @@
+// flow_cache.h — the per-worker exact-match cache of classified flows.
+//
+// A FlowKey names one direction of a flow as it enters this router: for packets from an
+// ENI, (ENI, 5-tuple); for packets from the underlay, (destination ENI, source ENI, outer
+// source, VNI, 5-tuple) — everything the isolation rule looked at, so a hit can never
+// accept a packet the slow path would refuse. A FlowEntry holds the compiled FlowAction, the
+// program generation it was computed under (stale entries are re-classified lazily) and the
+// connections it keeps alive. Drops are cached too (they are re-checked on a generation
+// change or when a connection is created for the reverse direction).
+//
+// Fixed memory chosen at construction (BucketTable): no rehash, LRU eviction per bucket.
+// One per worker; not thread-safe.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/bucket_table.h"
+#include "dataplane/conntrack/connection_tracker.h"
+#include "dataplane/verdict.h"
+#include "packet/parser.h"
+#include "program/program.h"
+
+namespace openvpc::dataplane {
+
+struct FlowKey {
+  uint64_t words[7] = {};
+
+  static FlowKey from_eni(uint32_t eni, const packet::FiveTuple& tuple);
+  static FlowKey from_underlay(uint32_t destination_eni, uint32_t source_eni, uint32_t outer_src_v4,
+                               uint32_t vni, const packet::FiveTuple& tuple);
+  uint64_t hash() const;
+  bool operator==(const FlowKey& other) const {
+    uint64_t diff = 0;
+    for (int i = 0; i < 7; ++i) diff |= words[i] ^ other.words[i];
+    return diff == 0;
+  }
+};
+
+// What to do with every packet of a flow. Per-packet work (TTL, lengths, checksums) is done
+// by apply_action(); everything constant for the flow is precomputed here.
+struct FlowAction {
+  Verdict verdict = Verdict::drop;
+  DropReason drop_reason = DropReason::none;
+  program::RouteTargetKind gateway_kind = program::RouteTargetKind::local;
+  bool decrement_ttl = false;
+  uint32_t out_id = 0;             // destination ENI (deliver) or gateway number
+  int32_t destination_index = -1;  // local index of the destination ENI (deliver)
+  packet::MacAddress dst_mac;      // deliver: the destination ENI's MAC
+  packet::MacAddress src_mac;      // deliver: the router's MAC
+  uint16_t outer_src_port = 0;     // encapsulate
+  uint16_t vpc_flags = 0;
+  uint32_t outer_dst_v4 = 0;         // host order
+  uint32_t outer_checksum_base = 0;  // see actions.h
+  uint32_t vni = 0;
+  uint32_t source_eni = 0;
+  uint32_t destination_eni = 0;
+};
+
+struct FlowEntry {
+  FlowAction action;
+  uint64_t generation = 0;
+  ConnectionRef connection;       // of the ENI this flow entered from (or is delivered to)
+  ConnectionRef peer_connection;  // of the local destination ENI, for ENI-to-ENI flows
+};
+
+using FlowCache = BucketTable<FlowKey, FlowEntry>;
+
+}  // namespace openvpc::dataplane

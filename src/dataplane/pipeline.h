@@ -1,0 +1,106 @@
+// pipeline.h — one worker's packet pipeline: batches in, verdicts and rewritten packets out.
+//
+// Pipeline is the data plane's entry point for the router (src/router): one per worker
+// thread, each with its own flow cache and connection table (fixed memory chosen at start),
+// fed with the packets the router's symmetric flow hash (flow_worker_hash) assigned to it.
+// process() takes up to kMaxBatch packets from any mix of ports and fills each packet's
+// verdict, out port and drop reason, rewriting its bytes in place.
+//
+// Per packet: admission (parse, port, MAC, ARP to local services) -> flow cache lookup ->
+// on a miss or a stale entry the Classifier (slow path) and a flow install -> apply_action.
+// Between batches the worker picks up a newly published program; flow entries of the old
+// generation are re-classified on their next packet (tracked connections survive, untracked
+// flows whose rule went away are cut; REFERENCE.md).
+//
+// Use (src/router):
+//   ProgramPublisher publisher;                            // owned by the router thread
+//   publisher.publish(*dataplane::compile(program));       // per program received
+//   Pipeline pipeline(publisher, {1 << 20, 1 << 20});      // one per worker, at start
+//   worker = flow_worker_hash(meta.tuple) % workers;       // dispatch (flow_hash.h)
+//   pipeline.process(batch, now_ns);                       // then send each packet by
+//                                                          // verdict / out_port
+// No sockets, threads or clock reads: `now_ns` is an argument (any monotonic clock). No
+// allocation, lock, exception or virtual call per packet, except that a new ENI seen in a
+// program swap allocates its counters once. Not thread-safe: one thread per Pipeline.
+#pragma once
+
+#include <array>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/classifier.h"
+#include "dataplane/compiled_program.h"
+#include "dataplane/conntrack/connection_tracker.h"
+#include "dataplane/counters.h"
+#include "dataplane/flow_cache.h"
+#include "dataplane/packet_batch.h"
+#include "dataplane/program_publisher.h"
+
+namespace openvpc::dataplane {
+
+struct PipelineConfig {
+  size_t flow_capacity = size_t{1} << 16;  // entries, rounded up to a power of two
+  size_t connection_capacity = size_t{1} << 16;
+};
+
+// The first checks every packet passes before the flow cache; shared with trace().
+struct Admission {
+  DropReason drop = DropReason::none;
+  bool local_services = false;  // ARP: straight to the local services stage
+  int32_t eni_index = -1;       // the local ENI of the in port (ENI ports only)
+};
+Admission admit(const CompiledProgram& program, Port in_port, const packet::PacketMeta& meta,
+                std::string* trace);
+
+class Pipeline {
+ public:
+  Pipeline(const ProgramPublisher& publisher, PipelineConfig config);
+
+  // Processes batch (at most kMaxBatch packets; more are processed in chunks).
+  void process(PacketBatch batch, uint64_t now_ns);
+
+  const PipelineCounters& counters() const { return counters_; }
+  // Counters of one ENI since this pipeline first saw it, or nullptr if never.
+  const EniCounters* eni_counters(uint32_t eni) const;
+  const CompiledProgram* program() const { return program_.get(); }
+  size_t flow_count() const { return flows_.count(); }
+  size_t connection_count() const { return connections_.count(); }
+  // Like dataplane::trace(), against this pipeline's connection table (read-only).
+  std::string trace(Port in_port, std::span<const uint8_t> bytes, uint64_t now_ns) const;
+
+ private:
+  void refresh_program();
+  void process_chunk(PacketBatch chunk, uint32_t now);
+  void prefetch_state(size_t count);
+  void process_packet(Packet& p, const packet::PacketMeta& meta, const Admission& admission,
+                      const FlowKey& key, uint64_t hash, uint32_t now);
+  const FlowEntry* lookup(const FlowKey& key, uint64_t hash, const packet::PacketMeta& meta,
+                          uint32_t now);
+  FlowEntry install(const Classification& c, const FlowKey& key, uint64_t hash,
+                    const packet::PacketMeta& meta, uint32_t now);
+  ConnectionRef connect(uint32_t track_eni, ConnectionRef existing, const packet::PacketMeta& meta,
+                        uint32_t now, bool& created);
+  void forget_reverse_drop(const FlowAction& action, const packet::PacketMeta& meta);
+  void count(const Packet& p, const packet::PacketMeta& meta, int32_t in_index, int32_t out_index,
+             size_t rx_bytes);
+
+  const ProgramPublisher& publisher_;
+  uint64_t seen_version_ = ~uint64_t{0};
+  uint64_t epoch_ = 0;  // bumped per program picked up; flow entries remember it
+  std::shared_ptr<const CompiledProgram> program_;
+  FlowCache flows_;
+  ConnectionTracker connections_;
+  PipelineCounters counters_;
+  std::map<uint32_t, std::unique_ptr<EniCounters>> eni_counters_;
+  std::vector<EniCounters*> counters_by_index_;  // by the program's local ENI index
+  std::array<packet::PacketMeta, kMaxBatch> metas_;
+  std::array<Admission, kMaxBatch> admissions_;
+  std::array<FlowKey, kMaxBatch> keys_;
+  std::array<uint64_t, kMaxBatch> hashes_;
+  std::array<uint32_t, kMaxBatch> candidates_;
+  FlowEntry installed_;  // the entry just installed (its slot may be reused within a batch)
+};
+
+}  // namespace openvpc::dataplane

@@ -1,0 +1,57 @@
+#include "dataplane/verdict.h"
+
+#include <array>
+
+namespace openvpc::dataplane {
+namespace {
+
+constexpr std::array<std::string_view, kVerdictCount> kVerdictNames = {
+    "drop", "deliver", "encapsulate", "to_gateway", "to_local_services", "icmp_error",
+};
+
+constexpr std::array<std::string_view, kDropReasonCount> kDropReasonNames = {
+    "none",
+    "malformed",
+    "unsupported_ethertype",
+    "unsupported_ip_version",
+    "unknown_port",
+    "source_mac_spoofed",
+    "source_address_spoofed",
+    "fragment_unsupported",
+    "nacl_egress_denied",
+    "security_group_egress_denied",
+    "no_route",
+    "blackhole_route",
+    "no_mapping",
+    "nacl_ingress_denied",
+    "security_group_ingress_denied",
+    "ttl_expired",
+    "headroom_too_small",
+    "too_big_to_encapsulate",
+    "connection_table_full",
+    "not_geneve",
+    "geneve_malformed",
+    "geneve_missing_vpc_option",
+    "geneve_unknown_vni",
+    "geneve_destination_eni_not_local",
+    "geneve_destination_eni_other_vpc",
+    "geneve_destination_address_mismatch",
+    "geneve_source_eni_unknown",
+    "geneve_source_eni_other_vpc",
+    "geneve_outer_source_mismatch",
+    "geneve_inner_source_mismatch",
+};
+
+}  // namespace
+
+std::string_view to_string(Verdict verdict) {
+  const size_t i = size_t(verdict);
+  return i < kVerdictNames.size() ? kVerdictNames[i] : "?";
+}
+
+std::string_view to_string(DropReason reason) {
+  const size_t i = size_t(reason);
+  return i < kDropReasonNames.size() ? kDropReasonNames[i] : "?";
+}
+
+}  // namespace openvpc::dataplane

@@ -1,0 +1,162 @@
+// program.h — the per-host program: everything one router needs, as plain data.
+//
+// The control plane (src/model, the mapping service) emits a Program for each host; the
+// protocol carries it; the data plane compiles it into fast tables (dataplane/compiled_program.h)
+// and swaps it in atomically. This header is the only vocabulary the two sides share, so it
+// holds values only: no pointers, no behaviour beyond the normalised text dump.
+//
+// Invariants the producer keeps (dataplane::compile() checks them and refuses otherwise):
+// - identifiers are unique within their kind and every reference resolves (an ENI's subnet and
+//   groups, a subnet's VPC, ACL and route table, a route's ENI target);
+// - a VPC's number is its 24-bit VNI; an ENI's number is the 32-bit id carried in Geneve;
+// - SecurityGroup::member_addresses already holds the resolved private addresses of every
+//   ENI in that group (local or remote), so a rule naming the group can match addresses;
+// - mappings cover every address of the VPCs this host talks to, including its own ENIs.
+// Protocol numbers are IANA numbers; kAllProtocols (-1) matches any (the AWS "-1").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "program/cidr.h"
+
+namespace openvpc::program {
+
+inline constexpr int kAllProtocols = -1;
+inline constexpr int kAnyIcmpValue = -1;
+
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 65535;
+  bool contains(uint16_t port) const { return port >= first && port <= last; }
+  bool is_all() const { return first == 0 && last == 65535; }
+  auto operator<=>(const PortRange&) const = default;
+};
+
+// What a rule matches besides addresses. For TCP/UDP `ports` is the destination port range;
+// for ICMP, icmp_type/icmp_code (-1: any); other protocols match on the number alone.
+struct TrafficMatch {
+  int protocol = kAllProtocols;
+  PortRange ports;
+  int icmp_type = kAnyIcmpValue;
+  int icmp_code = kAnyIcmpValue;
+  auto operator<=>(const TrafficMatch&) const = default;
+};
+
+enum class Direction : uint8_t { ingress, egress };
+
+struct Vpc {
+  uint32_t id = 0;  // 24-bit VNI
+  std::string name;
+  std::vector<Cidr> cidrs;  // primary first
+};
+
+struct Subnet {
+  uint32_t id = 0;
+  std::string name;
+  uint32_t vpc = 0;
+  Cidr cidr;
+  uint32_t network_acl = 0;
+  uint32_t route_table = 0;
+};
+
+enum class RouteTargetKind : uint8_t {
+  local,  // the VPC's own CIDR: resolved by the mappings
+  eni,    // an ENI (a NAT instance, an appliance)
+  internet_gateway,
+  nat_gateway,
+  peering,
+  vpn_gateway,
+  blackhole,  // the target was deleted
+};
+
+struct Route {
+  Cidr destination;
+  RouteTargetKind target = RouteTargetKind::local;
+  uint32_t target_id = 0;  // the ENI or gateway number; 0 for local and blackhole
+};
+
+struct RouteTable {
+  uint32_t id = 0;
+  std::string name;
+  uint32_t vpc = 0;
+  std::vector<Route> routes;
+};
+
+struct SecurityGroupRule {
+  Direction direction = Direction::ingress;
+  TrafficMatch traffic;
+  Cidr peer;                      // used when referenced_group == 0
+  uint32_t referenced_group = 0;  // non-zero: the peer is that group's member addresses
+};
+
+struct SecurityGroup {
+  uint32_t id = 0;
+  std::string name;
+  uint32_t vpc = 0;
+  std::vector<SecurityGroupRule> rules;
+  std::vector<IpAddress> member_addresses;  // resolved by the control plane
+};
+
+enum class AclAction : uint8_t { allow, deny };
+
+struct NetworkAclEntry {
+  uint16_t rule_number = 100;  // 1-32766; lowest first; first match wins
+  Direction direction = Direction::ingress;
+  TrafficMatch traffic;
+  Cidr cidr;  // the peer: source for ingress, destination for egress
+  AclAction action = AclAction::deny;
+};
+
+// Entries need not be sorted. The final `*` deny rule is implicit and not listed.
+struct NetworkAcl {
+  uint32_t id = 0;
+  std::string name;
+  uint32_t vpc = 0;
+  std::vector<NetworkAclEntry> entries;
+};
+
+// An ENI attached on this host.
+struct Eni {
+  uint32_t id = 0;
+  std::string name;
+  uint32_t subnet = 0;
+  MacAddress mac;
+  std::vector<IpAddress> private_addresses;  // primary first
+  std::vector<uint32_t> security_groups;
+  bool source_dest_check = true;
+};
+
+// (VPC, address) -> where it lives. Includes this host's own ENIs.
+struct Mapping {
+  uint32_t vpc = 0;
+  IpAddress address;
+  IpAddress underlay;  // the host's underlay address
+  uint32_t eni = 0;
+  bool source_dest_check = true;  // of that ENI, for the isolation rule
+};
+
+struct Program {
+  uint64_t generation = 0;  // increases with every program a host receives
+  IpAddress host_underlay;  // this host's underlay address (outer source)
+  MacAddress router_mac;    // the VPC router's MAC as instances see it
+  std::vector<Vpc> vpcs;
+  std::vector<Subnet> subnets;
+  std::vector<RouteTable> route_tables;
+  std::vector<SecurityGroup> security_groups;
+  std::vector<NetworkAcl> network_acls;
+  std::vector<Eni> enis;
+  std::vector<Mapping> mappings;
+};
+
+std::string_view to_string(Direction direction);
+std::string_view to_string(RouteTargetKind kind);
+std::string_view to_string(AclAction action);
+std::string to_string(const TrafficMatch& traffic);  // "tcp 22-22", "icmp type 8", "all"
+
+// Normalised text dump for golden tests: one line per object, every list sorted by id (rules
+// and routes in their evaluation order), so two programs with the same meaning print the same.
+std::string to_text(const Program& program);
+
+}  // namespace openvpc::program

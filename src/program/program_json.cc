@@ -1,0 +1,270 @@
+#include "program/program_json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace openvpc::program {
+namespace {
+
+using nlohmann::json;
+
+// Thrown inside this file only, turned into a Result at the boundary.
+struct BadField {
+  std::string what;
+};
+
+template <typename T>
+T get(const json& j, const char* key, T fallback) {
+  if (!j.contains(key)) return fallback;
+  return j.at(key).get<T>();
+}
+
+IpAddress address(const json& j, const char* key) {
+  const auto text = get<std::string>(j, key, "");
+  auto a = parse_address(text);
+  if (!a) throw BadField{std::string(key) + ": bad address '" + text + "'"};
+  return *a;
+}
+
+Cidr cidr(const json& j, const char* key, const char* fallback = "0.0.0.0/0") {
+  const auto text = get<std::string>(j, key, fallback);
+  auto c = Cidr::parse(text);
+  if (!c) throw BadField{std::string(key) + ": bad CIDR '" + text + "'"};
+  return *c;
+}
+
+Direction direction(const json& j) {
+  return get<std::string>(j, "direction", "ingress") == "egress" ? Direction::egress
+                                                                 : Direction::ingress;
+}
+
+RouteTargetKind target(const std::string& name) {
+  for (int k = 0; k <= int(RouteTargetKind::blackhole); ++k) {
+    if (to_string(RouteTargetKind(k)) == name) return RouteTargetKind(k);
+  }
+  throw BadField{"target: unknown '" + name + "'"};
+}
+
+TrafficMatch traffic(const json& j) {
+  TrafficMatch t;
+  t.protocol = get<int>(j, "protocol", kAllProtocols);
+  if (j.contains("ports"))
+    t.ports = {j["ports"].at(0).get<uint16_t>(), j["ports"].at(1).get<uint16_t>()};
+  t.icmp_type = get<int>(j, "icmp_type", kAnyIcmpValue);
+  t.icmp_code = get<int>(j, "icmp_code", kAnyIcmpValue);
+  return t;
+}
+
+json traffic_json(const TrafficMatch& t) {
+  return {{"protocol", t.protocol},
+          {"ports", {t.ports.first, t.ports.last}},
+          {"icmp_type", t.icmp_type},
+          {"icmp_code", t.icmp_code}};
+}
+
+std::vector<IpAddress> addresses(const json& j, const char* key) {
+  std::vector<IpAddress> out;
+  for (const auto& a : j.value(key, json::array())) {
+    auto parsed = parse_address(a.get<std::string>());
+    if (!parsed) throw BadField{std::string(key) + ": bad address"};
+    out.push_back(*parsed);
+  }
+  return out;
+}
+
+json address_list(const std::vector<IpAddress>& list) {
+  json out = json::array();
+  for (const auto& a : list) out.push_back(format_address(a));
+  return out;
+}
+
+void read_topology(const json& j, Program& p) {
+  for (const auto& v : j.value("vpcs", json::array())) {
+    Vpc vpc{get<uint32_t>(v, "id", 0), get<std::string>(v, "name", ""), {}};
+    for (const auto& c : v.value("cidrs", json::array())) {
+      auto parsed = Cidr::parse(c.get<std::string>());
+      if (!parsed) throw BadField{"vpc cidrs: bad CIDR"};
+      vpc.cidrs.push_back(*parsed);
+    }
+    p.vpcs.push_back(vpc);
+  }
+  for (const auto& s : j.value("subnets", json::array())) {
+    p.subnets.push_back({get<uint32_t>(s, "id", 0), get<std::string>(s, "name", ""),
+                         get<uint32_t>(s, "vpc", 0), cidr(s, "cidr"),
+                         get<uint32_t>(s, "network_acl", 0), get<uint32_t>(s, "route_table", 0)});
+  }
+  for (const auto& t : j.value("route_tables", json::array())) {
+    RouteTable table{
+        get<uint32_t>(t, "id", 0), get<std::string>(t, "name", ""), get<uint32_t>(t, "vpc", 0), {}};
+    for (const auto& r : t.value("routes", json::array())) {
+      table.routes.push_back({cidr(r, "destination"),
+                              target(get<std::string>(r, "target", "local")),
+                              get<uint32_t>(r, "target_id", 0)});
+    }
+    p.route_tables.push_back(table);
+  }
+}
+
+void read_policy(const json& j, Program& p) {
+  for (const auto& g : j.value("security_groups", json::array())) {
+    SecurityGroup group{get<uint32_t>(g, "id", 0),
+                        get<std::string>(g, "name", ""),
+                        get<uint32_t>(g, "vpc", 0),
+                        {},
+                        addresses(g, "member_addresses")};
+    for (const auto& r : g.value("rules", json::array())) {
+      group.rules.push_back(
+          {direction(r), traffic(r), cidr(r, "peer"), get<uint32_t>(r, "referenced_group", 0)});
+    }
+    p.security_groups.push_back(group);
+  }
+  for (const auto& a : j.value("network_acls", json::array())) {
+    NetworkAcl acl{
+        get<uint32_t>(a, "id", 0), get<std::string>(a, "name", ""), get<uint32_t>(a, "vpc", 0), {}};
+    for (const auto& e : a.value("entries", json::array())) {
+      acl.entries.push_back(
+          {get<uint16_t>(e, "rule_number", 100), direction(e), traffic(e), cidr(e, "cidr"),
+           get<std::string>(e, "action", "deny") == "allow" ? AclAction::allow : AclAction::deny});
+    }
+    p.network_acls.push_back(acl);
+  }
+}
+
+void read_hosts(const json& j, Program& p) {
+  for (const auto& e : j.value("enis", json::array())) {
+    auto mac = parse_mac(get<std::string>(e, "mac", ""));
+    if (!mac) throw BadField{"eni mac: bad MAC"};
+    p.enis.push_back({get<uint32_t>(e, "id", 0), get<std::string>(e, "name", ""),
+                      get<uint32_t>(e, "subnet", 0), *mac, addresses(e, "private_addresses"),
+                      e.value("security_groups", std::vector<uint32_t>{}),
+                      get<bool>(e, "source_dest_check", true)});
+  }
+  for (const auto& m : j.value("mappings", json::array())) {
+    p.mappings.push_back({get<uint32_t>(m, "vpc", 0), address(m, "address"), address(m, "underlay"),
+                          get<uint32_t>(m, "eni", 0), get<bool>(m, "source_dest_check", true)});
+  }
+}
+
+json topology_json(const Program& p) {
+  json j;
+  j["vpcs"] = json::array();
+  for (const auto& v : p.vpcs) {
+    json cidrs = json::array();
+    for (const auto& c : v.cidrs) cidrs.push_back(c.to_string());
+    j["vpcs"].push_back({{"id", v.id}, {"name", v.name}, {"cidrs", cidrs}});
+  }
+  j["subnets"] = json::array();
+  for (const auto& s : p.subnets) {
+    j["subnets"].push_back({{"id", s.id},
+                            {"name", s.name},
+                            {"vpc", s.vpc},
+                            {"cidr", s.cidr.to_string()},
+                            {"network_acl", s.network_acl},
+                            {"route_table", s.route_table}});
+  }
+  j["route_tables"] = json::array();
+  for (const auto& t : p.route_tables) {
+    json routes = json::array();
+    for (const auto& r : t.routes) {
+      routes.push_back({{"destination", r.destination.to_string()},
+                        {"target", std::string(to_string(r.target))},
+                        {"target_id", r.target_id}});
+    }
+    j["route_tables"].push_back(
+        {{"id", t.id}, {"name", t.name}, {"vpc", t.vpc}, {"routes", routes}});
+  }
+  return j;
+}
+
+json policy_json(const Program& p) {
+  json j;
+  j["security_groups"] = json::array();
+  for (const auto& g : p.security_groups) {
+    json rules = json::array();
+    for (const auto& r : g.rules) {
+      json rule = traffic_json(r.traffic);
+      rule["direction"] = std::string(to_string(r.direction));
+      rule["peer"] = r.peer.to_string();
+      rule["referenced_group"] = r.referenced_group;
+      rules.push_back(rule);
+    }
+    j["security_groups"].push_back({{"id", g.id},
+                                    {"name", g.name},
+                                    {"vpc", g.vpc},
+                                    {"rules", rules},
+                                    {"member_addresses", address_list(g.member_addresses)}});
+  }
+  j["network_acls"] = json::array();
+  for (const auto& a : p.network_acls) {
+    json entries = json::array();
+    for (const auto& e : a.entries) {
+      json entry = traffic_json(e.traffic);
+      entry["rule_number"] = e.rule_number;
+      entry["direction"] = std::string(to_string(e.direction));
+      entry["cidr"] = e.cidr.to_string();
+      entry["action"] = std::string(to_string(e.action));
+      entries.push_back(entry);
+    }
+    j["network_acls"].push_back(
+        {{"id", a.id}, {"name", a.name}, {"vpc", a.vpc}, {"entries", entries}});
+  }
+  return j;
+}
+
+json hosts_json(const Program& p) {
+  json j;
+  j["enis"] = json::array();
+  for (const auto& e : p.enis) {
+    j["enis"].push_back({{"id", e.id},
+                         {"name", e.name},
+                         {"subnet", e.subnet},
+                         {"mac", format_mac(e.mac)},
+                         {"private_addresses", address_list(e.private_addresses)},
+                         {"security_groups", e.security_groups},
+                         {"source_dest_check", e.source_dest_check}});
+  }
+  j["mappings"] = json::array();
+  for (const auto& m : p.mappings) {
+    j["mappings"].push_back({{"vpc", m.vpc},
+                             {"address", format_address(m.address)},
+                             {"underlay", format_address(m.underlay)},
+                             {"eni", m.eni},
+                             {"source_dest_check", m.source_dest_check}});
+  }
+  return j;
+}
+
+}  // namespace
+
+Result<Program> program_from_json(std::string_view text) {
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return make_error("program.json", "not a JSON object");
+  }
+  try {
+    Program p;
+    p.generation = get<uint64_t>(j, "generation", 0);
+    p.host_underlay = address(j, "host_underlay");
+    auto mac = parse_mac(get<std::string>(j, "router_mac", ""));
+    if (!mac) throw BadField{"router_mac: bad MAC"};
+    p.router_mac = *mac;
+    read_topology(j, p);
+    read_policy(j, p);
+    read_hosts(j, p);
+    return p;
+  } catch (const BadField& bad) {
+    return make_error("program.json", bad.what);
+  } catch (const json::exception& e) {
+    return make_error("program.json", e.what());
+  }
+}
+
+std::string program_to_json(const Program& p) {
+  json j;
+  j["generation"] = p.generation;
+  j["host_underlay"] = format_address(p.host_underlay);
+  j["router_mac"] = format_mac(p.router_mac);
+  for (const json& part : {topology_json(p), policy_json(p), hosts_json(p)}) j.update(part);
+  return j.dump(2) + "\n";
+}
+
+}  // namespace openvpc::program

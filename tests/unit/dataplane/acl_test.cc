@@ -1,0 +1,128 @@
+#include "dataplane/acl.h"
+
+#include <gtest/gtest.h>
+
+#include "packet/builder.h"
+#include "program/cidr.h"
+
+namespace openvpc::dataplane {
+namespace {
+
+using program::AclAction;
+using program::address_literal;
+using program::cidr_literal;
+using program::Direction;
+
+packet::PacketMeta tcp(const char* src, const char* dst, uint16_t dport) {
+  auto ip = packet::build_tcp({address_literal(src), address_literal(dst)}, {1234, dport});
+  return packet::parse_ip(ip);
+}
+
+packet::PacketMeta ping(const char* src, const char* dst) {
+  auto ip = packet::build_icmp_echo({address_literal(src), address_literal(dst)}, {true, 1, 1});
+  return packet::parse_ip(ip);
+}
+
+program::NetworkAclEntry entry(uint16_t number, Direction d, int protocol, uint16_t first,
+                               uint16_t last, const char* cidr, AclAction action) {
+  return {number, d, {protocol, {first, last}, -1, -1}, cidr_literal(cidr), action};
+}
+
+struct AclCase {
+  const char* description;
+  packet::PacketMeta meta;
+  Direction direction;
+  bool allowed;
+  int rule_number;  // -1: the * rule
+};
+
+class NetworkAclTest : public ::testing::TestWithParam<AclCase> {};
+
+// Entries deliberately out of order: evaluation is by rule number.
+const program::NetworkAcl kAcl{
+    3,
+    "acl",
+    7,
+    {entry(200, Direction::ingress, 6, 0, 65535, "10.0.0.0/16", AclAction::allow),
+     entry(100, Direction::ingress, 6, 22, 22, "10.0.9.0/24", AclAction::deny),
+     entry(300, Direction::ingress, 1, 0, 65535, "0.0.0.0/0", AclAction::allow),
+     entry(100, Direction::egress, -1, 0, 65535, "10.0.0.0/8", AclAction::allow)}};
+
+TEST_P(NetworkAclTest, FirstMatchByRuleNumberElseStar) {
+  const NetworkAclPolicy acl(kAcl);
+  const AclCase& c = GetParam();
+  const auto decision = acl.evaluate(c.direction, c.meta);
+  EXPECT_EQ(decision.allowed, c.allowed) << c.description;
+  EXPECT_EQ(decision.entry ? int(decision.entry->rule_number) : -1, c.rule_number) << c.description;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, NetworkAclTest,
+    ::testing::Values(AclCase{"deny 100 before allow 200", tcp("10.0.9.1", "10.0.1.5", 22),
+                              Direction::ingress, false, 100},
+                      AclCase{"allow 200 for other ports", tcp("10.0.9.1", "10.0.1.5", 80),
+                              Direction::ingress, true, 200},
+                      AclCase{"peer outside every CIDR: *", tcp("11.0.0.1", "10.0.1.5", 80),
+                              Direction::ingress, false, -1},
+                      AclCase{"icmp from anywhere: 300", ping("11.0.0.1", "10.0.1.5"),
+                              Direction::ingress, true, 300},
+                      AclCase{"egress matches the destination", tcp("10.0.1.5", "10.200.0.1", 80),
+                              Direction::egress, true, 100},
+                      AclCase{"egress to outside 10/8: *", tcp("10.0.1.5", "8.8.8.8", 80),
+                              Direction::egress, false, -1}));
+
+TEST(NetworkAcl, DescribeNamesTheRule) {
+  const NetworkAclPolicy acl(kAcl);
+  const auto meta = tcp("10.0.9.1", "10.0.1.5", 22);
+  EXPECT_EQ(acl.describe(Direction::ingress, acl.evaluate(Direction::ingress, meta)),
+            "network-acl 3 ingress rule 100 deny tcp 22 10.0.9.0/24");
+  EXPECT_EQ(acl.describe(Direction::egress, {false, nullptr}), "network-acl 3 egress rule * deny");
+}
+
+CompiledSecurityGroupRule sg_rule(int protocol, uint16_t first, uint16_t last, const char* peer,
+                                  int32_t member_set = -1) {
+  CompiledSecurityGroupRule r;
+  r.traffic = CompiledTraffic::from({protocol, {first, last}, -1, -1});
+  r.peer = cidr_literal(peer);
+  r.member_set = member_set;
+  r.peer_everywhere = member_set < 0 && r.peer.prefix_length == 0;
+  return r;
+}
+
+TEST(SecurityGroupPolicy, AllowListWithMemberSetsAndUntrackedFlows) {
+  SecurityGroupPolicy policy;
+  policy.add(Direction::ingress, sg_rule(6, 22, 22, "10.0.0.0/16"));
+  policy.add(Direction::ingress, sg_rule(6, 5432, 5432, "0.0.0.0/32", 0));
+  policy.add(Direction::ingress, sg_rule(6, 80, 80, "0.0.0.0/0"));
+  policy.add(Direction::egress, sg_rule(-1, 0, 65535, "0.0.0.0/0"));
+  policy.finish();
+  const std::vector<MemberSet> members = {{address_literal("10.0.3.3")}};
+  auto in = [&](const packet::PacketMeta& m) {
+    return policy.evaluate(Direction::ingress, m, members);
+  };
+  EXPECT_TRUE(in(tcp("10.0.9.9", "10.0.1.5", 22)).allowed);
+  EXPECT_FALSE(in(tcp("10.1.9.9", "10.0.1.5", 22)).allowed);
+  EXPECT_TRUE(in(tcp("10.0.3.3", "10.0.1.5", 5432)).allowed);
+  EXPECT_FALSE(in(tcp("10.0.3.4", "10.0.1.5", 5432)).allowed);
+  EXPECT_FALSE(in(ping("10.0.3.3", "10.0.1.5")).allowed);
+  // 80 from everywhere with everything allowed out: untracked. 22 from a CIDR: tracked.
+  EXPECT_TRUE(in(tcp("1.2.3.4", "10.0.1.5", 80)).untracked);
+  EXPECT_FALSE(in(tcp("10.0.9.9", "10.0.1.5", 22)).untracked);
+  // Egress everywhere, but ingress has no all-ports everywhere rule: tracked.
+  const auto out = policy.evaluate(Direction::egress, tcp("10.0.1.5", "1.2.3.4", 443), members);
+  EXPECT_TRUE(out.allowed);
+  EXPECT_FALSE(out.untracked);
+  EXPECT_EQ(policy.rule_count(Direction::ingress), 3u);
+}
+
+TEST(CompiledTraffic, IcmpTypeAndCode) {
+  const auto echo_only = CompiledTraffic::from({1, {}, 8, -1});
+  EXPECT_TRUE(echo_only.matches(ping("10.0.0.1", "10.0.0.2")));
+  const auto reply_only = CompiledTraffic::from({1, {}, 0, 0});
+  EXPECT_FALSE(reply_only.matches(ping("10.0.0.1", "10.0.0.2")));
+  EXPECT_TRUE(CompiledTraffic::from({}).matches(ping("10.0.0.1", "10.0.0.2")));
+  EXPECT_FALSE(CompiledTraffic::from({17, {}, -1, -1}).matches(tcp("10.0.0.1", "10.0.0.2", 53)));
+}
+
+}  // namespace
+}  // namespace openvpc::dataplane

@@ -1,0 +1,99 @@
+#include "program/program.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace openvpc::program {
+namespace {
+
+Program sample() {
+  Program p;
+  p.generation = 3;
+  p.host_underlay = address_literal("192.168.0.1");
+  p.router_mac = mac_literal("02:00:00:00:00:01");
+  p.vpcs = {{7, "blue", {cidr_literal("10.0.0.0/16")}}};
+  p.subnets = {{12, "b", 7, cidr_literal("10.0.2.0/24"), 31, 21},
+               {11, "a", 7, cidr_literal("10.0.1.0/24"), 31, 21}};
+  p.route_tables = {{21,
+                     "main",
+                     7,
+                     {{cidr_literal("0.0.0.0/0"), RouteTargetKind::internet_gateway, 901},
+                      {cidr_literal("10.0.0.0/16"), RouteTargetKind::local, 0}}}};
+  p.network_acls = {
+      {31,
+       "acl",
+       7,
+       {{200,
+         Direction::ingress,
+         {6, {22, 22}, -1, -1},
+         cidr_literal("0.0.0.0/0"),
+         AclAction::allow},
+        {100, Direction::egress, {}, cidr_literal("0.0.0.0/0"), AclAction::allow},
+        {100, Direction::ingress, {1, {}, 8, -1}, cidr_literal("10.0.0.0/8"), AclAction::deny}}}};
+  p.security_groups = {{41,
+                        "web",
+                        7,
+                        {{Direction::egress, {}, cidr_literal("0.0.0.0/0"), 0},
+                         {Direction::ingress, {6, {80, 81}, -1, -1}, {}, 42}},
+                        {address_literal("10.0.1.6"), address_literal("10.0.1.5")}}};
+  p.enis = {{101,
+             "web1",
+             11,
+             mac_literal("02:00:00:00:01:01"),
+             {address_literal("10.0.1.5")},
+             {41},
+             true}};
+  p.mappings = {{7, address_literal("10.0.1.6"), address_literal("192.168.0.2"), 102, false},
+                {7, address_literal("10.0.1.5"), address_literal("192.168.0.1"), 101, true}};
+  return p;
+}
+
+TEST(ToText, GoldenDump) {
+  EXPECT_EQ(to_text(sample()),
+            "generation 3\n"
+            "host underlay=192.168.0.1 router-mac=02:00:00:00:00:01\n"
+            "vpc 7 name=blue cidrs=10.0.0.0/16\n"
+            "subnet 11 vpc=7 cidr=10.0.1.0/24 network-acl=31 route-table=21 name=a\n"
+            "subnet 12 vpc=7 cidr=10.0.2.0/24 network-acl=31 route-table=21 name=b\n"
+            "route-table 21 vpc=7 name=main\n"
+            "  route 10.0.0.0/16 -> local\n"
+            "  route 0.0.0.0/0 -> internet-gateway 901\n"
+            "network-acl 31 vpc=7 name=acl\n"
+            "  ingress 100 deny icmp type 8 10.0.0.0/8\n"
+            "  ingress 200 allow tcp 22 0.0.0.0/0\n"
+            "  egress 100 allow all 0.0.0.0/0\n"
+            "  ingress * deny all\n"
+            "  egress * deny all\n"
+            "security-group 41 vpc=7 name=web members=10.0.1.5,10.0.1.6\n"
+            "  egress all to 0.0.0.0/0\n"
+            "  ingress tcp 80-81 from sg 42\n"
+            "eni 101 subnet=11 mac=02:00:00:00:01:01 addresses=10.0.1.5 groups=41 "
+            "source-dest-check=on name=web1\n"
+            "mapping vpc=7 10.0.1.5 -> 192.168.0.1 eni=101 source-dest-check=on\n"
+            "mapping vpc=7 10.0.1.6 -> 192.168.0.2 eni=102 source-dest-check=off\n");
+}
+
+TEST(ToText, OrderOfListsDoesNotMatter) {
+  Program a = sample();
+  Program b = sample();
+  std::reverse(b.subnets.begin(), b.subnets.end());
+  std::reverse(b.mappings.begin(), b.mappings.end());
+  std::reverse(b.security_groups[0].rules.begin(), b.security_groups[0].rules.end());
+  std::reverse(b.network_acls[0].entries.begin(), b.network_acls[0].entries.end());
+  std::reverse(b.route_tables[0].routes.begin(), b.route_tables[0].routes.end());
+  EXPECT_EQ(to_text(a), to_text(b));
+  b.mappings[0].source_dest_check = !b.mappings[0].source_dest_check;
+  EXPECT_NE(to_text(a), to_text(b));
+}
+
+TEST(TrafficMatch, Text) {
+  EXPECT_EQ(to_string(TrafficMatch{}), "all");
+  EXPECT_EQ(to_string(TrafficMatch{17, {53, 53}, -1, -1}), "udp 53");
+  EXPECT_EQ(to_string(TrafficMatch{6, {}, -1, -1}), "tcp");
+  EXPECT_EQ(to_string(TrafficMatch{1, {}, 3, 4}), "icmp type 3 code 4");
+  EXPECT_EQ(to_string(TrafficMatch{47, {}, -1, -1}), "proto 47");
+}
+
+}  // namespace
+}  // namespace openvpc::program
