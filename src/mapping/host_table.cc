@@ -1,0 +1,107 @@
+#include "mapping/host_table.h"
+
+#include <utility>
+
+#include "mapping/program_delta.h"
+
+namespace openvpc::mapping {
+
+HostTable::HostTable(uint64_t epoch, size_t history_limit)
+    : epoch_(epoch), history_limit_(history_limit) {}
+
+uint64_t HostTable::publish(const std::string& host_id, wire::Program program) {
+  auto snapshot = std::make_shared<wire::ProgramUpdate>();
+  snapshot->set_epoch(epoch_);
+  *snapshot->mutable_snapshot() = std::move(program);
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  Host& host = hosts_[host_id];
+  static const wire::Program kEmpty;
+  const wire::Program& before = host.snapshot ? host.snapshot->snapshot() : kEmpty;
+  auto delta = std::make_shared<wire::ProgramUpdate>();
+  *delta->mutable_delta() = diff(before, snapshot->snapshot());
+  if (host.snapshot && is_empty(delta->delta())) return host.version;
+
+  host.version += 1;
+  delta->set_version(host.version);
+  delta->set_epoch(epoch_);
+  snapshot->set_version(host.version);
+  size_t snapshot_size = snapshot->ByteSizeLong();
+  host.snapshot = std::move(snapshot);
+  host.history.push_back(delta);
+  host.history_size += delta->ByteSizeLong();
+  while (host.history.size() > history_limit_ ||
+         (host.history.size() > 1 && host.history_size > snapshot_size)) {
+    host.history_size -= host.history.front()->ByteSizeLong();
+    host.history.pop_front();
+  }
+  if (host.subscriber != nullptr) {
+    // A subscriber attached before the first publish holds nothing this delta could apply to.
+    host.subscriber->send(host.version == 1 ? host.snapshot : std::move(delta));
+  }
+  return host.version;
+}
+
+std::vector<std::shared_ptr<const wire::ProgramUpdate>> HostTable::catch_up(
+    const Host& host, uint64_t epoch, uint64_t version) const {
+  if (host.snapshot == nullptr) return {};  // nothing published: the router keeps what it has
+  if (epoch == epoch_ && version == host.version) return {};
+  bool resumable = epoch == epoch_ && version < host.version && !host.history.empty() &&
+                   host.history.front()->version() <= version + 1;
+  if (!resumable) return {host.snapshot};
+  std::vector<std::shared_ptr<const wire::ProgramUpdate>> updates;
+  for (const auto& delta : host.history) {
+    if (delta->version() > version) updates.push_back(delta);
+  }
+  return updates;
+}
+
+void HostTable::attach(const wire::Hello& hello, Subscriber* subscriber) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Host& host = hosts_[hello.host_id()];
+  if (host.subscriber != nullptr && host.subscriber != subscriber) {
+    host.subscriber->close("superseded by a newer stream for this host");
+  }
+  host.subscriber = subscriber;
+  bool same_epoch = hello.epoch() == epoch_ && hello.last_applied_version() <= host.version;
+  host.acked_version = same_epoch ? hello.last_applied_version() : 0;
+  for (auto& update : catch_up(host, hello.epoch(), hello.last_applied_version())) {
+    subscriber->send(std::move(update));
+  }
+}
+
+void HostTable::detach(const std::string& host_id, const Subscriber* subscriber) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = hosts_.find(host_id);
+  if (it != hosts_.end() && it->second.subscriber == subscriber) it->second.subscriber = nullptr;
+}
+
+bool HostTable::acknowledge(const std::string& host_id, const Subscriber* subscriber,
+                            uint64_t version) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end() || it->second.subscriber != subscriber) return false;
+  Host& host = it->second;
+  if (version > host.version || version < host.acked_version) return false;
+  host.acked_version = version;
+  return true;
+}
+
+void HostTable::close_all(const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [id, host] : hosts_) {
+    if (host.subscriber != nullptr) host.subscriber->close(reason);
+  }
+}
+
+std::vector<HostStatus> HostTable::hosts() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<HostStatus> out;
+  out.reserve(hosts_.size());
+  for (const auto& [id, host] : hosts_) {
+    out.push_back({id, host.version, host.acked_version, host.subscriber != nullptr});
+  }
+  return out;
+}
+
+}  // namespace openvpc::mapping

@@ -1,0 +1,172 @@
+#include "mapping/mapping_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <cassert>
+#include <functional>
+
+#include "mapping/program_codec.h"
+#include "mapping/program_delta.h"
+
+namespace openvpc::mapping {
+namespace {
+
+std::shared_ptr<grpc::Channel> make_channel(const MappingClientOptions& options) {
+  grpc::ChannelArguments args;
+  // gRPC's own reconnect backoff would otherwise hold a reconnect back for up to 120 s.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(options.initial_backoff.count()));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(options.initial_backoff.count()));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options.max_backoff.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(options.keepalive.count()));
+  args.SetMaxReceiveMessageSize(-1);  // a snapshot of a large VPC can exceed 4 MiB
+  return grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+MappingClient::MappingClient(MappingClientOptions options, ProgramCallback callback)
+    : options_(std::move(options)),
+      callback_(std::move(callback)),
+      channel_(make_channel(options_)),
+      stub_(wire::MappingService::NewStub(channel_)),
+      jitter_state_(static_cast<uint32_t>(std::hash<std::string>{}(options_.host_id)) | 1) {
+  assert(!options_.host_id.empty());
+}
+
+MappingClient::~MappingClient() {
+  stop();
+}
+
+void MappingClient::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void MappingClient::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    if (live_context_ != nullptr) live_context_->TryCancel();
+    wake_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+MappingClientStatus MappingClient::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return status_;
+}
+
+std::chrono::milliseconds MappingClient::next_backoff(std::chrono::milliseconds current) {
+  // xorshift32: jitter of -20%..+20% so that routers cut off together do not return together.
+  jitter_state_ ^= jitter_state_ << 13;
+  jitter_state_ ^= jitter_state_ >> 17;
+  jitter_state_ ^= jitter_state_ << 5;
+  auto jittered = current * (80 + static_cast<int>(jitter_state_ % 41)) / 100;
+  return std::max(std::chrono::milliseconds(1), jittered);
+}
+
+void MappingClient::run() {
+  auto backoff = options_.initial_backoff;
+  for (;;) {
+    bool reached = session();
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    if (reached) backoff = options_.initial_backoff;
+    wake_.wait_for(lock, next_backoff(backoff), [this] { return stopping_; });
+    if (stopping_) return;
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+bool MappingClient::session() {
+  grpc::ClientContext context;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return false;
+    live_context_ = &context;
+  }
+  auto stream = stub_->Subscribe(&context);
+  wire::RouterMessage hello;
+  hello.mutable_hello()->set_host_id(options_.host_id);
+  hello.mutable_hello()->set_last_applied_version(status().version);
+  hello.mutable_hello()->set_epoch(status().epoch);
+  bool reached = false;
+  if (stream->Write(hello)) {
+    // The server sends its initial metadata as soon as it takes the stream.
+    stream->WaitForInitialMetadata();
+    reached = context.GetServerInitialMetadata().count("openvpc-epoch") != 0;
+  }
+  if (reached) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    status_.connected = true;
+    status_.sessions += 1;
+  }
+  wire::ProgramUpdate update;
+  while (reached && stream->Read(&update)) {
+    if (!apply_update(update).ok()) break;
+    wire::RouterMessage ack;
+    ack.mutable_ack()->set_version(update.version());
+    if (!stream->Write(ack)) break;
+  }
+  context.TryCancel();
+  (void)stream->Finish();
+  std::lock_guard<std::mutex> lock(mutex_);
+  live_context_ = nullptr;
+  status_.connected = false;
+  return reached;
+}
+
+Result<void> MappingClient::apply_update(const wire::ProgramUpdate& update) {
+  wire::Program next;
+  uint64_t epoch = 0;
+  uint64_t version = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    epoch = status_.epoch;
+    version = status_.version;
+  }
+  if (update.has_snapshot()) {
+    next = update.snapshot();
+  } else if (update.has_delta() && update.epoch() == epoch && update.version() == version + 1) {
+    next = apply(applied_, update.delta());
+  } else {
+    return make_error("mapping.out_of_order", "an update that does not follow the applied one");
+  }
+  auto program = decode(next);
+  if (!program.ok()) return program.error();
+  callback_(*program, update.version());
+  applied_ = std::move(next);
+  std::lock_guard<std::mutex> lock(mutex_);
+  status_.epoch = update.epoch();
+  status_.version = update.version();
+  (update.has_snapshot() ? status_.snapshots : status_.deltas) += 1;
+  return {};
+}
+
+Result<std::optional<program::Mapping>> MappingClient::lookup(
+    uint32_t vpc, const program::IpAddress& address, std::chrono::milliseconds deadline) const {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + deadline);
+  wire::LookupRequest request;
+  request.set_host_id(options_.host_id);
+  request.set_vpc(vpc);
+  request.set_address(encode_address(address));
+  wire::LookupReply reply;
+  grpc::Status status = stub_->Lookup(&context, request, &reply);
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return make_error("mapping.deadline", "no lookup answer within the deadline");
+  }
+  if (!status.ok()) return make_error("mapping.unavailable", status.error_message());
+  if (!reply.found()) return std::optional<program::Mapping>();
+  auto mapping = decode(reply.mapping());
+  if (!mapping.ok()) return mapping.error();
+  return std::optional<program::Mapping>(*mapping);
+}
+
+}  // namespace openvpc::mapping

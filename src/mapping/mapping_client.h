@@ -1,0 +1,94 @@
+// mapping_client.h — the router side of the mapping service (proto/mapping.proto).
+//
+// A MappingClient keeps one Subscribe stream to the controller. It says Hello with its host id
+// and the (epoch, version) it last applied, applies snapshots and deltas itself, hands every
+// new full program to the ProgramCallback, and ACKs the version only after the callback has
+// returned — so the controller's view of a host never runs ahead of the router. When the
+// controller is unreachable or the stream breaks it keeps the last program and reconnects with
+// exponential backoff (with jitter); a reconnect resumes by version when the controller still
+// has the history.
+//
+// Threading: one thread of its own runs the stream and calls the callback, in version order,
+// never concurrently. lookup() and status() may be called from any thread. stop() cancels the
+// stream and joins; the destructor stops. A program that does not decode, or a delta that does
+// not follow the applied version, ends the session (the next one resumes or gets a snapshot).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/result.h"
+#include "mapping.grpc.pb.h"
+#include "program/program.h"
+
+namespace openvpc::mapping {
+
+struct MappingClientOptions {
+  std::string target;   // "127.0.0.1:PORT"
+  std::string host_id;  // must not be empty
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+  std::chrono::milliseconds keepalive{10000};  // pings on an idle stream find a dead peer
+};
+
+// Called with each new program and its version; the version is ACKed when this returns.
+using ProgramCallback = std::function<void(const program::Program& program, uint64_t version)>;
+
+struct MappingClientStatus {
+  uint64_t epoch = 0;
+  uint64_t version = 0;  // 0: no program yet
+  bool connected = false;
+  uint64_t snapshots = 0;  // updates applied, by kind
+  uint64_t deltas = 0;
+  uint64_t sessions = 0;  // streams that reached the controller
+};
+
+class MappingClient {
+ public:
+  MappingClient(MappingClientOptions options, ProgramCallback callback);
+  ~MappingClient();
+  MappingClient(const MappingClient&) = delete;
+  MappingClient& operator=(const MappingClient&) = delete;
+
+  void start();
+  void stop();
+
+  // Asks the controller where (vpc, address) lives. nullopt: no such mapping. Errors:
+  // "mapping.deadline" when no answer came within `deadline`, "mapping.unavailable" otherwise.
+  Result<std::optional<program::Mapping>> lookup(uint32_t vpc, const program::IpAddress& address,
+                                                 std::chrono::milliseconds deadline) const;
+
+  MappingClientStatus status() const;
+
+ private:
+  void run();
+  // One stream, from Hello until it ends; true if it reached the controller.
+  bool session();
+  Result<void> apply_update(const wire::ProgramUpdate& update);
+  std::chrono::milliseconds next_backoff(std::chrono::milliseconds current);
+
+  const MappingClientOptions options_;
+  const ProgramCallback callback_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<wire::MappingService::Stub> stub_;
+
+  // Applied state: written by the client thread only; status() reads it under mutex_.
+  wire::Program applied_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  grpc::ClientContext* live_context_ = nullptr;  // the stream to cancel on stop()
+  MappingClientStatus status_;
+  uint32_t jitter_state_;
+  std::thread thread_;
+};
+
+}  // namespace openvpc::mapping

@@ -1,0 +1,87 @@
+// mapping_server.h — the controller side of the mapping service (proto/mapping.proto).
+//
+// The controller publish()es each host's desired program; the server turns it into a version,
+// keeps a bounded history of deltas per host (host_table.h) and streams updates to the host's
+// router over gRPC: a snapshot or the missed deltas when it subscribes, then one delta per
+// change, at once. Routers ACK versions; hosts() says what each host runs. Lookup calls are
+// answered by the controller's LookupFunction.
+//
+// Threading: gRPC's callback API, so a stream costs no thread of its own; reactions run on
+// gRPC's pool. publish(), hosts() and the accessors may be called from any thread. The lookup
+// function and the ACK observer run on gRPC threads, possibly concurrently, and must not block
+// for long. A router that falls more than history_limit updates behind is disconnected; it
+// reconnects and gets a snapshot.
+//
+// Lifecycle: start() binds and serves; stop() ends every stream and waits until the last
+// reaction has returned; the published state survives, so start() again serves it on the same
+// port (routers resume by version). The destructor stops.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "mapping/host_table.h"
+#include "program/program.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace openvpc::mapping {
+
+// Answers a router's mapping miss: where (vpc, address) lives, or nullopt.
+using LookupFunction =
+    std::function<std::optional<program::Mapping>(uint32_t vpc, const program::IpAddress&)>;
+// Told of every ACK the table records.
+using AckObserver = std::function<void(const std::string& host_id, uint64_t version)>;
+
+struct MappingServerOptions {
+  std::string address = "127.0.0.1:0";  // port 0: any free port
+  size_t history_limit = 64;            // deltas kept per host
+  uint64_t epoch = 0;                   // 0: a random one (a restarted controller differs)
+  LookupFunction lookup;                // unset: every lookup answers "not found"
+  AckObserver on_ack;
+};
+
+class MappingServiceImpl;
+
+class MappingServer {
+ public:
+  explicit MappingServer(MappingServerOptions options);
+  ~MappingServer();
+  MappingServer(const MappingServer&) = delete;
+  MappingServer& operator=(const MappingServer&) = delete;
+
+  // Serves on options.address the first time, on the port it got then afterwards. Returns the
+  // port; "mapping.bind" when the address cannot be bound, "mapping.running" when serving.
+  Result<int> start();
+  void stop();
+
+  // Sets the host's desired program; returns its version (unchanged if the program is).
+  uint64_t publish(const std::string& host_id, const program::Program& program);
+  std::vector<HostStatus> hosts() const;
+  std::optional<HostStatus> host(const std::string& host_id) const;
+  uint64_t epoch() const { return table_.epoch(); }
+  int port() const { return port_; }
+
+  // For the stream reactors (mapping_server.cc); not for callers.
+  struct Shared;
+
+ private:
+  MappingServerOptions options_;
+  HostTable table_;
+  std::unique_ptr<Shared> shared_;
+  std::mutex lifecycle_mutex_;  // start()/stop()
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MappingServiceImpl> service_;
+  int port_ = 0;
+};
+
+}  // namespace openvpc::mapping

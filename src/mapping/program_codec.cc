@@ -1,0 +1,301 @@
+#include "mapping/program_codec.h"
+
+#include <cstring>
+#include <utility>
+
+namespace openvpc::mapping {
+namespace {
+
+using program::Cidr;
+using program::IpAddress;
+using program::MacAddress;
+
+// Decoding collects the first problem and keeps going with defaults; the caller turns a
+// non-empty problem into an Error. This keeps every field conversion one line.
+struct Decoder {
+  std::string problem;
+
+  void fail(std::string what) {
+    if (problem.empty()) problem = std::move(what);
+  }
+  IpAddress address(std::string_view bytes, const char* what) {
+    auto a = decode_address(bytes);
+    if (!a) fail(std::string(what) + ": address of " + std::to_string(bytes.size()) + " bytes");
+    return a.value_or(IpAddress{});
+  }
+  MacAddress mac(std::string_view bytes, const char* what) {
+    MacAddress m;
+    if (bytes.size() != m.bytes.size()) {
+      fail(std::string(what) + ": MAC of " + std::to_string(bytes.size()) + " bytes");
+      return m;
+    }
+    std::memcpy(m.bytes.data(), bytes.data(), m.bytes.size());
+    return m;
+  }
+  Cidr cidr(const wire::Cidr& c, const char* what) {
+    IpAddress a = address(c.address(), what);
+    uint32_t width = a.is_v4() ? 32 : 128;
+    if (c.prefix_length() > width) fail(std::string(what) + ": prefix length too long");
+    return Cidr::make(a, static_cast<uint8_t>(std::min(c.prefix_length(), width)));
+  }
+  uint16_t u16(uint32_t value, const char* what) {
+    if (value > 65535) fail(std::string(what) + ": " + std::to_string(value) + " > 65535");
+    return static_cast<uint16_t>(value);
+  }
+  int ranged(int32_t value, int low, int high, const char* what) {
+    if (value < low || value > high) fail(std::string(what) + ": out of range");
+    return value;
+  }
+  program::Direction direction(wire::Direction d) {
+    if (d == wire::DIRECTION_INGRESS) return program::Direction::ingress;
+    if (d == wire::DIRECTION_EGRESS) return program::Direction::egress;
+    fail("direction unspecified");
+    return program::Direction::ingress;
+  }
+  program::AclAction action(wire::AclAction a) {
+    if (a == wire::ACL_ACTION_ALLOW) return program::AclAction::allow;
+    if (a == wire::ACL_ACTION_DENY) return program::AclAction::deny;
+    fail("network ACL action unspecified");
+    return program::AclAction::deny;
+  }
+  program::RouteTargetKind target(wire::RouteTargetKind kind) {
+    if (kind < wire::ROUTE_TARGET_LOCAL || kind > wire::ROUTE_TARGET_BLACKHOLE) {
+      fail("route target unspecified");
+      return program::RouteTargetKind::blackhole;
+    }
+    return static_cast<program::RouteTargetKind>(kind - wire::ROUTE_TARGET_LOCAL);
+  }
+  program::TrafficMatch traffic(const wire::TrafficMatch& t) {
+    program::TrafficMatch out;
+    out.protocol = ranged(t.protocol(), program::kAllProtocols, 255, "protocol");
+    out.ports.first = u16(t.ports().first(), "port");
+    out.ports.last = u16(t.ports().last(), "port");
+    out.icmp_type = ranged(t.icmp_type(), program::kAnyIcmpValue, 255, "icmp type");
+    out.icmp_code = ranged(t.icmp_code(), program::kAnyIcmpValue, 255, "icmp code");
+    return out;
+  }
+};
+
+void encode_cidr(const Cidr& cidr, wire::Cidr* out) {
+  out->set_address(encode_address(cidr.address));
+  out->set_prefix_length(cidr.prefix_length);
+}
+
+std::string encode_mac(const MacAddress& mac) {
+  return std::string(reinterpret_cast<const char*>(mac.bytes.data()), mac.bytes.size());
+}
+
+void encode_traffic(const program::TrafficMatch& t, wire::TrafficMatch* out) {
+  out->set_protocol(t.protocol);
+  out->mutable_ports()->set_first(t.ports.first);
+  out->mutable_ports()->set_last(t.ports.last);
+  out->set_icmp_type(t.icmp_type);
+  out->set_icmp_code(t.icmp_code);
+}
+
+wire::Direction encode_direction(program::Direction d) {
+  return d == program::Direction::ingress ? wire::DIRECTION_INGRESS : wire::DIRECTION_EGRESS;
+}
+
+void encode_objects(const program::Program& p, wire::Program* out) {
+  for (const auto& vpc : p.vpcs) {
+    auto* v = out->add_vpcs();
+    v->set_id(vpc.id);
+    v->set_name(vpc.name);
+    for (const auto& c : vpc.cidrs) encode_cidr(c, v->add_cidrs());
+  }
+  for (const auto& subnet : p.subnets) {
+    auto* s = out->add_subnets();
+    s->set_id(subnet.id);
+    s->set_name(subnet.name);
+    s->set_vpc(subnet.vpc);
+    encode_cidr(subnet.cidr, s->mutable_cidr());
+    s->set_network_acl(subnet.network_acl);
+    s->set_route_table(subnet.route_table);
+  }
+  for (const auto& table : p.route_tables) {
+    auto* t = out->add_route_tables();
+    t->set_id(table.id);
+    t->set_name(table.name);
+    t->set_vpc(table.vpc);
+    for (const auto& route : table.routes) {
+      auto* r = t->add_routes();
+      encode_cidr(route.destination, r->mutable_destination());
+      r->set_target(static_cast<wire::RouteTargetKind>(static_cast<int>(route.target) +
+                                                       wire::ROUTE_TARGET_LOCAL));
+      r->set_target_id(route.target_id);
+    }
+  }
+}
+
+void encode_filters(const program::Program& p, wire::Program* out) {
+  for (const auto& group : p.security_groups) {
+    auto* g = out->add_security_groups();
+    g->set_id(group.id);
+    g->set_name(group.name);
+    g->set_vpc(group.vpc);
+    for (const auto& rule : group.rules) {
+      auto* r = g->add_rules();
+      r->set_direction(encode_direction(rule.direction));
+      encode_traffic(rule.traffic, r->mutable_traffic());
+      encode_cidr(rule.peer, r->mutable_peer());
+      r->set_referenced_group(rule.referenced_group);
+    }
+    for (const auto& a : group.member_addresses) g->add_member_addresses(encode_address(a));
+  }
+  for (const auto& acl : p.network_acls) {
+    auto* a = out->add_network_acls();
+    a->set_id(acl.id);
+    a->set_name(acl.name);
+    a->set_vpc(acl.vpc);
+    for (const auto& entry : acl.entries) {
+      auto* e = a->add_entries();
+      e->set_rule_number(entry.rule_number);
+      e->set_direction(encode_direction(entry.direction));
+      encode_traffic(entry.traffic, e->mutable_traffic());
+      encode_cidr(entry.cidr, e->mutable_cidr());
+      e->set_action(entry.action == program::AclAction::allow ? wire::ACL_ACTION_ALLOW
+                                                              : wire::ACL_ACTION_DENY);
+    }
+  }
+}
+
+void encode_enis(const program::Program& p, wire::Program* out) {
+  for (const auto& eni : p.enis) {
+    auto* e = out->add_enis();
+    e->set_id(eni.id);
+    e->set_name(eni.name);
+    e->set_subnet(eni.subnet);
+    e->set_mac(encode_mac(eni.mac));
+    for (const auto& a : eni.private_addresses) e->add_private_addresses(encode_address(a));
+    for (uint32_t g : eni.security_groups) e->add_security_groups(g);
+    e->set_source_dest_check(eni.source_dest_check);
+  }
+  for (const auto& m : p.mappings) *out->add_mappings() = encode(m);
+}
+
+void decode_objects(Decoder& d, const wire::Program& in, program::Program& out) {
+  for (const auto& v : in.vpcs()) {
+    program::Vpc vpc{v.id(), v.name(), {}};
+    for (const auto& c : v.cidrs()) vpc.cidrs.push_back(d.cidr(c, "vpc cidr"));
+    out.vpcs.push_back(std::move(vpc));
+  }
+  for (const auto& s : in.subnets()) {
+    out.subnets.push_back({s.id(), s.name(), s.vpc(), d.cidr(s.cidr(), "subnet cidr"),
+                           s.network_acl(), s.route_table()});
+  }
+  for (const auto& t : in.route_tables()) {
+    program::RouteTable table{t.id(), t.name(), t.vpc(), {}};
+    for (const auto& r : t.routes()) {
+      table.routes.push_back(
+          {d.cidr(r.destination(), "route destination"), d.target(r.target()), r.target_id()});
+    }
+    out.route_tables.push_back(std::move(table));
+  }
+}
+
+void decode_filters(Decoder& d, const wire::Program& in, program::Program& out) {
+  for (const auto& g : in.security_groups()) {
+    program::SecurityGroup group{g.id(), g.name(), g.vpc(), {}, {}};
+    for (const auto& r : g.rules()) {
+      group.rules.push_back({d.direction(r.direction()), d.traffic(r.traffic()),
+                             d.cidr(r.peer(), "rule peer"), r.referenced_group()});
+    }
+    for (const auto& a : g.member_addresses()) {
+      group.member_addresses.push_back(d.address(a, "group member"));
+    }
+    out.security_groups.push_back(std::move(group));
+  }
+  for (const auto& a : in.network_acls()) {
+    program::NetworkAcl acl{a.id(), a.name(), a.vpc(), {}};
+    for (const auto& e : a.entries()) {
+      acl.entries.push_back({d.u16(e.rule_number(), "rule number"), d.direction(e.direction()),
+                             d.traffic(e.traffic()), d.cidr(e.cidr(), "acl cidr"),
+                             d.action(e.action())});
+    }
+    out.network_acls.push_back(std::move(acl));
+  }
+}
+
+void decode_enis(Decoder& d, const wire::Program& in, program::Program& out) {
+  for (const auto& e : in.enis()) {
+    program::Eni eni;
+    eni.id = e.id();
+    eni.name = e.name();
+    eni.subnet = e.subnet();
+    eni.mac = d.mac(e.mac(), "eni mac");
+    for (const auto& a : e.private_addresses()) {
+      eni.private_addresses.push_back(d.address(a, "eni address"));
+    }
+    eni.security_groups.assign(e.security_groups().begin(), e.security_groups().end());
+    eni.source_dest_check = e.source_dest_check();
+    out.enis.push_back(std::move(eni));
+  }
+}
+
+program::Mapping decode_mapping(Decoder& d, const wire::Mapping& m) {
+  return {m.vpc(), d.address(m.address(), "mapping address"),
+          d.address(m.underlay(), "mapping underlay"), m.eni(), m.source_dest_check()};
+}
+
+Error invalid(const std::string& problem) {
+  return make_error("mapping.invalid_program", problem);
+}
+
+}  // namespace
+
+std::string encode_address(const IpAddress& address) {
+  const auto* bytes = reinterpret_cast<const char*>(address.bytes.data());
+  return address.is_v4() ? std::string(bytes + 12, 4) : std::string(bytes, 16);
+}
+
+std::optional<IpAddress> decode_address(std::string_view bytes) {
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  if (bytes.size() == 4) return IpAddress::v4_from_wire(data);
+  if (bytes.size() == 16) return IpAddress::v6_from_wire(data);
+  return std::nullopt;
+}
+
+wire::Program encode(const program::Program& program) {
+  wire::Program out;
+  out.set_generation(program.generation);
+  out.set_host_underlay(encode_address(program.host_underlay));
+  out.set_router_mac(encode_mac(program.router_mac));
+  encode_objects(program, &out);
+  encode_filters(program, &out);
+  encode_enis(program, &out);
+  return out;
+}
+
+Result<program::Program> decode(const wire::Program& message) {
+  Decoder d;
+  program::Program out;
+  out.generation = message.generation();
+  out.host_underlay = d.address(message.host_underlay(), "host underlay");
+  out.router_mac = d.mac(message.router_mac(), "router mac");
+  decode_objects(d, message, out);
+  decode_filters(d, message, out);
+  decode_enis(d, message, out);
+  for (const auto& m : message.mappings()) out.mappings.push_back(decode_mapping(d, m));
+  if (!d.problem.empty()) return invalid(d.problem);
+  return out;
+}
+
+wire::Mapping encode(const program::Mapping& mapping) {
+  wire::Mapping out;
+  out.set_vpc(mapping.vpc);
+  out.set_address(encode_address(mapping.address));
+  out.set_underlay(encode_address(mapping.underlay));
+  out.set_eni(mapping.eni);
+  out.set_source_dest_check(mapping.source_dest_check);
+  return out;
+}
+
+Result<program::Mapping> decode(const wire::Mapping& message) {
+  Decoder d;
+  program::Mapping out = decode_mapping(d, message);
+  if (!d.problem.empty()) return invalid(d.problem);
+  return out;
+}
+
+}  // namespace openvpc::mapping
