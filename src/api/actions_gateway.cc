@@ -1,0 +1,186 @@
+// Internet gateway and elastic IP actions: Create/Attach/Detach/Delete/DescribeInternetGateways,
+// Allocate/Associate/Disassociate/Release/DescribeAddresses.
+#include "api/action.h"
+
+namespace openvpc::api {
+
+namespace {
+
+using model::Region;
+
+FilterFields gateway_fields(const model::InternetGateway& gateway) {
+  FilterFields fields{{"attachment.state", {}},
+                      {"attachment.vpc-id", {}},
+                      {"internet-gateway-id", {gateway.id}},
+                      {"owner-id", {gateway.owner}}};
+  if (!gateway.attached_vpc_id.empty()) {
+    fields["attachment.state"].push_back("available");
+    fields["attachment.vpc-id"].push_back(gateway.attached_vpc_id);
+  }
+  add_tag_fields(fields, gateway.tags);
+  return fields;
+}
+
+void render_gateway(XmlWriter& out, const model::InternetGateway& gateway) {
+  out.text("internetGatewayId", gateway.id).text("ownerId", gateway.owner);
+  out.open("attachmentSet");
+  if (!gateway.attached_vpc_id.empty()) {
+    out.open("item").text("vpcId", gateway.attached_vpc_id).text("state", "available").close();
+  }
+  out.close();
+  render_tags(out, gateway.tags);
+}
+
+Result<std::string> create_internet_gateway(ActionContext& ctx) {
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto id = model::create_internet_gateway(region, ctx.caller);
+    if (!id) return id.error();
+    if (auto tagged = tag_new_resource(ctx, region, *id, "internet-gateway"); !tagged) {
+      return tagged.error();
+    }
+    out.open("internetGateway");
+    render_gateway(out, region.internet_gateways.at(*id));
+    out.close();
+    return {};
+  });
+}
+
+Result<void> gateway_and_vpc(ActionContext& ctx, Region& region, bool attach) {
+  auto id = ctx.params.required("InternetGatewayId");
+  if (!id) return id.error();
+  auto vpc_id = ctx.params.required("VpcId");
+  if (!vpc_id) return vpc_id.error();
+  return attach ? model::attach_internet_gateway(region, ctx.caller, *id, *vpc_id)
+                : model::detach_internet_gateway(region, ctx.caller, *id, *vpc_id);
+}
+
+Result<std::string> describe_internet_gateways(ActionContext& ctx) {
+  auto region = ctx.read();
+  if (!region) return region.error();
+  return describe<model::InternetGateway>(
+      ctx, (*region)->internet_gateways,
+      {"InternetGatewayId", "internetGatewaySet", "InvalidInternetGatewayID.NotFound",
+       "internet gateway", gateway_fields, render_gateway});
+}
+
+FilterFields address_fields(const model::ElasticAddress& address) {
+  FilterFields fields{{"allocation-id", {address.allocation_id}},
+                      {"association-id", {}},
+                      {"domain", {"vpc"}},
+                      {"instance-id", {}},
+                      {"network-interface-id", {}},
+                      {"network-interface-owner-id", {}},
+                      {"private-ip-address", {}},
+                      {"public-ip", {address.public_ip}}};
+  if (!address.association_id.empty()) {
+    fields["association-id"].push_back(address.association_id);
+    fields["network-interface-id"].push_back(address.network_interface_id);
+    fields["network-interface-owner-id"].push_back(address.owner);
+    fields["private-ip-address"].push_back(address.private_ip);
+    if (!address.instance_id.empty()) fields["instance-id"].push_back(address.instance_id);
+  }
+  add_tag_fields(fields, address.tags);
+  return fields;
+}
+
+void render_address(XmlWriter& out, const model::ElasticAddress& address) {
+  out.text("publicIp", address.public_ip).text("allocationId", address.allocation_id);
+  out.text("domain", "vpc");
+  out.optional("associationId", address.association_id);
+  out.optional("instanceId", address.instance_id);
+  out.optional("networkInterfaceId", address.network_interface_id);
+  if (!address.association_id.empty()) out.text("networkInterfaceOwnerId", address.owner);
+  out.optional("privateIpAddress", address.private_ip);
+  out.text("publicIpv4Pool", "amazon").text("networkBorderGroup", "us-east-1");
+  render_tags(out, address.tags);
+}
+
+Result<std::string> allocate_address(ActionContext& ctx) {
+  std::string domain = ctx.params.get_or("Domain", "vpc");
+  if (domain != "vpc") {
+    return make_error("InvalidParameterValue",
+                      "Value (" + domain + ") for parameter domain is invalid.");
+  }
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto id = model::allocate_address(region, ctx.caller);
+    if (!id) return id.error();
+    if (auto tagged = tag_new_resource(ctx, region, *id, "elastic-ip"); !tagged) {
+      return tagged.error();
+    }
+    const auto& address = region.addresses.at(*id);
+    out.text("publicIp", address.public_ip).text("domain", "vpc").text("allocationId", *id);
+    out.text("publicIpv4Pool", "amazon").text("networkBorderGroup", "us-east-1");
+    return {};
+  });
+}
+
+Result<std::string> associate_address(ActionContext& ctx) {
+  auto allocation_id = ctx.params.required("AllocationId");
+  if (!allocation_id) return allocation_id.error();
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto id = model::associate_address(
+        region, ctx.caller, *allocation_id, ctx.params.get_or("InstanceId", ""),
+        ctx.params.get_or("NetworkInterfaceId", ""), ctx.params.get_or("PrivateIpAddress", ""));
+    if (!id) return id.error();
+    out.boolean("return", true).text("associationId", *id);
+    return {};
+  });
+}
+
+Result<std::string> describe_addresses(ActionContext& ctx) {
+  auto region = ctx.read();
+  if (!region) return region.error();
+  auto public_ips = ctx.params.list("PublicIp");
+  if (!public_ips.empty()) {
+    for (const auto& ip : public_ips) {
+      bool found =
+          std::any_of((*region)->addresses.begin(), (*region)->addresses.end(), [&](const auto& e) {
+            return e.second.public_ip == ip && e.second.owner == ctx.caller.account_id;
+          });
+      if (!found) {
+        return make_error("InvalidAddress.NotFound", "Address '" + ip + "' not found.");
+      }
+    }
+  }
+  auto answer = describe<model::ElasticAddress>(
+      ctx, (*region)->addresses,
+      {"AllocationId", "addressesSet", "InvalidAllocationID.NotFound", "allocation", address_fields,
+       render_address, [&](const model::ElasticAddress& a) {
+         return public_ips.empty() ||
+                std::find(public_ips.begin(), public_ips.end(), a.public_ip) != public_ips.end();
+       }});
+  return answer;
+}
+
+}  // namespace
+
+void register_gateway_actions(ActionTable& table) {
+  table["CreateInternetGateway"] = create_internet_gateway;
+  table["AttachInternetGateway"] = returning_true(
+      [](ActionContext& ctx, Region& region) { return gateway_and_vpc(ctx, region, true); });
+  table["DetachInternetGateway"] = returning_true(
+      [](ActionContext& ctx, Region& region) { return gateway_and_vpc(ctx, region, false); });
+  table["DeleteInternetGateway"] =
+      returning_true([](ActionContext& ctx, Region& region) -> Result<void> {
+        auto id = ctx.params.required("InternetGatewayId");
+        if (!id) return id.error();
+        return model::delete_internet_gateway(region, ctx.caller, *id);
+      });
+  table["DescribeInternetGateways"] = describe_internet_gateways;
+  table["AllocateAddress"] = allocate_address;
+  table["AssociateAddress"] = associate_address;
+  table["DisassociateAddress"] =
+      returning_true([](ActionContext& ctx, Region& region) -> Result<void> {
+        auto id = ctx.params.required("AssociationId");
+        if (!id) return id.error();
+        return model::disassociate_address(region, ctx.caller, *id);
+      });
+  table["ReleaseAddress"] = returning_true([](ActionContext& ctx, Region& region) -> Result<void> {
+    auto id = ctx.params.required("AllocationId");
+    if (!id) return id.error();
+    return model::release_address(region, ctx.caller, *id);
+  });
+  table["DescribeAddresses"] = describe_addresses;
+}
+
+}  // namespace openvpc::api

@@ -1,0 +1,158 @@
+// Instance actions: RunInstances (SubnetId, PrivateIpAddress, SecurityGroupId.N and
+// Placement.HostId naming the physical host; the image id is accepted and ignored),
+// TerminateInstances, DescribeInstances (one reservation per instance).
+#include "api/action.h"
+
+namespace openvpc::api {
+
+namespace {
+
+using model::Region;
+
+void render_state(XmlWriter& out, std::string_view element, const std::string& state) {
+  out.open(element).number("code", state == "running" ? 16 : 48).text("name", state).close();
+}
+
+void render_instance(XmlWriter& out, const Region& region, const model::Instance& instance) {
+  out.text("instanceId", instance.id).text("imageId", instance.image_id);
+  render_state(out, "instanceState", instance.state);
+  out.text("privateDnsName", private_dns(instance.private_ip)).text("dnsName", "");
+  out.text("instanceType", instance.instance_type).text("launchTime", instance.launch_time);
+  out.number("amiLaunchIndex", 0);
+  out.open("placement").text("availabilityZone", instance.availability_zone);
+  out.optional("hostId", instance.host_id).text("tenancy", "default").close();
+  out.open("monitoring").text("state", "disabled").close();
+  out.text("architecture", "x86_64").text("rootDeviceType", "ebs");
+  out.text("virtualizationType", "hvm").text("hypervisor", "xen");
+  if (instance.state != "running") {
+    out.open("groupSet").close().open("networkInterfaceSet").close();
+    render_tags(out, instance.tags);
+    return;
+  }
+  out.text("subnetId", instance.subnet_id).text("vpcId", instance.vpc_id);
+  out.text("privateIpAddress", instance.private_ip);
+  auto primary = region.network_interfaces.find(instance.primary_interface_id);
+  if (primary != region.network_interfaces.end()) {
+    out.optional("ipAddress", public_ip_for(region, primary->first, instance.private_ip));
+    out.boolean("sourceDestCheck", primary->second.source_dest_check);
+    render_group_set(out, region, primary->second.group_ids);
+  }
+  out.open("networkInterfaceSet");
+  for (const auto& [id, eni] : region.network_interfaces) {
+    if (!eni.attached || eni.attachment.instance_id != instance.id) continue;
+    out.open("item");
+    render_network_interface(out, region, eni);
+    out.close();
+  }
+  out.close();
+  render_tags(out, instance.tags);
+}
+
+void render_reservation(XmlWriter& out, const Region& region, const model::Instance& instance) {
+  out.text("reservationId", "r-" + instance.id.substr(2)).text("ownerId", instance.owner);
+  out.open("groupSet").close().open("instancesSet").open("item");
+  render_instance(out, region, instance);
+  out.close().close();
+}
+
+FilterFields instance_fields(const model::Instance& instance) {
+  FilterFields fields{{"availability-zone", {instance.availability_zone}},
+                      {"image-id", {instance.image_id}},
+                      {"instance-id", {instance.id}},
+                      {"instance-state-name", {instance.state}},
+                      {"instance-type", {instance.instance_type}},
+                      {"host-id", {instance.host_id}},
+                      {"placement-host-id", {instance.host_id}},
+                      {"network-interface.network-interface-id", {instance.primary_interface_id}},
+                      {"owner-id", {instance.owner}},
+                      {"private-ip-address", {instance.private_ip}},
+                      {"subnet-id", {instance.subnet_id}},
+                      {"vpc-id", {instance.vpc_id}}};
+  add_tag_fields(fields, instance.tags);
+  return fields;
+}
+
+Result<model::InstanceRequest> instance_request(const Params& params) {
+  model::InstanceRequest request;
+  auto image = params.required("ImageId");
+  if (!image) return image.error();
+  request.image_id = *image;
+  request.instance_type = params.get_or("InstanceType", "t3.micro");
+  request.host_id = params.get_or("Placement.HostId", "");
+  auto min_count = params.integer("MinCount", 1, 1000);
+  if (!min_count) return min_count.error();
+  auto max_count = params.integer("MaxCount", 1, 1000);
+  if (!max_count) return max_count.error();
+  if (!*min_count || !*max_count) {
+    return make_error("MissingParameter", "The request must contain MinCount and MaxCount");
+  }
+  if (**min_count > **max_count) {
+    return make_error("InvalidParameterValue", "MinCount must be less than or equal to MaxCount");
+  }
+  request.count = static_cast<int>(**max_count);
+  request.network.subnet_id = params.get_or("SubnetId", "");
+  request.network.private_ip = params.get_or("PrivateIpAddress", "");
+  request.network.group_ids = params.list("SecurityGroupId");
+  return request;
+}
+
+Result<std::string> run_instances(ActionContext& ctx) {
+  auto request = instance_request(ctx.params);
+  if (!request) return request.error();
+  model::Tags tags = ctx.tag_specifications("instance");
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto ids = model::run_instances(region, ctx.caller, *request);
+    if (!ids) return ids.error();
+    if (!tags.empty()) {
+      if (auto tagged = model::create_tags(region, ctx.caller, *ids, tags); !tagged) {
+        return tagged.error();
+      }
+    }
+    out.text("reservationId", "r-" + ids->front().substr(2)).text("ownerId", ctx.caller.account_id);
+    out.open("groupSet").close().open("instancesSet");
+    for (const auto& id : *ids) {
+      out.open("item");
+      render_instance(out, region, region.instances.at(id));
+      out.close();
+    }
+    out.close();
+    return {};
+  });
+}
+
+Result<std::string> terminate_instances(ActionContext& ctx) {
+  auto ids = ctx.params.list("InstanceId");
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto previous = model::terminate_instances(region, ctx.caller, ids);
+    if (!previous) return previous.error();
+    out.open("instancesSet");
+    for (size_t i = 0; i < ids.size(); ++i) {
+      out.open("item").text("instanceId", ids[i]);
+      render_state(out, "currentState", "terminated");
+      render_state(out, "previousState", (*previous)[i]);
+      out.close();
+    }
+    out.close();
+    return {};
+  });
+}
+
+Result<std::string> describe_instances(ActionContext& ctx) {
+  auto region = ctx.read();
+  if (!region) return region.error();
+  const Region& r = **region;
+  return describe<model::Instance>(
+      ctx, r.instances,
+      {"InstanceId", "reservationSet", "InvalidInstanceID.NotFound", "instance", instance_fields,
+       [&](XmlWriter& out, const model::Instance& i) { render_reservation(out, r, i); }});
+}
+
+}  // namespace
+
+void register_instance_actions(ActionTable& table) {
+  table["RunInstances"] = run_instances;
+  table["TerminateInstances"] = terminate_instances;
+  table["DescribeInstances"] = describe_instances;
+}
+
+}  // namespace openvpc::api

@@ -1,0 +1,213 @@
+// Network interface and instance actions: Create/Delete/DescribeNetworkInterfaces,
+// ModifyNetworkInterfaceAttribute, Attach/DetachNetworkInterface, AssignPrivateIpAddresses,
+// RunInstances, TerminateInstances, DescribeInstances.
+#include <algorithm>
+
+#include "api/action.h"
+
+namespace openvpc::api {
+
+namespace {
+
+using model::Region;
+
+std::string private_dns_name(const std::string& ip) {
+  std::string name = "ip-" + ip + ".ec2.internal";
+  std::replace(name.begin(), name.begin() + static_cast<long>(3 + ip.size()), '.', '-');
+  return name;
+}
+
+void render_groups(XmlWriter& out, const Region& region, const std::vector<std::string>& ids) {
+  out.open("groupSet");
+  for (const auto& id : ids) {
+    auto it = region.security_groups.find(id);
+    out.open("item").text("groupId", id);
+    out.text("groupName", it == region.security_groups.end() ? "" : it->second.name).close();
+  }
+  out.close();
+}
+
+std::string public_ip_of(const Region& region, const std::string& eni_id, const std::string& ip) {
+  for (const auto& [id, address] : region.addresses) {
+    if (address.network_interface_id == eni_id && address.private_ip == ip)
+      return address.public_ip;
+  }
+  return "";
+}
+
+void render_interface(XmlWriter& out, const Region& region, const model::NetworkInterface& eni) {
+  out.text("networkInterfaceId", eni.id).text("subnetId", eni.subnet_id).text("vpcId", eni.vpc_id);
+  out.text("availabilityZone", eni.availability_zone).text("description", eni.description);
+  out.text("ownerId", eni.owner).boolean("requesterManaged", false);
+  out.text("status", eni.attached ? "in-use" : "available").text("macAddress", eni.mac_address);
+  out.text("privateIpAddress", eni.private_ip)
+      .text("privateDnsName", private_dns_name(eni.private_ip));
+  out.boolean("sourceDestCheck", eni.source_dest_check).text("interfaceType", "interface");
+  render_groups(out, region, eni.group_ids);
+  if (eni.attached) {
+    out.open("attachment").text("attachmentId", eni.attachment.id);
+    out.text("instanceId", eni.attachment.instance_id).text("instanceOwnerId", eni.owner);
+    out.number("deviceIndex", eni.attachment.device_index).text("status", "attached");
+    out.boolean("deleteOnTermination", eni.attachment.device_index == 0).close();
+  }
+  std::string public_ip = public_ip_of(region, eni.id, eni.private_ip);
+  if (!public_ip.empty()) {
+    out.open("association").text("publicIp", public_ip).text("ipOwnerId", eni.owner).close();
+  }
+  out.open("privateIpAddressesSet");
+  out.open("item").text("privateIpAddress", eni.private_ip).boolean("primary", true).close();
+  for (const auto& ip : eni.secondary_private_ips) {
+    out.open("item").text("privateIpAddress", ip).boolean("primary", false).close();
+  }
+  out.close().open("ipv6AddressesSet").close();
+  render_tags(out, eni.tags);
+}
+
+FilterFields interface_fields(const model::NetworkInterface& eni) {
+  FilterFields fields{{"addresses.private-ip-address", {eni.private_ip}},
+                      {"attachment.instance-id", {}},
+                      {"attachment.attachment-id", {}},
+                      {"availability-zone", {eni.availability_zone}},
+                      {"description", {eni.description}},
+                      {"group-id", eni.group_ids},
+                      {"mac-address", {eni.mac_address}},
+                      {"network-interface-id", {eni.id}},
+                      {"owner-id", {eni.owner}},
+                      {"private-ip-address", {eni.private_ip}},
+                      {"source-dest-check", {eni.source_dest_check ? "true" : "false"}},
+                      {"status", {eni.attached ? "in-use" : "available"}},
+                      {"subnet-id", {eni.subnet_id}},
+                      {"vpc-id", {eni.vpc_id}}};
+  for (const auto& ip : eni.secondary_private_ips) {
+    fields["addresses.private-ip-address"].push_back(ip);
+  }
+  if (eni.attached) {
+    fields["attachment.instance-id"].push_back(eni.attachment.instance_id);
+    fields["attachment.attachment-id"].push_back(eni.attachment.id);
+  }
+  add_tag_fields(fields, eni.tags);
+  return fields;
+}
+
+model::InterfaceRequest interface_request(const Params& params) {
+  model::InterfaceRequest request;
+  request.subnet_id = params.get_or("SubnetId", "");
+  request.private_ip = params.get_or("PrivateIpAddress", "");
+  request.group_ids = params.list("SecurityGroupId");
+  request.description = params.get_or("Description", "");
+  return request;
+}
+
+Result<std::string> create_interface(ActionContext& ctx) {
+  auto subnet = ctx.params.required("SubnetId");
+  if (!subnet) return subnet.error();
+  auto request = interface_request(ctx.params);
+  auto secondary = ctx.params.integer("SecondaryPrivateIpAddressCount", 0, 1000);
+  if (!secondary) return secondary.error();
+  request.secondary_count = static_cast<int>(secondary->value_or(0));
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto id = model::create_network_interface(region, ctx.caller, request);
+    if (!id) return id.error();
+    if (auto tagged = tag_new_resource(ctx, region, *id, "network-interface"); !tagged) {
+      return tagged.error();
+    }
+    out.open("networkInterface");
+    render_interface(out, region, region.network_interfaces.at(*id));
+    out.close();
+    return {};
+  });
+}
+
+Result<void> modify_interface(ActionContext& ctx, Region& region) {
+  auto id = ctx.params.required("NetworkInterfaceId");
+  if (!id) return id.error();
+  auto check = ctx.params.boolean("SourceDestCheck.Value");
+  if (!check) return check.error();
+  return model::modify_network_interface(region, ctx.caller, *id, *check,
+                                         ctx.params.list("SecurityGroupId"));
+}
+
+Result<std::string> attach_interface(ActionContext& ctx) {
+  auto id = ctx.params.required("NetworkInterfaceId");
+  if (!id) return id.error();
+  auto instance = ctx.params.required("InstanceId");
+  if (!instance) return instance.error();
+  auto index = ctx.params.integer("DeviceIndex", -1000, 1000);
+  if (!index) return index.error();
+  if (!*index)
+    return make_error("MissingParameter", "The request must contain the parameter DeviceIndex");
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto attachment = model::attach_network_interface(region, ctx.caller, *id, *instance,
+                                                      static_cast<int>(**index));
+    if (!attachment) return attachment.error();
+    out.text("attachmentId", *attachment);
+    return {};
+  });
+}
+
+Result<std::string> assign_addresses(ActionContext& ctx) {
+  auto id = ctx.params.required("NetworkInterfaceId");
+  if (!id) return id.error();
+  auto count = ctx.params.integer("SecondaryPrivateIpAddressCount", 1, 1000);
+  if (!count) return count.error();
+  auto addresses = ctx.params.list("PrivateIpAddress");
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto assigned = model::assign_private_ip_addresses(region, ctx.caller, *id, addresses,
+                                                       static_cast<int>(count->value_or(0)));
+    if (!assigned) return assigned.error();
+    out.text("networkInterfaceId", *id).open("assignedPrivateIpAddressesSet");
+    for (const auto& ip : *assigned) out.open("item").text("privateIpAddress", ip).close();
+    out.close();
+    return {};
+  });
+}
+
+Result<std::string> describe_interfaces(ActionContext& ctx) {
+  auto region = ctx.read();
+  if (!region) return region.error();
+  const Region& r = **region;
+  return describe<model::NetworkInterface>(
+      ctx, r.network_interfaces,
+      {"NetworkInterfaceId", "networkInterfaceSet", "InvalidNetworkInterfaceID.NotFound",
+       "network interface", interface_fields,
+       [&](XmlWriter& out, const model::NetworkInterface& eni) { render_interface(out, r, eni); }});
+}
+
+}  // namespace
+
+// Shared with actions_instance.cc.
+void render_network_interface(XmlWriter& out, const Region& region,
+                              const model::NetworkInterface& eni) {
+  render_interface(out, region, eni);
+}
+std::string public_ip_for(const Region& region, const std::string& eni_id, const std::string& ip) {
+  return public_ip_of(region, eni_id, ip);
+}
+void render_group_set(XmlWriter& out, const Region& region, const std::vector<std::string>& ids) {
+  render_groups(out, region, ids);
+}
+std::string private_dns(const std::string& ip) {
+  return private_dns_name(ip);
+}
+
+void register_interface_actions(ActionTable& table) {
+  table["CreateNetworkInterface"] = create_interface;
+  table["DeleteNetworkInterface"] =
+      returning_true([](ActionContext& ctx, Region& region) -> Result<void> {
+        auto id = ctx.params.required("NetworkInterfaceId");
+        if (!id) return id.error();
+        return model::delete_network_interface(region, ctx.caller, *id);
+      });
+  table["DescribeNetworkInterfaces"] = describe_interfaces;
+  table["ModifyNetworkInterfaceAttribute"] = returning_true(modify_interface);
+  table["AttachNetworkInterface"] = attach_interface;
+  table["DetachNetworkInterface"] =
+      returning_true([](ActionContext& ctx, Region& region) -> Result<void> {
+        auto id = ctx.params.required("AttachmentId");
+        if (!id) return id.error();
+        return model::detach_network_interface(region, ctx.caller, *id);
+      });
+  table["AssignPrivateIpAddresses"] = assign_addresses;
+}
+
+}  // namespace openvpc::api

@@ -1,0 +1,119 @@
+// Subnet actions: Create/Delete/DescribeSubnets, ModifySubnetAttribute.
+#include "api/action.h"
+#include "model/cidr.h"
+
+namespace openvpc::api {
+
+namespace {
+
+using model::Region;
+
+int64_t available_addresses(const Region& region, const model::Subnet& subnet) {
+  auto block = model::Ipv4Cidr::parse(subnet.cidr);
+  if (!block) return 0;
+  int64_t count = (int64_t{1} << (32 - block->prefix_length)) - 5;
+  for (const auto& [id, eni] : region.network_interfaces) {
+    if (eni.subnet_id == subnet.id)
+      count -= 1 + static_cast<int64_t>(eni.secondary_private_ips.size());
+  }
+  return count;
+}
+
+FilterFields subnet_fields(const Region& region, const model::Subnet& subnet) {
+  FilterFields fields{
+      {"availability-zone", {subnet.availability_zone}},
+      {"available-ip-address-count", {std::to_string(available_addresses(region, subnet))}},
+      {"cidr-block", {subnet.cidr}},
+      {"cidr", {subnet.cidr}},
+      {"cidrBlock", {subnet.cidr}},
+      {"default-for-az", {"false"}},
+      {"map-public-ip-on-launch", {subnet.map_public_ip_on_launch ? "true" : "false"}},
+      {"owner-id", {subnet.owner}},
+      {"state", {"available"}},
+      {"subnet-id", {subnet.id}},
+      {"vpc-id", {subnet.vpc_id}}};
+  add_tag_fields(fields, subnet.tags);
+  return fields;
+}
+
+void render_subnet(XmlWriter& out, const Region& region, const model::Subnet& subnet) {
+  out.text("subnetId", subnet.id).text("state", "available").text("vpcId", subnet.vpc_id);
+  out.text("cidrBlock", subnet.cidr);
+  out.number("availableIpAddressCount", available_addresses(region, subnet));
+  out.text("availabilityZone", subnet.availability_zone);
+  out.boolean("defaultForAz", false).boolean("mapPublicIpOnLaunch", subnet.map_public_ip_on_launch);
+  out.text("ownerId", subnet.owner).boolean("assignIpv6AddressOnCreation", false);
+  out.text("subnetArn", "arn:aws:ec2:us-east-1:" + subnet.owner + ":subnet/" + subnet.id);
+  render_tags(out, subnet.tags);
+}
+
+Result<std::string> create_subnet(ActionContext& ctx) {
+  auto vpc_id = ctx.params.required("VpcId");
+  if (!vpc_id) return vpc_id.error();
+  auto cidr = ctx.params.required("CidrBlock");
+  if (!cidr) return cidr.error();
+  std::string zone = ctx.params.get_or("AvailabilityZone", "");
+  model::Tags tags = ctx.tag_specifications("subnet");
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto id = model::create_subnet(region, ctx.caller, *vpc_id, *cidr, zone);
+    if (!id) return id.error();
+    if (!tags.empty()) {
+      if (auto tagged = model::create_tags(region, ctx.caller, {*id}, tags); !tagged) {
+        return tagged.error();
+      }
+    }
+    out.open("subnet");
+    render_subnet(out, region, region.subnets.at(*id));
+    out.close();
+    return {};
+  });
+}
+
+Result<std::string> delete_subnet(ActionContext& ctx) {
+  auto id = ctx.params.required("SubnetId");
+  if (!id) return id.error();
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto deleted = model::delete_subnet(region, ctx.caller, *id);
+    if (!deleted) return deleted.error();
+    out.boolean("return", true);
+    return {};
+  });
+}
+
+Result<std::string> describe_subnets(ActionContext& ctx) {
+  auto region = ctx.read();
+  if (!region) return region.error();
+  const Region& r = **region;
+  return describe<model::Subnet>(
+      ctx, r.subnets,
+      {"SubnetId", "subnetSet", "InvalidSubnetID.NotFound", "subnet",
+       [&](const model::Subnet& s) { return subnet_fields(r, s); },
+       [&](XmlWriter& out, const model::Subnet& s) { render_subnet(out, r, s); }});
+}
+
+Result<std::string> modify_subnet_attribute(ActionContext& ctx) {
+  auto id = ctx.params.required("SubnetId");
+  if (!id) return id.error();
+  auto value = ctx.params.boolean("MapPublicIpOnLaunch.Value");
+  if (!value) return value.error();
+  if (!*value) {
+    return make_error("MissingParameter", "The request must contain an attribute to modify");
+  }
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto changed = model::modify_subnet_attribute(region, ctx.caller, *id, **value);
+    if (!changed) return changed.error();
+    out.boolean("return", true);
+    return {};
+  });
+}
+
+}  // namespace
+
+void register_subnet_actions(ActionTable& table) {
+  table["CreateSubnet"] = create_subnet;
+  table["DeleteSubnet"] = delete_subnet;
+  table["DescribeSubnets"] = describe_subnets;
+  table["ModifySubnetAttribute"] = modify_subnet_attribute;
+}
+
+}  // namespace openvpc::api

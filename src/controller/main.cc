@@ -1,0 +1,168 @@
+// openvpc-controller: serves the EC2 Query API and the admin endpoints over HTTP(S), keeps
+// the desired state in the store (SQLite by default, or etcd).
+//
+//   openvpc-controller --data-dir DIR [--store sqlite|etcd --etcd-endpoints URL,..]
+//                      [--listen 127.0.0.1 --port 8773 --port-file FILE]
+//                      [--tls-cert PEM --tls-key PEM] [--region us-east-1]
+//                      [--limit vpcs_per_account=5 ...]
+// Stops cleanly on SIGINT/SIGTERM.
+#include <httplib.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "api/service.h"
+#include "controller/admin.h"
+#include "controller/options.h"
+#include "model/region_store.h"
+#include "store/store.h"
+
+namespace {
+
+using namespace openvpc;
+
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+api::HttpRequestView request_view(const httplib::Request& req) {
+  api::HttpRequestView view;
+  view.method = req.method;
+  size_t question = req.target.find('?');
+  view.path = req.path.empty() ? "/" : req.path;
+  view.query = question == std::string::npos ? "" : req.target.substr(question + 1);
+  for (const auto& [name, value] : req.headers) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if (lower == "remote_addr" || lower == "remote_port" || lower == "local_addr" ||
+        lower == "local_port") {
+      continue;  // httplib's own pseudo headers, never sent by a client
+    }
+    auto [it, inserted] = view.headers.emplace(lower, value);
+    if (!inserted) it->second += "," + value;
+  }
+  view.body = req.body;
+  return view;
+}
+
+void serve(httplib::Server& server, api::ApiService& service, controller::AdminService& admin) {
+  auto ec2 = [&](const httplib::Request& req, httplib::Response& res) {
+    auto answer = service.handle(request_view(req), req.remote_addr);
+    res.status = answer.status;
+    res.set_content(answer.body, "text/xml;charset=UTF-8");
+  };
+  server.Post("/", ec2);
+  server.Get("/", ec2);
+  server.Post(R"(/admin/([a-z]+))", [&](const httplib::Request& req, httplib::Response& res) {
+    auto answer = admin.handle(req.matches[1], request_view(req));
+    res.status = answer.status;
+    res.set_content(answer.body, "application/json");
+  });
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  server.set_tcp_nodelay(true);
+  server.set_payload_max_length(1 << 20);
+  server.set_read_timeout(30, 0);
+}
+
+Result<std::unique_ptr<store::Store>> open_store(const controller::ControllerOptions& options) {
+  if (options.store == "etcd") return store::open_etcd_store(options.etcd_endpoints);
+  return store::open_sqlite_store(options.data_dir);
+}
+
+// HTTPS when a certificate is given; nullptr (after a message) when it cannot be loaded.
+std::unique_ptr<httplib::Server> make_server(const controller::ControllerOptions& options) {
+  if (options.tls_cert.empty()) return std::make_unique<httplib::Server>();
+  auto server =
+      std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+  if (server->is_valid()) return server;
+  std::fprintf(stderr, "openvpc-controller: cannot load TLS certificate/key\n");
+  return nullptr;
+}
+
+// The bound port (options.port, or any free one for 0), written atomically to --port-file.
+int bind_port(httplib::Server& server, const controller::ControllerOptions& options) {
+  int port = options.port == 0
+                 ? server.bind_to_any_port(options.listen)
+                 : (server.bind_to_port(options.listen, options.port) ? options.port : -1);
+  if (port <= 0) {
+    std::fprintf(stderr, "openvpc-controller: cannot listen on %s:%d\n", options.listen.c_str(),
+                 options.port);
+    return -1;
+  }
+  if (!options.port_file.empty()) {
+    std::string temporary = options.port_file + ".tmp";
+    std::ofstream(temporary) << port << "\n";
+    std::rename(temporary.c_str(), options.port_file.c_str());
+  }
+  return port;
+}
+
+// Serves until SIGINT/SIGTERM (blocked in every thread; one thread waits for them).
+void serve_until_stopped(httplib::Server& server, const sigset_t& stop_signals) {
+  std::thread stopper([&] {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    server.stop();
+  });
+  server.listen_after_bind();
+  pthread_kill(stopper.native_handle(), SIGTERM);  // wake the waiter if the server stopped itself
+  stopper.join();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  controller::ControllerOptions options;
+  CLI::App app{"openvpc-controller: the EC2-compatible VPC API"};
+  controller::add_options(app, options);
+  CLI11_PARSE(app, argc, argv);
+  auto limits = controller::parse_limits(options.limit_overrides);
+  if (!limits) {
+    std::fprintf(stderr, "openvpc-controller: %s\n", limits.error().message.c_str());
+    return 2;
+  }
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  auto store = open_store(options);
+  if (!store) {
+    std::fprintf(stderr, "openvpc-controller: store: %s: %s\n", store.error().code.c_str(),
+                 store.error().message.c_str());
+    return 1;
+  }
+  model::RegionStore regions(**store);
+  std::random_device entropy;
+  uint64_t seed = (uint64_t{entropy()} << 32) ^ entropy();
+  model::IdSource bootstrap_ids(seed ^ 0xb007);
+  auto admin_key = controller::bootstrap_admin(regions, bootstrap_ids, options.data_dir);
+  if (!admin_key) {
+    std::fprintf(stderr, "openvpc-controller: bootstrap: %s\n", admin_key.error().message.c_str());
+    return 1;
+  }
+  api::ApiService service(regions, {options.region, *limits, true}, now_seconds, seed);
+  controller::AdminService admin(regions, options.region, now_seconds, seed ^ 0xad);
+  auto server = make_server(options);
+  if (!server) return 1;
+  serve(*server, service, admin);
+  int port = bind_port(*server, options);
+  if (port <= 0) return 1;
+  std::fprintf(stderr, "openvpc-controller: listening on %s:%d (%s store, admin account %s)\n",
+               options.listen.c_str(), port, options.store.c_str(), admin_key->account_id.c_str());
+  serve_until_stopped(*server, stop_signals);
+  return 0;
+}

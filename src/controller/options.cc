@@ -1,0 +1,58 @@
+#include "controller/options.h"
+
+#include <charconv>
+#include <map>
+
+namespace openvpc::controller {
+
+void add_options(CLI::App& app, ControllerOptions& options) {
+  app.add_option("--listen", options.listen, "address to listen on");
+  app.add_option("--port", options.port, "port (0: any free port)");
+  app.add_option("--port-file", options.port_file, "write the bound port to this file");
+  app.add_option("--store", options.store, "sqlite or etcd")
+      ->check(CLI::IsMember({"sqlite", "etcd"}));
+  app.add_option("--data-dir", options.data_dir, "SQLite data and admin-credentials directory");
+  app.add_option("--etcd-endpoints", options.etcd_endpoints, "etcd client URLs")->delimiter(',');
+  app.add_option("--region", options.region, "region name used in signatures");
+  app.add_option("--tls-cert", options.tls_cert, "PEM certificate: serve HTTPS");
+  app.add_option("--tls-key", options.tls_key, "PEM private key for --tls-cert");
+  app.add_option("--limit", options.limit_overrides, "NAME=VALUE, e.g. vpcs_per_account=10");
+}
+
+Result<model::Limits> parse_limits(const std::vector<std::string>& overrides) {
+  model::Limits limits;
+  std::map<std::string, int*> fields = {
+      {"vpcs_per_account", &limits.vpcs_per_account},
+      {"cidr_blocks_per_vpc", &limits.cidr_blocks_per_vpc},
+      {"subnets_per_vpc", &limits.subnets_per_vpc},
+      {"route_tables_per_vpc", &limits.route_tables_per_vpc},
+      {"routes_per_table", &limits.routes_per_table},
+      {"internet_gateways_per_account", &limits.internet_gateways_per_account},
+      {"security_groups_per_vpc", &limits.security_groups_per_vpc},
+      {"rules_per_security_group", &limits.rules_per_security_group},
+      {"security_groups_per_interface", &limits.security_groups_per_interface},
+      {"network_acls_per_vpc", &limits.network_acls_per_vpc},
+      {"entries_per_network_acl", &limits.entries_per_network_acl},
+      {"network_interfaces_per_account", &limits.network_interfaces_per_account},
+      {"instances_per_account", &limits.instances_per_account},
+      {"elastic_ips_per_account", &limits.elastic_ips_per_account},
+      {"dhcp_options_per_account", &limits.dhcp_options_per_account},
+      {"flow_logs_per_resource", &limits.flow_logs_per_resource}};
+  for (const auto& text : overrides) {
+    size_t eq = text.find('=');
+    std::string name = text.substr(0, eq);
+    auto it = fields.find(name);
+    int value = 0;
+    if (eq == std::string::npos || it == fields.end()) {
+      return make_error("InvalidParameterValue", "unknown limit '" + text + "'");
+    }
+    auto [end, ec] = std::from_chars(text.data() + eq + 1, text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 0) {
+      return make_error("InvalidParameterValue", "bad limit value in '" + text + "'");
+    }
+    *it->second = value;
+  }
+  return limits;
+}
+
+}  // namespace openvpc::controller

@@ -1,0 +1,29 @@
+// options.h — the controller's command line and its limit overrides.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "model/operations.h"
+
+namespace openvpc::controller {
+
+struct ControllerOptions {
+  std::string listen = "127.0.0.1";
+  int port = 8773;  // 0: any free port (see port_file)
+  std::string port_file;
+  std::string store = "sqlite";  // sqlite | etcd
+  std::string data_dir = "openvpc-data";
+  std::vector<std::string> etcd_endpoints = {"http://127.0.0.1:2379"};
+  std::string region = "us-east-1";
+  std::string tls_cert, tls_key;
+  std::vector<std::string> limit_overrides;  // NAME=VALUE, names as in model::Limits
+};
+
+void add_options(CLI::App& app, ControllerOptions& options);
+// Applies "vpcs_per_account=10"-style overrides to the default limits.
+Result<model::Limits> parse_limits(const std::vector<std::string>& overrides);
+
+}  // namespace openvpc::controller

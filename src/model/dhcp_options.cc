@@ -1,0 +1,80 @@
+// DHCP options sets: what each interface's DHCP lease carries besides its address.
+#include <algorithm>
+
+#include "model/cidr.h"
+#include "model/operations.h"
+
+namespace openvpc::model {
+
+namespace {
+
+const std::vector<std::string>& known_keys() {
+  static const std::vector<std::string> kKeys = {"domain-name", "domain-name-servers",
+                                                 "ntp-servers", "netbios-name-servers",
+                                                 "netbios-node-type"};
+  return kKeys;
+}
+
+}  // namespace
+
+Result<std::string> create_dhcp_options(
+    Region& region, const Caller& caller,
+    const std::map<std::string, std::vector<std::string>>& configurations) {
+  if (configurations.empty()) {
+    return make_error("MissingParameter", "The request must contain DhcpConfiguration");
+  }
+  for (const auto& [key, values] : configurations) {
+    if (std::find(known_keys().begin(), known_keys().end(), key) == known_keys().end()) {
+      return invalid_parameter("Value (" + key + ") for parameter key is invalid.");
+    }
+    if (values.empty() || values.size() > 4) {
+      return invalid_parameter("Value for parameter " + key + " must have 1 to 4 values.");
+    }
+    bool addresses =
+        key == "domain-name-servers" || key == "ntp-servers" || key == "netbios-name-servers";
+    for (const auto& value : values) {
+      if (addresses && value != "AmazonProvidedDNS" && !parse_ipv4(value)) {
+        return invalid_parameter("Value (" + value + ") for parameter " + key + " is invalid.");
+      }
+    }
+  }
+  auto count = std::count_if(region.dhcp_options.begin(), region.dhcp_options.end(),
+                             [&](const auto& e) { return e.second.owner == caller.account_id; });
+  if (count >= caller.limits.dhcp_options_per_account) {
+    return make_error("DhcpOptionsLimitExceeded",
+                      "The maximum number of DHCP option sets has been reached.");
+  }
+  DhcpOptions options{caller.ids->resource_id("dopt"), caller.account_id, configurations, {}};
+  std::string id = options.id;
+  region.dhcp_options[id] = std::move(options);
+  return id;
+}
+
+Result<void> associate_dhcp_options(Region& region, const Caller& caller,
+                                    const std::string& dhcp_options_id, const std::string& vpc_id) {
+  auto vpc = find_owned(region.vpcs, caller, vpc_id, "InvalidVpcID.NotFound", "vpc");
+  if (!vpc) return vpc.error();
+  if (dhcp_options_id != "default") {
+    auto options = find_owned(region.dhcp_options, caller, dhcp_options_id,
+                              "InvalidDhcpOptionID.NotFound", "dhcp options");
+    if (!options) return options.error();
+  }
+  (*vpc)->dhcp_options_id = dhcp_options_id;
+  return {};
+}
+
+Result<void> delete_dhcp_options(Region& region, const Caller& caller, const std::string& id) {
+  auto options =
+      find_owned(region.dhcp_options, caller, id, "InvalidDhcpOptionID.NotFound", "dhcp options");
+  if (!options) return options.error();
+  bool in_use = std::any_of(region.vpcs.begin(), region.vpcs.end(),
+                            [&](const auto& e) { return e.second.dhcp_options_id == id; });
+  if (in_use) {
+    return dependency_violation("The dhcpOptions '" + id +
+                                "' has dependencies and cannot be deleted.");
+  }
+  region.dhcp_options.erase(id);
+  return {};
+}
+
+}  // namespace openvpc::model

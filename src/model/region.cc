@@ -1,0 +1,133 @@
+#include "model/region.h"
+
+#include <nlohmann/json.hpp>
+
+namespace openvpc::model {
+
+// JSON field lists. Missing fields take the struct's defaults so that older snapshots load.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Account, id, name, admin)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AccessKey, access_key_id, secret_access_key,
+                                                account_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcCidrAssociation, association_id, cidr)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vpc, id, owner, cidr, cidr_associations, vni,
+                                                dhcp_options_id, enable_dns_support,
+                                                enable_dns_hostnames, main_route_table_id,
+                                                default_network_acl_id, default_security_group_id,
+                                                tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, owner, vpc_id, cidr, availability_zone,
+                                                map_public_ip_on_launch, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Route, destination_cidr, gateway_id,
+                                                network_interface_id, instance_id, origin)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTableAssociation, id, subnet_id, main)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTable, id, owner, vpc_id, routes, associations,
+                                                tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InternetGateway, id, owner, attached_vpc_id, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroupRule, id, egress, protocol, from_port,
+                                                to_port, cidr, referenced_group_id, description)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroup, id, owner, vpc_id, name, description,
+                                                rules, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAclEntry, rule_number, egress, protocol,
+                                                allow, cidr, from_port, to_port, icmp_type,
+                                                icmp_code)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAclAssociation, id, subnet_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAcl, id, owner, vpc_id, is_default, entries,
+                                                associations, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InterfaceAttachment, id, instance_id, device_index)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInterface, id, owner, vpc_id, subnet_id,
+                                                availability_zone, description, number, mac_address,
+                                                private_ip, secondary_private_ips, group_ids,
+                                                source_dest_check, host_id, attached, attachment,
+                                                tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner, vpc_id, subnet_id, image_id,
+                                                instance_type, host_id, availability_zone,
+                                                primary_interface_id, private_ip, state,
+                                                launch_time, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ElasticAddress, allocation_id, owner, public_ip,
+                                                association_id, network_interface_id, private_ip,
+                                                instance_id, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DhcpOptions, id, owner, configurations, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FlowLog, id, owner, resource_id, traffic_type,
+                                                log_destination, log_format,
+                                                max_aggregation_interval, creation_time, tags)
+
+namespace {
+
+// Calls visit(kind, map) for every resource map of a Region (const or not).
+template <typename R, typename F>
+void for_each_kind(R& region, F&& visit) {
+  visit("account", region.accounts);
+  visit("access-key", region.access_keys);
+  visit("vpc", region.vpcs);
+  visit("subnet", region.subnets);
+  visit("route-table", region.route_tables);
+  visit("internet-gateway", region.internet_gateways);
+  visit("security-group", region.security_groups);
+  visit("network-acl", region.network_acls);
+  visit("network-interface", region.network_interfaces);
+  visit("instance", region.instances);
+  visit("address", region.addresses);
+  visit("dhcp-options", region.dhcp_options);
+  visit("flow-log", region.flow_logs);
+  visit("client-token", region.client_tokens);
+}
+
+std::string key_of(std::string_view kind, const std::string& id) {
+  return std::string(kRegionPrefix) + std::string(kind) + "/" + id;
+}
+
+}  // namespace
+
+Result<Region> decode_region(const std::vector<store::KeyValue>& kvs) {
+  Region region;
+  for (const auto& kv : kvs) {
+    if (kv.key.rfind(kRegionPrefix, 0) != 0) continue;
+    std::string_view rest = std::string_view(kv.key).substr(kRegionPrefix.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return make_error("store.corrupt", "bad key " + kv.key);
+    std::string_view kind = rest.substr(0, slash);
+    std::string id(rest.substr(slash + 1));
+    bool known = false;
+    std::string failure;
+    for_each_kind(region, [&](std::string_view k, auto& map) {
+      if (k != kind) return;
+      known = true;
+      try {
+        map[id] = nlohmann::json::parse(kv.value)
+                      .get<typename std::decay_t<decltype(map)>::mapped_type>();
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+    });
+    if (!known) return make_error("store.corrupt", "unknown kind in key " + kv.key);
+    if (!failure.empty()) return make_error("store.corrupt", kv.key + ": " + failure);
+  }
+  return region;
+}
+
+std::vector<store::Operation> diff_region(const Region& before, const Region& after) {
+  std::vector<store::Operation> ops;
+  for_each_kind(before, [&](std::string_view kind, const auto& old_map) {
+    // Find the matching map in `after` by kind.
+    for_each_kind(after, [&](std::string_view kind2, const auto& new_map) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(old_map)>,
+                                   std::decay_t<decltype(new_map)>>) {
+        if (kind != kind2) return;
+        for (const auto& [id, value] : old_map) {
+          if (!new_map.contains(id)) {
+            ops.push_back({store::Operation::Kind::erase, key_of(kind, id), {}});
+          }
+        }
+        for (const auto& [id, value] : new_map) {
+          auto it = old_map.find(id);
+          if (it == old_map.end() || !(it->second == value)) {
+            ops.push_back(
+                {store::Operation::Kind::put, key_of(kind, id), nlohmann::json(value).dump()});
+          }
+        }
+      }
+    });
+  });
+  return ops;
+}
+
+}  // namespace openvpc::model

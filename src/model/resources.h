@@ -1,0 +1,194 @@
+// resources.h — the VPC resources of a region, as plain data.
+//
+// Every resource names the account that owns it (owner); one account never sees another's.
+// Ids look like EC2's ("vpc-" + 17 hex digits). References between resources are by id and the
+// model operations (operations.h) keep them valid: a subnet's vpc_id names an existing VPC of
+// the same owner, an interface's subnet exists, and so on. Each VPC carries its 24-bit VNI and
+// each network interface its 32-bit number, both unique in the region: the data plane carries
+// them in Geneve.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace openvpc::model {
+
+using Tags = std::map<std::string, std::string>;
+
+struct Account {
+  std::string id;  // 12 digits
+  std::string name;
+  bool admin = false;
+  bool operator==(const Account&) const = default;
+};
+
+struct AccessKey {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string account_id;
+  bool operator==(const AccessKey&) const = default;
+};
+
+struct VpcCidrAssociation {
+  std::string association_id;  // vpc-cidr-assoc-...
+  std::string cidr;
+  bool operator==(const VpcCidrAssociation&) const = default;
+};
+
+struct Vpc {
+  std::string id, owner, cidr;                        // cidr: the primary block
+  std::vector<VpcCidrAssociation> cidr_associations;  // primary first
+  uint32_t vni = 0;
+  std::string dhcp_options_id = "default";
+  bool enable_dns_support = true;
+  bool enable_dns_hostnames = false;
+  std::string main_route_table_id, default_network_acl_id, default_security_group_id;
+  Tags tags;
+  bool operator==(const Vpc&) const = default;
+};
+
+struct Subnet {
+  std::string id, owner, vpc_id, cidr, availability_zone;
+  bool map_public_ip_on_launch = false;
+  Tags tags;
+  bool operator==(const Subnet&) const = default;
+};
+
+struct Route {
+  std::string destination_cidr;
+  std::string gateway_id;            // "local" or igw-...
+  std::string network_interface_id;  // eni-...
+  std::string instance_id;           // i-...
+  std::string origin = "CreateRoute";
+  bool operator==(const Route&) const = default;
+};
+
+struct RouteTableAssociation {
+  std::string id;         // rtbassoc-...
+  std::string subnet_id;  // empty for the main association
+  bool main = false;
+  bool operator==(const RouteTableAssociation&) const = default;
+};
+
+struct RouteTable {
+  std::string id, owner, vpc_id;
+  std::vector<Route> routes;
+  std::vector<RouteTableAssociation> associations;
+  Tags tags;
+  bool operator==(const RouteTable&) const = default;
+};
+
+struct InternetGateway {
+  std::string id, owner;
+  std::string attached_vpc_id;  // empty when detached
+  Tags tags;
+  bool operator==(const InternetGateway&) const = default;
+};
+
+// One permission of a security group, in the rule shape EC2 reports with sgr- ids.
+struct SecurityGroupRule {
+  std::string id;  // sgr-...
+  bool egress = false;
+  std::string protocol = "-1";  // "-1", "tcp", "udp", "icmp" or a number
+  int from_port = -1, to_port = -1;
+  std::string cidr;                 // IPv4 source/destination, or empty
+  std::string referenced_group_id;  // sg-..., or empty
+  std::string description;
+  bool operator==(const SecurityGroupRule&) const = default;
+};
+
+struct SecurityGroup {
+  std::string id, owner, vpc_id, name, description;
+  std::vector<SecurityGroupRule> rules;
+  Tags tags;
+  bool operator==(const SecurityGroup&) const = default;
+};
+
+struct NetworkAclEntry {
+  int rule_number = 0;  // 1..32766; 32767 is the fixed "*" deny
+  bool egress = false;
+  std::string protocol = "-1";
+  bool allow = true;
+  std::string cidr;
+  int from_port = -1, to_port = -1;    // tcp/udp
+  int icmp_type = -1, icmp_code = -1;  // icmp
+  bool operator==(const NetworkAclEntry&) const = default;
+};
+
+struct NetworkAclAssociation {
+  std::string id;  // aclassoc-...
+  std::string subnet_id;
+  bool operator==(const NetworkAclAssociation&) const = default;
+};
+
+struct NetworkAcl {
+  std::string id, owner, vpc_id;
+  bool is_default = false;
+  std::vector<NetworkAclEntry> entries;  // sorted by (egress, rule_number)
+  std::vector<NetworkAclAssociation> associations;
+  Tags tags;
+  bool operator==(const NetworkAcl&) const = default;
+};
+
+struct InterfaceAttachment {
+  std::string id;  // eni-attach-...
+  std::string instance_id;
+  int device_index = 0;
+  bool operator==(const InterfaceAttachment&) const = default;
+};
+
+struct NetworkInterface {
+  std::string id, owner, vpc_id, subnet_id, availability_zone, description;
+  uint32_t number = 0;  // region-unique, carried in Geneve
+  std::string mac_address;
+  std::string private_ip;
+  std::vector<std::string> secondary_private_ips;
+  std::vector<std::string> group_ids;
+  bool source_dest_check = true;
+  std::string host_id;  // the physical host the interface lives on, or empty
+  bool attached = false;
+  InterfaceAttachment attachment;
+  Tags tags;
+  bool operator==(const NetworkInterface&) const = default;
+};
+
+struct Instance {
+  std::string id, owner, vpc_id, subnet_id, image_id, instance_type, host_id;
+  std::string availability_zone;
+  std::string primary_interface_id;
+  std::string private_ip;
+  std::string state = "running";  // running | terminated
+  std::string launch_time;        // ISO 8601
+  Tags tags;
+  bool operator==(const Instance&) const = default;
+};
+
+struct ElasticAddress {
+  std::string allocation_id, owner, public_ip;
+  std::string association_id;  // eipassoc-..., empty when unassociated
+  std::string network_interface_id, private_ip, instance_id;
+  Tags tags;
+  bool operator==(const ElasticAddress&) const = default;
+};
+
+struct DhcpOptions {
+  std::string id, owner;
+  std::map<std::string, std::vector<std::string>> configurations;  // key -> values
+  Tags tags;
+  bool operator==(const DhcpOptions&) const = default;
+};
+
+struct FlowLog {
+  std::string id, owner, resource_id;
+  std::string traffic_type = "ALL";  // ACCEPT | REJECT | ALL
+  std::string log_destination;       // a file path on the host
+  std::string log_format;
+  int max_aggregation_interval = 600;
+  std::string creation_time;
+  Tags tags;
+  bool operator==(const FlowLog&) const = default;
+};
+
+}  // namespace openvpc::model

@@ -1,0 +1,232 @@
+"""Helpers for the control-plane end-to-end tests (tests/e2e/test_api_*.py).
+
+Starts openvpc-controller (and, for the etcd variants, a real /usr/bin/etcd) on free
+127.0.0.1 ports with temporary data directories, stops them by PID, and drives the API only
+through the stock AWS CLI (/usr/bin/aws) and boto3. Nothing here talks to any address outside
+127.0.0.0/8, and every wait is bounded in time.
+"""
+import configparser
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BUILD = os.environ.get("OPENVPC_BUILD", "/work/main/build")
+CONTROLLER = os.path.join(BUILD, "src/controller/openvpc-controller")
+CLI = os.path.join(BUILD, "src/cli/openvpc")
+AWS = "/usr/bin/aws"
+ETCD = "/usr/bin/etcd"
+REGION = "us-east-1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=15.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+class Etcd:
+    """A single-node etcd on free loopback ports; stop() kills it by PID."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="openvpc-etcd-")
+        self.client_port, self.peer_port = free_port(), free_port()
+        self.endpoint = f"http://127.0.0.1:{self.client_port}"
+        peer = f"http://127.0.0.1:{self.peer_port}"
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.proc = subprocess.Popen(
+            [ETCD, "--name", "n0", "--data-dir", os.path.join(self.dir, "data"),
+             "--listen-client-urls", self.endpoint, "--advertise-client-urls", self.endpoint,
+             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+             "--initial-cluster", f"n0={peer}"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+        def healthy():
+            try:
+                with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as r:
+                    return b"true" in r.read()
+            except (OSError, urllib.error.URLError):
+                return False
+        if not wait_until(healthy, 20):
+            self.stop()
+            raise RuntimeError("etcd did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Controller:
+    """openvpc-controller on a free port. kill() sends a signal; start() (re)starts it on the
+    same data directory and store."""
+
+    def __init__(self, store="sqlite", etcd_endpoint=None, extra_args=()):
+        self.dir = tempfile.mkdtemp(prefix="openvpc-api-")
+        self.data_dir = os.path.join(self.dir, "data")
+        self.store = store
+        self.etcd_endpoint = etcd_endpoint
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+        self.start()
+        self.credentials = read_credentials(os.path.join(self.data_dir, "admin-credentials"))
+        self.env = self.aws_env(self.credentials)
+
+    def start(self):
+        port_file = os.path.join(self.dir, "port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        args = [CONTROLLER, "--data-dir", self.data_dir, "--port", "0", "--port-file", port_file,
+                "--store", self.store] + self.extra_args
+        if self.etcd_endpoint:
+            args += ["--etcd-endpoints", self.etcd_endpoint]
+        self.log = open(os.path.join(self.dir, "controller.log"), "a")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        if not wait_until(lambda: os.path.exists(port_file) and open(port_file).read().strip(), 20):
+            raise RuntimeError("controller did not start: " + self.read_log())
+        self.port = int(open(port_file).read())
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+
+    def read_log(self):
+        with open(os.path.join(self.dir, "controller.log")) as f:
+            return f.read()[-4000:]
+
+    def kill(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=15)
+        self.log.close()
+
+    def stop(self):
+        self.kill(signal.SIGTERM)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def aws_env(self, credentials):
+        """Environment for /usr/bin/aws with the given (key id, secret) in tmp files."""
+        path = os.path.join(self.dir, f"credentials-{credentials[0]}")
+        with open(path, "w") as f:
+            f.write(f"[default]\naws_access_key_id={credentials[0]}\n"
+                    f"aws_secret_access_key={credentials[1]}\n")
+        config = os.path.join(self.dir, "aws-config")
+        with open(config, "w") as f:
+            f.write(f"[default]\nregion = {REGION}\n")
+        env = dict(os.environ)
+        env.update(AWS_SHARED_CREDENTIALS_FILE=path, AWS_CONFIG_FILE=config, AWS_PAGER="",
+                   AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true",
+                   AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard")
+        return env
+
+    def aws(self, *args, env=None):
+        """Runs `aws ec2 ARGS` and returns (returncode, parsed JSON or None, stderr)."""
+        cmd = [AWS, "ec2", "--endpoint-url", self.endpoint, "--region", REGION,
+               "--output", "json"] + [str(a) for a in args]
+        done = subprocess.run(cmd, env=env or self.env, capture_output=True, text=True,
+                              timeout=60)
+        out = json.loads(done.stdout) if done.stdout.strip() else None
+        return done.returncode, out, done.stderr
+
+    def aws_ok(self, *args, env=None):
+        rc, out, err = self.aws(*args, env=env)
+        assert rc == 0, f"aws ec2 {' '.join(map(str, args))} failed: {err}"
+        return out
+
+    def aws_error(self, *args, env=None):
+        """The EC2 error code the AWS CLI prints for a failing call."""
+        rc, _, err = self.aws(*args, env=env)
+        assert rc != 0, f"aws ec2 {' '.join(map(str, args))} unexpectedly succeeded"
+        match = re.search(r"An error occurred \(([^)]+)\)", err)
+        assert match, err
+        return match.group(1)
+
+    def boto3(self, credentials=None):
+        import boto3
+        from botocore.config import Config
+        key, secret = credentials or self.credentials
+        return boto3.client("ec2", endpoint_url=self.endpoint, region_name=REGION,
+                            aws_access_key_id=key, aws_secret_access_key=secret,
+                            config=Config(retries={"max_attempts": 1}))
+
+    def admin(self, verb, body=None, credentials=None):
+        """POST /admin/VERB (JSON), SigV4-signed with the admin key."""
+        data = json.dumps(body or {}).encode()
+        status, text = signed_post(self.endpoint + "/admin/" + verb, data,
+                                   credentials or self.credentials,
+                                   content_type="application/json")
+        return status, json.loads(text) if text else None
+
+    def new_account(self, name):
+        status, answer = self.admin("accounts", {"name": name})
+        assert status == 200, answer
+        return answer["account_id"], (answer["access_key_id"], answer["secret_access_key"])
+
+
+def read_credentials(path):
+    parser = configparser.ConfigParser()
+    parser.read(path)
+    return parser["default"]["aws_access_key_id"], parser["default"]["aws_secret_access_key"]
+
+
+def sigv4_headers(url, body, credentials, when=None, region=REGION, service="ec2",
+                  content_type="application/x-www-form-urlencoded; charset=utf-8"):
+    """Headers of a SigV4-signed POST (host, content-type, x-amz-date signed)."""
+    when = when or datetime.datetime.now(datetime.timezone.utc)
+    amz_date = when.strftime("%Y%m%dT%H%M%SZ")
+    day = amz_date[:8]
+    host = url.split("/")[2]
+    path = "/" + "/".join(url.split("/")[3:])
+    headers = {"content-type": content_type, "host": host, "x-amz-date": amz_date}
+    signed = ";".join(sorted(headers))
+    canonical = "\n".join(["POST", path, "",
+                           "".join(f"{k}:{headers[k]}\n" for k in sorted(headers)),
+                           signed, hashlib.sha256(body).hexdigest()])
+    scope = f"{day}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + credentials[1]).encode()
+    for part in (day, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={credentials[0]}/{scope}, "
+                                f"SignedHeaders={signed}, Signature={signature}")
+    return headers
+
+
+def signed_post(url, body, credentials, when=None, headers=None,
+                content_type="application/x-www-form-urlencoded; charset=utf-8"):
+    """(status, body text) of a POST; headers overrides the signed ones (for tampering)."""
+    sent = sigv4_headers(url, body, credentials, when, content_type=content_type)
+    sent.pop("host")
+    sent.update(headers or {})
+    request = urllib.request.Request(url, data=body, headers=sent, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def error_code(xml_text):
+    match = re.search(r"<Code>([^<]+)</Code>", xml_text)
+    return match.group(1) if match else None
