@@ -29,30 +29,32 @@ Classification Classifier::drop(DropReason reason) {
   return result;
 }
 
-Classifier::GroupCheck Classifier::security_groups(const LocalEni& eni, Direction direction,
-                                                   const packet::PacketMeta& meta) {
-  GroupCheck check;
-  check.existing = tracker_.find(eni.id, meta.tuple, now_);
+GroupStage Classifier::security_groups(const LocalEni& eni, Direction direction,
+                                       const packet::PacketMeta& meta) {
+  GroupStage stage;
+  stage.local_index = int32_t(&eni - program_.local_enis.data());
+  stage.denied = direction == Direction::ingress ? DropReason::security_group_ingress_denied
+                                                 : DropReason::security_group_egress_denied;
   const auto decision = eni.security.evaluate(direction, meta, program_.member_sets);
-  const char* stage = stage_name("sg", direction);
+  const char* name = stage_name("sg", direction);
   if (decision.allowed) {
-    check.allowed = true;
-    check.track = !decision.untracked && !check.existing.valid();
-    note(stage, [&] {
+    stage.allowed_by_rules = true;
+    stage.untracked = decision.untracked;
+    note(name, [&] {
       return std::string(eni_text(eni.id) + " allowed by " + decision.rule->description +
                          (decision.untracked ? " (untracked flow)" : " (tracked)"));
     });
-    return check;
+    return stage;
   }
-  if (check.existing.valid()) {
-    check.allowed = true;
-    note(stage, [&] { return std::string(eni_text(eni.id) + " allowed by a tracked connection"); });
-    return check;
+  if (connections_.exists(stage.local_index, meta)) {
+    note(name, [&] { return std::string(eni_text(eni.id) + " allowed by a tracked connection"); });
+    return stage;
   }
-  note(stage, [&] {
+  note(name, [&] {
     return std::string(eni_text(eni.id) + " denied: no rule of its security groups matches");
   });
-  return check;
+  stage.local_index = -1;
+  return stage;
 }
 
 bool Classifier::network_acl(const CompiledSubnet& subnet, Direction direction,
@@ -96,11 +98,10 @@ Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMet
   } else if (!network_acl(subnet, Direction::egress, meta)) {
     return drop(DropReason::nacl_egress_denied);
   }
-  const GroupCheck groups = security_groups(eni, Direction::egress, meta);
-  if (!groups.allowed) return drop(DropReason::security_group_egress_denied);
+  const GroupStage groups = security_groups(eni, Direction::egress, meta);
+  if (groups.local_index < 0) return drop(DropReason::security_group_egress_denied);
   Classification result;
-  result.existing = groups.existing;
-  if (groups.track) result.track_eni = eni.id;
+  result.groups[0] = groups;
   if (!route_to_target(eni, meta, result)) {
     const DropReason reason = result.action.drop_reason;
     return drop(reason);
@@ -200,14 +201,13 @@ void Classifier::deliver_locally(const LocalEni& destination, const packet::Pack
     result.action.drop_reason = DropReason::nacl_ingress_denied;
     return;
   }
-  const GroupCheck groups = security_groups(destination, Direction::ingress, meta);
-  if (!groups.allowed) {
+  const GroupStage groups = security_groups(destination, Direction::ingress, meta);
+  if (groups.local_index < 0) {
     result.action.verdict = Verdict::drop;
     result.action.drop_reason = DropReason::security_group_ingress_denied;
     return;
   }
-  result.existing_peer = groups.existing;
-  if (groups.track) result.track_peer_eni = destination.id;
+  result.groups[1] = groups;
   FlowAction& a = result.action;
   a.verdict = Verdict::deliver;
   a.decrement_ttl = true;
@@ -269,10 +269,9 @@ Classification Classifier::inbound(const packet::PacketMeta& meta) {
   } else if (!network_acl(subnet, Direction::ingress, meta)) {
     return drop(DropReason::nacl_ingress_denied);
   }
-  const GroupCheck groups = security_groups(*destination, Direction::ingress, meta);
-  if (!groups.allowed) return drop(DropReason::security_group_ingress_denied);
-  result.existing = groups.existing;
-  if (groups.track) result.track_eni = destination->id;
+  const GroupStage groups = security_groups(*destination, Direction::ingress, meta);
+  if (groups.local_index < 0) return drop(DropReason::security_group_ingress_denied);
+  result.groups[0] = groups;
   FlowAction& a = result.action;
   a.verdict = Verdict::deliver;
   a.out_id = destination->id;

@@ -4,48 +4,65 @@
 // -> SG egress -> longest-prefix route -> target -> for a local destination NACL ingress
 // (crossing subnets) and SG ingress. Inbound from the underlay: the isolation rule ->
 // NACL ingress (crossing subnets) -> SG ingress. The result is a FlowAction for the flow
-// cache plus which connections to start (the pipeline starts them once the flow is allowed).
+// cache plus, per security-group stage the flow crossed, what the rules said; the pipeline's
+// ConnectionStage then tracks or opens the connections (conntrack decides per packet).
 //
-// Pure with respect to its inputs: it reads the program and the connection table and writes
-// nothing but its result, so trace() runs the very same code. When `trace` is non-null every
-// stage appends one line "stage: decision (the rule that decided)".
-// Preconditions: the packet parsed without error, is IPv4 and not a non-first fragment, and
-// (outbound) came from `eni` with its MAC; the pipeline's prefilter checks that first.
+// Pure with respect to its inputs: it reads the program and a read-only ConnectionView of
+// the connection table and writes nothing but its result, so trace() runs the very same
+// code. A security-group stage allows a packet its rules allow, or one of a live connection
+// of that ENI (for an ICMP error: the connection of the header it quotes). When `trace` is non-null
+// every stage appends one line "stage: decision (the rule that decided)". Preconditions: the packet
+// parsed without error, is IPv4 and not a non-first fragment, and (outbound) came from `eni` with
+// its MAC; the pipeline's prefilter checks that first.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "dataplane/compiled_program.h"
-#include "dataplane/conntrack/connection_tracker.h"
+#include "dataplane/conntrack/conntrack_table.h"
 #include "dataplane/flow_cache.h"
 
 namespace openvpc::dataplane {
 
+// What the classifier may know about connections: read-only, for one moment.
+struct ConnectionView {
+  const conntrack::ConntrackTable* table = nullptr;  // null: no connections (free trace())
+  std::span<const uint16_t> slots;  // the table's ENI slot by the program's local ENI index
+  uint32_t now = 0;
+  uint32_t generation = 0;
+
+  bool exists(int32_t local_index, const packet::PacketMeta& meta) const {
+    if (table == nullptr || local_index < 0 || size_t(local_index) >= slots.size()) return false;
+    return table->has_connection(slots[size_t(local_index)], meta, now, generation);
+  }
+};
+
+// One security-group stage a flow crossed (the source ENI's egress, a local destination's
+// ingress), as the connection stage needs it.
+struct GroupStage {
+  int32_t local_index = -1;  // the ENI whose groups decided; -1: stage not reached
+  bool allowed_by_rules = false;
+  bool untracked = false;                // the rules allow it as an untracked flow
+  DropReason denied = DropReason::none;  // the reason when only a connection allowed it
+};
+
 struct Classification {
   FlowAction action;
-  uint32_t track_eni = 0;       // non-zero: start a connection for this ENI
-  uint32_t track_peer_eni = 0;  // non-zero: and for this (local destination) ENI
-  ConnectionRef existing;       // live connections that already allowed the flow
-  ConnectionRef existing_peer;
+  GroupStage groups[2];  // [0] first stage (egress, or ingress from the underlay), [1] ingress
 };
 
 class Classifier {
  public:
-  Classifier(const CompiledProgram& program, const ConnectionTracker& tracker, uint32_t now,
-             std::string* trace)
-      : program_(program), tracker_(tracker), now_(now), trace_(trace) {}
+  Classifier(const CompiledProgram& program, const ConnectionView& connections, std::string* trace)
+      : program_(program), connections_(connections), trace_(trace) {}
 
   Classification outbound(const LocalEni& eni, const packet::PacketMeta& meta);
   Classification inbound(const packet::PacketMeta& meta);
 
  private:
-  struct GroupCheck {
-    bool allowed = false;
-    bool track = false;
-    ConnectionRef existing;
-  };
-  GroupCheck security_groups(const LocalEni& eni, program::Direction direction,
+  GroupStage security_groups(const LocalEni& eni, program::Direction direction,
                              const packet::PacketMeta& meta);
   bool network_acl(const CompiledSubnet& subnet, program::Direction direction,
                    const packet::PacketMeta& meta);
@@ -65,8 +82,7 @@ class Classifier {
   }
 
   const CompiledProgram& program_;
-  const ConnectionTracker& tracker_;
-  uint32_t now_;
+  ConnectionView connections_;  // a copy: small, and safe to build from a temporary
   std::string* trace_;
 };
 

@@ -5,8 +5,10 @@
 // source, VNI, 5-tuple) — everything the isolation rule looked at, so a hit can never
 // accept a packet the slow path would refuse. A FlowEntry holds the compiled FlowAction, the
 // program generation it was computed under (stale entries are re-classified lazily) and the
-// connections it keeps alive. Drops are cached too (they are re-checked on a generation
-// change or when a connection is created for the reverse direction).
+// connection-table ENI slots whose connection every packet must pass (ConnectionStage): when
+// such a connection is gone (closed, expired, an untracked flow of an older generation), the
+// entry is stale and the packet takes the slow path. Drops are cached too (they are re-checked on a
+// generation change or when a connection is created for the reverse direction).
 //
 // Fixed memory chosen at construction (BucketTable): no rehash, LRU eviction per bucket.
 // One per worker; not thread-safe.
@@ -15,7 +17,6 @@
 #include <cstdint>
 
 #include "dataplane/bucket_table.h"
-#include "dataplane/conntrack/connection_tracker.h"
 #include "dataplane/verdict.h"
 #include "packet/parser.h"
 #include "program/program.h"
@@ -56,11 +57,14 @@ struct FlowAction {
   uint32_t destination_eni = 0;
 };
 
+inline constexpr uint16_t kNoConnectionSlot = 0xffff;
+
 struct FlowEntry {
   FlowAction action;
   uint64_t generation = 0;
-  ConnectionRef connection;       // of the ENI this flow entered from (or is delivered to)
-  ConnectionRef peer_connection;  // of the local destination ENI, for ENI-to-ENI flows
+  // Connection-table ENI slots tracking this flow, kNoConnectionSlot when none: [0] the ENI
+  // it entered from (or, from the underlay, is delivered to), [1] a local destination ENI.
+  uint16_t connection_slots[2] = {kNoConnectionSlot, kNoConnectionSlot};
 };
 
 using FlowCache = BucketTable<FlowKey, FlowEntry>;

@@ -90,21 +90,52 @@ Admission admit(const CompiledProgram& program, Port in, const packet::PacketMet
     note(trace, "parse", [&] { return std::string("IPv6 is not forwarded yet"); });
     a.drop = DropReason::unsupported_ip_version;
   } else if (meta.fragment.is_fragment && meta.fragment.offset != 0) {
-    note(trace, "parse",
-         [&] { return std::string("a non-first fragment (no fragment tracker yet)"); });
-    a.drop = DropReason::fragment_unsupported;
+    note(trace, "fragment",
+         [&] { return std::string("a later fragment: it follows its first fragment's flow"); });
+    a.later_fragment = true;
   }
   return a;
 }
 
+namespace {
+
+ConnectionLimits connection_limits(const PipelineConfig& config) {
+  return {config.connection_capacity, config.eni_capacity, config.connection_settings};
+}
+
+bool is_isolation_drop(DropReason reason) {
+  return reason >= DropReason::not_geneve && reason <= DropReason::geneve_inner_source_mismatch;
+}
+
+}  // namespace
+
 Pipeline::Pipeline(const ProgramPublisher& publisher, PipelineConfig config)
     : publisher_(publisher),
+      config_(config),
       flows_(config.flow_capacity),
-      connections_(config.connection_capacity) {}
+      connections_(connection_limits(config)),
+      fragments_(config.fragment_series),
+      flow_log_(config.flow_log_sink != nullptr ? config.flow_log_capacity : 0,
+                config.flow_log_window_seconds, config.eni_capacity) {}
 
 const EniCounters* Pipeline::eni_counters(uint32_t eni) const {
   auto it = eni_counters_.find(eni);
   return it == eni_counters_.end() ? nullptr : it->second.get();
+}
+
+const conntrack::EniCounters* Pipeline::connection_counters(uint32_t eni) const {
+  const uint16_t slot = connections_.slot_of(eni);
+  return slot == kNoConnectionSlot ? nullptr : &connections_.table().counters(slot);
+}
+
+uint32_t Pipeline::connection_allowance_available(uint32_t eni) const {
+  const uint16_t slot = connections_.slot_of(eni);
+  return slot == kNoConnectionSlot ? 0 : connections_.table().allowance_available(slot);
+}
+
+uint64_t Pipeline::connection_allowance_exceeded(uint32_t eni) const {
+  const conntrack::EniCounters* c = connection_counters(eni);
+  return c == nullptr ? 0 : c->allowance_exceeded();
 }
 
 void Pipeline::refresh_program() {
@@ -116,19 +147,35 @@ void Pipeline::refresh_program() {
   ++counters_.program_swaps;
   counters_by_index_.clear();
   if (!program_) return;
-  for (const auto& eni : program_->local_enis) {
+  connections_.refresh(*program_, uint32_t(epoch_));
+  for (size_t i = 0; i < program_->local_enis.size(); ++i) {
+    const LocalEni& eni = program_->local_enis[i];
     auto& slot = eni_counters_[eni.id];
     if (!slot) slot = std::make_unique<EniCounters>();
     counters_by_index_.push_back(slot.get());
+    const uint16_t connection_slot = connections_.slot_of_local(int32_t(i));
+    if (connection_slot == kNoConnectionSlot) continue;
+    const CompiledSubnet& subnet = program_->subnets[eni.subnet];
+    const CompiledVpc* vpc = program_->find_vpc(eni.vpc);
+    flow_log_.configure_eni(connection_slot,
+                            {subnet.router_address, vpc ? vpc->dns_address : subnet.dns_address});
   }
 }
 
 void Pipeline::process(PacketBatch batch, uint64_t now_ns) {
+  process(batch, now_ns, uint64_t(int64_t(now_ns) + config_.unix_clock_offset_ns));
+}
+
+void Pipeline::process(PacketBatch batch, uint64_t now_ns, uint64_t unix_now_ns) {
   refresh_program();
   const uint32_t now = uint32_t(now_ns / 1'000'000'000);
+  unix_now_ = uint32_t(unix_now_ns / 1'000'000'000);
   for (size_t start = 0; start < batch.size(); start += kMaxBatch) {
     process_chunk(batch.subspan(start, std::min(kMaxBatch, batch.size() - start)), now);
   }
+  connections_.sweep(now);
+  fragments_.expire(now);
+  if (config_.flow_log_sink != nullptr) flow_log_.flush(unix_now_, *config_.flow_log_sink);
 }
 
 void Pipeline::process_chunk(PacketBatch chunk, uint32_t now) {
@@ -145,7 +192,7 @@ void Pipeline::process_chunk(PacketBatch chunk, uint32_t now) {
     p.parse_error = meta.error;
     p.out_port = Port{};
     if (!program_) {
-      admissions_[i] = Admission{DropReason::unknown_port, false, -1};
+      admissions_[i] = Admission{DropReason::unknown_port, false, false, -1};
       continue;
     }
     admissions_[i] = admit(*program_, p.in_port, meta, nullptr);
@@ -165,19 +212,14 @@ void Pipeline::process_chunk(PacketBatch chunk, uint32_t now) {
 }
 
 // Between parsing (which prefetched each packet's bucket) and processing: prefetch the likely
-// flow entry of each packet, then the connection each likely entry refers to, so that with
-// many flows the DRAM misses of a batch overlap instead of queueing one after another.
+// flow entry of each packet, so that with many flows the DRAM misses of a batch overlap
+// instead of queueing one after another.
 void Pipeline::prefetch_state(size_t count) {
   for (size_t i = 0; i < count; ++i) {
     candidates_[i] = kInvalidSlot;
     if (admissions_[i].drop != DropReason::none || admissions_[i].local_services) continue;
     candidates_[i] = flows_.candidate(hashes_[i]);
     if (candidates_[i] != kInvalidSlot) flows_.prefetch_slot(candidates_[i]);
-  }
-  for (size_t i = 0; i < count; ++i) {
-    if (candidates_[i] != kInvalidSlot) {
-      connections_.prefetch(flows_.at(candidates_[i]).value.connection);
-    }
   }
 }
 
@@ -196,69 +238,106 @@ void Pipeline::process_packet(Packet& p, const packet::PacketMeta& meta, const A
   }
   const LocalEni* source =
       admission.eni_index >= 0 ? &program_->local_enis[size_t(admission.eni_index)] : nullptr;
-  const FlowEntry* entry = lookup(key, hash, meta, now);
-  if (entry == nullptr) {
-    Classifier classifier(*program_, connections_, now, nullptr);
-    const Classification c =
-        source != nullptr ? classifier.outbound(*source, meta) : classifier.inbound(meta);
-    installed_ = install(c, key, hash, meta, now);
-    entry = &installed_;
+  const FlowEntry* entry = nullptr;
+  if (meta.fragment.is_fragment) {
+    entry = fragment(p, meta, admission, key, hash, now);
+  } else {
+    entry = find_or_classify(p, meta, source, key, hash, now);
   }
-  apply_action(entry->action, meta, *program_, source, p);
-  const int32_t out_index = p.verdict == Verdict::deliver      ? entry->action.destination_index
-                            : p.verdict == Verdict::icmp_error ? admission.eni_index
-                                                               : -1;
+  int32_t out_index = -1;
+  if (entry != nullptr) {
+    apply_action(entry->action, meta, *program_, source, p);
+    out_index = p.verdict == Verdict::deliver      ? entry->action.destination_index
+                : p.verdict == Verdict::icmp_error ? admission.eni_index
+                                                   : -1;
+  }
   count(p, meta, admission.eni_index, out_index, rx_bytes);
+  if (config_.flow_log_sink != nullptr) log_flow(p, meta, admission.eni_index, out_index);
 }
 
-const FlowEntry* Pipeline::lookup(const FlowKey& key, uint64_t hash, const packet::PacketMeta& meta,
-                                  uint32_t now) {
+// The ENI slot a fragment series is kept under: the source ENI, or the destination ENI from
+// the underlay.
+const FlowEntry* Pipeline::fragment(Packet& p, const packet::PacketMeta& meta,
+                                    const Admission& admission, const FlowKey& key, uint64_t hash,
+                                    uint32_t now) {
+  const uint16_t slot = admission.eni_index >= 0
+                            ? connections_.slot_of_local(admission.eni_index)
+                            : connections_.slot_of(meta.geneve.destination_eni);
+  const std::span<const uint8_t> bytes(p.data, p.size);  // what meta was parsed from
+  DropReason reason = slot == kNoConnectionSlot ? DropReason::fragment_orphan
+                                                : fragments_.admit(slot, meta, bytes, now);
+  if (reason == DropReason::none && !admission.later_fragment) {  // the first fragment
+    const LocalEni* source =
+        admission.eni_index >= 0 ? &program_->local_enis[size_t(admission.eni_index)] : nullptr;
+    const FlowEntry* entry = find_or_classify(p, meta, source, key, hash, now);
+    const bool accepted = entry != nullptr && entry->action.verdict != Verdict::drop;
+    fragments_.settle(slot, meta, key, accepted, now);
+    return entry;
+  }
+  if (reason == DropReason::none) {
+    const FlowKey* first = fragments_.first_key(key, meta, now);
+    const uint32_t at = first != nullptr ? flows_.find(*first, first->hash()) : kInvalidSlot;
+    if (at != kInvalidSlot && flows_.at(at).value.generation == epoch_ &&
+        flows_.at(at).value.action.verdict != Verdict::drop) {
+      return &flows_.at(at).value;
+    }
+    reason = DropReason::fragment_orphan;
+  }
+  drop_packet(p, reason);
+  return nullptr;
+}
+
+const FlowEntry* Pipeline::find_or_classify(Packet& p, const packet::PacketMeta& meta,
+                                            const LocalEni* source, const FlowKey& key,
+                                            uint64_t hash, uint32_t now) {
   const uint32_t slot = flows_.find(key, hash);
-  if (slot == kInvalidSlot) {
-    ++counters_.flow_misses;
-    return nullptr;
-  }
-  const FlowEntry& e = flows_.at(slot).value;
-  const bool fresh =
-      e.generation == epoch_ &&
-      (!e.connection.valid() || connections_.update(e.connection, meta, now)) &&
-      (!e.peer_connection.valid() || connections_.update(e.peer_connection, meta, now));
-  if (!fresh) {
+  if (slot != kInvalidSlot) {
+    FlowEntry& e = flows_.at(slot).value;
+    if (e.generation == epoch_) {
+      const ConnectionStage::CheckResult r = connections_.check(e, meta, now);
+      if (r.check == ConnectionStage::Check::pass) {
+        flows_.touch(slot, now);
+        ++counters_.flow_hits;
+        return &e;
+      }
+      if (r.check == ConnectionStage::Check::drop) {
+        ++counters_.flow_hits;
+        drop_packet(p, r.reason);
+        return nullptr;
+      }
+    }
     ++counters_.flow_stale;
-    ++counters_.flow_misses;
-    return nullptr;
   }
-  flows_.touch(slot, now);
-  ++counters_.flow_hits;
-  return &e;
+  ++counters_.flow_misses;
+  const ConnectionView view = connections_.view(now);
+  Classifier classifier(*program_, view, nullptr);
+  const Classification c =
+      source != nullptr ? classifier.outbound(*source, meta) : classifier.inbound(meta);
+  return install(p, c, key, hash, meta, now);
 }
 
-ConnectionRef Pipeline::connect(uint32_t track_eni, ConnectionRef existing,
-                                const packet::PacketMeta& meta, uint32_t now, bool& created) {
-  if (track_eni != 0) {
-    ++counters_.connections_created;
-    created = true;
-    return connections_.create(track_eni, meta, now);
-  }
-  if (existing.valid()) connections_.update(existing, meta, now);
-  return existing;
-}
-
-FlowEntry Pipeline::install(const Classification& c, const FlowKey& key, uint64_t hash,
-                            const packet::PacketMeta& meta, uint32_t now) {
+const FlowEntry* Pipeline::install(Packet& p, const Classification& c, const FlowKey& key,
+                                   uint64_t hash, const packet::PacketMeta& meta, uint32_t now) {
   FlowEntry e;
   e.action = c.action;
   e.generation = epoch_;
   if (c.action.verdict != Verdict::drop && c.action.verdict != Verdict::to_local_services) {
-    bool created = false;
-    e.connection = connect(c.track_eni, c.existing, meta, now, created);
-    e.peer_connection = connect(c.track_peer_eni, c.existing_peer, meta, now, created);
-    if (created) forget_reverse_drop(e.action, meta);
+    bool opened = false;
+    const DropReason reason = connections_.commit(c, meta, now, e, opened);
+    if (opened) {
+      ++counters_.connections_created;
+      forget_reverse_drop(e.action, meta);
+    }
+    if (reason != DropReason::none) {  // a per-packet decision: nothing is cached
+      drop_packet(p, reason);
+      return nullptr;
+    }
   }
   const auto inserted = flows_.insert(key, hash, now);
   if (inserted.evicted) ++counters_.flow_evictions;
   flows_.at(inserted.slot).value = e;
-  return e;
+  installed_ = e;  // the slot may be reused within the batch; the copy is this packet's
+  return &installed_;
 }
 
 // A new connection makes its reply traffic acceptable: a cached drop of the reverse direction
@@ -279,6 +358,34 @@ void Pipeline::forget_reverse_drop(const FlowAction& action, const packet::Packe
   const uint32_t slot = flows_.find(key, key.hash());
   if (slot != kInvalidSlot && flows_.at(slot).value.action.verdict == Verdict::drop) {
     flows_.erase(slot);
+  }
+}
+
+// Flow-log records (REFERENCE.md): a packet from an ENI is logged on it as egress (ACCEPT or
+// REJECT), a delivered packet on its destination as ingress ACCEPT, a packet from the
+// underlay that passed the isolation rule but was dropped on its destination as ingress
+// REJECT. A drop at a local destination's ingress is logged on the source's egress only.
+void Pipeline::log_flow(const Packet& p, const packet::PacketMeta& meta, int32_t in_index,
+                        int32_t out_index) {
+  using flowlog::FlowDirection;
+  const bool dropped = p.verdict == Verdict::drop;
+  const auto action = dropped ? flowlog::FlowAction::reject : flowlog::FlowAction::accept;
+  if (in_index >= 0) {
+    const uint16_t slot = connections_.slot_of_local(in_index);
+    if (slot != kNoConnectionSlot) {
+      flow_log_.record(slot, meta, FlowDirection::egress, action, unix_now_);
+    }
+  } else if (dropped && meta.geneve.present && !is_isolation_drop(p.drop_reason)) {
+    const uint16_t slot = connections_.slot_of(meta.geneve.destination_eni);
+    if (slot != kNoConnectionSlot) {
+      flow_log_.record(slot, meta, FlowDirection::ingress, action, unix_now_);
+    }
+  }
+  if (out_index >= 0 && p.verdict == Verdict::deliver) {
+    const uint16_t slot = connections_.slot_of_local(out_index);
+    if (slot != kNoConnectionSlot) {
+      flow_log_.record(slot, meta, FlowDirection::ingress, action, unix_now_);
+    }
   }
 }
 
@@ -312,8 +419,10 @@ std::string Pipeline::trace(Port in_port, std::span<const uint8_t> bytes, uint64
   // The program of the last batch; before the first batch, the published one.
   const auto program = program_ ? program_ : publisher_.current();
   if (!program) return "no program\n";
-  return trace_with_connections(*program, connections_, in_port, bytes,
-                                uint32_t(now_ns / 1'000'000'000));
+  const uint32_t now = uint32_t(now_ns / 1'000'000'000);
+  ConnectionView view = connections_.view(now);
+  if (program != program_) view = ConnectionView{};  // slots are of the current program
+  return trace_with_connections(*program, view, in_port, bytes);
 }
 
 }  // namespace openvpc::dataplane

@@ -6,11 +6,21 @@
 // process() takes up to kMaxBatch packets from any mix of ports and fills each packet's
 // verdict, out port and drop reason, rewriting its bytes in place.
 //
-// Per packet: admission (parse, port, MAC, ARP to local services) -> flow cache lookup ->
-// on a miss or a stale entry the Classifier (slow path) and a flow install -> apply_action.
-// Between batches the worker picks up a newly published program; flow entries of the old
-// generation are re-classified on their next packet (tracked connections survive, untracked
-// flows whose rule went away are cut; REFERENCE.md).
+// Per packet: admission (parse, port, MAC, ARP to local services) -> flow cache lookup and
+// the connection check of the entry's connections (ConnectionStage: a cached flow whose
+// connection is gone is stale) -> on a miss or a stale entry the Classifier (slow path), the
+// connection stage (track / open per security-group stage) and a flow install ->
+// apply_action -> counters and the flow log. Between batches the worker picks up a newly
+// published program; flow entries of the old generation are re-classified on their next
+// packet (tracked connections survive, untracked flows whose rule went away are cut;
+// REFERENCE.md). Once per batch: a bounded sweep of expired connections and, when a flow-log
+// sink is configured, the flow log's window flush (records reach the sink at window end).
+//
+// Fragments (a simplification of DESIGN.md §3, nothing is held): the first fragment of a
+// datagram is classified and tracked like any packet (its ports decide); a later fragment
+// gets the first fragment's verdict and action, found by (ENI, source, destination,
+// protocol, IP id); a later fragment that comes before its first one, or whose first one is
+// unknown, is dropped as fragment_orphan.
 //
 // Use (src/router):
 //   ProgramPublisher publisher;                            // owned by the router thread
@@ -19,7 +29,8 @@
 //   worker = flow_worker_hash(meta.tuple) % workers;       // dispatch (flow_hash.h)
 //   pipeline.process(batch, now_ns);                       // then send each packet by
 //                                                          // verdict / out_port
-// No sockets, threads or clock reads: `now_ns` is an argument (any monotonic clock). No
+// No sockets, threads or clock reads: `now_ns` is an argument (any monotonic clock), and the
+// flow log's Unix time is either an argument too or now_ns + unix_clock_offset_ns. No
 // allocation, lock, exception or virtual call per packet, except that a new ENI seen in a
 // program swap allocates its counters once. Not thread-safe: one thread per Pipeline.
 #pragma once
@@ -32,9 +43,11 @@
 
 #include "dataplane/classifier.h"
 #include "dataplane/compiled_program.h"
-#include "dataplane/conntrack/connection_tracker.h"
+#include "dataplane/connection_stage.h"
 #include "dataplane/counters.h"
 #include "dataplane/flow_cache.h"
+#include "dataplane/flowlog/flow_log_aggregator.h"
+#include "dataplane/fragment_stage.h"
 #include "dataplane/packet_batch.h"
 #include "dataplane/program_publisher.h"
 
@@ -43,12 +56,21 @@ namespace openvpc::dataplane {
 struct PipelineConfig {
   size_t flow_capacity = size_t{1} << 16;  // entries, rounded up to a power of two
   size_t connection_capacity = size_t{1} << 16;
+  size_t eni_capacity = 256;                        // ENIs with connections / flow logs, ever
+  conntrack::EniSettings connection_settings = {};  // per ENI: timeouts, allowance
+  // Flow log: null sink = off. Records name the ENI by its slot (Pipeline::eni_of_slot).
+  flowlog::FlowLogSink* flow_log_sink = nullptr;
+  size_t flow_log_capacity = 4096;  // records per window
+  uint32_t flow_log_window_seconds = 600;
+  int64_t unix_clock_offset_ns = 0;  // Unix time = now_ns + this (process() without unix time)
+  size_t fragment_series = 1024;     // datagrams whose fragments are followed at once
 };
 
 // The first checks every packet passes before the flow cache; shared with trace().
 struct Admission {
   DropReason drop = DropReason::none;
   bool local_services = false;  // ARP: straight to the local services stage
+  bool later_fragment = false;  // an IPv4 fragment after the first: follows its first one
   int32_t eni_index = -1;       // the local ENI of the in port (ENI ports only)
 };
 Admission admit(const CompiledProgram& program, Port in_port, const packet::PacketMeta& meta,
@@ -60,6 +82,8 @@ class Pipeline {
 
   // Processes batch (at most kMaxBatch packets; more are processed in chunks).
   void process(PacketBatch batch, uint64_t now_ns);
+  // The same, with the Unix time (ns) the flow log stamps records with.
+  void process(PacketBatch batch, uint64_t now_ns, uint64_t unix_now_ns);
 
   const PipelineCounters& counters() const { return counters_; }
   // Counters of one ENI since this pipeline first saw it, or nullptr if never.
@@ -67,6 +91,14 @@ class Pipeline {
   const CompiledProgram* program() const { return program_.get(); }
   size_t flow_count() const { return flows_.count(); }
   size_t connection_count() const { return connections_.count(); }
+  // REFERENCE.md's conntrack_allowance_available / conntrack_allowance_exceeded of an ENI
+  // (0 for an ENI this pipeline never saw).
+  uint32_t connection_allowance_available(uint32_t eni) const;
+  uint64_t connection_allowance_exceeded(uint32_t eni) const;
+  // The connection table's per-ENI counters, or nullptr for an ENI never seen.
+  const conntrack::EniCounters* connection_counters(uint32_t eni) const;
+  // The ENI number behind a slot (FlowLogRecord::eni), 0 if none.
+  uint32_t eni_of_slot(uint16_t slot) const { return connections_.eni_of_slot(slot); }
   // Like dataplane::trace(), against this pipeline's connection table (read-only).
   std::string trace(Port in_port, std::span<const uint8_t> bytes, uint64_t now_ns) const;
 
@@ -76,22 +108,31 @@ class Pipeline {
   void prefetch_state(size_t count);
   void process_packet(Packet& p, const packet::PacketMeta& meta, const Admission& admission,
                       const FlowKey& key, uint64_t hash, uint32_t now);
-  const FlowEntry* lookup(const FlowKey& key, uint64_t hash, const packet::PacketMeta& meta,
-                          uint32_t now);
-  FlowEntry install(const Classification& c, const FlowKey& key, uint64_t hash,
-                    const packet::PacketMeta& meta, uint32_t now);
-  ConnectionRef connect(uint32_t track_eni, ConnectionRef existing, const packet::PacketMeta& meta,
-                        uint32_t now, bool& created);
+  // The entry for the packet (cached, or classified and installed), or nullptr when the
+  // packet was dropped by its connection (p's verdict is then set).
+  const FlowEntry* find_or_classify(Packet& p, const packet::PacketMeta& meta,
+                                    const LocalEni* source, const FlowKey& key, uint64_t hash,
+                                    uint32_t now);
+  const FlowEntry* fragment(Packet& p, const packet::PacketMeta& meta, const Admission& admission,
+                            const FlowKey& key, uint64_t hash, uint32_t now);
+  const FlowEntry* install(Packet& p, const Classification& c, const FlowKey& key, uint64_t hash,
+                           const packet::PacketMeta& meta, uint32_t now);
   void forget_reverse_drop(const FlowAction& action, const packet::PacketMeta& meta);
   void count(const Packet& p, const packet::PacketMeta& meta, int32_t in_index, int32_t out_index,
              size_t rx_bytes);
+  void log_flow(const Packet& p, const packet::PacketMeta& meta, int32_t in_index,
+                int32_t out_index);
 
   const ProgramPublisher& publisher_;
   uint64_t seen_version_ = ~uint64_t{0};
   uint64_t epoch_ = 0;  // bumped per program picked up; flow entries remember it
   std::shared_ptr<const CompiledProgram> program_;
+  PipelineConfig config_;
   FlowCache flows_;
-  ConnectionTracker connections_;
+  ConnectionStage connections_;
+  FragmentStage fragments_;
+  flowlog::FlowLogAggregator flow_log_;
+  uint32_t unix_now_ = 0;  // seconds, for the flow log
   PipelineCounters counters_;
   std::map<uint32_t, std::unique_ptr<EniCounters>> eni_counters_;
   std::vector<EniCounters*> counters_by_index_;  // by the program's local ENI index

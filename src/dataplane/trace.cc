@@ -59,8 +59,8 @@ std::string to_string(const Packet& p) {
 }
 
 std::string trace_with_connections(const CompiledProgram& program,
-                                   const ConnectionTracker& connections, Port in_port,
-                                   std::span<const uint8_t> bytes, uint32_t now) {
+                                   const ConnectionView& connections, Port in_port,
+                                   std::span<const uint8_t> bytes) {
   // A private copy with headroom, so the action can be applied without touching the input.
   std::vector<uint8_t> buffer(kMinHeadroom + bytes.size() + 256);
   std::copy(bytes.begin(), bytes.end(), buffer.begin() + kMinHeadroom);
@@ -82,8 +82,10 @@ std::string trace_with_connections(const CompiledProgram& program,
     action.drop_reason = admission.drop;
   } else if (admission.local_services) {
     action.verdict = Verdict::to_local_services;
+  } else if (admission.later_fragment) {
+    action.drop_reason = DropReason::fragment_orphan;
   } else {
-    Classifier classifier(program, connections, now, &out);
+    Classifier classifier(program, connections, &out);
     action =
         (source != nullptr ? classifier.outbound(*source, meta) : classifier.inbound(meta)).action;
   }
@@ -95,8 +97,7 @@ std::string trace_with_connections(const CompiledProgram& program,
 }
 
 std::string trace(const CompiledProgram& program, Port in_port, std::span<const uint8_t> bytes) {
-  const ConnectionTracker empty(8);
-  return trace_with_connections(program, empty, in_port, bytes, 0);
+  return trace_with_connections(program, ConnectionView{}, in_port, bytes);
 }
 
 }  // namespace openvpc::dataplane

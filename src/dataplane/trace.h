@@ -20,17 +20,20 @@
 #include <span>
 #include <string>
 
+#include "dataplane/classifier.h"
 #include "dataplane/compiled_program.h"
-#include "dataplane/conntrack/connection_tracker.h"
 #include "dataplane/packet_batch.h"
 
 namespace openvpc::dataplane {
 
 std::string trace(const CompiledProgram& program, Port in_port, std::span<const uint8_t> bytes);
 
+// `connections` must be a view for `program` (its slots are by program's local ENI index).
+// A later fragment is shown as dropped: its fate is its first fragment's, which trace does
+// not know.
 std::string trace_with_connections(const CompiledProgram& program,
-                                   const ConnectionTracker& connections, Port in_port,
-                                   std::span<const uint8_t> bytes, uint32_t now);
+                                   const ConnectionView& connections, Port in_port,
+                                   std::span<const uint8_t> bytes);
 
 // "eni 7", "underlay", "gateway nat-gateway 3", "-".
 std::string to_string(const Packet& packet_result);

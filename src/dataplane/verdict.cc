@@ -40,6 +40,22 @@ constexpr std::array<std::string_view, kDropReasonCount> kDropReasonNames = {
     "geneve_source_eni_other_vpc",
     "geneve_outer_source_mismatch",
     "geneve_inner_source_mismatch",
+    "tcp_invalid_flags",
+    "tcp_invalid_new",
+    "tcp_invalid_state",
+    "tcp_bad_synack",
+    "tcp_seq_out_of_window",
+    "tcp_ack_out_of_window",
+    "tcp_rst_out_of_window",
+    "icmp_error_truncated",
+    "icmp_error_no_connection",
+    "icmp_error_out_of_window",
+    "conntrack_allowance_exceeded",
+    "fragment_orphan",
+    "fragment_overlap",
+    "fragment_oversized",
+    "fragment_too_many",
+    "fragment_rejected",
 };
 
 }  // namespace

@@ -30,7 +30,7 @@ enum class DropReason : uint8_t {
   unknown_port,            // the ENI port is not attached on this host
   source_mac_spoofed,      // frame from an ENI with another source MAC
   source_address_spoofed,  // source IP not the ENI's (source/dest check on)
-  fragment_unsupported,    // a non-first fragment (the fragment tracker comes later)
+  fragment_unsupported,    // a non-first IPv6 fragment (IPv6 is not forwarded yet)
   nacl_egress_denied,
   security_group_egress_denied,
   no_route,
@@ -53,6 +53,23 @@ enum class DropReason : uint8_t {
   geneve_source_eni_other_vpc,
   geneve_outer_source_mismatch,  // the source ENI does not live at the outer source
   geneve_inner_source_mismatch,  // the inner source is not the source ENI's (check on)
+  // Connection tracking (conntrack/track_verdict.h names the same reasons).
+  tcp_invalid_flags,             // a flag combination no TCP sends
+  tcp_invalid_new,               // may not open a connection (SYN+ACK, RST, FIN without one)
+  tcp_invalid_state,             // not expected in the connection's state
+  tcp_bad_synack,                // SYN+ACK that does not acknowledge the SYN
+  tcp_seq_out_of_window,         // sequence outside what the receiver can accept
+  tcp_ack_out_of_window,         // acknowledges data never sent, or far too old
+  tcp_rst_out_of_window,         // RST whose sequence is not in the window
+  icmp_error_truncated,          // an ICMP error without a usable quoted header
+  icmp_error_no_connection,      // an ICMP error about no tracked connection
+  icmp_error_out_of_window,      // quotes a TCP sequence the connection never sent
+  conntrack_allowance_exceeded,  // the ENI's tracked-connection allowance is used up
+  fragment_orphan,               // a later fragment whose first fragment is not known
+  fragment_overlap,              // overlaps (or duplicates) a fragment already seen
+  fragment_oversized,            // past 65535 bytes or past the datagram's last fragment
+  fragment_too_many,             // more fragments in one datagram than allowed
+  fragment_rejected,             // the datagram's first fragment was dropped
   count_,
 };
 inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);

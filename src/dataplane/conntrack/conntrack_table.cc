@@ -134,6 +134,18 @@ uint32_t ConntrackTable::lookup(const ConnectionKey& key, uint64_t hash, uint32_
   return kNoSlot;
 }
 
+uint32_t ConntrackTable::peek(const ConnectionKey& key, uint64_t hash) const {
+  const uint32_t tag = tag_of(hash);
+  const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
+  for (size_t b : candidates) {
+    for (size_t way = 0; way < kWays; ++way) {
+      const uint32_t slot = uint32_t(b * kWays + way);
+      if (buckets_[b].tags[way] == tag && slots_[slot].key == key) return slot;
+    }
+  }
+  return kNoSlot;
+}
+
 // A free way in the emptier of the two buckets, else an expired entry in either.
 uint32_t ConntrackTable::claim(uint64_t hash, uint32_t now) {
   const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
@@ -283,6 +295,20 @@ size_t ConntrackTable::sweep(uint32_t now, size_t slot_budget) {
     }
   }
   return freed;
+}
+
+bool ConntrackTable::has_connection(uint16_t eni, const PacketMeta& meta, uint32_t now,
+                                    uint32_t generation) const {
+  if (eni >= enis_.size() || !meta.ok()) return false;
+  const bool error = is_icmp_error(meta);
+  if (error && !meta.icmp_inner.present) return false;
+  bool source_is_low = false;
+  const ConnectionKey key =
+      ConnectionKey::of(eni, error ? meta.icmp_inner.tuple : meta.tuple, source_is_low);
+  const uint32_t slot = peek(key, key.hash());
+  if (slot == kNoSlot || is_expired(slot, now)) return false;
+  const Connection& c = slots_[slot];
+  return !(c.state.entry_flags & kEntryUntracked) || c.generation == generation;
 }
 
 const Connection* ConntrackTable::find(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) {

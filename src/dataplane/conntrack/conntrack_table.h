@@ -97,6 +97,11 @@ class ConntrackTable {
   const EniCounters& counters(uint16_t eni) const { return enis_[eni].counters; }
   // The live connection of this packet's 5-tuple (either direction), or nullptr.
   const Connection* find(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now);
+  // Read-only: whether track() would find a live connection for `meta` (for an ICMP error,
+  // the connection of the header it quotes; an untracked entry only under `generation`).
+  // Changes nothing (an expired entry is left for track() or sweep() to free).
+  bool has_connection(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
+                      uint32_t generation) const;
 
   size_t count() const { return count_; }
   size_t capacity() const { return slots_.size(); }
@@ -116,6 +121,7 @@ class ConntrackTable {
   };
 
   uint32_t lookup(const ConnectionKey& key, uint64_t hash, uint32_t now);
+  uint32_t peek(const ConnectionKey& key, uint64_t hash) const;  // live or expired
   uint32_t claim(uint64_t hash, uint32_t now);
   void release(uint32_t slot);
   bool is_expired(uint32_t slot, uint32_t now) const { return slots_[slot].expires_at <= now; }

@@ -20,11 +20,18 @@ class ClassifierTest : public ::testing::Test {
     return program_->local_enis[size_t(program_->find_local_eni(id))];
   }
   Classification outbound(uint32_t id, const std::vector<uint8_t>& ip) {
-    Classifier classifier(*program_, tracker_, 100, nullptr);
+    Classifier classifier(*program_, view(), nullptr);
     return classifier.outbound(eni(id), packet::parse_ip(ip));
   }
+  // Connection-table ENI slot = the program's local ENI index, as a fresh pipeline assigns.
+  ConnectionView view() {
+    slots_.clear();
+    for (size_t i = 0; i < program_->local_enis.size(); ++i) slots_.push_back(uint16_t(i));
+    return {&table_, slots_, 100, 1};
+  }
   std::shared_ptr<const CompiledProgram> program_;
-  ConnectionTracker tracker_{64};
+  conntrack::ConntrackTable table_{64, 8};
+  std::vector<uint16_t> slots_;
 };
 
 TEST_F(ClassifierTest, EncapsulationActionCarriesTheTunnelFields) {
@@ -37,8 +44,11 @@ TEST_F(ClassifierTest, EncapsulationActionCarriesTheTunnelFields) {
   EXPECT_EQ(c.action.destination_eni, 201u);
   EXPECT_EQ(c.action.outer_src_port, packet::flow_source_port(packet::parse_ip(ip).tuple));
   EXPECT_TRUE(c.action.decrement_ttl);
-  EXPECT_EQ(c.track_eni, 101u);  // egress tracked: ingress has no everywhere all-ports rule
-  EXPECT_EQ(c.track_peer_eni, 0u);
+  // Egress tracked: ingress has no everywhere all-ports rule.
+  EXPECT_EQ(c.groups[0].local_index, program_->find_local_eni(101));
+  EXPECT_TRUE(c.groups[0].allowed_by_rules);
+  EXPECT_FALSE(c.groups[0].untracked);
+  EXPECT_EQ(c.groups[1].local_index, -1);
 }
 
 TEST_F(ClassifierTest, LocalDeliveryTracksBothEnis) {
@@ -47,16 +57,27 @@ TEST_F(ClassifierTest, LocalDeliveryTracksBothEnis) {
   EXPECT_EQ(c.action.out_id, 103u);
   EXPECT_EQ(c.action.dst_mac, kDb.mac);
   EXPECT_EQ(c.action.src_mac, kRouterMac);
-  EXPECT_EQ(c.track_eni, 101u);
-  EXPECT_EQ(c.track_peer_eni, 103u);
+  EXPECT_EQ(c.groups[0].local_index, program_->find_local_eni(101));
+  EXPECT_EQ(c.groups[1].local_index, program_->find_local_eni(103));
+  EXPECT_EQ(c.groups[1].denied, DropReason::security_group_ingress_denied);
 }
 
-TEST_F(ClassifierTest, ExistingConnectionIsReusedNotRestarted) {
-  const auto ip = tcp_ip(kWeb1.ip, kRemoteWeb.ip, 40000, 443);
-  const ConnectionRef ref = tracker_.create(101, packet::parse_ip(ip), 100);
-  const Classification c = outbound(101, ip);
-  EXPECT_EQ(c.track_eni, 0u);
-  EXPECT_EQ(c.existing.slot, ref.slot);
+TEST_F(ClassifierTest, ALiveConnectionAllowsWhatTheRulesDoNot) {
+  const auto out = tcp_ip(kWeb1.ip, kRemoteWeb.ip, 40000, 80);
+  const auto reply = geneve(kRemoteHost, kHost, 7, 201, 101,
+                            tcp_ip(kRemoteWeb.ip, kWeb1.ip, 80, 40000, packet::kTcpAck));
+  {
+    Classifier classifier(*program_, view(), nullptr);
+    EXPECT_EQ(classifier.inbound(packet::parse_ip(reply)).action.drop_reason,
+              DropReason::security_group_ingress_denied);
+  }
+  const uint16_t web1 = uint16_t(program_->find_local_eni(101));
+  ASSERT_TRUE(table_.open(web1, packet::parse_ip(out), 100).ok());
+  Classifier classifier(*program_, view(), nullptr);
+  const Classification c = classifier.inbound(packet::parse_ip(reply));
+  EXPECT_EQ(c.action.verdict, Verdict::deliver);
+  EXPECT_FALSE(c.groups[0].allowed_by_rules);  // the connection allowed it
+  EXPECT_EQ(c.groups[0].local_index, int32_t(web1));
 }
 
 TEST_F(ClassifierTest, GatewayTargets) {
@@ -67,13 +88,14 @@ TEST_F(ClassifierTest, GatewayTargets) {
 }
 
 TEST_F(ClassifierTest, InboundIsolationChecksInOrder) {
-  Classifier classifier(*program_, tracker_, 100, nullptr);
+  const ConnectionView connections = view();
+  Classifier classifier(*program_, connections, nullptr);
   const auto inner = tcp_ip(kRemoteWeb.ip, kWeb1.ip, 5000, 22);
   const auto ok =
       classifier.inbound(packet::parse_ip(geneve(kRemoteHost, kHost, 7, 201, 101, inner)));
   EXPECT_EQ(ok.action.verdict, Verdict::deliver);
   EXPECT_FALSE(ok.action.decrement_ttl);
-  EXPECT_EQ(ok.track_eni, 101u);
+  EXPECT_EQ(ok.groups[0].local_index, program_->find_local_eni(101));
   // Missing option: a Geneve packet built without it is not possible with the builder, so
   // strip it: option length 0 and no option bytes.
   auto bytes = geneve(kRemoteHost, kHost, 7, 201, 101, inner);

@@ -40,7 +40,9 @@ TEST(ProgramSwap, UntrackedFlowIsCutWhenItsRuleGoes) {
   World world(p);
   // 8080 from 0.0.0.0/0 in, everything out: untracked on web2 (REFERENCE.md).
   EXPECT_EQ(run(world, {web1_to_web2_8080(40000)}).packets[0].verdict, Verdict::deliver);
-  EXPECT_EQ(world.pipeline.connection_count(), 1u);  // web1's egress only
+  // web1's egress (tracked) and web2's ingress (an untracked entry: it remembers only the
+  // generation that allowed it).
+  EXPECT_EQ(world.pipeline.connection_count(), 2u);
 
   p.generation = 2;
   p.security_groups[2].rules.clear();  // group 43 "open"

@@ -127,6 +127,25 @@ std::vector<uint8_t> tcp_ip(IpAddress src, IpAddress dst, uint16_t sport, uint16
   return packet::build_tcp(ip, tcp, payload);
 }
 
+std::vector<uint8_t> tcp_segment(IpAddress src, IpAddress dst, uint16_t sport, uint16_t dport,
+                                 uint8_t flags, uint32_t seq, uint32_t ack, size_t payload_size,
+                                 uint8_t ttl) {
+  packet::IpSpec ip{src, dst, ttl, 0, true, uint16_t(seq), 0, false};
+  packet::TcpSpec tcp;
+  tcp.src_port = sport;
+  tcp.dst_port = dport;
+  tcp.seq = seq;
+  tcp.ack = ack;
+  tcp.flags = flags;
+  tcp.window = 65535;
+  std::vector<uint8_t> payload(payload_size, uint8_t(seq));
+  return packet::build_tcp(ip, tcp, payload);
+}
+
+std::vector<uint8_t> syn_ack_ip(IpAddress src, IpAddress dst, uint16_t sport, uint16_t dport) {
+  return tcp_segment(src, dst, sport, dport, packet::kTcpSyn | packet::kTcpAck, 5000, 1002);
+}
+
 std::vector<uint8_t> udp_ip(IpAddress src, IpAddress dst, uint16_t sport, uint16_t dport,
                             uint8_t ttl, size_t payload_size) {
   packet::IpSpec ip{src, dst, ttl, 0, false, uint16_t(sport ^ dport), 0, false};

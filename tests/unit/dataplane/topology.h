@@ -60,6 +60,12 @@ program::Program standard_program();
 std::vector<uint8_t> tcp_ip(IpAddress src, IpAddress dst, uint16_t sport, uint16_t dport,
                             uint8_t flags = packet::kTcpSyn, uint8_t ttl = 64, uint16_t id = 1,
                             size_t payload_size = 0);
+// A TCP segment with explicit numbers (conntrack checks windows): window 65535, no options.
+std::vector<uint8_t> tcp_segment(IpAddress src, IpAddress dst, uint16_t sport, uint16_t dport,
+                                 uint8_t flags, uint32_t seq, uint32_t ack, size_t payload_size = 0,
+                                 uint8_t ttl = 64);
+// The SYN+ACK answering tcp_ip(...) with id 1 (sequence 1001): acknowledges 1002.
+std::vector<uint8_t> syn_ack_ip(IpAddress src, IpAddress dst, uint16_t sport, uint16_t dport);
 std::vector<uint8_t> udp_ip(IpAddress src, IpAddress dst, uint16_t sport, uint16_t dport,
                             uint8_t ttl = 64, size_t payload_size = 4);
 std::vector<uint8_t> ping_ip(IpAddress src, IpAddress dst, bool request, uint16_t id,
