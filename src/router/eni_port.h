@@ -1,0 +1,85 @@
+// eni_port.h — an ENI's TAP device as the router holds it, and the table workers read.
+//
+// EniPort owns the TAP (its descriptor keeps the device alive) and shares the instance
+// namespace it was moved into. Destroying the last reference deletes the TAP, then the
+// namespace when no other ENI port shares it. TAPs are opened with IFF_VNET_HDR and
+// TUN_F_CSUM only: an instance may hand over frames with a partial L4 checksum (the worker
+// completes it in software, io/offload.h) but never TSO super-frames, so every frame fits the
+// pipeline's 16-bit Packet sizes.
+//
+// PortTable is an immutable snapshot (ENI number -> port) swapped like the compiled program:
+// the router thread publishes a new one after a program changes the ENI set; workers pick it
+// up between batches. Sending on a port from several workers is serialised by send_mutex
+// (taken once per batch); receiving is done by the one worker that owns the port.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "dataplane/compiled_program.h"
+#include "io/netns.h"
+#include "io/tap_port.h"
+#include "router/program_loader.h"
+
+namespace openvpc::router {
+
+// Instance namespaces by name, shared by the ports in them; created on first use.
+class NamespaceRegistry {
+ public:
+  Result<std::shared_ptr<io::NetworkNamespace>> acquire(const std::string& name);
+
+ private:
+  std::map<std::string, std::weak_ptr<io::NetworkNamespace>> namespaces_;
+};
+
+struct EniPort {
+  EniPortPlan plan;
+  std::shared_ptr<io::NetworkNamespace> instance;  // declared first: destroyed after the TAP
+  io::TapPort tap;
+  std::mutex send_mutex;
+
+  EniPort(EniPortPlan p, std::shared_ptr<io::NetworkNamespace> ns, io::TapPort t)
+      : plan(std::move(p)), instance(std::move(ns)), tap(std::move(t)) {}
+};
+
+// Creates the TAP (name, MAC, MTU, checksum offload), and when the plan names an instance
+// namespace, creates it, moves the TAP into it and brings lo up there.
+Result<std::shared_ptr<EniPort>> create_eni_port(const EniPortPlan& plan, uint32_t mtu,
+                                                 NamespaceRegistry& namespaces);
+
+struct PortTable {
+  std::vector<std::shared_ptr<EniPort>> ports;  // sorted by ENI number
+  dataplane::IdIndex index;                     // ENI number -> position in ports
+
+  void build_index();
+  int32_t find(uint32_t eni) const { return index.find(eni); }
+};
+
+// A value handed from the router thread to the workers (RCU by reference counting, like
+// dataplane::ProgramPublisher): version() is one atomic load, current() locks briefly.
+template <typename T>
+class Published {
+ public:
+  void publish(std::shared_ptr<const T> value) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    value_ = std::move(value);
+    version_.fetch_add(1, std::memory_order_release);
+  }
+  std::shared_ptr<const T> current() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return value_;
+  }
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const T> value_;
+  std::atomic<uint64_t> version_{0};
+};
+
+}  // namespace openvpc::router

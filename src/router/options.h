@@ -1,0 +1,38 @@
+// options.h — openvpc-router's command line, parsed into plain values.
+//
+// parse_options() never exits the process and never throws: --help and every error come back
+// as an Error whose message is the text to print (code "options.help" or "options.invalid").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace openvpc::router {
+
+// `--instance ENI=NAMESPACE`: the router creates NAMESPACE and moves the ENI's TAP into it.
+// ENI is the ENI's number or its name in the program. (The program has no instance field
+// yet; this stands in for it.)
+struct InstanceBinding {
+  std::string eni;
+  std::string namespace_name;
+};
+
+struct RouterOptions {
+  std::string host_id;
+  uint32_t underlay_address = 0;  // IPv4, host order
+  std::string program_path;
+  unsigned worker_count = 1;
+  std::string log_level = "info";
+  std::string state_dir;  // empty: no counters file
+  std::string tap_prefix = "ovpc-";
+  uint32_t mtu = 9001;
+  std::vector<InstanceBinding> instances;
+  double counters_interval_seconds = 1.0;
+};
+
+Result<RouterOptions> parse_options(int argc, const char* const* argv);
+
+}  // namespace openvpc::router

@@ -1,0 +1,152 @@
+#include "router/router.h"
+
+#include <spdlog/spdlog.h>
+
+namespace openvpc::router {
+
+namespace {
+
+constexpr size_t kInboxSlots = 1024;
+
+}  // namespace
+
+Router::Router(RouterOptions options, std::unique_ptr<ProgramSource> source)
+    : options_(std::move(options)), source_(std::move(source)) {
+  host_.underlay_address = options_.underlay_address;
+  host_.tap_prefix = options_.tap_prefix;
+  host_.mtu = uint16_t(options_.mtu);
+  host_.instances = options_.instances;
+  status_.host_id = options_.host_id;
+  status_.underlay_address = packet::IpAddress::v4(options_.underlay_address).to_string();
+}
+
+Router::~Router() {
+  shutdown();
+}
+
+Result<std::unique_ptr<Router>> Router::create(const RouterOptions& options,
+                                               std::unique_ptr<ProgramSource> source) {
+  std::unique_ptr<Router> router(new Router(options, std::move(source)));
+  io::UnderlaySocketConfig underlay;
+  underlay.address = options.underlay_address;
+  underlay.port = packet::kGenevePort;
+  auto socket = io::UnderlaySocket::open(underlay);
+  if (!socket) return socket.error();
+  router->underlay_ = std::make_unique<io::UnderlaySocket>(std::move(*socket));
+  if (auto first = router->reload(true); !first) return first.error();
+  router->start_workers();
+  return router;
+}
+
+void Router::start_workers() {
+  const uint32_t count = options_.worker_count;
+  for (uint32_t i = 0; i < count; ++i) {
+    inboxes_.push_back(
+        std::make_unique<Inbox>(kInboxSlots, Worker::kBufferSize, Worker::kHeadroom));
+  }
+  WorkerContext context;
+  context.programs = &programs_;
+  context.services = &services_;
+  context.ports = &ports_;
+  context.underlay = underlay_.get();
+  context.underlay_worker = count - 1;  // with 2+ workers, apart from the first ENI ports
+  context.underlay_address = options_.underlay_address;
+  context.inboxes = &inboxes_;
+  context.worker_count = count;
+  for (uint32_t i = 0; i < count; ++i) {
+    auto raw = io::RawUnderlaySocket::open();
+    if (!raw) {
+      spdlog::critical("raw underlay socket: {}", raw.error().message);
+      std::abort();  // CAP_NET_RAW was there for the TAPs a moment ago
+    }
+    workers_.push_back(std::make_unique<Worker>(i, context, std::move(*raw)));
+  }
+  for (auto& worker : workers_) worker->start();
+  spdlog::info("{}: {} worker(s) running, underlay {}:{}", options_.host_id, count,
+               status_.underlay_address, packet::kGenevePort);
+}
+
+Result<void> Router::reload(bool force) {
+  if (!force && !source_->changed()) return {};
+  auto program = source_->fetch();
+  Result<void> applied = program ? apply(*program) : Result<void>(program.error());
+  if (!applied) {
+    ++status_.programs_refused;
+    status_.last_error = applied.error().code + ": " + applied.error().message;
+    spdlog::error("program from {} refused, keeping generation {}: {}", source_->describe(),
+                  status_.generation, status_.last_error);
+  }
+  return applied;
+}
+
+Result<void> Router::apply(const program::Program& program) {
+  if (status_.programs_applied > 0 && program.generation < status_.generation) {
+    return make_error("program.stale", "generation " + std::to_string(program.generation) +
+                                           " is older than the running " +
+                                           std::to_string(status_.generation));
+  }
+  auto loaded = load_program(program, host_);
+  if (!loaded) return loaded.error();
+
+  auto table = std::make_shared<PortTable>();
+  for (const auto& plan : loaded->ports) {
+    const int32_t existing = current_ports_ ? current_ports_->find(plan.eni) : -1;
+    if (existing >= 0) {
+      const auto& port = current_ports_->ports[size_t(existing)];
+      if (!(port->plan == plan)) {
+        spdlog::warn("ENI {}: port settings changed; keeping {} until restart", plan.eni,
+                     port->plan.tap_name);
+      }
+      table->ports.push_back(port);
+      continue;
+    }
+    auto port = create_eni_port(plan, options_.mtu, namespaces_);
+    if (!port)
+      return make_error(port.error().code,
+                        "ENI " + std::to_string(plan.eni) + ": " + port.error().message);
+    spdlog::info("ENI {} ({}): TAP {}{}{}", plan.eni, plan.name, plan.tap_name,
+                 plan.namespace_name.empty() ? "" : " in namespace ", plan.namespace_name);
+    table->ports.push_back(std::move(*port));
+  }
+  table->build_index();
+  if (current_ports_) {
+    for (const auto& old : current_ports_->ports) {
+      if (table->find(old->plan.eni) < 0) spdlog::info("ENI {}: port removed", old->plan.eni);
+    }
+  }
+  // Ports first, so a worker on the new program finds every port it delivers to.
+  current_ports_ = table;
+  ports_.publish(table);
+  services_.publish(loaded->services);
+  programs_.publish(loaded->compiled);
+  status_.generation = loaded->generation;
+  status_.ports = loaded->ports;
+  status_.last_error.clear();
+  ++status_.programs_applied;
+  spdlog::info("program generation {} applied from {}: {} ENI(s), {} mapping(s)",
+               loaded->generation, source_->describe(), loaded->ports.size(),
+               loaded->compiled->mappings.size());
+  return {};
+}
+
+void Router::write_counters() {
+  if (options_.state_dir.empty()) return;
+  std::vector<WorkerSnapshot> snapshots;
+  for (const auto& worker : workers_) snapshots.push_back(worker->snapshot());
+  auto written = write_file_atomically(options_.state_dir + "/counters.json",
+                                       counters_json(status_, snapshots));
+  if (!written) spdlog::warn("{}", written.error().message);
+}
+
+void Router::shutdown() {
+  if (workers_.empty() && !current_ports_) return;
+  for (auto& worker : workers_) worker->stop();
+  write_counters();
+  workers_.clear();  // drops the workers' port tables
+  ports_.publish(nullptr);
+  services_.publish(nullptr);
+  current_ports_.reset();  // deletes the TAPs, then the namespaces
+  spdlog::info("{}: stopped; TAPs and instance namespaces removed", options_.host_id);
+}
+
+}  // namespace openvpc::router

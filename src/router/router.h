@@ -1,0 +1,67 @@
+// router.h — the per-host router: program in, ports and workers kept in step with it.
+//
+// The Router is driven by one thread (main.cc's signal loop): reload() asks the
+// ProgramSource for a new program and applies it — load_program() checks it, the ENI ports
+// it lists are created (TAP, instance namespace) or kept, and the compiled program, the
+// local services' configuration and the port table are published to the workers. A program
+// that fails anywhere is refused as a whole: logged with its reason, counted, and the
+// previous program, ports and workers keep running untouched.
+//
+// Known limit: an ENI whose port settings (MAC, TAP name, namespace) change between programs
+// keeps its old port until the router restarts (logged as a warning).
+//
+// shutdown() stops the workers, then deletes the TAPs and the namespaces the router created.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/program_publisher.h"
+#include "io/underlay_socket.h"
+#include "router/counters_file.h"
+#include "router/eni_port.h"
+#include "router/options.h"
+#include "router/program_loader.h"
+#include "router/program_source.h"
+#include "router/worker.h"
+
+namespace openvpc::router {
+
+class Router {
+ public:
+  // Binds the underlay, applies the first program (failing if it is refused) and starts
+  // the workers.
+  static Result<std::unique_ptr<Router>> create(const RouterOptions& options,
+                                                std::unique_ptr<ProgramSource> source);
+  ~Router();
+
+  // Applies the source's program if it changed (always when `force`). Returns the result of
+  // that attempt; ok (and nothing done) when nothing changed.
+  Result<void> reload(bool force);
+  // Rewrites STATE_DIR/counters.json (no-op without --state-dir).
+  void write_counters();
+  void shutdown();
+
+  RouterStatus status() const { return status_; }
+
+ private:
+  Router(RouterOptions options, std::unique_ptr<ProgramSource> source);
+  Result<void> apply(const program::Program& program);
+  void start_workers();
+
+  RouterOptions options_;
+  HostSettings host_;
+  std::unique_ptr<ProgramSource> source_;
+  dataplane::ProgramPublisher programs_;
+  Published<dataplane::services::ServicesConfig> services_;
+  Published<PortTable> ports_;
+  std::shared_ptr<const PortTable> current_ports_;
+  NamespaceRegistry namespaces_;
+  std::unique_ptr<io::UnderlaySocket> underlay_;
+  std::vector<std::unique_ptr<Inbox>> inboxes_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  RouterStatus status_;
+};
+
+}  // namespace openvpc::router

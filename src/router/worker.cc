@@ -1,0 +1,361 @@
+#include "router/worker.h"
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "io/offload.h"
+#include "packet/bytes.h"
+#include "router/underlay_headers.h"
+
+namespace openvpc::router {
+
+namespace {
+
+using dataplane::Packet;
+using dataplane::Port;
+using dataplane::PortKind;
+using dataplane::Verdict;
+
+constexpr uint64_t kInboxTag = ~uint64_t{0};
+constexpr uint64_t kUnderlayTag = ~uint64_t{0} - 1;
+constexpr uint64_t kSnapshotIntervalNs = 200'000'000;
+constexpr int kPollTimeoutMs = 100;
+constexpr int kUnderlayRetries = 4;  // waits for socket buffer space before dropping
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+}
+
+void add_fd(int epoll_fd, int fd, uint64_t tag) {
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = tag;
+  if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+    spdlog::error("epoll_ctl add fd {}: {}", fd, std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+Worker::Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySocket underlay_out)
+    : index_(index),
+      context_(context),
+      underlay_out_(std::move(underlay_out)),
+      pipeline_(*context.programs, context.pipeline),
+      receive_storage_(kReceiveBatch * kBufferSize),
+      frames_(kReceiveBatch),
+      datagrams_(kReceiveBatch),
+      reply_buffer_(kBufferSize) {
+  pending_.reserve(dataplane::kMaxBatch);
+  underlay_pending_.reserve(dataplane::kMaxBatch);
+  inbox_entries_.reserve(dataplane::kMaxBatch * 4);
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  add_fd(epoll_fd_, (*context_.inboxes)[index_]->event_fd(), kInboxTag);
+  if (context_.underlay != nullptr && context_.underlay_worker == index_) {
+    add_fd(epoll_fd_, context_.underlay->fd(), kUnderlayTag);
+  }
+}
+
+Worker::~Worker() {
+  stop();
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::stop() {
+  stopping_.store(true, std::memory_order_relaxed);
+  if (thread_.joinable()) thread_.join();
+}
+
+WorkerSnapshot Worker::snapshot() const {
+  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+void Worker::run() {
+  spdlog::debug("worker {} started", index_);
+  epoll_event events[32];
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    refresh();
+    const int ready = ::epoll_wait(epoll_fd_, events, 32, kPollTimeoutMs);
+    for (int i = 0; i < ready; ++i) {
+      const uint64_t tag = events[i].data.u64;
+      if (tag == kInboxTag) {
+        drain_inbox();
+      } else if (tag == kUnderlayTag) {
+        receive_underlay();
+      } else if (ports_ && tag < ports_->ports.size()) {
+        receive_eni(size_t(tag));
+      }
+    }
+    const uint64_t now = monotonic_ns();
+    if (now - last_snapshot_ns_ >= kSnapshotIntervalNs) {
+      last_snapshot_ns_ = now;
+      publish_snapshot();
+    }
+  }
+  publish_snapshot();
+  spdlog::debug("worker {} stopped", index_);
+}
+
+void Worker::refresh() {
+  if (context_.services->version() != services_version_) {
+    services_version_ = context_.services->version();
+    if (services_) {
+      for (size_t i = 0; i < services_retired_.values.size(); ++i) {
+        services_retired_.values[i] += services_->counters().values[i];
+      }
+    }
+    auto config = context_.services->current();
+    services_ = config ? std::make_unique<dataplane::services::LocalServices>(*config) : nullptr;
+  }
+  if (context_.ports->version() != ports_version_) refresh_ports();
+}
+
+void Worker::refresh_ports() {
+  ports_version_ = context_.ports->version();
+  for (int fd : registered_) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  registered_.clear();
+  ports_ = context_.ports->current();  // the old table (and removed TAPs) go after the DEL
+  const size_t count = ports_ ? ports_->ports.size() : 0;
+  eni_out_.resize(count);
+  for (size_t position = 0; position < count; ++position) {
+    eni_out_[position].clear();
+    eni_out_[position].reserve(dataplane::kMaxBatch);
+    if (position % context_.worker_count != index_) continue;
+    const int fd = ports_->ports[position]->tap.fd();
+    add_fd(epoll_fd_, fd, position);
+    registered_.push_back(fd);
+  }
+}
+
+void Worker::receive_eni(size_t position) {
+  EniPort& port = *ports_->ports[position];
+  const Port in_port = Port::eni(port.plan.eni);
+  for (size_t i = 0; i < kReceiveBatch; ++i) {
+    frames_[i] = {receive_storage_.data() + i * kBufferSize + kHeadroom,
+                  0,
+                  uint32_t(kBufferSize - kHeadroom),
+                  {}};
+  }
+  const size_t received = port.tap.receive(frames_);
+  counters_.eni_frames_received += received;
+  for (size_t i = 0; i < received; ++i) {
+    io::Frame& frame = frames_[i];
+    if (frame.vnet.gso_type != io::kVirtioGsoNone) {
+      ++counters_.segmentation_offload_dropped;
+      continue;
+    }
+    if (io::complete_checksum({frame.data, frame.size}, frame.vnet) != io::OffloadError::none) {
+      ++counters_.checksum_completion_failed;
+      continue;
+    }
+    accept(frame.data, frame.size, in_port,
+           worker_for_frame({frame.data, frame.size}, context_.worker_count));
+  }
+  process_pending(monotonic_ns());
+}
+
+void Worker::receive_underlay() {
+  for (size_t i = 0; i < kReceiveBatch; ++i) {
+    datagrams_[i] = {};
+    datagrams_[i].data =
+        receive_storage_.data() + i * kBufferSize + kHeadroom + kUnderlayHeadersSize;
+    datagrams_[i].capacity = uint32_t(kBufferSize - kHeadroom - kUnderlayHeadersSize);
+  }
+  const size_t received = context_.underlay->receive(datagrams_);
+  counters_.underlay_datagrams_received += received;
+  for (size_t i = 0; i < received; ++i) {
+    const io::Datagram& d = datagrams_[i];
+    uint8_t* outer = d.data - kUnderlayHeadersSize;
+    if (!write_underlay_headers(outer, d.peer_address, context_.underlay_address, d.peer_port,
+                                packet::kGenevePort, d.size)) {
+      ++counters_.oversize_dropped;
+      continue;
+    }
+    const size_t size = d.size + kUnderlayHeadersSize;
+    accept(outer, size, Port::underlay(),
+           worker_for_underlay({outer, size}, context_.worker_count));
+  }
+  process_pending(monotonic_ns());
+}
+
+void Worker::accept(uint8_t* data, size_t size, Port in_port, uint32_t target) {
+  if (size > 65535) {
+    ++counters_.oversize_dropped;
+    return;
+  }
+  if (target != index_) {
+    if ((*context_.inboxes)[target]->push({data, size}, in_port)) {
+      ++counters_.handed_off;
+    } else {
+      ++counters_.handoff_full;
+    }
+    return;
+  }
+  Packet p;
+  p.data = data;
+  p.size = uint16_t(size);
+  p.headroom = kHeadroom;
+  p.capacity = uint16_t(std::min<size_t>(kBufferSize - kHeadroom, 65535));
+  p.in_port = in_port;
+  pending_.push_back(p);
+}
+
+void Worker::drain_inbox() {
+  Inbox& inbox = *(*context_.inboxes)[index_];
+  inbox.take(inbox_entries_);
+  for (size_t at = 0; at < inbox_entries_.size();) {
+    const size_t end = std::min(inbox_entries_.size(), at + dataplane::kMaxBatch);
+    for (; at < end; ++at) {
+      const Inbox::Entry& entry = inbox_entries_[at];
+      Packet p;
+      p.data = inbox.slot_data(entry.slot);
+      p.size = entry.size;
+      p.headroom = inbox.headroom();
+      p.capacity = inbox.slot_capacity();
+      p.in_port = entry.in_port;
+      pending_.push_back(p);
+    }
+    process_pending(monotonic_ns());
+  }
+  inbox.release(inbox_entries_);
+}
+
+void Worker::process_pending(uint64_t now_ns) {
+  if (pending_.empty()) return;
+  pipeline_.process(pending_, now_ns);
+  emit(pending_, now_ns);
+  pending_.clear();
+}
+
+void Worker::emit(dataplane::PacketBatch batch, uint64_t now_ns) {
+  for (const Packet& p : batch) {
+    switch (p.verdict) {
+      case Verdict::deliver:
+      case Verdict::icmp_error:
+      case Verdict::encapsulate:
+        queue_to_port(p);
+        break;
+      case Verdict::to_local_services:
+        serve_local(p, now_ns);
+        break;
+      case Verdict::to_gateway:
+        ++counters_.gateway_unsupported;
+        break;
+      case Verdict::drop:
+        break;
+    }
+  }
+  flush();
+}
+
+void Worker::queue_to_port(const Packet& p) {
+  if (p.out_port.kind == PortKind::underlay) {
+    io::Datagram d;
+    d.data = p.data;
+    d.size = p.size;
+    d.peer_address = packet::load_be32(p.data + 16);  // the outer destination
+    underlay_pending_.push_back(d);
+    return;
+  }
+  const int32_t position = p.out_port.kind == PortKind::eni ? ports_->find(p.out_port.id) : -1;
+  if (position < 0) {
+    ++counters_.no_output_port;
+    return;
+  }
+  eni_out_[size_t(position)].push_back({p.data, p.size, p.capacity, {}});
+}
+
+void Worker::serve_local(const Packet& p, uint64_t now_ns) {
+  const int32_t position = p.in_port.kind == PortKind::eni ? ports_->find(p.in_port.id) : -1;
+  if (!services_ || position < 0) {
+    ++counters_.services_no_reply;
+    return;
+  }
+  const std::span<const uint8_t> frame(p.data, p.size);
+  const size_t size =
+      services_->respond(p.in_port.id, frame, packet::parse_frame(frame), reply_buffer_, now_ns);
+  if (size == 0) {
+    ++counters_.services_no_reply;
+    return;
+  }
+  ++counters_.services_replied;
+  const io::Frame reply{reply_buffer_.data(), uint32_t(size), uint32_t(reply_buffer_.size()), {}};
+  send_to_eni(size_t(position), std::span(&reply, 1));
+}
+
+void Worker::send_to_eni(size_t position, std::span<const io::Frame> frames) {
+  EniPort& port = *ports_->ports[position];
+  size_t sent = 0;
+  {
+    std::lock_guard<std::mutex> lock(port.send_mutex);
+    sent = port.tap.send(frames);
+  }
+  counters_.tap_send_failed += frames.size() - sent;
+}
+
+void Worker::flush() {
+  for (size_t position = 0; position < eni_out_.size(); ++position) {
+    if (eni_out_[position].empty()) continue;
+    send_to_eni(position, eni_out_[position]);
+    eni_out_[position].clear();
+  }
+  size_t done = 0;
+  for (int attempt = 0; done < underlay_pending_.size(); ++attempt) {
+    const uint64_t errors_before = underlay_out_.stats().send_errors;
+    const size_t sent = underlay_out_.send(std::span(underlay_pending_).subspan(done));
+    const uint64_t refused = underlay_out_.stats().send_errors - errors_before;
+    counters_.underlay_sent += sent;
+    counters_.underlay_send_dropped += refused;
+    done += sent + refused;
+    if (done >= underlay_pending_.size()) break;
+    if (attempt == kUnderlayRetries) {
+      counters_.underlay_send_dropped += underlay_pending_.size() - done;
+      break;
+    }
+    pollfd writable{underlay_out_.fd(), POLLOUT, 0};
+    ::poll(&writable, 1, 1);
+  }
+  underlay_pending_.clear();
+}
+
+void Worker::publish_snapshot() {
+  WorkerSnapshot next;
+  next.pipeline = pipeline_.counters();
+  if (const auto* program = pipeline_.program()) {
+    for (const auto& eni : program->local_enis) {
+      if (const auto* counters = pipeline_.eni_counters(eni.id)) next.enis[eni.id] = *counters;
+    }
+  }
+  next.services = services_retired_;
+  if (services_) {
+    for (size_t i = 0; i < next.services.values.size(); ++i) {
+      next.services.values[i] += services_->counters().values[i];
+    }
+  }
+  next.router = counters_;
+  next.flow_count = pipeline_.flow_count();
+  next.connection_count = pipeline_.connection_count();
+  if (context_.underlay != nullptr && context_.underlay_worker == index_) {
+    next.underlay_receive = context_.underlay->stats();
+  }
+  next.underlay_send = underlay_out_.stats();
+  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  snapshot_ = std::move(next);
+}
+
+}  // namespace openvpc::router

@@ -1,0 +1,136 @@
+// worker.h — one worker thread: ports in, Pipeline::process, ports out by verdict.
+//
+// Each worker owns a dataplane::Pipeline (flow cache + connection table) and a LocalServices,
+// and receives from the ENI ports assigned to it (port position % worker_count) and, for one
+// worker, the underlay socket. Every received packet is dispatched by the symmetric flow hash
+// (dispatch.h); packets for another worker are copied into that worker's Inbox. The worker
+// then sends by verdict: deliver / icmp_error -> the out port's TAP (or the underlay),
+// encapsulate -> its own raw underlay socket (full outer IPv4, so the per-flow UDP source
+// port survives), to_local_services -> LocalServices::respond and the reply back on the ENI;
+// drops are counted by the pipeline by reason, the router's own losses in WorkerCounters.
+//
+// Configuration (program, services, port table) is picked up between batches; nothing on the
+// per-packet path allocates or locks except a TAP's send mutex once per batch. Counters are
+// copied into a snapshot under a mutex a few times a second for the counters file; readers
+// never touch live counters. stop() is cooperative: run() returns within ~100 ms.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "dataplane/pipeline.h"
+#include "dataplane/services/local_services.h"
+#include "io/raw_underlay_socket.h"
+#include "io/underlay_socket.h"
+#include "router/dispatch.h"
+#include "router/eni_port.h"
+
+namespace openvpc::router {
+
+// What the router loses or does around the pipeline (the pipeline counts its own drops).
+struct WorkerCounters {
+  uint64_t eni_frames_received = 0;
+  uint64_t underlay_datagrams_received = 0;
+  uint64_t checksum_completion_failed = 0;    // a partial-checksum frame offload.h refused
+  uint64_t segmentation_offload_dropped = 0;  // a TSO frame (never negotiated)
+  uint64_t oversize_dropped = 0;
+  uint64_t handed_off = 0;       // to another worker's inbox
+  uint64_t handoff_full = 0;     // that inbox was full: dropped
+  uint64_t tap_send_failed = 0;  // frames a TAP did not take
+  uint64_t no_output_port = 0;   // verdict for an ENI this host has no port for
+  uint64_t underlay_sent = 0;
+  uint64_t underlay_send_dropped = 0;  // socket buffer stayed full, or refused
+  uint64_t gateway_unsupported = 0;    // to_gateway: no gateway ports yet
+  uint64_t services_replied = 0;
+  uint64_t services_no_reply = 0;
+};
+
+struct WorkerSnapshot {
+  dataplane::PipelineCounters pipeline;
+  std::map<uint32_t, dataplane::EniCounters> enis;
+  dataplane::services::ServicesCounters services;
+  WorkerCounters router;
+  size_t flow_count = 0;
+  size_t connection_count = 0;
+  io::UnderlaySocketStats underlay_receive;  // the worker that receives the underlay only
+  io::UnderlaySocketStats underlay_send;     // this worker's raw socket
+};
+
+// What all workers share; owned by the Router, outlives the workers.
+struct WorkerContext {
+  const dataplane::ProgramPublisher* programs = nullptr;
+  const Published<dataplane::services::ServicesConfig>* services = nullptr;
+  const Published<PortTable>* ports = nullptr;
+  io::UnderlaySocket* underlay = nullptr;  // received by worker `underlay_worker` only
+  uint32_t underlay_worker = 0;
+  uint32_t underlay_address = 0;                           // host order
+  std::vector<std::unique_ptr<Inbox>>* inboxes = nullptr;  // one per worker
+  uint32_t worker_count = 1;
+  dataplane::PipelineConfig pipeline;
+};
+
+class Worker {
+ public:
+  static constexpr size_t kReceiveBatch = 64;
+  static constexpr uint16_t kHeadroom = 128;
+  static constexpr size_t kBufferSize = 16384;  // > MTU 9001 + Ethernet + outer headers
+
+  Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySocket underlay_out);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();
+  void stop();  // asks and joins
+  WorkerSnapshot snapshot() const;
+
+ private:
+  void run();
+  void refresh();
+  void refresh_ports();
+  void receive_eni(size_t position);
+  void receive_underlay();
+  void drain_inbox();
+  void accept(uint8_t* data, size_t size, dataplane::Port in_port, uint32_t target);
+  void process_pending(uint64_t now_ns);
+  void emit(dataplane::PacketBatch batch, uint64_t now_ns);
+  void queue_to_port(const dataplane::Packet& p);
+  void serve_local(const dataplane::Packet& p, uint64_t now_ns);
+  void send_to_eni(size_t position, std::span<const io::Frame> frames);
+  void flush();
+  void publish_snapshot();
+
+  const uint32_t index_;
+  const WorkerContext context_;
+  io::RawUnderlaySocket underlay_out_;
+  dataplane::Pipeline pipeline_;
+  std::unique_ptr<dataplane::services::LocalServices> services_;
+  uint64_t services_version_ = ~uint64_t{0};
+  dataplane::services::ServicesCounters services_retired_;  // of replaced LocalServices
+  std::shared_ptr<const PortTable> ports_;
+  uint64_t ports_version_ = ~uint64_t{0};
+  int epoll_fd_ = -1;
+  std::vector<int> registered_;  // TAP fds in epoll_fd_
+
+  std::vector<uint8_t> receive_storage_;  // kReceiveBatch buffers of kBufferSize
+  std::vector<io::Frame> frames_;
+  std::vector<io::Datagram> datagrams_;
+  std::vector<dataplane::Packet> pending_;  // accepted, not yet processed
+  std::vector<Inbox::Entry> inbox_entries_;
+  std::vector<std::vector<io::Frame>> eni_out_;  // by port position
+  std::vector<io::Datagram> underlay_pending_;
+  std::vector<uint8_t> reply_buffer_;
+  WorkerCounters counters_;
+
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  mutable std::mutex snapshot_mutex_;
+  WorkerSnapshot snapshot_;
+  uint64_t last_snapshot_ns_ = 0;
+};
+
+}  // namespace openvpc::router

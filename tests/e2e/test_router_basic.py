@@ -1,0 +1,207 @@
+"""Two openvpc-routers on one machine carry a VPC between two instances (namespaces).
+
+Hosts h1 (underlay 127.0.0.2) and h2 (127.0.0.3) each run openvpc-router with its program
+(router_fixtures.two_host_programs): VPC 10.0.0.0/16 (VNI 4242), instance A (ENI 101,
+10.0.1.5) on h1 and instance B (ENI 201, 10.0.2.7) on h2, a security group allowing ICMP and
+TCP 80 and 5201 from the VPC. The routers create the instance namespaces and move the TAPs
+in; the instances configure themselves with dhclient. Then: ping A->B, curl A->B:80 (python
+http.server in B), TCP 22 refused by the security group, Geneve with the VPC's VNI on lo, the
+counters files, a refused program reload, iperf3 for 3 s, and SIGTERM removing namespaces and
+TAPs. Needs root, dhclient, curl, iperf3, tcpdump. Everything is removed by PID and by this
+run's unique tag in every outcome; the last test checks nothing is left.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import require_binary
+from router_fixtures import (VNI, RouterProcess, dhcp, in_ns, kill_dhclients,
+                             kill_namespace_processes, leftovers, run, two_host_programs)
+
+A_IP, B_IP = "10.0.1.5", "10.0.2.7"
+HOSTS = [
+    {"underlay": "127.0.0.2", "eni": 101, "mac": "02:00:00:00:01:01", "ip": A_IP, "subnet": 11},
+    {"underlay": "127.0.0.3", "eni": 201, "mac": "02:00:00:00:02:01", "ip": B_IP, "subnet": 12},
+]
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["1-worker", "2-workers"])
+def region(request, build_dir: Path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root for TAPs and namespaces")
+    for tool in ("dhclient", "curl", "iperf3", "tcpdump", "ping"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: run scripts/install-deps", pytrace=False)
+    binary = require_binary(build_dir, "src/router/openvpc-router", "openvpc-router")
+    tag = f"{os.getpid() % 100000}"
+    work = Path(tempfile.mkdtemp(prefix="ovt-rt-"))
+    ns_a, ns_b = f"ovt-rt-a-{tag}", f"ovt-rt-b-{tag}"
+    workers = request.param
+    programs = two_host_programs(HOSTS, allowed_tcp_ports=(80, 5201))
+    routers, helpers = [], []
+    state = {"workers": workers, "tag": tag, "work": work, "ns_a": ns_a, "ns_b": ns_b, "routers": routers,
+             "helpers": helpers, "programs": programs,
+             "tap_a": f"ovr{tag}-101", "tap_b": f"ovr{tag}-201"}
+    try:
+        routers.append(RouterProcess(binary, "h1", "127.0.0.2", programs[0], work, tag,
+                                     instances=[("101", ns_a)], workers=workers))
+        routers.append(RouterProcess(binary, "h2", "127.0.0.3", programs[1], work, tag,
+                                     instances=[("eni-201", ns_b)], workers=workers))
+        for r in routers:
+            r.wait_ready()
+        for ns, tap in ((ns_a, state["tap_a"]), (ns_b, state["tap_b"])):
+            lease = dhcp(ns, tap, work)
+            assert lease.returncode == 0, lease.stderr
+        yield state
+    finally:
+        for proc in helpers:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)
+        kill_dhclients(work)
+        for ns in (ns_a, ns_b):
+            kill_namespace_processes(ns)
+        for r in routers:
+            r.stop()
+        for ns in (ns_a, ns_b):  # only if a router died before removing them
+            run("ip", "netns", "del", ns, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def counters(region, host):
+    return region["routers"][0 if host == "h1" else 1].counters()
+
+
+def test_instances_got_addresses_by_dhcp(region):
+    addr = in_ns(region["ns_a"], "ip", "-o", "-4", "addr", "show", "dev", region["tap_a"]).stdout
+    assert f"inet {A_IP}/24" in addr
+    link = in_ns(region["ns_b"], "ip", "link", "show", "dev", region["tap_b"]).stdout
+    assert "mtu 9001" in link
+    assert "default via 10.0.2.1" in in_ns(region["ns_b"], "ip", "route").stdout
+
+
+def test_ping_across_hosts(region):
+    ping = in_ns(region["ns_a"], "ping", "-c", "3", "-i", "0.2", "-W", "3", B_IP, check=False)
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    assert "3 received" in ping.stdout
+
+
+def test_geneve_with_the_vpc_vni_on_the_underlay(region):
+    pcap = region["work"] / "lo.pcap"
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-nn", "-U", "-c", "4", "-w", str(pcap),
+                             "udp port 6081"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    region["helpers"].append(dump)
+    time.sleep(1.0)
+    in_ns(region["ns_a"], "ping", "-c", "2", "-i", "0.2", "-W", "3", B_IP, check=False)
+    try:
+        dump.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        dump.kill()
+    text = run("tcpdump", "-r", str(pcap), "-nn", "-v").stdout
+    assert "Geneve" in text and f"vni {hex(VNI)}" in text, text
+    assert "127.0.0.2" in text and "127.0.0.3" in text, text
+
+
+def test_http_allowed_by_the_security_group(region):
+    server = subprocess.Popen(["ip", "netns", "exec", region["ns_b"], "/usr/bin/python3", "-m",
+                               "http.server", "80", "--bind", B_IP, "--directory",
+                               str(region["work"])],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    region["helpers"].append(server)
+    (region["work"] / "hello.txt").write_text("hello from B\n")
+    deadline, body = time.time() + 15, ""
+    while time.time() < deadline:
+        curl = in_ns(region["ns_a"], "curl", "-s", "--max-time", "3",
+                     f"http://{B_IP}/hello.txt", check=False)
+        body = curl.stdout
+        if body == "hello from B\n":
+            break
+        time.sleep(0.3)
+    assert body == "hello from B\n"
+
+
+def test_ssh_port_denied_by_the_security_group(region):
+    before = counters(region, "h2")["enis"]["201"]["drops"].get("security_group_ingress_denied", 0)
+    curl = in_ns(region["ns_a"], "curl", "-s", "--connect-timeout", "2",
+                 f"http://{B_IP}:22/", check=False)
+    assert curl.returncode == 28, (curl.returncode, curl.stderr)  # timed out: dropped
+    time.sleep(0.5)
+    after = counters(region, "h2")["enis"]["201"]["drops"].get("security_group_ingress_denied", 0)
+    assert after > before
+
+
+def test_counters_moved(region):
+    time.sleep(0.5)
+    h1, h2 = counters(region, "h1"), counters(region, "h2")
+    a, b = h1["enis"]["101"], h2["enis"]["201"]
+    assert a["rx_packets"] > 0 and a["tx_packets"] > 0, a
+    assert b["rx_packets"] > 0 and b["tx_packets"] > 0, b
+    assert a["namespace"] == region["ns_a"] and a["tap"] == region["tap_a"]
+    assert h1["services"].get("dhcp_ack", 0) >= 1 and h2["services"].get("dhcp_ack", 0) >= 1
+    assert h1["pipeline"]["verdicts"]["encapsulate"] > 0
+    assert h2["underlay"]["received"] > 0 and h1["underlay"]["sent"] > 0
+
+
+def test_bad_program_is_refused_and_the_old_one_keeps_running(region):
+    r1 = region["routers"][0]
+    r1.program_path.write_text("{ not json")
+    os.kill(r1.proc.pid, signal.SIGHUP)
+    deadline = time.time() + 10
+    while time.time() < deadline and counters(region, "h1")["program"]["refused"] == 0:
+        time.sleep(0.1)
+    c = counters(region, "h1")["program"]
+    assert c["refused"] >= 1 and "program.json" in c["last_error"], c
+    wrong = dict(region["programs"][0], generation=2, host_underlay="127.0.0.9")
+    r1.write_program(wrong)
+    deadline = time.time() + 10
+    while time.time() < deadline and "wrong_host" not in counters(region, "h1")["program"][
+            "last_error"]:
+        time.sleep(0.1)
+    assert "program.wrong_host" in counters(region, "h1")["program"]["last_error"]
+    ping = in_ns(region["ns_a"], "ping", "-c", "1", "-W", "3", B_IP, check=False)
+    assert ping.returncode == 0, ping.stdout
+    r1.write_program(dict(region["programs"][0], generation=3))
+    deadline = time.time() + 10
+    while time.time() < deadline and counters(region, "h1")["program"]["generation"] != 3:
+        time.sleep(0.1)
+    assert counters(region, "h1")["program"]["generation"] == 3
+    assert counters(region, "h1")["program"]["last_error"] == ""
+    assert in_ns(region["ns_a"], "ping", "-c", "1", "-W", "3", B_IP, check=False).returncode == 0
+
+
+def test_iperf3_tcp_between_hosts(region):
+    server = subprocess.Popen(["ip", "netns", "exec", region["ns_b"], "iperf3", "-s", "-1",
+                               "-B", B_IP], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    region["helpers"].append(server)
+    time.sleep(0.5)
+    client = in_ns(region["ns_a"], "iperf3", "-c", B_IP, "-t", "3", "-J", check=False,
+                   timeout=30)
+    assert client.returncode == 0, client.stdout[-2000:]
+    result = json.loads(client.stdout)
+    gbits = result["end"]["sum_received"]["bits_per_second"] / 1e9
+    print(f"\niperf3 A->B across routers, {region['workers']} worker(s) each: "
+          f"{gbits:.2f} Gbit/s")
+    assert gbits > 0.05
+
+
+def test_sigterm_removes_namespaces_and_taps(region):
+    for proc in region["helpers"]:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+    kill_dhclients(region["work"])
+    for ns in (region["ns_a"], region["ns_b"]):
+        kill_namespace_processes(ns)
+    for r in region["routers"]:
+        assert r.stop() == 0, r.log_path.read_text()[-3000:]
+    assert leftovers(region["tag"]) == []
+    out = run("pgrep", "-f", f"ovr{region['tag']}-", check=False).stdout.split()
+    assert out == []

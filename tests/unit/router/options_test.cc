@@ -1,0 +1,48 @@
+#include "router/options.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace openvpc::router {
+namespace {
+
+Result<RouterOptions> parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "openvpc-router");
+  return parse_options(int(args.size()), args.data());
+}
+
+TEST(RouterOptions, ParsesEveryFlag) {
+  auto o = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p.json",
+                  "--workers", "3", "--log-level", "debug", "--state-dir", "/tmp/s", "--instance",
+                  "101=ns-a", "--instance", "eni-b=ns-b"});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->host_id, "h1");
+  EXPECT_EQ(o->underlay_address, 0x7f000002u);
+  EXPECT_EQ(o->worker_count, 3u);
+  EXPECT_EQ(o->log_level, "debug");
+  ASSERT_EQ(o->instances.size(), 2u);
+  EXPECT_EQ(o->instances[1].eni, "eni-b");
+  EXPECT_EQ(o->instances[1].namespace_name, "ns-b");
+  EXPECT_EQ(o->mtu, 9001u);
+}
+
+TEST(RouterOptions, RefusesBadValues) {
+  const std::vector<std::vector<const char*>> cases = {
+      {"--host-id", "h1", "--underlay-ip", "::1", "--program", "p"},
+      {"--host-id", "h1", "--underlay-ip", "127.0.0.300", "--program", "p"},
+      {"--host-id", "h1", "--underlay-ip", "127.0.0.2"},
+      {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--workers", "0"},
+      {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--instance", "101"},
+      {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--log-level", "x"},
+  };
+  for (const auto& args : cases) {
+    auto o = parse(args);
+    ASSERT_FALSE(o.ok()) << args[3];
+    EXPECT_EQ(o.error().code, "options.invalid");
+  }
+  EXPECT_EQ(parse({"--help"}).error().code, "options.help");
+}
+
+}  // namespace
+}  // namespace openvpc::router
