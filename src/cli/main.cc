@@ -2,7 +2,7 @@
 //
 //   openvpc [--endpoint URL] [--credentials FILE] [--json] VERB ...
 //   admin:  account create NAME | key create --account ID | audit [--account ID] [--limit N]
-//           | status
+//           | status | hosts
 //   tenant: vpcs | subnets | instances | security-groups   (through the EC2 API, SigV4)
 // The endpoint defaults to $OPENVPC_ENDPOINT, then http://127.0.0.1:8773; credentials to
 // $OPENVPC_CREDENTIALS, then openvpc-data/admin-credentials.
@@ -41,6 +41,24 @@ int show_admin(const Result<json>& answer, bool as_json, const std::vector<std::
     row.push_back(value.is_string() ? value.get<std::string>() : value.dump());
   }
   std::cout << cli::format_table(keys, {row});
+  return 0;
+}
+
+// Each host's underlay and program versions (desired by the controller, ACKed by its router).
+int show_hosts(const Result<json>& answer, bool as_json) {
+  if (!answer) return fail(answer.error());
+  if (as_json) {
+    std::cout << (*answer)["hosts"].dump(2) << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& host : (*answer)["hosts"]) {
+    rows.push_back({host.value("host_id", ""), host.value("underlay", ""),
+                    std::to_string(host.value("desired_version", uint64_t{0})),
+                    std::to_string(host.value("acked_version", uint64_t{0})),
+                    host.value("connected", false) ? "yes" : "no"});
+  }
+  std::cout << cli::format_table({"HOST", "UNDERLAY", "DESIRED", "ACKED", "CONNECTED"}, rows);
   return 0;
 }
 
@@ -106,6 +124,7 @@ int main(int argc, char** argv) {
   audit->add_option("--account", audit_account, "only this account's calls");
   audit->add_option("--limit", audit_limit, "the latest N records (0: all)");
   auto* status = app.add_subcommand("status", "region status (admin)");
+  auto* hosts = app.add_subcommand("hosts", "hosts and their program versions (admin)");
   std::vector<CLI::App*> views;
   for (const char* verb : {"vpcs", "subnets", "instances", "security-groups"}) {
     views.push_back(app.add_subcommand(verb, std::string("list ") + verb));
@@ -129,6 +148,7 @@ int main(int argc, char** argv) {
     return show_audit(client.admin("audit", body), as_json);
   }
   if (status->parsed()) return show_admin(client.admin("status", json::object()), true, {});
+  if (hosts->parsed()) return show_hosts(client.admin("hosts", json::object()), as_json);
   for (auto* view : views) {
     if (view->parsed()) return show_view(client, *cli::find_view(view->get_name()), as_json);
   }

@@ -65,6 +65,7 @@ api::HttpResponse AdminService::handle(const std::string& verb,
   if (verb == "keys") answer = create_key(request.body);
   if (verb == "audit") answer = audit(request.body);
   if (verb == "status") answer = status();
+  if (verb == "hosts") answer = hosts();
   if (!answer) return json_error(answer.error());
   return {200, *answer};
 }
@@ -143,6 +144,24 @@ Result<std::string> AdminService::status() {
                  {"dhcp_options", r.dhcp_options.size()},
                  {"flow_logs", r.flow_logs.size()}};
   return json{{"region", region_name_}, {"store_revision", *revision}, {"counts", counts}}.dump();
+}
+
+void AdminService::set_host_source(HostSource source, model::CompileOptions options) {
+  host_source_ = std::move(source);
+  compile_options_ = std::move(options);
+}
+
+Result<std::string> AdminService::hosts() {
+  json out = json::array();
+  for (const auto& host : host_source_ ? host_source_() : std::vector<mapping::HostStatus>{}) {
+    auto underlay = model::host_underlay(compile_options_, host.host_id);
+    out.push_back({{"host_id", host.host_id},
+                   {"underlay", underlay ? program::format_address(*underlay) : ""},
+                   {"desired_version", host.desired_version},
+                   {"acked_version", host.acked_version},
+                   {"connected", host.connected}});
+  }
+  return json{{"hosts", out}}.dump();
 }
 
 std::string credentials_file_text(const model::AccessKey& key) {

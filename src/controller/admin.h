@@ -3,8 +3,9 @@
 // Requests are signed with SigV4 exactly like EC2 calls (service "ec2"), and only the admin
 // account may call them. Verbs: accounts (create an account and its first key), keys (another
 // key for an account), audit (the latest audit records, optionally of one account), status
-// (resource counts and the store revision). Errors are {"error":{"code":..,"message":..}} with
-// HTTP 400/401/403/503. Thread-safe.
+// (resource counts and the store revision), hosts (each host's desired and ACKed program
+// version, when the mapping service runs; GET or POST). Errors are
+// {"error":{"code":..,"message":..}} with HTTP 400/401/403/503. Thread-safe.
 #pragma once
 
 #include <functional>
@@ -13,7 +14,9 @@
 
 #include "api/service.h"
 #include "api/sigv4.h"
+#include "mapping/host_table.h"
 #include "model/ids.h"
+#include "model/program_compiler.h"
 #include "model/region_store.h"
 
 namespace openvpc::controller {
@@ -26,17 +29,24 @@ class AdminService {
   // verb: the path after /admin/ ("accounts", "keys", "audit", "status").
   api::HttpResponse handle(const std::string& verb, const api::HttpRequestView& request);
 
+  // Where "hosts" reads from (the mapping server); unset, it lists no hosts.
+  using HostSource = std::function<std::vector<mapping::HostStatus>()>;
+  void set_host_source(HostSource source, model::CompileOptions options);
+
  private:
   Result<std::string> create_account(const std::string& body);
   Result<std::string> create_key(const std::string& body);
   Result<std::string> audit(const std::string& body);
   Result<std::string> status();
+  Result<std::string> hosts();
 
   model::RegionStore& regions_;
   std::string region_name_;
   Clock clock_;
   std::mutex ids_mutex_;
   model::IdSource ids_;
+  HostSource host_source_;
+  model::CompileOptions compile_options_;
 };
 
 // Creates the admin account and key on an empty region (idempotent) and writes

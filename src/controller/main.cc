@@ -5,7 +5,11 @@
 //                      [--listen 127.0.0.1 --port 8773 --port-file FILE]
 //                      [--tls-cert PEM --tls-key PEM] [--region us-east-1]
 //                      [--limit vpcs_per_account=5 ...]
-// Stops cleanly on SIGINT/SIGTERM.
+//                      [--mapping-port PORT --mapping-port-file FILE --mapping-listen ADDR]
+//                      [--host h1=127.0.0.2 ...]
+// With --mapping-port it also runs the mapping service: every committed change (this
+// controller's or another's on the same store) is compiled into the affected hosts' programs
+// and streamed to their routers. Stops cleanly on SIGINT/SIGTERM.
 #include <httplib.h>
 #include <signal.h>
 
@@ -14,12 +18,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <thread>
 
 #include "api/service.h"
 #include "controller/admin.h"
 #include "controller/options.h"
+#include "controller/program_publisher.h"
+#include "mapping/mapping_server.h"
 #include "model/region_store.h"
 #include "store/store.h"
 
@@ -53,19 +60,26 @@ api::HttpRequestView request_view(const httplib::Request& req) {
   return view;
 }
 
-void serve(httplib::Server& server, api::ApiService& service, controller::AdminService& admin) {
+// after_change runs after every request that may have changed the Region (publishes programs
+// before the client hears the answer).
+void serve(httplib::Server& server, api::ApiService& service, controller::AdminService& admin,
+           const std::function<void()>& after_change) {
   auto ec2 = [&](const httplib::Request& req, httplib::Response& res) {
     auto answer = service.handle(request_view(req), req.remote_addr);
+    if (answer.status == 200) after_change();
     res.status = answer.status;
     res.set_content(answer.body, "text/xml;charset=UTF-8");
   };
   server.Post("/", ec2);
   server.Get("/", ec2);
-  server.Post(R"(/admin/([a-z]+))", [&](const httplib::Request& req, httplib::Response& res) {
+  auto admin_verb = [&](const httplib::Request& req, httplib::Response& res) {
     auto answer = admin.handle(req.matches[1], request_view(req));
+    if (answer.status == 200) after_change();
     res.status = answer.status;
     res.set_content(answer.body, "application/json");
-  });
+  };
+  server.Post(R"(/admin/([a-z]+))", admin_verb);
+  server.Get(R"(/admin/(hosts|status))", admin_verb);
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
@@ -89,6 +103,13 @@ std::unique_ptr<httplib::Server> make_server(const controller::ControllerOptions
   return nullptr;
 }
 
+void write_port_file(const std::string& path, int port) {
+  if (path.empty()) return;
+  std::string temporary = path + ".tmp";
+  std::ofstream(temporary) << port << "\n";
+  std::rename(temporary.c_str(), path.c_str());
+}
+
 // The bound port (options.port, or any free one for 0), written atomically to --port-file.
 int bind_port(httplib::Server& server, const controller::ControllerOptions& options) {
   int port = options.port == 0
@@ -99,11 +120,7 @@ int bind_port(httplib::Server& server, const controller::ControllerOptions& opti
                  options.port);
     return -1;
   }
-  if (!options.port_file.empty()) {
-    std::string temporary = options.port_file + ".tmp";
-    std::ofstream(temporary) << port << "\n";
-    std::rename(temporary.c_str(), options.port_file.c_str());
-  }
+  write_port_file(options.port_file, port);
   return port;
 }
 
@@ -131,6 +148,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "openvpc-controller: %s\n", limits.error().message.c_str());
     return 2;
   }
+  auto compile_options = controller::parse_hosts(options.hosts);
+  if (!compile_options) {
+    std::fprintf(stderr, "openvpc-controller: %s\n", compile_options.error().message.c_str());
+    return 2;
+  }
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -156,13 +178,51 @@ int main(int argc, char** argv) {
   }
   api::ApiService service(regions, {options.region, *limits, true}, now_seconds, seed);
   controller::AdminService admin(regions, options.region, now_seconds, seed ^ 0xad);
+
+  // The mapping service: publisher -> server (publish), server -> publisher (lookup).
+  std::unique_ptr<mapping::MappingServer> mapping_server;
+  controller::ProgramPublisher publisher(
+      regions, *compile_options, [&](const std::string& host, const program::Program& program) {
+        mapping_server->publish(host, program);
+      });
+  if (options.mapping_port >= 0) {
+    mapping::MappingServerOptions mapping_options;
+    mapping_options.address = options.mapping_listen + ":" + std::to_string(options.mapping_port);
+    mapping_options.lookup = [&](uint32_t vni, const program::IpAddress& address) {
+      return publisher.lookup(vni, address);
+    };
+    mapping_server = std::make_unique<mapping::MappingServer>(std::move(mapping_options));
+    auto refreshed = publisher.refresh();  // every host's program before any router asks
+    if (!refreshed) {
+      std::fprintf(stderr, "openvpc-controller: compiling programs: %s\n",
+                   refreshed.error().message.c_str());
+      return 1;
+    }
+    auto mapping_port = mapping_server->start();
+    if (!mapping_port) {
+      std::fprintf(stderr, "openvpc-controller: mapping service: %s\n",
+                   mapping_port.error().message.c_str());
+      return 1;
+    }
+    write_port_file(options.mapping_port_file, *mapping_port);
+    std::fprintf(stderr, "openvpc-controller: mapping service on %s:%d (%zu hosts)\n",
+                 options.mapping_listen.c_str(), *mapping_port, refreshed->size());
+    admin.set_host_source([&] { return mapping_server->hosts(); }, *compile_options);
+    publisher.watch(**store);
+  }
+  auto after_change = [&] {
+    if (mapping_server) (void)publisher.refresh();
+  };
+
   auto server = make_server(options);
   if (!server) return 1;
-  serve(*server, service, admin);
+  serve(*server, service, admin, after_change);
   int port = bind_port(*server, options);
   if (port <= 0) return 1;
   std::fprintf(stderr, "openvpc-controller: listening on %s:%d (%s store, admin account %s)\n",
                options.listen.c_str(), port, options.store.c_str(), admin_key->account_id.c_str());
   serve_until_stopped(*server, stop_signals);
+  publisher.stop();
+  if (mapping_server) mapping_server->stop();
   return 0;
 }

@@ -17,6 +17,26 @@ void add_options(CLI::App& app, ControllerOptions& options) {
   app.add_option("--tls-cert", options.tls_cert, "PEM certificate: serve HTTPS");
   app.add_option("--tls-key", options.tls_key, "PEM private key for --tls-cert");
   app.add_option("--limit", options.limit_overrides, "NAME=VALUE, e.g. vpcs_per_account=10");
+  app.add_option("--mapping-listen", options.mapping_listen, "mapping service address");
+  app.add_option("--mapping-port", options.mapping_port,
+                 "serve the mapping service on this port (0: any free port; default: off)");
+  app.add_option("--mapping-port-file", options.mapping_port_file,
+                 "write the mapping service's bound port to this file");
+  app.add_option("--host", options.hosts,
+                 "ID=ADDRESS: a physical host and its underlay address (a host id that is an "
+                 "address needs none)");
+}
+
+Result<model::CompileOptions> parse_hosts(const std::vector<std::string>& hosts) {
+  model::CompileOptions options;
+  for (const auto& text : hosts) {
+    size_t eq = text.find('=');
+    if (eq == std::string::npos || eq == 0 || !program::parse_address(text.substr(eq + 1))) {
+      return make_error("InvalidParameterValue", "bad host '" + text + "' (want ID=ADDRESS)");
+    }
+    options.host_underlays[text.substr(0, eq)] = text.substr(eq + 1);
+  }
+  return options;
 }
 
 Result<model::Limits> parse_limits(const std::vector<std::string>& overrides) {

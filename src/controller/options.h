@@ -7,6 +7,7 @@
 
 #include "common/result.h"
 #include "model/operations.h"
+#include "model/program_compiler.h"
 
 namespace openvpc::controller {
 
@@ -20,10 +21,17 @@ struct ControllerOptions {
   std::string region = "us-east-1";
   std::string tls_cert, tls_key;
   std::vector<std::string> limit_overrides;  // NAME=VALUE, names as in model::Limits
+  // The mapping service (routers subscribe here): off unless a port is given (0: any free).
+  std::string mapping_listen = "127.0.0.1";
+  int mapping_port = -1;
+  std::string mapping_port_file;
+  std::vector<std::string> hosts;  // ID=UNDERLAY_ADDRESS, e.g. h1=127.0.0.2
 };
 
 void add_options(CLI::App& app, ControllerOptions& options);
 // Applies "vpcs_per_account=10"-style overrides to the default limits.
 Result<model::Limits> parse_limits(const std::vector<std::string>& overrides);
+// Turns "h1=127.0.0.2"-style host registrations into compile options (host id -> underlay).
+Result<model::CompileOptions> parse_hosts(const std::vector<std::string>& hosts);
 
 }  // namespace openvpc::controller

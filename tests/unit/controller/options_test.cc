@@ -52,5 +52,14 @@ TEST(ControllerOptionsTest, CommandLine) {
   EXPECT_THROW(bad.parse(3, const_cast<char**>(wrong_store)), CLI::ValidationError);
 }
 
+TEST(ParseHostsTest, RegistersUnderlayAddresses) {
+  auto options = parse_hosts({"h1=127.0.0.2", "h2=10.1.2.3"});
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->host_underlays.at("h2"), "10.1.2.3");
+  EXPECT_FALSE(parse_hosts({"h1"}).ok());
+  EXPECT_FALSE(parse_hosts({"h1=not-an-address"}).ok());
+  EXPECT_FALSE(parse_hosts({"=127.0.0.1"}).ok());
+}
+
 }  // namespace
 }  // namespace openvpc::controller

@@ -1,0 +1,78 @@
+#include "controller/program_publisher.h"
+
+#include <cstdio>
+
+namespace openvpc::controller {
+
+ProgramPublisher::ProgramPublisher(model::RegionStore& regions, model::CompileOptions options,
+                                   Publish publish)
+    : regions_(regions),
+      options_(std::move(options)),
+      publish_(std::move(publish)),
+      cache_(options_) {}
+
+ProgramPublisher::~ProgramPublisher() {
+  stop();
+}
+
+Result<std::vector<std::string>> ProgramPublisher::refresh() {
+  std::lock_guard lock(refresh_mutex_);
+  auto region = regions_.snapshot();
+  if (!region) return region.error();
+  if (*region == cache_.region()) return std::vector<std::string>{};
+  auto hosts = cache_.update(*region);
+  for (const auto& host : hosts) publish_(host, cache_.programs().at(host));
+  std::lock_guard region_lock(region_mutex_);
+  region_ = *region;
+  return hosts;
+}
+
+std::optional<program::Mapping> ProgramPublisher::lookup(uint32_t vni,
+                                                         const program::IpAddress& address) const {
+  std::shared_ptr<const model::Region> region;
+  {
+    std::lock_guard lock(region_mutex_);
+    region = region_;
+  }
+  if (!region) return std::nullopt;
+  return model::lookup_mapping(*region, options_, vni, address);
+}
+
+void ProgramPublisher::watch(store::Store& store, std::chrono::milliseconds retry) {
+  if (watcher_.joinable()) return;
+  stopping_ = false;
+  watcher_ = std::thread([this, &store, retry] { watch_loop(store, retry); });
+}
+
+void ProgramPublisher::stop() {
+  stopping_ = true;
+  if (watcher_.joinable()) watcher_.join();
+}
+
+void ProgramPublisher::watch_loop(store::Store& store, std::chrono::milliseconds retry) {
+  constexpr auto kPoll = std::chrono::milliseconds(200);  // how soon stop() is noticed
+  while (!stopping_) {
+    auto watch = store.watch(model::kVersionKey, 0);
+    // Anything committed before the watch began is picked up by this refresh.
+    if (watch) (void)refresh();
+    while (watch && !stopping_) {
+      auto events = (*watch)->next(kPoll);
+      if (!events) {
+        std::fprintf(stderr, "openvpc-controller: region watch: %s\n",
+                     events.error().message.c_str());
+        break;
+      }
+      if (events->empty()) continue;
+      if (auto refreshed = refresh(); !refreshed) {
+        std::fprintf(stderr, "openvpc-controller: recompiling programs: %s\n",
+                     refreshed.error().message.c_str());
+      }
+    }
+    for (auto waited = std::chrono::milliseconds(0); waited < retry && !stopping_;
+         waited += kPoll) {
+      std::this_thread::sleep_for(kPoll);
+    }
+  }
+}
+
+}  // namespace openvpc::controller

@@ -1,0 +1,65 @@
+// program_publisher.h — keeps the mapping service's per-host programs in step with the Region.
+//
+// refresh() reads the latest committed Region (RegionStore::snapshot), recompiles the hosts the
+// change affects (model::ProgramCache) and hands each recompiled program to the publish
+// function (MappingServer::publish, which makes a new version only when the program differs).
+// The controller calls it at start, after every API/admin request, and whenever the store's
+// version key moves (watch(): a commit by this or another controller sharing the store).
+// lookup() answers a router's mapping miss from the Region last compiled.
+//
+// Threading: refresh() and lookup() may be called from any thread; refreshes are serialised.
+// watch() runs a thread of its own until stop() (or the destructor).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/result.h"
+#include "model/program_cache.h"
+#include "model/region_store.h"
+
+namespace openvpc::controller {
+
+class ProgramPublisher {
+ public:
+  using Publish = std::function<void(const std::string& host_id, const program::Program&)>;
+
+  ProgramPublisher(model::RegionStore& regions, model::CompileOptions options, Publish publish);
+  ~ProgramPublisher();
+  ProgramPublisher(const ProgramPublisher&) = delete;
+  ProgramPublisher& operator=(const ProgramPublisher&) = delete;
+
+  // Publishes the programs the latest Region changed; returns the hosts recompiled. Fails only
+  // when the store cannot be read (nothing is published then).
+  Result<std::vector<std::string>> refresh();
+
+  std::optional<program::Mapping> lookup(uint32_t vni, const program::IpAddress& address) const;
+
+  // Refreshes whenever store's version key changes, on a thread of its own; a broken watch is
+  // re-created after `retry`. No-op when already watching.
+  void watch(store::Store& store, std::chrono::milliseconds retry = std::chrono::seconds(1));
+  void stop();
+
+  const model::CompileOptions& options() const { return options_; }
+
+ private:
+  void watch_loop(store::Store& store, std::chrono::milliseconds retry);
+
+  model::RegionStore& regions_;
+  const model::CompileOptions options_;
+  const Publish publish_;
+  std::mutex refresh_mutex_;
+  model::ProgramCache cache_;
+  mutable std::mutex region_mutex_;
+  std::shared_ptr<const model::Region> region_;  // the Region last compiled
+  std::atomic<bool> stopping_{false};
+  std::thread watcher_;
+};
+
+}  // namespace openvpc::controller

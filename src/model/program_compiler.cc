@@ -1,0 +1,357 @@
+#include "model/program_compiler.h"
+
+#include <algorithm>
+#include <charconv>
+#include <vector>
+
+namespace openvpc::model {
+
+namespace {
+
+using program::IpAddress;
+
+// Protocol names as the model stores them (SG: "tcp"; NACL: "6") -> IANA number; -1 = all.
+int protocol_number(const std::string& protocol) {
+  static const std::map<std::string, int> kNames = {{"-1", program::kAllProtocols},
+                                                    {"all", program::kAllProtocols},
+                                                    {"tcp", 6},
+                                                    {"udp", 17},
+                                                    {"icmp", 1},
+                                                    {"icmpv6", 58}};
+  if (auto it = kNames.find(protocol); it != kNames.end()) return it->second;
+  int number = program::kAllProtocols;
+  std::from_chars(protocol.data(), protocol.data() + protocol.size(), number);
+  return number;
+}
+
+// ports: TCP/UDP destination range (-1: any); icmp: type and code (-1: any).
+program::TrafficMatch traffic_match(const std::string& protocol, int from_port, int to_port,
+                                    int icmp_type, int icmp_code) {
+  program::TrafficMatch traffic;
+  traffic.protocol = protocol_number(protocol);
+  if (traffic.protocol == 6 || traffic.protocol == 17) {
+    if (from_port >= 0) traffic.ports.first = static_cast<uint16_t>(from_port);
+    if (to_port >= 0) traffic.ports.last = static_cast<uint16_t>(to_port);
+  } else if (traffic.protocol == 1 || traffic.protocol == 58) {
+    traffic.icmp_type = icmp_type < 0 ? program::kAnyIcmpValue : icmp_type;
+    traffic.icmp_code = icmp_code < 0 ? program::kAnyIcmpValue : icmp_code;
+  }
+  return traffic;
+}
+
+std::vector<IpAddress> interface_addresses(const NetworkInterface& eni) {
+  std::vector<IpAddress> out;
+  if (auto primary = program::parse_address(eni.private_ip)) out.push_back(*primary);
+  for (const auto& text : eni.secondary_private_ips) {
+    if (auto address = program::parse_address(text)) out.push_back(*address);
+  }
+  return out;
+}
+
+program::MacAddress interface_mac(const NetworkInterface& eni) {
+  if (auto mac = program::parse_mac(eni.mac_address)) return *mac;
+  // The model derives the MAC from the number the same way; this covers a missing one.
+  uint32_t n = eni.number;
+  return program::MacAddress{
+      {0x02, uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n), 0x00}};
+}
+
+bool has_prefix(const std::string& text, std::string_view prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
+
+// One host's compilation; each step reads the Region and appends to the program.
+class HostCompiler {
+ public:
+  HostCompiler(const Region& region, std::string_view host_id, const CompileOptions& options)
+      : region_(region), host_id_(host_id), options_(options) {}
+
+  program::Program compile() {
+    if (auto underlay = host_underlay(options_, host_id_)) program_.host_underlay = *underlay;
+    program_.router_mac = options_.router_mac;
+    for (const auto& [id, eni] : region_.network_interfaces) {
+      if (eni.host_id == host_id_) vpc_ids_.insert(eni.vpc_id);
+    }
+    add_vpcs_and_subnets();
+    add_route_tables();
+    add_network_acls();
+    add_security_groups();
+    add_enis_and_mappings();
+    return std::move(program_);
+  }
+
+ private:
+  void add_vpcs_and_subnets() {
+    for (const auto& vpc_id : vpc_ids_) {
+      auto vpc = region_.vpcs.find(vpc_id);
+      if (vpc == region_.vpcs.end()) continue;
+      program::Vpc out{.id = vpc->second.vni, .name = vpc_id, .cidrs = {}};
+      for (const auto& block : vpc->second.cidr_associations) {
+        if (auto cidr = program::Cidr::parse(block.cidr)) out.cidrs.push_back(*cidr);
+      }
+      if (out.cidrs.empty()) {
+        if (auto cidr = program::Cidr::parse(vpc->second.cidr)) out.cidrs.push_back(*cidr);
+      }
+      program_.vpcs.push_back(std::move(out));
+    }
+    for (const auto& [id, subnet] : region_.subnets) {
+      auto vpc = region_.vpcs.find(subnet.vpc_id);
+      if (!vpc_ids_.contains(subnet.vpc_id) || vpc == region_.vpcs.end()) continue;
+      std::string table_id = vpc->second.main_route_table_id;
+      for (const auto& [tid, table] : region_.route_tables) {
+        for (const auto& association : table.associations) {
+          if (association.subnet_id == id) table_id = tid;
+        }
+      }
+      std::string acl_id = vpc->second.default_network_acl_id;
+      for (const auto& [aid, acl] : region_.network_acls) {
+        for (const auto& association : acl.associations) {
+          if (association.subnet_id == id) acl_id = aid;
+        }
+      }
+      route_table_ids_.insert(table_id);
+      network_acl_ids_.insert(acl_id);
+      program_.subnets.push_back(
+          program::Subnet{.id = program_number(id),
+                          .name = id,
+                          .vpc = vpc->second.vni,
+                          .cidr = program::Cidr::parse(subnet.cidr).value_or(program::Cidr{}),
+                          .network_acl = program_number(acl_id),
+                          .route_table = program_number(table_id)});
+    }
+  }
+
+  uint32_t vni_of(const std::string& vpc_id) const {
+    auto vpc = region_.vpcs.find(vpc_id);
+    return vpc == region_.vpcs.end() ? 0 : vpc->second.vni;
+  }
+
+  // The ENI number a route reaches through an interface or instance; 0 when it is gone.
+  uint32_t interface_target(const std::string& eni_id, const std::string& vpc_id) const {
+    auto eni = region_.network_interfaces.find(eni_id);
+    if (eni == region_.network_interfaces.end() || eni->second.vpc_id != vpc_id) return 0;
+    return eni->second.number;
+  }
+
+  program::Route route(const RouteTable& table, const Route& route) const {
+    program::Route out;
+    out.destination = program::Cidr::parse(route.destination_cidr).value_or(program::Cidr{});
+    out.target = program::RouteTargetKind::blackhole;
+    if (!route.network_interface_id.empty() || !route.instance_id.empty()) {
+      std::string eni_id = route.network_interface_id;
+      if (eni_id.empty()) {
+        auto instance = region_.instances.find(route.instance_id);
+        if (instance != region_.instances.end() && instance->second.state == "running") {
+          eni_id = instance->second.primary_interface_id;
+        }
+      }
+      if (uint32_t number = interface_target(eni_id, table.vpc_id); number != 0) {
+        out.target = program::RouteTargetKind::eni;
+        out.target_id = number;
+      }
+    } else if (route.gateway_id == "local") {
+      out.target = program::RouteTargetKind::local;
+    } else if (has_prefix(route.gateway_id, "igw-")) {
+      auto gateway = region_.internet_gateways.find(route.gateway_id);
+      if (gateway != region_.internet_gateways.end() &&
+          gateway->second.attached_vpc_id == table.vpc_id) {
+        out.target = program::RouteTargetKind::internet_gateway;
+        out.target_id = program_number(route.gateway_id);
+      }
+    } else {
+      static const std::pair<std::string_view, program::RouteTargetKind> kGateways[] = {
+          {"nat-", program::RouteTargetKind::nat_gateway},
+          {"pcx-", program::RouteTargetKind::peering},
+          {"vgw-", program::RouteTargetKind::vpn_gateway}};
+      for (const auto& [prefix, kind] : kGateways) {
+        if (has_prefix(route.gateway_id, prefix)) {
+          out.target = kind;
+          out.target_id = program_number(route.gateway_id);
+        }
+      }
+    }
+    return out;
+  }
+
+  void add_route_tables() {
+    for (const auto& table_id : route_table_ids_) {
+      auto table = region_.route_tables.find(table_id);
+      if (table == region_.route_tables.end()) continue;
+      program::RouteTable out{.id = program_number(table_id),
+                              .name = table_id,
+                              .vpc = vni_of(table->second.vpc_id),
+                              .routes = {}};
+      for (const auto& r : table->second.routes) out.routes.push_back(route(table->second, r));
+      program_.route_tables.push_back(std::move(out));
+    }
+  }
+
+  void add_network_acls() {
+    constexpr int kLastNumberedRule = 32766;  // 32767 is the implicit "*" deny
+    for (const auto& acl_id : network_acl_ids_) {
+      auto acl = region_.network_acls.find(acl_id);
+      if (acl == region_.network_acls.end()) continue;
+      program::NetworkAcl out{.id = program_number(acl_id),
+                              .name = acl_id,
+                              .vpc = vni_of(acl->second.vpc_id),
+                              .entries = {}};
+      for (const auto& entry : acl->second.entries) {
+        auto cidr = program::Cidr::parse(entry.cidr);
+        if (entry.rule_number < 1 || entry.rule_number > kLastNumberedRule || !cidr) continue;
+        out.entries.push_back(program::NetworkAclEntry{
+            .rule_number = static_cast<uint16_t>(entry.rule_number),
+            .direction = entry.egress ? program::Direction::egress : program::Direction::ingress,
+            .traffic = traffic_match(entry.protocol, entry.from_port, entry.to_port,
+                                     entry.icmp_type, entry.icmp_code),
+            .cidr = *cidr,
+            .action = entry.allow ? program::AclAction::allow : program::AclAction::deny});
+      }
+      program_.network_acls.push_back(std::move(out));
+    }
+  }
+
+  void add_security_groups() {
+    std::map<std::string, bool> groups;  // id -> with rules (a local ENI's group)
+    for (const auto& [id, eni] : region_.network_interfaces) {
+      if (eni.host_id != host_id_) continue;
+      for (const auto& group_id : eni.group_ids) groups[group_id] = true;
+    }
+    for (const auto& [group_id, with_rules] : std::map(groups)) {
+      auto group = region_.security_groups.find(group_id);
+      if (group == region_.security_groups.end()) continue;
+      for (const auto& rule : group->second.rules) {
+        if (!rule.referenced_group_id.empty()) groups.emplace(rule.referenced_group_id, false);
+      }
+    }
+    std::map<std::string, std::vector<IpAddress>> members;
+    for (const auto& [id, eni] : region_.network_interfaces) {
+      for (const auto& group_id : eni.group_ids) {
+        if (!groups.contains(group_id)) continue;
+        auto addresses = interface_addresses(eni);
+        auto& list = members[group_id];
+        list.insert(list.end(), addresses.begin(), addresses.end());
+      }
+    }
+    for (const auto& [group_id, with_rules] : groups) {
+      auto group = region_.security_groups.find(group_id);
+      if (group == region_.security_groups.end()) continue;
+      program::SecurityGroup out{.id = program_number(group_id),
+                                 .name = group_id,
+                                 .vpc = vni_of(group->second.vpc_id),
+                                 .rules = {},
+                                 .member_addresses = std::move(members[group_id])};
+      std::sort(out.member_addresses.begin(), out.member_addresses.end());
+      if (with_rules) {
+        for (const auto& rule : group->second.rules) add_group_rule(rule, out);
+      }
+      program_.security_groups.push_back(std::move(out));
+    }
+  }
+
+  void add_group_rule(const SecurityGroupRule& rule, program::SecurityGroup& out) const {
+    program::SecurityGroupRule r;
+    r.direction = rule.egress ? program::Direction::egress : program::Direction::ingress;
+    r.traffic =
+        traffic_match(rule.protocol, rule.from_port, rule.to_port, rule.from_port, rule.to_port);
+    if (!rule.referenced_group_id.empty()) {
+      if (!region_.security_groups.contains(rule.referenced_group_id)) return;
+      r.referenced_group = program_number(rule.referenced_group_id);
+    } else {
+      auto peer = program::Cidr::parse(rule.cidr);
+      if (!peer) return;
+      r.peer = *peer;
+    }
+    out.rules.push_back(r);
+  }
+
+  void add_enis_and_mappings() {
+    for (const auto& [id, eni] : region_.network_interfaces) {
+      if (!vpc_ids_.contains(eni.vpc_id)) continue;
+      auto addresses = interface_addresses(eni);
+      if (eni.host_id == host_id_) {
+        program::Eni out{.id = eni.number,
+                         .name = id,
+                         .subnet = program_number(eni.subnet_id),
+                         .mac = interface_mac(eni),
+                         .private_addresses = addresses,
+                         .security_groups = {},
+                         .source_dest_check = eni.source_dest_check};
+        for (const auto& group_id : eni.group_ids) {
+          out.security_groups.push_back(program_number(group_id));
+        }
+        std::sort(out.security_groups.begin(), out.security_groups.end());
+        program_.enis.push_back(std::move(out));
+      }
+      if (eni.host_id.empty()) continue;
+      auto underlay = host_underlay(options_, eni.host_id);
+      if (!underlay) continue;
+      for (const auto& address : addresses) {
+        program_.mappings.push_back(program::Mapping{.vpc = vni_of(eni.vpc_id),
+                                                     .address = address,
+                                                     .underlay = *underlay,
+                                                     .eni = eni.number,
+                                                     .source_dest_check = eni.source_dest_check});
+      }
+    }
+  }
+
+  const Region& region_;
+  const std::string host_id_;
+  const CompileOptions& options_;
+  std::set<std::string> vpc_ids_, route_table_ids_, network_acl_ids_;
+  program::Program program_;
+};
+
+}  // namespace
+
+uint32_t program_number(std::string_view model_id) {
+  uint32_t hash = 2166136261u;
+  for (char ch : model_id) {
+    hash ^= static_cast<uint8_t>(ch);
+    hash *= 16777619u;
+  }
+  return hash == 0 ? 1 : hash;
+}
+
+std::optional<program::IpAddress> host_underlay(const CompileOptions& options,
+                                                std::string_view host_id) {
+  if (auto it = options.host_underlays.find(std::string(host_id));
+      it != options.host_underlays.end()) {
+    return program::parse_address(it->second);
+  }
+  return program::parse_address(host_id);
+}
+
+std::set<std::string> program_hosts(const Region& region, const CompileOptions& options) {
+  std::set<std::string> hosts;
+  for (const auto& [id, underlay] : options.host_underlays) hosts.insert(id);
+  for (const auto& [id, eni] : region.network_interfaces) {
+    if (!eni.host_id.empty()) hosts.insert(eni.host_id);
+  }
+  return hosts;
+}
+
+program::Program compile_host_program(const Region& region, std::string_view host_id,
+                                      const CompileOptions& options) {
+  return HostCompiler(region, host_id, options).compile();
+}
+
+std::optional<program::Mapping> lookup_mapping(const Region& region, const CompileOptions& options,
+                                               uint32_t vni, const program::IpAddress& address) {
+  for (const auto& [id, eni] : region.network_interfaces) {
+    auto vpc = region.vpcs.find(eni.vpc_id);
+    if (vpc == region.vpcs.end() || vpc->second.vni != vni || eni.host_id.empty()) continue;
+    auto addresses = interface_addresses(eni);
+    if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) continue;
+    auto underlay = host_underlay(options, eni.host_id);
+    if (!underlay) return std::nullopt;
+    return program::Mapping{.vpc = vni,
+                            .address = address,
+                            .underlay = *underlay,
+                            .eni = eni.number,
+                            .source_dest_check = eni.source_dest_check};
+  }
+  return std::nullopt;
+}
+
+}  // namespace openvpc::model

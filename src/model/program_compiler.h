@@ -1,0 +1,66 @@
+// program_compiler.h — the per-host program compiler: a Region -> one host's program::Program.
+//
+// compile_host_program() is a pure function of (Region, host id, CompileOptions): the same
+// inputs always give the same program, lists sorted by id, so golden dumps (program::to_text)
+// are stable. What a host gets (DESIGN.md §1):
+// - its ENIs: every network interface whose host_id is the host (attached to an instance or an
+//   attachment placed there), with number, MAC, private addresses (primary first), subnet,
+//   groups and source/dest check;
+// - every VPC those ENIs are in, all of its subnets, the route table and network ACL each subnet
+//   uses (its explicit association, else the VPC's main table / default ACL);
+// - the security groups of its ENIs with their rules, and the groups those rules reference
+//   (members only, no rules: the host never evaluates them); member_addresses hold the private
+//   addresses of every ENI in the group, on any host or none;
+// - a mapping for every private address of every ENI of those VPCs that lives on a host with a
+//   known underlay address.
+// Numbers: a VPC is its VNI, an ENI its region-unique number; subnets, route tables, ACLs and
+// groups are numbered by program_number(model id) (a hash, stable across hosts and restarts);
+// each object's name is its model id.
+//
+// Host underlay addresses come from CompileOptions::host_underlays (the controller's
+// `--host ID=ADDRESS` flags); a host id that is itself an address is its own underlay. ENIs on
+// a host with neither are left out of the mappings (no router could reach them). Generations
+// are not the compiler's business: the mapping server versions each host.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "model/region.h"
+#include "program/program.h"
+
+namespace openvpc::model {
+
+struct CompileOptions {
+  std::map<std::string, std::string> host_underlays;  // host id -> underlay IP address
+  program::MacAddress router_mac{{0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe}};
+  bool operator==(const CompileOptions& other) const {
+    return host_underlays == other.host_underlays && router_mac.bytes == other.router_mac.bytes;
+  }
+};
+
+// The number a subnet, route table, network ACL, security group or gateway has in programs:
+// FNV-1a of its id, never 0 (0 means "none" in the program).
+uint32_t program_number(std::string_view model_id);
+
+// The host's underlay address: options, else the id itself when it parses as an address.
+std::optional<program::IpAddress> host_underlay(const CompileOptions& options,
+                                                std::string_view host_id);
+
+// Every host a program is compiled for: registered ones and those an interface names.
+std::set<std::string> program_hosts(const Region& region, const CompileOptions& options);
+
+// The host's program; generation 0. A host with no ENIs gets an empty program.
+program::Program compile_host_program(const Region& region, std::string_view host_id,
+                                      const CompileOptions& options);
+
+// Where (vpc VNI, address) lives, as a mapping in the compiled programs would say; nullopt when
+// no interface of that VPC has the address or its host has no underlay address.
+std::optional<program::Mapping> lookup_mapping(const Region& region, const CompileOptions& options,
+                                               uint32_t vni, const program::IpAddress& address);
+
+}  // namespace openvpc::model
