@@ -105,11 +105,20 @@ std::vector<uint8_t> frame(uint32_t flow) {
 struct Bench {
   // capacity: flow-cache and connection-table entries each.
   explicit Bench(size_t capacity)
-      : pipeline(publisher, {capacity, capacity}), buffers(kBatch * kBufferSize) {
+      : pipeline(publisher, config(capacity)), buffers(kBatch * kBufferSize) {
     auto compiled = dataplane::compile(bench_program());
     if (!compiled) std::abort();
     publisher.publish(*compiled);
     batch.resize(kBatch);
+  }
+  // The ENI's connection allowance (default 65,536) would drop the connections of flows past
+  // it: every flow here must be able to hold one.
+  static dataplane::PipelineConfig config(size_t capacity) {
+    dataplane::PipelineConfig c;
+    c.flow_capacity = capacity;
+    c.connection_capacity = capacity;
+    c.connection_settings.allowance = uint32_t(capacity);
+    return c;
   }
   // Copies frames [first, first + kBatch) of `frames` (wrapping) into the buffers.
   void receive(const std::vector<uint8_t>& frames, size_t count, size_t first) {

@@ -74,12 +74,13 @@ DropReason ConnectionStage::commit(const Classification& c, const packet::Packet
     if (slot == kNoConnectionSlot) return DropReason::connection_table_full;
     // An ICMP error the rules allow needs no connection (and never opens one).
     if (stage.allowed_by_rules && conntrack::is_icmp_error(meta)) continue;
-    conntrack::TrackResult r = table_.track(slot, meta, now, generation_);
+    conntrack::ConnectionRef& ref = entry.connection_refs[i];
+    conntrack::TrackResult r = table_.track(slot, meta, now, generation_, &ref);
     if (r.verdict == conntrack::Verdict::new_connection) {
       if (!stage.allowed_by_rules) return stage.denied;
       const auto tracking =
           stage.untracked ? conntrack::Tracking::untracked : conntrack::Tracking::tracked;
-      r = table_.open(slot, meta, now, tracking, generation_);
+      r = table_.open(slot, meta, now, tracking, generation_, &ref);
       opened = opened || r.ok();
     }
     if (!r.ok()) return to_drop_reason(r.reason);

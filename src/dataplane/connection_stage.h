@@ -9,9 +9,10 @@
 //   related or a named drop); for a new one, open() it when the stage's rules allowed it
 //   (tracked, or untracked when the rules say so) — an ICMP error the rules allow passes
 //   without a connection, one they do not must be related to a tracked connection.
-// - fast path: track() re-checks every connection a cached flow entry names; a connection
-//   that is gone (closed, expired, untracked under an older generation) makes the entry
-//   stale, so a cached entry never outlives its connection.
+// - fast path: track_at() re-checks every connection a cached flow entry names, through the
+//   ConnectionRef commit() left in the entry (no hash, no bucket scan while the hint holds);
+//   a connection that is gone (closed, expired, untracked under an older generation) makes
+//   the entry stale, so a cached entry never outlives its connection.
 // `generation` is the pipeline's program epoch: untracked entries of an older one are
 // forgotten (their flows re-decided by the rules), tracked ones survive rule removal.
 // No allocation per packet; one per worker; not thread-safe.
@@ -68,12 +69,15 @@ class ConnectionStage {
     Check check = Check::pass;
     DropReason reason = DropReason::none;
   };
-  // Fast path: the packet of a cached, current-generation entry through its connections.
-  CheckResult check(const FlowEntry& entry, const packet::PacketMeta& meta, uint32_t now) {
+  // Fast path: the packet of a cached, current-generation entry through its connections
+  // (found through the entry's connection refs, which it refreshes).
+  CheckResult check(FlowEntry& entry, const packet::PacketMeta& meta, uint32_t now) {
     CheckResult result;
-    for (uint16_t slot : entry.connection_slots) {
+    for (size_t i = 0; i < 2; ++i) {
+      const uint16_t slot = entry.connection_slots[i];
       if (slot == kNoConnectionSlot) continue;
-      const conntrack::TrackResult r = table_.track(slot, meta, now, generation_);
+      const conntrack::TrackResult r =
+          table_.track_at(slot, entry.connection_refs[i], meta, now, generation_);
       if (r.verdict == conntrack::Verdict::new_connection) return {Check::stale, DropReason::none};
       if (r.verdict == conntrack::Verdict::drop) return {Check::drop, to_drop_reason(r.reason)};
     }

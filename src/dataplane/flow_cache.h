@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "dataplane/bucket_table.h"
+#include "dataplane/conntrack/conntrack_table.h"
 #include "dataplane/verdict.h"
 #include "packet/parser.h"
 #include "program/program.h"
@@ -65,6 +66,8 @@ struct FlowEntry {
   // Connection-table ENI slots tracking this flow, kNoConnectionSlot when none: [0] the ENI
   // it entered from (or, from the underlay, is delivered to), [1] a local destination ENI.
   uint16_t connection_slots[2] = {kNoConnectionSlot, kNoConnectionSlot};
+  // Where each of those connections was last seen (a hint that spares the per-packet lookup).
+  conntrack::ConnectionRef connection_refs[2];
 };
 
 using FlowCache = BucketTable<FlowKey, FlowEntry>;

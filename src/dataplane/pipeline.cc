@@ -7,6 +7,7 @@
 
 #include "dataplane/actions.h"
 #include "dataplane/trace.h"
+#include "packet/fast_parse.h"
 
 namespace openvpc::dataplane {
 namespace {
@@ -20,6 +21,19 @@ void note(std::string* trace, const char* stage, MakeText&& make_text) {
 bool is_geneve_error(packet::ParseError e) {
   return e >= packet::ParseError::geneve_truncated &&
          e <= packet::ParseError::inner_packet_malformed;
+}
+
+// Six bytes compared as two loads each (std::memcmp is a library call here).
+bool same_mac(const packet::MacAddress& a, const packet::MacAddress& b) {
+  uint32_t a_high = 0;
+  uint32_t b_high = 0;
+  uint16_t a_low = 0;
+  uint16_t b_low = 0;
+  std::memcpy(&a_high, a.bytes.data(), 4);
+  std::memcpy(&b_high, b.bytes.data(), 4);
+  std::memcpy(&a_low, a.bytes.data() + 4, 2);
+  std::memcpy(&b_low, b.bytes.data() + 4, 2);
+  return ((a_high ^ b_high) | uint32_t(a_low ^ b_low)) == 0;
 }
 
 Admission admit_from_eni(const CompiledProgram& program, Port in, const packet::PacketMeta& meta,
@@ -41,7 +55,7 @@ Admission admit_from_eni(const CompiledProgram& program, Port in, const packet::
   if (!meta.ok()) {
     note(trace, "parse", [&] { return std::string(packet::to_string(meta.error)); });
     a.drop = DropReason::malformed;
-  } else if (std::memcmp(meta.eth_src.bytes.data(), eni.mac.bytes.data(), 6) != 0) {
+  } else if (!same_mac(meta.eth_src, eni.mac)) {
     note(trace, "source-check", [&] { return std::string("frame source MAC is not the ENI's"); });
     a.drop = DropReason::source_mac_spoofed;
   } else if (meta.is_arp()) {
@@ -185,7 +199,7 @@ void Pipeline::process_chunk(PacketBatch chunk, uint32_t now) {
     // Placement new from the prvalue: the parser writes straight into the batch's slot.
     if (p.in_port.kind == PortKind::underlay) {
       ::new (&metas_[i]) packet::PacketMeta(packet::parse_ip(bytes));
-    } else {
+    } else if (!packet::fast_parse_frame(bytes, metas_[i])) {  // the common frame, or:
       ::new (&metas_[i]) packet::PacketMeta(packet::parse_frame(bytes));
     }
     const packet::PacketMeta& meta = metas_[i];

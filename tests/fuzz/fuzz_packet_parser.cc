@@ -10,6 +10,7 @@
 #include "packet/builder.h"
 #include "packet/dhcp.h"
 #include "packet/dns.h"
+#include "packet/fast_parse.h"
 #include "packet/parser.h"
 
 namespace {
@@ -74,9 +75,28 @@ void check_dhcp(std::span<const uint8_t> data) {
 
 }  // namespace
 
+// The data plane's shortcut must agree with the full parser on every frame it accepts.
+void check_fast_parse(std::span<const uint8_t> bytes, const PacketMeta& full) {
+  PacketMeta fast;
+  if (!fast_parse_frame(bytes, fast)) return;
+  require(full.ok());
+  require(fast.l3_offset == full.l3_offset && fast.l4_offset == full.l4_offset);
+  require(fast.payload_offset == full.payload_offset && fast.l3_size == full.l3_size);
+  require(fast.tuple == full.tuple && fast.ttl == full.ttl && fast.tos == full.tos);
+  require(fast.eth_src == full.eth_src && fast.eth_dst == full.eth_dst);
+  require(fast.fragment.dont_fragment == full.fragment.dont_fragment);
+  require(fast.fragment.id == full.fragment.id && !fast.fragment.is_fragment);
+  require(fast.tcp.seq == full.tcp.seq && fast.tcp.ack == full.tcp.ack);
+  require(fast.tcp.flags == full.tcp.flags && fast.tcp.window == full.tcp.window);
+  require(fast.tcp.payload_size == full.tcp.payload_size);
+  require(fast.geneve.present == full.geneve.present);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> bytes(data, size);
-  check_meta(parse_frame(bytes), size);
+  const PacketMeta frame = parse_frame(bytes);
+  check_meta(frame, size);
+  check_fast_parse(bytes, frame);
   const PacketMeta ip = parse_ip(bytes);
   check_meta(ip, size);
   check_dns(bytes);

@@ -201,22 +201,68 @@ TrackResult ConntrackTable::count_result(EniEntry& eni, TrackResult r) {
 }
 
 TrackResult ConntrackTable::track(uint16_t eni, const PacketMeta& meta, uint32_t now,
-                                  uint32_t generation) {
+                                  uint32_t generation, ConnectionRef* ref) {
   EniEntry& e = enis_[eni];
+  if (ref != nullptr) *ref = ConnectionRef{};
   if (!meta.ok()) return count_result(e, TrackResult::dropped(DropReason::malformed));
   if (is_icmp_error(meta)) return track_icmp_error(eni, meta, now, generation);
   bool source_is_low = false;
   const ConnectionKey key = ConnectionKey::of(eni, meta.tuple, source_is_low);
-  const uint64_t hash = key.hash();
-  const uint32_t slot = lookup(key, hash, now);
+  const uint32_t slot = lookup(key, key.hash(), now);
   if (slot == kNoSlot) return {Verdict::new_connection, DropReason::none, 0};
+  const TrackResult r = track_slot(e, slot, meta, source_is_low, now, generation);
+  if (ref != nullptr && r.ok()) *ref = ConnectionRef{slot, source_is_low};
+  return r;
+}
+
+// Whether live-or-expired `slot` is the connection of (eni, tuple) seen from source_is_low:
+// the key ConnectionKey::of would build, compared in 64-bit words without building it.
+bool ConntrackTable::holds(uint32_t slot, uint16_t eni, const packet::FiveTuple& t,
+                           bool source_is_low) const {
+  if ((slot / kWays) > mask_ || buckets_[slot / kWays].tags[slot % kWays] == 0) return false;
+  const auto word = [](const uint8_t* p) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  };
+  const ConnectionKey& k = slots_[slot].key;
+  const uint8_t* low = (source_is_low ? t.src : t.dst).bytes.data();
+  const uint8_t* high = (source_is_low ? t.dst : t.src).bytes.data();
+  const uint16_t low_port = source_is_low ? t.src_port : t.dst_port;
+  const uint16_t high_port = source_is_low ? t.dst_port : t.src_port;
+  const uint64_t addresses =
+      (word(k.low.bytes.data()) ^ word(low)) | (word(k.low.bytes.data() + 8) ^ word(low + 8)) |
+      (word(k.high.bytes.data()) ^ word(high)) | (word(k.high.bytes.data() + 8) ^ word(high + 8));
+  const uint32_t rest = uint32_t(k.low_port ^ low_port) | uint32_t(k.high_port ^ high_port) |
+                        uint32_t(k.protocol ^ t.protocol) | uint32_t(k.eni ^ eni);
+  return (addresses | rest) == 0;
+}
+
+TrackResult ConntrackTable::track_at(uint16_t eni, ConnectionRef& ref, const PacketMeta& meta,
+                                     uint32_t now, uint32_t generation) {
+  if (!meta.ok() || is_icmp_error(meta) || !holds(ref.slot, eni, meta.tuple, ref.source_is_low)) {
+    return track(eni, meta, now, generation, &ref);
+  }
+  if (is_expired(ref.slot, now)) {  // as lookup() does: the connection is gone
+    release(ref.slot);
+    ref = ConnectionRef{};
+    return {Verdict::new_connection, DropReason::none, 0};
+  }
+  const TrackResult r = track_slot(enis_[eni], ref.slot, meta, ref.source_is_low, now, generation);
+  if (!r.ok() && r.verdict != Verdict::drop) ref = ConnectionRef{};
+  return r;
+}
+
+// The part of track() after the connection was found at `slot`.
+TrackResult ConntrackTable::track_slot(EniEntry& e, uint32_t slot, const PacketMeta& meta,
+                                       bool source_is_low, uint32_t now, uint32_t generation) {
   Connection& c = slots_[slot];
   if (c.state.entry_flags & kEntryUntracked) {
     if (c.generation != generation) {  // the rules changed: they must allow it again
       release(slot);
       return {Verdict::new_connection, DropReason::none, 0};
     }
-    c.expires_at = now + untracked_timeout(key.protocol, e.settings.timeouts);
+    c.expires_at = now + untracked_timeout(c.key.protocol, e.settings.timeouts);
     return count_result(e, TrackResult::accepted(0));
   }
   const TrackResult r = advance(c.state, meta, direction_of(c, source_is_low), e.settings.timeouts);
@@ -251,15 +297,16 @@ TrackResult ConntrackTable::track_icmp_error(uint16_t eni, const PacketMeta& met
 }
 
 TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t now,
-                                 Tracking tracking, uint32_t generation) {
+                                 Tracking tracking, uint32_t generation, ConnectionRef* ref) {
   EniEntry& e = enis_[eni];
+  if (ref != nullptr) *ref = ConnectionRef{};
   if (!meta.ok()) return count_result(e, TrackResult::dropped(DropReason::malformed));
   if (is_icmp_error(meta)) return track_icmp_error(eni, meta, now, generation);
   if (is_icmp(meta.tuple.protocol)) tracking = Tracking::tracked;  // ICMP is always tracked
   bool source_is_low = false;
   const ConnectionKey key = ConnectionKey::of(eni, meta.tuple, source_is_low);
   const uint64_t hash = key.hash();
-  if (lookup(key, hash, now) != kNoSlot) return track(eni, meta, now, generation);
+  if (lookup(key, hash, now) != kNoSlot) return track(eni, meta, now, generation, ref);
   const bool counted = tracking == Tracking::tracked;
   if (counted && e.tracked >= e.settings.allowance) {
     return count_result(e, TrackResult::dropped(DropReason::allowance_exceeded));
@@ -281,6 +328,7 @@ TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t 
   ++count_;
   if (counted) ++e.tracked;
   ++e.counters.opened;
+  if (ref != nullptr) *ref = ConnectionRef{slot, source_is_low};
   return count_result(e, r);
 }
 

@@ -6,6 +6,10 @@
 //   new_connection: evaluate the security-group rules; if they allow the packet, call
 //   table.open(eni, meta, now, tracking, generation) and use its verdict.
 // And once per batch: table.sweep(now, budget) to reclaim a bounded number of expired slots.
+// A caller that sees the same connection again (a flow-cache entry is one direction of one
+// connection) keeps the ConnectionRef that track()/open() filled and calls track_at(): it
+// checks that slot's key against the packet instead of hashing and scanning both buckets,
+// and falls back to track() (refreshing the ref) when the slot holds something else.
 //
 // Invariants:
 // - A connection is keyed by (ENI, canonical 5-tuple): lower endpoint first, so both
@@ -62,6 +66,13 @@ static_assert(sizeof(Connection) == 84);
 
 enum class Tracking : uint8_t { tracked, untracked };
 
+// Where a packet's connection lives and which endpoint of its key sent the packet. A hint
+// only: the slot may have been freed or reused since; track_at() re-checks it.
+struct ConnectionRef {
+  uint32_t slot = kNoSlot;
+  bool source_is_low = false;
+};
+
 struct EniSettings {
   Timeouts timeouts;
   uint32_t allowance = 65536;  // tracked connections at most
@@ -85,11 +96,17 @@ class ConntrackTable {
 
   // The verdict for a packet of a known connection (or an ICMP error about one), or
   // new_connection. `meta` must be a parsed IP packet, not a later fragment.
+  // `ref`, when given, is set to the connection the packet passed (kNoSlot otherwise).
   TrackResult track(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
-                    uint32_t generation = 0);
+                    uint32_t generation = 0, ConnectionRef* ref = nullptr);
+  // track() for a packet whose connection was at `ref` (same answer, same effects); `ref` is
+  // refreshed when the connection has moved.
+  TrackResult track_at(uint16_t eni, ConnectionRef& ref, const packet::PacketMeta& meta,
+                       uint32_t now, uint32_t generation = 0);
   // Starts tracking the connection whose first packet is `meta` (the rules allowed it).
   TrackResult open(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
-                   Tracking tracking = Tracking::tracked, uint32_t generation = 0);
+                   Tracking tracking = Tracking::tracked, uint32_t generation = 0,
+                   ConnectionRef* ref = nullptr);
   // Frees expired entries among the next `slot_budget` slots; returns how many were freed.
   size_t sweep(uint32_t now, size_t slot_budget);
 
@@ -125,6 +142,9 @@ class ConntrackTable {
   uint32_t claim(uint64_t hash, uint32_t now);
   void release(uint32_t slot);
   bool is_expired(uint32_t slot, uint32_t now) const { return slots_[slot].expires_at <= now; }
+  bool holds(uint32_t slot, uint16_t eni, const packet::FiveTuple& tuple, bool source_is_low) const;
+  TrackResult track_slot(EniEntry& e, uint32_t slot, const packet::PacketMeta& meta,
+                         bool source_is_low, uint32_t now, uint32_t generation);
   TrackResult track_icmp_error(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
                                uint32_t generation);
   TrackResult count_result(EniEntry& eni, TrackResult r);

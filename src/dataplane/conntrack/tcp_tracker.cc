@@ -222,8 +222,39 @@ TrackResult tcp_start(ConnectionState& st, const PacketMeta& meta, const Timeout
                                                       : DropReason::tcp_invalid_new);
 }
 
+namespace {
+
+// The common segment: an ACK (data or not) on an ESTABLISHED connection whose sender was
+// seen before and where nobody sent FIN. What tcp_track() would do for it, without the
+// classification, admission and state-machine steps that cannot change anything here.
+bool is_plain_established_ack(const ConnectionState& st, const TcpPeer& sender, uint8_t flags) {
+  constexpr uint8_t kIgnored =
+      packet::kTcpPsh | packet::kTcpUrg | packet::kTcpEce | packet::kTcpCwr;
+  return st.tcp_state() == TcpConnState::established &&
+         (flags & uint8_t(~kIgnored)) == packet::kTcpAck && sender.maxwin != 0 &&
+         ((st.peer[0].flags | st.peer[1].flags) & kPeerSentFin) == 0;
+}
+
+TrackResult tcp_track_established_ack(ConnectionState& st, const PacketMeta& meta, Direction dir,
+                                      const Timeouts& timeouts) {
+  TcpPeer& sender = st.peer[size_t(dir)];
+  TcpPeer& receiver = st.peer[size_t(opposite(dir))];
+  const SegmentNumbers n = SegmentNumbers::of(meta);
+  if (const DropReason r = check_window(sender, receiver, n, n.ack, false); r != DropReason::none) {
+    return TrackResult::dropped(r);
+  }
+  update_window(sender, receiver, n, n.ack, false);
+  sender.flags |= kPeerSentAck;
+  return TrackResult::accepted(timeouts.tcp_established);
+}
+
+}  // namespace
+
 TrackResult tcp_track(ConnectionState& st, const PacketMeta& meta, Direction dir,
                       const Timeouts& timeouts) {
+  if (is_plain_established_ack(st, st.peer[size_t(dir)], meta.tcp.flags)) {
+    return tcp_track_established_ack(st, meta, dir, timeouts);
+  }
   const Segment seg = classify(meta.tcp.flags);
   const TcpConnState s = st.tcp_state();
   if (seg == Segment::syn && (s == TcpConnState::time_wait || s == TcpConnState::closed)) {

@@ -209,3 +209,72 @@ TEST(ConntrackTable, SynOnTimeWaitReopensThroughTheRules) {
 
 }  // namespace
 }  // namespace openvpc::conntrack
+
+namespace openvpc::conntrack {
+namespace {
+
+// track_at(): the hinted lookup of a flow-cache entry answers as track() does, follows a
+// connection that moved, and never accepts through a slot reused by another connection.
+TEST(ConntrackTable, HintedTrackAgreesWithTrackAndSurvivesSlotReuse) {
+  auto table = make_table(1000, 16);
+  auto e = Endpoints::v4();
+  const auto request = parsed(testing::udp_packet(e, true));
+  const auto reply = parsed(testing::udp_packet(e, false));
+  ConnectionRef forward;
+  ConnectionRef backward;
+  ASSERT_TRUE(table.open(kEni, request, 0, Tracking::tracked, 0, &forward).ok());
+  ASSERT_NE(forward.slot, kNoSlot);
+  EXPECT_EQ(table.track_at(kEni, backward, reply, 1).verdict, Verdict::accept);  // no hint yet
+  EXPECT_EQ(backward.slot, forward.slot);
+  EXPECT_NE(backward.source_is_low, forward.source_is_low);
+  EXPECT_EQ(table.track_at(kEni, forward, request, 2).verdict, Verdict::accept);
+  EXPECT_EQ(table.counters(kEni).accepted, 3u);  // open + two tracks
+
+  // The connection expires; its slot is reused by another one: the hint must not match it.
+  const uint32_t old_slot = forward.slot;
+  EXPECT_EQ(table.track_at(kEni, forward, request, 1000).verdict, Verdict::new_connection);
+  EXPECT_EQ(forward.slot, kNoSlot);
+  e.client = packet::IpAddress::v4(0x0a000009);
+  const auto other = parsed(testing::udp_packet(e, true));
+  ConnectionRef other_ref;
+  ASSERT_TRUE(table.open(kEni, other, 1000, Tracking::tracked, 0, &other_ref).ok());
+  ConnectionRef stale = backward;
+  stale.slot = other_ref.slot;  // even pointing straight at the new connection
+  EXPECT_EQ(table.track_at(kEni, stale, reply, 1001).verdict, Verdict::new_connection);
+  backward.slot = old_slot;
+  EXPECT_EQ(table.track_at(kEni, backward, reply, 1001).verdict, Verdict::new_connection);
+  EXPECT_EQ(table.track_at(kEni, other_ref, other, 1001).verdict, Verdict::accept);
+  EXPECT_EQ(table.track_at(2, other_ref, other, 1001).verdict, Verdict::new_connection);
+}
+
+// The TCP window checks run the same through the hint: an out-of-window segment is dropped.
+TEST(ConntrackTable, HintedTrackDropsOutOfWindowSegments) {
+  auto table = make_table();
+  const auto e = Endpoints::v4();
+  using packet::kTcpAck;
+  using packet::kTcpSyn;
+  ConnectionRef client;
+  ConnectionRef server;
+  ASSERT_TRUE(table
+                  .open(kEni, parsed(testing::tcp_packet(e, true, kTcpSyn, 100, 0, 1000)), 0,
+                        Tracking::tracked, 0, &client)
+                  .ok());
+  ASSERT_TRUE(
+      table
+          .track_at(kEni, server,
+                    parsed(testing::tcp_packet(e, false, kTcpSyn | kTcpAck, 500, 101, 1000)), 0)
+          .ok());
+  ASSERT_TRUE(
+      table.track_at(kEni, client, parsed(testing::tcp_packet(e, true, kTcpAck, 101, 501, 1000)), 1)
+          .ok());
+  const auto in_window = parsed(testing::tcp_packet(e, true, kTcpAck, 101, 501, 1000, 10));
+  EXPECT_EQ(table.track_at(kEni, client, in_window, 2).verdict, Verdict::accept);
+  const auto bad = parsed(testing::tcp_packet(e, true, kTcpAck, 101 + 50000, 501, 1000, 10));
+  EXPECT_EQ(table.track_at(kEni, client, bad, 3).reason, DropReason::tcp_seq_out_of_window);
+  const auto bad_ack = parsed(testing::tcp_packet(e, true, kTcpAck, 111, 501 + 5000, 1000));
+  EXPECT_EQ(table.track_at(kEni, client, bad_ack, 3).reason, DropReason::tcp_ack_out_of_window);
+  EXPECT_NE(client.slot, kNoSlot);  // a drop keeps the connection and its hint
+}
+
+}  // namespace
+}  // namespace openvpc::conntrack
