@@ -129,13 +129,39 @@ def test_real_conversation_replays_without_drops(replay_tool, captures, name):
     assert counts["accepted"] + counts["not_ip"] == counts["packets"], counts
 
 
+def _seq_after(a, b):
+    return 0 < ((a - b) % (1 << 32)) < (1 << 31)
+
+
+def _victim_without_consequences(packets, data, IP, TCP):
+    """A server data segment whose loss the tracker can absorb: the server sends another
+    segment on the same connection before the client acknowledges past the victim's start.
+    Otherwise the client's real ACK would cover bytes the tracker never saw (it dropped the
+    victim) and be dropped too, which is right but not the single drop this test wants."""
+    def conn(p):
+        return (p[TCP].sport, p[TCP].dport) if p[IP].src == SERVER else (p[TCP].dport, p[TCP].sport)
+    candidates = []
+    for i in data:
+        v = packets[i]
+        for p in packets[i + 1:]:
+            if TCP not in p or conn(p) != conn(v):
+                continue
+            if p[IP].src == SERVER and len(p[TCP].payload) > 0:
+                candidates.append(i)
+                break
+            if p[IP].src == CLIENT and _seq_after(p[TCP].ack, v[TCP].seq):
+                break
+    assert candidates, "no server segment followed by another before its ACK"
+    return candidates[len(candidates) // 2]
+
+
 def test_segment_moved_out_of_window_is_exactly_the_drop(replay_tool, captures, tmp_path):
     from scapy.all import IP, TCP, rdpcap, wrpcap  # noqa: E402 (slow import)
     packets = rdpcap(str(captures["http"]))
     data = [i for i, p in enumerate(packets)
             if TCP in p and p[IP].src == SERVER and len(p[TCP].payload) > 0]
     assert len(data) > 10
-    victim = data[len(data) // 2]
+    victim = _victim_without_consequences(packets, data, IP, TCP)
     packets[victim][TCP].seq = (packets[victim][TCP].seq + (1 << 30)) % (1 << 32)
     del packets[victim][TCP].chksum
     moved = tmp_path / "moved.pcap"
