@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "openvpc-controller: %s\n", compile_options.error().message.c_str());
     return 2;
   }
+  compile_options->region = options.region;  // private DNS names and DHCP domain follow it
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);

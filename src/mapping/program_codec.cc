@@ -103,6 +103,8 @@ void encode_objects(const program::Program& p, wire::Program* out) {
     v->set_id(vpc.id);
     v->set_name(vpc.name);
     for (const auto& c : vpc.cidrs) encode_cidr(c, v->add_cidrs());
+    v->set_dns_support(vpc.dns_support);
+    v->set_dns_hostnames(vpc.dns_hostnames);
   }
   for (const auto& subnet : p.subnets) {
     auto* s = out->add_subnets();
@@ -170,13 +172,15 @@ void encode_enis(const program::Program& p, wire::Program* out) {
     for (const auto& a : eni.private_addresses) e->add_private_addresses(encode_address(a));
     for (uint32_t g : eni.security_groups) e->add_security_groups(g);
     e->set_source_dest_check(eni.source_dest_check);
+    e->set_instance_id(eni.instance_id);
+    e->set_hostname(eni.hostname);
   }
   for (const auto& m : p.mappings) *out->add_mappings() = encode(m);
 }
 
 void decode_objects(Decoder& d, const wire::Program& in, program::Program& out) {
   for (const auto& v : in.vpcs()) {
-    program::Vpc vpc{v.id(), v.name(), {}};
+    program::Vpc vpc{v.id(), v.name(), {}, v.dns_support(), v.dns_hostnames()};
     for (const auto& c : v.cidrs()) vpc.cidrs.push_back(d.cidr(c, "vpc cidr"));
     out.vpcs.push_back(std::move(vpc));
   }
@@ -229,6 +233,8 @@ void decode_enis(Decoder& d, const wire::Program& in, program::Program& out) {
     }
     eni.security_groups.assign(e.security_groups().begin(), e.security_groups().end());
     eni.source_dest_check = e.source_dest_check();
+    eni.instance_id = e.instance_id();
+    eni.hostname = e.hostname();
     out.enis.push_back(std::move(eni));
   }
 }
@@ -261,6 +267,7 @@ wire::Program encode(const program::Program& program) {
   out.set_generation(program.generation);
   out.set_host_underlay(encode_address(program.host_underlay));
   out.set_router_mac(encode_mac(program.router_mac));
+  out.set_region(program.region);
   encode_objects(program, &out);
   encode_filters(program, &out);
   encode_enis(program, &out);
@@ -273,6 +280,7 @@ Result<program::Program> decode(const wire::Program& message) {
   out.generation = message.generation();
   out.host_underlay = d.address(message.host_underlay(), "host underlay");
   out.router_mac = d.mac(message.router_mac(), "router mac");
+  out.region = message.region();
   decode_objects(d, message, out);
   decode_filters(d, message, out);
   decode_enis(d, message, out);

@@ -111,6 +111,7 @@ wire::ProgramDelta diff(const wire::Program& from, const wire::Program& to) {
   if (from.generation() != to.generation()) d.set_generation(to.generation());
   if (from.host_underlay() != to.host_underlay()) d.set_host_underlay(to.host_underlay());
   if (from.router_mac() != to.router_mac()) d.set_router_mac(to.router_mac());
+  if (from.region() != to.region()) d.set_region(to.region());
   diff_kind(from.vpcs(), to.vpcs(), d.mutable_upsert_vpcs(), d.mutable_remove_vpcs());
   diff_kind(from.subnets(), to.subnets(), d.mutable_upsert_subnets(), d.mutable_remove_subnets());
   diff_kind(from.route_tables(), to.route_tables(), d.mutable_upsert_route_tables(),
@@ -130,6 +131,7 @@ wire::Program apply(const wire::Program& from, const wire::ProgramDelta& d) {
   out.set_generation(d.has_generation() ? d.generation() : from.generation());
   out.set_host_underlay(d.has_host_underlay() ? d.host_underlay() : from.host_underlay());
   out.set_router_mac(d.has_router_mac() ? d.router_mac() : from.router_mac());
+  out.set_region(d.has_region() ? d.region() : from.region());
   apply_kind(from.vpcs(), d.upsert_vpcs(), d.remove_vpcs(), out.mutable_vpcs());
   apply_kind(from.subnets(), d.upsert_subnets(), d.remove_subnets(), out.mutable_subnets());
   apply_kind(from.route_tables(), d.upsert_route_tables(), d.remove_route_tables(),

@@ -56,6 +56,14 @@ program::MacAddress interface_mac(const NetworkInterface& eni) {
       {0x02, uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n), 0x00}};
 }
 
+// The private name EC2 gives an address: 10.0.1.5 -> "ip-10-0-1-5"; empty for IPv6.
+std::string private_hostname(const std::vector<IpAddress>& addresses) {
+  if (addresses.empty() || !addresses.front().is_v4()) return {};
+  std::string name = "ip-" + program::format_address(addresses.front());
+  std::replace(name.begin(), name.end(), '.', '-');
+  return name;
+}
+
 bool has_prefix(const std::string& text, std::string_view prefix) {
   return text.rfind(prefix, 0) == 0;
 }
@@ -69,6 +77,7 @@ class HostCompiler {
   program::Program compile() {
     if (auto underlay = host_underlay(options_, host_id_)) program_.host_underlay = *underlay;
     program_.router_mac = options_.router_mac;
+    program_.region = options_.region;
     for (const auto& [id, eni] : region_.network_interfaces) {
       if (eni.host_id == host_id_) vpc_ids_.insert(eni.vpc_id);
     }
@@ -85,7 +94,11 @@ class HostCompiler {
     for (const auto& vpc_id : vpc_ids_) {
       auto vpc = region_.vpcs.find(vpc_id);
       if (vpc == region_.vpcs.end()) continue;
-      program::Vpc out{.id = vpc->second.vni, .name = vpc_id, .cidrs = {}};
+      program::Vpc out{.id = vpc->second.vni,
+                       .name = vpc_id,
+                       .cidrs = {},
+                       .dns_support = vpc->second.enable_dns_support,
+                       .dns_hostnames = vpc->second.enable_dns_hostnames};
       for (const auto& block : vpc->second.cidr_associations) {
         if (auto cidr = program::Cidr::parse(block.cidr)) out.cidrs.push_back(*cidr);
       }
@@ -275,7 +288,9 @@ class HostCompiler {
                          .mac = interface_mac(eni),
                          .private_addresses = addresses,
                          .security_groups = {},
-                         .source_dest_check = eni.source_dest_check};
+                         .source_dest_check = eni.source_dest_check,
+                         .instance_id = local_instance(eni),
+                         .hostname = private_hostname(addresses)};
         for (const auto& group_id : eni.group_ids) {
           out.security_groups.push_back(program_number(group_id));
         }
@@ -293,6 +308,17 @@ class HostCompiler {
                                                      .source_dest_check = eni.source_dest_check});
       }
     }
+  }
+
+  // The running instance on this host the interface is attached to; empty when none.
+  std::string local_instance(const NetworkInterface& eni) const {
+    if (!eni.attached || eni.attachment.instance_id.empty()) return {};
+    auto instance = region_.instances.find(eni.attachment.instance_id);
+    if (instance == region_.instances.end() || instance->second.state != "running" ||
+        instance->second.host_id != host_id_) {
+      return {};
+    }
+    return instance->first;
   }
 
   const Region& region_;

@@ -5,8 +5,11 @@
 // are stable. What a host gets (DESIGN.md §1):
 // - its ENIs: every network interface whose host_id is the host (attached to an instance or an
 //   attachment placed there), with number, MAC, private addresses (primary first), subnet,
-//   groups and source/dest check;
-// - every VPC those ENIs are in, all of its subnets, the route table and network ACL each subnet
+//   groups and source/dest check; the instance it is attached to when that instance is running
+//   on this host (the router makes the instance's namespace), and the private name
+//   ip-a-b-c-d of its primary IPv4 address;
+// - every VPC those ENIs are in (with enableDnsSupport / enableDnsHostnames), all of its subnets,
+// the route table and network ACL each subnet
 //   uses (its explicit association, else the VPC's main table / default ACL);
 // - the security groups of its ENIs with their rules, and the groups those rules reference
 //   (members only, no rules: the host never evaluates them); member_addresses hold the private
@@ -38,8 +41,10 @@ namespace openvpc::model {
 struct CompileOptions {
   std::map<std::string, std::string> host_underlays;  // host id -> underlay IP address
   program::MacAddress router_mac{{0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe}};
+  std::string region = "us-east-1";  // Program::region
   bool operator==(const CompileOptions& other) const {
-    return host_underlays == other.host_underlays && router_mac.bytes == other.router_mac.bytes;
+    return host_underlays == other.host_underlays && router_mac.bytes == other.router_mac.bytes &&
+           region == other.region;
   }
 };
 

@@ -89,8 +89,10 @@ void dump_eni(std::ostream& out, const Eni& eni) {
       << " addresses=" << join_addresses(eni.private_addresses) << " groups=";
   for (size_t i = 0; i < groups.size(); ++i) out << (i ? "," : "") << groups[i];
   if (groups.empty()) out << "-";
-  out << " source-dest-check=" << (eni.source_dest_check ? "on" : "off") << " name=" << eni.name
-      << "\n";
+  out << " source-dest-check=" << (eni.source_dest_check ? "on" : "off") << " name=" << eni.name;
+  if (!eni.instance_id.empty()) out << " instance=" << eni.instance_id;
+  if (!eni.hostname.empty()) out << " hostname=" << eni.hostname;
+  out << "\n";
 }
 
 }  // namespace
@@ -143,13 +145,16 @@ std::string to_text(const Program& program) {
   std::ostringstream out;
   out << "generation " << program.generation << "\n";
   out << "host underlay=" << format_address(program.host_underlay)
-      << " router-mac=" << format_mac(program.router_mac) << "\n";
+      << " router-mac=" << format_mac(program.router_mac);
+  if (!program.region.empty()) out << " region=" << program.region;
+  out << "\n";
   for (const auto& vpc : sorted(program.vpcs, by_id)) {
     out << "vpc " << vpc.id << " name=" << vpc.name << " cidrs=";
     for (size_t i = 0; i < vpc.cidrs.size(); ++i) {
       out << (i ? "," : "") << vpc.cidrs[i].to_string();
     }
-    out << "\n";
+    out << " dns-support=" << (vpc.dns_support ? "on" : "off")
+        << " dns-hostnames=" << (vpc.dns_hostnames ? "on" : "off") << "\n";
   }
   for (const auto& s : sorted(program.subnets, by_id)) {
     out << "subnet " << s.id << " vpc=" << s.vpc << " cidr=" << s.cidr.to_string()

@@ -49,7 +49,9 @@ enum class Direction : uint8_t { ingress, egress };
 struct Vpc {
   uint32_t id = 0;  // 24-bit VNI
   std::string name;
-  std::vector<Cidr> cidrs;  // primary first
+  std::vector<Cidr> cidrs;     // primary first
+  bool dns_support = true;     // enableDnsSupport: the resolver at base+2 answers
+  bool dns_hostnames = false;  // enableDnsHostnames: ip-a-b-c-d names and PTR records
 };
 
 struct Subnet {
@@ -126,6 +128,8 @@ struct Eni {
   std::vector<IpAddress> private_addresses;  // primary first
   std::vector<uint32_t> security_groups;
   bool source_dest_check = true;
+  std::string instance_id{};  // the instance it is attached to here; empty: none
+  std::string hostname{};     // the instance's private name, "ip-10-0-1-5"; empty: none
 };
 
 // (VPC, address) -> where it lives. Includes this host's own ENIs.
@@ -141,6 +145,7 @@ struct Program {
   uint64_t generation = 0;  // increases with every program a host receives
   IpAddress host_underlay;  // this host's underlay address (outer source)
   MacAddress router_mac;    // the VPC router's MAC as instances see it
+  std::string region{};     // "us-east-1"; empty: the router's default
   std::vector<Vpc> vpcs;
   std::vector<Subnet> subnets;
   std::vector<RouteTable> route_tables;

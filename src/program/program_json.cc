@@ -79,7 +79,11 @@ json address_list(const std::vector<IpAddress>& list) {
 
 void read_topology(const json& j, Program& p) {
   for (const auto& v : j.value("vpcs", json::array())) {
-    Vpc vpc{get<uint32_t>(v, "id", 0), get<std::string>(v, "name", ""), {}};
+    Vpc vpc{get<uint32_t>(v, "id", 0),
+            get<std::string>(v, "name", ""),
+            {},
+            get<bool>(v, "dns_support", true),
+            get<bool>(v, "dns_hostnames", false)};
     for (const auto& c : v.value("cidrs", json::array())) {
       auto parsed = Cidr::parse(c.get<std::string>());
       if (!parsed) throw BadField{"vpc cidrs: bad CIDR"};
@@ -136,7 +140,8 @@ void read_hosts(const json& j, Program& p) {
     p.enis.push_back({get<uint32_t>(e, "id", 0), get<std::string>(e, "name", ""),
                       get<uint32_t>(e, "subnet", 0), *mac, addresses(e, "private_addresses"),
                       e.value("security_groups", std::vector<uint32_t>{}),
-                      get<bool>(e, "source_dest_check", true)});
+                      get<bool>(e, "source_dest_check", true),
+                      get<std::string>(e, "instance_id", ""), get<std::string>(e, "hostname", "")});
   }
   for (const auto& m : j.value("mappings", json::array())) {
     p.mappings.push_back({get<uint32_t>(m, "vpc", 0), address(m, "address"), address(m, "underlay"),
@@ -150,7 +155,11 @@ json topology_json(const Program& p) {
   for (const auto& v : p.vpcs) {
     json cidrs = json::array();
     for (const auto& c : v.cidrs) cidrs.push_back(c.to_string());
-    j["vpcs"].push_back({{"id", v.id}, {"name", v.name}, {"cidrs", cidrs}});
+    j["vpcs"].push_back({{"id", v.id},
+                         {"name", v.name},
+                         {"cidrs", cidrs},
+                         {"dns_support", v.dns_support},
+                         {"dns_hostnames", v.dns_hostnames}});
   }
   j["subnets"] = json::array();
   for (const auto& s : p.subnets) {
@@ -220,7 +229,9 @@ json hosts_json(const Program& p) {
                          {"mac", format_mac(e.mac)},
                          {"private_addresses", address_list(e.private_addresses)},
                          {"security_groups", e.security_groups},
-                         {"source_dest_check", e.source_dest_check}});
+                         {"source_dest_check", e.source_dest_check},
+                         {"instance_id", e.instance_id},
+                         {"hostname", e.hostname}});
   }
   j["mappings"] = json::array();
   for (const auto& m : p.mappings) {
@@ -247,6 +258,7 @@ Result<Program> program_from_json(std::string_view text) {
     auto mac = parse_mac(get<std::string>(j, "router_mac", ""));
     if (!mac) throw BadField{"router_mac: bad MAC"};
     p.router_mac = *mac;
+    p.region = get<std::string>(j, "region", "");
     read_topology(j, p);
     read_policy(j, p);
     read_hosts(j, p);
@@ -263,6 +275,7 @@ std::string program_to_json(const Program& p) {
   j["generation"] = p.generation;
   j["host_underlay"] = format_address(p.host_underlay);
   j["router_mac"] = format_mac(p.router_mac);
+  j["region"] = p.region;
   for (const json& part : {topology_json(p), policy_json(p), hosts_json(p)}) j.update(part);
   return j.dump(2) + "\n";
 }

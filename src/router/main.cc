@@ -1,18 +1,22 @@
 // main.cc — openvpc-router: runs a Router until SIGTERM/SIGINT; SIGHUP reloads the program.
 //
-//   openvpc-router --host-id h1 --underlay-ip 127.0.0.2 --program FILE.json [--workers N]
-//       [--log-level info] [--state-dir DIR] [--instance ENI=NAMESPACE]... [--tap-prefix P]
+//   openvpc-router --host-id h1 --underlay-ip 127.0.0.2 (--program FILE.json | --controller
+//       127.0.0.1:PORT) [--workers N] [--log-level info] [--state-dir DIR]
+//       [--instance ENI=NAMESPACE]... [--tap-prefix P]
 //
 // Signals are blocked in every thread and taken here with sigtimedwait, so workers never see
-// them. The program file is also polled for changes twice a second. Exit status: 0 after a
-// clean shutdown, 1 when the router could not start, 2 for a bad command line.
+// them. The program source is polled for changes every 100 ms. With --controller the router
+// waits (until a signal) for the controller's first program before it starts. Exit status: 0 after
+// a clean shutdown, 1 when the router could not start, 2 for a bad command line.
 #include <signal.h>
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 
 #include <spdlog/spdlog.h>
 
+#include "router/controller_program_source.h"
 #include "router/options.h"
 #include "router/router.h"
 
@@ -24,7 +28,7 @@ using Clock = std::chrono::steady_clock;
 int serve(Router& router, const RouterOptions& options, const sigset_t& signals) {
   const auto counters_interval = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(options.counters_interval_seconds));
-  const auto poll_interval = std::chrono::milliseconds(500);
+  const auto poll_interval = std::chrono::milliseconds(100);
   auto next_counters = Clock::now();
   auto next_poll = Clock::now() + poll_interval;
   router.write_counters();
@@ -54,6 +58,23 @@ int serve(Router& router, const RouterOptions& options, const sigset_t& signals)
   return 0;
 }
 
+// The configured source; for the controller, once its first program is there. nullptr when a
+// signal came first.
+std::unique_ptr<ProgramSource> open_source(const RouterOptions& options, const sigset_t& signals) {
+  if (options.controller_address.empty()) {
+    return std::make_unique<FileProgramSource>(options.program_path);
+  }
+  auto source =
+      std::make_unique<ControllerProgramSource>(options.controller_address, options.host_id);
+  spdlog::info("waiting for the first program from {}", source->describe());
+  while (!source->wait_first(std::chrono::milliseconds(100))) {
+    const timespec poll{0, 0};
+    const int signal = sigtimedwait(&signals, nullptr, &poll);
+    if (signal == SIGTERM || signal == SIGINT) return nullptr;
+  }
+  return source;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,8 +95,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts
 
-  auto router =
-      Router::create(*options, std::make_unique<FileProgramSource>(options->program_path));
+  auto source = open_source(*options, signals);
+  if (!source) return 0;
+  auto router = Router::create(*options, std::move(source));
   if (!router) {
     spdlog::critical("cannot start: {}: {}", router.error().code, router.error().message);
     return 1;

@@ -25,7 +25,11 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   CLI::App app{"openvpc-router: the per-host virtual router"};
   app.add_option("--host-id", options.host_id, "this host's id (logs, counters)")->required();
   app.add_option("--underlay-ip", underlay, "this host's IPv4 underlay address")->required();
-  app.add_option("--program", options.program_path, "per-host program (JSON)")->required();
+  auto* program = app.add_option("--program", options.program_path, "per-host program (JSON)");
+  auto* controller = app.add_option("--controller", options.controller_address,
+                                    "HOST:PORT of the controller's mapping service");
+  program->excludes(controller);
+  controller->excludes(program);
   app.add_option("--workers", options.worker_count, "worker threads")->check(CLI::Range(1u, 64u));
   app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error|critical|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -42,6 +46,9 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
     return make_error("options.help", app.help());
   } catch (const CLI::ParseError& e) {
     return make_error("options.invalid", e.what());
+  }
+  if (options.program_path.empty() == options.controller_address.empty()) {
+    return make_error("options.invalid", "exactly one of --program and --controller is needed");
   }
   const auto address = program::parse_address(underlay);
   if (!address || !address->is_v4()) {

@@ -13,8 +13,8 @@
 namespace openvpc::router {
 
 // `--instance ENI=NAMESPACE`: the router creates NAMESPACE and moves the ENI's TAP into it.
-// ENI is the ENI's number or its name in the program. (The program has no instance field
-// yet; this stands in for it.)
+// ENI is the ENI's number or its name in the program. Without one, an ENI whose program entry
+// names an instance goes into the namespace named after that instance; this overrides it.
 struct InstanceBinding {
   std::string eni;
   std::string namespace_name;
@@ -22,8 +22,9 @@ struct InstanceBinding {
 
 struct RouterOptions {
   std::string host_id;
-  uint32_t underlay_address = 0;  // IPv4, host order
-  std::string program_path;
+  uint32_t underlay_address = 0;   // IPv4, host order
+  std::string program_path;        // --program FILE, or
+  std::string controller_address;  // --controller HOST:PORT (the mapping service)
   unsigned worker_count = 1;
   std::string log_level = "info";
   std::string state_dir;  // empty: no counters file

@@ -3,18 +3,39 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace openvpc::router {
 
 namespace {
 
+// `--instance` overrides; otherwise an instance's ENI goes into the namespace named after it.
 std::string namespace_for(const program::Eni& eni, const std::vector<InstanceBinding>& bindings) {
   for (const auto& binding : bindings) {
     if (binding.eni == std::to_string(eni.id) || (!eni.name.empty() && binding.eni == eni.name)) {
       return binding.namespace_name;
     }
   }
-  return {};
+  return eni.instance_id;
+}
+
+// What the program says beyond services_config_from_program()'s defaults: the region, each
+// VPC's DNS attributes and each ENI's private name.
+void apply_program_services(const program::Program& program,
+                            dataplane::services::ServicesConfig& config) {
+  if (!program.region.empty()) config.region = program.region;
+  for (auto& vpc : config.vpcs) {
+    for (const auto& source : program.vpcs) {
+      if (source.id != vpc.id) continue;
+      vpc.dns_support = source.dns_support;
+      vpc.dns_hostnames = source.dns_hostnames;
+    }
+  }
+  for (auto& eni : config.enis) {
+    for (const auto& source : program.enis) {
+      if (source.id == eni.id && !source.hostname.empty()) eni.hostname = source.hostname;
+    }
+  }
 }
 
 }  // namespace
@@ -52,8 +73,10 @@ Result<LoadedProgram> load_program(const program::Program& program, const HostSe
 
   dataplane::services::ServicesDefaults defaults;
   defaults.mtu = host.mtu;
-  loaded.services = std::make_shared<const dataplane::services::ServicesConfig>(
-      dataplane::services::services_config_from_program(program, defaults));
+  auto services = dataplane::services::services_config_from_program(program, defaults);
+  apply_program_services(program, services);
+  loaded.services =
+      std::make_shared<const dataplane::services::ServicesConfig>(std::move(services));
   return loaded;
 }
 

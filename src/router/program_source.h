@@ -2,8 +2,8 @@
 //
 // The router asks its ProgramSource whether something new may be there (cheap, polled by the
 // router thread a few times a second) and then fetches it. FileProgramSource reads a JSON
-// file (program/program_json.h); the controller's gRPC stream will be another implementation
-// behind the same interface. fetch() returns the program as sent; validating it against this
+// file (program/program_json.h); ControllerProgramSource (controller_program_source.h) takes
+// the controller's mapping stream. fetch() returns the program as sent; validating it against this
 // host is program_loader.h's job. Not thread-safe: the router thread owns it.
 #pragma once
 
@@ -25,6 +25,8 @@ class ProgramSource {
   virtual bool changed() = 0;
   // The current program; fails with "program.source" (unreadable) or "program.json".
   virtual Result<program::Program> fetch() = 0;
+  // The router applied (or refused) what the last fetch() returned.
+  virtual void settled(bool applied) { (void)applied; }
   virtual std::string describe() const = 0;
 };
 

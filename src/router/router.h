@@ -3,9 +3,11 @@
 // The Router is driven by one thread (main.cc's signal loop): reload() asks the
 // ProgramSource for a new program and applies it — load_program() checks it, the ENI ports
 // it lists are created (TAP, instance namespace) or kept, and the compiled program, the
-// local services' configuration and the port table are published to the workers. A program
-// that fails anywhere is refused as a whole: logged with its reason, counted, and the
-// previous program, ports and workers keep running untouched.
+// local services' configuration and the port table are published to the workers; the source
+// is told the outcome (settled(), so a controller source ACKs only then). An ENI that names an
+// instance gets its TAP in the namespace named after the instance. A program that fails
+// anywhere is refused as a whole: logged with its reason, counted, and the previous program,
+// ports and workers keep running untouched.
 //
 // Known limit: an ENI whose port settings (MAC, TAP name, namespace) change between programs
 // keeps its old port until the router restarts (logged as a warning).

@@ -72,9 +72,9 @@ struct ChangeCase {
 };
 
 int entry_count(const wire::ProgramDelta& d) {
-  return d.has_generation() + d.has_host_underlay() + d.has_router_mac() + d.upsert_vpcs_size() +
-         d.remove_vpcs_size() + d.upsert_subnets_size() + d.remove_subnets_size() +
-         d.upsert_route_tables_size() + d.remove_route_tables_size() +
+  return d.has_generation() + d.has_host_underlay() + d.has_router_mac() + d.has_region() +
+         d.upsert_vpcs_size() + d.remove_vpcs_size() + d.upsert_subnets_size() +
+         d.remove_subnets_size() + d.upsert_route_tables_size() + d.remove_route_tables_size() +
          d.upsert_security_groups_size() + d.remove_security_groups_size() +
          d.upsert_network_acls_size() + d.remove_network_acls_size() + d.upsert_enis_size() +
          d.remove_enis_size() + d.upsert_mappings_size() + d.remove_mappings_size();
@@ -107,6 +107,19 @@ TEST(ProgramDelta, OneChangeGivesOneEntry) {
        [](const auto& d) { return d.remove_route_tables_size() == 1; }},
       {"router MAC", [](Program& p) { p.router_mac.bytes[5] = 9; }, 1,
        [](const auto& d) { return d.has_router_mac(); }},
+      {"region", [](Program& p) { p.region = "eu-north-1"; }, 1,
+       [](const auto& d) { return d.has_region() && d.region() == "eu-north-1"; }},
+      {"enableDnsHostnames", [](Program& p) { p.vpcs[0].dns_hostnames = true; }, 1,
+       [](const auto& d) { return d.upsert_vpcs_size() == 1 && d.upsert_vpcs(0).id() == 9; }},
+      {"instance attached",
+       [](Program& p) {
+         p.enis[1].instance_id = "i-new";
+         p.enis[1].hostname = "ip-new";
+       },
+       1,
+       [](const auto& d) {
+         return d.upsert_enis_size() == 1 && d.upsert_enis(0).instance_id() == "i-new";
+       }},
       {"order only (same meaning, other bytes)",
        [](Program& p) { std::swap(p.subnets[0], p.subnets[1]); }, 0,  // matched by key
        [](const auto&) { return true; }},

@@ -79,7 +79,9 @@ Eni random_eni(std::mt19937_64& random, uint32_t id) {
         random_mac(random),
         many(random, 3, [&] { return random_address(random); }),
         many(random, 3, [&] { return pick(random, 1, 12); }),
-        chance(random, 50)};
+        chance(random, 50),
+        chance(random, 50) ? "i-" + std::to_string(pick(random, 1, 4)) : "",
+        random_name(random)};
   return e;
 }
 
@@ -129,8 +131,9 @@ Program rich_program() {
   p.generation = 0x1234567890ull;
   p.host_underlay = address_literal("192.168.0.1");
   p.router_mac = mac_literal("02:00:00:00:00:01");
-  p.vpcs = {{9, "red", {cidr_literal("172.16.0.0/12")}},
-            {7, "blue", {cidr_literal("10.0.0.0/16"), cidr_literal("fd00:7::/56")}}};
+  p.region = "ap-southeast-2";
+  p.vpcs = {{9, "red", {cidr_literal("172.16.0.0/12")}, false, false},
+            {7, "blue", {cidr_literal("10.0.0.0/16"), cidr_literal("fd00:7::/56")}, true, true}};
   p.subnets = {{12, "b", 7, cidr_literal("10.0.2.0/24"), 31, 21},
                {11, "a", 7, cidr_literal("fd00:7:0:1::/64"), 31, 21}};
   std::vector<Route> routes;
@@ -168,7 +171,9 @@ Program rich_program() {
              mac_literal("02:00:00:00:01:02"),
              {address_literal("10.0.2.9"), address_literal("10.0.2.4")},
              {42, 41},
-             false},
+             false,
+             "i-0second",
+             "ip-10-0-2-9"},
             {101,
              "first",
              11,
@@ -187,9 +192,10 @@ Program random_program(std::mt19937_64& random) {
   p.generation = random();
   p.host_underlay = random_address(random);
   p.router_mac = random_mac(random);
+  p.region = random_name(random);
   for (uint32_t id : random_ids(random, 3)) {
-    p.vpcs.push_back(
-        {id, random_name(random), many(random, 3, [&] { return random_cidr(random); })});
+    p.vpcs.push_back({id, random_name(random), many(random, 3, [&] { return random_cidr(random); }),
+                      chance(random, 70), chance(random, 30)});
   }
   for (uint32_t id : random_ids(random, 5)) {
     p.subnets.push_back({id, random_name(random), pick(random, 1, 3), random_cidr(random),
@@ -207,6 +213,15 @@ Program random_program(std::mt19937_64& random) {
 Program mutate(const Program& program, std::mt19937_64& random) {
   Program p = program;
   if (chance(random, 50)) p.generation += 1;
+  if (chance(random, 20)) p.region = random_name(random);
+  if (!p.vpcs.empty() && chance(random, 30)) {
+    auto& vpc = p.vpcs[pick(random, 0, p.vpcs.size() - 1)];
+    vpc.dns_hostnames = !vpc.dns_hostnames;
+  }
+  if (!p.enis.empty() && chance(random, 30)) {
+    auto& eni = p.enis[pick(random, 0, p.enis.size() - 1)];
+    eni.instance_id = eni.instance_id.empty() ? "i-mutated" : "";
+  }
   if (!p.security_groups.empty() && chance(random, 60)) {
     auto& group = p.security_groups[pick(random, 0, p.security_groups.size() - 1)];
     group.member_addresses.push_back(random_address(random));

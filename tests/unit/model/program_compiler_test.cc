@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -152,6 +153,31 @@ TEST_F(ProgramCompilerTest, HostIdThatIsAnAddressIsItsOwnUnderlay) {
   ASSERT_EQ(program.mappings.size(), 1u);
   EXPECT_EQ(program::format_address(program.mappings[0].underlay), "127.0.0.2");
   EXPECT_EQ(program_hosts(region_, options_), (std::set<std::string>{"127.0.0.2", "h1", "h2"}));
+}
+
+TEST_F(ProgramCompilerTest, InstanceNameHostnameDnsAttributesAndRegion) {
+  std::string v = vpc();
+  ok(modify_vpc_attribute(region_, caller_, v, "enableDnsHostnames", true));
+  std::string s = subnet(v, "10.0.1.0/24");
+  std::string here = instance(s, "h1");
+  instance(s, "h2");
+  options_.region = "eu-west-1";
+  auto program = compile_host_program(region_, "h1", options_);
+  EXPECT_EQ(program.region, "eu-west-1");
+  ASSERT_EQ(program.vpcs.size(), 1u);
+  EXPECT_TRUE(program.vpcs[0].dns_support);
+  EXPECT_TRUE(program.vpcs[0].dns_hostnames);
+  ASSERT_EQ(program.enis.size(), 1u);
+  EXPECT_EQ(program.enis[0].instance_id, here);
+  std::string ip = primary_interface(here).private_ip;
+  std::replace(ip.begin(), ip.end(), '.', '-');
+  EXPECT_EQ(program.enis[0].hostname, "ip-" + ip);
+
+  // A terminated instance's interface is no instance's any more.
+  ok(terminate_instances(region_, caller_, {here}));
+  for (const auto& eni : compile_host_program(region_, "h1", options_).enis) {
+    EXPECT_TRUE(eni.instance_id.empty());
+  }
 }
 
 TEST_F(ProgramCompilerTest, InterfacesOnUnknownHostsAreNotMapped) {

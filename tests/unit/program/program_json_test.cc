@@ -10,7 +10,8 @@ Program sample() {
   p.generation = 9;
   p.host_underlay = address_literal("192.168.0.1");
   p.router_mac = mac_literal("02:00:00:00:00:01");
-  p.vpcs = {{7, "blue", {cidr_literal("10.0.0.0/16"), cidr_literal("10.9.0.0/16")}}};
+  p.region = "us-west-2";
+  p.vpcs = {{7, "blue", {cidr_literal("10.0.0.0/16"), cidr_literal("10.9.0.0/16")}, false, true}};
   p.subnets = {{11, "a", 7, cidr_literal("10.0.1.0/24"), 31, 21}};
   p.route_tables = {{21,
                      "main",
@@ -37,7 +38,9 @@ Program sample() {
              mac_literal("02:00:00:00:01:01"),
              {address_literal("10.0.1.5")},
              {41},
-             false}};
+             false,
+             "i-0abc",
+             "ip-10-0-1-5"}};
   p.mappings = {{7, address_literal("10.0.1.5"), address_literal("192.168.0.1"), 101, false}};
   return p;
 }
@@ -58,6 +61,19 @@ TEST(ProgramJson, DefaultsForAbsentFields) {
   ASSERT_EQ(p->enis.size(), 1u);
   EXPECT_TRUE(p->enis[0].source_dest_check);
   EXPECT_TRUE(p->enis[0].private_addresses.empty());
+  EXPECT_TRUE(p->enis[0].instance_id.empty());
+  EXPECT_TRUE(p->enis[0].hostname.empty());
+  EXPECT_TRUE(p->region.empty());
+}
+
+TEST(ProgramJson, VpcDnsFlagsDefaultLikeAws) {
+  const auto p = program_from_json(
+      R"({"host_underlay": "192.168.0.1", "router_mac": "02:00:00:00:00:01",
+          "vpcs": [{"id": 7, "cidrs": ["10.0.0.0/16"]}]})");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  ASSERT_EQ(p->vpcs.size(), 1u);
+  EXPECT_TRUE(p->vpcs[0].dns_support);
+  EXPECT_FALSE(p->vpcs[0].dns_hostnames);
 }
 
 struct BadCase {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
+#include <vector>
 
 namespace openvpc::program {
 namespace {
@@ -12,7 +14,8 @@ Program sample() {
   p.generation = 3;
   p.host_underlay = address_literal("192.168.0.1");
   p.router_mac = mac_literal("02:00:00:00:00:01");
-  p.vpcs = {{7, "blue", {cidr_literal("10.0.0.0/16")}}};
+  p.region = "eu-west-1";
+  p.vpcs = {{7, "blue", {cidr_literal("10.0.0.0/16")}, true, true}};
   p.subnets = {{12, "b", 7, cidr_literal("10.0.2.0/24"), 31, 21},
                {11, "a", 7, cidr_literal("10.0.1.0/24"), 31, 21}};
   p.route_tables = {{21,
@@ -43,7 +46,9 @@ Program sample() {
              mac_literal("02:00:00:00:01:01"),
              {address_literal("10.0.1.5")},
              {41},
-             true}};
+             true,
+             "i-0123",
+             "ip-10-0-1-5"}};
   p.mappings = {{7, address_literal("10.0.1.6"), address_literal("192.168.0.2"), 102, false},
                 {7, address_literal("10.0.1.5"), address_literal("192.168.0.1"), 101, true}};
   return p;
@@ -52,8 +57,8 @@ Program sample() {
 TEST(ToText, GoldenDump) {
   EXPECT_EQ(to_text(sample()),
             "generation 3\n"
-            "host underlay=192.168.0.1 router-mac=02:00:00:00:00:01\n"
-            "vpc 7 name=blue cidrs=10.0.0.0/16\n"
+            "host underlay=192.168.0.1 router-mac=02:00:00:00:00:01 region=eu-west-1\n"
+            "vpc 7 name=blue cidrs=10.0.0.0/16 dns-support=on dns-hostnames=on\n"
             "subnet 11 vpc=7 cidr=10.0.1.0/24 network-acl=31 route-table=21 name=a\n"
             "subnet 12 vpc=7 cidr=10.0.2.0/24 network-acl=31 route-table=21 name=b\n"
             "route-table 21 vpc=7 name=main\n"
@@ -69,7 +74,7 @@ TEST(ToText, GoldenDump) {
             "  egress all to 0.0.0.0/0\n"
             "  ingress tcp 80-81 from sg 42\n"
             "eni 101 subnet=11 mac=02:00:00:00:01:01 addresses=10.0.1.5 groups=41 "
-            "source-dest-check=on name=web1\n"
+            "source-dest-check=on name=web1 instance=i-0123 hostname=ip-10-0-1-5\n"
             "mapping vpc=7 10.0.1.5 -> 192.168.0.1 eni=101 source-dest-check=on\n"
             "mapping vpc=7 10.0.1.6 -> 192.168.0.2 eni=102 source-dest-check=off\n");
 }
@@ -85,6 +90,22 @@ TEST(ToText, OrderOfListsDoesNotMatter) {
   EXPECT_EQ(to_text(a), to_text(b));
   b.mappings[0].source_dest_check = !b.mappings[0].source_dest_check;
   EXPECT_NE(to_text(a), to_text(b));
+}
+
+TEST(ToText, EveryInstanceAndDnsFieldShows) {
+  const std::string base = to_text(sample());
+  std::vector<std::function<void(Program&)>> changes = {
+      [](Program& p) { p.region.clear(); },
+      [](Program& p) { p.vpcs[0].dns_support = false; },
+      [](Program& p) { p.vpcs[0].dns_hostnames = false; },
+      [](Program& p) { p.enis[0].instance_id = "i-other"; },
+      [](Program& p) { p.enis[0].hostname.clear(); },
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    Program changed = sample();
+    changes[i](changed);
+    EXPECT_NE(to_text(changed), base) << "change " << i;
+  }
 }
 
 TEST(TrafficMatch, Text) {

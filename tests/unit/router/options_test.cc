@@ -27,6 +27,14 @@ TEST(RouterOptions, ParsesEveryFlag) {
   EXPECT_EQ(o->mtu, 9001u);
 }
 
+TEST(RouterOptions, ControllerInsteadOfProgram) {
+  auto o =
+      parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--controller", "127.0.0.1:7000"});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->controller_address, "127.0.0.1:7000");
+  EXPECT_TRUE(o->program_path.empty());
+}
+
 TEST(RouterOptions, RefusesBadValues) {
   const std::vector<std::vector<const char*>> cases = {
       {"--host-id", "h1", "--underlay-ip", "::1", "--program", "p"},
@@ -35,6 +43,7 @@ TEST(RouterOptions, RefusesBadValues) {
       {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--workers", "0"},
       {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--instance", "101"},
       {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--log-level", "x"},
+      {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--controller", "c:1"},
   };
   for (const auto& args : cases) {
     auto o = parse(args);

@@ -39,6 +39,36 @@ TEST(LoadProgram, InstanceByNumber) {
   EXPECT_EQ(loaded->ports[0].namespace_name, "ns-x");
 }
 
+TEST(LoadProgram, InstanceEniGoesIntoTheInstanceNamespace) {
+  program::Program p = small_program(kHost, true);
+  p.enis[0].instance_id = "i-0abc";
+  HostSettings h = host();
+  h.instances.clear();
+  auto loaded = load_program(p, h);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->ports[0].namespace_name, "i-0abc");
+  // --instance still wins.
+  auto overridden = load_program(p, host());
+  ASSERT_TRUE(overridden.ok());
+  EXPECT_EQ(overridden->ports[0].namespace_name, "ns-a");
+}
+
+TEST(LoadProgram, ServicesGetRegionDnsFlagsAndHostnames) {
+  program::Program p = small_program(kHost, true);
+  p.region = "eu-west-1";
+  p.vpcs[0].dns_support = false;
+  p.vpcs[0].dns_hostnames = true;
+  p.enis[0].hostname = "ip-10-0-1-5";
+  auto loaded = load_program(p, host());
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->services->region, "eu-west-1");
+  ASSERT_EQ(loaded->services->vpcs.size(), 1u);
+  EXPECT_FALSE(loaded->services->vpcs[0].dns_support);
+  EXPECT_TRUE(loaded->services->vpcs[0].dns_hostnames);
+  ASSERT_EQ(loaded->services->enis.size(), 1u);
+  EXPECT_EQ(loaded->services->enis[0].hostname, "ip-10-0-1-5");
+}
+
 struct RefusalCase {
   const char* description;
   void (*mutate)(program::Program&, HostSettings&);
