@@ -7,15 +7,9 @@
 // ServiceOptions / Caller), populated through RegionStore::mutate in batches of kBatch groups
 // (one transaction each: etcd's default --max-txn-ops is 128). etcd is /usr/bin/etcd (or
 // /usr/local/bin/etcd) started on free 127.0.0.1 ports with a data dir under a scratch
-// directory and stopped by PID at exit; without it the etcd benchmarks are not registered.
-#include <arpa/inet.h>
+// directory and stopped by PID at exit (tests/unit/store/store_testing.h); without it the etcd
+// benchmarks are not registered.
 #include <benchmark/benchmark.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +22,7 @@
 #include <thread>
 
 #include "../tests/unit/model/memory_store.h"
+#include "../tests/unit/store/store_testing.h"
 #include "api/service.h"
 #include "model/account.h"
 #include "store/store.h"
@@ -113,114 +108,10 @@ std::unique_ptr<store::Store> sqlite_store() {
 
 // --- a real etcd, one member on 127.0.0.1
 
-std::string etcd_binary() {
-  for (const char* candidate : {"/usr/bin/etcd", "/usr/local/bin/etcd"}) {
-    if (::access(candidate, X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-int free_port() {
-  static std::mt19937 random(std::random_device{}());
-  std::uniform_int_distribution<int> pick(20000, 39999);
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const int port = pick(random);
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) continue;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    if (bound) return port;
-  }
-  return 0;
-}
-
-class EtcdServer {
- public:
-  // Starts etcd and waits (bounded) until it answers; other ports on failure; null if none.
-  static std::unique_ptr<EtcdServer> start() {
-    const std::string binary = etcd_binary();
-    if (binary.empty()) return nullptr;
-    for (int attempt = 0; attempt < 4; ++attempt) {
-      std::unique_ptr<EtcdServer> server(new EtcdServer());
-      if (server->launch(binary, scratch_root() + "/etcd-" + std::to_string(attempt))) {
-        return server;
-      }
-    }
-    return nullptr;
-  }
-  ~EtcdServer() { stop(); }
-  EtcdServer(const EtcdServer&) = delete;
-  EtcdServer& operator=(const EtcdServer&) = delete;
-
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(client_port_); }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  EtcdServer() = default;
-
-  bool launch(const std::string& binary, const std::string& data_dir) {
-    client_port_ = free_port();
-    const int peer_port = free_port();
-    const std::string client = endpoint();
-    const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port);
-    std::vector<std::string> args = {binary,
-                                     "--name=bench",
-                                     "--data-dir=" + data_dir,
-                                     "--listen-client-urls=" + client,
-                                     "--advertise-client-urls=" + client,
-                                     "--listen-peer-urls=" + peer,
-                                     "--initial-advertise-peer-urls=" + peer,
-                                     "--initial-cluster=bench=" + peer};
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const std::string log = data_dir + ".log";
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) return false;
-    if (pid == 0) {                        // only async-signal-safe calls until exec
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a bench that crashed
-      if (::getppid() != parent) ::_exit(126);
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, STDOUT_FILENO);
-        ::dup2(fd, STDERR_FILENO);
-      }
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(127);
-    }
-    pid_ = pid;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (::waitpid(pid_, nullptr, WNOHANG) != 0) {  // it exited (port taken?): reaped
-        pid_ = -1;
-        return false;
-      }
-      if (auto opened = store::open_etcd_store({client}); opened) {
-        if ((*opened)->current_revision()) return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    stop();
-    return false;
-  }
-
-  pid_t pid_ = -1;
-  int client_port_ = 0;
-};
-
-std::unique_ptr<EtcdServer>& etcd_server() {
-  static std::unique_ptr<EtcdServer> server;
+// One etcd for the whole run, started by the store suite's helper (free ports, bounded wait,
+// stopped by PID when the run exits).
+std::unique_ptr<store::testing::EtcdCluster>& etcd_server() {
+  static std::unique_ptr<store::testing::EtcdCluster> server;
   return server;
 }
 
@@ -321,12 +212,12 @@ Populated* populated(Backend backend, size_t n, std::string& error) {
         backing = sqlite_store();
         break;
       case Backend::etcd: {
-        if (!etcd_server()) etcd_server() = EtcdServer::start();
+        if (!etcd_server()) etcd_server() = store::testing::EtcdCluster::start(scratch_root());
         if (!etcd_server()) {
-          error = "etcd did not start (see " + scratch_root() + "/etcd-*.log)";
+          error = "etcd did not start (data and logs under " + scratch_root() + ")";
           return nullptr;
         }
-        auto opened = store::open_etcd_store({etcd_server()->endpoint()});
+        auto opened = store::open_etcd_store(etcd_server()->endpoints());
         if (!opened) {
           error = "open etcd store: " + opened.error().message;
           return nullptr;
@@ -471,7 +362,7 @@ void BM_RegionDecode(benchmark::State& state) {
 
 void register_scale_benchmarks() {
   std::vector<Backend> backends = {Backend::memory, Backend::sqlite};
-  if (!etcd_binary().empty()) {
+  if (!store::testing::etcd_binary().empty()) {
     backends.push_back(Backend::etcd);
   } else {
     std::fprintf(stderr,
