@@ -110,6 +110,16 @@ Result<NetworkNamespace> NetworkNamespace::open(std::string name) {
   return NetworkNamespace(std::move(name), fd, false);
 }
 
+Result<NetworkNamespace> NetworkNamespace::adopt(std::string name) {
+  Result<NetworkNamespace> opened = open(std::move(name));
+  if (opened) opened->owned_ = true;
+  return opened;
+}
+
+bool NetworkNamespace::exists(const std::string& name) {
+  return valid_name(name) && ::access(path_of(name).c_str(), F_OK) == 0;
+}
+
 NetworkNamespace::NetworkNamespace(NetworkNamespace&& other) noexcept
     : name_(std::move(other.name_)),
       fd_(std::exchange(other.fd_, -1)),

@@ -3,7 +3,7 @@
 // create() makes /run/netns/NAME a bind mount of a fresh network namespace, exactly as
 // iproute2 does, so `ip netns exec NAME ...` and `ip netns list` see it; the owning object
 // deletes it (unmount + unlink) when destroyed, also on a failing test's way out. open()
-// attaches to an existing one without owning it.
+// attaches to an existing one without owning it; adopt() attaches and owns.
 //
 // Threading: network namespaces are per thread. run() executes a function on a short-lived
 // thread that joined the namespace (sockets it creates stay in that namespace for life, so a
@@ -43,6 +43,10 @@ class NetworkNamespace {
  public:
   static Result<NetworkNamespace> create(std::string name);
   static Result<NetworkNamespace> open(std::string name);
+  // Takes ownership of an existing namespace (one an earlier process created and could not
+  // remove, e.g. a router killed with SIGKILL): like open(), but deleted on destruction.
+  static Result<NetworkNamespace> adopt(std::string name);
+  static bool exists(const std::string& name);
 
   NetworkNamespace(NetworkNamespace&& other) noexcept;
   NetworkNamespace& operator=(NetworkNamespace&& other) noexcept;

@@ -41,6 +41,8 @@ Result<int> open_tap(const TapPortConfig& config, std::string& name) {
     failed = "TUNSETOFFLOAD";
   } else if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
     failed = "SIOCGIFHWADDR";
+  } else if (config.persist && ioctl(fd, TUNSETPERSIST, 1) < 0) {
+    failed = "TUNSETPERSIST";
   }
   if (failed) {
     const int error = errno;
@@ -62,6 +64,7 @@ Result<TapPort> TapPort::create(const TapPortConfig& config) {
   std::array<uint8_t, 6> mac{};
   if (ioctl(*fd, SIOCGIFHWADDR, &ifr) == 0) std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, 6);
   TapPort port(*fd, std::move(name), config.mac.value_or(mac));
+  port.persistent_ = config.persist;
   Result<int> index = netlink::interface_index(port.name_);
   if (!index) return index.error();
   netlink::LinkChange change{config.mtu, config.mac, true, std::nullopt};
@@ -69,16 +72,45 @@ Result<TapPort> TapPort::create(const TapPortConfig& config) {
   return port;
 }
 
+Result<TapPort> TapPort::create_in(const TapPortConfig& config, const NetworkNamespace& ns,
+                                   bool* reattached) {
+  if (config.name.empty()) return make_error("io.tap", "create_in needs a device name");
+  // Whether the device is there already (a persistent one left by an earlier process).
+  Result<bool> existed =
+      ns.run([&]() -> Result<bool> { return netlink::interface_index(config.name).ok(); });
+  if (!existed) return existed.error();
+  std::string name;
+  Result<int> fd = ns.run([&] { return open_tap(config, name); });
+  if (!fd) return fd.error();
+  TapPort port(*fd, std::move(name), config.mac.value_or(std::array<uint8_t, 6>{}));
+  port.persistent_ = config.persist;
+  InterfaceSettings settings;
+  settings.mtu = config.mtu;
+  settings.mac = config.mac;
+  if (auto configured = ns.configure(port.name_, settings); !configured) return configured.error();
+  if (!config.mac) {
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, port.name_.data(), port.name_.size());
+    if (ioctl(port.fd_, SIOCGIFHWADDR, &ifr) == 0) {
+      std::memcpy(port.mac_.data(), ifr.ifr_hwaddr.sa_data, 6);
+    }
+  }
+  if (reattached) *reattached = *existed;
+  return port;
+}
+
 TapPort::TapPort(TapPort&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       name_(std::move(other.name_)),
       mac_(other.mac_),
-      stats_(other.stats_) {}
+      stats_(other.stats_),
+      persistent_(std::exchange(other.persistent_, false)) {}
 
 TapPort& TapPort::operator=(TapPort&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) close(fd_);
+    release();
     fd_ = std::exchange(other.fd_, -1);
+    persistent_ = std::exchange(other.persistent_, false);
     name_ = std::move(other.name_);
     mac_ = other.mac_;
     stats_ = other.stats_;
@@ -87,7 +119,14 @@ TapPort& TapPort::operator=(TapPort&& other) noexcept {
 }
 
 TapPort::~TapPort() {
-  if (fd_ >= 0) close(fd_);
+  release();
+}
+
+void TapPort::release() {
+  if (fd_ < 0) return;
+  if (persistent_) (void)ioctl(fd_, TUNSETPERSIST, 0);  // the last close then deletes it
+  close(fd_);
+  fd_ = -1;
 }
 
 size_t TapPort::receive(std::span<Frame> frames) {

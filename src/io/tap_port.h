@@ -7,9 +7,11 @@
 // or a larger frame is lost and counted in receive_errors.
 //
 // The device lives as long as this object's file descriptor: destroying the TapPort deletes
-// it, wherever it is. move_to_namespace() hands the device to an instance's namespace (the
-// kernel brings it down on the move; this brings it up again there); the descriptor keeps
-// working from the router's namespace.
+// it, wherever it is (a persistent one is made non-persistent first). create_in() opens the
+// device inside a namespace: it creates it there, or re-attaches to a persistent device of
+// that name a previous process left behind (its addresses and routes intact). move_to_namespace()
+// hands the device to an instance's namespace (the kernel brings it down on the move; this brings
+// it up again there); the descriptor keeps working from the router's namespace.
 //
 // Threading: one thread per port at a time (receive and send may run on two threads: the
 // kernel serialises them). The data-plane calls return counts and never throw; create and
@@ -27,11 +29,17 @@
 
 namespace openvpc::io {
 
+class NetworkNamespace;
+
 struct TapPortConfig {
   std::string name;  // IFNAMSIZ-1 characters at most; empty: the kernel picks tapN
   uint32_t mtu = 1500;
   std::optional<std::array<uint8_t, 6>> mac;  // empty: the kernel's random one
   bool offloads = true;                       // TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6
+  // Persistent (TUNSETPERSIST): the device outlives a process that dies without running its
+  // destructors (SIGKILL), so the instance keeps its interface and addresses and a restarted
+  // router re-attaches with create_in(). Destroying the TapPort still deletes the device.
+  bool persist = false;
 };
 
 struct TapPortStats {
@@ -44,6 +52,10 @@ struct TapPortStats {
 class TapPort {
  public:
   static Result<TapPort> create(const TapPortConfig& config);
+  // Creates or re-attaches to the device `config.name` inside `ns` (see above); the MTU, MAC
+  // and link state are applied there. `reattached` says which happened.
+  static Result<TapPort> create_in(const TapPortConfig& config, const NetworkNamespace& ns,
+                                   bool* reattached = nullptr);
 
   TapPort(TapPort&& other) noexcept;
   TapPort& operator=(TapPort&& other) noexcept;
@@ -71,11 +83,13 @@ class TapPort {
  private:
   TapPort(int fd, std::string name, std::array<uint8_t, 6> mac)
       : fd_(fd), name_(std::move(name)), mac_(mac) {}
+  void release();  // clears persistence, closes the descriptor: the device goes away
 
   int fd_ = -1;
   std::string name_;
   std::array<uint8_t, 6> mac_{};
   TapPortStats stats_;
+  bool persistent_ = false;
 };
 
 }  // namespace openvpc::io

@@ -47,8 +47,9 @@ struct EniPort {
       : plan(std::move(p)), instance(std::move(ns)), tap(std::move(t)) {}
 };
 
-// Creates the TAP (name, MAC, MTU, checksum offload), and when the plan names an instance
-// namespace, creates it, moves the TAP into it and brings lo up there.
+// Creates the TAP (name, MAC, MTU, checksum offload). When the plan names an instance
+// namespace: creates it (or adopts one an earlier router left) with lo up, and opens the TAP
+// inside it as a persistent device — re-attaching to the one a killed router left there.
 Result<std::shared_ptr<EniPort>> create_eni_port(const EniPortPlan& plan, uint32_t mtu,
                                                  NamespaceRegistry& namespaces);
 
