@@ -96,7 +96,7 @@ def test_ping_across_hosts(region):
 def test_geneve_with_the_vpc_vni_on_the_underlay(region):
     pcap = region["work"] / "lo.pcap"
     dump = subprocess.Popen(["tcpdump", "-i", "lo", "-nn", "-U", "-c", "4", "-w", str(pcap),
-                             "udp port 6081"], stdout=subprocess.DEVNULL,
+                             "udp port 6081 and host 127.0.0.2 and host 127.0.0.3"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     region["helpers"].append(dump)
     time.sleep(1.0)
