@@ -41,3 +41,44 @@ def parse_packets(packet_tool: Path):
         assert len(results) == len(packets), out
         return results
     return parse
+
+
+# --- what the suite must leave behind: nothing (tests/e2e/test_zz_nothing_left_behind.py) ---
+
+# Programs the tests start; a leftover one of these, started after the session began, is a
+# leak. (Processes of other users of the machine that started earlier are not counted.)
+TEST_PROGRAMS = ("openvpc", "etcd", "dhclient", "udhcpc", "nginx", "iperf3", "tcpdump",
+                 "dnsmasq", "wrk")
+
+
+def system_state():
+    """Network namespaces, root-namespace links and test-program processes, right now."""
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    processes = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        name = os.path.basename(argv[0].decode(errors="replace")) if argv and argv[0] else ""
+        if any(name.startswith(p) for p in TEST_PROGRAMS) or "busybox" in name and \
+                b"udhcpc" in argv:
+            processes.add((int(pid), " ".join(a.decode(errors="replace") for a in argv)[:200]))
+    return {
+        "namespaces": {line.split()[0] for line in netns.splitlines() if line.strip()},
+        "links": {line.split(":")[1].strip().split("@")[0] for line in links.splitlines()},
+        "processes": processes,
+    }
+
+
+SESSION_START = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_baseline():
+    SESSION_START.update(system_state())
+    yield
