@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "packet/bytes.h"
+#include "packet/checksum.h"
 
 namespace openvpc::io {
 namespace {
@@ -18,18 +19,6 @@ constexpr uint8_t kTcpFin = 0x01;
 constexpr uint8_t kTcpPsh = 0x08;
 constexpr uint8_t kTcpCwr = 0x80;
 constexpr uint32_t kIpv6HeaderSize = 40;
-
-// Ones'-complement sum of big-endian 16-bit words; an odd last byte is padded with zero.
-uint64_t sum_words(const uint8_t* p, size_t size, uint64_t sum) {
-  for (; size >= 2; p += 2, size -= 2) sum += load_be16(p);
-  if (size) sum += uint32_t{p[0]} << 8;
-  return sum;
-}
-
-uint16_t fold(uint64_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return uint16_t(sum);
-}
 
 // The packet's shape as segment_tcp needs it. Offsets are from the start of the frame.
 struct TcpLayout {
@@ -89,9 +78,9 @@ TcpLayout find_tcp(std::span<const uint8_t> frame, const VirtioNetHeader& vnet, 
   return t;
 }
 
-uint64_t pseudo_header_sum(const uint8_t* ip, bool ipv4, uint32_t l4_size) {
-  if (ipv4) return sum_words(ip + 12, 8, uint64_t{kProtoTcp} + l4_size);
-  return sum_words(ip + 8, 32, uint64_t{kProtoTcp} + l4_size);
+uint32_t pseudo_header_sum(const uint8_t* ip, bool ipv4, uint32_t l4_size) {
+  if (ipv4) return packet::checksum_partial(ip + 12, 8, uint32_t{kProtoTcp} + l4_size);
+  return packet::checksum_partial(ip + 8, 32, uint32_t{kProtoTcp} + l4_size);
 }
 
 // Fixes lengths, id, sequence, flags and both checksums of segment `index` already copied
@@ -105,7 +94,7 @@ void finish_segment(uint8_t* out, uint32_t size, const TcpLayout& t, uint32_t in
     store_be16(ip + 2, uint16_t(size - t.l3_offset));
     store_be16(ip + 4, uint16_t(load_be16(ip + 4) + index));
     store_be16(ip + 10, 0);
-    store_be16(ip + 10, uint16_t(~fold(sum_words(ip, ihl, 0))));
+    store_be16(ip + 10, packet::ipv4_header_checksum(ip, ihl));
   } else {
     store_be16(ip + 4, uint16_t(size - t.l3_offset - kIpv6HeaderSize));
   }
@@ -114,7 +103,8 @@ void finish_segment(uint8_t* out, uint32_t size, const TcpLayout& t, uint32_t in
   if (index != 0) tcp[13] &= uint8_t(~kTcpCwr);
   const uint32_t l4_size = size - t.l4_offset;
   store_be16(tcp + 16, 0);
-  const uint16_t sum = ~fold(sum_words(tcp, l4_size, pseudo_header_sum(ip, t.ipv4, l4_size)));
+  const uint16_t sum = packet::checksum_fold(
+      packet::checksum_partial(tcp, l4_size, pseudo_header_sum(ip, t.ipv4, l4_size)));
   store_be16(tcp + 16, sum == 0 ? 0xffff : sum);
 }
 
@@ -145,7 +135,8 @@ OffloadError complete_checksum(std::span<uint8_t> frame, const VirtioNetHeader& 
   const size_t start = vnet.csum_start;
   const size_t field = start + vnet.csum_offset;
   if (field + 2 > frame.size()) return OffloadError::checksum_offsets_beyond_frame;
-  const uint16_t sum = ~fold(sum_words(frame.data() + start, frame.size() - start, 0));
+  const uint16_t sum =
+      packet::checksum_fold(packet::checksum_partial(frame.data() + start, frame.size() - start));
   store_be16(frame.data() + field, sum == 0 ? 0xffff : sum);
   return OffloadError::none;
 }
