@@ -1,10 +1,11 @@
 // local_services.cc — LocalServices: configuration compiled into per-ENI state, classify()
-// and respond()'s dispatch to the four responders.
+// and respond()'s dispatch to the responders (ARP, DHCP, ICMP echo, DNS over UDP and TCP).
 #include "dataplane/services/local_services.h"
 
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/services/dns_tcp.h"
 #include "packet/dhcp.h"
 #include "packet/dns.h"
 #include "packet/headers.h"
@@ -115,6 +116,7 @@ LocalServices::LocalServices(const ServicesConfig& config) {
   globals_.lease_seconds = config.lease_seconds;
   globals_.dns_ttl_seconds = config.dns_ttl_seconds;
   globals_.dns_udp_size_without_edns = config.dns_udp_size_without_edns;
+  globals_.dns_tcp_isn_key = config.dns_tcp_isn_key;
   for (const VpcServicesConfig& vpc : config.vpcs) {
     if (vpc.primary_cidr.is_v4()) vpcs_.push_back(compile_vpc(vpc, globals_.zone));
   }
@@ -206,9 +208,9 @@ ReplyResult LocalServices::dispatch(ServiceKind kind, EniState& eni, std::span<c
     case ServiceKind::icmp_echo:
       return reply_icmp_echo(context);
     case ServiceKind::dns:
+      if (!context.vpc.dns_support) return {0, ServicesEvent::dns_dropped_dns_support_off};
       if (!eni.dns_bucket.take(now_ns)) return {0, ServicesEvent::dns_dropped_rate_limited};
-      if (meta.tuple.protocol == packet::kProtoTcp) return {0, ServicesEvent::dns_dropped_tcp};
-      return reply_dns(context);
+      return meta.tuple.protocol == packet::kProtoTcp ? reply_dns_tcp(context) : reply_dns(context);
     case ServiceKind::none:
       break;
   }

@@ -6,9 +6,10 @@
 //   network/broadcast addresses, is answered with the router MAC (there is no flooding);
 // - DHCPv4: DISCOVER -> OFFER, REQUEST -> ACK or NAK, INFORM -> ACK, with the VPC's options;
 // - ICMP echo to the subnet router (base+1) -> echo reply;
-// - DNS over UDP at the VPC's base+2, the subnet's base+2 and 169.254.169.253: private names
-//   and PTR records of the VPC's addresses, NXDOMAIN for everything else (no upstream), with
-//   a token bucket of dns_packets_per_second per ENI.
+// - DNS over UDP and TCP at the VPC's base+2, the subnet's base+2 and 169.254.169.253:
+//   private names and PTR records of the VPC's addresses, NXDOMAIN for everything else (no
+//   upstream), with a token bucket of dns_packets_per_second per ENI (every packet, UDP or
+//   TCP, takes a token); nothing at all when the VPC's enableDnsSupport is off.
 // classify() says whether a packet is for the services; respond() writes the reply frame.
 // Every respond() counts exactly one ServicesEvent.
 //

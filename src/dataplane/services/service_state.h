@@ -28,6 +28,7 @@ struct ServicesGlobals {
   uint32_t lease_seconds = 3600;
   uint32_t dns_ttl_seconds = 60;
   uint16_t dns_udp_size_without_edns = 512;
+  uint64_t dns_tcp_isn_key = 0;  // keys the resolver's TCP initial sequence numbers
 };
 
 struct VpcState {
@@ -80,7 +81,8 @@ struct ReplyResult {
 ReplyResult reply_arp(const ReplyContext& context);
 ReplyResult reply_dhcp(const ReplyContext& context);
 ReplyResult reply_icmp_echo(const ReplyContext& context);
-ReplyResult reply_dns(const ReplyContext& context);  // UDP; rate limiting is the caller's
+// UDP; enableDnsSupport and the rate limit are the caller's. TCP: dns_tcp.h.
+ReplyResult reply_dns(const ReplyContext& context);
 
 // The UDP payload of the frame (meta from parse_frame of it); empty if not UDP.
 std::span<const uint8_t> udp_payload(std::span<const uint8_t> frame,

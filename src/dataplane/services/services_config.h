@@ -37,7 +37,7 @@ struct VpcServicesConfig {
   uint32_t id = 0;
   Cidr primary_cidr;  // the resolver answers at its base+2
   DhcpOptionsSet dhcp_options;
-  bool dns_support = true;           // enableDnsSupport: off -> the resolver answers REFUSED
+  bool dns_support = true;           // enableDnsSupport: off -> the resolver does not answer
   bool dns_hostnames = false;        // enableDnsHostnames: ip-a-b-c-d names and PTR records
   std::vector<IpAddress> addresses;  // every address of the VPC the resolver may name
 };
@@ -61,6 +61,9 @@ struct ServicesConfig {
   // Largest plain-UDP response (RFC 1035: 512); larger answers are cut with TC set unless
   // the query carries EDNS with a larger size.
   uint16_t dns_udp_size_without_edns = 512;
+  // Keys the hash that gives the resolver's DNS-over-TCP initial sequence numbers
+  // (dns_tcp.h); any value works, a random one makes them unpredictable.
+  uint64_t dns_tcp_isn_key = 0x6f70656e76706321;
   std::vector<VpcServicesConfig> vpcs;
   std::vector<EniServicesConfig> enis;
 };

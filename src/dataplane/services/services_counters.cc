@@ -34,13 +34,18 @@ constexpr std::array<std::string_view, kServicesEventCount> kNames = {
     "dns_answered",
     "dns_nxdomain",
     "dns_formerr",
-    "dns_refused",
     "dns_not_implemented",
     "dns_truncated",
     "dns_dropped_no_header",
     "dns_dropped_response",
     "dns_dropped_rate_limited",
-    "dns_dropped_tcp",
+    "dns_dropped_dns_support_off",
+    "dns_tcp_handshake",
+    "dns_tcp_closed",
+    "dns_tcp_ignored_ack",
+    "dns_tcp_ignored_reset",
+    "dns_tcp_reset_partial_message",
+    "dns_tcp_reset_unexpected",
 };
 static_assert(!kNames.back().empty(), "one name per ServicesEvent");
 

@@ -46,14 +46,20 @@ enum class ServicesEvent : uint8_t {
   dns_answered,  // NOERROR, with or without records
   dns_nxdomain,
   dns_formerr,
-  dns_refused,
   dns_not_implemented,
   dns_truncated,  // TC set: the answer did not fit the UDP size
   dns_dropped_no_header,
   dns_dropped_response,  // QR set: never answer an answer
   dns_dropped_rate_limited,
-  dns_dropped_tcp,  // DNS over TCP is not served yet
-  count_,           // number of events; keep last
+  dns_dropped_dns_support_off,  // the VPC's enableDnsSupport is off: no answer at all
+  // DNS over TCP (dns_tcp.h); answers count the dns_* events above
+  dns_tcp_handshake,              // SYN -> SYN-ACK
+  dns_tcp_closed,                 // FIN -> FIN-ACK
+  dns_tcp_ignored_ack,            // an ACK without data or FIN: nothing to answer
+  dns_tcp_ignored_reset,          // RST from the client: never answered
+  dns_tcp_reset_partial_message,  // data that is not one whole length-prefixed message -> RST
+  dns_tcp_reset_unexpected,       // a segment no connection could have sent -> RST
+  count_,                         // number of events; keep last
 };
 inline constexpr size_t kServicesEventCount = size_t(ServicesEvent::count_);
 

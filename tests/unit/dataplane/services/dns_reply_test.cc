@@ -1,5 +1,5 @@
-// dns_reply_test.cc — the resolver: names of the VPC, PTR, NXDOMAIN, FORMERR, REFUSED, the
-// per-ENI rate limit and truncation.
+// dns_reply_test.cc — the resolver over UDP: names of the VPC, PTR, NXDOMAIN, FORMERR, the
+// VPC's DNS attributes, the per-ENI rate limit and truncation.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -141,23 +141,33 @@ uint16_t rcode_of(const Reply& reply) {
   return packet::load_be16(&reply.udp_payload()[2]) & 0x0f;
 }
 
+// enableDnsHostnames off: the resolver still answers, but owns no names (forward or reverse).
 TEST(DnsReply, HostnamesOffMeansNxdomain) {
   ServicesConfig config = test_config();
   config.vpcs[0].dns_hostnames = false;
   LocalServices services(config);
-  const Reply reply = respond(services, dns_frame({}));
-  ASSERT_FALSE(reply.frame.empty());
-  EXPECT_EQ(rcode_of(reply), uint16_t(DnsRcode::name_error));
+  for (const DnsQuerySpec& query :
+       {DnsQuerySpec{}, DnsQuerySpec{.name = "9.2.0.10.in-addr.arpa", .qtype = 12}}) {
+    const Reply reply = respond(services, dns_frame(query));
+    ASSERT_FALSE(reply.frame.empty()) << query.name;
+    EXPECT_EQ(rcode_of(reply), uint16_t(DnsRcode::name_error)) << query.name;
+  }
+  EXPECT_EQ(services.counters()[ServicesEvent::dns_nxdomain], 2u);
 }
 
-TEST(DnsReply, DnsSupportOffMeansRefused) {
+// enableDnsSupport off: the resolver is not there at all (no answer, not even REFUSED), at
+// every one of its addresses; the drop is counted and takes no rate-limit token.
+TEST(DnsReply, DnsSupportOffMeansNoAnswer) {
   ServicesConfig config = test_config();
   config.vpcs[0].dns_support = false;
+  config.dns_packets_per_second = 1;
   LocalServices services(config);
-  const Reply reply = respond(services, dns_frame({}));
-  ASSERT_FALSE(reply.frame.empty());
-  EXPECT_EQ(rcode_of(reply), uint16_t(DnsRcode::refused));
-  EXPECT_EQ(services.counters()[ServicesEvent::dns_refused], 1u);
+  for (const IpAddress& dst : {kVpcDnsIp, kResolverLinkLocal, IpAddress::v4(0x0a000102)}) {
+    EXPECT_TRUE(respond(services, dns_frame({.dst = dst})).frame.empty()) << dst.to_string();
+  }
+  EXPECT_EQ(services.counters()[ServicesEvent::dns_dropped_dns_support_off], 3u);
+  EXPECT_EQ(services.counters()[ServicesEvent::dns_dropped_rate_limited], 0u);
+  EXPECT_EQ(services.counters().total(), 3u);
 }
 
 struct MalformedCase {
@@ -247,14 +257,43 @@ TEST(DnsReply, TruncatedWithoutEdnsFullWithIt) {
   EXPECT_EQ(opt, (std::vector<uint8_t>{0, 0, 41, 0x10, 0x00, 0, 0, 0, 0, 0, 0}));
 }
 
-TEST(DnsReply, TcpIsDroppedAndCounted) {
-  LocalServices services(test_config());
-  const auto ip =
-      packet::build_tcp({.src = kEniIp, .dst = kVpcDnsIp}, {.src_port = 40000, .dst_port = 53});
-  const auto frame = packet::with_ethernet({.src_mac = kEniMac, .dst_mac = kRouterMac}, ip);
-  EXPECT_EQ(services.classify(kEniId, packet::parse_frame(frame)), ServiceKind::dns);
-  EXPECT_TRUE(respond(services, frame).frame.empty());
-  EXPECT_EQ(services.counters()[ServicesEvent::dns_dropped_tcp], 1u);
+// EDNS sizes below 512 mean 512 (RFC 6891 §6.2.5); above 4096 mean 4096.
+TEST(DnsReply, EdnsSizeIsClampedTo512Through4096) {
+  ServicesConfig config = test_config();
+  config.dns_udp_size_without_edns = 64;
+  LocalServices services(config);
+  const Reply reply = respond(
+      services, dns_frame({.name = "9.2.0.10.in-addr.arpa", .qtype = 12, .edns_size = 100}));
+  ASSERT_FALSE(reply.frame.empty());
+  const std::span<const uint8_t> message = reply.udp_payload();
+  EXPECT_GT(message.size(), 64u);
+  EXPECT_EQ(packet::load_be16(&message[2]) & 0x0200, 0);
+  EXPECT_EQ(packet::load_be16(&message[6]), 1);
+}
+
+// An answer that cannot fit is left out and TC set, the question kept. One record never
+// makes a response over 512 bytes (a name is at most 255), so the plain-UDP size is lowered
+// to 260 here: a region of four 50-letter labels makes the A query's question 250 bytes and
+// the response with its answer 266.
+TEST(DnsReply, LongNameOverTheLimitIsTruncated) {
+  ServicesConfig config = test_config();
+  config.dns_udp_size_without_edns = 260;
+  const std::string label(50, 'r');
+  config.region = label + "." + label + "." + label + "." + label;
+  LocalServices services(config);
+  const std::string name = "ip-10-0-2-9." + config.region + ".compute.internal";
+  const Reply reply = respond(services, dns_frame({.name = name}));
+  ASSERT_FALSE(reply.frame.empty());
+  const std::span<const uint8_t> message = reply.udp_payload();
+  EXPECT_EQ(message.size(), 250u);
+  EXPECT_EQ(packet::load_be16(&message[2]) & 0x0200, 0x0200);
+  EXPECT_EQ(packet::load_be16(&message[4]), 1);  // the question is kept
+  EXPECT_EQ(packet::load_be16(&message[6]), 0);
+  DnsQuerySpec with_edns{.name = name, .edns_size = 512};
+  const Reply full = respond(services, dns_frame(with_edns));
+  ASSERT_FALSE(full.frame.empty());
+  EXPECT_EQ(packet::load_be16(&full.udp_payload()[6]), 1);
+  EXPECT_EQ(services.counters()[ServicesEvent::dns_truncated], 1u);
 }
 
 }  // namespace

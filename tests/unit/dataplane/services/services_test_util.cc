@@ -86,6 +86,21 @@ std::vector<uint8_t> dns_frame(const DnsQuerySpec& spec) {
   return udp_frame(spec.dst, 40000, packet::kDnsPort, dns_payload(spec));
 }
 
+std::vector<uint8_t> tcp_frame(const TcpSegmentSpec& spec) {
+  const auto ip = packet::build_tcp(
+      {.src = kEniIp, .dst = spec.dst},
+      {.src_port = 40000, .dst_port = 53, .seq = spec.seq, .ack = spec.ack, .flags = spec.flags},
+      spec.payload);
+  return packet::with_ethernet({.src_mac = kEniMac, .dst_mac = kRouterMac}, ip);
+}
+
+std::vector<uint8_t> length_prefixed(std::span<const uint8_t> message) {
+  std::vector<uint8_t> out(2 + message.size());
+  packet::store_be16(out.data(), uint16_t(message.size()));
+  std::copy(message.begin(), message.end(), out.begin() + 2);
+  return out;
+}
+
 std::map<uint8_t, std::vector<uint8_t>> dhcp_options(std::span<const uint8_t> message) {
   std::map<uint8_t, std::vector<uint8_t>> options;
   size_t at = packet::kDhcpFixedSize + 4;
@@ -104,6 +119,10 @@ std::map<uint8_t, std::vector<uint8_t>> dhcp_options(std::span<const uint8_t> me
 std::span<const uint8_t> Reply::udp_payload() const {
   const size_t udp_size = packet::UdpView(&frame[meta.l4_offset]).length();
   return std::span(frame).subspan(meta.payload_offset, udp_size - packet::kUdpHeaderSize);
+}
+
+std::span<const uint8_t> Reply::tcp_payload() const {
+  return std::span(frame).subspan(meta.payload_offset, meta.tcp.payload_size);
 }
 
 Reply respond(LocalServices& services, std::span<const uint8_t> frame, uint64_t now_ns) {

@@ -60,6 +60,18 @@ std::vector<uint8_t> udp_frame(const IpAddress& dst, uint16_t src_port, uint16_t
                                std::span<const uint8_t> payload);
 std::vector<uint8_t> dns_frame(const DnsQuerySpec& spec);
 
+// A TCP segment from the ENI (port 40000) to dst:53.
+struct TcpSegmentSpec {
+  uint8_t flags = packet::kTcpAck;
+  uint32_t seq = 1000;
+  uint32_t ack = 0;
+  std::vector<uint8_t> payload{};
+  IpAddress dst = kVpcDnsIp;
+};
+std::vector<uint8_t> tcp_frame(const TcpSegmentSpec& spec);
+// The 2-byte length prefix and the message: one DNS-over-TCP message.
+std::vector<uint8_t> length_prefixed(std::span<const uint8_t> message);
+
 // The DHCP options of a message as code -> value (pad/end skipped).
 std::map<uint8_t, std::vector<uint8_t>> dhcp_options(std::span<const uint8_t> message);
 
@@ -67,6 +79,7 @@ struct Reply {
   std::vector<uint8_t> frame;  // empty: no reply
   packet::PacketMeta meta;     // parse_frame(frame) when there is one
   std::span<const uint8_t> udp_payload() const;
+  std::span<const uint8_t> tcp_payload() const;
 };
 Reply respond(LocalServices& services, std::span<const uint8_t> frame, uint64_t now_ns = 0);
 
