@@ -10,13 +10,13 @@
 // incarnation number to notice when the slot was reused.
 #pragma once
 
-#include <sys/mman.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <new>
+
+#include "dataplane/conntrack/table_memory.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -26,38 +26,7 @@ namespace openvpc::dataplane {
 
 inline constexpr uint32_t kInvalidSlot = 0xffffffffu;
 
-// A fixed array in memory of its own: 2 MiB aligned and, when large, marked for transparent
-// huge pages, because the flow and connection tables are read at random and at a million
-// flows the page walks of 4 KiB pages cost more than the cache misses themselves.
-template <typename T>
-class TableMemory {
- public:
-  explicit TableMemory(size_t count) : count_(count) {
-    constexpr size_t kHugePage = size_t{2} << 20;
-    const size_t wanted = count * sizeof(T);
-    const bool huge = wanted >= 4 * kHugePage;  // small tables: cache-line alignment is enough
-    const size_t alignment = huge ? kHugePage : 64;
-    const size_t bytes = (wanted + alignment - 1) / alignment * alignment;
-    data_ = static_cast<T*>(std::aligned_alloc(alignment, bytes));
-    if (data_ == nullptr) throw std::bad_alloc();
-    if (huge) madvise(data_, bytes, MADV_HUGEPAGE);  // a hint; failure is harmless
-    std::uninitialized_value_construct_n(data_, count);
-  }
-  ~TableMemory() {
-    std::destroy_n(data_, count_);
-    std::free(data_);
-  }
-  TableMemory(const TableMemory&) = delete;
-  TableMemory& operator=(const TableMemory&) = delete;
-
-  T& operator[](size_t i) { return data_[i]; }
-  const T& operator[](size_t i) const { return data_[i]; }
-  size_t size() const { return count_; }
-
- private:
-  size_t count_;
-  T* data_;
-};
+using conntrack::TableMemory;
 
 template <typename Key, typename Value>
 class BucketTable {
@@ -162,6 +131,8 @@ class BucketTable {
   }
   // Bit w set when way w holds `tag`: one SSE2 compare per four ways where available.
   static uint32_t matching_ways(const Bucket& bucket, uint32_t tag) {
+#include "dataplane/conntrack/table_memory.h"
+
 #if defined(__SSE2__)
     const __m128i wanted = _mm_set1_epi32(int(tag));
     const __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&bucket.tags[0]));

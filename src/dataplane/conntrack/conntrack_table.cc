@@ -92,12 +92,20 @@ uint64_t ConnectionKey::hash() const {
   return h;
 }
 
-ConntrackTable::ConntrackTable(size_t capacity, size_t eni_count) {
+namespace {
+
+size_t bucket_count(size_t capacity, size_t ways) {
   size_t buckets = 2;
-  while (buckets * kWays < capacity) buckets <<= 1;
-  buckets_.resize(buckets);
-  slots_.resize(buckets * kWays);
-  mask_ = buckets - 1;
+  while (buckets * ways < capacity) buckets <<= 1;
+  return buckets;
+}
+
+}  // namespace
+
+ConntrackTable::ConntrackTable(size_t capacity, size_t eni_count)
+    : buckets_(bucket_count(capacity, kWays)),
+      slots_(buckets_.size() * kWays),
+      mask_(buckets_.size() - 1) {
   enis_.resize(eni_count);
 }
 
@@ -144,6 +152,43 @@ uint32_t ConntrackTable::peek(const ConnectionKey& key, uint64_t hash) const {
     }
   }
   return kNoSlot;
+}
+
+void ConntrackTable::prefetch(uint16_t eni, const packet::FiveTuple& tuple) const {
+  bool source_is_low = false;
+  const uint64_t hash = ConnectionKey::of(eni, tuple, source_is_low).hash();
+  const size_t first = hash & mask_;
+  __builtin_prefetch(&buckets_[first]);
+  __builtin_prefetch(&buckets_[second_bucket(hash)]);
+}
+
+void ConntrackTable::prefetch_slot(uint16_t eni, const packet::FiveTuple& tuple) const {
+  bool source_is_low = false;
+  const uint64_t hash = ConnectionKey::of(eni, tuple, source_is_low).hash();
+  const uint32_t tag = tag_of(hash);
+  const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
+  // The way claim() would pick (first free way of the emptier bucket), unless a way already
+  // carries the tag: then the connection is probably there.
+  size_t target = kNoSlot, best_free = 0;
+  for (size_t b : candidates) {
+    size_t free_ways = 0, first_free = kNoSlot;
+    for (size_t way = 0; way < kWays; ++way) {
+      const uint32_t t = buckets_[b].tags[way];
+      if (t == tag) {
+        target = b * kWays + way;
+        best_free = kWays + 1;
+        break;
+      }
+      if (t != 0) continue;
+      if (first_free == kNoSlot) first_free = b * kWays + way;
+      ++free_ways;
+    }
+    if (free_ways > best_free) target = first_free, best_free = free_ways;
+  }
+  if (target == kNoSlot) return;
+  const auto* slot = reinterpret_cast<const char*>(&slots_[target]);
+  __builtin_prefetch(slot, 1);
+  __builtin_prefetch(slot + sizeof(Connection) - 1, 1);  // a slot may straddle two lines
 }
 
 // A free way in the emptier of the two buckets, else an expired entry in either.

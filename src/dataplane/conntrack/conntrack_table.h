@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "dataplane/conntrack/connection_state.h"
+#include "dataplane/conntrack/table_memory.h"
 #include "dataplane/conntrack/timeouts.h"
 #include "packet/parser.h"
 
@@ -109,6 +110,13 @@ class ConntrackTable {
                    ConnectionRef* ref = nullptr);
   // Frees expired entries among the next `slot_budget` slots; returns how many were freed.
   size_t sweep(uint32_t now, size_t slot_budget);
+  // Two prefetch stages for batches, so that track()/open() do not wait for DRAM: prefetch()
+  // brings this 5-tuple's two candidate buckets into the cache; prefetch_slot(), issued once
+  // they have arrived (a few packets later), reads them and brings in the slot a new
+  // connection would take (or the matching one). E.g. prefetch packet i + 16, prefetch_slot
+  // packet i + 8, handle packet i. Neither changes anything.
+  void prefetch(uint16_t eni, const packet::FiveTuple& tuple) const;
+  void prefetch_slot(uint16_t eni, const packet::FiveTuple& tuple) const;
 
   uint32_t allowance_available(uint16_t eni) const;
   const EniCounters& counters(uint16_t eni) const { return enis_[eni].counters; }
@@ -151,8 +159,8 @@ class ConntrackTable {
   size_t second_bucket(uint64_t hash) const;
   uint32_t& tag_at(uint32_t slot) { return buckets_[slot / kWays].tags[slot % kWays]; }
 
-  std::vector<Bucket> buckets_;
-  std::vector<Connection> slots_;
+  TableMemory<Bucket> buckets_;
+  TableMemory<Connection> slots_;
   std::vector<EniEntry> enis_;
   size_t mask_ = 0;
   size_t count_ = 0;
