@@ -1,5 +1,11 @@
 // DHCP options, tag and flow log actions: Create/Associate/Delete/DescribeDhcpOptions,
 // Create/Delete/DescribeTags, Create/Delete/DescribeFlowLogs.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "api/action.h"
 
 namespace openvpc::api {
@@ -121,16 +127,47 @@ Result<void> change_tags(ActionContext& ctx, Region& region, bool create) {
   return model::delete_tags(region, ctx.caller, ids, tags);
 }
 
+// DeliverLogsStatus as the controller sees it: the destination's directory must exist and be
+// writable (and the file, when it exists, a writable regular file). The controller and the
+// routers share a file system on one machine; routers count their own write errors
+// (counters.json, flow_logs).
+struct DeliveryStatus {
+  std::string status = "SUCCESS";
+  std::string error;  // DeliverLogsErrorMessage; empty with SUCCESS
+};
+
+DeliveryStatus delivery_status(const std::string& destination) {
+  const size_t slash = destination.rfind('/');
+  const std::string directory = slash == 0 ? "/" : destination.substr(0, slash);
+  const auto failed = [](const std::string& path, int error) {
+    return DeliveryStatus{"FAILED", "Access error: " + path + ": " + std::strerror(error)};
+  };
+  struct stat st {};
+  if (::stat(directory.c_str(), &st) != 0) return failed(directory, errno);
+  if (!S_ISDIR(st.st_mode)) return failed(directory, ENOTDIR);
+  if (::access(directory.c_str(), W_OK | X_OK) != 0) return failed(directory, errno);
+  if (::stat(destination.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) return failed(destination, EISDIR);
+    if (::access(destination.c_str(), W_OK) != 0) return failed(destination, errno);
+  }
+  return {};
+}
+
 FilterFields flow_log_fields(const model::FlowLog& log) {
-  FilterFields fields{{"deliver-log-status", {"SUCCESS"}}, {"log-destination-type", {"file"}},
-                      {"flow-log-id", {log.id}},           {"log-group-name", {}},
-                      {"resource-id", {log.resource_id}},  {"traffic-type", {log.traffic_type}}};
+  FilterFields fields{{"deliver-log-status", {delivery_status(log.log_destination).status}},
+                      {"log-destination-type", {"file"}},
+                      {"flow-log-id", {log.id}},
+                      {"log-group-name", {}},
+                      {"resource-id", {log.resource_id}},
+                      {"traffic-type", {log.traffic_type}}};
   add_tag_fields(fields, log.tags);
   return fields;
 }
 
 void render_flow_log(XmlWriter& out, const model::FlowLog& log) {
-  out.text("creationTime", log.creation_time).text("deliverLogsStatus", "SUCCESS");
+  const DeliveryStatus delivery = delivery_status(log.log_destination);
+  out.text("creationTime", log.creation_time).text("deliverLogsStatus", delivery.status);
+  out.optional("deliverLogsErrorMessage", delivery.error);
   out.text("flowLogId", log.id).text("flowLogStatus", "ACTIVE");
   out.text("resourceId", log.resource_id).text("trafficType", log.traffic_type);
   out.text("logDestinationType", "file").text("logDestination", log.log_destination);
@@ -144,6 +181,12 @@ Result<std::string> create_flow_logs(ActionContext& ctx) {
   auto traffic = ctx.params.get_or("TrafficType", "ALL");
   auto destination = ctx.params.required("LogDestination");
   if (!destination) return destination.error();
+  // Only files on the hosts: "file" (the CLI passes any value through), or left out.
+  const auto destination_type = ctx.params.get_or("LogDestinationType", "file");
+  if (destination_type != "file") {
+    return make_error("InvalidParameter", "LogDestinationType " + destination_type +
+                                              " is not supported; use file (a path on the host)");
+  }
   auto interval = ctx.params.integer("MaxAggregationInterval", 1, 100000);
   if (!interval) return interval.error();
   return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {

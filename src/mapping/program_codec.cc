@@ -65,6 +65,13 @@ struct Decoder {
     }
     return static_cast<program::RouteTargetKind>(kind - wire::ROUTE_TARGET_LOCAL);
   }
+  program::FlowLogTraffic flow_log_traffic(wire::FlowLogTraffic t) {
+    if (t < wire::FLOW_LOG_TRAFFIC_ACCEPT || t > wire::FLOW_LOG_TRAFFIC_ALL) {
+      fail("flow log traffic type unspecified");
+      return program::FlowLogTraffic::all;
+    }
+    return static_cast<program::FlowLogTraffic>(t - wire::FLOW_LOG_TRAFFIC_ACCEPT);
+  }
   program::TrafficMatch traffic(const wire::TrafficMatch& t) {
     program::TrafficMatch out;
     out.protocol = ranged(t.protocol(), program::kAllProtocols, 255, "protocol");
@@ -178,6 +185,36 @@ void encode_enis(const program::Program& p, wire::Program* out) {
   for (const auto& m : p.mappings) *out->add_mappings() = encode(m);
 }
 
+void encode_flow_logs(const program::Program& p, wire::Program* out) {
+  for (const auto& log : p.flow_logs) {
+    auto* f = out->add_flow_logs();
+    f->set_id(log.id);
+    f->set_name(log.name);
+    f->set_account_id(log.account_id);
+    f->set_traffic(static_cast<wire::FlowLogTraffic>(static_cast<int>(log.traffic) +
+                                                     wire::FLOW_LOG_TRAFFIC_ACCEPT));
+    f->set_format(log.format);
+    f->set_destination(log.destination);
+    f->set_aggregation_seconds(log.aggregation_seconds);
+    for (uint32_t eni : log.enis) f->add_enis(eni);
+  }
+}
+
+void decode_flow_logs(Decoder& d, const wire::Program& in, program::Program& out) {
+  for (const auto& f : in.flow_logs()) {
+    program::FlowLog log;
+    log.id = f.id();
+    log.name = f.name();
+    log.account_id = f.account_id();
+    log.traffic = d.flow_log_traffic(f.traffic());
+    log.format = f.format();
+    log.destination = f.destination();
+    log.aggregation_seconds = f.aggregation_seconds();
+    log.enis.assign(f.enis().begin(), f.enis().end());
+    out.flow_logs.push_back(std::move(log));
+  }
+}
+
 void decode_objects(Decoder& d, const wire::Program& in, program::Program& out) {
   for (const auto& v : in.vpcs()) {
     program::Vpc vpc{v.id(), v.name(), {}, v.dns_support(), v.dns_hostnames()};
@@ -271,6 +308,7 @@ wire::Program encode(const program::Program& program) {
   encode_objects(program, &out);
   encode_filters(program, &out);
   encode_enis(program, &out);
+  encode_flow_logs(program, &out);
   return out;
 }
 
@@ -285,6 +323,7 @@ Result<program::Program> decode(const wire::Program& message) {
   decode_filters(d, message, out);
   decode_enis(d, message, out);
   for (const auto& m : message.mappings()) out.mappings.push_back(decode_mapping(d, m));
+  decode_flow_logs(d, message, out);
   if (!d.problem.empty()) return invalid(d.problem);
   return out;
 }

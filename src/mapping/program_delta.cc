@@ -123,6 +123,8 @@ wire::ProgramDelta diff(const wire::Program& from, const wire::Program& to) {
   diff_kind(from.enis(), to.enis(), d.mutable_upsert_enis(), d.mutable_remove_enis());
   diff_kind(from.mappings(), to.mappings(), d.mutable_upsert_mappings(),
             d.mutable_remove_mappings());
+  diff_kind(from.flow_logs(), to.flow_logs(), d.mutable_upsert_flow_logs(),
+            d.mutable_remove_flow_logs());
   return d;
 }
 
@@ -142,6 +144,7 @@ wire::Program apply(const wire::Program& from, const wire::ProgramDelta& d) {
              out.mutable_network_acls());
   apply_kind(from.enis(), d.upsert_enis(), d.remove_enis(), out.mutable_enis());
   apply_kind(from.mappings(), d.upsert_mappings(), d.remove_mappings(), out.mutable_mappings());
+  apply_kind(from.flow_logs(), d.upsert_flow_logs(), d.remove_flow_logs(), out.mutable_flow_logs());
   return out;
 }
 

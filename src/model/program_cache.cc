@@ -22,6 +22,16 @@ void for_each_change(const Map& before, const Map& after, Changed changed) {
   }
 }
 
+// The VPC a VPC, subnet or interface id is in; empty when unknown.
+std::string vpc_of_resource(const Region& region, const std::string& id) {
+  if (region.vpcs.contains(id)) return id;
+  if (auto subnet = region.subnets.find(id); subnet != region.subnets.end()) {
+    return subnet->second.vpc_id;
+  }
+  auto eni = region.network_interfaces.find(id);
+  return eni == region.network_interfaces.end() ? std::string() : eni->second.vpc_id;
+}
+
 // VPCs whose per-VPC resources differ (see the header's case a).
 std::set<std::string> changed_vpcs(const Region& before, const Region& after) {
   std::set<std::string> vpcs;
@@ -41,6 +51,15 @@ std::set<std::string> changed_vpcs(const Region& before, const Region& after) {
                   [&](const InternetGateway* old_value, const InternetGateway* new_value) {
                     if (old_value) vpcs.insert(old_value->attached_vpc_id);
                     if (new_value) vpcs.insert(new_value->attached_vpc_id);
+                  });
+  // A flow log changes the programs of the hosts with ENIs in its resource's VPC.
+  for_each_change(before.flow_logs, after.flow_logs,
+                  [&](const FlowLog* old_value, const FlowLog* new_value) {
+                    for (const Region* region : {&before, &after}) {
+                      for (const FlowLog* log : {old_value, new_value}) {
+                        if (log) vpcs.insert(vpc_of_resource(*region, log->resource_id));
+                      }
+                    }
                   });
   vpcs.erase("");
   return vpcs;

@@ -2,10 +2,10 @@
 //
 // A host's program (program_compiler.h) reads only: its own interfaces, and within the VPCs
 // they are in, the VPC, subnets, route tables, network ACLs, interfaces, instances and
-// internet gateways; plus the security groups it lists. So a change to the Region affects a
-// host when (a) any of those per-VPC resources of a VPC the host is in (before or after)
-// changed — an interface moving between hosts changes the interface, so both hosts count — or
-// (b) a security group its previous program lists changed, or an interface in such a group
+// internet gateways and the flow logs on them; plus the security groups it lists. So a change to
+// the Region affects a host when (a) any of those per-VPC resources of a VPC the host is in (before
+// or after) changed — an interface moving between hosts changes the interface, so both hosts count
+// — or (b) a security group its previous program lists changed, or an interface in such a group
 // changed (its members: a group may be named by a rule of another VPC's group). affected_hosts()
 // computes exactly that; everything else keeps its previous program. The invariant the tests check
 // after every step of long random operation sequences: update() leaves programs() equal to

@@ -86,6 +86,7 @@ class HostCompiler {
     add_network_acls();
     add_security_groups();
     add_enis_and_mappings();
+    add_flow_logs();
     return std::move(program_);
   }
 
@@ -308,6 +309,36 @@ class HostCompiler {
                                                      .source_dest_check = eni.source_dest_check});
       }
     }
+  }
+
+  // Each flow log whose resource (VPC, subnet or interface) covers an ENI on this host.
+  void add_flow_logs() {
+    for (const auto& [id, log] : region_.flow_logs) {
+      program::FlowLog out{.id = program_number(id),
+                           .name = id,
+                           .account_id = log.owner,
+                           .traffic = flow_log_traffic(log.traffic_type),
+                           .format = log.log_format,
+                           .destination = log.log_destination,
+                           .aggregation_seconds = uint32_t(log.max_aggregation_interval),
+                           .enis = {}};
+      for (const auto& [eni_id, eni] : region_.network_interfaces) {
+        if (eni.host_id != host_id_) continue;
+        if (log.resource_id == eni_id || log.resource_id == eni.subnet_id ||
+            log.resource_id == eni.vpc_id) {
+          out.enis.push_back(eni.number);
+        }
+      }
+      if (out.enis.empty()) continue;
+      std::sort(out.enis.begin(), out.enis.end());
+      program_.flow_logs.push_back(std::move(out));
+    }
+  }
+
+  static program::FlowLogTraffic flow_log_traffic(const std::string& traffic_type) {
+    if (traffic_type == "ACCEPT") return program::FlowLogTraffic::accept;
+    if (traffic_type == "REJECT") return program::FlowLogTraffic::reject;
+    return program::FlowLogTraffic::all;
   }
 
   // The running instance on this host the interface is attached to; empty when none.

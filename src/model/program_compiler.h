@@ -15,7 +15,9 @@
 //   (members only, no rules: the host never evaluates them); member_addresses hold the private
 //   addresses of every ENI in the group, on any host or none;
 // - a mapping for every private address of every ENI of those VPCs that lives on a host with a
-//   known underlay address.
+//   known underlay address;
+// - every flow log whose resource (its VPC, subnet or interface) covers one of its ENIs, with
+//   the numbers of the ENIs it covers here.
 // Numbers: a VPC is its VNI, an ENI its region-unique number; subnets, route tables, ACLs and
 // groups are numbered by program_number(model id) (a hash, stable across hosts and restarts);
 // each object's name is its model id.

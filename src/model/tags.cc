@@ -85,6 +85,26 @@ Result<void> delete_tags(Region& region, const Caller& caller, const std::vector
   return {};
 }
 
+namespace {
+
+// A LogFormat is "${field} ${field} ...": field names are lower-case letters, digits and '-'.
+// Whether a name is a known field is the router's business (a delivery error there).
+bool log_format_syntax_ok(std::string_view format) {
+  size_t at = 0;
+  while ((at = format.find_first_not_of(' ', at)) != std::string_view::npos) {
+    size_t end = std::min(format.find(' ', at), format.size());
+    const std::string_view token = format.substr(at, end - at);
+    at = end;
+    if (token.size() < 4 || !token.starts_with("${") || !token.ends_with('}')) return false;
+    for (char c : token.substr(2, token.size() - 3)) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> create_flow_logs(Region& region, const Caller& caller,
                                                   const std::vector<std::string>& resource_ids,
                                                   std::string_view traffic_type,
@@ -102,6 +122,9 @@ Result<std::vector<std::string>> create_flow_logs(Region& region, const Caller& 
   }
   if (max_aggregation_interval != 60 && max_aggregation_interval != 600) {
     return invalid_parameter("MaxAggregationInterval must be 60 or 600");
+  }
+  if (!log_format_syntax_ok(log_format)) {
+    return invalid_parameter("LogFormat must be fields written ${field} separated by spaces");
   }
   std::vector<std::string> ids;
   for (const auto& resource_id : resource_ids) {

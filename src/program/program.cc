@@ -95,6 +95,16 @@ void dump_eni(std::ostream& out, const Eni& eni) {
   out << "\n";
 }
 
+void dump_flow_log(std::ostream& out, const FlowLog& log) {
+  auto enis = sorted(log.enis, std::less<>());
+  out << "flow-log " << log.id << " name=" << log.name << " account=" << log.account_id
+      << " traffic=" << to_string(log.traffic) << " window=" << log.aggregation_seconds
+      << " destination=" << log.destination << " enis=";
+  for (size_t i = 0; i < enis.size(); ++i) out << (i ? "," : "") << enis[i];
+  if (enis.empty()) out << "-";
+  out << " format=" << (log.format.empty() ? "-" : log.format) << "\n";
+}
+
 }  // namespace
 
 std::string_view to_string(Direction direction) {
@@ -123,6 +133,18 @@ std::string_view to_string(RouteTargetKind kind) {
 
 std::string_view to_string(AclAction action) {
   return action == AclAction::allow ? "allow" : "deny";
+}
+
+std::string_view to_string(FlowLogTraffic traffic) {
+  switch (traffic) {
+    case FlowLogTraffic::accept:
+      return "ACCEPT";
+    case FlowLogTraffic::reject:
+      return "REJECT";
+    case FlowLogTraffic::all:
+      return "ALL";
+  }
+  return "?";
 }
 
 std::string to_string(const TrafficMatch& traffic) {
@@ -173,6 +195,7 @@ std::string to_text(const Program& program) {
         << format_address(m.underlay) << " eni=" << m.eni
         << " source-dest-check=" << (m.source_dest_check ? "on" : "off") << "\n";
   }
+  for (const auto& log : sorted(program.flow_logs, by_id)) dump_flow_log(out, log);
   return out.str();
 }
 

@@ -11,7 +11,8 @@
 // - a VPC's number is its 24-bit VNI; an ENI's number is the 32-bit id carried in Geneve;
 // - SecurityGroup::member_addresses already holds the resolved private addresses of every
 //   ENI in that group (local or remote), so a rule naming the group can match addresses;
-// - mappings cover every address of the VPCs this host talks to, including its own ENIs.
+// - mappings cover every address of the VPCs this host talks to, including its own ENIs;
+// - a flow log lists only ENIs of this program (its ENIs on this host), sorted, no duplicates.
 // Protocol numbers are IANA numbers; kAllProtocols (-1) matches any (the AWS "-1").
 #pragma once
 
@@ -141,6 +142,22 @@ struct Mapping {
   bool source_dest_check = true;  // of that ENI, for the isolation rule
 };
 
+// TrafficType of a flow log: which records it keeps.
+enum class FlowLogTraffic : uint8_t { accept, reject, all };
+
+// A flow log (CreateFlowLogs) as one host delivers it: the host's ENIs it covers (the resource
+// was that ENI, or the subnet or VPC it is in) and where and how their records are written.
+struct FlowLog {
+  uint32_t id = 0;         // program number of the flow log id
+  std::string name;        // "fl-..."
+  std::string account_id;  // its owner (the account-id field)
+  FlowLogTraffic traffic = FlowLogTraffic::all;
+  std::string format;       // AWS LogFormat: "${version} ${srcaddr} ..."; empty: version 2
+  std::string destination;  // absolute path of the file on this host
+  uint32_t aggregation_seconds = 600;  // MaxAggregationInterval: 60 or 600
+  std::vector<uint32_t> enis;          // ENI numbers, sorted
+};
+
 struct Program {
   uint64_t generation = 0;  // increases with every program a host receives
   IpAddress host_underlay;  // this host's underlay address (outer source)
@@ -153,11 +170,13 @@ struct Program {
   std::vector<NetworkAcl> network_acls;
   std::vector<Eni> enis;
   std::vector<Mapping> mappings;
+  std::vector<FlowLog> flow_logs{};
 };
 
 std::string_view to_string(Direction direction);
 std::string_view to_string(RouteTargetKind kind);
 std::string_view to_string(AclAction action);
+std::string_view to_string(FlowLogTraffic traffic);  // "ACCEPT", "REJECT", "ALL"
 std::string to_string(const TrafficMatch& traffic);  // "tcp 22-22", "icmp type 8", "all"
 
 // Normalised text dump for golden tests: one line per object, every list sorted by id (rules

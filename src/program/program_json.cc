@@ -149,6 +149,40 @@ void read_hosts(const json& j, Program& p) {
   }
 }
 
+FlowLogTraffic flow_log_traffic(const std::string& name) {
+  for (auto t : {FlowLogTraffic::accept, FlowLogTraffic::reject, FlowLogTraffic::all}) {
+    if (to_string(t) == name) return t;
+  }
+  throw BadField{"traffic: unknown '" + name + "'"};
+}
+
+void read_flow_logs(const json& j, Program& p) {
+  for (const auto& f : j.value("flow_logs", json::array())) {
+    p.flow_logs.push_back(
+        {get<uint32_t>(f, "id", 0), get<std::string>(f, "name", ""),
+         get<std::string>(f, "account_id", ""),
+         flow_log_traffic(get<std::string>(f, "traffic", "ALL")), get<std::string>(f, "format", ""),
+         get<std::string>(f, "destination", ""), get<uint32_t>(f, "aggregation_seconds", 600),
+         f.value("enis", std::vector<uint32_t>{})});
+  }
+}
+
+json flow_logs_json(const Program& p) {
+  json j;
+  j["flow_logs"] = json::array();
+  for (const auto& f : p.flow_logs) {
+    j["flow_logs"].push_back({{"id", f.id},
+                              {"name", f.name},
+                              {"account_id", f.account_id},
+                              {"traffic", std::string(to_string(f.traffic))},
+                              {"format", f.format},
+                              {"destination", f.destination},
+                              {"aggregation_seconds", f.aggregation_seconds},
+                              {"enis", f.enis}});
+  }
+  return j;
+}
+
 json topology_json(const Program& p) {
   json j;
   j["vpcs"] = json::array();
@@ -262,6 +296,7 @@ Result<Program> program_from_json(std::string_view text) {
     read_topology(j, p);
     read_policy(j, p);
     read_hosts(j, p);
+    read_flow_logs(j, p);
     return p;
   } catch (const BadField& bad) {
     return make_error("program.json", bad.what);
@@ -276,7 +311,9 @@ std::string program_to_json(const Program& p) {
   j["host_underlay"] = format_address(p.host_underlay);
   j["router_mac"] = format_mac(p.router_mac);
   j["region"] = p.region;
-  for (const json& part : {topology_json(p), policy_json(p), hosts_json(p)}) j.update(part);
+  for (const json& part : {topology_json(p), policy_json(p), hosts_json(p), flow_logs_json(p)}) {
+    j.update(part);
+  }
   return j.dump(2) + "\n";
 }
 

@@ -129,6 +129,9 @@ std::vector<BadProgramCase> bad_program_cases() {
       {"mapping underlay missing", [](auto& p) { p.mutable_mappings(0)->clear_underlay(); },
        "mapping underlay"},
       {"subnet without a CIDR", [](auto& p) { p.mutable_subnets(0)->clear_cidr(); }, "subnet cidr"},
+      {"flow log traffic unspecified",
+       [](auto& p) { p.mutable_flow_logs(0)->set_traffic(wire::FLOW_LOG_TRAFFIC_UNSPECIFIED); },
+       "flow log traffic"},
   };
 }
 

@@ -113,6 +113,17 @@ RouteTable random_route_table(std::mt19937_64& random, uint32_t id) {
   return {id, random_name(random), pick(random, 1, 3), many(random, 4, route)};
 }
 
+FlowLog random_flow_log(std::mt19937_64& random, uint32_t id) {
+  return {id,
+          "fl-" + random_name(random),
+          random_name(random),
+          static_cast<FlowLogTraffic>(pick(random, 0, 2)),
+          chance(random, 50) ? "" : "${srcaddr} ${dstaddr}",
+          "/var/log/" + random_name(random),
+          chance(random, 50) ? 60u : 600u,
+          many(random, 3, [&] { return pick(random, 100, 105); })};
+}
+
 std::vector<Mapping> random_mappings(std::mt19937_64& random) {
   std::set<std::tuple<uint32_t, IpAddress>> keys;
   std::vector<Mapping> out;
@@ -184,6 +195,17 @@ Program rich_program() {
   p.mappings = {{7, address_literal("10.0.2.9"), address_literal("192.168.0.1"), 102, false},
                 {7, address_literal("fd00:7:0:1::5"), address_literal("192.168.0.1"), 101, true},
                 {9, address_literal("10.0.2.9"), address_literal("fd00::99"), 555, true}};
+  p.flow_logs = {
+      {62, "fl-rejects", "123456789012", FlowLogTraffic::reject, "", "/var/log/r.log", 60, {102}},
+      {61,
+       "fl-all",
+       "123456789012",
+       FlowLogTraffic::all,
+       "${version} ${srcaddr} ${action}",
+       "/var/log/a.log",
+       600,
+       {101, 102}},
+      {63, "fl-accepts", "210987654321", FlowLogTraffic::accept, "", "/tmp/x", 600, {}}};
   return p;
 }
 
@@ -207,6 +229,7 @@ Program random_program(std::mt19937_64& random) {
   for (uint32_t id : random_ids(random, 4)) p.network_acls.push_back(random_acl(random, id));
   for (uint32_t id : random_ids(random, 6)) p.enis.push_back(random_eni(random, id));
   p.mappings = random_mappings(random);
+  for (uint32_t id : random_ids(random, 3)) p.flow_logs.push_back(random_flow_log(random, id));
   return p;
 }
 
@@ -232,6 +255,14 @@ Program mutate(const Program& program, std::mt19937_64& random) {
     p.mappings[pick(random, 0, p.mappings.size() - 1)].underlay = random_address(random);
   }
   if (!p.route_tables.empty() && chance(random, 30)) p.route_tables.pop_back();
+  if (!p.flow_logs.empty() && chance(random, 30)) {
+    auto& log = p.flow_logs[pick(random, 0, p.flow_logs.size() - 1)];
+    log.traffic = static_cast<FlowLogTraffic>((static_cast<int>(log.traffic) + 1) % 3);
+  }
+  if (!p.flow_logs.empty() && chance(random, 20)) p.flow_logs.erase(p.flow_logs.begin());
+  if (chance(random, 20)) p.flow_logs.push_back(random_flow_log(random, 70 + pick(random, 0, 3)));
+  std::set<uint32_t> seen_logs;
+  std::erase_if(p.flow_logs, [&](const FlowLog& f) { return !seen_logs.insert(f.id).second; });
   // Keep keys unique: a re-added ENI id may collide with an existing one.
   std::set<uint32_t> seen;
   std::erase_if(p.enis, [&](const Eni& e) { return !seen.insert(e.id).second; });

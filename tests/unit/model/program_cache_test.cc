@@ -75,7 +75,7 @@ class RandomOperations : public testing::RegionTest {
   // RegionStore::mutate does).
   void step() {
     Region saved = region_;
-    if (!apply(below(18)).ok()) region_ = std::move(saved);
+    if (!apply(below(20)).ok()) region_ = std::move(saved);
   }
 
   template <typename T>
@@ -236,6 +236,24 @@ class RandomOperations : public testing::RegionTest {
           }
         }
         return done(associate_route_table(region_, caller_, table->id, s->id));
+      }
+      case 18: {  // a flow log on a VPC, a subnet or an interface
+        std::string resource;
+        if (const size_t kind = below(3); kind == 0) {
+          if (const Vpc* v = pick(region_.vpcs)) resource = v->id;
+        } else if (kind == 1) {
+          if (const Subnet* s = pick(region_.subnets)) resource = s->id;
+        } else if (const NetworkInterface* eni = pick(region_.network_interfaces)) {
+          resource = eni->id;
+        }
+        if (resource.empty()) return skipped;
+        return done(create_flow_logs(region_, caller_, {resource}, below(2) ? "ALL" : "REJECT",
+                                     "/var/log/flows-" + std::to_string(below(3)), "",
+                                     below(2) ? 60 : 600));
+      }
+      case 19: {
+        const FlowLog* log = pick(region_.flow_logs);
+        return log ? delete_flow_logs(region_, caller_, {log->id}) : skipped;
       }
       default: {
         const NetworkInterface* eni = pick(region_.network_interfaces);

@@ -220,5 +220,56 @@ TEST_F(ProgramCompilerTest, RuleInOneVpcRecompilesOnlyItsHosts) {
   EXPECT_EQ(cache.update(std::make_shared<Region>(region_)), std::vector<std::string>{});
 }
 
+TEST_F(ProgramCompilerTest, FlowLogsReachTheHostsOfTheEnisTheyCover) {
+  std::string a = vpc("10.0.0.0/16");
+  std::string b = vpc("10.1.0.0/16");
+  std::string app = subnet(a, "10.0.1.0/24");
+  std::string data = subnet(a, "10.0.2.0/24");
+  const uint32_t app_h1 = primary_interface(instance(app, "h1")).number;
+  const uint32_t data_h1 = primary_interface(instance(data, "h1")).number;
+  const std::string data_h2 = instance(data, "h2");
+  instance(subnet(b, "10.1.1.0/24"), "h2");
+  ProgramCache cache(options_);
+  cache.update(std::make_shared<Region>(region_));
+
+  auto on_vpc = ok(create_flow_logs(region_, caller_, {a}, "ALL", "/var/log/vpc.log", "", 60));
+  auto on_subnet = ok(create_flow_logs(region_, caller_, {data}, "REJECT", "/var/log/data.log",
+                                       "${version} ${srcaddr}", 600));
+  auto on_eni = ok(create_flow_logs(region_, caller_, {primary_interface(data_h2).id}, "ACCEPT",
+                                    "/var/log/eni.log", "", 600));
+  // Both hosts have ENIs in VPC a; VPC b (only on h2) comes below.
+  EXPECT_EQ(cache.update(std::make_shared<Region>(region_)),
+            (std::vector<std::string>{"h1", "h2"}));
+  const auto h1 = compile_host_program(region_, "h1", options_);
+  ASSERT_EQ(h1.flow_logs.size(), 2u);  // the interface's flow log is h2's business
+  for (const auto& log : h1.flow_logs) {
+    if (log.name == on_vpc[0]) {
+      EXPECT_EQ(log.enis,
+                (std::vector<uint32_t>{std::min(app_h1, data_h1), std::max(app_h1, data_h1)}));
+      EXPECT_EQ(log.traffic, program::FlowLogTraffic::all);
+      EXPECT_EQ(log.aggregation_seconds, 60u);
+      EXPECT_EQ(log.destination, "/var/log/vpc.log");
+      EXPECT_EQ(log.account_id, caller_.account_id);
+    } else {
+      EXPECT_EQ(log.name, on_subnet[0]);
+      EXPECT_EQ(log.enis, std::vector<uint32_t>{data_h1});
+      EXPECT_EQ(log.traffic, program::FlowLogTraffic::reject);
+      EXPECT_EQ(log.format, "${version} ${srcaddr}");
+    }
+    EXPECT_EQ(log.id, program_number(log.name));
+  }
+  const auto h2 = compile_host_program(region_, "h2", options_);
+  EXPECT_EQ(h2.flow_logs.size(), 3u);
+  EXPECT_EQ(cache.programs().at("h1").flow_logs.size(), 2u);
+
+  ok(create_flow_logs(region_, caller_, {b}, "ALL", "/var/log/b.log", "", 600));
+  EXPECT_EQ(cache.update(std::make_shared<Region>(region_)), std::vector<std::string>{"h2"});
+  EXPECT_EQ(cache.programs().at("h2").flow_logs.size(), 4u);
+  ok(delete_flow_logs(region_, caller_, on_eni));
+  EXPECT_EQ(cache.update(std::make_shared<Region>(region_)),
+            (std::vector<std::string>{"h1", "h2"}));
+  EXPECT_EQ(cache.programs().at("h2").flow_logs.size(), 3u);
+}
+
 }  // namespace
 }  // namespace openvpc::model

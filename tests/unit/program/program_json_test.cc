@@ -42,6 +42,14 @@ Program sample() {
              "i-0abc",
              "ip-10-0-1-5"}};
   p.mappings = {{7, address_literal("10.0.1.5"), address_literal("192.168.0.1"), 101, false}};
+  p.flow_logs = {{51,
+                  "fl-1",
+                  "123456789012",
+                  FlowLogTraffic::reject,
+                  "${version} ${srcaddr} ${action}",
+                  "/var/log/flows.log",
+                  60,
+                  {101}}};
   return p;
 }
 
@@ -96,6 +104,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad address",
                 R"({"host_underlay": "300.1.1.1", "router_mac": "02:00:00:00:00:01"})"},
         BadCase{"bad mac", R"({"host_underlay": "1.1.1.1", "router_mac": "xx"})"},
+        BadCase{"bad flow log traffic",
+                R"({"host_underlay": "1.1.1.1", "router_mac": "02:00:00:00:00:01",
+                    "flow_logs": [{"id": 1, "traffic": "SOME"}]})"},
         BadCase{"bad cidr", R"({"host_underlay": "1.1.1.1", "router_mac": "02:00:00:00:00:01",
                                 "subnets": [{"cidr": "10.0.0.0/40"}]})"},
         BadCase{"wrong type", R"({"host_underlay": "1.1.1.1", "router_mac": "02:00:00:00:00:01",

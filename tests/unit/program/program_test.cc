@@ -51,6 +51,15 @@ Program sample() {
              "ip-10-0-1-5"}};
   p.mappings = {{7, address_literal("10.0.1.6"), address_literal("192.168.0.2"), 102, false},
                 {7, address_literal("10.0.1.5"), address_literal("192.168.0.1"), 101, true}};
+  p.flow_logs = {{52, "fl-b", "123456789012", FlowLogTraffic::accept, "", "/b.log", 600, {101}},
+                 {51,
+                  "fl-a",
+                  "123456789012",
+                  FlowLogTraffic::all,
+                  "${version} ${action}",
+                  "/a.log",
+                  60,
+                  {102, 101}}};
   return p;
 }
 
@@ -76,7 +85,11 @@ TEST(ToText, GoldenDump) {
             "eni 101 subnet=11 mac=02:00:00:00:01:01 addresses=10.0.1.5 groups=41 "
             "source-dest-check=on name=web1 instance=i-0123 hostname=ip-10-0-1-5\n"
             "mapping vpc=7 10.0.1.5 -> 192.168.0.1 eni=101 source-dest-check=on\n"
-            "mapping vpc=7 10.0.1.6 -> 192.168.0.2 eni=102 source-dest-check=off\n");
+            "mapping vpc=7 10.0.1.6 -> 192.168.0.2 eni=102 source-dest-check=off\n"
+            "flow-log 51 name=fl-a account=123456789012 traffic=ALL window=60 destination=/a.log "
+            "enis=101,102 format=${version} ${action}\n"
+            "flow-log 52 name=fl-b account=123456789012 traffic=ACCEPT window=600 "
+            "destination=/b.log enis=101 format=-\n");
 }
 
 TEST(ToText, OrderOfListsDoesNotMatter) {
@@ -100,6 +113,9 @@ TEST(ToText, EveryInstanceAndDnsFieldShows) {
       [](Program& p) { p.vpcs[0].dns_hostnames = false; },
       [](Program& p) { p.enis[0].instance_id = "i-other"; },
       [](Program& p) { p.enis[0].hostname.clear(); },
+      [](Program& p) { p.flow_logs[0].traffic = FlowLogTraffic::reject; },
+      [](Program& p) { p.flow_logs[0].enis.pop_back(); },
+      [](Program& p) { p.flow_logs[1].destination = "/c.log"; },
   };
   for (size_t i = 0; i < changes.size(); ++i) {
     Program changed = sample();
