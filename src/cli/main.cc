@@ -4,6 +4,11 @@
 //   admin:  account create NAME | key create --account ID | audit [--account ID] [--limit N]
 //           | status | hosts
 //   tenant: vpcs | subnets | instances | security-groups   (through the EC2 API, SigV4)
+//   router: trace --eni ENI [--direction egress|ingress] --proto tcp|udp|icmp --dst A [--src A]
+//                 [--sport N] [--dport N] [--icmp-type T --icmp-code C] [--tcp-flags SA..]
+//           capture --eni ENI -w FILE [--seconds N] [--count N]
+//           (the ENI's router is found through the controller, router_client.h, unless
+//           --router ADDRESS:PORT names its admin endpoint)
 // The endpoint defaults to $OPENVPC_ENDPOINT, then http://127.0.0.1:8773; credentials to
 // $OPENVPC_CREDENTIALS, then openvpc-data/admin-credentials.
 #include <CLI/CLI.hpp>
@@ -12,6 +17,7 @@
 #include <iostream>
 
 #include "cli/client.h"
+#include "cli/router_client.h"
 #include "cli/views.h"
 
 namespace {
@@ -92,6 +98,34 @@ int show_view(cli::ApiClient& client, const cli::View& view, bool as_json) {
   return 0;
 }
 
+struct TraceArguments {
+  std::string eni, direction = "egress", protocol = "tcp", source, destination, tcp_flags;
+  int source_port = -1, destination_port = -1, icmp_type = -1, icmp_code = -1;
+};
+
+nlohmann::json trace_body(const TraceArguments& a) {
+  json body = {{"eni", a.eni}, {"direction", a.direction}, {"proto", a.protocol}};
+  if (!a.source.empty()) body["src"] = a.source;
+  if (!a.destination.empty()) body["dst"] = a.destination;
+  if (!a.tcp_flags.empty()) body["tcp_flags"] = a.tcp_flags;
+  if (a.source_port >= 0) body["sport"] = a.source_port;
+  if (a.destination_port >= 0) body["dport"] = a.destination_port;
+  if (a.icmp_type >= 0) body["icmp_type"] = a.icmp_type;
+  if (a.icmp_code >= 0) body["icmp_code"] = a.icmp_code;
+  return body;
+}
+
+// The router to ask: --router, or the ENI's host through the controller.
+Result<std::string> router_of(const std::string& given, const std::string& eni,
+                              const std::string& endpoint, const std::string& credentials_path,
+                              const std::string& region) {
+  if (!given.empty()) return given;
+  auto credentials = cli::read_credentials(credentials_path);
+  if (!credentials) return credentials.error();
+  cli::ApiClient client(endpoint, *credentials, region);
+  return cli::locate_router(client, eni);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -129,7 +163,57 @@ int main(int argc, char** argv) {
   for (const char* verb : {"vpcs", "subnets", "instances", "security-groups"}) {
     views.push_back(app.add_subcommand(verb, std::string("list ") + verb));
   }
+  std::string router;
+  TraceArguments trace_arguments;
+  auto* trace = app.add_subcommand("trace", "how the ENI's router would handle a packet");
+  trace->add_option("--eni", trace_arguments.eni, "eni-... (or its number)")->required();
+  trace
+      ->add_option("--direction", trace_arguments.direction,
+                   "egress: sent by the ENI; ingress: arriving from the underlay for it")
+      ->check(CLI::IsMember({"egress", "ingress"}));
+  trace->add_option("--proto", trace_arguments.protocol, "tcp, udp or icmp")
+      ->check(CLI::IsMember({"tcp", "udp", "icmp"}));
+  trace->add_option("--src", trace_arguments.source, "source address (egress: the ENI's)");
+  trace->add_option("--dst", trace_arguments.destination, "destination (ingress: the ENI's)");
+  trace->add_option("--sport", trace_arguments.source_port, "source port")
+      ->check(CLI::Range(0, 65535));
+  trace->add_option("--dport", trace_arguments.destination_port, "destination port")
+      ->check(CLI::Range(0, 65535));
+  trace->add_option("--icmp-type", trace_arguments.icmp_type, "8 echo request, 0 echo reply")
+      ->check(CLI::Range(0, 255));
+  trace->add_option("--icmp-code", trace_arguments.icmp_code, "ICMP code")
+      ->check(CLI::Range(0, 255));
+  trace->add_option("--tcp-flags", trace_arguments.tcp_flags, "letters of SAFRPU (default S)");
+  trace->add_option("--router", router, "the router's admin ADDRESS:PORT (default: located)");
+  auto* capture = app.add_subcommand("capture", "write what an ENI sends and receives (pcap)");
+  std::string capture_eni, capture_path;
+  uint32_t capture_seconds = 10, capture_count = 0;
+  capture->add_option("--eni", capture_eni, "eni-... (or its number)")->required();
+  capture->add_option("-w,--write", capture_path, "pcap file to write")->required();
+  capture->add_option("--seconds", capture_seconds, "stop after N seconds")
+      ->check(CLI::Range(1u, 3600u));
+  capture->add_option("--count", capture_count, "stop after N frames (0: no limit)");
+  capture->add_option("--router", router, "the router's admin ADDRESS:PORT (default: located)");
   CLI11_PARSE(app, argc, argv);
+
+  if (trace->parsed()) {
+    auto address = router_of(router, trace_arguments.eni, endpoint, credentials_path, region);
+    if (!address) return fail(address.error());
+    auto text = cli::router_trace(*address, trace_body(trace_arguments));
+    if (!text) return fail(text.error());
+    std::cout << *text;
+    return 0;
+  }
+  if (capture->parsed()) {
+    auto address = router_of(router, capture_eni, endpoint, credentials_path, region);
+    if (!address) return fail(address.error());
+    auto size =
+        cli::router_capture(*address, capture_eni, capture_seconds, capture_count, capture_path);
+    if (!size) return fail(size.error());
+    std::fprintf(stderr, "openvpc: %llu bytes of pcap written to %s\n",
+                 static_cast<unsigned long long>(*size), capture_path.c_str());
+    return 0;
+  }
 
   auto credentials = cli::read_credentials(credentials_path);
   if (!credentials) return fail(credentials.error());

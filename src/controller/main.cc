@@ -9,7 +9,8 @@
 //                      [--host h1=127.0.0.2 ...]
 // With --mapping-port it also runs the mapping service: every committed change (this
 // controller's or another's on the same store) is compiled into the affected hosts' programs
-// and streamed to their routers. Stops cleanly on SIGINT/SIGTERM.
+// and streamed to their routers. GET /metrics (no auth, like /healthz) serves Prometheus text
+// (metrics.h). Logs go to stderr through spdlog. Stops cleanly on SIGINT/SIGTERM.
 #include <httplib.h>
 #include <signal.h>
 
@@ -22,8 +23,13 @@
 #include <random>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
+#include "api/query.h"
 #include "api/service.h"
+#include "common/prometheus_text.h"
 #include "controller/admin.h"
+#include "controller/metrics.h"
 #include "controller/options.h"
 #include "controller/program_publisher.h"
 #include "mapping/mapping_server.h"
@@ -60,28 +66,59 @@ api::HttpRequestView request_view(const httplib::Request& req) {
   return view;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The EC2 action a request names, for metrics: "unknown" unless the service has it.
+std::string action_of(const api::HttpRequestView& view, const api::ApiService& service) {
+  auto params = api::Params::parse(view.method == "GET" ? view.query : view.body);
+  if (!params) return "unknown";
+  const std::string action = params->get_or("Action", "");
+  return service.actions().contains(action) ? action : "unknown";
+}
+
+// What /metrics shows besides the request counters: hosts and resource counts.
+struct MetricsSources {
+  std::function<std::vector<mapping::HostStatus>()> hosts;
+  std::function<std::vector<std::pair<std::string, uint64_t>>()> resources;
+};
+
 // after_change runs after every request that may have changed the Region (publishes programs
 // before the client hears the answer).
 void serve(httplib::Server& server, api::ApiService& service, controller::AdminService& admin,
-           const std::function<void()>& after_change) {
+           const std::function<void()>& after_change, controller::ApiMetrics& metrics,
+           const MetricsSources& sources) {
   auto ec2 = [&](const httplib::Request& req, httplib::Response& res) {
-    auto answer = service.handle(request_view(req), req.remote_addr);
+    const auto start = std::chrono::steady_clock::now();
+    const api::HttpRequestView view = request_view(req);
+    auto answer = service.handle(view, req.remote_addr);
     if (answer.status == 200) after_change();
     res.status = answer.status;
     res.set_content(answer.body, "text/xml;charset=UTF-8");
+    metrics.record(action_of(view, service), answer.status, seconds_since(start));
   };
   server.Post("/", ec2);
   server.Get("/", ec2);
   auto admin_verb = [&](const httplib::Request& req, httplib::Response& res) {
+    const auto start = std::chrono::steady_clock::now();
     auto answer = admin.handle(req.matches[1], request_view(req));
     if (answer.status == 200) after_change();
     res.status = answer.status;
     res.set_content(answer.body, "application/json");
+    const std::string verb = req.matches[1];
+    const bool known = verb == "accounts" || verb == "keys" || verb == "audit" ||
+                       verb == "status" || verb == "hosts";
+    metrics.record(known ? "admin/" + verb : "admin/unknown", answer.status, seconds_since(start));
   };
   server.Post(R"(/admin/([a-z]+))", admin_verb);
   server.Get(R"(/admin/(hosts|status))", admin_verb);
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
+  });
+  server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics.text(sources.hosts(), sources.resources()),
+                    std::string(PrometheusText::kContentType));
   });
   server.set_tcp_nodelay(true);
   server.set_payload_max_length(1 << 20);
@@ -99,7 +136,7 @@ std::unique_ptr<httplib::Server> make_server(const controller::ControllerOptions
   auto server =
       std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
   if (server->is_valid()) return server;
-  std::fprintf(stderr, "openvpc-controller: cannot load TLS certificate/key\n");
+  spdlog::critical("cannot load TLS certificate/key");
   return nullptr;
 }
 
@@ -116,8 +153,7 @@ int bind_port(httplib::Server& server, const controller::ControllerOptions& opti
                  ? server.bind_to_any_port(options.listen)
                  : (server.bind_to_port(options.listen, options.port) ? options.port : -1);
   if (port <= 0) {
-    std::fprintf(stderr, "openvpc-controller: cannot listen on %s:%d\n", options.listen.c_str(),
-                 options.port);
+    spdlog::critical("cannot listen on {}:{}", options.listen, options.port);
     return -1;
   }
   write_port_file(options.port_file, port);
@@ -143,14 +179,15 @@ int main(int argc, char** argv) {
   CLI::App app{"openvpc-controller: the EC2-compatible VPC API"};
   controller::add_options(app, options);
   CLI11_PARSE(app, argc, argv);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [controller] %v");
   auto limits = controller::parse_limits(options.limit_overrides);
   if (!limits) {
-    std::fprintf(stderr, "openvpc-controller: %s\n", limits.error().message.c_str());
+    spdlog::critical("{}", limits.error().message);
     return 2;
   }
   auto compile_options = controller::parse_hosts(options.hosts);
   if (!compile_options) {
-    std::fprintf(stderr, "openvpc-controller: %s\n", compile_options.error().message.c_str());
+    spdlog::critical("{}", compile_options.error().message);
     return 2;
   }
   compile_options->region = options.region;  // private DNS names and DHCP domain follow it
@@ -164,8 +201,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(options.data_dir, ec);
   auto store = open_store(options);
   if (!store) {
-    std::fprintf(stderr, "openvpc-controller: store: %s: %s\n", store.error().code.c_str(),
-                 store.error().message.c_str());
+    spdlog::critical("store: {}: {}", store.error().code, store.error().message);
     return 1;
   }
   model::RegionStore regions(**store);
@@ -174,7 +210,7 @@ int main(int argc, char** argv) {
   model::IdSource bootstrap_ids(seed ^ 0xb007);
   auto admin_key = controller::bootstrap_admin(regions, bootstrap_ids, options.data_dir);
   if (!admin_key) {
-    std::fprintf(stderr, "openvpc-controller: bootstrap: %s\n", admin_key.error().message.c_str());
+    spdlog::critical("bootstrap: {}", admin_key.error().message);
     return 1;
   }
   api::ApiService service(regions, {options.region, *limits, true}, now_seconds, seed);
@@ -195,33 +231,42 @@ int main(int argc, char** argv) {
     mapping_server = std::make_unique<mapping::MappingServer>(std::move(mapping_options));
     auto refreshed = publisher.refresh();  // every host's program before any router asks
     if (!refreshed) {
-      std::fprintf(stderr, "openvpc-controller: compiling programs: %s\n",
-                   refreshed.error().message.c_str());
+      spdlog::critical("compiling programs: {}", refreshed.error().message);
       return 1;
     }
     auto mapping_port = mapping_server->start();
     if (!mapping_port) {
-      std::fprintf(stderr, "openvpc-controller: mapping service: %s\n",
-                   mapping_port.error().message.c_str());
+      spdlog::critical("mapping service: {}", mapping_port.error().message);
       return 1;
     }
     write_port_file(options.mapping_port_file, *mapping_port);
-    std::fprintf(stderr, "openvpc-controller: mapping service on %s:%d (%zu hosts)\n",
-                 options.mapping_listen.c_str(), *mapping_port, refreshed->size());
+    spdlog::info("mapping service on {}:{} ({} hosts)", options.mapping_listen, *mapping_port,
+                 refreshed->size());
     admin.set_host_source([&] { return mapping_server->hosts(); }, *compile_options);
     publisher.watch(**store);
   }
-  auto after_change = [&] {
+  // A named std::function: serve()'s handlers keep a reference to it for the server's life.
+  const std::function<void()> after_change = [&] {
     if (mapping_server) (void)publisher.refresh();
   };
 
   auto server = make_server(options);
   if (!server) return 1;
-  serve(*server, service, admin, after_change);
+  controller::ApiMetrics metrics;
+  MetricsSources sources;
+  sources.hosts = [&]() -> std::vector<mapping::HostStatus> {
+    return mapping_server ? mapping_server->hosts() : std::vector<mapping::HostStatus>{};
+  };
+  sources.resources = [&]() -> std::vector<std::pair<std::string, uint64_t>> {
+    auto region = regions.snapshot();
+    if (!region) return {};
+    return controller::resource_counts(**region);
+  };
+  serve(*server, service, admin, after_change, metrics, sources);
   int port = bind_port(*server, options);
   if (port <= 0) return 1;
-  std::fprintf(stderr, "openvpc-controller: listening on %s:%d (%s store, admin account %s)\n",
-               options.listen.c_str(), port, options.store.c_str(), admin_key->account_id.c_str());
+  spdlog::info("listening on {}:{} ({} store, admin account {})", options.listen, port,
+               options.store, admin_key->account_id);
   serve_until_stopped(*server, stop_signals);
   publisher.stop();
   if (mapping_server) mapping_server->stop();

@@ -1,6 +1,6 @@
 #include "controller/program_publisher.h"
 
-#include <cstdio>
+#include <spdlog/spdlog.h>
 
 namespace openvpc::controller {
 
@@ -58,14 +58,12 @@ void ProgramPublisher::watch_loop(store::Store& store, std::chrono::milliseconds
     while (watch && !stopping_) {
       auto events = (*watch)->next(kPoll);
       if (!events) {
-        std::fprintf(stderr, "openvpc-controller: region watch: %s\n",
-                     events.error().message.c_str());
+        spdlog::warn("region watch: {}", events.error().message);
         break;
       }
       if (events->empty()) continue;
       if (auto refreshed = refresh(); !refreshed) {
-        std::fprintf(stderr, "openvpc-controller: recompiling programs: %s\n",
-                     refreshed.error().message.c_str());
+        spdlog::error("recompiling programs: {}", refreshed.error().message);
       }
     }
     for (auto waited = std::chrono::milliseconds(0); waited < retry && !stopping_;

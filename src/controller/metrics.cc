@@ -1,0 +1,104 @@
+#include "controller/metrics.h"
+
+#include "common/prometheus_text.h"
+
+namespace openvpc::controller {
+
+namespace {
+
+using Type = PrometheusText::Type;
+
+void api_families(PrometheusText& out,
+                  const std::map<std::pair<std::string, int>, uint64_t>& requests) {
+  out.family("openvpc_controller_api_requests_total", Type::counter,
+             "API requests by action and HTTP status code.");
+  for (const auto& [key, count] : requests) {
+    const std::string code = std::to_string(key.second);
+    out.sample("openvpc_controller_api_requests_total", {{"action", key.first}, {"code", code}},
+               count);
+  }
+}
+
+}  // namespace
+
+void ApiMetrics::record(const std::string& action, int status, double seconds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++requests_[{action, status}];
+  Latency& latency = latency_[action];
+  for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+    if (seconds <= kLatencyBuckets[i]) {
+      ++latency.buckets[i];
+      break;
+    }
+  }
+  ++latency.count;
+  latency.sum += seconds;
+}
+
+std::string ApiMetrics::text(const std::vector<mapping::HostStatus>& hosts,
+                             const std::vector<std::pair<std::string, uint64_t>>& resources) const {
+  PrometheusText out;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    api_families(out, requests_);
+    constexpr std::string_view kLatency = "openvpc_controller_api_request_duration_seconds";
+    out.family(kLatency, Type::histogram, "API request latency in seconds, by action.");
+    for (const auto& [action, latency] : latency_) {
+      uint64_t cumulative = 0;
+      for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+        cumulative += latency.buckets[i];
+        const std::string le = PrometheusText::format_double(kLatencyBuckets[i]);
+        out.sample("openvpc_controller_api_request_duration_seconds_bucket",
+                   {{"action", action}, {"le", le}}, cumulative);
+      }
+      out.sample("openvpc_controller_api_request_duration_seconds_bucket",
+                 {{"action", action}, {"le", "+Inf"}}, latency.count);
+      out.sample("openvpc_controller_api_request_duration_seconds_sum", {{"action", action}},
+                 latency.sum);
+      out.sample("openvpc_controller_api_request_duration_seconds_count", {{"action", action}},
+                 latency.count);
+    }
+  }
+  out.family("openvpc_controller_hosts", Type::gauge, "Hosts the mapping service knows.");
+  out.sample("openvpc_controller_hosts", {}, uint64_t{hosts.size()});
+  out.family("openvpc_host_connected", Type::gauge,
+             "1 while the host's router holds a mapping stream, else 0.");
+  for (const auto& host : hosts) {
+    out.sample("openvpc_host_connected", {{"host_id", host.host_id}},
+               uint64_t{host.connected ? 1u : 0u});
+  }
+  out.family("openvpc_host_desired_program_version", Type::gauge,
+             "The program version the controller wants the host to run.");
+  for (const auto& host : hosts) {
+    out.sample("openvpc_host_desired_program_version", {{"host_id", host.host_id}},
+               host.desired_version);
+  }
+  out.family("openvpc_host_acked_program_version", Type::gauge,
+             "The program version the host's router ACKed (in force).");
+  for (const auto& host : hosts) {
+    out.sample("openvpc_host_acked_program_version", {{"host_id", host.host_id}},
+               host.acked_version);
+  }
+  out.family("openvpc_controller_resources", Type::gauge, "Resources in the region, by kind.");
+  for (const auto& [kind, count] : resources) {
+    out.sample("openvpc_controller_resources", {{"kind", kind}}, count);
+  }
+  return out.take();
+}
+
+std::vector<std::pair<std::string, uint64_t>> resource_counts(const model::Region& r) {
+  return {{"accounts", r.accounts.size()},
+          {"vpcs", r.vpcs.size()},
+          {"subnets", r.subnets.size()},
+          {"route_tables", r.route_tables.size()},
+          {"internet_gateways", r.internet_gateways.size()},
+          {"security_groups", r.security_groups.size()},
+          {"network_acls", r.network_acls.size()},
+          {"network_interfaces", r.network_interfaces.size()},
+          {"instances", r.instances.size()},
+          {"addresses", r.addresses.size()},
+          {"dhcp_options", r.dhcp_options.size()},
+          {"flow_logs", r.flow_logs.size()}};
+}
+
+}  // namespace openvpc::controller

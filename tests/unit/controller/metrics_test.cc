@@ -1,0 +1,58 @@
+#include "controller/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "router/prometheus_parser.h"
+
+namespace openvpc::controller {
+namespace {
+
+using openvpc::testing::parse_prometheus;
+
+TEST(ApiMetrics, CountsRequestsAndHistogramsAndParsesStrictly) {
+  ApiMetrics metrics;
+  metrics.record("CreateVpc", 200, 0.0007);
+  metrics.record("CreateVpc", 200, 0.3);
+  metrics.record("CreateVpc", 400, 0.002);
+  metrics.record("admin/hosts", 200, 10.0);  // past the last bucket: only +Inf
+  std::vector<mapping::HostStatus> hosts = {{"h1", 4, 4, true}, {"h\"2", 2, 1, false}};
+  const std::string text = metrics.text(hosts, {{"vpcs", 3}});
+  const auto page = parse_prometheus(text);
+  ASSERT_EQ(page.error, "") << text;
+  EXPECT_EQ(page.at(R"(openvpc_controller_api_requests_total{action="CreateVpc",code="200"})"), 2);
+  EXPECT_EQ(page.at(R"(openvpc_controller_api_requests_total{action="CreateVpc",code="400"})"), 1);
+  const std::string bucket = "openvpc_controller_api_request_duration_seconds_bucket";
+  EXPECT_EQ(page.at(bucket + R"({action="CreateVpc",le="0.001"})"), 1);
+  EXPECT_EQ(page.at(bucket + R"({action="CreateVpc",le="0.0025"})"), 2);
+  EXPECT_EQ(page.at(bucket + R"({action="CreateVpc",le="+Inf"})"), 3);
+  EXPECT_EQ(page.at(bucket + R"({action="admin/hosts",le="2.5"})"), 0);
+  EXPECT_EQ(page.at(bucket + R"({action="admin/hosts",le="+Inf"})"), 1);
+  EXPECT_NEAR(page.at(R"(openvpc_controller_api_request_duration_seconds_sum{action="CreateVpc"})"),
+              0.3027, 1e-9);
+  EXPECT_EQ(page.at(R"(openvpc_host_connected{host_id="h1"})"), 1);
+  EXPECT_EQ(page.at(R"(openvpc_host_connected{host_id="h\"2"})"), 0);
+  EXPECT_EQ(page.at(R"(openvpc_host_acked_program_version{host_id="h\"2"})"), 1);
+  EXPECT_EQ(page.at(R"(openvpc_controller_resources{kind="vpcs"})"), 3);
+  EXPECT_EQ(page.at("openvpc_controller_hosts"), 2);
+  EXPECT_EQ(page.types.at("openvpc_controller_api_request_duration_seconds"), "histogram");
+}
+
+TEST(ApiMetrics, EmptyPageIsValidAndConcurrentRecordsAllCount) {
+  ApiMetrics metrics;
+  EXPECT_EQ(parse_prometheus(metrics.text({}, {})).error, "");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) metrics.record("DescribeVpcs", 200, 0.001);
+    });
+  }
+  for (auto& t : threads) t.join();
+  const auto page = parse_prometheus(metrics.text({}, {}));
+  EXPECT_EQ(page.at(R"(openvpc_controller_api_requests_total{action="DescribeVpcs",code="200"})"),
+            4000);
+}
+
+}  // namespace
+}  // namespace openvpc::controller
