@@ -12,6 +12,8 @@ namespace {
 
 constexpr size_t kEthernetSize = 14;
 constexpr uint8_t kIcmpTimeExceeded = 11;
+constexpr uint8_t kIcmpDestinationUnreachable = 3;
+constexpr uint8_t kIcmpFragmentationNeeded = 4;  // code of destination unreachable
 constexpr uint8_t kOuterTtl = 64;
 // Geneve version 0, options length 4 words, no flags, protocol type IPv4.
 constexpr uint32_t kGeneveFirstWord =
@@ -66,9 +68,11 @@ void write_encapsulation(uint8_t* out, const FlowAction& a, uint32_t outer_src,
   packet::store_be32(geneve + 20, uint32_t(a.vpc_flags) << 16);
 }
 
-// Replaces the packet with ICMP time exceeded from the source subnet's router to the sender.
-void reply_time_exceeded(const packet::PacketMeta& meta, const CompiledProgram& program,
-                         const LocalEni& source, Packet& p) {
+// Replaces the packet with an ICMP error from the source subnet's router to the sender;
+// `reason` is the drop reason it answers.
+void reply_icmp_error(const packet::PacketMeta& meta, const CompiledProgram& program,
+                      const LocalEni& source, uint8_t type, uint8_t code, uint32_t rest,
+                      DropReason reason, Packet& p) {
   const uint8_t* ip = p.data + meta.l3_offset;
   uint8_t quoted[60 + 8];
   const size_t quoted_size =
@@ -78,11 +82,10 @@ void reply_time_exceeded(const packet::PacketMeta& meta, const CompiledProgram& 
   uint8_t* frame = p.data - p.headroom;
   const size_t room = size_t(p.headroom) + p.capacity;
   const auto& router = program.subnets[source.subnet].router_address;
-  const size_t ip_size =
-      packet::write_icmp_error(frame + kEthernetSize, room - kEthernetSize, router,
-                               kIcmpTimeExceeded, 0, 0, {quoted, quoted_size});
+  const size_t ip_size = packet::write_icmp_error(frame + kEthernetSize, room - kEthernetSize,
+                                                  router, type, code, rest, {quoted, quoted_size});
   if (ip_size == 0) {
-    drop_packet(p, DropReason::ttl_expired);
+    drop_packet(p, reason);
     return;
   }
   write_ethernet(frame, source.mac, program.router_mac, packet::kEthertypeIpv4);
@@ -91,7 +94,7 @@ void reply_time_exceeded(const packet::PacketMeta& meta, const CompiledProgram& 
   p.data = frame;
   p.size = uint16_t(kEthernetSize + ip_size);
   p.verdict = Verdict::icmp_error;
-  p.drop_reason = DropReason::ttl_expired;
+  p.drop_reason = reason;
   p.out_port = Port::eni(source.id);
 }
 
@@ -113,6 +116,13 @@ uint32_t outer_checksum_base(uint32_t outer_src, uint32_t outer_dst) {
   return sum;
 }
 
+void reply_fragmentation_needed(const packet::PacketMeta& meta, const CompiledProgram& program,
+                                const LocalEni& source, uint16_t mtu, Packet& p) {
+  // RFC 1191: the next-hop MTU in the low 16 bits of the word after the checksum.
+  reply_icmp_error(meta, program, source, kIcmpDestinationUnreachable, kIcmpFragmentationNeeded,
+                   mtu, DropReason::mtu_exceeded, p);
+}
+
 void apply_action(const FlowAction& a, const packet::PacketMeta& meta,
                   const CompiledProgram& program, const LocalEni* source, Packet& p) {
   if (a.verdict == Verdict::drop) return drop_packet(p, a.drop_reason);
@@ -125,7 +135,8 @@ void apply_action(const FlowAction& a, const packet::PacketMeta& meta,
   uint8_t* ip = p.data + meta.l3_offset;
   if (a.decrement_ttl && !decrement_ttl(ip)) {
     if (source == nullptr) return drop_packet(p, DropReason::ttl_expired);
-    return reply_time_exceeded(meta, program, *source, p);
+    return reply_icmp_error(meta, program, *source, kIcmpTimeExceeded, 0, 0,
+                            DropReason::ttl_expired, p);
   }
   p.drop_reason = DropReason::none;
   switch (a.verdict) {

@@ -5,6 +5,9 @@
 // MAC rewrite into a fresh Ethernet header, Geneve encapsulation prepended in the headroom,
 // decapsulation by moving Packet::data forward. It sets the packet's verdict, out port and
 // drop reason. No allocation; it writes only inside [data - headroom, data + capacity).
+// Path MTU (DESIGN.md §2): path_mtu() is the largest IPv4 packet an action's path carries;
+// reply_fragmentation_needed() answers a DF packet above it (RFC 1191). Cutting a packet
+// without DF into fragments is the pipeline's (it needs buffers of its own, pipeline.h).
 #pragma once
 
 #include "dataplane/compiled_program.h"
@@ -20,6 +23,30 @@ void apply_action(const FlowAction& action, const packet::PacketMeta& meta,
 // The part of the outer IPv4 header checksum that is constant for a flow (everything but the
 // total length), as a ones-complement sum; the classifier stores it in FlowAction.
 uint32_t outer_checksum_base(uint32_t outer_src_v4, uint32_t outer_dst_v4);
+
+// The tenant MTU inside a VPC, and toward gateways (an internet gateway's path is 1500).
+inline constexpr uint16_t kVpcMtu = 9001;
+inline constexpr uint16_t kGatewayMtu = 1500;
+
+// The largest IPv4 packet (IP header included) the action's path carries: kVpcMtu for
+// deliver / encapsulate, kGatewayMtu for to_gateway, 0 (no limit) for anything not forwarded.
+inline uint16_t path_mtu(const FlowAction& action) {
+  switch (action.verdict) {
+    case Verdict::deliver:
+    case Verdict::encapsulate:
+      return kVpcMtu;
+    case Verdict::to_gateway:
+      return kGatewayMtu;
+    default:
+      return 0;
+  }
+}
+
+// Replaces the packet (IPv4, from the local ENI `source`) with ICMP destination unreachable /
+// fragmentation needed carrying next-hop MTU `mtu`, from the source subnet's router address to
+// the sender: verdict icmp_error, reason mtu_exceeded (a plain drop if it cannot be written).
+void reply_fragmentation_needed(const packet::PacketMeta& meta, const CompiledProgram& program,
+                                const LocalEni& source, uint16_t mtu, Packet& packet);
 
 // Marks the packet dropped with reason.
 inline void drop_packet(Packet& packet, DropReason reason) {

@@ -134,6 +134,24 @@ Result<void> compile_enis(const program::Program& p, const Indices& ix, Compiled
   return {};
 }
 
+Result<void> compile_flow_logs(const program::Program& p, CompiledProgram& out) {
+  for (const auto& log : p.flow_logs) {
+    if (log.aggregation_seconds == 0) {
+      return invalid("flow log " + std::to_string(log.id) + " has no aggregation window");
+    }
+    for (uint32_t eni : log.enis) {
+      const int32_t local = out.find_local_eni(eni);
+      if (local < 0) {
+        return invalid("flow log " + std::to_string(log.id) + " names unknown eni " +
+                       std::to_string(eni));
+      }
+      uint32_t& window = out.local_enis[size_t(local)].flow_log_window_seconds;
+      window = window == 0 ? log.aggregation_seconds : std::min(window, log.aggregation_seconds);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 void IdIndex::build(const std::vector<uint32_t>& ids) {
@@ -239,6 +257,7 @@ Result<std::shared_ptr<const CompiledProgram>> compile(const program::Program& p
   ids.clear();
   for (const auto& eni : out->local_enis) ids.push_back(eni.id);
   out->local_eni_index_.build(ids);
+  if (auto r = compile_flow_logs(p, *out); !r) return r.error();
 
   // ENI locations: remote ENIs from the mappings, then this host's own ENIs.
   std::map<uint32_t, EniLocation> locations;

@@ -6,7 +6,9 @@
 // indices for the lookups the pipeline makes per flow (local ENI by number, VPC by VNI, ENI
 // location by number, mapping by (VPC, address)). A CompiledProgram is never changed after
 // compile() returns; workers share it read-only through a shared_ptr (program_publisher.h),
-// and its generation tags every flow-cache entry computed under it.
+// and its generation tags every flow-cache entry computed under it. A flow log must name only
+// this program's ENIs and a window > 0; the data plane keeps only each ENI's window (the
+// router's files know the rest of the flow log).
 #pragma once
 
 #include <cstdint>
@@ -55,6 +57,9 @@ struct LocalEni {
   std::vector<IpAddress> addresses;
   bool source_dest_check = true;
   SecurityGroupPolicy security;
+  // Aggregation window of its flow logs, the shortest when several cover it; 0: none (the
+  // pipeline records nothing for it).
+  uint32_t flow_log_window_seconds = 0;
 
   bool owns(const IpAddress& a) const {
     for (const auto& mine : addresses) {

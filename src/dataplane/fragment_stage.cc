@@ -5,17 +5,21 @@
 namespace openvpc::dataplane {
 namespace {
 
-conntrack::FragmentTracker::Limits limits_of(size_t series) {
+conntrack::FragmentTracker::Limits limits_of(size_t series, size_t hold_slots,
+                                             uint32_t hold_seconds) {
   conntrack::FragmentTracker::Limits limits;
   limits.series = series;
-  limits.held = 0;  // see the header: nothing is held
+  limits.held = hold_slots;
+  limits.hold_timeout = hold_seconds;
   return limits;
 }
 
 }  // namespace
 
-FragmentStage::FragmentStage(size_t series)
-    : tracker_(limits_of(series)), timeout_(limits_of(series).series_timeout) {
+FragmentStage::FragmentStage(size_t series, size_t hold_slots, uint32_t hold_seconds)
+    : tracker_(limits_of(series, hold_slots, hold_seconds)),
+      timeout_(limits_of(series, hold_slots, hold_seconds).series_timeout),
+      hold_slots_(hold_slots) {
   size_t size = 2;
   while (size < series) size <<= 1;
   firsts_.resize(size);
@@ -26,22 +30,28 @@ size_t FragmentStage::index_of(const FlowKey& portless, uint32_t id) const {
          (firsts_.size() - 1);
 }
 
-DropReason FragmentStage::admit(uint16_t eni, const packet::PacketMeta& meta,
-                                std::span<const uint8_t> bytes, uint32_t now) {
+FragmentStage::Decision FragmentStage::admit(uint16_t eni, const packet::PacketMeta& meta,
+                                             std::span<const uint8_t> bytes, uint64_t handle,
+                                             uint32_t now) {
   using Action = conntrack::FragmentTracker::Action;
-  const auto d = tracker_.admit(eni, meta, bytes, 0, now);
-  if (d.action == Action::track || d.action == Action::accept) return DropReason::none;
-  if (d.action == Action::hold) return DropReason::fragment_orphan;  // unreachable: held = 0
-  return to_drop_reason(d.reason);
+  const auto d = tracker_.admit(eni, meta, bytes, handle, now);
+  if (d.action == Action::track || d.action == Action::accept) return {Step::go};
+  if (d.action == Action::hold) return {Step::hold};
+  // The connection stage's table maps this one to fragment_orphan (it holds nothing).
+  if (d.reason == conntrack::DropReason::fragment_hold_full) {
+    return {Step::drop, DropReason::fragment_hold_full};
+  }
+  return {Step::drop, to_drop_reason(d.reason)};
 }
 
-void FragmentStage::settle(uint16_t eni, const packet::PacketMeta& meta, const FlowKey& key,
-                           bool accepted, uint32_t now) {
-  tracker_.settle(eni, meta, accepted, {});
-  if (!accepted) return;
+size_t FragmentStage::settle(uint16_t eni, const packet::PacketMeta& meta, const FlowKey& key,
+                             bool accepted, uint32_t now, std::span<Release> out) {
+  const size_t released = tracker_.settle(eni, meta, accepted, out);
+  if (!accepted) return released;
   const FlowKey portless = without_ports(key);
   First& f = firsts_[index_of(portless, meta.fragment.id)];
   f = First{portless, key, meta.fragment.id, now + timeout_};
+  return released;
 }
 
 const FlowKey* FragmentStage::first_key(const FlowKey& key, const packet::PacketMeta& meta,

@@ -8,9 +8,13 @@
 // checked, plus addresses and protocol — and the IP id, so a forged fragment from anywhere
 // else finds nothing.
 //
-// Simplification (nothing is held, the batch model owns no buffers across batches): a later
-// fragment that arrives before its first fragment, or whose first one is not remembered any
-// more (a full or expired table), is dropped as fragment_orphan.
+// Out of order: a later fragment that arrives before its first fragment is held — the caller
+// copies it into a buffer of its own (Pipeline's PacketPool) and passes the buffer's index as
+// the handle — for up to hold_seconds. settle() hands the held handles of a datagram back
+// with the first fragment's verdict, expire() those that waited too long (fragment_orphan, or
+// fragment_rejected when their datagram was dropped meanwhile). With no hold slot free, the
+// fragment is dropped as fragment_hold_full. A later fragment whose accepted first one is not
+// remembered any more (a full or expired table) is dropped as fragment_orphan.
 // Fixed memory; one per worker; not thread-safe.
 #pragma once
 
@@ -31,21 +35,39 @@ inline FlowKey without_ports(FlowKey key) {
 
 class FragmentStage {
  public:
-  explicit FragmentStage(size_t series);
+  using Release = conntrack::FragmentTracker::Release;
+  enum class Step : uint8_t {
+    go,    // a first fragment: to classification; a later one: with the first's flow
+    hold,  // a later fragment before its first one: the stage keeps `handle`
+    drop,  // see reason
+  };
+  struct Decision {
+    Step step = Step::drop;
+    DropReason reason = DropReason::none;
+  };
+
+  // series: datagrams followed at once; hold_slots: later fragments held at once (the caller
+  // has as many buffers), each at most hold_seconds (whole seconds of the caller's clock).
+  FragmentStage(size_t series, size_t hold_slots, uint32_t hold_seconds);
 
   // Admits one fragment of ENI slot `eni` (the source ENI, or the destination from the
-  // underlay): DropReason::none when it may go on (a first fragment: to classification; a
-  // later one: with the first fragment's flow, see first_key()).
-  DropReason admit(uint16_t eni, const packet::PacketMeta& meta, std::span<const uint8_t> bytes,
-                   uint32_t now);
+  // underlay). `handle` names the caller's copy of a later fragment, kept on Step::hold.
+  Decision admit(uint16_t eni, const packet::PacketMeta& meta, std::span<const uint8_t> bytes,
+                 uint64_t handle, uint32_t now);
   // The first fragment's verdict; an accepted one's flow key is remembered for the others.
-  void settle(uint16_t eni, const packet::PacketMeta& meta, const FlowKey& key, bool accepted,
-              uint32_t now);
+  // Writes the held fragments of its datagram to `out` (at least hold_slots() long) with
+  // that verdict and returns how many.
+  size_t settle(uint16_t eni, const packet::PacketMeta& meta, const FlowKey& key, bool accepted,
+                uint32_t now, std::span<Release> out);
   // The flow key of the first fragment of the datagram `meta` (a later fragment whose own flow
   // key is `key`) belongs to, or nullptr.
   const FlowKey* first_key(const FlowKey& key, const packet::PacketMeta& meta, uint32_t now) const;
-  // Once per batch: forgets datagrams whose fragments stopped coming.
-  void expire(uint32_t now) { tracker_.expire(now, {}); }
+  // Once per batch: writes the held fragments that waited too long to `out` (as drops, at
+  // least hold_slots() long), returns how many, and forgets datagrams whose fragments stopped
+  // coming.
+  size_t expire(uint32_t now, std::span<Release> out) { return tracker_.expire(now, out); }
+  size_t held_count() const { return tracker_.held_count(); }
+  size_t hold_slots() const { return hold_slots_; }
 
  private:
   struct First {
@@ -59,6 +81,7 @@ class FragmentStage {
   conntrack::FragmentTracker tracker_;
   std::vector<First> firsts_;  // direct-mapped, power-of-two size
   uint32_t timeout_;
+  size_t hold_slots_;
 };
 
 }  // namespace openvpc::dataplane

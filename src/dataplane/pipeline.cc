@@ -128,9 +128,17 @@ Pipeline::Pipeline(const ProgramPublisher& publisher, PipelineConfig config)
       config_(config),
       flows_(config.flow_capacity),
       connections_(connection_limits(config)),
-      fragments_(config.fragment_series),
+      fragments_(config.fragment_series, config.fragment_hold_slots, config.fragment_hold_seconds),
+      // Held fragments, those released in the same call (they are held again meanwhile),
+      // and the cut ones: the pool never runs dry in a call that keeps within the limits.
+      pool_(2 * config.fragment_hold_slots + config.fragment_output_slots),
+      held_(pool_.count()),
+      releases_(config.fragment_hold_slots),
       flow_log_(config.flow_log_sink != nullptr ? config.flow_log_capacity : 0,
-                config.flow_log_window_seconds, config.eni_capacity) {}
+                config.flow_log_window_seconds, config.eni_capacity) {
+  released_.reserve(pool_.count());
+  released_buffers_.reserve(pool_.count());
+}
 
 const EniCounters* Pipeline::eni_counters(uint32_t eni) const {
   auto it = eni_counters_.find(eni);
@@ -173,6 +181,7 @@ void Pipeline::refresh_program() {
     const CompiledVpc* vpc = program_->find_vpc(eni.vpc);
     flow_log_.configure_eni(connection_slot,
                             {subnet.router_address, vpc ? vpc->dns_address : subnet.dns_address});
+    flow_log_.set_window(connection_slot, eni.flow_log_window_seconds);  // 0: no flow log
   }
 }
 
@@ -182,13 +191,16 @@ void Pipeline::process(PacketBatch batch, uint64_t now_ns) {
 
 void Pipeline::process(PacketBatch batch, uint64_t now_ns, uint64_t unix_now_ns) {
   refresh_program();
+  start_released();
   const uint32_t now = uint32_t(now_ns / 1'000'000'000);
   unix_now_ = uint32_t(unix_now_ns / 1'000'000'000);
   for (size_t start = 0; start < batch.size(); start += kMaxBatch) {
     process_chunk(batch.subspan(start, std::min(kMaxBatch, batch.size() - start)), now);
   }
   connections_.sweep(now);
-  fragments_.expire(now);
+  const size_t expired = fragments_.expire(now, releases_);
+  for (size_t i = 0; i < expired; ++i)
+    drop_held(uint32_t(releases_[i].handle), to_drop_reason(releases_[i].reason));
   if (config_.flow_log_sink != nullptr) flow_log_.flush(unix_now_, *config_.flow_log_sink);
 }
 
@@ -258,15 +270,29 @@ void Pipeline::process_packet(Packet& p, const packet::PacketMeta& meta, const A
   } else {
     entry = find_or_classify(p, meta, source, key, hash, now);
   }
+  forward(p, meta, entry, admission.eni_index, rx_bytes, true);
+}
+
+void Pipeline::forward(Packet& p, const packet::PacketMeta& meta, const FlowEntry* entry,
+                       int32_t in_index, size_t rx_bytes, bool arrival) {
   int32_t out_index = -1;
   if (entry != nullptr) {
-    apply_action(entry->action, meta, *program_, source, p);
+    const LocalEni* source = in_index >= 0 ? &program_->local_enis[size_t(in_index)] : nullptr;
+    const uint16_t mtu = path_mtu(entry->action);
+    const bool ttl_expires = entry->action.decrement_ttl && meta.ttl <= 1;  // answered first
+    if (mtu != 0 && meta.l3_size > mtu && meta.ip_version == 4 && !ttl_expires) {
+      exceeds_mtu(p, meta, entry->action, source, mtu);
+    } else {
+      apply_action(entry->action, meta, *program_, source, p);
+    }
     out_index = p.verdict == Verdict::deliver      ? entry->action.destination_index
-                : p.verdict == Verdict::icmp_error ? admission.eni_index
+                : p.verdict == Verdict::icmp_error ? in_index
                                                    : -1;
   }
-  count(p, meta, admission.eni_index, out_index, rx_bytes);
-  if (config_.flow_log_sink != nullptr) log_flow(p, meta, admission.eni_index, out_index);
+  count(p, meta, in_index, out_index, rx_bytes, arrival);
+  if (config_.flow_log_sink != nullptr && p.verdict != Verdict::held) {
+    log_flow(p, meta, in_index, out_index);
+  }
 }
 
 // The ENI slot a fragment series is kept under: the source ENI, or the destination ENI from
@@ -277,15 +303,28 @@ const FlowEntry* Pipeline::fragment(Packet& p, const packet::PacketMeta& meta,
   const uint16_t slot = admission.eni_index >= 0
                             ? connections_.slot_of_local(admission.eni_index)
                             : connections_.slot_of(meta.geneve.destination_eni);
+  if (slot == kNoConnectionSlot) {
+    drop_packet(p, DropReason::fragment_orphan);
+    return nullptr;
+  }
   const std::span<const uint8_t> bytes(p.data, p.size);  // what meta was parsed from
-  DropReason reason = slot == kNoConnectionSlot ? DropReason::fragment_orphan
-                                                : fragments_.admit(slot, meta, bytes, now);
+  // A later fragment may have to wait for its first one: a buffer for its copy, just in case.
+  uint32_t buffer = PacketPool::kNone;
+  if (admission.later_fragment && p.size <= PacketPool::kCapacity) buffer = pool_.acquire();
+  const FragmentStage::Decision d = fragments_.admit(slot, meta, bytes, buffer, now);
+  if (d.step == FragmentStage::Step::hold) {
+    hold(p, buffer);  // or drops it as fragment_hold_full when buffer is kNone
+    return nullptr;
+  }
+  if (buffer != PacketPool::kNone) pool_.release(buffer);
+  DropReason reason = d.step == FragmentStage::Step::go ? DropReason::none : d.reason;
   if (reason == DropReason::none && !admission.later_fragment) {  // the first fragment
     const LocalEni* source =
         admission.eni_index >= 0 ? &program_->local_enis[size_t(admission.eni_index)] : nullptr;
     const FlowEntry* entry = find_or_classify(p, meta, source, key, hash, now);
     const bool accepted = entry != nullptr && entry->action.verdict != Verdict::drop;
-    fragments_.settle(slot, meta, key, accepted, now);
+    const size_t released = fragments_.settle(slot, meta, key, accepted, now, releases_);
+    release_held(std::span(releases_).first(released), accepted ? entry : nullptr);
     return entry;
   }
   if (reason == DropReason::none) {
@@ -404,7 +443,7 @@ void Pipeline::log_flow(const Packet& p, const packet::PacketMeta& meta, int32_t
 }
 
 void Pipeline::count(const Packet& p, const packet::PacketMeta& meta, int32_t in_index,
-                     int32_t out_index, size_t rx_bytes) {
+                     int32_t out_index, size_t rx_bytes, bool arrival) {
   ++counters_.verdicts[size_t(p.verdict)];
   if (p.drop_reason != DropReason::none) ++counters_.drops[size_t(p.drop_reason)];
   if (p.parse_error != packet::ParseError::none) {
@@ -412,7 +451,7 @@ void Pipeline::count(const Packet& p, const packet::PacketMeta& meta, int32_t in
   }
   if (program_ == nullptr) return;
   EniCounters* in = in_index >= 0 ? counters_by_index_[size_t(in_index)] : nullptr;
-  if (in != nullptr) {
+  if (in != nullptr && arrival) {
     ++in->rx_packets;
     in->rx_bytes += rx_bytes;
   }

@@ -16,11 +16,29 @@
 // REFERENCE.md). Once per batch: a bounded sweep of expired connections and, when a flow-log
 // sink is configured, the flow log's window flush (records reach the sink at window end).
 //
-// Fragments (a simplification of DESIGN.md §3, nothing is held): the first fragment of a
-// datagram is classified and tracked like any packet (its ports decide); a later fragment
-// gets the first fragment's verdict and action, found by (ENI, source, destination,
-// protocol, IP id); a later fragment that comes before its first one, or whose first one is
-// unknown, is dropped as fragment_orphan.
+// Fragments (DESIGN.md §3): the first fragment of a datagram is classified and tracked like
+// any packet (its ports decide); a later fragment gets the first fragment's verdict and
+// action, found by (ENI, source, destination, protocol, IP id). A later fragment that comes
+// before its first one is copied into the pipeline's PacketPool (verdict `held`; at most
+// fragment_hold_slots at once, else dropped as fragment_hold_full) and waits: when its first
+// fragment is accepted it gets that verdict and action and leaves through released(); when
+// the first is dropped it is dropped as fragment_rejected; after fragment_hold_seconds (at
+// least that minus one second: the clock is in whole seconds; checked on each process()) it
+// is dropped as fragment_orphan. Overlapping, oversized and endless series are dropped by the
+// FragmentTracker with their reasons.
+//
+// Path MTU (after routing, after the TTL check): an IPv4 packet larger than path_mtu() of its
+// action (9001 inside the VPC, 1500 toward gateways) with DF set is answered with ICMP
+// fragmentation needed from the router address when it came from a local ENI (verdict
+// icmp_error, reason mtu_exceeded), else dropped as mtu_exceeded; without DF it is cut into
+// fragments (RFC 791): the packet itself becomes the first, the others are written into the
+// pool and leave through released() (at most fragment_output_slots per process(); without
+// room the packet is dropped as fragmentation_output_full). IPv6 is not forwarded yet, so
+// there is no packet-too-big.
+//
+// released(): the packets a process() call adds — held fragments let go and fragments the
+// pipeline cut — each with verdict, out port and bytes like a batch packet, in pool buffers
+// that stay valid until the next process(). The caller sends them after the batch.
 //
 // Use (src/router):
 //   ProgramPublisher publisher;                            // owned by the router thread
@@ -32,7 +50,8 @@
 // No sockets, threads or clock reads: `now_ns` is an argument (any monotonic clock), and the
 // flow log's Unix time is either an argument too or now_ns + unix_clock_offset_ns. No
 // allocation, lock, exception or virtual call per packet, except that a new ENI seen in a
-// program swap allocates its counters once. Not thread-safe: one thread per Pipeline.
+// program swap allocates its counters once; only held and cut fragments are copied. Not
+// thread-safe: one thread per Pipeline.
 #pragma once
 
 #include <array>
@@ -49,6 +68,7 @@
 #include "dataplane/flowlog/flow_log_aggregator.h"
 #include "dataplane/fragment_stage.h"
 #include "dataplane/packet_batch.h"
+#include "dataplane/packet_pool.h"
 #include "dataplane/program_publisher.h"
 
 namespace openvpc::dataplane {
@@ -62,8 +82,11 @@ struct PipelineConfig {
   flowlog::FlowLogSink* flow_log_sink = nullptr;
   size_t flow_log_capacity = 4096;  // records per window
   uint32_t flow_log_window_seconds = 600;
-  int64_t unix_clock_offset_ns = 0;  // Unix time = now_ns + this (process() without unix time)
-  size_t fragment_series = 1024;     // datagrams whose fragments are followed at once
+  int64_t unix_clock_offset_ns = 0;    // Unix time = now_ns + this (process() without unix time)
+  size_t fragment_series = 1024;       // datagrams whose fragments are followed at once
+  size_t fragment_hold_slots = 64;     // later fragments held for their first one, at once
+  uint32_t fragment_hold_seconds = 2;  // how long one waits (1 to 2 s: whole seconds)
+  size_t fragment_output_slots = 128;  // fragments cut for the path MTU, per process()
 };
 
 // The first checks every packet passes before the flow cache; shared with trace().
@@ -84,6 +107,12 @@ class Pipeline {
   void process(PacketBatch batch, uint64_t now_ns);
   // The same, with the Unix time (ns) the flow log stamps records with.
   void process(PacketBatch batch, uint64_t now_ns, uint64_t unix_now_ns);
+
+  // The packets the last process() added (see the header): held fragments released and
+  // fragments cut for the path MTU. Valid until the next process().
+  std::span<Packet> released() { return released_; }
+  // Fragments waiting for their first fragment now.
+  size_t held_fragment_count() const { return fragments_.held_count(); }
 
   const PipelineCounters& counters() const { return counters_; }
   // Counters of one ENI since this pipeline first saw it, or nullptr if never.
@@ -108,6 +137,21 @@ class Pipeline {
   void prefetch_state(size_t count);
   void process_packet(Packet& p, const packet::PacketMeta& meta, const Admission& admission,
                       const FlowKey& key, uint64_t hash, uint32_t now);
+  // apply_action within the path MTU, then counters and the flow log (arrival: the packet
+  // was not counted as received yet).
+  void forward(Packet& p, const packet::PacketMeta& meta, const FlowEntry* entry, int32_t in_index,
+               size_t rx_bytes, bool arrival);
+  // pipeline_fragments.cc: holding, releasing and cutting fragments.
+  void start_released();
+  void hold(Packet& p, uint32_t buffer);
+  void release_held(std::span<const FragmentStage::Release> releases, const FlowEntry* entry);
+  void drop_held(uint32_t buffer, DropReason reason);
+  packet::PacketMeta parse_held(const Packet& p) const;
+  int32_t local_index(Port in_port) const;
+  void exceeds_mtu(Packet& p, const packet::PacketMeta& meta, const FlowAction& action,
+                   const LocalEni* source, uint16_t mtu);
+  void cut(Packet& p, const packet::PacketMeta& meta, const FlowAction& action,
+           const LocalEni* source, uint16_t mtu);
   // The entry for the packet (cached, or classified and installed), or nullptr when the
   // packet was dropped by its connection (p's verdict is then set).
   const FlowEntry* find_or_classify(Packet& p, const packet::PacketMeta& meta,
@@ -119,7 +163,7 @@ class Pipeline {
                            const packet::PacketMeta& meta, uint32_t now);
   void forget_reverse_drop(const FlowAction& action, const packet::PacketMeta& meta);
   void count(const Packet& p, const packet::PacketMeta& meta, int32_t in_index, int32_t out_index,
-             size_t rx_bytes);
+             size_t rx_bytes, bool arrival = true);
   void log_flow(const Packet& p, const packet::PacketMeta& meta, int32_t in_index,
                 int32_t out_index);
 
@@ -131,6 +175,12 @@ class Pipeline {
   FlowCache flows_;
   ConnectionStage connections_;
   FragmentStage fragments_;
+  PacketPool pool_;                               // held fragments, then released / cut ones
+  std::vector<Packet> held_;                      // by pool buffer: the held fragment
+  std::vector<Packet> released_;                  // released(); one pool buffer each
+  std::vector<uint32_t> released_buffers_;        // theirs, given back by the next process()
+  std::vector<FragmentStage::Release> releases_;  // settle() / expire() results
+  size_t cut_this_call_ = 0;                      // pool buffers cut this process()
   flowlog::FlowLogAggregator flow_log_;
   uint32_t unix_now_ = 0;  // seconds, for the flow log
   PipelineCounters counters_;

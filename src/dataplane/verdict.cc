@@ -6,7 +6,7 @@ namespace openvpc::dataplane {
 namespace {
 
 constexpr std::array<std::string_view, kVerdictCount> kVerdictNames = {
-    "drop", "deliver", "encapsulate", "to_gateway", "to_local_services", "icmp_error",
+    "drop", "deliver", "encapsulate", "to_gateway", "to_local_services", "icmp_error", "held",
 };
 
 constexpr std::array<std::string_view, kDropReasonCount> kDropReasonNames = {
@@ -56,6 +56,9 @@ constexpr std::array<std::string_view, kDropReasonCount> kDropReasonNames = {
     "fragment_oversized",
     "fragment_too_many",
     "fragment_rejected",
+    "fragment_hold_full",
+    "mtu_exceeded",
+    "fragmentation_output_full",
 };
 
 }  // namespace

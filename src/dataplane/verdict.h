@@ -18,8 +18,9 @@ enum class Verdict : uint8_t {
   to_gateway,         // IP packet for the gateway out_port.id (kind in Packet::gateway_kind)
   to_local_services,  // ARP, DHCP, DNS, ICMP to the router: unchanged, for the services stage
   icmp_error,         // the buffer now holds an ICMP error for the sender (out_port = its ENI)
+  held,  // a fragment before its first one, copied into the pipeline: nothing to send now
 };
-inline constexpr size_t kVerdictCount = 6;
+inline constexpr size_t kVerdictCount = 7;
 std::string_view to_string(Verdict verdict);
 
 enum class DropReason : uint8_t {
@@ -70,6 +71,9 @@ enum class DropReason : uint8_t {
   fragment_oversized,            // past 65535 bytes or past the datagram's last fragment
   fragment_too_many,             // more fragments in one datagram than allowed
   fragment_rejected,             // the datagram's first fragment was dropped
+  fragment_hold_full,            // no hold slot free for a fragment that came before its first one
+  mtu_exceeded,                  // DF set and larger than the path MTU (ICMP fragmentation needed)
+  fragmentation_output_full,     // DF clear, larger than the path MTU, no room for its fragments
   count_,
 };
 inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);

@@ -89,4 +89,17 @@ size_t write_arp_reply(uint8_t* out, size_t capacity, MacAddress our_mac, IpAddr
 size_t write_icmp_error(uint8_t* out, size_t capacity, IpAddress from, uint8_t type, uint8_t code,
                         uint32_t rest, std::span<const uint8_t> offending_ip_packet);
 
+// IPv4 fragmentation (RFC 791, ipv4_fragment.cc). The header a fragment of `ip` (a valid IPv4
+// packet, possibly itself a fragment) carries: all of ip's header for the piece at payload
+// offset 0, else only the options whose copied flag is set, padded to 4 bytes. Returns its
+// size in bytes, or 0 if ip's header is malformed.
+size_t ipv4_fragment_header_size(std::span<const uint8_t> ip, bool first_piece);
+// Writes the fragment of `ip` that carries ip's payload bytes [offset, offset + size): the
+// header above with total length, offset (ip's own offset + offset), MF (set unless this is
+// the end of ip's payload and ip had MF clear) and header checksum, then the bytes. offset
+// must be a multiple of 8. Returns the fragment's size, or 0 if it does not fit in capacity
+// or the range is outside ip's payload.
+size_t write_ipv4_fragment(uint8_t* out, size_t capacity, std::span<const uint8_t> ip,
+                           size_t offset, size_t size);
+
 }  // namespace openvpc::packet

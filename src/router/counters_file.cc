@@ -113,7 +113,7 @@ std::string counters_json(const RouterStatus& status, std::span<const WorkerSnap
         {"tx_bytes", c.tx_bytes},
         {"drops", named_counts<dataplane::DropReason>(c.drops, true)}};
   }
-  const json document = {
+  json document = {
       {"host_id", status.host_id},
       {"underlay_address", status.underlay_address},
       {"program",
@@ -141,6 +141,15 @@ std::string counters_json(const RouterStatus& status, std::span<const WorkerSnap
         {"sent", underlay.sent},
         {"send_errors", underlay.send_errors},
         {"send_would_block", underlay.send_would_block}}}};
+  json flow_logs = json::object();
+  for (const auto& d : status.flow_logs) {
+    flow_logs[d.flow_log] = {{"destination", d.destination},
+                             {"records_written", d.records_written},
+                             {"records_failed", d.records_failed},
+                             {"rotations", d.rotations},
+                             {"last_error", d.last_error}};
+  }
+  document["flow_logs"] = flow_logs;
   return document.dump(2) + "\n";
 }
 

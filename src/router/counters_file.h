@@ -14,6 +14,7 @@
 
 #include "common/result.h"
 #include "io/underlay_socket.h"
+#include "router/flow_log_files.h"
 #include "router/program_loader.h"
 #include "router/worker.h"
 
@@ -27,6 +28,7 @@ struct RouterStatus {
   uint64_t programs_refused = 0;
   std::string last_error;  // of the last refused program; empty when none
   std::vector<EniPortPlan> ports;
+  std::vector<FlowLogDelivery> flow_logs;  // per flow log on this host (flow_log_files.h)
 };
 
 std::string counters_json(const RouterStatus& status, std::span<const WorkerSnapshot> workers);

@@ -2,8 +2,11 @@
 //
 //   openvpc-router --host-id h1 --underlay-ip 127.0.0.2 (--program FILE.json | --controller
 //       127.0.0.1:PORT) [--workers N] [--log-level info] [--state-dir DIR]
-//       [--instance ENI=NAMESPACE]... [--tap-prefix P]
+//       [--instance ENI=NAMESPACE]... [--tap-prefix P] [--admin ADDRESS:PORT|off]
 //
+// The admin endpoint (admin_server.h: /metrics, /trace, /capture) listens on the underlay
+// address, port 9180, unless --admin says otherwise; when the default cannot be bound the
+// router runs without it (a warning), when an explicit --admin cannot, it does not start.
 // Signals are blocked in every thread and taken here with sigtimedwait, so workers never see
 // them. The program source is polled for changes every 100 ms. With --controller the router
 // waits (until a signal) for the controller's first program before it starts. Exit status: 0 after
@@ -16,6 +19,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "router/admin_server.h"
 #include "router/controller_program_source.h"
 #include "router/options.h"
 #include "router/router.h"
@@ -25,7 +29,8 @@ namespace {
 using namespace openvpc::router;
 using Clock = std::chrono::steady_clock;
 
-int serve(Router& router, const RouterOptions& options, const sigset_t& signals) {
+int serve(Router& router, const RouterOptions& options, const sigset_t& signals,
+          AdminServer* admin) {
   const auto counters_interval = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(options.counters_interval_seconds));
   const auto poll_interval = std::chrono::milliseconds(100);
@@ -54,6 +59,7 @@ int serve(Router& router, const RouterOptions& options, const sigset_t& signals)
       router.write_counters();
     }
   }
+  if (admin != nullptr) admin->stop();  // before the workers go
   router.shutdown();
   return 0;
 }
@@ -102,5 +108,18 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start: {}: {}", router.error().code, router.error().message);
     return 1;
   }
-  return serve(**router, *options, signals);
+  std::unique_ptr<AdminServer> admin;
+  if (!options->admin_address.empty()) {
+    auto started = AdminServer::start(**router, options->admin_address, options->admin_port);
+    if (started) {
+      admin = std::move(*started);
+    } else if (options->admin_given) {
+      spdlog::critical("cannot start: {}", started.error().message);
+      (*router)->shutdown();
+      return 1;
+    } else {
+      spdlog::warn("running without the admin endpoint: {}", started.error().message);
+    }
+  }
+  return serve(**router, *options, signals, admin.get());
 }

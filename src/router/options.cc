@@ -16,6 +16,28 @@ Result<InstanceBinding> parse_instance(const std::string& text) {
   return InstanceBinding{text.substr(0, equals), text.substr(equals + 1)};
 }
 
+// "" -> underlay:9180; "off" -> disabled; "ADDRESS:PORT" (IPv4, port 0 = any free port).
+Result<void> parse_admin(const std::string& text, const std::string& underlay,
+                         RouterOptions& options) {
+  options.admin_given = !text.empty();
+  if (text.empty()) {
+    options.admin_address = underlay;
+    return {};
+  }
+  if (text == "off") return {};
+  const size_t colon = text.rfind(':');
+  const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+  const auto address =
+      program::parse_address(text.substr(0, colon == std::string::npos ? 0 : colon));
+  if (!address || !address->is_v4() || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535) {
+    return make_error("options.invalid", "--admin wants ADDRESS:PORT or off, got '" + text + "'");
+  }
+  options.admin_address = text.substr(0, colon);
+  options.admin_port = uint16_t(std::stoul(port));
+  return {};
+}
+
 }  // namespace
 
 Result<RouterOptions> parse_options(int argc, const char* const* argv) {
@@ -40,6 +62,19 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   app.add_option("--counters-interval", options.counters_interval_seconds,
                  "seconds between counters.json rewrites")
       ->check(CLI::Range(0.05, 3600.0));
+  app.add_option("--flow-log-window-seconds", options.flow_log_window_seconds,
+                 "test/demo knob: flow-log aggregation window for every flow log (0: each "
+                 "flow log's MaxAggregationInterval)")
+      ->check(CLI::Range(0u, 600u));
+  app.add_option("--flow-log-rotate-bytes", options.flow_log_rotate_bytes,
+                 "rotate a flow-log file before it grows past this size (0: never)");
+  app.add_option("--flow-log-keep-files", options.flow_log_keep_files,
+                 "rotated flow-log files kept (DESTINATION.1 ... .N)")
+      ->check(CLI::Range(0u, 100u));
+  std::string admin;
+  app.add_option("--admin", admin,
+                 "ADDRESS:PORT of the admin endpoint (/metrics, /trace, /capture), or off "
+                 "(default: the underlay address, port 9180)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -55,6 +90,7 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
     return make_error("options.invalid", "--underlay-ip must be an IPv4 address: " + underlay);
   }
   options.underlay_address = address->v4_host_order();
+  if (auto parsed = parse_admin(admin, underlay, options); !parsed) return parsed.error();
   for (const auto& text : instances) {
     auto binding = parse_instance(text);
     if (!binding) return binding.error();

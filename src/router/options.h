@@ -32,6 +32,16 @@ struct RouterOptions {
   uint32_t mtu = 9001;
   std::vector<InstanceBinding> instances;
   double counters_interval_seconds = 1.0;
+  // Flow logs (flow_log_files.h). flow_log_window_seconds is a test/demo knob: when not 0,
+  // every flow log aggregates over this many seconds instead of its MaxAggregationInterval.
+  uint32_t flow_log_window_seconds = 0;
+  uint64_t flow_log_rotate_bytes = uint64_t{64} << 20;  // 0: never rotate
+  unsigned flow_log_keep_files = 5;                     // rotated files kept: DEST.1 ... .N
+  // --admin ADDRESS:PORT | off: the admin HTTP endpoint (admin_server.h). Default: the
+  // underlay address, port 9180. Empty admin_address: off.
+  std::string admin_address;
+  uint16_t admin_port = 9180;
+  bool admin_given = false;  // on the command line: failing to bind it is fatal
 };
 
 Result<RouterOptions> parse_options(int argc, const char* const* argv);

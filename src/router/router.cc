@@ -1,5 +1,9 @@
 #include "router/router.h"
 
+#include <time.h>
+
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 namespace openvpc::router {
@@ -8,10 +12,21 @@ namespace {
 
 constexpr size_t kInboxSlots = 1024;
 
+// Unix time minus the monotonic clock the workers read, for the flow log's timestamps.
+int64_t unix_clock_offset_ns() {
+  timespec real{}, monotonic{};
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_MONOTONIC, &monotonic);
+  return (int64_t(real.tv_sec) - int64_t(monotonic.tv_sec)) * 1'000'000'000 +
+         (int64_t(real.tv_nsec) - int64_t(monotonic.tv_nsec));
+}
+
 }  // namespace
 
 Router::Router(RouterOptions options, std::unique_ptr<ProgramSource> source)
-    : options_(std::move(options)), source_(std::move(source)) {
+    : options_(std::move(options)),
+      source_(std::move(source)),
+      flow_logs_({options_.flow_log_rotate_bytes, options_.flow_log_keep_files}) {
   host_.underlay_address = options_.underlay_address;
   host_.tap_prefix = options_.tap_prefix;
   host_.mtu = uint16_t(options_.mtu);
@@ -53,6 +68,10 @@ void Router::start_workers() {
   context.underlay_address = options_.underlay_address;
   context.inboxes = &inboxes_;
   context.worker_count = count;
+  context.flow_logs = &flow_logs_;
+  context.pipeline.unix_clock_offset_ns = unix_clock_offset_ns();
+  context.pipeline.connection_settings = pipeline_config_.connection_settings;
+  context.capture = &capture_;
   for (uint32_t i = 0; i < count; ++i) {
     auto raw = io::RawUnderlaySocket::open();
     if (!raw) {
@@ -77,7 +96,20 @@ Result<void> Router::reload(bool force) {
     spdlog::error("program from {} refused, keeping generation {}: {}", source_->describe(),
                   status_.generation, status_.last_error);
   }
+  std::lock_guard<std::mutex> lock(published_mutex_);
+  published_status_ = status_;
   return applied;
+}
+
+RouterStatus Router::published_status() const {
+  std::lock_guard<std::mutex> lock(published_mutex_);
+  return published_status_;
+}
+
+std::vector<WorkerSnapshot> Router::snapshots() const {
+  std::vector<WorkerSnapshot> snapshots;
+  for (const auto& worker : workers_) snapshots.push_back(worker->snapshot());
+  return snapshots;
 }
 
 Result<void> Router::apply(const program::Program& program) {
@@ -86,7 +118,14 @@ Result<void> Router::apply(const program::Program& program) {
                                            " is older than the running " +
                                            std::to_string(status_.generation));
   }
-  auto loaded = load_program(program, host_);
+  std::optional<program::Program> rewindowed;  // --flow-log-window-seconds
+  if (options_.flow_log_window_seconds != 0 && !program.flow_logs.empty()) {
+    rewindowed = program;
+    for (auto& log : rewindowed->flow_logs) {
+      log.aggregation_seconds = options_.flow_log_window_seconds;
+    }
+  }
+  auto loaded = load_program(rewindowed ? *rewindowed : program, host_);
   if (!loaded) return loaded.error();
 
   auto table = std::make_shared<PortTable>();
@@ -119,6 +158,7 @@ Result<void> Router::apply(const program::Program& program) {
   current_ports_ = table;
   ports_.publish(table);
   services_.publish(loaded->services);
+  flow_logs_.configure(program);  // before the program whose ENIs log into it
   programs_.publish(loaded->compiled);
   status_.generation = loaded->generation;
   status_.ports = loaded->ports;
@@ -134,6 +174,7 @@ void Router::write_counters() {
   if (options_.state_dir.empty()) return;
   std::vector<WorkerSnapshot> snapshots;
   for (const auto& worker : workers_) snapshots.push_back(worker->snapshot());
+  status_.flow_logs = flow_logs_.deliveries();
   auto written = write_file_atomically(options_.state_dir + "/counters.json",
                                        counters_json(status_, snapshots));
   if (!written) spdlog::warn("{}", written.error().message);

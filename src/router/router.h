@@ -16,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "io/underlay_socket.h"
 #include "router/counters_file.h"
 #include "router/eni_port.h"
+#include "router/flow_log_files.h"
 #include "router/options.h"
 #include "router/program_loader.h"
 #include "router/program_source.h"
@@ -45,7 +47,15 @@ class Router {
   void write_counters();
   void shutdown();
 
-  RouterStatus status() const { return status_; }
+  RouterStatus status() const { return status_; }  // the router thread's own copy
+
+  // For the admin server's threads (admin_server.h): copies the router thread publishes after
+  // every reload, the workers' snapshots, the program in force, the capture point.
+  RouterStatus published_status() const;
+  std::vector<WorkerSnapshot> snapshots() const;
+  std::shared_ptr<const dataplane::CompiledProgram> program() const { return programs_.current(); }
+  EniCapture& capture() { return capture_; }
+  uint32_t connection_allowance() const { return pipeline_config_.connection_settings.allowance; }
 
  private:
   Router(RouterOptions options, std::unique_ptr<ProgramSource> source);
@@ -61,9 +71,14 @@ class Router {
   std::shared_ptr<const PortTable> current_ports_;
   NamespaceRegistry namespaces_;
   std::unique_ptr<io::UnderlaySocket> underlay_;
+  dataplane::PipelineConfig pipeline_config_;  // what the workers' pipelines are built with
+  EniCapture capture_;                         // outlives the workers (declared before them)
+  FlowLogFiles flow_logs_;  // the workers' flow-log sinks write here; outlives them
   std::vector<std::unique_ptr<Inbox>> inboxes_;
   std::vector<std::unique_ptr<Worker>> workers_;
   RouterStatus status_;
+  mutable std::mutex published_mutex_;
+  RouterStatus published_status_;
 };
 
 }  // namespace openvpc::router

@@ -45,13 +45,22 @@ void add_fd(int epoll_fd, int fd, uint64_t tag) {
   }
 }
 
+dataplane::PipelineConfig with_flow_log_sink(dataplane::PipelineConfig config,
+                                             flowlog::FlowLogSink* sink) {
+  config.flow_log_sink = sink;
+  return config;
+}
+
 }  // namespace
 
 Worker::Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySocket underlay_out)
     : index_(index),
       context_(context),
       underlay_out_(std::move(underlay_out)),
-      pipeline_(*context.programs, context.pipeline),
+      flow_log_sink_(context.flow_logs != nullptr
+                         ? std::make_unique<WorkerFlowLogSink>(*context.flow_logs)
+                         : nullptr),
+      pipeline_(*context.programs, with_flow_log_sink(context.pipeline, flow_log_sink_.get())),
       receive_storage_(kReceiveBatch * kBufferSize),
       frames_(kReceiveBatch),
       datagrams_(kReceiveBatch),
@@ -59,6 +68,7 @@ Worker::Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySock
   pending_.reserve(dataplane::kMaxBatch);
   underlay_pending_.reserve(dataplane::kMaxBatch);
   inbox_entries_.reserve(dataplane::kMaxBatch * 4);
+  if (flow_log_sink_) flow_log_sink_->attach(&pipeline_);
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   add_fd(epoll_fd_, (*context_.inboxes)[index_]->event_fd(), kInboxTag);
   if (context_.underlay != nullptr && context_.underlay_worker == index_) {
@@ -102,13 +112,29 @@ void Worker::run() {
       }
     }
     const uint64_t now = monotonic_ns();
+    if (ready == 0 && pipeline_.held_fragment_count() > 0) {
+      pipeline_.process(pending_, now);  // empty: held fragments expire without traffic too
+    }
     if (now - last_snapshot_ns_ >= kSnapshotIntervalNs) {
       last_snapshot_ns_ = now;
+      flush_flow_log(now, false);  // windows that ended while no packet came
       publish_snapshot();
     }
   }
+  flush_flow_log(monotonic_ns(), true);  // nothing recorded is lost at shutdown
   publish_snapshot();
   spdlog::debug("worker {} stopped", index_);
+}
+
+// An empty batch makes the pipeline flush the flow-log windows that have ended. At shutdown
+// it is stamped a day later on the Unix clock, so every open window has ended: the records
+// keep the times of their packets, only the flush sees the later time.
+void Worker::flush_flow_log(uint64_t now_ns, bool all_windows) {
+  if (!flow_log_sink_) return;
+  constexpr uint64_t kDayNs = uint64_t{86400} * 1'000'000'000;
+  const uint64_t unix_ns = uint64_t(int64_t(now_ns) + context_.pipeline.unix_clock_offset_ns);
+  pipeline_.process({}, now_ns, all_windows ? unix_ns + kDayNs : unix_ns);
+  emit(pipeline_.released(), now_ns);  // what the call let go (expired held fragments)
 }
 
 void Worker::refresh() {
@@ -153,6 +179,7 @@ void Worker::receive_eni(size_t position) {
   }
   const size_t received = port.tap.receive(frames_);
   counters_.eni_frames_received += received;
+  capture(port.plan.eni, std::span(frames_).first(received));
   for (size_t i = 0; i < received; ++i) {
     io::Frame& frame = frames_[i];
     if (frame.vnet.gso_type != io::kVirtioGsoNone) {
@@ -239,6 +266,7 @@ void Worker::process_pending(uint64_t now_ns) {
   if (pending_.empty()) return;
   pipeline_.process(pending_, now_ns);
   emit(pending_, now_ns);
+  emit(pipeline_.released(), now_ns);  // held fragments let go, fragments cut to the MTU
   pending_.clear();
 }
 
@@ -257,6 +285,7 @@ void Worker::emit(dataplane::PacketBatch batch, uint64_t now_ns) {
         ++counters_.gateway_unsupported;
         break;
       case Verdict::drop:
+      case Verdict::held:  // the pipeline copied it; it comes back through released()
         break;
     }
   }
@@ -306,6 +335,13 @@ void Worker::send_to_eni(size_t position, std::span<const io::Frame> frames) {
     sent = port.tap.send(frames);
   }
   counters_.tap_send_failed += frames.size() - sent;
+  capture(port.plan.eni, frames.first(sent));
+}
+
+void Worker::capture(uint32_t eni, std::span<const io::Frame> frames) {
+  if (context_.capture == nullptr) return;
+  const uint64_t watch = context_.capture->watch();
+  if (EniCapture::eni_of(watch) == eni) context_.capture->offer(watch, frames);
 }
 
 void Worker::flush() {
@@ -348,6 +384,16 @@ void Worker::publish_snapshot() {
     }
   }
   next.router = counters_;
+  if (const auto* program = pipeline_.program()) {
+    for (const auto& eni : program->local_enis) {
+      if (pipeline_.connection_counters(eni.id) == nullptr) continue;
+      EniConnections& c = next.connections[eni.id];
+      c.allowance_available = pipeline_.connection_allowance_available(eni.id);
+      c.allowance_exceeded = pipeline_.connection_allowance_exceeded(eni.id);
+      const uint32_t allowance = context_.pipeline.connection_settings.allowance;
+      c.tracked = allowance > c.allowance_available ? allowance - c.allowance_available : 0;
+    }
+  }
   next.flow_count = pipeline_.flow_count();
   next.connection_count = pipeline_.connection_count();
   if (context_.underlay != nullptr && context_.underlay_worker == index_) {

@@ -12,7 +12,9 @@
 // Configuration (program, services, port table) is picked up between batches; nothing on the
 // per-packet path allocates or locks except a TAP's send mutex once per batch. Counters are
 // copied into a snapshot under a mutex a few times a second for the counters file; readers
-// never touch live counters. stop() is cooperative: run() returns within ~100 ms.
+// never touch live counters. While an ENI is captured (capture.h), the batches received from
+// and sent to its TAP are also offered to the capture queue (one atomic load per batch
+// otherwise). stop() is cooperative: run() returns within ~100 ms.
 #pragma once
 
 #include <atomic>
@@ -26,8 +28,10 @@
 #include "dataplane/services/local_services.h"
 #include "io/raw_underlay_socket.h"
 #include "io/underlay_socket.h"
+#include "router/capture.h"
 #include "router/dispatch.h"
 #include "router/eni_port.h"
+#include "router/flow_log_files.h"
 
 namespace openvpc::router {
 
@@ -49,9 +53,17 @@ struct WorkerCounters {
   uint64_t services_no_reply = 0;
 };
 
+// One ENI's connection tracking in one worker (each worker has its own table and allowance).
+struct EniConnections {
+  uint32_t tracked = 0;              // connections counted against the allowance
+  uint32_t allowance_available = 0;  // conntrack_allowance_available
+  uint64_t allowance_exceeded = 0;   // conntrack_allowance_exceeded
+};
+
 struct WorkerSnapshot {
   dataplane::PipelineCounters pipeline;
   std::map<uint32_t, dataplane::EniCounters> enis;
+  std::map<uint32_t, EniConnections> connections;  // ENIs this worker's table has seen
   dataplane::services::ServicesCounters services;
   WorkerCounters router;
   size_t flow_count = 0;
@@ -71,6 +83,8 @@ struct WorkerContext {
   std::vector<std::unique_ptr<Inbox>>* inboxes = nullptr;  // one per worker
   uint32_t worker_count = 1;
   dataplane::PipelineConfig pipeline;
+  EniCapture* capture = nullptr;      // checked once per ENI batch (capture.h); may be null
+  FlowLogFiles* flow_logs = nullptr;  // where the flow log's windows go; null: no flow logs
 };
 
 class Worker {
@@ -101,12 +115,15 @@ class Worker {
   void queue_to_port(const dataplane::Packet& p);
   void serve_local(const dataplane::Packet& p, uint64_t now_ns);
   void send_to_eni(size_t position, std::span<const io::Frame> frames);
+  void capture(uint32_t eni, std::span<const io::Frame> frames);  // when the ENI is watched
   void flush();
   void publish_snapshot();
+  void flush_flow_log(uint64_t now_ns, bool all_windows);
 
   const uint32_t index_;
   const WorkerContext context_;
   io::RawUnderlaySocket underlay_out_;
+  std::unique_ptr<WorkerFlowLogSink> flow_log_sink_;  // before pipeline_, which points at it
   dataplane::Pipeline pipeline_;
   std::unique_ptr<dataplane::services::LocalServices> services_;
   uint64_t services_version_ = ~uint64_t{0};

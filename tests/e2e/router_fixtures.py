@@ -174,3 +174,44 @@ def leftovers(tag):
     found += [l for l in run("ip", "-o", "link", "show").stdout.splitlines()
               if f"ovr{tag}-" in l]
     return found
+
+
+def start_two_hosts(binary, hosts, programs, work: Path, tag, namespaces, routers, workers=1):
+    """Starts one RouterProcess per host (hosts as for two_host_programs) with the instance of
+    each in namespaces[i], appends them to `routers` (so the caller's cleanup finds them even
+    when this fails half-way), waits until both applied their program and brings both
+    instances up by DHCP. Returns the TAP names, one per host."""
+    taps = []
+    for i, (h, ns) in enumerate(zip(hosts, namespaces)):
+        routers.append(RouterProcess(binary, f"h{i + 1}", h["underlay"], programs[i], work, tag,
+                                     instances=[(str(h["eni"]), ns)], workers=workers))
+        taps.append(f"ovr{tag}-{h['eni']}")
+    for r in routers:
+        r.wait_ready()
+    for ns, tap in zip(namespaces, taps):
+        lease = dhcp(ns, tap, work)
+        assert lease.returncode == 0, lease.stderr
+    return taps
+
+
+def stop_two_hosts(routers, namespaces, work: Path, helpers=()):
+    """Undoes start_two_hosts whatever happened: helper processes, dhclients, everything in
+    the namespaces, the routers (by PID), namespaces a dead router left behind."""
+    for proc in helpers:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+    kill_dhclients(work)
+    for ns in namespaces:
+        kill_namespace_processes(ns)
+    for r in routers:
+        r.stop()
+    for ns in namespaces:
+        run("ip", "netns", "del", ns, check=False)
+
+
+def reassembled_datagrams(ns):
+    """The namespace's IP ReasmOKs counter (/proc/net/snmp): datagrams its kernel reassembled."""
+    lines = [l.split() for l in in_ns(ns, "cat", "/proc/net/snmp").stdout.splitlines()
+             if l.startswith("Ip:")]
+    return int(lines[1][lines[0].index("ReasmOKs")])

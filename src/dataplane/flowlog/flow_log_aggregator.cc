@@ -40,16 +40,21 @@ uint8_t reported_flags(uint8_t flags) {
 }  // namespace
 
 FlowLogAggregator::FlowLogAggregator(size_t capacity, uint32_t window_seconds, size_t eni_count)
-    : capacity_(capacity), window_(window_seconds == 60 ? 60 : 600) {
+    : capacity_(capacity), window_(window_seconds == 0 ? 600 : window_seconds) {
   records_.reserve(capacity);
   size_t slots = 2;
   while (slots < capacity * 2) slots <<= 1;
   index_.assign(slots, 0);
   enis_.resize(eni_count);
+  for (EniState& state : enis_) state.window = window_;
 }
 
 void FlowLogAggregator::configure_eni(uint16_t eni, const FlowLogExclusions& exclusions) {
   if (eni < enis_.size()) enis_[eni].exclusions = exclusions;
+}
+
+void FlowLogAggregator::set_window(uint16_t eni, uint32_t window_seconds) {
+  if (eni < enis_.size()) enis_[eni].window = window_seconds;
 }
 
 bool FlowLogAggregator::excluded(uint16_t eni, const packet::PacketMeta& meta) const {
@@ -68,6 +73,14 @@ bool FlowLogAggregator::excluded(uint16_t eni, const packet::PacketMeta& meta) c
     if (dhcp(t.src_port) && dhcp(t.dst_port)) return true;
   }
   return false;
+}
+
+void FlowLogAggregator::index_record(uint32_t position) {
+  const FlowLogRecord& r = records_[position];
+  const size_t mask = index_.size() - 1;
+  size_t i = hash_of(r.eni, r.tuple, r.direction, r.action) & mask;
+  while (index_[i] != 0) i = (i + 1) & mask;
+  index_[i] = position + 1;
 }
 
 uint32_t FlowLogAggregator::find_or_add(uint16_t eni, const packet::FiveTuple& tuple,
@@ -93,11 +106,22 @@ uint32_t FlowLogAggregator::find_or_add(uint16_t eni, const packet::FiveTuple& t
 
 void FlowLogAggregator::record(uint16_t eni, const packet::PacketMeta& meta,
                                FlowDirection direction, FlowAction action, uint32_t unix_now) {
-  if (eni >= enis_.size() || excluded(eni, meta)) return;
-  if (records_.empty()) window_start_ = unix_now - unix_now % window_;
-  const uint32_t i = find_or_add(eni, meta.tuple, direction, action, unix_now);
+  if (eni >= enis_.size() || enis_[eni].window == 0 || excluded(eni, meta)) return;
+  EniState& state = enis_[eni];
+  if (!state.open) {
+    state.open = true;
+    state.open_window = state.window;
+    state.window_start = unix_now - unix_now % state.open_window;
+    next_end_ = std::min(next_end_, state.window_start + state.open_window);
+  }
+  // AWS logs ICMP with ports 0 0: one record per (addresses, protocol), whatever the echo id.
+  const bool icmp =
+      meta.tuple.protocol == packet::kProtoIcmp || meta.tuple.protocol == packet::kProtoIcmpv6;
+  packet::FiveTuple tuple = meta.tuple;
+  if (icmp) tuple.src_port = tuple.dst_port = 0;
+  const uint32_t i = find_or_add(eni, tuple, direction, action, unix_now);
   if (i == UINT32_MAX) {
-    ++enis_[eni].skipped;
+    ++state.skipped;
     return;
   }
   FlowLogRecord& r = records_[i];
@@ -108,27 +132,45 @@ void FlowLogAggregator::record(uint16_t eni, const packet::PacketMeta& meta,
 }
 
 size_t FlowLogAggregator::flush(uint32_t unix_now, FlowLogSink& sink, bool force) {
-  const bool ended = unix_now >= window_start_ + window_;
-  if (!force && !ended) return 0;
+  if (!force && unix_now < next_end_) return 0;
+  const auto done = [&](const EniState& state) {
+    return force ? state.open : ended(state, unix_now);
+  };
   size_t written = 0;
-  for (const FlowLogRecord& r : records_) {
-    sink.write(r);
-    ++written;
+  size_t kept = 0;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (done(enis_[records_[i].eni])) {
+      sink.write(records_[i]);
+      ++written;
+    } else {
+      records_[kept++] = records_[i];
+    }
   }
+  next_end_ = UINT32_MAX;
   for (size_t eni = 0; eni < enis_.size(); ++eni) {
-    if (enis_[eni].skipped == 0) continue;
-    FlowLogRecord skip;
-    skip.eni = uint16_t(eni);
-    skip.status = LogStatus::skipdata;
-    skip.start = window_start_;
-    skip.end = std::min(unix_now, window_start_ + window_);
-    sink.write(skip);
-    ++written;
-    enis_[eni].skipped = 0;
+    EniState& state = enis_[eni];
+    if (!done(state)) {
+      if (state.open) next_end_ = std::min(next_end_, state.window_start + state.open_window);
+      continue;
+    }
+    if (state.skipped != 0) {
+      FlowLogRecord skip;
+      skip.eni = uint16_t(eni);
+      skip.status = LogStatus::skipdata;
+      skip.start = state.window_start;
+      skip.end = std::min(unix_now, state.window_start + state.open_window);
+      sink.write(skip);
+      ++written;
+      state.skipped = 0;
+    }
+    state.open = false;
   }
-  records_.clear();
-  std::fill(index_.begin(), index_.end(), 0);
-  window_start_ = unix_now - unix_now % window_;
+  if (kept != records_.size()) {  // a window ended: re-index what stays (no allocation)
+    records_.resize(kept);
+    std::fill(index_.begin(), index_.end(), 0);
+    for (uint32_t i = 0; i < kept; ++i) index_record(i);
+  }
+  if (written != 0) sink.end_of_window();
   return written;
 }
 

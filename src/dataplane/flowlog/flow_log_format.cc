@@ -140,6 +140,30 @@ const char* field_name(FlowLogField field) {
   return i < kFields.size() ? kFields[i].name : "?";
 }
 
+Result<std::vector<FlowLogField>> parse_flow_log_format(std::string_view format) {
+  std::vector<FlowLogField> fields;
+  size_t at = 0;
+  while (true) {
+    at = format.find_first_not_of(' ', at);
+    if (at == std::string_view::npos) break;
+    size_t end = format.find(' ', at);
+    if (end == std::string_view::npos) end = format.size();
+    const std::string_view token = format.substr(at, end - at);
+    at = end;
+    const bool braced = token.size() > 3 && token.starts_with("${") && token.ends_with('}');
+    const std::string_view name = braced ? token.substr(2, token.size() - 3) : std::string_view{};
+    const auto known = std::find_if(kFields.begin(), kFields.end(),
+                                    [&](const FieldInfo& f) { return name == f.name; });
+    if (known == kFields.end()) {
+      return make_error("flowlog.format", "unknown field '" + std::string(token) + "'");
+    }
+    fields.push_back(FlowLogField(known - kFields.begin()));
+  }
+  if (fields.empty())
+    return std::vector<FlowLogField>(std::begin(kDefaultFormat), std::end(kDefaultFormat));
+  return fields;
+}
+
 std::string format_flow_log(const FlowLogRecord& record, const FlowLogInterface& interface,
                             std::span<const FlowLogField> fields) {
   int version = 2;

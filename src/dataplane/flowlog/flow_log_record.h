@@ -6,12 +6,17 @@
 // FlowLogInterface; the record holds only what the data plane counted.
 // format_flow_log() prints a record in AWS's space-separated text form: the default
 // format is version 2; a custom format lists fields and prints as version = the highest
-// version among them. Unknown values print "-".
+// version among them. Unknown values print "-". parse_flow_log_format() reads AWS's LogFormat
+// text ("${version} ${srcaddr} ..."; empty: the default) into fields.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
 
 #include "packet/parser.h"
 
@@ -93,6 +98,8 @@ inline constexpr FlowLogField kDefaultFormat[] = {
 int field_version(FlowLogField field);
 // AWS's name of a field as written in a custom format ("${srcaddr}" without the braces).
 const char* field_name(FlowLogField field);
+// Fails with "flowlog.format" naming the first token that is not ${known-field}.
+Result<std::vector<FlowLogField>> parse_flow_log_format(std::string_view format);
 std::string format_flow_log(const FlowLogRecord& record, const FlowLogInterface& interface,
                             std::span<const FlowLogField> fields = kDefaultFormat);
 

@@ -166,7 +166,7 @@ std::vector<uint8_t> later_fragment(uint16_t id, uint8_t ttl = 64) {
 TEST(ConntrackPipeline, LaterFragmentsFollowTheirFirstFragment) {
   World world(standard_program());
   const Port web2 = port_of(kWeb2);
-  play(world, {{from_web1(later_fragment(78)), {V::drop, D::fragment_orphan}},
+  play(world, {{from_web1(later_fragment(78)), {V::held}},  // waits for its first one
                {from_web1(first_fragment(77, 22)), {V::deliver, D::none, web2}},
                {from_web1(later_fragment(77)),
                 {V::deliver, D::none, web2, to_eni(kWeb2, later_fragment(77, 63))}},
@@ -197,7 +197,16 @@ TEST(ConntrackPipeline, FlowLogRecordsOfAScriptedExchangeAreExactV2Lines) {
   config.flow_log_sink = &sink;
   config.flow_log_window_seconds = 60;
   config.unix_clock_offset_ns = int64_t{1'700'000'000 - 1000} * 1'000'000'000;  // 1000 s -> ...
-  World world(standard_program(), config);
+  program::Program with_flow_log = standard_program();
+  with_flow_log.flow_logs.push_back({.id = 1,
+                                     .name = "fl-1",
+                                     .account_id = "123456789012",
+                                     .traffic = program::FlowLogTraffic::all,
+                                     .format = "",
+                                     .destination = "/unused",
+                                     .aggregation_seconds = 60,
+                                     .enis = {kWeb1.id, kWeb2.id}});
+  World world(with_flow_log, config);
   pipeline = &world.pipeline;
   std::vector<Step> steps = handshake();  // at 1'700'000'000 (a window start)
   steps.push_back({from_web1(out_segment(kTcpAck, 101, 901, 100)), {V::encapsulate}, 1005});

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -115,6 +117,67 @@ TEST(FlowLog, FullTableGivesOneSkipdataRecord) {
   Lines sink;
   ASSERT_EQ(agg.flush(120, sink), 2u);
   EXPECT_EQ(sink.lines[1], "2 123456789010 eni-1235b8ca123456789 - - - - - - - 60 120 - SKIPDATA");
+}
+
+class Counting : public Lines {
+ public:
+  void end_of_window() override { ++windows_ended; }
+  int windows_ended = 0;
+};
+
+TEST(FlowLog, EachEniHasItsOwnWindowAndWindowZeroIsOff) {
+  FlowLogAggregator agg(8, 600, 3);
+  agg.set_window(0, 60);
+  agg.set_window(2, 0);  // ENI 2: no flow log
+  const Endpoints e = Endpoints::v4();
+  const auto out = parsed(conntrack::testing::udp_packet(e, true));
+  agg.record(0, out, FlowDirection::egress, FlowAction::accept, 600);
+  agg.record(1, out, FlowDirection::egress, FlowAction::accept, 600);
+  agg.record(2, out, FlowDirection::egress, FlowAction::accept, 600);
+  EXPECT_EQ(agg.count(), 2u);
+  Counting sink;
+  EXPECT_EQ(agg.flush(659, sink), 0u);
+  EXPECT_EQ(agg.flush(660, sink), 1u);  // ENI 0's 60 s window; ENI 1's stays open
+  EXPECT_EQ(sink.windows_ended, 1);
+  EXPECT_EQ(agg.count(), 1u);
+  // The record left behind is still found (the index was rebuilt): one record, two packets.
+  agg.record(1, out, FlowDirection::egress, FlowAction::accept, 700);
+  EXPECT_EQ(agg.count(), 1u);
+  EXPECT_EQ(agg.flush(1199, sink), 0u);
+  ASSERT_EQ(agg.flush(1200, sink), 1u);
+  EXPECT_EQ(sink.windows_ended, 2);
+  std::istringstream fields(sink.lines.back());
+  std::vector<std::string> words{std::istream_iterator<std::string>(fields), {}};
+  ASSERT_EQ(words.size(), 14u);
+  EXPECT_EQ(words[8], "2");  // packets
+  EXPECT_EQ(words[10] + " " + words[11] + " " + words[12], "600 700 ACCEPT");
+}
+
+TEST(FlowLog, ForceFlushesEveryOpenWindow) {
+  FlowLogAggregator agg(8, 600, 2);
+  const Endpoints e = Endpoints::v4();
+  agg.record(1, parsed(conntrack::testing::udp_packet(e, true)), FlowDirection::egress,
+             FlowAction::reject, 601);
+  Counting sink;
+  EXPECT_EQ(agg.flush(602, sink, true), 1u);
+  EXPECT_EQ(agg.count(), 0u);
+  EXPECT_EQ(agg.flush(602, sink, true), 0u);
+  EXPECT_EQ(sink.windows_ended, 1);
+}
+
+TEST(FlowLogFormat, ParsesAwsLogFormatText) {
+  auto fields = parse_flow_log_format("${version}  ${vpc-id} ${flow-direction}");
+  ASSERT_TRUE(fields.ok());
+  EXPECT_EQ(*fields, (std::vector<FlowLogField>{FlowLogField::version, FlowLogField::vpc_id,
+                                                FlowLogField::flow_direction}));
+  auto defaults = parse_flow_log_format("");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->size(), std::size(kDefaultFormat));
+  for (const char* bad : {"${nonsense}", "version", "${version", "$version}", "${}"}) {
+    auto parsed_format = parse_flow_log_format(bad);
+    ASSERT_FALSE(parsed_format.ok()) << bad;
+    EXPECT_EQ(parsed_format.error().code, "flowlog.format") << bad;
+  }
 }
 
 }  // namespace

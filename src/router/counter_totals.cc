@@ -1,0 +1,60 @@
+#include "router/counter_totals.h"
+
+#include <algorithm>
+
+namespace openvpc::router {
+
+namespace {
+
+template <size_t N>
+void add_into(std::array<uint64_t, N>& total, const std::array<uint64_t, N>& more) {
+  for (size_t i = 0; i < N; ++i) total[i] += more[i];
+}
+
+void add_into(dataplane::EniCounters& total, const dataplane::EniCounters& more) {
+  total.rx_packets += more.rx_packets;
+  total.rx_bytes += more.rx_bytes;
+  total.tx_packets += more.tx_packets;
+  total.tx_bytes += more.tx_bytes;
+  add_into(total.drops, more.drops);
+}
+
+}  // namespace
+
+RouterTotals sum(std::span<const WorkerSnapshot> workers) {
+  RouterTotals t;
+  for (const WorkerSnapshot& w : workers) {
+    add_into(t.pipeline.verdicts, w.pipeline.verdicts);
+    add_into(t.pipeline.drops, w.pipeline.drops);
+    add_into(t.pipeline.parse_errors, w.pipeline.parse_errors);
+    t.pipeline.flow_hits += w.pipeline.flow_hits;
+    t.pipeline.flow_misses += w.pipeline.flow_misses;
+    t.pipeline.flow_stale += w.pipeline.flow_stale;
+    t.pipeline.flow_evictions += w.pipeline.flow_evictions;
+    t.pipeline.connections_created += w.pipeline.connections_created;
+    t.pipeline.program_swaps += w.pipeline.program_swaps;
+    for (const auto& [eni, counters] : w.enis) add_into(t.enis[eni], counters);
+    for (const auto& [eni, c] : w.connections) {
+      const auto [it, first] = t.connections.try_emplace(eni, c);
+      if (first) continue;
+      it->second.tracked += c.tracked;
+      it->second.allowance_exceeded += c.allowance_exceeded;
+      it->second.allowance_available =
+          std::min(it->second.allowance_available, c.allowance_available);
+    }
+    add_into(t.services.values, w.services.values);
+    for (const auto& field : kWorkerCounterFields) {
+      t.router.*field.member += w.router.*field.member;
+    }
+    t.flow_count += w.flow_count;
+    t.connection_count += w.connection_count;
+    t.underlay.received += w.underlay_receive.received;
+    t.underlay.receive_truncated += w.underlay_receive.receive_truncated;
+    t.underlay.sent += w.underlay_send.sent;
+    t.underlay.send_errors += w.underlay_send.send_errors;
+    t.underlay.send_would_block += w.underlay_send.send_would_block;
+  }
+  return t;
+}
+
+}  // namespace openvpc::router

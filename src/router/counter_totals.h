@@ -1,0 +1,75 @@
+// counter_totals.h — the workers' snapshots summed into one router-wide view.
+//
+// Readers of the router's counters (/metrics, counters.json) see the sum over workers: each
+// worker counts only what it handled, and an ENI's packets may be split across workers by the
+// flow hash. Summing reads snapshots only (worker.h), never live counters. Per-ENI
+// connection tracking is per worker too: `tracked` and `allowance_exceeded` add up, while
+// `allowance_available` is the smallest over the workers that have seen the ENI (the one that
+// refuses a new connection first), and the configured allowance for an ENI none has seen.
+//
+// kWorkerCounterFields names every WorkerCounters field once, with the help text /metrics
+// prints; sum() and the exporters walk it, so a new field is one line here.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string_view>
+
+#include "router/worker.h"
+
+namespace openvpc::router {
+
+struct WorkerCounterField {
+  std::string_view name;
+  uint64_t WorkerCounters::*member;
+  std::string_view help;
+};
+
+inline constexpr std::array kWorkerCounterFields = {
+    WorkerCounterField{"eni_frames_received", &WorkerCounters::eni_frames_received,
+                       "Frames read from ENI TAPs."},
+    WorkerCounterField{"underlay_datagrams_received", &WorkerCounters::underlay_datagrams_received,
+                       "Geneve datagrams read from the underlay socket."},
+    WorkerCounterField{"checksum_completion_failed", &WorkerCounters::checksum_completion_failed,
+                       "Partial-checksum frames whose checksum could not be completed."},
+    WorkerCounterField{"segmentation_offload_dropped",
+                       &WorkerCounters::segmentation_offload_dropped,
+                       "TSO frames dropped (segmentation offload is never negotiated)."},
+    WorkerCounterField{"oversize_dropped", &WorkerCounters::oversize_dropped,
+                       "Packets dropped for being too large."},
+    WorkerCounterField{"handed_off", &WorkerCounters::handed_off,
+                       "Packets handed to another worker by the flow hash."},
+    WorkerCounterField{"handoff_full", &WorkerCounters::handoff_full,
+                       "Packets dropped because another worker's inbox was full."},
+    WorkerCounterField{"tap_send_failed", &WorkerCounters::tap_send_failed,
+                       "Frames an ENI TAP did not take."},
+    WorkerCounterField{"no_output_port", &WorkerCounters::no_output_port,
+                       "Packets for an ENI this host has no port for."},
+    WorkerCounterField{"underlay_sent", &WorkerCounters::underlay_sent,
+                       "Encapsulated packets sent to the underlay."},
+    WorkerCounterField{"underlay_send_dropped", &WorkerCounters::underlay_send_dropped,
+                       "Encapsulated packets the underlay socket refused or had no room for."},
+    WorkerCounterField{"gateway_unsupported", &WorkerCounters::gateway_unsupported,
+                       "Packets for a gateway (no gateway ports yet)."},
+    WorkerCounterField{"services_replied", &WorkerCounters::services_replied,
+                       "Local service requests answered (ARP, DHCP, DNS, ICMP)."},
+    WorkerCounterField{"services_no_reply", &WorkerCounters::services_no_reply,
+                       "Local service requests left unanswered."},
+};
+
+struct RouterTotals {
+  dataplane::PipelineCounters pipeline;
+  std::map<uint32_t, dataplane::EniCounters> enis;
+  std::map<uint32_t, EniConnections> connections;  // ENIs some worker's table has seen
+  dataplane::services::ServicesCounters services;
+  WorkerCounters router;
+  size_t flow_count = 0;
+  size_t connection_count = 0;
+  io::UnderlaySocketStats underlay;  // received by one worker, sent by all
+};
+
+RouterTotals sum(std::span<const WorkerSnapshot> workers);
+
+}  // namespace openvpc::router
