@@ -29,7 +29,7 @@ constexpr std::array<DropReason, conntrack::kDropReasonCount> kReasons = [] {
   r[size_t(CtReason::fragment_overlap)] = DropReason::fragment_overlap;
   r[size_t(CtReason::fragment_oversized)] = DropReason::fragment_oversized;
   r[size_t(CtReason::fragment_too_many)] = DropReason::fragment_too_many;
-  r[size_t(CtReason::fragment_hold_full)] = DropReason::fragment_orphan;  // nothing is held
+  r[size_t(CtReason::fragment_hold_full)] = DropReason::fragment_hold_full;
   r[size_t(CtReason::fragment_rejected)] = DropReason::fragment_rejected;
   return r;
 }();

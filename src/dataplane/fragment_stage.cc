@@ -37,10 +37,6 @@ FragmentStage::Decision FragmentStage::admit(uint16_t eni, const packet::PacketM
   const auto d = tracker_.admit(eni, meta, bytes, handle, now);
   if (d.action == Action::track || d.action == Action::accept) return {Step::go};
   if (d.action == Action::hold) return {Step::hold};
-  // The connection stage's table maps this one to fragment_orphan (it holds nothing).
-  if (d.reason == conntrack::DropReason::fragment_hold_full) {
-    return {Step::drop, DropReason::fragment_hold_full};
-  }
   return {Step::drop, to_drop_reason(d.reason)};
 }
 

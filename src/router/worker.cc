@@ -101,6 +101,9 @@ void Worker::run() {
   while (!stopping_.load(std::memory_order_relaxed)) {
     refresh();
     const int ready = ::epoll_wait(epoll_fd_, events, 32, kPollTimeoutMs);
+    // A program applied while we waited: its services must answer what woke us (the port
+    // table waits for the next turn, since the events name positions in the current one).
+    refresh_services();
     for (int i = 0; i < ready; ++i) {
       const uint64_t tag = events[i].data.u64;
       if (tag == kInboxTag) {
@@ -138,6 +141,11 @@ void Worker::flush_flow_log(uint64_t now_ns, bool all_windows) {
 }
 
 void Worker::refresh() {
+  refresh_services();
+  if (context_.ports->version() != ports_version_) refresh_ports();
+}
+
+void Worker::refresh_services() {
   if (context_.services->version() != services_version_) {
     services_version_ = context_.services->version();
     if (services_) {
@@ -148,7 +156,6 @@ void Worker::refresh() {
     auto config = context_.services->current();
     services_ = config ? std::make_unique<dataplane::services::LocalServices>(*config) : nullptr;
   }
-  if (context_.ports->version() != ports_version_) refresh_ports();
 }
 
 void Worker::refresh_ports() {

@@ -105,6 +105,7 @@ class Worker {
  private:
   void run();
   void refresh();
+  void refresh_services();
   void refresh_ports();
   void receive_eni(size_t position);
   void receive_underlay();
