@@ -50,6 +50,13 @@ int show_admin(const Result<json>& answer, bool as_json, const std::vector<std::
   return 0;
 }
 
+// "-", or "7: why" for a host whose router refused version 7 (and keeps running its ACKED one).
+std::string refused(const json& host) {
+  const uint64_t version = host.value("refused_version", uint64_t{0});
+  if (version == 0) return "-";
+  return std::to_string(version) + ": " + host.value("refused_reason", std::string());
+}
+
 // Each host's underlay and program versions (desired by the controller, ACKed by its router).
 int show_hosts(const Result<json>& answer, bool as_json) {
   if (!answer) return fail(answer.error());
@@ -62,9 +69,10 @@ int show_hosts(const Result<json>& answer, bool as_json) {
     rows.push_back({host.value("host_id", ""), host.value("underlay", ""),
                     std::to_string(host.value("desired_version", uint64_t{0})),
                     std::to_string(host.value("acked_version", uint64_t{0})),
-                    host.value("connected", false) ? "yes" : "no"});
+                    host.value("connected", false) ? "yes" : "no", refused(host)});
   }
-  std::cout << cli::format_table({"HOST", "UNDERLAY", "DESIRED", "ACKED", "CONNECTED"}, rows);
+  std::cout << cli::format_table({"HOST", "UNDERLAY", "DESIRED", "ACKED", "CONNECTED", "REFUSED"},
+                                 rows);
   return 0;
 }
 

@@ -159,7 +159,9 @@ Result<std::string> AdminService::hosts() {
                    {"underlay", underlay ? program::format_address(*underlay) : ""},
                    {"desired_version", host.desired_version},
                    {"acked_version", host.acked_version},
-                   {"connected", host.connected}});
+                   {"connected", host.connected},
+                   {"refused_version", host.refused_version},
+                   {"refused_reason", host.refused_reason}});
   }
   return json{{"hosts", out}}.dump();
 }

@@ -84,6 +84,19 @@ bool HostTable::acknowledge(const std::string& host_id, const Subscriber* subscr
   Host& host = it->second;
   if (version > host.version || version < host.acked_version) return false;
   host.acked_version = version;
+  if (version >= host.refused_version) host.refused_version = 0, host.refused_reason.clear();
+  return true;
+}
+
+bool HostTable::refuse(const std::string& host_id, const Subscriber* subscriber, uint64_t version,
+                       const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end() || it->second.subscriber != subscriber) return false;
+  Host& host = it->second;
+  if (version > host.version || version < host.acked_version) return false;
+  host.refused_version = version;
+  host.refused_reason = reason.substr(0, 512);  // a router's words, bounded
   return true;
 }
 
@@ -99,7 +112,8 @@ std::vector<HostStatus> HostTable::hosts() const {
   std::vector<HostStatus> out;
   out.reserve(hosts_.size());
   for (const auto& [id, host] : hosts_) {
-    out.push_back({id, host.version, host.acked_version, host.subscriber != nullptr});
+    out.push_back({id, host.version, host.acked_version, host.subscriber != nullptr,
+                   host.refused_version, host.refused_reason});
   }
   return out;
 }

@@ -44,6 +44,8 @@ struct HostStatus {
   uint64_t desired_version = 0;  // 0: nothing published yet
   uint64_t acked_version = 0;    // 0: the router runs no version of this epoch
   bool connected = false;
+  uint64_t refused_version = 0;  // the last version the router refused (0: none since)
+  std::string refused_reason;
 };
 
 class HostTable {
@@ -65,6 +67,10 @@ class HostTable {
   // Records that the host runs `version`. False (and nothing recorded) when `subscriber` is
   // not the host's stream, the version was never published, or it is older than the last ACK.
   bool acknowledge(const std::string& host_id, const Subscriber* subscriber, uint64_t version);
+  // Records that the host refused `version` (it keeps running its acked one) and why. A
+  // later ACK clears it. Same conditions as acknowledge().
+  bool refuse(const std::string& host_id, const Subscriber* subscriber, uint64_t version,
+              const std::string& reason);
   // Closes every stream (the server is stopping); the state stays.
   void close_all(const std::string& reason);
 
@@ -74,6 +80,8 @@ class HostTable {
   struct Host {
     uint64_t version = 0;
     uint64_t acked_version = 0;
+    uint64_t refused_version = 0;
+    std::string refused_reason;
     // The current program as a ready-to-send snapshot (null before the first publish).
     std::shared_ptr<const wire::ProgramUpdate> snapshot;
     std::deque<std::shared_ptr<const wire::ProgramUpdate>> history;  // deltas, oldest first

@@ -94,8 +94,10 @@ bool MappingClient::session() {
   auto stream = stub_->Subscribe(&context);
   wire::RouterMessage hello;
   hello.mutable_hello()->set_host_id(options_.host_id);
-  hello.mutable_hello()->set_last_applied_version(status().version);
-  hello.mutable_hello()->set_epoch(status().epoch);
+  // After a refusal the router does not run what status() names: ask for a snapshot.
+  const bool resume = refusal_.empty();
+  hello.mutable_hello()->set_last_applied_version(resume ? status().version : 0);
+  hello.mutable_hello()->set_epoch(resume ? status().epoch : 0);
   bool reached = false;
   if (stream->Write(hello)) {
     // The server sends its initial metadata as soon as it takes the stream.
@@ -112,6 +114,10 @@ bool MappingClient::session() {
     if (!apply_update(update).ok()) break;
     wire::RouterMessage ack;
     ack.mutable_ack()->set_version(update.version());
+    if (!refusal_.empty()) {
+      ack.mutable_ack()->set_refused(true);
+      ack.mutable_ack()->set_reason(refusal_);
+    }
     if (!stream->Write(ack)) break;
   }
   context.TryCancel();
@@ -140,9 +146,11 @@ Result<void> MappingClient::apply_update(const wire::ProgramUpdate& update) {
   }
   auto program = decode(next);
   if (!program.ok()) return program.error();
-  callback_(*program, update.version());
-  applied_ = std::move(next);
+  Result<void> outcome = callback_(*program, update.version());
+  refusal_ = outcome ? "" : outcome.error().message;
+  applied_ = std::move(next);  // the base of the next delta either way
   std::lock_guard<std::mutex> lock(mutex_);
+  if (!outcome) ++status_.refused;
   status_.epoch = update.epoch();
   status_.version = update.version();
   (update.has_snapshot() ? status_.snapshots : status_.deltas) += 1;

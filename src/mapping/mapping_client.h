@@ -38,8 +38,11 @@ struct MappingClientOptions {
   std::chrono::milliseconds keepalive{10000};  // pings on an idle stream find a dead peer
 };
 
-// Called with each new program and its version; the version is ACKed when this returns.
-using ProgramCallback = std::function<void(const program::Program& program, uint64_t version)>;
+// Called with each new program and its version; the version is ACKed when this returns: ok =
+// applied; an error = refused (the router keeps its previous program), sent in the Ack with
+// the error's message, and the next session asks for a snapshot instead of resuming.
+using ProgramCallback =
+    std::function<Result<void>(const program::Program& program, uint64_t version)>;
 
 struct MappingClientStatus {
   uint64_t epoch = 0;
@@ -48,6 +51,7 @@ struct MappingClientStatus {
   uint64_t snapshots = 0;  // updates applied, by kind
   uint64_t deltas = 0;
   uint64_t sessions = 0;  // streams that reached the controller
+  uint64_t refused = 0;   // updates the callback refused
 };
 
 class MappingClient {
@@ -71,6 +75,7 @@ class MappingClient {
   void run();
   // One stream, from Hello until it ends; true if it reached the controller.
   bool session();
+  // Decodes and hands over one update; the callback's refusal, if any, lands in refusal_.
   Result<void> apply_update(const wire::ProgramUpdate& update);
   std::chrono::milliseconds next_backoff(std::chrono::milliseconds current);
 
@@ -81,6 +86,7 @@ class MappingClient {
 
   // Applied state: written by the client thread only; status() reads it under mutex_.
   wire::Program applied_;
+  std::string refusal_;  // the callback refused the latest update: why (empty: applied)
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -119,6 +119,10 @@ class SubscribeReactor final
     }
     if (message.has_ack() && !host_id_.empty()) {
       uint64_t version = message.ack().version();
+      if (message.ack().refused()) {
+        shared_->table->refuse(host_id_, this, version, message.ack().reason());
+        return grpc::Status::OK;
+      }
       if (shared_->table->acknowledge(host_id_, this, version) && shared_->options->on_ack) {
         shared_->options->on_ack(host_id_, version);
       }

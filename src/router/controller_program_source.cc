@@ -12,8 +12,9 @@ ControllerProgramSource::ControllerProgramSource(std::string target, std::string
   options.target = std::move(target);
   options.host_id = std::move(host_id);
   client_ = std::make_unique<mapping::MappingClient>(
-      options,
-      [this](const program::Program& program, uint64_t version) { receive(program, version); });
+      options, [this](const program::Program& program, uint64_t version) {
+        return receive(program, version);
+      });
   client_->start();
 }
 
@@ -26,13 +27,17 @@ ControllerProgramSource::~ControllerProgramSource() {
   client_->stop();
 }
 
-void ControllerProgramSource::receive(const program::Program& program, uint64_t version) {
+Result<void> ControllerProgramSource::receive(const program::Program& program, uint64_t version) {
   std::unique_lock<std::mutex> lock(mutex_);
   pending_ = program;
   pending_version_ = version;
   wake_.notify_all();
-  // ACK (on return) only once the router thread has applied or refused this version.
+  // ACK (on return) only once the router thread has applied or refused this version (or a
+  // later one that replaced it before the router got to it: its outcome stands for both).
   wake_.wait(lock, [&] { return stopping_ || settled_version_ >= version; });
+  if (stopping_ && settled_version_ < version) return make_error("program.refused", "stopping");
+  if (!refusal_.empty()) return make_error("program.refused", refusal_);
+  return {};
 }
 
 bool ControllerProgramSource::changed() {
@@ -51,12 +56,13 @@ Result<program::Program> ControllerProgramSource::fetch() {
   return *last_;
 }
 
-void ControllerProgramSource::settled(bool applied) {
+void ControllerProgramSource::settled(bool applied, const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (fetched_version_ <= settled_version_) return;
     settled_version_ = fetched_version_;
-    if (!applied) spdlog::warn("controller version {} refused", fetched_version_);
+    refusal_ = applied ? "" : (reason.empty() ? "refused" : reason);
+    if (!applied) spdlog::warn("controller version {} refused: {}", fetched_version_, refusal_);
   }
   wake_.notify_all();
 }

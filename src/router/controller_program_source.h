@@ -35,14 +35,15 @@ class ControllerProgramSource final : public ProgramSource {
   // The newest program not yet fetched, else the last one fetched; "program.source" before the
   // controller has sent any.
   Result<program::Program> fetch() override;
-  void settled(bool applied) override;
+  void settled(bool applied, const std::string& reason) override;
   std::string describe() const override;
 
   // Waits until a first program arrived or `limit` passed; true if one is there.
   bool wait_first(std::chrono::milliseconds limit);
 
  private:
-  void receive(const program::Program& program, uint64_t version);
+  // Hands the program to the router thread and returns its outcome (an error: refused).
+  Result<void> receive(const program::Program& program, uint64_t version);
 
   const std::string target_;
   std::mutex mutex_;
@@ -52,6 +53,7 @@ class ControllerProgramSource final : public ProgramSource {
   std::optional<program::Program> last_;  // the last fetched
   uint64_t fetched_version_ = 0;
   uint64_t settled_version_ = 0;
+  std::string refusal_;  // why settled_version_ was refused; empty: it was applied
   bool stopping_ = false;
   std::unique_ptr<mapping::MappingClient> client_;  // last: stopped first
 };

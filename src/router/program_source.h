@@ -25,8 +25,11 @@ class ProgramSource {
   virtual bool changed() = 0;
   // The current program; fails with "program.source" (unreadable) or "program.json".
   virtual Result<program::Program> fetch() = 0;
-  // The router applied (or refused) what the last fetch() returned.
-  virtual void settled(bool applied) { (void)applied; }
+  // The router applied (or refused, for `reason`) what the last fetch() returned.
+  virtual void settled(bool applied, const std::string& reason) {
+    (void)applied;
+    (void)reason;
+  }
   virtual std::string describe() const = 0;
 };
 

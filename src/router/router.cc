@@ -89,7 +89,7 @@ Result<void> Router::reload(bool force) {
   if (!force && !source_->changed()) return {};
   auto program = source_->fetch();
   Result<void> applied = program ? apply(*program) : Result<void>(program.error());
-  if (program) source_->settled(applied.ok());
+  if (program) source_->settled(applied.ok(), applied ? "" : applied.error().message);
   if (!applied) {
     ++status_.programs_refused;
     status_.last_error = applied.error().code + ": " + applied.error().message;

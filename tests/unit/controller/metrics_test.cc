@@ -17,7 +17,8 @@ TEST(ApiMetrics, CountsRequestsAndHistogramsAndParsesStrictly) {
   metrics.record("CreateVpc", 200, 0.3);
   metrics.record("CreateVpc", 400, 0.002);
   metrics.record("admin/hosts", 200, 10.0);  // past the last bucket: only +Inf
-  std::vector<mapping::HostStatus> hosts = {{"h1", 4, 4, true}, {"h\"2", 2, 1, false}};
+  std::vector<mapping::HostStatus> hosts = {{"h1", 4, 4, true, 0, ""},
+                                            {"h\"2", 2, 1, false, 0, ""}};
   const std::string text = metrics.text(hosts, {{"vpcs", 3}});
   const auto page = parse_prometheus(text);
   ASSERT_EQ(page.error, "") << text;

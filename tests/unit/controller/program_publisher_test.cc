@@ -120,8 +120,9 @@ class ProgramPublisherTest : public ::testing::Test {
     client_ = std::make_unique<mapping::MappingClient>(
         mapping::MappingClientOptions{.target = "127.0.0.1:" + std::to_string(port),
                                       .host_id = host},
-        [this](const program::Program& program, uint64_t version) {
+        [this](const program::Program& program, uint64_t version) -> Result<void> {
           received_.add(program, version);
+          return {};
         });
     client_->start();
   }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <vector>
@@ -30,7 +31,7 @@ class Router {
   Router(int port, const std::string& host_id)
       : client_({"127.0.0.1:" + std::to_string(port), host_id, std::chrono::milliseconds(20),
                  std::chrono::milliseconds(200)},
-                [this](const Program& p, uint64_t version) { record(p, version); }) {
+                [this](const Program& p, uint64_t version) { return record(p, version); }) {
     client_.start();
   }
   std::vector<uint64_t> versions() const {
@@ -47,9 +48,12 @@ class Router {
   void hold_next() { hold_ = std::make_unique<std::promise<void>>(); }
   std::future<void> entered() { return entered_.get_future(); }
   void release() { hold_->set_value(); }
+  // The router refuses versions whose program has `generation` (as a router refuses a program
+  // it cannot set up).
+  void refuse_generation(uint64_t generation) { refuse_generation_ = generation; }
 
  private:
-  void record(const Program& p, uint64_t version) {
+  Result<void> record(const Program& p, uint64_t version) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       versions_.push_back(version);
@@ -60,6 +64,8 @@ class Router {
       hold_->get_future().wait();
       hold_.reset();
     }
+    if (p.generation == refuse_generation_) return make_error("test.refused", "no room");
+    return {};
   }
 
   mutable std::mutex mutex_;
@@ -67,6 +73,7 @@ class Router {
   std::vector<std::string> texts_;
   std::unique_ptr<std::promise<void>> hold_;
   std::promise<void> entered_;
+  std::atomic<uint64_t> refuse_generation_{~uint64_t{0}};
   MappingClient client_;  // last: stops before the rest goes away
 };
 
@@ -256,6 +263,32 @@ TEST(MappingServer, StartTwiceFailsAndAnUnboundableAddressIsAnError) {
   auto bound = other.start();
   ASSERT_FALSE(bound.ok());
   EXPECT_EQ(bound.error().code, "mapping.bind");
+}
+
+TEST(MappingServer, ARefusedVersionIsReportedNotAcked) {
+  MappingServer server(options());
+  auto port = server.start();
+  ASSERT_TRUE(port.ok());
+  server.publish("h1", program_number(1));
+  Router router(*port, "h1");
+  ASSERT_TRUE(wait_until([&] { return acked(server, "h1", 1); }));
+  router.refuse_generation(program_number(2).generation);
+  server.publish("h1", program_number(2));
+  ASSERT_TRUE(wait_until([&] { return server.host("h1")->refused_version == 2; }));
+  auto host = server.host("h1");
+  EXPECT_EQ(host->acked_version, 1u);  // it still runs version 1
+  EXPECT_EQ(host->refused_reason, "no room");
+  EXPECT_EQ(router.client().status().refused, 1u);
+  // After a refusal a new session asks for a snapshot (it does not run what it received).
+  server.stop();
+  ASSERT_TRUE(wait_until([&] { return !router.client().status().connected; }));
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_TRUE(wait_until([&] { return router.client().status().snapshots == 2; }));
+  // A version it takes clears the refusal.
+  router.refuse_generation(~uint64_t{0});
+  server.publish("h1", program_number(3));
+  ASSERT_TRUE(wait_until([&] { return acked(server, "h1", 3); }));
+  EXPECT_EQ(server.host("h1")->refused_version, 0u);
 }
 
 }  // namespace

@@ -47,7 +47,7 @@ TEST(ControllerProgramSource, AcksAVersionOnlyOnceSettled) {
   EXPECT_FALSE(source.changed());
   std::this_thread::sleep_for(milliseconds(50));
   EXPECT_EQ(acked(server), 0u);  // not settled yet
-  source.settled(true);
+  source.settled(true, "");
   ASSERT_TRUE(wait_until([&] { return acked(server) == 1; }));
 
   program::Program second = first;
@@ -57,16 +57,28 @@ TEST(ControllerProgramSource, AcksAVersionOnlyOnceSettled) {
   fetched = source.fetch();
   ASSERT_TRUE(fetched.ok());
   EXPECT_EQ(fetched->enis[0].instance_id, "i-0abc");
-  source.settled(true);
+  source.settled(true, "");
   ASSERT_TRUE(wait_until([&] { return acked(server) == 2; }));
 
-  // The controller goes away: nothing changes, and the last program is still there.
+  // A program the router refuses is reported as refused, with the router's reason.
+  program::Program third = second;
+  third.enis[0].instance_id = "i-0def";
+  server.publish("h1", third);
+  ASSERT_TRUE(wait_until([&] { return source.changed(); }));
+  ASSERT_TRUE(source.fetch().ok());
+  source.settled(false, "cannot create the TAP");
+  ASSERT_TRUE(wait_until([&] { return server.host("h1")->refused_version == 3; }));
+  EXPECT_EQ(acked(server), 2u);
+  EXPECT_EQ(server.host("h1")->refused_reason, "cannot create the TAP");
+
+  // The controller goes away: nothing changes, and the last program fetched is still there
+  // (the refused one: the router, not the source, keeps running what it applied).
   server.stop();
   std::this_thread::sleep_for(milliseconds(100));
   EXPECT_FALSE(source.changed());
   fetched = source.fetch();
   ASSERT_TRUE(fetched.ok());
-  EXPECT_EQ(fetched->enis[0].instance_id, "i-0abc");
+  EXPECT_EQ(fetched->enis[0].instance_id, "i-0def");
 }
 
 TEST(ControllerProgramSource, NothingBeforeTheFirstProgram) {
