@@ -42,8 +42,9 @@ bool decrement_ttl(uint8_t* ip) {
 
 // Byte for byte what packet::write_geneve_encap writes, with the outer header checksum
 // finished from the flow's precomputed sum (FlowAction::outer_checksum_base).
-void write_encapsulation(uint8_t* out, const FlowAction& a, uint32_t outer_src,
-                         uint16_t inner_size) {
+// A TSO super-frame (Packet::gso_type) adds its GSO flag and size to the VPC option.
+void write_encapsulation(uint8_t* out, const FlowAction& a, uint32_t outer_src, uint16_t inner_size,
+                         const Packet& p) {
   const uint16_t total = uint16_t(packet::kGeneveEncapSize + inner_size);
   packet::store_be32(out, 0x45000000u | total);
   packet::store_be32(out + 4, 0x00004000);
@@ -65,7 +66,11 @@ void write_encapsulation(uint8_t* out, const FlowAction& a, uint32_t outer_src,
                                      packet::kVpcOptionDataSize / 4);
   packet::store_be32(geneve + 12, a.source_eni);
   packet::store_be32(geneve + 16, a.destination_eni);
-  packet::store_be32(geneve + 20, uint32_t(a.vpc_flags) << 16);
+  const uint16_t gso_flag = p.gso_type == kGsoTcpv4   ? packet::kVpcFlagGsoTcpv4
+                            : p.gso_type == kGsoTcpv6 ? packet::kVpcFlagGsoTcpv6
+                                                      : 0;
+  packet::store_be32(geneve + 20,
+                     uint32_t(a.vpc_flags | gso_flag) << 16 | (gso_flag != 0 ? p.gso_size : 0));
 }
 
 // Replaces the packet with an ICMP error from the source subnet's router to the sender;
@@ -95,6 +100,8 @@ void reply_icmp_error(const packet::PacketMeta& meta, const CompiledProgram& pro
   p.size = uint16_t(kEthernetSize + ip_size);
   p.verdict = Verdict::icmp_error;
   p.drop_reason = reason;
+  p.gso_size = 0;  // the error is one plain packet
+  p.gso_type = kGsoNone;
   p.out_port = Port::eni(source.id);
 }
 
@@ -151,7 +158,7 @@ void apply_action(const FlowAction& a, const packet::PacketMeta& meta,
       if (meta.l3_size > 0xffff - packet::kGeneveEncapSize) {
         return drop_packet(p, DropReason::too_big_to_encapsulate);
       }
-      write_encapsulation(outer, a, program.host_underlay_v4, meta.l3_size);
+      write_encapsulation(outer, a, program.host_underlay_v4, meta.l3_size, p);
       move_start(p, outer, packet::kGeneveEncapSize + meta.l3_size);
       p.out_port = Port::underlay();
       break;

@@ -22,6 +22,9 @@ namespace openvpc::dataplane {
 
 inline constexpr size_t kMaxBatch = 256;
 inline constexpr uint16_t kMinHeadroom = 64;
+inline constexpr uint8_t kGsoNone = 0;   // VIRTIO_NET_HDR_GSO_NONE
+inline constexpr uint8_t kGsoTcpv4 = 1;  // VIRTIO_NET_HDR_GSO_TCPV4
+inline constexpr uint8_t kGsoTcpv6 = 4;  // VIRTIO_NET_HDR_GSO_TCPV6
 
 enum class PortKind : uint8_t { none, eni, underlay, gateway };
 
@@ -41,6 +44,14 @@ struct Packet {
   uint16_t headroom = 0;  // writable bytes before data
   uint16_t capacity = 0;  // writable bytes from data on (>= size)
   Port in_port;
+  // TCP segmentation offload (in and out): a TSO super-frame of gso_type kGsoTcpv4/kGsoTcpv6
+  // stands for the segments of gso_size payload bytes each that its headers and payload cut
+  // into. From an ENI the router copies them from the TAP's virtio-net header; from the
+  // underlay the pipeline reads them from the VPC Geneve option. The pipeline keeps them on a
+  // forwarded packet (written into the option when encapsulating) and clears them on an ICMP
+  // error; the router writes a virtio-net header from them when it delivers to a TAP.
+  uint16_t gso_size = 0;
+  uint8_t gso_type = 0;  // kGsoNone / kGsoTcpv4 / kGsoTcpv6 (the virtio-net values)
   // Out: filled by Pipeline::process().
   Verdict verdict = Verdict::drop;
   DropReason drop_reason = DropReason::none;

@@ -8,6 +8,7 @@
 #include "dataplane/actions.h"
 #include "dataplane/trace.h"
 #include "packet/fast_parse.h"
+#include "packet/geneve.h"
 
 namespace openvpc::dataplane {
 namespace {
@@ -115,6 +116,37 @@ namespace {
 
 ConnectionLimits connection_limits(const PipelineConfig& config) {
   return {config.connection_capacity, config.eni_capacity, config.connection_settings};
+}
+
+// TSO (Packet::gso_type): from the underlay the VPC option says whether the packet is a
+// super-frame. Either way it must be a whole TCP packet of the IP version its GSO type names,
+// with a segment size; false: drop it as malformed.
+bool take_gso(Packet& p, const packet::PacketMeta& meta) {
+  if (p.in_port.kind == PortKind::underlay) {
+    const uint16_t flag = meta.geneve.vpc_flags & packet::kVpcFlagsGso;
+    p.gso_type = flag == packet::kVpcFlagGsoTcpv4   ? kGsoTcpv4
+                 : flag == packet::kVpcFlagGsoTcpv6 ? kGsoTcpv6
+                                                    : kGsoNone;
+    if (flag == packet::kVpcFlagsGso) return false;
+    p.gso_size = p.gso_type != kGsoNone ? meta.geneve.gso_size : 0;
+  }
+  if (p.gso_type == kGsoNone) return true;
+  const uint8_t version = p.gso_type == kGsoTcpv4 ? 4 : p.gso_type == kGsoTcpv6 ? 6 : 0;
+  return meta.ip_version == version && meta.tuple.protocol == packet::kProtoTcp && p.gso_size > 0 &&
+         !meta.fragment.is_fragment && meta.payload_offset != 0;
+}
+
+// The largest IP packet the packet stands for: a super-frame's headers plus one segment.
+size_t segment_l3_size(const Packet& p, const packet::PacketMeta& meta) {
+  if (p.gso_type == kGsoNone) return meta.l3_size;
+  return std::min<size_t>(meta.l3_size, size_t(meta.payload_offset - meta.l3_offset) + p.gso_size);
+}
+
+// Packets on the wire a packet stands for: ceil(payload / gso_size) for a super-frame, else 1.
+uint32_t wire_packets(const Packet& p, const packet::PacketMeta& meta) {
+  if (p.gso_type == kGsoNone || p.gso_size == 0) return 1;
+  const size_t payload = size_t(meta.l3_offset) + meta.l3_size - meta.payload_offset;
+  return std::max<uint32_t>(1, uint32_t((payload + p.gso_size - 1) / p.gso_size));
 }
 
 bool is_isolation_drop(DropReason reason) {
@@ -256,6 +288,11 @@ void Pipeline::process_packet(Packet& p, const packet::PacketMeta& meta, const A
     drop_packet(p, admission.drop);
     return count(p, meta, admission.eni_index, -1, rx_bytes);
   }
+  if (!take_gso(p, meta)) {
+    drop_packet(p, DropReason::malformed);
+    p.gso_type = kGsoNone;
+    return count(p, meta, admission.eni_index, -1, rx_bytes);
+  }
   if (admission.local_services) {
     p.verdict = Verdict::to_local_services;
     p.drop_reason = DropReason::none;
@@ -280,8 +317,12 @@ void Pipeline::forward(Packet& p, const packet::PacketMeta& meta, const FlowEntr
     const LocalEni* source = in_index >= 0 ? &program_->local_enis[size_t(in_index)] : nullptr;
     const uint16_t mtu = path_mtu(entry->action);
     const bool ttl_expires = entry->action.decrement_ttl && meta.ttl <= 1;  // answered first
-    if (mtu != 0 && meta.l3_size > mtu && meta.ip_version == 4 && !ttl_expires) {
-      exceeds_mtu(p, meta, entry->action, source, mtu);
+    if (mtu != 0 && segment_l3_size(p, meta) > mtu && meta.ip_version == 4 && !ttl_expires) {
+      if (p.gso_type != kGsoNone && !meta.fragment.dont_fragment) {
+        drop_packet(p, DropReason::mtu_exceeded);  // a super-frame is not cut into fragments
+      } else {
+        exceeds_mtu(p, meta, entry->action, source, mtu);
+      }
     } else {
       apply_action(entry->action, meta, *program_, source, p);
     }
@@ -422,22 +463,23 @@ void Pipeline::log_flow(const Packet& p, const packet::PacketMeta& meta, int32_t
                         int32_t out_index) {
   using flowlog::FlowDirection;
   const bool dropped = p.verdict == Verdict::drop;
+  const uint32_t packets = wire_packets(p, meta);
   const auto action = dropped ? flowlog::FlowAction::reject : flowlog::FlowAction::accept;
   if (in_index >= 0) {
     const uint16_t slot = connections_.slot_of_local(in_index);
     if (slot != kNoConnectionSlot) {
-      flow_log_.record(slot, meta, FlowDirection::egress, action, unix_now_);
+      flow_log_.record(slot, meta, FlowDirection::egress, action, unix_now_, packets);
     }
   } else if (dropped && meta.geneve.present && !is_isolation_drop(p.drop_reason)) {
     const uint16_t slot = connections_.slot_of(meta.geneve.destination_eni);
     if (slot != kNoConnectionSlot) {
-      flow_log_.record(slot, meta, FlowDirection::ingress, action, unix_now_);
+      flow_log_.record(slot, meta, FlowDirection::ingress, action, unix_now_, packets);
     }
   }
   if (out_index >= 0 && p.verdict == Verdict::deliver) {
     const uint16_t slot = connections_.slot_of_local(out_index);
     if (slot != kNoConnectionSlot) {
-      flow_log_.record(slot, meta, FlowDirection::ingress, action, unix_now_);
+      flow_log_.record(slot, meta, FlowDirection::ingress, action, unix_now_, packets);
     }
   }
 }
@@ -451,13 +493,14 @@ void Pipeline::count(const Packet& p, const packet::PacketMeta& meta, int32_t in
   }
   if (program_ == nullptr) return;
   EniCounters* in = in_index >= 0 ? counters_by_index_[size_t(in_index)] : nullptr;
+  const uint32_t packets = wire_packets(p, meta);
   if (in != nullptr && arrival) {
-    ++in->rx_packets;
+    in->rx_packets += packets;
     in->rx_bytes += rx_bytes;
   }
   EniCounters* out = out_index >= 0 ? counters_by_index_[size_t(out_index)] : nullptr;
   if (out != nullptr) {
-    ++out->tx_packets;
+    out->tx_packets += packets;
     out->tx_bytes += p.size;
   }
   if (p.drop_reason == DropReason::none) return;

@@ -98,6 +98,7 @@ Result<void> change_link(int ifindex, const LinkChange& change) {
   }
   if (change.mtu) request.attribute(IFLA_MTU, &*change.mtu, sizeof(uint32_t));
   if (change.mac) request.attribute(IFLA_ADDRESS, change.mac->data(), 6);
+  if (change.gso_max_size) request.attribute(IFLA_GSO_MAX_SIZE, &*change.gso_max_size, 4);
   if (change.namespace_fd) {
     const uint32_t fd = uint32_t(*change.namespace_fd);
     request.attribute(IFLA_NET_NS_FD, &fd, sizeof fd);

@@ -1,5 +1,6 @@
 // netlink.h — the few rtnetlink requests the router's ports need, by hand on
-// <linux/rtnetlink.h>: change a link (MTU, MAC, up, network namespace) and add an address.
+// <linux/rtnetlink.h>: change a link (MTU, MAC, up, network namespace, GSO size) and add an
+// address.
 //
 // Every call opens its own NETLINK_ROUTE socket, sends one request with NLM_F_ACK and waits
 // (bounded, 2 s) for the kernel's answer, so a call acts in the network namespace of the
@@ -20,7 +21,8 @@ struct LinkChange {
   std::optional<uint32_t> mtu;
   std::optional<std::array<uint8_t, 6>> mac;
   std::optional<bool> up;
-  std::optional<int> namespace_fd;  // IFLA_NET_NS_FD: move the link into this namespace
+  std::optional<int> namespace_fd;       // IFLA_NET_NS_FD: move the link into this namespace
+  std::optional<uint32_t> gso_max_size;  // IFLA_GSO_MAX_SIZE: largest TSO super-frame
 };
 
 Result<void> change_link(int ifindex, const LinkChange& change);

@@ -155,7 +155,7 @@ Result<void> NetworkNamespace::configure(const std::string& interface_name,
   return run([&]() -> Result<void> {
     Result<int> index = netlink::interface_index(interface_name);
     if (!index) return index.error();
-    netlink::LinkChange change{settings.mtu, settings.mac, settings.up, std::nullopt};
+    netlink::LinkChange change{settings.mtu, settings.mac, settings.up, std::nullopt, std::nullopt};
     if (auto changed = netlink::change_link(*index, change); !changed) return changed;
     if (settings.ipv4_address) {
       return netlink::add_ipv4_address(*index, *settings.ipv4_address, settings.ipv4_prefix_length);

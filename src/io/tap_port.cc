@@ -67,7 +67,7 @@ Result<TapPort> TapPort::create(const TapPortConfig& config) {
   port.persistent_ = config.persist;
   Result<int> index = netlink::interface_index(port.name_);
   if (!index) return index.error();
-  netlink::LinkChange change{config.mtu, config.mac, true, std::nullopt};
+  netlink::LinkChange change{config.mtu, config.mac, true, std::nullopt, std::nullopt};
   if (auto changed = netlink::change_link(*index, change); !changed) return changed.error();
   return port;
 }

@@ -50,7 +50,7 @@ void write_geneve_encap(uint8_t* out, const GeneveEncap& encap, uint16_t inner_s
   store_be32(option + 4, encap.source_eni);
   store_be32(option + 8, encap.destination_eni);
   store_be16(option + 12, encap.vpc_flags);
-  store_be16(option + 14, 0);
+  store_be16(option + 14, encap.gso_size);
 }
 
 uint16_t flow_source_port(const FiveTuple& tuple) {

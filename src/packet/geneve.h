@@ -24,6 +24,13 @@ static_assert(kGeneveEncapSize == 52);
 // VPC option flag bits (GeneveInfo::vpc_flags).
 inline constexpr uint16_t kVpcFlagFromHyperplane = 0x0001;  // sender is a hyperplane/edge node
 inline constexpr uint16_t kVpcFlagSourceCheckOff = 0x0002;  // source ENI has src/dst check off
+// The inner packet is a TCP super-frame (TSO/GSO) over IPv4 / IPv6 that stands for segments of
+// `gso_size` payload bytes (the option's last 16 bits, reserved and 0 before): the receiving
+// router hands it whole to the destination TAP with a virtio-net GSO header. At most one of
+// the two is set, and only with gso_size > 0 and a TCP inner packet.
+inline constexpr uint16_t kVpcFlagGsoTcpv4 = 0x0004;
+inline constexpr uint16_t kVpcFlagGsoTcpv6 = 0x0008;
+inline constexpr uint16_t kVpcFlagsGso = kVpcFlagGsoTcpv4 | kVpcFlagGsoTcpv6;
 
 struct GeneveEncap {
   uint32_t outer_src_v4 = 0;  // host order
@@ -33,6 +40,7 @@ struct GeneveEncap {
   uint32_t source_eni = 0;
   uint32_t destination_eni = 0;
   uint16_t vpc_flags = 0;
+  uint16_t gso_size = 0;  // with kVpcFlagGsoTcpv4/6 in vpc_flags; 0 otherwise
   uint8_t ttl = 64;
   uint16_t protocol_type = kEthertypeIpv4;  // 0x0800 / 0x86dd
 };

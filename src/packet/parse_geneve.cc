@@ -25,6 +25,7 @@ ParseError parse_geneve_options(const uint8_t* p, size_t size, GeneveInfo& genev
       geneve.source_eni = load_be32(option.data());
       geneve.destination_eni = load_be32(option.data() + 4);
       geneve.vpc_flags = load_be16(option.data() + 8);
+      geneve.gso_size = load_be16(option.data() + 10);
     } else if (option.critical()) {
       return ParseError::geneve_critical_option_unknown;
     }

@@ -151,7 +151,9 @@ struct IcmpInner {
 };
 
 // openvpc's Geneve option (DESIGN.md §2): class kVpcOptionClass, type kVpcOptionType,
-// 12 bytes of data: source ENI (32), destination ENI (32), flags (16), reserved (16).
+// 12 bytes of data: source ENI (32), destination ENI (32), flags (16), GSO size (16). The
+// last field was reserved (0): it is the MSS of a TCP super-frame whose flags carry
+// kVpcFlagGsoTcpv4 or kVpcFlagGsoTcpv6 (geneve.h), else 0.
 inline constexpr uint16_t kVpcOptionClass = 0xff0c;
 inline constexpr uint8_t kVpcOptionType = 0x01;
 inline constexpr uint8_t kVpcOptionDataSize = 12;
@@ -166,6 +168,7 @@ struct GeneveInfo {
   uint16_t options_size = 0;   // bytes of options
   uint16_t inner_offset = 0;   // start of the inner IP packet
   bool has_vpc_option = false;
+  uint16_t gso_size = 0;  // the option's last 16 bits (see above); here it fills padding
   uint32_t source_eni = 0;
   uint32_t destination_eni = 0;
   uint16_t vpc_flags = 0;

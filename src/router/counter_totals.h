@@ -36,7 +36,12 @@ inline constexpr std::array kWorkerCounterFields = {
                        "Partial-checksum frames whose checksum could not be completed."},
     WorkerCounterField{"segmentation_offload_dropped",
                        &WorkerCounters::segmentation_offload_dropped,
-                       "TSO frames dropped (segmentation offload is never negotiated)."},
+                       "GSO frames dropped: UDP GSO, or a TCP super-frame that could not be "
+                       "cut for another worker."},
+    WorkerCounterField{"gso_frames", &WorkerCounters::gso_frames,
+                       "TCP super-frames (TSO) read from ENI TAPs."},
+    WorkerCounterField{"gso_segmented", &WorkerCounters::gso_segmented,
+                       "TCP super-frames cut in software to hand to another worker."},
     WorkerCounterField{"oversize_dropped", &WorkerCounters::oversize_dropped,
                        "Packets dropped for being too large."},
     WorkerCounterField{"handed_off", &WorkerCounters::handed_off,

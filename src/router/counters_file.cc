@@ -33,6 +33,8 @@ json router_counters(const WorkerCounters& c) {
           {"underlay_datagrams_received", c.underlay_datagrams_received},
           {"checksum_completion_failed", c.checksum_completion_failed},
           {"segmentation_offload_dropped", c.segmentation_offload_dropped},
+          {"gso_frames", c.gso_frames},
+          {"gso_segmented", c.gso_segmented},
           {"oversize_dropped", c.oversize_dropped},
           {"handed_off", c.handed_off},
           {"handoff_full", c.handoff_full},
@@ -53,6 +55,8 @@ WorkerCounters sum(std::span<const WorkerSnapshot> workers) {
     t.underlay_datagrams_received += c.underlay_datagrams_received;
     t.checksum_completion_failed += c.checksum_completion_failed;
     t.segmentation_offload_dropped += c.segmentation_offload_dropped;
+    t.gso_frames += c.gso_frames;
+    t.gso_segmented += c.gso_segmented;
     t.oversize_dropped += c.oversize_dropped;
     t.handed_off += c.handed_off;
     t.handoff_full += c.handoff_full;

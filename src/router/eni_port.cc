@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/netlink.h"
+
 namespace openvpc::router {
 
 Result<std::shared_ptr<io::NetworkNamespace>> NamespaceRegistry::acquire(const std::string& name) {
@@ -24,13 +26,13 @@ Result<std::shared_ptr<io::NetworkNamespace>> NamespaceRegistry::acquire(const s
   return shared;
 }
 
-Result<std::shared_ptr<EniPort>> create_eni_port(const EniPortPlan& plan, uint32_t mtu,
+Result<std::shared_ptr<EniPort>> create_eni_port(const EniPortPlan& plan, uint32_t mtu, bool tso,
                                                  NamespaceRegistry& namespaces) {
   io::TapPortConfig config;
   config.name = plan.tap_name;
   config.mtu = mtu;
   config.mac = plan.mac.bytes;
-  config.offloads = false;  // TUN_F_CSUM only, set below: no TSO super-frames
+  config.offloads = false;  // TUN_F_CSUM (and TSO4/TSO6 with tso), set below
   std::shared_ptr<io::NetworkNamespace> instance;
   Result<io::TapPort> tap = make_error("io.tap", "not opened");
   if (plan.namespace_name.empty()) {
@@ -46,7 +48,21 @@ Result<std::shared_ptr<EniPort>> create_eni_port(const EniPortPlan& plan, uint32
     tap = io::TapPort::create_in(config, *instance);
   }
   if (!tap) return tap.error();
-  if (::ioctl(tap->fd(), TUNSETOFFLOAD, static_cast<unsigned>(TUN_F_CSUM)) < 0) {
+  // The GSO limit first: no super-frame above it is ever offered once TSO is on.
+  auto limit_gso = [&]() -> Result<void> {
+    auto index = io::netlink::interface_index(tap->name());
+    if (!index) return index.error();
+    io::netlink::LinkChange change;
+    change.gso_max_size = kTapGsoMaxSize;
+    return io::netlink::change_link(*index, change);
+  };
+  if (tso) {
+    auto limited = instance ? instance->run(limit_gso) : limit_gso();
+    if (!limited)
+      return make_error("io.tap", plan.tap_name + ": gso_max_size: " + limited.error().message);
+  }
+  const unsigned offloads = tso ? (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) : TUN_F_CSUM;
+  if (::ioctl(tap->fd(), TUNSETOFFLOAD, offloads) < 0) {
     return make_error("io.tap", plan.tap_name + ": TUNSETOFFLOAD: " + std::strerror(errno));
   }
   return std::make_shared<EniPort>(plan, std::move(instance), std::move(*tap));

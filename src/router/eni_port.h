@@ -3,9 +3,11 @@
 // EniPort owns the TAP (its descriptor keeps the device alive) and shares the instance
 // namespace it was moved into. Destroying the last reference deletes the TAP, then the
 // namespace when no other ENI port shares it. TAPs are opened with IFF_VNET_HDR and
-// TUN_F_CSUM only: an instance may hand over frames with a partial L4 checksum (the worker
-// completes it in software, io/offload.h) but never TSO super-frames, so every frame fits the
-// pipeline's 16-bit Packet sizes.
+// TUN_F_CSUM: an instance may hand over frames with a partial L4 checksum (the worker
+// completes it in software, io/offload.h). With TSO on (the router's --tso, the default) also
+// TUN_F_TSO4 | TUN_F_TSO6, and the device's gso_max_size is cut to kTapGsoMaxSize, so that a
+// TCP super-frame fits the pipeline's 16-bit Packet sizes and, encapsulated (52 bytes), one
+// underlay IPv4 datagram. Invariant: every frame read is at most kTapGsoMaxSize + 18 bytes.
 //
 // PortTable is an immutable snapshot (ENI number -> port) swapped like the compiled program:
 // the router thread publishes a new one after a program changes the ENI set; workers pick it
@@ -37,6 +39,8 @@ class NamespaceRegistry {
   std::map<std::string, std::weak_ptr<io::NetworkNamespace>> namespaces_;
 };
 
+inline constexpr uint32_t kTapGsoMaxSize = 60000;
+
 struct EniPort {
   EniPortPlan plan;
   std::shared_ptr<io::NetworkNamespace> instance;  // declared first: destroyed after the TAP
@@ -50,7 +54,8 @@ struct EniPort {
 // Creates the TAP (name, MAC, MTU, checksum offload). When the plan names an instance
 // namespace: creates it (or adopts one an earlier router left) with lo up, and opens the TAP
 // inside it as a persistent device — re-attaching to the one a killed router left there.
-Result<std::shared_ptr<EniPort>> create_eni_port(const EniPortPlan& plan, uint32_t mtu,
+// With `tso`: TUN_F_TSO4/TSO6 too, and the device's GSO maximum lowered to kTapGsoMaxSize.
+Result<std::shared_ptr<EniPort>> create_eni_port(const EniPortPlan& plan, uint32_t mtu, bool tso,
                                                  NamespaceRegistry& namespaces);
 
 struct PortTable {

@@ -58,6 +58,9 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   app.add_option("--state-dir", options.state_dir, "directory for counters.json");
   app.add_option("--tap-prefix", options.tap_prefix, "TAP name prefix (name = prefix + ENI id)");
   app.add_option("--mtu", options.mtu, "TAP MTU")->check(CLI::Range(576u, 9001u));
+  std::string tso = "on";
+  app.add_option("--tso", tso, "on|off: TCP segmentation offload through the instance TAPs")
+      ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--instance", instances, "ENI=NAMESPACE: create the instance namespace");
   app.add_option("--counters-interval", options.counters_interval_seconds,
                  "seconds between counters.json rewrites")
@@ -91,6 +94,7 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   }
   options.underlay_address = address->v4_host_order();
   if (auto parsed = parse_admin(admin, underlay, options); !parsed) return parsed.error();
+  options.tso = tso == "on";
   for (const auto& text : instances) {
     auto binding = parse_instance(text);
     if (!binding) return binding.error();

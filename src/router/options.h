@@ -30,6 +30,9 @@ struct RouterOptions {
   std::string state_dir;  // empty: no counters file
   std::string tap_prefix = "ovpc-";
   uint32_t mtu = 9001;
+  // --tso on|off: instance TAPs hand over TCP super-frames (TSO4/TSO6, eni_port.h) that cross
+  // the router whole. Received super-frames are taken either way.
+  bool tso = true;
   std::vector<InstanceBinding> instances;
   double counters_interval_seconds = 1.0;
   // Flow logs (flow_log_files.h). flow_log_window_seconds is a test/demo knob: when not 0,

@@ -140,7 +140,7 @@ Result<void> Router::apply(const program::Program& program) {
       table->ports.push_back(port);
       continue;
     }
-    auto port = create_eni_port(plan, options_.mtu, namespaces_);
+    auto port = create_eni_port(plan, options_.mtu, options_.tso, namespaces_);
     if (!port)
       return make_error(port.error().code,
                         "ENI " + std::to_string(plan.eni) + ": " + port.error().message);

@@ -13,6 +13,8 @@
 
 #include "io/offload.h"
 #include "packet/bytes.h"
+#include "packet/checksum.h"
+#include "packet/geneve.h"
 #include "router/underlay_headers.h"
 
 namespace openvpc::router {
@@ -45,6 +47,59 @@ void add_fd(int epoll_fd, int fd, uint64_t tag) {
   }
 }
 
+// Where the VPC option's flags and GSO size sit in an underlay packet this router's peers
+// write: outer IPv4 (20) + UDP (8) + Geneve (8), then the option header (4) and two ENIs (8).
+constexpr size_t kOptionAt = 20 + 8 + packet::kGeneveHeaderSize;
+constexpr size_t kOptionFlagsAt = kOptionAt + packet::kGeneveOptionHeaderSize + 8;
+
+// The GSO a received underlay packet's VPC option announces, as a virtio-net header for
+// io::segment_tcp (no checksum flag: the segments get theirs computed); GSO none otherwise.
+io::VirtioNetHeader underlay_gso(const uint8_t* outer, size_t size) {
+  io::VirtioNetHeader vnet;
+  if (size < packet::kGeneveEncapSize || outer[0] != 0x45 ||
+      packet::load_be16(outer + kOptionAt) != packet::kVpcOptionClass ||
+      (outer[kOptionAt + 2] & 0x7f) != packet::kVpcOptionType) {
+    return vnet;
+  }
+  const uint16_t flags = packet::load_be16(outer + kOptionFlagsAt);
+  if ((flags & packet::kVpcFlagsGso) == packet::kVpcFlagGsoTcpv4) {
+    vnet.gso_type = io::kVirtioGsoTcpv4;
+  } else if ((flags & packet::kVpcFlagsGso) == packet::kVpcFlagGsoTcpv6) {
+    vnet.gso_type = io::kVirtioGsoTcpv6;
+  }
+  vnet.gso_size = packet::load_be16(outer + kOptionFlagsAt + 2);
+  return vnet;
+}
+
+// One software segment of an underlay super-frame: its outer lengths and checksum for its
+// size, and the option's GSO flag and size cleared (it is a plain packet now).
+void fix_outer_headers(uint8_t* outer, size_t size) {
+  packet::store_be16(outer + 2, uint16_t(size));
+  packet::store_be16(outer + 10, 0);
+  packet::store_be16(outer + 10, packet::ipv4_header_checksum(outer, 20));
+  packet::store_be16(outer + 24, uint16_t(size - 20));
+  const uint16_t flags = packet::load_be16(outer + kOptionFlagsAt);
+  packet::store_be16(outer + kOptionFlagsAt, uint16_t(flags & ~packet::kVpcFlagsGso));
+  packet::store_be16(outer + kOptionFlagsAt + 2, 0);
+}
+
+// The virtio-net header a packet is written to a TAP with: for a TCP super-frame (IPv4
+// header length from the frame, IPv6 without extension headers, as the pipeline admitted it)
+// GSO with the TCP checksum left to the receiving kernel; nothing otherwise.
+io::VirtioNetHeader gso_header(const Packet& p) {
+  io::VirtioNetHeader vnet;
+  if (p.gso_type == dataplane::kGsoNone) return vnet;
+  const size_t l4 = 14 + (p.gso_type == dataplane::kGsoTcpv4 ? size_t(p.data[14] & 0x0f) * 4 : 40);
+  if (l4 + 20 > p.size) return vnet;
+  vnet.flags = io::kVirtioNeedsChecksum;
+  vnet.gso_type = p.gso_type;
+  vnet.gso_size = p.gso_size;
+  vnet.hdr_len = uint16_t(l4 + size_t(p.data[l4 + 12] >> 4) * 4);
+  vnet.csum_start = uint16_t(l4);
+  vnet.csum_offset = 16;
+  return vnet;
+}
+
 dataplane::PipelineConfig with_flow_log_sink(dataplane::PipelineConfig config,
                                              flowlog::FlowLogSink* sink) {
   config.flow_log_sink = sink;
@@ -61,7 +116,9 @@ Worker::Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySock
                          ? std::make_unique<WorkerFlowLogSink>(*context.flow_logs)
                          : nullptr),
       pipeline_(*context.programs, with_flow_log_sink(context.pipeline, flow_log_sink_.get())),
-      receive_storage_(kReceiveBatch * kBufferSize),
+      receive_storage_(kReceiveBatch * kReceiveBufferSize),
+      segment_storage_(kSegmentSlots * kBufferSize),
+      segment_frames_(kSegmentSlots),
       frames_(kReceiveBatch),
       datagrams_(kReceiveBatch),
       reply_buffer_(kBufferSize) {
@@ -179,9 +236,9 @@ void Worker::receive_eni(size_t position) {
   EniPort& port = *ports_->ports[position];
   const Port in_port = Port::eni(port.plan.eni);
   for (size_t i = 0; i < kReceiveBatch; ++i) {
-    frames_[i] = {receive_storage_.data() + i * kBufferSize + kHeadroom,
+    frames_[i] = {receive_storage_.data() + i * kReceiveBufferSize + kHeadroom,
                   0,
-                  uint32_t(kBufferSize - kHeadroom),
+                  uint32_t(kReceiveBufferSize - kHeadroom),
                   {}};
   }
   const size_t received = port.tap.receive(frames_);
@@ -189,7 +246,18 @@ void Worker::receive_eni(size_t position) {
   capture(port.plan.eni, std::span(frames_).first(received));
   for (size_t i = 0; i < received; ++i) {
     io::Frame& frame = frames_[i];
-    if (frame.vnet.gso_type != io::kVirtioGsoNone) {
+    const uint8_t gso = frame.vnet.gso_type & uint8_t(~io::kVirtioGsoEcn);
+    const uint32_t target = worker_for_frame({frame.data, frame.size}, context_.worker_count);
+    if (gso == io::kVirtioGsoTcpv4 || gso == io::kVirtioGsoTcpv6) {
+      ++counters_.gso_frames;  // its checksum stays partial: the last kernel finishes it
+      if (target != index_) {
+        hand_off_segments(frame.data, frame.size, frame.vnet, false, in_port, target);
+      } else {
+        accept(frame.data, frame.size, in_port, target, frame.vnet.gso_size, gso);
+      }
+      continue;
+    }
+    if (gso != io::kVirtioGsoNone) {
       ++counters_.segmentation_offload_dropped;
       continue;
     }
@@ -197,8 +265,7 @@ void Worker::receive_eni(size_t position) {
       ++counters_.checksum_completion_failed;
       continue;
     }
-    accept(frame.data, frame.size, in_port,
-           worker_for_frame({frame.data, frame.size}, context_.worker_count));
+    accept(frame.data, frame.size, in_port, target);
   }
   process_pending(monotonic_ns());
 }
@@ -207,8 +274,8 @@ void Worker::receive_underlay() {
   for (size_t i = 0; i < kReceiveBatch; ++i) {
     datagrams_[i] = {};
     datagrams_[i].data =
-        receive_storage_.data() + i * kBufferSize + kHeadroom + kUnderlayHeadersSize;
-    datagrams_[i].capacity = uint32_t(kBufferSize - kHeadroom - kUnderlayHeadersSize);
+        receive_storage_.data() + i * kReceiveBufferSize + kHeadroom + kUnderlayHeadersSize;
+    datagrams_[i].capacity = uint32_t(kReceiveBufferSize - kHeadroom - kUnderlayHeadersSize);
   }
   const size_t received = context_.underlay->receive(datagrams_);
   counters_.underlay_datagrams_received += received;
@@ -221,13 +288,39 @@ void Worker::receive_underlay() {
       continue;
     }
     const size_t size = d.size + kUnderlayHeadersSize;
-    accept(outer, size, Port::underlay(),
-           worker_for_underlay({outer, size}, context_.worker_count));
+    const uint32_t target = worker_for_underlay({outer, size}, context_.worker_count);
+    const io::VirtioNetHeader vnet = underlay_gso(outer, size);
+    if (target != index_ && vnet.gso_type != io::kVirtioGsoNone) {
+      hand_off_segments(outer, size, vnet, true, Port::underlay(), target);
+    } else {
+      accept(outer, size, Port::underlay(), target);  // the pipeline reads the GSO option
+    }
   }
   process_pending(monotonic_ns());
 }
 
-void Worker::accept(uint8_t* data, size_t size, Port in_port, uint32_t target) {
+void Worker::hand_off_segments(uint8_t* data, size_t size, const io::VirtioNetHeader& vnet,
+                               bool outer, Port in_port, uint32_t target) {
+  for (size_t i = 0; i < kSegmentSlots; ++i) {
+    segment_frames_[i] = {
+        segment_storage_.data() + i * kBufferSize, 0, uint32_t(kBufferSize - kHeadroom), {}};
+  }
+  const uint32_t l3_offset = outer ? uint32_t(packet::kGeneveEncapSize) : 14;
+  const io::SegmentResult cut = io::segment_tcp({data, size}, vnet, l3_offset, segment_frames_);
+  if (cut.error != io::OffloadError::none) {
+    ++counters_.segmentation_offload_dropped;
+    return;
+  }
+  ++counters_.gso_segmented;
+  for (uint32_t i = 0; i < cut.count; ++i) {
+    io::Frame& piece = segment_frames_[i];
+    if (outer) fix_outer_headers(piece.data, piece.size);
+    accept(piece.data, piece.size, in_port, target);
+  }
+}
+
+void Worker::accept(uint8_t* data, size_t size, Port in_port, uint32_t target, uint16_t gso_size,
+                    uint8_t gso_type) {
   if (size > 65535) {
     ++counters_.oversize_dropped;
     return;
@@ -244,8 +337,10 @@ void Worker::accept(uint8_t* data, size_t size, Port in_port, uint32_t target) {
   p.data = data;
   p.size = uint16_t(size);
   p.headroom = kHeadroom;
-  p.capacity = uint16_t(std::min<size_t>(kBufferSize - kHeadroom, 65535));
+  p.capacity = uint16_t(std::min<size_t>(kReceiveBufferSize - kHeadroom, 65535));
   p.in_port = in_port;
+  p.gso_size = gso_size;
+  p.gso_type = gso_type;
   pending_.push_back(p);
 }
 
@@ -313,7 +408,7 @@ void Worker::queue_to_port(const Packet& p) {
     ++counters_.no_output_port;
     return;
   }
-  eni_out_[size_t(position)].push_back({p.data, p.size, p.capacity, {}});
+  eni_out_[size_t(position)].push_back({p.data, p.size, p.capacity, gso_header(p)});
 }
 
 void Worker::serve_local(const Packet& p, uint64_t now_ns) {

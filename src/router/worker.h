@@ -9,6 +9,13 @@
 // port survives), to_local_services -> LocalServices::respond and the reply back on the ENI;
 // drops are counted by the pipeline by reason, the router's own losses in WorkerCounters.
 //
+// TSO: an ENI's TAP may hand over TCP super-frames (eni_port.h); they go through the pipeline
+// whole (Packet::gso_size/gso_type) and leave encapsulated whole (the VPC option carries the
+// GSO size) or, to a TAP, with a virtio-net GSO header (NEEDS_CSUM at the TCP checksum), so
+// the destination kernel takes one skb. Receive buffers are kReceiveBufferSize for that. A
+// super-frame dispatched to another worker is cut in software first (inbox slots are
+// kBufferSize); a UDP GSO frame is dropped (segmentation_offload_dropped).
+//
 // Configuration (program, services, port table) is picked up between batches; nothing on the
 // per-packet path allocates or locks except a TAP's send mutex once per batch. Counters are
 // copied into a snapshot under a mutex a few times a second for the counters file; readers
@@ -40,7 +47,9 @@ struct WorkerCounters {
   uint64_t eni_frames_received = 0;
   uint64_t underlay_datagrams_received = 0;
   uint64_t checksum_completion_failed = 0;    // a partial-checksum frame offload.h refused
-  uint64_t segmentation_offload_dropped = 0;  // a TSO frame (never negotiated)
+  uint64_t segmentation_offload_dropped = 0;  // a UDP GSO frame, or one not cut for a handoff
+  uint64_t gso_frames = 0;                    // TCP super-frames received (from ENIs)
+  uint64_t gso_segmented = 0;  // super-frames cut in software (to hand to another worker)
   uint64_t oversize_dropped = 0;
   uint64_t handed_off = 0;       // to another worker's inbox
   uint64_t handoff_full = 0;     // that inbox was full: dropped
@@ -92,6 +101,9 @@ class Worker {
   static constexpr size_t kReceiveBatch = 64;
   static constexpr uint16_t kHeadroom = 128;
   static constexpr size_t kBufferSize = 16384;  // > MTU 9001 + Ethernet + outer headers
+  // Receive buffers (ENI and underlay): a TSO super-frame, or one encapsulated, fits whole.
+  static constexpr size_t kReceiveBufferSize = kHeadroom + io::kMaxFrameSize;
+  static constexpr size_t kSegmentSlots = 128;  // software segments of one super-frame
 
   Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySocket underlay_out);
   ~Worker();
@@ -110,7 +122,13 @@ class Worker {
   void receive_eni(size_t position);
   void receive_underlay();
   void drain_inbox();
-  void accept(uint8_t* data, size_t size, dataplane::Port in_port, uint32_t target);
+  void accept(uint8_t* data, size_t size, dataplane::Port in_port, uint32_t target,
+              uint16_t gso_size = 0, uint8_t gso_type = 0);
+  // A super-frame for another worker (its inbox slots hold one segment): cut in software, the
+  // pieces pushed there. `outer` says the frame is an underlay packet (52 bytes of outer
+  // headers, fixed per piece) rather than an Ethernet frame.
+  void hand_off_segments(uint8_t* data, size_t size, const io::VirtioNetHeader& vnet, bool outer,
+                         dataplane::Port in_port, uint32_t target);
   void process_pending(uint64_t now_ns);
   void emit(dataplane::PacketBatch batch, uint64_t now_ns);
   void queue_to_port(const dataplane::Packet& p);
@@ -134,7 +152,9 @@ class Worker {
   int epoll_fd_ = -1;
   std::vector<int> registered_;  // TAP fds in epoll_fd_
 
-  std::vector<uint8_t> receive_storage_;  // kReceiveBatch buffers of kBufferSize
+  std::vector<uint8_t> receive_storage_;  // kReceiveBatch buffers of kReceiveBufferSize
+  std::vector<uint8_t> segment_storage_;  // kSegmentSlots buffers of kBufferSize
+  std::vector<io::Frame> segment_frames_;
   std::vector<io::Frame> frames_;
   std::vector<io::Datagram> datagrams_;
   std::vector<dataplane::Packet> pending_;  // accepted, not yet processed

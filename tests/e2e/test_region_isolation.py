@@ -219,6 +219,7 @@ def test_revoke_keeps_tracked_and_cuts_untracked(region):
     open_ns = region.launch("h2", x["a"], "10.0.1.30", [open_group])
     region.up(open_ns)
     background(region, open_ns, ECHO_SERVER, "9090")
+    assert wait_until(lambda: connects(region.member, "10.0.1.30", 9090), 10)  # listening
     tracked = background(region, region.member, ECHO_CLIENT, "10.0.1.20", "8080",
                          stdin=subprocess.PIPE)
     untracked = background(region, region.member, ECHO_CLIENT, "10.0.1.30", "9090",

@@ -105,7 +105,8 @@ uint32_t FlowLogAggregator::find_or_add(uint16_t eni, const packet::FiveTuple& t
 }
 
 void FlowLogAggregator::record(uint16_t eni, const packet::PacketMeta& meta,
-                               FlowDirection direction, FlowAction action, uint32_t unix_now) {
+                               FlowDirection direction, FlowAction action, uint32_t unix_now,
+                               uint32_t packets) {
   if (eni >= enis_.size() || enis_[eni].window == 0 || excluded(eni, meta)) return;
   EniState& state = enis_[eni];
   if (!state.open) {
@@ -125,8 +126,11 @@ void FlowLogAggregator::record(uint16_t eni, const packet::PacketMeta& meta,
     return;
   }
   FlowLogRecord& r = records_[i];
-  ++r.packets;
+  r.packets += packets;
   r.bytes += meta.l3_size;
+  if (packets > 1 && meta.payload_offset > meta.l3_offset) {
+    r.bytes += uint64_t(packets - 1) * (meta.payload_offset - meta.l3_offset);
+  }
   r.end = std::max(r.end, unix_now);
   if (meta.tuple.protocol == packet::kProtoTcp) r.tcp_flags |= reported_flags(meta.tcp.flags);
 }

@@ -54,8 +54,10 @@ class FlowLogAggregator {
   void set_window(uint16_t eni, uint32_t window_seconds);
   // Whether the packet is one the flow log never records.
   bool excluded(uint16_t eni, const packet::PacketMeta& meta) const;
+  // `packets`: how many packets on the wire this one stands for (a TCP super-frame: its
+  // segments, each counted with its own copy of the headers); 1 otherwise.
   void record(uint16_t eni, const packet::PacketMeta& meta, FlowDirection direction,
-              FlowAction action, uint32_t unix_now);
+              FlowAction action, uint32_t unix_now, uint32_t packets = 1);
   // Emits and clears every window that has ended (all of them with `force`); returns the
   // records written.
   size_t flush(uint32_t unix_now, FlowLogSink& sink, bool force = false);

@@ -1,6 +1,7 @@
 // parse_geneve_test.cc — Geneve header, options, the VPC option and the inner packet.
 #include <gtest/gtest.h>
 
+#include "packet/bytes.h"
 #include "packet/geneve.h"
 #include "packet/parser.h"
 #include "samples.h"
@@ -66,6 +67,20 @@ TEST(GeneveOptions, UnknownNonCriticalOptionIsSkipped) {
   ASSERT_TRUE(meta.ok()) << to_string(meta.error);
   EXPECT_FALSE(meta.geneve.has_vpc_option);
   EXPECT_EQ(meta.tuple.dst_port, 443);
+}
+
+TEST(GeneveOptions, GsoFlagAndSizeRoundTrip) {
+  GeneveEncap encap = encap_spec();
+  encap.vpc_flags = kVpcFlagSourceCheckOff | kVpcFlagGsoTcpv4;
+  encap.gso_size = 1448;
+  const auto packet = build_geneve(encap, tcp_v4());
+  EXPECT_EQ(load_be16(&packet[kOptionAt + 12]), kVpcFlagSourceCheckOff | kVpcFlagGsoTcpv4);
+  EXPECT_EQ(load_be16(&packet[kOptionAt + 14]), 1448);  // the field reserved before
+  const PacketMeta meta = parse_ip(packet);
+  ASSERT_TRUE(meta.ok()) << to_string(meta.error);
+  EXPECT_EQ(meta.geneve.vpc_flags, kVpcFlagSourceCheckOff | kVpcFlagGsoTcpv4);
+  EXPECT_EQ(meta.geneve.gso_size, 1448);
+  EXPECT_EQ(parse_ip(geneve_tcp()).geneve.gso_size, 0);  // without GSO the field stays 0
 }
 
 TEST(GeneveInner, GenevePortInsideTheTunnelIsPlainUdp) {

@@ -25,6 +25,18 @@ TEST(RouterOptions, ParsesEveryFlag) {
   EXPECT_EQ(o->instances[1].eni, "eni-b");
   EXPECT_EQ(o->instances[1].namespace_name, "ns-b");
   EXPECT_EQ(o->mtu, 9001u);
+  EXPECT_TRUE(o->tso);  // TSO through the instance TAPs is on by default
+}
+
+TEST(RouterOptions, TsoCanBeTurnedOff) {
+  auto off =
+      parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--tso", "off"});
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_FALSE(off->tso);
+  auto bad =
+      parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--tso", "maybe"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "options.invalid");
 }
 
 TEST(RouterOptions, ControllerInsteadOfProgram) {
