@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "controller/metrics.h"
 #include "model/account.h"
 
 namespace openvpc::controller {
@@ -130,19 +131,8 @@ Result<std::string> AdminService::status() {
   if (!region) return region.error();
   auto revision = regions_.store().current_revision();
   if (!revision) return revision.error();
-  const model::Region& r = **region;
-  json counts = {{"accounts", r.accounts.size()},
-                 {"vpcs", r.vpcs.size()},
-                 {"subnets", r.subnets.size()},
-                 {"route_tables", r.route_tables.size()},
-                 {"internet_gateways", r.internet_gateways.size()},
-                 {"security_groups", r.security_groups.size()},
-                 {"network_acls", r.network_acls.size()},
-                 {"network_interfaces", r.network_interfaces.size()},
-                 {"instances", r.instances.size()},
-                 {"addresses", r.addresses.size()},
-                 {"dhcp_options", r.dhcp_options.size()},
-                 {"flow_logs", r.flow_logs.size()}};
+  json counts = json::object();
+  for (const auto& [kind, count] : resource_counts(**region)) counts[kind] = count;
   return json{{"region", region_name_}, {"store_revision", *revision}, {"counts", counts}}.dump();
 }
 

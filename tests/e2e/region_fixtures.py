@@ -111,6 +111,7 @@ class RegionUnderTest:
         self.work = Path(tempfile.mkdtemp(prefix=f"ovt-{name}-"))
         self.routers = {}
         self.instances = {}  # instance id -> host id
+        self.helpers = []  # processes a test started (servers, clients); killed by close()
         self.router_args = list(router_args)
         port_file = self.work / "mapping-port"
         host_args = [a for h, address in hosts.items() for a in ("--host", f"{h}={address}")]
@@ -181,6 +182,10 @@ class RegionUnderTest:
 
     # --- teardown ---
     def close(self):
+        for proc in self.helpers:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)
         kill_dhclients(self.work)
         for ns in self.instances:
             if ns in namespaces():

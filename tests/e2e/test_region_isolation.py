@@ -59,14 +59,9 @@ for _ in sys.stdin:
 @pytest.fixture(scope="module")
 def region(build_dir: Path):
     region = RegionUnderTest(build_dir, HOSTS, name="isolation")
-    region.helpers = []
     try:
         yield region
     finally:
-        for proc in region.helpers:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=5)
         region.close()
 
 

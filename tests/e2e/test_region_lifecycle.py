@@ -60,14 +60,9 @@ except OSError as e:
 @pytest.fixture(scope="module")
 def region(build_dir: Path):
     region = RegionUnderTest(build_dir, HOSTS, name="lifecycle")
-    region.helpers = []
     try:
         yield region
     finally:
-        for proc in region.helpers:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=5)
         region.close()
 
 
