@@ -59,6 +59,12 @@ constexpr std::array<std::string_view, kDropReasonCount> kDropReasonNames = {
     "fragment_hold_full",
     "mtu_exceeded",
     "fragmentation_output_full",
+    "no_public_ip",
+    "no_edge_node",
+    "geneve_untrusted_node",
+    "edge_unknown_public_address",
+    "edge_source_mismatch",
+    "edge_no_next_hop",
 };
 
 }  // namespace

@@ -74,6 +74,13 @@ enum class DropReason : uint8_t {
   fragment_hold_full,            // no hold slot free for a fragment that came before its first one
   mtu_exceeded,                  // DF set and larger than the path MTU (ICMP fragmentation needed)
   fragmentation_output_full,     // DF clear, larger than the path MTU, no room for its fragments
+  // The internet gateway and the edge (src/edge, DESIGN.md §7).
+  no_public_ip,                 // routed to the internet gateway, but the source has no public IP
+  no_edge_node,                 // routed to the internet gateway, but no edge node is up
+  geneve_untrusted_node,        // "from an edge/hyperplane node" from an address that is none
+  edge_unknown_public_address,  // from outside, to an address no interface has
+  edge_source_mismatch,         // to the edge from a private address, ENI or host it does not map
+  edge_no_next_hop,             // the outside gateway's MAC is not known (yet)
   count_,
 };
 inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);
