@@ -81,6 +81,7 @@ std::string action_of(const api::HttpRequestView& view, const api::ApiService& s
 // What /metrics shows besides the request counters: hosts and resource counts.
 struct MetricsSources {
   std::function<std::vector<mapping::HostStatus>()> hosts;
+  std::function<std::vector<mapping::NodeStatus>()> nodes;
   std::function<std::vector<std::pair<std::string, uint64_t>>()> resources;
 };
 
@@ -117,7 +118,7 @@ void serve(httplib::Server& server, api::ApiService& service, controller::AdminS
     res.set_content("ok\n", "text/plain");
   });
   server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics.text(sources.hosts(), sources.resources()),
+    res.set_content(metrics.text(sources.hosts(), sources.resources(), sources.nodes()),
                     std::string(PrometheusText::kContentType));
   });
   server.set_tcp_nodelay(true);
@@ -273,6 +274,9 @@ int main(int argc, char** argv) {
   MetricsSources sources;
   sources.hosts = [&]() -> std::vector<mapping::HostStatus> {
     return mapping_server ? mapping_server->hosts() : std::vector<mapping::HostStatus>{};
+  };
+  sources.nodes = [&]() -> std::vector<mapping::NodeStatus> {
+    return mapping_server ? mapping_server->nodes() : std::vector<mapping::NodeStatus>{};
   };
   sources.resources = [&]() -> std::vector<std::pair<std::string, uint64_t>> {
     auto region = regions.snapshot();

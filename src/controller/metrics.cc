@@ -1,5 +1,7 @@
 #include "controller/metrics.h"
 
+#include <algorithm>
+
 #include "common/prometheus_text.h"
 
 namespace openvpc::controller {
@@ -36,7 +38,8 @@ void ApiMetrics::record(const std::string& action, int status, double seconds) {
 }
 
 std::string ApiMetrics::text(const std::vector<mapping::HostStatus>& hosts,
-                             const std::vector<std::pair<std::string, uint64_t>>& resources) const {
+                             const std::vector<std::pair<std::string, uint64_t>>& resources,
+                             const std::vector<mapping::NodeStatus>& nodes) const {
   PrometheusText out;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -78,6 +81,23 @@ std::string ApiMetrics::text(const std::vector<mapping::HostStatus>& hosts,
   for (const auto& host : hosts) {
     out.sample("openvpc_host_acked_program_version", {{"host_id", host.host_id}},
                host.acked_version);
+  }
+  out.family("openvpc_controller_fleet_nodes", Type::gauge,
+             "Live edge and hyperplane nodes (their mapping stream is open), by role.");
+  for (auto role : {mapping::NodeRole::edge, mapping::NodeRole::hyperplane}) {
+    const auto count = std::count_if(nodes.begin(), nodes.end(),
+                                     [&](const mapping::NodeStatus& n) { return n.role == role; });
+    out.sample("openvpc_controller_fleet_nodes", {{"role", mapping::to_string(role)}},
+               uint64_t(count));
+  }
+  out.family("openvpc_fleet_node", Type::gauge, "1 for each live edge or hyperplane node.");
+  for (const auto& node : nodes) {
+    const std::string underlay = program::format_address(node.underlay);
+    out.sample("openvpc_fleet_node",
+               {{"node_id", node.node_id},
+                {"role", mapping::to_string(node.role)},
+                {"underlay", underlay}},
+               uint64_t{1});
   }
   out.family("openvpc_controller_resources", Type::gauge, "Resources in the region, by kind.");
   for (const auto& [kind, count] : resources) {

@@ -8,7 +8,9 @@
 //   openvpc_controller_api_requests_total{action,code}
 //   openvpc_controller_api_request_duration_seconds_{bucket{le},sum,count}{action}
 //   openvpc_host_connected{host_id}, openvpc_host_{desired,acked}_program_version{host_id}
-//   openvpc_controller_resources{kind}, openvpc_controller_hosts
+//   openvpc_controller_resources{kind}, openvpc_controller_hosts,
+//   openvpc_controller_fleet_nodes{role} and openvpc_fleet_node{node_id,role,underlay} for the
+//   live edge and hyperplane nodes
 // Thread-safe: record() and text() take one mutex (the HTTP server calls them from its pool).
 #pragma once
 
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "mapping/host_table.h"
+#include "mapping/node_registry.h"
 #include "model/region.h"
 
 namespace openvpc::controller {
@@ -36,7 +39,8 @@ class ApiMetrics {
 
   // resources: (kind, count) pairs, e.g. from resource_counts().
   std::string text(const std::vector<mapping::HostStatus>& hosts,
-                   const std::vector<std::pair<std::string, uint64_t>>& resources) const;
+                   const std::vector<std::pair<std::string, uint64_t>>& resources,
+                   const std::vector<mapping::NodeStatus>& nodes = {}) const;
 
  private:
   struct Latency {
