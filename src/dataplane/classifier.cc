@@ -1,6 +1,7 @@
 #include "dataplane/classifier.h"
 
 #include "dataplane/actions.h"
+#include "packet/dhcp.h"
 #include "packet/geneve.h"
 
 namespace openvpc::dataplane {
@@ -12,6 +13,22 @@ namespace {
 
 std::string eni_text(uint32_t id) {
   return "eni " + std::to_string(id);
+}
+
+// A DHCP client before it has an address: UDP 0.0.0.0:68 -> :67 (RFC 2131 4.1).
+bool is_dhcp_from_unconfigured_client(const packet::PacketMeta& meta) {
+  const auto& t = meta.tuple;
+  return t.protocol == packet::kProtoUdp && t.src_port == packet::kDhcpClientPort &&
+         t.dst_port == packet::kDhcpServerPort && t.src.is_v4() && t.src.v4_host_order() == 0;
+}
+
+// Whether packets routed to a gateway of this kind have somewhere to go. The internet gateway
+// leaves as Verdict::to_gateway (the edge takes it over); NAT gateways, peering connections
+// and VPN gateways have no next hop yet, so their packets are dropped as gateway_unavailable
+// (REJECT in the flow log) instead of being logged ACCEPT and lost. A kind that gets a next
+// hop is added here and keeps the to_gateway plumbing (FlowAction::gateway_kind, out_id).
+bool gateway_has_next_hop(program::RouteTargetKind kind) {
+  return kind == program::RouteTargetKind::internet_gateway;
 }
 
 const char* stage_name(const char* kind, Direction direction) {
@@ -71,7 +88,23 @@ bool Classifier::network_acl(const CompiledSubnet& subnet, Direction direction,
 
 Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMeta& meta) {
   const auto& t = meta.tuple;
-  if (program_.is_local_service(eni, t.dst)) {
+  // The source check comes first, also for the local services (a resolver must not answer a
+  // forged source); only a DHCP client without an address yet sends from 0.0.0.0.
+  const bool local_service = program_.is_local_service(eni, t.dst);
+  const bool unconfigured_dhcp = local_service && is_dhcp_from_unconfigured_client(meta);
+  if (eni.source_dest_check && !eni.owns(t.src) && !unconfigured_dhcp) {
+    note("source-check", [&] {
+      return std::string(format_address(t.src) + " is not an address of " + eni_text(eni.id));
+    });
+    return drop(DropReason::source_address_spoofed);
+  }
+  note("source-check", [&] {
+    return std::string(!eni.source_dest_check ? "off for " + eni_text(eni.id)
+                       : unconfigured_dhcp
+                           ? "DHCP from 0.0.0.0 (an address is being asked for)"
+                           : format_address(t.src) + " belongs to " + eni_text(eni.id));
+  });
+  if (local_service) {
     note("local-services", [&] {
       return std::string(format_address(t.dst) + " is served by the router (never filtered)");
     });
@@ -79,17 +112,6 @@ Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMet
     result.action.verdict = Verdict::to_local_services;
     return result;
   }
-  if (eni.source_dest_check && !eni.owns(t.src)) {
-    note("source-check", [&] {
-      return std::string(format_address(t.src) + " is not an address of " + eni_text(eni.id));
-    });
-    return drop(DropReason::source_address_spoofed);
-  }
-  note("source-check", [&] {
-    return std::string(eni.source_dest_check
-                           ? format_address(t.src) + " belongs to " + eni_text(eni.id)
-                           : "off for " + eni_text(eni.id));
-  });
   const CompiledSubnet& subnet = program_.subnets[eni.subnet];
   if (subnet.prefix.contains(t.dst)) {
     note("nacl-egress", [&] {
@@ -147,6 +169,14 @@ bool Classifier::route_to_target(const LocalEni& source, const packet::PacketMet
       result.action.drop_reason = DropReason::blackhole_route;
       return false;
     default:
+      if (!gateway_has_next_hop(route->target)) {
+        note("target", [&] {
+          return std::string(program::to_string(route->target)) + " " +
+                 std::to_string(route->target_id) + " has nothing behind it on this router yet";
+        });
+        result.action.drop_reason = DropReason::gateway_unavailable;
+        return false;
+      }
       result.action.verdict = Verdict::to_gateway;
       result.action.gateway_kind = route->target;
       result.action.out_id = route->target_id;

@@ -7,6 +7,7 @@
 
 #include "dataplane/actions.h"
 #include "dataplane/trace.h"
+#include "packet/checksum.h"
 #include "packet/fast_parse.h"
 #include "packet/geneve.h"
 
@@ -59,6 +60,12 @@ Admission admit_from_eni(const CompiledProgram& program, Port in, const packet::
   } else if (!same_mac(meta.eth_src, eni.mac)) {
     note(trace, "source-check", [&] { return std::string("frame source MAC is not the ENI's"); });
     a.drop = DropReason::source_mac_spoofed;
+  } else if (meta.has_vlan) {
+    note(trace, "parse", [&] {
+      return "802.1Q tag (VLAN " + std::to_string(meta.vlan_tci & 0xfff) +
+             "): no VLAN is configured on the ENI";
+    });
+    a.drop = DropReason::vlan_tagged;
   } else if (meta.is_arp()) {
     note(trace, "local-services", [&] { return std::string("ARP is answered by the router"); });
     a.local_services = true;
@@ -89,7 +96,7 @@ Admission admit_from_underlay(const packet::PacketMeta& meta, std::string* trace
 }  // namespace
 
 Admission admit(const CompiledProgram& program, Port in, const packet::PacketMeta& meta,
-                std::string* trace) {
+                std::span<const uint8_t> bytes, std::string* trace) {
   Admission a;
   if (in.kind == PortKind::eni) {
     a = admit_from_eni(program, in, meta, trace);
@@ -104,6 +111,10 @@ Admission admit(const CompiledProgram& program, Port in, const packet::PacketMet
   if (meta.ip_version != 4) {
     note(trace, "parse", [&] { return std::string("IPv6 is not forwarded yet"); });
     a.drop = DropReason::unsupported_ip_version;
+  } else if (!packet::ipv4_header_checksum_valid(bytes.data() + meta.l3_offset,
+                                                 size_t(meta.ipv4_ihl) * 4)) {
+    note(trace, "parse", [&] { return std::string("IPv4 header checksum is wrong"); });
+    a.drop = DropReason::ipv4_bad_checksum;
   } else if (meta.fragment.is_fragment && meta.fragment.offset != 0) {
     note(trace, "fragment",
          [&] { return std::string("a later fragment: it follows its first fragment's flow"); });
@@ -253,7 +264,7 @@ void Pipeline::process_chunk(PacketBatch chunk, uint32_t now) {
       admissions_[i] = Admission{DropReason::unknown_port, false, false, -1};
       continue;
     }
-    admissions_[i] = admit(*program_, p.in_port, meta, nullptr);
+    admissions_[i] = admit(*program_, p.in_port, meta, bytes, nullptr);
     if (admissions_[i].drop != DropReason::none || admissions_[i].local_services) continue;
     keys_[i] = p.in_port.kind == PortKind::eni
                    ? FlowKey::from_eni(p.in_port.id, meta.tuple)

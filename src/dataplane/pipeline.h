@@ -89,15 +89,18 @@ struct PipelineConfig {
   size_t fragment_output_slots = 128;  // fragments cut for the path MTU, per process()
 };
 
-// The first checks every packet passes before the flow cache; shared with trace().
+// The first checks every packet passes before the flow cache: the port, the parse, the
+// frame's source MAC, no 802.1Q tag, ARP to the local services, IPv4 with a correct header
+// checksum (RFC 1812 5.2.2; of the inner packet from the underlay), fragments.
 struct Admission {
   DropReason drop = DropReason::none;
   bool local_services = false;  // ARP: straight to the local services stage
   bool later_fragment = false;  // an IPv4 fragment after the first: follows its first one
   int32_t eni_index = -1;       // the local ENI of the in port (ENI ports only)
 };
+// `bytes` is what `meta` was parsed from.
 Admission admit(const CompiledProgram& program, Port in_port, const packet::PacketMeta& meta,
-                std::string* trace);
+                std::span<const uint8_t> bytes, std::string* trace);
 
 class Pipeline {
  public:

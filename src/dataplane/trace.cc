@@ -74,7 +74,7 @@ std::string trace_with_connections(const CompiledProgram& program,
   const packet::PacketMeta meta =
       in_port.kind == PortKind::underlay ? packet::parse_ip(view) : packet::parse_frame(view);
   std::string out = "packet: " + describe(meta, bytes.size()) + "\n";
-  const Admission admission = admit(program, in_port, meta, &out);
+  const Admission admission = admit(program, in_port, meta, view, &out);
   const LocalEni* source =
       admission.eni_index >= 0 ? &program.local_enis[size_t(admission.eni_index)] : nullptr;
   FlowAction action;

@@ -59,6 +59,9 @@ constexpr std::array<std::string_view, kDropReasonCount> kDropReasonNames = {
     "fragment_hold_full",
     "mtu_exceeded",
     "fragmentation_output_full",
+    "vlan_tagged",
+    "ipv4_bad_checksum",
+    "gateway_unavailable",
 };
 
 }  // namespace

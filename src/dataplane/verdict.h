@@ -74,6 +74,9 @@ enum class DropReason : uint8_t {
   fragment_hold_full,            // no hold slot free for a fragment that came before its first one
   mtu_exceeded,                  // DF set and larger than the path MTU (ICMP fragmentation needed)
   fragmentation_output_full,     // DF clear, larger than the path MTU, no room for its fragments
+  vlan_tagged,                   // an 802.1Q-tagged frame from an ENI (no VLAN is configured)
+  ipv4_bad_checksum,             // IPv4 header checksum wrong (RFC 1812 5.2.2)
+  gateway_unavailable,           // routed to a gateway with nothing behind it (NAT, peering, VPN)
   count_,
 };
 inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);

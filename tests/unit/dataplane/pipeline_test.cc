@@ -173,8 +173,7 @@ std::vector<Case> forwarding_cases() {
         {web1, from_eni(kWeb1, tcp_ip(kWeb1.ip, address_literal("10.0.7.7"), 40000, 22))}},
        {{V::drop, D::blackhole_route},
         {V::deliver, D::none, port_of(kWeb2)},
-        {V::to_gateway, D::none, gateway(902),
-         tcp_ip(kWeb1.ip, address_literal("172.16.9.9"), 40000, 22, kTcpSyn, 63)},
+        {V::drop, D::gateway_unavailable},  // the NAT gateway has nothing behind it yet
         {V::to_gateway, D::none, gateway(901)},
         {V::drop, D::no_mapping}}},
       {"TTL expiry answered with ICMP time exceeded from the subnet router",
