@@ -14,10 +14,16 @@
 namespace openvpc::dataplane {
 namespace {
 
-// Appends "stage: text" when tracing; make_text runs only then (no formatting otherwise).
+// Appends "stage: text" when tracing; make_text runs only then (no formatting otherwise),
+// out of line, so the text building never makes a hot function too big to inline.
+template <typename MakeText>
+[[gnu::noinline, gnu::cold]] void append_note(std::string& trace, const char* stage,
+                                              MakeText& make_text) {
+  trace.append(stage).append(": ").append(make_text()).append("\n");
+}
 template <typename MakeText>
 void note(std::string* trace, const char* stage, MakeText&& make_text) {
-  if (trace != nullptr) trace->append(stage).append(": ").append(make_text()).append("\n");
+  if (trace != nullptr) [[unlikely]] append_note(*trace, stage, make_text);
 }
 
 bool is_geneve_error(packet::ParseError e) {
