@@ -31,6 +31,7 @@ constexpr std::array<DropReason, conntrack::kDropReasonCount> kReasons = [] {
   r[size_t(CtReason::fragment_too_many)] = DropReason::fragment_too_many;
   r[size_t(CtReason::fragment_hold_full)] = DropReason::fragment_hold_full;
   r[size_t(CtReason::fragment_rejected)] = DropReason::fragment_rejected;
+  r[size_t(CtReason::fragment_hold_eni_full)] = DropReason::fragment_hold_eni_full;
   return r;
 }();
 

@@ -23,7 +23,8 @@ template <typename MakeText>
 }
 template <typename MakeText>
 void note(std::string* trace, const char* stage, MakeText&& make_text) {
-  if (trace != nullptr) [[unlikely]] append_note(*trace, stage, make_text);
+  if (trace != nullptr) [[unlikely]]
+    append_note(*trace, stage, make_text);
 }
 
 bool is_geneve_error(packet::ParseError e) {
@@ -177,7 +178,9 @@ Pipeline::Pipeline(const ProgramPublisher& publisher, PipelineConfig config)
       config_(config),
       flows_(config.flow_capacity),
       connections_(connection_limits(config)),
-      fragments_(config.fragment_series, config.fragment_hold_slots, config.fragment_hold_seconds),
+      fragments_({config.fragment_series, config.fragment_hold_slots,
+                  config.fragment_hold_slots_per_eni, config.eni_capacity,
+                  config.fragment_hold_seconds}),
       // Held fragments, those released in the same call (they are held again meanwhile),
       // and the cut ones: the pool never runs dry in a call that keeps within the limits.
       pool_(2 * config.fragment_hold_slots + config.fragment_output_slots),
@@ -197,6 +200,11 @@ const EniCounters* Pipeline::eni_counters(uint32_t eni) const {
 const conntrack::EniCounters* Pipeline::connection_counters(uint32_t eni) const {
   const uint16_t slot = connections_.slot_of(eni);
   return slot == kNoConnectionSlot ? nullptr : &connections_.table().counters(slot);
+}
+
+size_t Pipeline::held_fragment_count(uint32_t eni) const {
+  const uint16_t slot = connections_.slot_of(eni);
+  return slot == kNoConnectionSlot ? 0 : fragments_.held_count(slot);
 }
 
 uint32_t Pipeline::connection_allowance_available(uint32_t eni) const {

@@ -20,7 +20,9 @@
 // any packet (its ports decide); a later fragment gets the first fragment's verdict and
 // action, found by (ENI, source, destination, protocol, IP id). A later fragment that comes
 // before its first one is copied into the pipeline's PacketPool (verdict `held`; at most
-// fragment_hold_slots at once, else dropped as fragment_hold_full) and waits: when its first
+// fragment_hold_slots at once, else dropped as fragment_hold_full, and at most
+// fragment_hold_slots_per_eni of them for one ENI — the sender, or the destination from the
+// underlay —, else dropped as fragment_hold_eni_full) and waits: when its first
 // fragment is accepted it gets that verdict and action and leaves through released(); when
 // the first is dropped it is dropped as fragment_rejected; after fragment_hold_seconds (at
 // least that minus one second: the clock is in whole seconds; checked on each process()) it
@@ -82,11 +84,12 @@ struct PipelineConfig {
   flowlog::FlowLogSink* flow_log_sink = nullptr;
   size_t flow_log_capacity = 4096;  // records per window
   uint32_t flow_log_window_seconds = 600;
-  int64_t unix_clock_offset_ns = 0;    // Unix time = now_ns + this (process() without unix time)
-  size_t fragment_series = 1024;       // datagrams whose fragments are followed at once
-  size_t fragment_hold_slots = 64;     // later fragments held for their first one, at once
-  uint32_t fragment_hold_seconds = 2;  // how long one waits (1 to 2 s: whole seconds)
-  size_t fragment_output_slots = 128;  // fragments cut for the path MTU, per process()
+  int64_t unix_clock_offset_ns = 0;  // Unix time = now_ns + this (process() without unix time)
+  size_t fragment_series = 1024;     // datagrams whose fragments are followed at once
+  size_t fragment_hold_slots = 64;   // later fragments held for their first one, at once
+  size_t fragment_hold_slots_per_eni = 16;  // of those, at most this many for one ENI
+  uint32_t fragment_hold_seconds = 2;       // how long one waits (1 to 2 s: whole seconds)
+  size_t fragment_output_slots = 128;       // fragments cut for the path MTU, per process()
 };
 
 // The first checks every packet passes before the flow cache: the port, the parse, the
@@ -114,8 +117,9 @@ class Pipeline {
   // The packets the last process() added (see the header): held fragments released and
   // fragments cut for the path MTU. Valid until the next process().
   std::span<Packet> released() { return released_; }
-  // Fragments waiting for their first fragment now.
+  // Fragments waiting for their first fragment now, in all and of one ENI.
   size_t held_fragment_count() const { return fragments_.held_count(); }
+  size_t held_fragment_count(uint32_t eni) const;
 
   const PipelineCounters& counters() const { return counters_; }
   // Counters of one ENI since this pipeline first saw it, or nullptr if never.

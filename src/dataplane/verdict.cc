@@ -62,6 +62,7 @@ constexpr std::array<std::string_view, kDropReasonCount> kDropReasonNames = {
     "vlan_tagged",
     "ipv4_bad_checksum",
     "gateway_unavailable",
+    "fragment_hold_eni_full",
 };
 
 }  // namespace

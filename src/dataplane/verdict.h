@@ -77,6 +77,7 @@ enum class DropReason : uint8_t {
   vlan_tagged,                   // an 802.1Q-tagged frame from an ENI (no VLAN is configured)
   ipv4_bad_checksum,             // IPv4 header checksum wrong (RFC 1812 5.2.2)
   gateway_unavailable,           // routed to a gateway with nothing behind it (NAT, peering, VPN)
+  fragment_hold_eni_full,        // the ENI holds its share of the hold slots already
   count_,
 };
 inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);

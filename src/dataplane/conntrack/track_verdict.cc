@@ -26,6 +26,7 @@ std::string_view to_string(DropReason reason) {
       "fragment_too_many",
       "fragment_hold_full",
       "fragment_rejected",
+      "fragment_hold_eni_full",
   };
   const size_t i = size_t(reason);
   return i < kNames.size() ? kNames[i] : "unknown";

@@ -46,6 +46,7 @@ enum class DropReason : uint8_t {
   fragment_too_many,         // more fragments in one datagram than allowed
   fragment_hold_full,        // no room to hold a fragment that came before its first
   fragment_rejected,         // the datagram's first fragment was dropped
+  fragment_hold_eni_full,    // the ENI holds its share of the hold slots already
   count_,                    // keep last
 };
 inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);
