@@ -1,6 +1,7 @@
 #include "dataplane/classifier.h"
 
 #include "dataplane/actions.h"
+#include "dataplane/conntrack/icmp_tracker.h"
 #include "packet/dhcp.h"
 #include "packet/geneve.h"
 
@@ -52,8 +53,24 @@ GroupStage Classifier::security_groups(const LocalEni& eni, Direction direction,
   stage.local_index = int32_t(&eni - program_.local_enis.data());
   stage.denied = direction == Direction::ingress ? DropReason::security_group_ingress_denied
                                                  : DropReason::security_group_egress_denied;
-  const auto decision = eni.security.evaluate(direction, meta, program_.member_sets);
   const char* name = stage_name("sg", direction);
+  if (conntrack::is_icmp_error(meta)) {
+    // REFERENCE.md: an ICMP error belongs to the flow of the header it quotes. It passes iff
+    // that is a connection of this ENI, whatever the rules say; the connection stage checks
+    // the details (direction, TCP sequence) per packet.
+    if (connections_.exists(stage.local_index, meta)) {
+      note(name, [&] {
+        return std::string(eni_text(eni.id) + " ICMP error quoting a tracked connection");
+      });
+      return stage;
+    }
+    note(name,
+         [&] { return std::string(eni_text(eni.id) + " ICMP error quoting no connection of it"); });
+    stage.local_index = -1;
+    stage.denied = DropReason::icmp_error_no_connection;
+    return stage;
+  }
+  const auto decision = eni.security.evaluate(direction, meta, program_.member_sets);
   if (decision.allowed) {
     stage.allowed_by_rules = true;
     stage.untracked = decision.untracked;
@@ -121,7 +138,7 @@ Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMet
     return drop(DropReason::nacl_egress_denied);
   }
   const GroupStage groups = security_groups(eni, Direction::egress, meta);
-  if (groups.local_index < 0) return drop(DropReason::security_group_egress_denied);
+  if (groups.local_index < 0) return drop(groups.denied);
   Classification result;
   result.groups[0] = groups;
   if (!route_to_target(eni, meta, result)) {
@@ -234,7 +251,7 @@ void Classifier::deliver_locally(const LocalEni& destination, const packet::Pack
   const GroupStage groups = security_groups(destination, Direction::ingress, meta);
   if (groups.local_index < 0) {
     result.action.verdict = Verdict::drop;
-    result.action.drop_reason = DropReason::security_group_ingress_denied;
+    result.action.drop_reason = groups.denied;
     return;
   }
   result.groups[1] = groups;
@@ -300,7 +317,7 @@ Classification Classifier::inbound(const packet::PacketMeta& meta) {
     return drop(DropReason::nacl_ingress_denied);
   }
   const GroupStage groups = security_groups(*destination, Direction::ingress, meta);
-  if (groups.local_index < 0) return drop(DropReason::security_group_ingress_denied);
+  if (groups.local_index < 0) return drop(groups.denied);
   result.groups[0] = groups;
   FlowAction& a = result.action;
   a.verdict = Verdict::deliver;

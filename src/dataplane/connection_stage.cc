@@ -2,8 +2,6 @@
 
 #include <array>
 
-#include "dataplane/conntrack/icmp_tracker.h"
-
 namespace openvpc::dataplane {
 namespace {
 
@@ -73,8 +71,6 @@ DropReason ConnectionStage::commit(const Classification& c, const packet::Packet
     if (stage.local_index < 0) continue;
     const uint16_t slot = slot_of_local(stage.local_index);
     if (slot == kNoConnectionSlot) return DropReason::connection_table_full;
-    // An ICMP error the rules allow needs no connection (and never opens one).
-    if (stage.allowed_by_rules && conntrack::is_icmp_error(meta)) continue;
     conntrack::ConnectionRef& ref = entry.connection_refs[i];
     conntrack::TrackResult r = table_.track(slot, meta, now, generation_, &ref);
     if (r.verdict == conntrack::Verdict::new_connection) {

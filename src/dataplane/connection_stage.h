@@ -7,8 +7,8 @@
 // - slow path: after the Classifier allowed a flow, commit() runs each security-group stage
 //   the flow crossed through the table: track() a packet of a known connection (accept,
 //   related or a named drop); for a new one, open() it when the stage's rules allowed it
-//   (tracked, or untracked when the rules say so) — an ICMP error the rules allow passes
-//   without a connection, one they do not must be related to a tracked connection.
+//   (tracked, or untracked when the rules say so) — an ICMP error never opens one: it passes
+//   only as related to the connection of the header it quotes.
 // - fast path: track_at() re-checks every connection a cached flow entry names, through the
 //   ConnectionRef commit() left in the entry (no hash, no bucket scan while the hint holds);
 //   a connection that is gone (closed, expired, untracked under an older generation) makes

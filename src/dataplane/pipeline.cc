@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "dataplane/actions.h"
+#include "dataplane/conntrack/icmp_tracker.h"
 #include "dataplane/trace.h"
 #include "packet/checksum.h"
 #include "packet/fast_parse.h"
@@ -409,7 +410,11 @@ const FlowEntry* Pipeline::fragment(Packet& p, const packet::PacketMeta& meta,
 const FlowEntry* Pipeline::find_or_classify(Packet& p, const packet::PacketMeta& meta,
                                             const LocalEni* source, const FlowKey& key,
                                             uint64_t hash, uint32_t now) {
-  const uint32_t slot = flows_.find(key, hash);
+  // An ICMP error is decided by the connection it quotes (REFERENCE.md), never by a flow
+  // entry: all errors between two addresses share one key, so a cached verdict would let the
+  // first error decide for the next ones. Errors are rare; each takes the slow path.
+  const bool cached = !conntrack::is_icmp_error(meta);
+  const uint32_t slot = cached ? flows_.find(key, hash) : kInvalidSlot;
   if (slot != kInvalidSlot) {
     FlowEntry& e = flows_.at(slot).value;
     if (e.generation == epoch_) {
@@ -432,11 +437,12 @@ const FlowEntry* Pipeline::find_or_classify(Packet& p, const packet::PacketMeta&
   Classifier classifier(*program_, view, nullptr);
   const Classification c =
       source != nullptr ? classifier.outbound(*source, meta) : classifier.inbound(meta);
-  return install(p, c, key, hash, meta, now);
+  return install(p, c, key, hash, meta, now, cached);
 }
 
 const FlowEntry* Pipeline::install(Packet& p, const Classification& c, const FlowKey& key,
-                                   uint64_t hash, const packet::PacketMeta& meta, uint32_t now) {
+                                   uint64_t hash, const packet::PacketMeta& meta, uint32_t now,
+                                   bool cached) {
   FlowEntry e;
   e.action = c.action;
   e.generation = epoch_;
@@ -452,9 +458,11 @@ const FlowEntry* Pipeline::install(Packet& p, const Classification& c, const Flo
       return nullptr;
     }
   }
-  const auto inserted = flows_.insert(key, hash, now);
-  if (inserted.evicted) ++counters_.flow_evictions;
-  flows_.at(inserted.slot).value = e;
+  if (cached) {
+    const auto inserted = flows_.insert(key, hash, now);
+    if (inserted.evicted) ++counters_.flow_evictions;
+    flows_.at(inserted.slot).value = e;
+  }
   installed_ = e;  // the slot may be reused within the batch; the copy is this packet's
   return &installed_;
 }

@@ -166,8 +166,9 @@ class Pipeline {
                                     uint32_t now);
   const FlowEntry* fragment(Packet& p, const packet::PacketMeta& meta, const Admission& admission,
                             const FlowKey& key, uint64_t hash, uint32_t now);
+  // Commits the classification's connections and, when `cached`, installs the flow entry.
   const FlowEntry* install(Packet& p, const Classification& c, const FlowKey& key, uint64_t hash,
-                           const packet::PacketMeta& meta, uint32_t now);
+                           const packet::PacketMeta& meta, uint32_t now, bool cached);
   void forget_reverse_drop(const FlowAction& action, const packet::PacketMeta& meta);
   void count(const Packet& p, const packet::PacketMeta& meta, int32_t in_index, int32_t out_index,
              size_t rx_bytes, bool arrival = true);
