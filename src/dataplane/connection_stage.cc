@@ -1,44 +1,6 @@
 #include "dataplane/connection_stage.h"
 
-#include <array>
-
 namespace openvpc::dataplane {
-namespace {
-
-using CtReason = conntrack::DropReason;
-
-constexpr std::array<DropReason, conntrack::kDropReasonCount> kReasons = [] {
-  std::array<DropReason, conntrack::kDropReasonCount> r{};
-  r[size_t(CtReason::none)] = DropReason::none;
-  r[size_t(CtReason::malformed)] = DropReason::malformed;
-  r[size_t(CtReason::tcp_invalid_flags)] = DropReason::tcp_invalid_flags;
-  r[size_t(CtReason::tcp_invalid_new)] = DropReason::tcp_invalid_new;
-  r[size_t(CtReason::tcp_invalid_state)] = DropReason::tcp_invalid_state;
-  r[size_t(CtReason::tcp_bad_synack)] = DropReason::tcp_bad_synack;
-  r[size_t(CtReason::tcp_seq_out_of_window)] = DropReason::tcp_seq_out_of_window;
-  r[size_t(CtReason::tcp_ack_out_of_window)] = DropReason::tcp_ack_out_of_window;
-  r[size_t(CtReason::tcp_rst_out_of_window)] = DropReason::tcp_rst_out_of_window;
-  r[size_t(CtReason::icmp_error_truncated)] = DropReason::icmp_error_truncated;
-  r[size_t(CtReason::icmp_error_no_connection)] = DropReason::icmp_error_no_connection;
-  r[size_t(CtReason::icmp_error_out_of_window)] = DropReason::icmp_error_out_of_window;
-  r[size_t(CtReason::allowance_exceeded)] = DropReason::conntrack_allowance_exceeded;
-  r[size_t(CtReason::table_full)] = DropReason::connection_table_full;
-  r[size_t(CtReason::fragment_orphan)] = DropReason::fragment_orphan;
-  r[size_t(CtReason::fragment_overlap)] = DropReason::fragment_overlap;
-  r[size_t(CtReason::fragment_oversized)] = DropReason::fragment_oversized;
-  r[size_t(CtReason::fragment_too_many)] = DropReason::fragment_too_many;
-  r[size_t(CtReason::fragment_hold_full)] = DropReason::fragment_hold_full;
-  r[size_t(CtReason::fragment_rejected)] = DropReason::fragment_rejected;
-  r[size_t(CtReason::fragment_hold_eni_full)] = DropReason::fragment_hold_eni_full;
-  return r;
-}();
-
-}  // namespace
-
-DropReason to_drop_reason(conntrack::DropReason reason) {
-  const size_t i = size_t(reason);
-  return i < kReasons.size() ? kReasons[i] : DropReason::malformed;
-}
 
 ConnectionStage::ConnectionStage(const ConnectionLimits& limits)
     : limits_(limits), table_(limits.capacity, limits.eni_capacity) {}
@@ -80,7 +42,7 @@ DropReason ConnectionStage::commit(const Classification& c, const packet::Packet
       r = table_.open(slot, meta, now, tracking, generation_, &ref);
       opened = opened || r.ok();
     }
-    if (!r.ok()) return to_drop_reason(r.reason);
+    if (!r.ok()) return r.reason;
     entry.connection_slots[i] = slot;
   }
   return DropReason::none;

@@ -35,9 +35,6 @@ struct ConnectionLimits {
   conntrack::EniSettings eni_settings;
 };
 
-// The conntrack reason as the pipeline names it (verdict.h).
-DropReason to_drop_reason(conntrack::DropReason reason);
-
 class ConnectionStage {
  public:
   explicit ConnectionStage(const ConnectionLimits& limits);
@@ -79,7 +76,7 @@ class ConnectionStage {
       const conntrack::TrackResult r =
           table_.track_at(slot, entry.connection_refs[i], meta, now, generation_);
       if (r.verdict == conntrack::Verdict::new_connection) return {Check::stale, DropReason::none};
-      if (r.verdict == conntrack::Verdict::drop) return {Check::drop, to_drop_reason(r.reason)};
+      if (r.verdict == conntrack::Verdict::drop) return {Check::drop, r.reason};
     }
     return result;
   }

@@ -1,7 +1,5 @@
 #include "dataplane/fragment_stage.h"
 
-#include "dataplane/connection_stage.h"
-
 namespace openvpc::dataplane {
 namespace {
 
@@ -38,7 +36,7 @@ FragmentStage::Decision FragmentStage::admit(uint16_t eni, const packet::PacketM
   const auto d = tracker_.admit(eni, meta, bytes, handle, now);
   if (d.action == Action::track || d.action == Action::accept) return {Step::go};
   if (d.action == Action::hold) return {Step::hold};
-  return {Step::drop, to_drop_reason(d.reason)};
+  return {Step::drop, d.reason};
 }
 
 size_t FragmentStage::settle(uint16_t eni, const packet::PacketMeta& meta, const FlowKey& key,

@@ -168,10 +168,6 @@ uint32_t wire_packets(const Packet& p, const packet::PacketMeta& meta) {
   return std::max<uint32_t>(1, uint32_t((payload + p.gso_size - 1) / p.gso_size));
 }
 
-bool is_isolation_drop(DropReason reason) {
-  return reason >= DropReason::not_geneve && reason <= DropReason::geneve_inner_source_mismatch;
-}
-
 }  // namespace
 
 Pipeline::Pipeline(const ProgramPublisher& publisher, PipelineConfig config)
@@ -258,7 +254,7 @@ void Pipeline::process(PacketBatch batch, uint64_t now_ns, uint64_t unix_now_ns)
   connections_.sweep(now);
   const size_t expired = fragments_.expire(now, releases_);
   for (size_t i = 0; i < expired; ++i)
-    drop_held(uint32_t(releases_[i].handle), to_drop_reason(releases_[i].reason));
+    drop_held(uint32_t(releases_[i].handle), releases_[i].reason);
   if (config_.flow_log_sink != nullptr) flow_log_.flush(unix_now_, *config_.flow_log_sink);
 }
 

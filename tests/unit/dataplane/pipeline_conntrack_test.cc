@@ -71,7 +71,7 @@ TEST(ConntrackPipeline, TcpSegmentOutsideTheWindowIsDroppedWithItsReason) {
   play(world, steps);
   const conntrack::EniCounters* web1 = world.pipeline.connection_counters(kWeb1.id);
   ASSERT_NE(web1, nullptr);
-  EXPECT_EQ(web1->drops[size_t(conntrack::DropReason::tcp_seq_out_of_window)], 1u);
+  EXPECT_EQ(web1->drops[size_t(D::tcp_seq_out_of_window)], 1u);
   EXPECT_EQ(world.pipeline.eni_counters(kWeb1.id)->drops[size_t(D::tcp_seq_out_of_window)], 1u);
 }
 
