@@ -23,10 +23,9 @@ enum class Verdict : uint8_t {
   to_gateway,
   to_local_services,
   icmp_error,
-  held,
-  count_,  // keep last
+  held,  // keep last (switches over verdicts name every one; no count_ entry)
 };
-inline constexpr size_t kVerdictCount = size_t(Verdict::count_);
+inline constexpr size_t kVerdictCount = size_t(Verdict::held) + 1;
 
 struct VerdictInfo {
   Verdict verdict;
