@@ -1,5 +1,7 @@
 #include "dataplane/connection_stage.h"
 
+#include "dataplane/trace_note.h"
+
 namespace openvpc::dataplane {
 
 ConnectionStage::ConnectionStage(const ConnectionLimits& limits)
@@ -27,20 +29,41 @@ void ConnectionStage::refresh(const CompiledProgram& program, uint32_t generatio
 }
 
 DropReason ConnectionStage::commit(const Classification& c, const packet::PacketMeta& meta,
-                                   uint32_t now, FlowEntry& entry, bool& opened) {
+                                   uint32_t now, FlowEntry& entry, bool& opened,
+                                   std::string* trace) {
   for (size_t i = 0; i < 2; ++i) {
     const GroupStage& stage = c.groups[i];
     if (stage.local_index < 0) continue;
     const uint16_t slot = slot_of_local(stage.local_index);
-    if (slot == kNoConnectionSlot) return DropReason::connection_table_full;
+    const uint32_t eni = eni_of_slot(slot);
+    if (slot == kNoConnectionSlot) {
+      note(trace, "conntrack", [] { return std::string("no connection slot for the ENI"); });
+      return DropReason::connection_table_full;
+    }
     conntrack::ConnectionRef& ref = entry.connection_refs[i];
     conntrack::TrackResult r = table_.track(slot, meta, now, generation_, &ref);
     if (r.verdict == conntrack::Verdict::new_connection) {
-      if (!stage.allowed_by_rules) return stage.denied;
+      if (!stage.allowed_by_rules) {
+        note(trace, "conntrack", [&] {
+          return "eni " + std::to_string(eni) +
+                 ": its connection is gone: " + std::string(to_string(stage.denied));
+        });
+        return stage.denied;
+      }
       const auto tracking =
           stage.untracked ? conntrack::Tracking::untracked : conntrack::Tracking::tracked;
       r = table_.open(slot, meta, now, tracking, generation_, &ref);
       opened = opened || r.ok();
+      note(trace, "conntrack", [&] {
+        return "eni " + std::to_string(eni) + ": new connection" +
+               (r.ok() ? stage.untracked ? " (untracked flow)" : " opened (tracked)"
+                       : ": " + std::string(to_string(r.reason)));
+      });
+    } else {
+      note(trace, "conntrack", [&] {
+        return "eni " + std::to_string(eni) + ": " + std::string(conntrack::to_string(r.verdict)) +
+               (r.ok() ? "" : ": " + std::string(to_string(r.reason)));
+      });
     }
     if (!r.ok()) return r.reason;
     entry.connection_slots[i] = slot;

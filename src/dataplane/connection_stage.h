@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "dataplane/classifier.h"
@@ -58,8 +59,9 @@ class ConnectionStage {
   // Slow path: runs the allowed classification's stages through the table and records in
   // `entry` the slots to re-check per packet. Returns DropReason::none when the packet
   // passes; `opened` is set when a connection was started.
+  // With `trace`, one line per stage (trace_note.h).
   DropReason commit(const Classification& c, const packet::PacketMeta& meta, uint32_t now,
-                    FlowEntry& entry, bool& opened);
+                    FlowEntry& entry, bool& opened, std::string* trace = nullptr);
 
   enum class Check : uint8_t { pass, stale, drop };
   struct CheckResult {

@@ -6,7 +6,8 @@
 // process() takes up to kMaxBatch packets from any mix of ports and fills each packet's
 // verdict, out port and drop reason, rewriting its bytes in place.
 //
-// Per packet: admission (parse, port, MAC, ARP to local services) -> flow cache lookup and
+// Per packet: admission (admission.h: parse, port, MAC, VLAN tag, ARP to local services,
+// IPv4 header checksum) -> flow cache lookup (never for ICMP errors) and
 // the connection check of the entry's connections (ConnectionStage: a cached flow whose
 // connection is gone is stale) -> on a miss or a stale entry the Classifier (slow path), the
 // connection stage (track / open per security-group stage) and a flow install ->
@@ -62,6 +63,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/admission.h"
 #include "dataplane/classifier.h"
 #include "dataplane/compiled_program.h"
 #include "dataplane/connection_stage.h"
@@ -91,19 +93,6 @@ struct PipelineConfig {
   uint32_t fragment_hold_seconds = 2;       // how long one waits (1 to 2 s: whole seconds)
   size_t fragment_output_slots = 128;       // fragments cut for the path MTU, per process()
 };
-
-// The first checks every packet passes before the flow cache: the port, the parse, the
-// frame's source MAC, no 802.1Q tag, ARP to the local services, IPv4 with a correct header
-// checksum (RFC 1812 5.2.2; of the inner packet from the underlay), fragments.
-struct Admission {
-  DropReason drop = DropReason::none;
-  bool local_services = false;  // ARP: straight to the local services stage
-  bool later_fragment = false;  // an IPv4 fragment after the first: follows its first one
-  int32_t eni_index = -1;       // the local ENI of the in port (ENI ports only)
-};
-// `bytes` is what `meta` was parsed from.
-Admission admit(const CompiledProgram& program, Port in_port, const packet::PacketMeta& meta,
-                std::span<const uint8_t> bytes, std::string* trace);
 
 class Pipeline {
  public:
@@ -135,8 +124,13 @@ class Pipeline {
   const conntrack::EniCounters* connection_counters(uint32_t eni) const;
   // The ENI number behind a slot (FlowLogRecord::eni), 0 if none.
   uint32_t eni_of_slot(uint16_t slot) const { return connections_.eni_of_slot(slot); }
-  // Like dataplane::trace(), against this pipeline's connection table (read-only).
-  std::string trace(Port in_port, std::span<const uint8_t> bytes, uint64_t now_ns) const;
+  // process() of one packet with a trace sink: `record` gets one line per stage the packet
+  // passed and what decided there (the rule, the connection, the flow-cache entry, the path
+  // MTU), then "verdict: ..." and what the call released. Everything else is process()
+  // itself: the same code, the same state changes, counters and flow log — so a trace never
+  // tells a story the pipeline does not follow. dataplane::trace() runs it on a scratch
+  // pipeline, which leaves a worker's state alone. Not for the fast path (it formats text).
+  void process_traced(Packet& packet, uint64_t now_ns, std::string& record);
 
  private:
   void refresh_program();
@@ -200,6 +194,7 @@ class Pipeline {
   std::array<uint64_t, kMaxBatch> hashes_;
   std::array<uint32_t, kMaxBatch> candidates_;
   FlowEntry installed_;  // the entry just installed (its slot may be reused within a batch)
+  std::string* trace_ = nullptr;  // process_traced()'s record; null otherwise
 };
 
 }  // namespace openvpc::dataplane

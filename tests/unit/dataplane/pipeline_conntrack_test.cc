@@ -27,10 +27,11 @@ struct Step {
 
 void play(World& world, const std::vector<Step>& steps) {
   for (size_t i = 0; i < steps.size(); ++i) {
-    SCOPED_TRACE("step " + std::to_string(i) + "\n" +
-                 world.pipeline.trace(steps[i].input.port, steps[i].input.bytes,
-                                      steps[i].now_s * 1'000'000'000));
-    Batch batch = run(world, {steps[i].input}, steps[i].now_s);
+    // Each step runs traced: on a failure the record says what the pipeline did.
+    Batch batch({steps[i].input});
+    std::string record;
+    world.pipeline.process_traced(batch.packets[0], steps[i].now_s * 1'000'000'000, record);
+    SCOPED_TRACE("step " + std::to_string(i) + "\n" + record);
     EXPECT_EQ(to_string(batch.packets[0].verdict), to_string(steps[i].expected.verdict));
     EXPECT_EQ(to_string(batch.packets[0].drop_reason), to_string(steps[i].expected.reason));
     if (!steps[i].expected.bytes.empty()) {
