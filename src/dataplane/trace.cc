@@ -65,11 +65,7 @@ std::string describe_packet(Port in_port, std::span<const uint8_t> bytes) {
   return "packet: " + describe(meta, bytes.size()) + "\n";
 }
 
-std::string trace(const CompiledProgram& program, Port in_port, std::span<const uint8_t> bytes) {
-  // A scratch pipeline over the program, just large enough for one packet and what it
-  // releases (fragments cut to the path MTU). The program is borrowed, not owned.
-  ProgramPublisher publisher;
-  publisher.publish(std::shared_ptr<const CompiledProgram>(std::shared_ptr<void>(), &program));
+PipelineConfig scratch_pipeline_config(const CompiledProgram& program) {
   PipelineConfig config;
   config.flow_capacity = 16;
   config.connection_capacity = 16;
@@ -77,8 +73,16 @@ std::string trace(const CompiledProgram& program, Port in_port, std::span<const 
   config.fragment_series = 4;
   config.fragment_hold_slots = 2;
   config.fragment_hold_slots_per_eni = 2;
-  config.fragment_output_slots = 64;
-  Pipeline pipeline(publisher, config);
+  config.fragment_output_slots = 48;
+  return config;
+}
+
+std::string trace(const CompiledProgram& program, Port in_port, std::span<const uint8_t> bytes) {
+  // A scratch pipeline over the program, just large enough for one packet and what it
+  // releases (fragments cut to the path MTU). The program is borrowed, not owned.
+  ProgramPublisher publisher;
+  publisher.publish(std::shared_ptr<const CompiledProgram>(std::shared_ptr<void>(), &program));
+  Pipeline pipeline(publisher, scratch_pipeline_config(program));
   // A private copy with headroom: the pipeline rewrites it in place.
   const size_t size = std::min<size_t>(bytes.size(), 65535);
   std::vector<uint8_t> buffer(kMinHeadroom + size + 256);

@@ -26,11 +26,16 @@
 
 #include "dataplane/compiled_program.h"
 #include "dataplane/packet_batch.h"
+#include "dataplane/pipeline.h"
 
 namespace openvpc::dataplane {
 
 // `bytes`: an Ethernet frame for an ENI port, an outer IPv4 packet for the underlay.
 std::string trace(const CompiledProgram& program, Port in_port, std::span<const uint8_t> bytes);
+
+// The scratch pipeline trace() runs: tables for one packet, and room for all it can release
+// (a 64 KiB packet cut to a 1500-byte path MTU is 45 fragments), so its verdict is a worker's.
+PipelineConfig scratch_pipeline_config(const CompiledProgram& program);
 
 // The first line of a trace: "packet: 10.0.1.5:40000 -> 10.0.2.7:22 tcp ttl 64 (98 bytes)".
 std::string describe_packet(Port in_port, std::span<const uint8_t> bytes);

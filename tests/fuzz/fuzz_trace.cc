@@ -4,7 +4,7 @@
 // packets one at a time: A through process(), B through process_traced(). After each packet
 // both must agree on everything a caller sees — verdict, drop reason, out port, the bytes,
 // the packets released — and B's record must end in the verdict line A's result gives. The
-// first packets are also traced with dataplane::trace() (a scratch pipeline: the first
+// first packet is also traced with dataplane::trace() (a scratch pipeline: the first
 // packet of its flow), which must name what a fresh pipeline does with them.
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +50,20 @@ std::string verdict_line(const dataplane::Packet& p) {
   return line + "\n";
 }
 
+// Small tables and few packet buffers: a pipeline per input is built quickly (the limits
+// still hold and drop; the two pipelines have the same ones).
+dataplane::PipelineConfig small_config() {
+  dataplane::PipelineConfig c;
+  c.flow_capacity = 64;
+  c.connection_capacity = 64;
+  c.eni_capacity = 4;
+  c.fragment_series = 16;
+  c.fragment_hold_slots = 8;
+  c.fragment_hold_slots_per_eni = 4;
+  c.fragment_output_slots = 8;
+  return c;
+}
+
 bool same_result(const dataplane::Packet& a, const dataplane::Packet& b) {
   return a.verdict == b.verdict && a.drop_reason == b.drop_reason && a.out_port == b.out_port &&
          a.size == b.size && std::equal(a.data, a.data + a.size, b.data);
@@ -62,8 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!compiled) std::abort();
   dataplane::ProgramPublisher publisher;
   publisher.publish(*compiled);
-  dataplane::Pipeline a(publisher, {64, 64});
-  dataplane::Pipeline b(publisher, {64, 64});
+  dataplane::Pipeline a(publisher, small_config());
+  dataplane::Pipeline b(publisher, small_config());
   const fuzzing::Records records = fuzzing::split_records(data, size, 64);
   for (size_t i = 0; i < records.ports.size(); ++i) {
     const uint64_t now_ns = uint64_t(1000 + i / 16) * 1'000'000'000;
@@ -79,8 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     const std::string line = verdict_line(plain.packet);
     require(record.find(line) != std::string::npos);
-    if (i < 4) {  // the free trace: a scratch pipeline, as a fresh one decides
-      dataplane::Pipeline fresh(publisher, {16, 16});
+    if (i == 0) {  // the free trace: a scratch pipeline, as a fresh one decides
+      dataplane::Pipeline fresh(publisher, dataplane::scratch_pipeline_config(**compiled));
       Buffer first(records.bytes[i], records.ports[i]);
       fresh.process(std::span(&first.packet, 1), uint64_t{1000} * 1'000'000'000);
       const std::string text = dataplane::trace(**compiled, records.ports[i], records.bytes[i]);
