@@ -141,7 +141,8 @@ struct Populated {
       : region(std::move(backing), false, raised_limits()) {}
 
   model::Caller caller() {
-    return model::Caller{region.account, "us-east-1", region.limits, &ids, kNow};
+    return model::Caller{region.account, "us-east-1", region.limits, model::kDefaultPublicPools,
+                         &ids,           kNow};
   }
 
   // Adds groups (one tcp/443 ingress rule each) until there are n, kBatch per transaction.

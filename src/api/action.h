@@ -57,12 +57,9 @@ void register_misc_actions(ActionTable& table);
 
 // Renderers shared between action files (actions_interface.cc).
 void render_network_interface(XmlWriter& out, const model::Region& region,
-                              const model::NetworkInterface& eni);
+                              const model::NetworkInterface& eni, const std::string& region_name);
 void render_group_set(XmlWriter& out, const model::Region& region,
                       const std::vector<std::string>& ids);
-std::string public_ip_for(const model::Region& region, const std::string& eni_id,
-                          const std::string& ip);
-std::string private_dns(const std::string& ip);
 
 // A handler whose whole answer is <return>true</return> after change succeeds.
 ActionHandler returning_true(std::function<Result<void>(ActionContext&, model::Region&)> change);

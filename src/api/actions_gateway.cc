@@ -83,7 +83,8 @@ FilterFields address_fields(const model::ElasticAddress& address) {
   return fields;
 }
 
-void render_address(XmlWriter& out, const model::ElasticAddress& address) {
+void render_address(XmlWriter& out, const model::ElasticAddress& address,
+                    const std::string& region_name) {
   out.text("publicIp", address.public_ip).text("allocationId", address.allocation_id);
   out.text("domain", "vpc");
   out.optional("associationId", address.association_id);
@@ -91,13 +92,13 @@ void render_address(XmlWriter& out, const model::ElasticAddress& address) {
   out.optional("networkInterfaceId", address.network_interface_id);
   if (!address.association_id.empty()) out.text("networkInterfaceOwnerId", address.owner);
   out.optional("privateIpAddress", address.private_ip);
-  out.text("publicIpv4Pool", "amazon").text("networkBorderGroup", "us-east-1");
+  out.text("publicIpv4Pool", "amazon").text("networkBorderGroup", region_name);
   render_tags(out, address.tags);
 }
 
 Result<std::string> allocate_address(ActionContext& ctx) {
   std::string domain = ctx.params.get_or("Domain", "vpc");
-  if (domain != "vpc") {
+  if (domain != "vpc" && domain != "standard") {  // EC2-Classic is gone: standard means vpc
     return make_error("InvalidParameterValue",
                       "Value (" + domain + ") for parameter domain is invalid.");
   }
@@ -109,7 +110,7 @@ Result<std::string> allocate_address(ActionContext& ctx) {
     }
     const auto& address = region.addresses.at(*id);
     out.text("publicIp", address.public_ip).text("domain", "vpc").text("allocationId", *id);
-    out.text("publicIpv4Pool", "amazon").text("networkBorderGroup", "us-east-1");
+    out.text("publicIpv4Pool", "amazon").text("networkBorderGroup", ctx.caller.region);
     return {};
   });
 }
@@ -117,10 +118,14 @@ Result<std::string> allocate_address(ActionContext& ctx) {
 Result<std::string> associate_address(ActionContext& ctx) {
   auto allocation_id = ctx.params.required("AllocationId");
   if (!allocation_id) return allocation_id.error();
+  auto allow_reassociation = ctx.params.boolean("AllowReassociation");
+  if (!allow_reassociation) return allow_reassociation.error();
   return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
     auto id = model::associate_address(
-        region, ctx.caller, *allocation_id, ctx.params.get_or("InstanceId", ""),
-        ctx.params.get_or("NetworkInterfaceId", ""), ctx.params.get_or("PrivateIpAddress", ""));
+        region, ctx.caller,
+        {*allocation_id, ctx.params.get_or("InstanceId", ""),
+         ctx.params.get_or("NetworkInterfaceId", ""), ctx.params.get_or("PrivateIpAddress", ""),
+         allow_reassociation->value_or(false)});
     if (!id) return id.error();
     out.boolean("return", true).text("associationId", *id);
     return {};
@@ -145,11 +150,40 @@ Result<std::string> describe_addresses(ActionContext& ctx) {
   auto answer = describe<model::ElasticAddress>(
       ctx, (*region)->addresses,
       {"AllocationId", "addressesSet", "InvalidAllocationID.NotFound", "allocation", address_fields,
-       render_address, [&](const model::ElasticAddress& a) {
+       [&](XmlWriter& out, const model::ElasticAddress& a) {
+         render_address(out, a, ctx.caller.region);
+       },
+       [&](const model::ElasticAddress& a) {
          return public_ips.empty() ||
                 std::find(public_ips.begin(), public_ips.end(), a.public_ip) != public_ips.end();
        }});
   return answer;
+}
+
+// The caller's elastic IP named by `id_parameter` (AssociationId / AllocationId) or PublicIp.
+Result<const model::ElasticAddress*> address_named(ActionContext& ctx, const Region& region,
+                                                   const std::string& id_parameter) {
+  auto id = ctx.params.get(id_parameter);
+  auto public_ip = ctx.params.get("PublicIp");
+  if (!id && !public_ip) {
+    return make_error("MissingParameter",
+                      "The request must contain the parameter " + id_parameter + " or PublicIp");
+  }
+  for (const auto& [allocation_id, address] : region.addresses) {
+    if (address.owner != ctx.caller.account_id) continue;
+    if (id &&
+        (id_parameter == "AllocationId" ? address.allocation_id : address.association_id) == *id) {
+      return &address;
+    }
+    if (!id && address.public_ip == *public_ip) return &address;
+  }
+  if (!id) return make_error("InvalidAddress.NotFound", "Address '" + *public_ip + "' not found.");
+  if (id_parameter == "AllocationId") {
+    return make_error("InvalidAllocationID.NotFound",
+                      "The allocation ID '" + *id + "' does not exist");
+  }
+  return make_error("InvalidAssociationID.NotFound",
+                    "The association ID '" + *id + "' does not exist");
 }
 
 }  // namespace
@@ -171,14 +205,19 @@ void register_gateway_actions(ActionTable& table) {
   table["AssociateAddress"] = associate_address;
   table["DisassociateAddress"] =
       returning_true([](ActionContext& ctx, Region& region) -> Result<void> {
-        auto id = ctx.params.required("AssociationId");
-        if (!id) return id.error();
-        return model::disassociate_address(region, ctx.caller, *id);
+        auto address = address_named(ctx, region, "AssociationId");
+        if (!address) return address.error();
+        if ((*address)->association_id.empty()) {
+          return make_error(
+              "InvalidAssociationID.NotFound",
+              "The association ID '" + ctx.params.get_or("AssociationId", "") + "' does not exist");
+        }
+        return model::disassociate_address(region, ctx.caller, (*address)->association_id);
       });
   table["ReleaseAddress"] = returning_true([](ActionContext& ctx, Region& region) -> Result<void> {
-    auto id = ctx.params.required("AllocationId");
-    if (!id) return id.error();
-    return model::release_address(region, ctx.caller, *id);
+    auto address = address_named(ctx, region, "AllocationId");
+    if (!address) return address.error();
+    return model::release_address(region, ctx.caller, (*address)->allocation_id);
   });
   table["DescribeAddresses"] = describe_addresses;
 }

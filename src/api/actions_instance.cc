@@ -1,7 +1,9 @@
-// Instance actions: RunInstances (SubnetId, PrivateIpAddress, SecurityGroupId.N and
-// Placement.HostId naming the physical host; the image id is accepted and ignored),
+// Instance actions: RunInstances (SubnetId, PrivateIpAddress, SecurityGroupId.N or the same in
+// NetworkInterface.1 with AssociatePublicIpAddress, and Placement.HostId naming the physical
+// host; the image id is accepted and ignored),
 // TerminateInstances, DescribeInstances (one reservation per instance).
 #include "api/action.h"
+#include "program/dns_names.h"
 
 namespace openvpc::api {
 
@@ -13,10 +15,24 @@ void render_state(XmlWriter& out, std::string_view element, const std::string& s
   out.open(element).number("code", state == "running" ? 16 : 48).text("name", state).close();
 }
 
-void render_instance(XmlWriter& out, const Region& region, const model::Instance& instance) {
+// The primary interface's public address (elastic or launch-time), if any.
+std::optional<model::PublicAddress> instance_public_address(const Region& region,
+                                                            const model::Instance& instance) {
+  auto primary = region.network_interfaces.find(instance.primary_interface_id);
+  if (instance.state != "running" || primary == region.network_interfaces.end()) return {};
+  return model::public_address_of(region, primary->second, instance.private_ip);
+}
+
+void render_instance(XmlWriter& out, const Region& region, const model::Instance& instance,
+                     const std::string& region_name) {
   out.text("instanceId", instance.id).text("imageId", instance.image_id);
   render_state(out, "instanceState", instance.state);
-  out.text("privateDnsName", private_dns(instance.private_ip)).text("dnsName", "");
+  const auto public_address = instance_public_address(region, instance);
+  const std::string public_ip = public_address ? public_address->public_ip : "";
+  out.text("privateDnsName", instance.state == "running"
+                                 ? program::private_dns_name(instance.private_ip, region_name)
+                                 : "");
+  out.text("dnsName", program::public_dns_name(public_ip, region_name));
   out.text("instanceType", instance.instance_type).text("launchTime", instance.launch_time);
   out.number("amiLaunchIndex", 0);
   out.open("placement").text("availabilityZone", instance.availability_zone);
@@ -33,7 +49,7 @@ void render_instance(XmlWriter& out, const Region& region, const model::Instance
   out.text("privateIpAddress", instance.private_ip);
   auto primary = region.network_interfaces.find(instance.primary_interface_id);
   if (primary != region.network_interfaces.end()) {
-    out.optional("ipAddress", public_ip_for(region, primary->first, instance.private_ip));
+    out.optional("ipAddress", public_ip);
     out.boolean("sourceDestCheck", primary->second.source_dest_check);
     render_group_set(out, region, primary->second.group_ids);
   }
@@ -41,21 +57,23 @@ void render_instance(XmlWriter& out, const Region& region, const model::Instance
   for (const auto& [id, eni] : region.network_interfaces) {
     if (!eni.attached || eni.attachment.instance_id != instance.id) continue;
     out.open("item");
-    render_network_interface(out, region, eni);
+    render_network_interface(out, region, eni, region_name);
     out.close();
   }
   out.close();
   render_tags(out, instance.tags);
 }
 
-void render_reservation(XmlWriter& out, const Region& region, const model::Instance& instance) {
+void render_reservation(XmlWriter& out, const Region& region, const model::Instance& instance,
+                        const std::string& region_name) {
   out.text("reservationId", "r-" + instance.id.substr(2)).text("ownerId", instance.owner);
   out.open("groupSet").close().open("instancesSet").open("item");
-  render_instance(out, region, instance);
+  render_instance(out, region, instance, region_name);
   out.close().close();
 }
 
-FilterFields instance_fields(const model::Instance& instance) {
+FilterFields instance_fields(const Region& region, const model::Instance& instance,
+                             const std::string& region_name) {
   FilterFields fields{{"availability-zone", {instance.availability_zone}},
                       {"image-id", {instance.image_id}},
                       {"instance-id", {instance.id}},
@@ -67,7 +85,15 @@ FilterFields instance_fields(const model::Instance& instance) {
                       {"owner-id", {instance.owner}},
                       {"private-ip-address", {instance.private_ip}},
                       {"subnet-id", {instance.subnet_id}},
-                      {"vpc-id", {instance.vpc_id}}};
+                      {"vpc-id", {instance.vpc_id}},
+                      {"ip-address", {}},
+                      {"dns-name", {}},
+                      {"network-interface.association.public-ip", {}}};
+  if (auto address = instance_public_address(region, instance)) {
+    fields["ip-address"].push_back(address->public_ip);
+    fields["dns-name"].push_back(program::public_dns_name(address->public_ip, region_name));
+    fields["network-interface.association.public-ip"].push_back(address->public_ip);
+  }
   add_tag_fields(fields, instance.tags);
   return fields;
 }
@@ -93,6 +119,25 @@ Result<model::InstanceRequest> instance_request(const Params& params) {
   request.network.subnet_id = params.get_or("SubnetId", "");
   request.network.private_ip = params.get_or("PrivateIpAddress", "");
   request.network.group_ids = params.list("SecurityGroupId");
+  // The primary interface spelled out (aws ec2 run-instances --associate-public-ip-address
+  // sends SubnetId, groups and the flag this way): NetworkInterface.1 with DeviceIndex 0.
+  const std::string primary = "NetworkInterface.1.";
+  if (params.count("NetworkInterface") > 0) {
+    if (params.count("NetworkInterface") > 1 ||
+        params.get_or(primary + "DeviceIndex", "0") != "0") {
+      return make_error(
+          "InvalidParameterValue",
+          "Only the primary network interface (DeviceIndex 0) can be given at launch");
+    }
+    if (auto subnet = params.get(primary + "SubnetId")) request.network.subnet_id = *subnet;
+    if (auto ip = params.get(primary + "PrivateIpAddress")) request.network.private_ip = *ip;
+    if (auto groups = params.list(primary + "SecurityGroupId"); !groups.empty()) {
+      request.network.group_ids = groups;
+    }
+    auto associate = params.boolean(primary + "AssociatePublicIpAddress");
+    if (!associate) return associate.error();
+    request.associate_public_ip = *associate;
+  }
   return request;
 }
 
@@ -112,7 +157,7 @@ Result<std::string> run_instances(ActionContext& ctx) {
     out.open("groupSet").close().open("instancesSet");
     for (const auto& id : *ids) {
       out.open("item");
-      render_instance(out, region, region.instances.at(id));
+      render_instance(out, region, region.instances.at(id), ctx.caller.region);
       out.close();
     }
     out.close();
@@ -143,8 +188,11 @@ Result<std::string> describe_instances(ActionContext& ctx) {
   const Region& r = **region;
   return describe<model::Instance>(
       ctx, r.instances,
-      {"InstanceId", "reservationSet", "InvalidInstanceID.NotFound", "instance", instance_fields,
-       [&](XmlWriter& out, const model::Instance& i) { render_reservation(out, r, i); }});
+      {"InstanceId", "reservationSet", "InvalidInstanceID.NotFound", "instance",
+       [&](const model::Instance& i) { return instance_fields(r, i, ctx.caller.region); },
+       [&](XmlWriter& out, const model::Instance& i) {
+         render_reservation(out, r, i, ctx.caller.region);
+       }});
 }
 
 }  // namespace

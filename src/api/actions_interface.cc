@@ -4,18 +4,13 @@
 #include <algorithm>
 
 #include "api/action.h"
+#include "program/dns_names.h"
 
 namespace openvpc::api {
 
 namespace {
 
 using model::Region;
-
-std::string private_dns_name(const std::string& ip) {
-  std::string name = "ip-" + ip + ".ec2.internal";
-  std::replace(name.begin(), name.begin() + static_cast<long>(3 + ip.size()), '.', '-');
-  return name;
-}
 
 void render_groups(XmlWriter& out, const Region& region, const std::vector<std::string>& ids) {
   out.open("groupSet");
@@ -27,21 +22,25 @@ void render_groups(XmlWriter& out, const Region& region, const std::vector<std::
   out.close();
 }
 
-std::string public_ip_of(const Region& region, const std::string& eni_id, const std::string& ip) {
-  for (const auto& [id, address] : region.addresses) {
-    if (address.network_interface_id == eni_id && address.private_ip == ip)
-      return address.public_ip;
-  }
-  return "";
+// <association> of one private address with a public one (elastic or launch-time).
+void render_association(XmlWriter& out, const model::PublicAddress& address,
+                        const std::string& region_name) {
+  out.open("association").text("publicIp", address.public_ip);
+  out.text("publicDnsName", program::public_dns_name(address.public_ip, region_name));
+  out.text("ipOwnerId", address.ip_owner);
+  out.optional("allocationId", address.allocation_id);
+  out.optional("associationId", address.association_id);
+  out.close();
 }
 
-void render_interface(XmlWriter& out, const Region& region, const model::NetworkInterface& eni) {
+void render_interface(XmlWriter& out, const Region& region, const model::NetworkInterface& eni,
+                      const std::string& region_name) {
   out.text("networkInterfaceId", eni.id).text("subnetId", eni.subnet_id).text("vpcId", eni.vpc_id);
   out.text("availabilityZone", eni.availability_zone).text("description", eni.description);
   out.text("ownerId", eni.owner).boolean("requesterManaged", false);
   out.text("status", eni.attached ? "in-use" : "available").text("macAddress", eni.mac_address);
   out.text("privateIpAddress", eni.private_ip)
-      .text("privateDnsName", private_dns_name(eni.private_ip));
+      .text("privateDnsName", program::private_dns_name(eni.private_ip, region_name));
   out.boolean("sourceDestCheck", eni.source_dest_check).text("interfaceType", "interface");
   render_groups(out, region, eni.group_ids);
   if (eni.attached) {
@@ -50,20 +49,26 @@ void render_interface(XmlWriter& out, const Region& region, const model::Network
     out.number("deviceIndex", eni.attachment.device_index).text("status", "attached");
     out.boolean("deleteOnTermination", eni.attachment.device_index == 0).close();
   }
-  std::string public_ip = public_ip_of(region, eni.id, eni.private_ip);
-  if (!public_ip.empty()) {
-    out.open("association").text("publicIp", public_ip).text("ipOwnerId", eni.owner).close();
+  if (auto address = model::public_address_of(region, eni, eni.private_ip)) {
+    render_association(out, *address, region_name);
   }
   out.open("privateIpAddressesSet");
-  out.open("item").text("privateIpAddress", eni.private_ip).boolean("primary", true).close();
-  for (const auto& ip : eni.secondary_private_ips) {
-    out.open("item").text("privateIpAddress", ip).boolean("primary", false).close();
+  for (size_t i = 0; i <= eni.secondary_private_ips.size(); ++i) {
+    const std::string& ip = i == 0 ? eni.private_ip : eni.secondary_private_ips[i - 1];
+    out.open("item").text("privateIpAddress", ip);
+    out.text("privateDnsName", program::private_dns_name(ip, region_name));
+    out.boolean("primary", i == 0);
+    if (auto address = model::public_address_of(region, eni, ip)) {
+      render_association(out, *address, region_name);
+    }
+    out.close();
   }
   out.close().open("ipv6AddressesSet").close();
   render_tags(out, eni.tags);
 }
 
-FilterFields interface_fields(const model::NetworkInterface& eni) {
+FilterFields interface_fields(const Region& region, const model::NetworkInterface& eni,
+                              const std::string& region_name) {
   FilterFields fields{{"addresses.private-ip-address", {eni.private_ip}},
                       {"attachment.instance-id", {}},
                       {"attachment.attachment-id", {}},
@@ -84,6 +89,24 @@ FilterFields interface_fields(const model::NetworkInterface& eni) {
   if (eni.attached) {
     fields["attachment.instance-id"].push_back(eni.attachment.instance_id);
     fields["attachment.attachment-id"].push_back(eni.attachment.id);
+  }
+  for (const char* name :
+       {"association.public-ip", "association.public-dns-name", "association.ip-owner-id",
+        "association.allocation-id", "association.association-id"}) {
+    fields[name];
+  }
+  for (size_t i = 0; i <= eni.secondary_private_ips.size(); ++i) {
+    const std::string& ip = i == 0 ? eni.private_ip : eni.secondary_private_ips[i - 1];
+    auto address = model::public_address_of(region, eni, ip);
+    if (!address) continue;
+    fields["association.public-ip"].push_back(address->public_ip);
+    fields["association.public-dns-name"].push_back(
+        program::public_dns_name(address->public_ip, region_name));
+    fields["association.ip-owner-id"].push_back(address->ip_owner);
+    if (!address->allocation_id.empty()) {
+      fields["association.allocation-id"].push_back(address->allocation_id);
+      fields["association.association-id"].push_back(address->association_id);
+    }
   }
   add_tag_fields(fields, eni.tags);
   return fields;
@@ -112,7 +135,7 @@ Result<std::string> create_interface(ActionContext& ctx) {
       return tagged.error();
     }
     out.open("networkInterface");
-    render_interface(out, region, region.network_interfaces.at(*id));
+    render_interface(out, region, region.network_interfaces.at(*id), ctx.caller.region);
     out.close();
     return {};
   });
@@ -169,25 +192,24 @@ Result<std::string> describe_interfaces(ActionContext& ctx) {
   return describe<model::NetworkInterface>(
       ctx, r.network_interfaces,
       {"NetworkInterfaceId", "networkInterfaceSet", "InvalidNetworkInterfaceID.NotFound",
-       "network interface", interface_fields,
-       [&](XmlWriter& out, const model::NetworkInterface& eni) { render_interface(out, r, eni); }});
+       "network interface",
+       [&](const model::NetworkInterface& eni) {
+         return interface_fields(r, eni, ctx.caller.region);
+       },
+       [&](XmlWriter& out, const model::NetworkInterface& eni) {
+         render_interface(out, r, eni, ctx.caller.region);
+       }});
 }
 
 }  // namespace
 
 // Shared with actions_instance.cc.
 void render_network_interface(XmlWriter& out, const Region& region,
-                              const model::NetworkInterface& eni) {
-  render_interface(out, region, eni);
-}
-std::string public_ip_for(const Region& region, const std::string& eni_id, const std::string& ip) {
-  return public_ip_of(region, eni_id, ip);
+                              const model::NetworkInterface& eni, const std::string& region_name) {
+  render_interface(out, region, eni, region_name);
 }
 void render_group_set(XmlWriter& out, const Region& region, const std::vector<std::string>& ids) {
   render_groups(out, region, ids);
-}
-std::string private_dns(const std::string& ip) {
-  return private_dns_name(ip);
 }
 
 void register_interface_actions(ActionTable& table) {

@@ -101,7 +101,8 @@ Result<std::string> ApiService::dispatch(const Params& params, const std::string
   if (dry_run->value_or(false)) {
     return make_error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.");
   }
-  model::Caller caller{account_id, options_.region, options_.limits, &resource_ids_, clock_()};
+  model::Caller caller{account_id,     options_.region, options_.limits, options_.public_pools,
+                       &resource_ids_, clock_()};
   ActionContext context(params, *action, std::move(caller), regions_);
   try {
     return handler->second(context);

@@ -185,6 +185,11 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", limits.error().message);
     return 2;
   }
+  auto public_pools = controller::parse_public_pools(options.public_pools);
+  if (!public_pools) {
+    spdlog::critical("{}", public_pools.error().message);
+    return 2;
+  }
   auto compile_options = controller::parse_hosts(options.hosts);
   if (!compile_options) {
     spdlog::critical("{}", compile_options.error().message);
@@ -213,7 +218,8 @@ int main(int argc, char** argv) {
     spdlog::critical("bootstrap: {}", admin_key.error().message);
     return 1;
   }
-  api::ApiService service(regions, {options.region, *limits, true}, now_seconds, seed);
+  api::ApiService service(regions, {options.region, *limits, true, *public_pools}, now_seconds,
+                          seed);
   controller::AdminService admin(regions, options.region, now_seconds, seed ^ 0xad);
 
   // The mapping service: publisher -> server (publish), server -> publisher (lookup).
@@ -227,6 +233,17 @@ int main(int argc, char** argv) {
     mapping_options.address = options.mapping_listen + ":" + std::to_string(options.mapping_port);
     mapping_options.lookup = [&](uint32_t vni, const program::IpAddress& address) {
       return publisher.lookup(vni, address);
+    };
+    // The live edge fleet decides the routers' edge lists and the edges' programs.
+    mapping_options.on_nodes = [&] {
+      std::map<std::string, std::string> edges;
+      for (const auto& node : mapping_server->nodes()) {
+        if (node.role == mapping::NodeRole::edge) {
+          edges[node.node_id] = program::format_address(node.underlay);
+        }
+      }
+      spdlog::info("edge nodes: {}", edges.size());
+      publisher.set_edge_nodes(std::move(edges));
     };
     mapping_server = std::make_unique<mapping::MappingServer>(std::move(mapping_options));
     auto refreshed = publisher.refresh();  // every host's program before any router asks

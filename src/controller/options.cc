@@ -3,6 +3,8 @@
 #include <charconv>
 #include <map>
 
+#include "model/cidr.h"
+
 namespace openvpc::controller {
 
 void add_options(CLI::App& app, ControllerOptions& options) {
@@ -22,9 +24,33 @@ void add_options(CLI::App& app, ControllerOptions& options) {
                  "serve the mapping service on this port (0: any free port; default: off)");
   app.add_option("--mapping-port-file", options.mapping_port_file,
                  "write the mapping service's bound port to this file");
+  app.add_option("--public-pool", options.public_pools,
+                 "IPv4 CIDR of public addresses for elastic and launch-time public IPs "
+                 "(repeatable; default 198.51.100.0/24)");
   app.add_option("--host", options.hosts,
                  "ID=ADDRESS: a physical host and its underlay address (a host id that is an "
                  "address needs none)");
+}
+
+Result<std::vector<std::string>> parse_public_pools(const std::vector<std::string>& pools) {
+  if (pools.empty()) return model::kDefaultPublicPools;
+  std::vector<model::Ipv4Cidr> seen;
+  std::vector<std::string> out;
+  for (const auto& text : pools) {
+    auto cidr = model::Ipv4Cidr::parse(text);
+    if (!cidr || cidr->prefix_length < 16) {
+      return make_error("InvalidParameterValue",
+                        "bad public pool '" + text + "' (want an IPv4 CIDR, /16 to /32)");
+    }
+    for (const auto& other : seen) {
+      if (other.overlaps(*cidr)) {
+        return make_error("InvalidParameterValue", "public pools overlap: '" + text + "'");
+      }
+    }
+    seen.push_back(*cidr);
+    out.push_back(cidr->str());
+  }
+  return out;
 }
 
 Result<model::CompileOptions> parse_hosts(const std::vector<std::string>& hosts) {

@@ -26,11 +26,15 @@ struct ControllerOptions {
   int mapping_port = -1;
   std::string mapping_port_file;
   std::vector<std::string> hosts;  // ID=UNDERLAY_ADDRESS, e.g. h1=127.0.0.2
+  // IPv4 CIDRs elastic and launch-time public IPs come from (model::kDefaultPublicPools).
+  std::vector<std::string> public_pools;
 };
 
 void add_options(CLI::App& app, ControllerOptions& options);
 // Applies "vpcs_per_account=10"-style overrides to the default limits.
 Result<model::Limits> parse_limits(const std::vector<std::string>& overrides);
+// Checks --public-pool values: IPv4 CIDRs, /16 to /32, not overlapping one another.
+Result<std::vector<std::string>> parse_public_pools(const std::vector<std::string>& pools);
 // Turns "h1=127.0.0.2"-style host registrations into compile options (host id -> underlay).
 Result<model::CompileOptions> parse_hosts(const std::vector<std::string>& hosts);
 

@@ -27,6 +27,15 @@ Result<std::vector<std::string>> ProgramPublisher::refresh() {
   return hosts;
 }
 
+void ProgramPublisher::set_edge_nodes(std::map<std::string, std::string> edge_nodes) {
+  std::lock_guard lock(refresh_mutex_);
+  model::CompileOptions options = cache_.options();
+  options.edge_nodes = std::move(edge_nodes);
+  for (const auto& host : cache_.set_options(std::move(options))) {
+    publish_(host, cache_.programs().at(host));
+  }
+}
+
 std::optional<program::Mapping> ProgramPublisher::lookup(uint32_t vni,
                                                          const program::IpAddress& address) const {
   std::shared_ptr<const model::Region> region;

@@ -5,7 +5,8 @@
 // function (MappingServer::publish, which makes a new version only when the program differs).
 // The controller calls it at start, after every API/admin request, and whenever the store's
 // version key moves (watch(): a commit by this or another controller sharing the store).
-// lookup() answers a router's mapping miss from the Region last compiled.
+// lookup() answers a router's mapping miss from the Region last compiled. set_edge_nodes()
+// follows the live edge fleet (the mapping service's node registry).
 //
 // Threading: refresh() and lookup() may be called from any thread; refreshes are serialised.
 // watch() runs a thread of its own until stop() (or the destructor).
@@ -38,6 +39,10 @@ class ProgramPublisher {
   // Publishes the programs the latest Region changed; returns the hosts recompiled. Fails only
   // when the store cannot be read (nothing is published then).
   Result<std::vector<std::string>> refresh();
+
+  // The live edge nodes changed (node id -> underlay address): recompiles every program (the
+  // routers' edge lists, the edges' own programs) and publishes what changed.
+  void set_edge_nodes(std::map<std::string, std::string> edge_nodes);
 
   std::optional<program::Mapping> lookup(uint32_t vni, const program::IpAddress& address) const;
 

@@ -1,5 +1,7 @@
 #include "dataplane/actions.h"
 
+#include "dataplane/nat_rewrite.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -25,19 +27,6 @@ void write_ethernet(uint8_t* frame, const packet::MacAddress& dst, const packet:
   std::memcpy(frame, dst.bytes.data(), 6);
   std::memcpy(frame + 6, src.bytes.data(), 6);
   packet::store_be16(frame + 12, ethertype);
-}
-
-// Decrements the IPv4 TTL in place; false when it would reach 0. The checksum follows
-// RFC 1624 eqn 3 with m' = m - 0x0100, so ~m + m' is the constant 0xfeff.
-bool decrement_ttl(uint8_t* ip) {
-  const uint8_t ttl = ip[8];
-  if (ttl <= 1) return false;
-  ip[8] = uint8_t(ttl - 1);
-  uint32_t sum = uint32_t(uint16_t(~packet::load_be16(ip + 10))) + 0xfeffu;
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  packet::store_be16(ip + 10, uint16_t(~sum));
-  return true;
 }
 
 // Byte for byte what packet::write_geneve_encap writes, with the outer header checksum
@@ -130,6 +119,21 @@ void reply_fragmentation_needed(const packet::PacketMeta& meta, const CompiledPr
                    mtu, DropReason::mtu_exceeded, p);
 }
 
+void encapsulate(const FlowAction& a, const packet::PacketMeta& meta, uint32_t outer_src,
+                 Packet& p) {
+  uint8_t* ip = p.data + meta.l3_offset;
+  uint8_t* outer = ip - packet::kGeneveEncapSize;
+  if (outer < p.data - p.headroom) return drop_packet(p, DropReason::headroom_too_small);
+  if (meta.l3_size > 0xffff - packet::kGeneveEncapSize) {
+    return drop_packet(p, DropReason::too_big_to_encapsulate);
+  }
+  write_encapsulation(outer, a, outer_src, meta.l3_size, p);
+  move_start(p, outer, packet::kGeneveEncapSize + meta.l3_size);
+  p.out_port = Port::underlay();
+  p.verdict = Verdict::encapsulate;
+  p.drop_reason = DropReason::none;
+}
+
 void apply_action(const FlowAction& a, const packet::PacketMeta& meta,
                   const CompiledProgram& program, const LocalEni* source, Packet& p) {
   if (a.verdict == Verdict::drop) return drop_packet(p, a.drop_reason);
@@ -140,7 +144,7 @@ void apply_action(const FlowAction& a, const packet::PacketMeta& meta,
     return;
   }
   uint8_t* ip = p.data + meta.l3_offset;
-  if (a.decrement_ttl && !decrement_ttl(ip)) {
+  if (a.decrement_ttl && !decrement_ipv4_ttl(ip)) {
     if (source == nullptr) return drop_packet(p, DropReason::ttl_expired);
     return reply_icmp_error(meta, program, *source, kIcmpTimeExceeded, 0, 0,
                             DropReason::ttl_expired, p);
@@ -152,17 +156,8 @@ void apply_action(const FlowAction& a, const packet::PacketMeta& meta,
       move_start(p, ip - kEthernetSize, kEthernetSize + meta.l3_size);
       p.out_port = Port::eni(a.out_id);
       break;
-    case Verdict::encapsulate: {
-      uint8_t* outer = ip - packet::kGeneveEncapSize;
-      if (outer < p.data - p.headroom) return drop_packet(p, DropReason::headroom_too_small);
-      if (meta.l3_size > 0xffff - packet::kGeneveEncapSize) {
-        return drop_packet(p, DropReason::too_big_to_encapsulate);
-      }
-      write_encapsulation(outer, a, program.host_underlay_v4, meta.l3_size, p);
-      move_start(p, outer, packet::kGeneveEncapSize + meta.l3_size);
-      p.out_port = Port::underlay();
-      break;
-    }
+    case Verdict::encapsulate:
+      return encapsulate(a, meta, program.host_underlay_v4, p);
     case Verdict::to_gateway:
       move_start(p, ip, meta.l3_size);
       p.out_port = Port{PortKind::gateway, a.out_id};

@@ -20,6 +20,13 @@ namespace openvpc::dataplane {
 void apply_action(const FlowAction& action, const packet::PacketMeta& meta,
                   const CompiledProgram& program, const LocalEni* source, Packet& packet);
 
+// The encapsulate part of apply_action: prepends outer IPv4 (from outer_src, host order) / UDP
+// / Geneve / VPC option as `a` says to the IP packet at meta.l3_offset, moving Packet::data
+// back; verdict encapsulate, or a drop (headroom_too_small, too_big_to_encapsulate). The edge
+// and hyperplane nodes encapsulate with it too.
+void encapsulate(const FlowAction& a, const packet::PacketMeta& meta, uint32_t outer_src,
+                 Packet& packet);
+
 // The part of the outer IPv4 header checksum that is constant for a flow (everything but the
 // total length), as a ones-complement sum; the classifier stores it in FlowAction.
 uint32_t outer_checksum_base(uint32_t outer_src_v4, uint32_t outer_dst_v4);
@@ -28,9 +35,11 @@ uint32_t outer_checksum_base(uint32_t outer_src_v4, uint32_t outer_dst_v4);
 inline constexpr uint16_t kVpcMtu = 9001;
 inline constexpr uint16_t kGatewayMtu = 1500;
 
-// The largest IPv4 packet (IP header included) the action's path carries: kVpcMtu for
-// deliver / encapsulate, kGatewayMtu for to_gateway, 0 (no limit) for anything not forwarded.
+// The largest IPv4 packet (IP header included) the action's path carries: FlowAction::mtu when
+// set (encapsulated toward an edge node: kGatewayMtu), else kVpcMtu for deliver / encapsulate,
+// kGatewayMtu for to_gateway, 0 (no limit) for anything not forwarded.
 inline uint16_t path_mtu(const FlowAction& action) {
+  if (action.mtu != 0) return action.mtu;  // e.g. encapsulated toward an edge node: 1500
   switch (action.verdict) {
     case Verdict::deliver:
     case Verdict::encapsulate:

@@ -23,13 +23,13 @@ bool is_dhcp_from_unconfigured_client(const packet::PacketMeta& meta) {
          t.dst_port == packet::kDhcpServerPort && t.src.is_v4() && t.src.v4_host_order() == 0;
 }
 
-// Whether packets routed to a gateway of this kind have somewhere to go. The internet gateway
-// leaves as Verdict::to_gateway (the edge takes it over); NAT gateways, peering connections
-// and VPN gateways have no next hop yet, so their packets are dropped as gateway_unavailable
-// (REJECT in the flow log) instead of being logged ACCEPT and lost. A kind that gets a next
-// hop is added here and keeps the to_gateway plumbing (FlowAction::gateway_kind, out_id).
-bool gateway_has_next_hop(program::RouteTargetKind kind) {
-  return kind == program::RouteTargetKind::internet_gateway;
+// Whether packets routed to a gateway of this kind (other than the internet gateway, which
+// is the edge: to_edge) have somewhere to go. NAT gateways, peering connections and VPN
+// gateways have no next hop yet, so their packets are dropped as gateway_unavailable (REJECT
+// in the flow log) instead of being logged ACCEPT and lost. A kind that gets a next hop is
+// added here and keeps the to_gateway plumbing (FlowAction::gateway_kind, out_id).
+bool gateway_has_next_hop(program::RouteTargetKind) {
+  return false;
 }
 
 const char* stage_name(const char* kind, Direction direction) {
@@ -185,6 +185,8 @@ bool Classifier::route_to_target(const LocalEni& source, const packet::PacketMet
     case program::RouteTargetKind::blackhole:
       result.action.drop_reason = DropReason::blackhole_route;
       return false;
+    case program::RouteTargetKind::internet_gateway:
+      return to_edge(source, meta, result);
     default:
       if (!gateway_has_next_hop(route->target)) {
         note("target", [&] {
@@ -237,6 +239,45 @@ bool Classifier::to_eni(const LocalEni& source, uint32_t target_eni, const packe
   return true;
 }
 
+// An internet gateway (the compiler keeps this target only while the gateway is attached to the
+// VPC) is the edge: the packet goes, encapsulated, to one edge node chosen by flow hash, which
+// translates its private source to the public address (DESIGN.md §7). Only a source address
+// with a public address leaves; the path MTU is the internet's 1500.
+bool Classifier::to_edge(const LocalEni& source, const packet::PacketMeta& meta,
+                         Classification& result) {
+  const program::Mapping* self = program_.find_mapping(source.vpc, meta.tuple.src);
+  if (self == nullptr || !self->public_address) {
+    note("edge", [&] {
+      return std::string(format_address(meta.tuple.src) + " has no public IPv4 address");
+    });
+    result.action.drop_reason = DropReason::no_public_ip;
+    return false;
+  }
+  if (program_.edge_nodes_v4.empty()) {
+    note("edge", [&] { return std::string("no edge node is up"); });
+    result.action.drop_reason = DropReason::no_edge_node;
+    return false;
+  }
+  FlowAction& a = result.action;
+  a.verdict = Verdict::encapsulate;
+  a.decrement_ttl = true;
+  a.outer_src_port = packet::flow_source_port(meta.tuple);
+  a.outer_dst_v4 = program_.edge_nodes_v4[a.outer_src_port % program_.edge_nodes_v4.size()];
+  a.outer_checksum_base = outer_checksum_base(program_.host_underlay_v4, a.outer_dst_v4);
+  a.vni = source.vpc;
+  a.source_eni = source.id;
+  a.destination_eni = 0;  // the edge
+  a.vpc_flags = source.source_dest_check ? 0 : packet::kVpcFlagSourceCheckOff;
+  a.mtu = kGatewayMtu;
+  note("target", [&] {
+    return std::string("internet gateway: edge node " +
+                       format_address(packet::IpAddress::v4(a.outer_dst_v4)) + " (public " +
+                       format_address(*self->public_address) + ", of " +
+                       std::to_string(program_.edge_nodes_v4.size()) + " edge nodes)");
+  });
+  return true;
+}
+
 void Classifier::deliver_locally(const LocalEni& destination, const packet::PacketMeta& meta,
                                  Classification& result) {
   const CompiledSubnet& subnet = program_.subnets[destination.subnet];
@@ -275,6 +316,11 @@ DropReason Classifier::isolation_rule(const packet::PacketMeta& meta,
   if (destination->vpc != g.vni) return DropReason::geneve_destination_eni_other_vpc;
   if (destination->source_dest_check && !destination->owns(meta.tuple.dst)) {
     return DropReason::geneve_destination_address_mismatch;
+  }
+  // From an edge node (the internet gateway): any inner source, but only from a live edge.
+  if (g.source_eni == 0 && (g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0) {
+    return program_.is_edge_node(g.outer_src) ? DropReason::none
+                                              : DropReason::geneve_untrusted_node;
   }
   const EniLocation* source = program_.find_eni(g.source_eni);
   if (source == nullptr) return DropReason::geneve_source_eni_unknown;

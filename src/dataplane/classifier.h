@@ -2,10 +2,12 @@
 //
 // Outbound from an ENI: source check -> local services -> NACL egress (leaving the subnet)
 // -> SG egress -> longest-prefix route -> target -> for a local destination NACL ingress
-// (crossing subnets) and SG ingress. Inbound from the underlay: the isolation rule ->
-// NACL ingress (crossing subnets) -> SG ingress. The result is a FlowAction for the flow
-// cache plus, per security-group stage the flow crossed, what the rules said; the pipeline's
-// ConnectionStage then tracks or opens the connections (conntrack decides per packet).
+// (crossing subnets) and SG ingress; an internet gateway target goes to an edge node (only
+// from a private address with a public one). Inbound from the underlay: the isolation rule
+// (an edge node may send any inner source) -> NACL ingress (crossing subnets) -> SG ingress. The
+// result is a FlowAction for the flow cache plus, per security-group stage the flow crossed, what
+// the rules said; the pipeline's ConnectionStage then tracks or opens the connections (conntrack
+// decides per packet).
 //
 // Pure with respect to its inputs: it reads the program and a read-only ConnectionView of
 // the connection table and writes nothing but its result, so trace() runs the very same
@@ -73,6 +75,7 @@ class Classifier {
                        Classification& result);
   bool to_eni(const LocalEni& source, uint32_t target_eni, const packet::PacketMeta& meta,
               Classification& result);
+  bool to_edge(const LocalEni& source, const packet::PacketMeta& meta, Classification& result);
   void deliver_locally(const LocalEni& destination, const packet::PacketMeta& meta,
                        Classification& result);
   // DropReason::none when the packet passes; sets destination once it is known.

@@ -276,6 +276,11 @@ Result<std::shared_ptr<const CompiledProgram>> compile(const program::Program& p
   out->eni_location_index_.build(ids);
   out->mappings = p.mappings;
   out->build_mapping_index();
+  for (const auto& edge : p.edge_nodes) {
+    if (!edge.is_v4())
+      return invalid("edge node " + program::format_address(edge) + " is not IPv4");
+    out->edge_nodes_v4.push_back(edge.v4_host_order());
+  }
   return std::shared_ptr<const CompiledProgram>(std::move(out));
 }
 

@@ -106,11 +106,20 @@ class CompiledProgram {
   std::vector<RouteLookup> route_tables;
   std::vector<MemberSet> member_sets;
   std::vector<program::Mapping> mappings;
+  std::vector<uint32_t> edge_nodes_v4;  // host order, as the program lists them (sorted)
 
   int32_t find_local_eni(uint32_t id) const { return local_eni_index_.find(id); }
   const CompiledVpc* find_vpc(uint32_t vni) const;
   const EniLocation* find_eni(uint32_t id) const;
   const program::Mapping* find_mapping(uint32_t vpc, const IpAddress& address) const;
+  bool is_edge_node(const IpAddress& underlay) const {
+    if (!underlay.is_v4()) return false;
+    const uint32_t v4 = underlay.v4_host_order();
+    for (uint32_t edge : edge_nodes_v4) {
+      if (edge == v4) return true;
+    }
+    return false;
+  }
   // ARP is handled by the caller; this is the IP side: the subnet router (base+1), the DNS
   // resolver (subnet and VPC base+2, 169.254.169.253) and limited broadcast (DHCP).
   bool is_local_service(const LocalEni& eni, const IpAddress& destination) const;

@@ -56,6 +56,7 @@ struct FlowAction {
   uint32_t vni = 0;
   uint32_t source_eni = 0;
   uint32_t destination_eni = 0;
+  uint16_t mtu = 0;  // the path MTU when it is not the verdict's usual one (actions.h path_mtu)
 };
 
 inline constexpr uint16_t kNoConnectionSlot = 0xffff;

@@ -183,4 +183,19 @@ SegmentResult segment_tcp(std::span<const uint8_t> frame, const VirtioNetHeader&
   return {OffloadError::none, count};
 }
 
+VirtioNetHeader tso_header(const uint8_t* frame, size_t size, uint8_t gso_type, uint16_t gso_size) {
+  VirtioNetHeader vnet;
+  if (gso_type != kVirtioGsoTcpv4 && gso_type != kVirtioGsoTcpv6) return vnet;
+  if (size < 14 + 20) return vnet;
+  const size_t l4 = 14 + (gso_type == kVirtioGsoTcpv4 ? size_t(frame[14] & 0x0f) * 4 : 40);
+  if (l4 + 20 > size) return vnet;
+  vnet.flags = kVirtioNeedsChecksum;
+  vnet.gso_type = gso_type;
+  vnet.gso_size = gso_size;
+  vnet.hdr_len = uint16_t(l4 + size_t(frame[l4 + 12] >> 4) * 4);
+  vnet.csum_start = uint16_t(l4);
+  vnet.csum_offset = 16;
+  return vnet;
+}
+
 }  // namespace openvpc::io

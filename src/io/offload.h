@@ -15,6 +15,7 @@
 // what Linux's own GSO produces.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -46,6 +47,12 @@ std::string_view to_string(OffloadError error);
 // stored at csum_start + csum_offset; a result of 0 is stored as 0xffff (legal for TCP, and
 // required for UDP). A frame without the flag is left as it is and succeeds.
 OffloadError complete_checksum(std::span<uint8_t> frame, const VirtioNetHeader& vnet);
+
+// The virtio-net header a TCP super-frame (an Ethernet frame whose IP packet is IPv4 with any
+// header length, or IPv6 without extension headers) is written to a TAP with: GSO gso_type /
+// gso_size with the TCP checksum left to the receiving kernel (NEEDS_CSUM at the TCP checksum
+// field). A zero header (no GSO) for gso_type none or a frame too short to hold the headers.
+VirtioNetHeader tso_header(const uint8_t* frame, size_t size, uint8_t gso_type, uint16_t gso_size);
 
 struct SegmentResult {
   OffloadError error = OffloadError::none;

@@ -94,6 +94,8 @@ bool MappingClient::session() {
   auto stream = stub_->Subscribe(&context);
   wire::RouterMessage hello;
   hello.mutable_hello()->set_host_id(options_.host_id);
+  hello.mutable_hello()->set_role(options_.role);
+  if (options_.underlay) hello.mutable_hello()->set_underlay(encode_address(*options_.underlay));
   // After a refusal the router does not run what status() names: ask for a snapshot.
   const bool resume = refusal_.empty();
   hello.mutable_hello()->set_last_applied_version(resume ? status().version : 0);

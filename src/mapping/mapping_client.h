@@ -36,6 +36,8 @@ struct MappingClientOptions {
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
   std::chrono::milliseconds keepalive{10000};  // pings on an idle stream find a dead peer
+  std::string role{};  // Hello's role: empty (a router), "edge" or "hyperplane"
+  std::optional<program::IpAddress> underlay{};  // Hello's underlay (edge and hyperplane nodes)
 };
 
 // Called with each new program and its version; the version is ACKed when this returns: ok =

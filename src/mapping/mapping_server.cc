@@ -15,6 +15,7 @@ namespace openvpc::mapping {
 // reactors so that stop() can wait for the last one.
 struct MappingServer::Shared {
   HostTable* table;
+  NodeRegistry* nodes;
   const MappingServerOptions* options;
   std::mutex mutex;
   std::condition_variable idle;
@@ -102,6 +103,7 @@ class SubscribeReactor final
 
   void OnDone() override {
     if (!host_id_.empty()) shared_->table->detach(host_id_, this);
+    if (role_ != NodeRole::router) shared_->nodes->detach(host_id_, this);
     shared_->reactor_done();
     delete this;
   }
@@ -113,8 +115,20 @@ class SubscribeReactor final
       if (!host_id_.empty() || message.hello().host_id().empty()) {
         return {grpc::StatusCode::INVALID_ARGUMENT, "one Hello with a host id, first"};
       }
+      NodeRole role = NodeRole::router;
+      if (!parse_node_role(message.hello().role(), role)) {
+        return {grpc::StatusCode::INVALID_ARGUMENT, "unknown role"};
+      }
+      auto underlay = decode_address(message.hello().underlay());
+      if (role != NodeRole::router && (!underlay || !underlay->is_v4())) {
+        return {grpc::StatusCode::INVALID_ARGUMENT,
+                "edge and hyperplane nodes give their IPv4 "
+                "underlay address"};
+      }
       host_id_ = message.hello().host_id();
+      role_ = role;
       shared_->table->attach(message.hello(), this);
+      if (role != NodeRole::router) shared_->nodes->attach({host_id_, role, *underlay}, this);
       return grpc::Status::OK;
     }
     if (message.has_ack() && !host_id_.empty()) {
@@ -150,6 +164,7 @@ class SubscribeReactor final
   Shared* shared_;
   wire::RouterMessage incoming_;
   std::string host_id_;
+  NodeRole role_ = NodeRole::router;
   std::mutex mutex_;
   std::deque<std::shared_ptr<const wire::ProgramUpdate>> queue_;  // front: in flight
   bool finishing_ = false;
@@ -204,8 +219,12 @@ uint64_t pick_epoch(uint64_t requested) {
 MappingServer::MappingServer(MappingServerOptions options)
     : options_(std::move(options)),
       table_(pick_epoch(options_.epoch), options_.history_limit),
+      nodes_([this] {
+        if (options_.on_nodes) options_.on_nodes();
+      }),
       shared_(std::make_unique<Shared>()) {
   shared_->table = &table_;
+  shared_->nodes = &nodes_;
   shared_->options = &options_;
 }
 

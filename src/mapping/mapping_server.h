@@ -12,6 +12,9 @@
 // for long. A router that falls more than history_limit updates behind is disconnected; it
 // reconnects and gets a snapshot.
 //
+// Edge and hyperplane nodes subscribe the same way (Hello says their role and underlay
+// address); nodes() lists those whose stream is open, and on_nodes hears of every change.
+//
 // Lifecycle: start() binds and serves; stop() ends every stream and waits until the last
 // reaction has returned; the published state survives, so start() again serves it on the same
 // port (routers resume by version). The destructor stops.
@@ -28,6 +31,7 @@
 
 #include "common/result.h"
 #include "mapping/host_table.h"
+#include "mapping/node_registry.h"
 #include "program/program.h"
 
 namespace grpc {
@@ -41,6 +45,8 @@ using LookupFunction =
     std::function<std::optional<program::Mapping>(uint32_t vpc, const program::IpAddress&)>;
 // Told of every ACK the table records.
 using AckObserver = std::function<void(const std::string& host_id, uint64_t version)>;
+// Told that the set of live edge / hyperplane nodes changed (read it with nodes()).
+using NodesObserver = std::function<void()>;
 
 struct MappingServerOptions {
   std::string address = "127.0.0.1:0";  // port 0: any free port
@@ -48,6 +54,7 @@ struct MappingServerOptions {
   uint64_t epoch = 0;                   // 0: a random one (a restarted controller differs)
   LookupFunction lookup;                // unset: every lookup answers "not found"
   AckObserver on_ack;
+  NodesObserver on_nodes;  // node_registry.h: runs on a gRPC thread, must not block for long
 };
 
 class MappingServiceImpl;
@@ -68,6 +75,8 @@ class MappingServer {
   uint64_t publish(const std::string& host_id, const program::Program& program);
   std::vector<HostStatus> hosts() const;
   std::optional<HostStatus> host(const std::string& host_id) const;
+  // The live edge and hyperplane nodes (node_registry.h), sorted by id.
+  std::vector<NodeStatus> nodes() const { return nodes_.nodes(); }
   uint64_t epoch() const { return table_.epoch(); }
   int port() const { return port_; }
 
@@ -77,6 +86,7 @@ class MappingServer {
  private:
   MappingServerOptions options_;
   HostTable table_;
+  NodeRegistry nodes_;
   std::unique_ptr<Shared> shared_;
   std::mutex lifecycle_mutex_;  // start()/stop()
   std::unique_ptr<grpc::Server> server_;

@@ -277,8 +277,12 @@ void decode_enis(Decoder& d, const wire::Program& in, program::Program& out) {
 }
 
 program::Mapping decode_mapping(Decoder& d, const wire::Mapping& m) {
-  return {m.vpc(), d.address(m.address(), "mapping address"),
-          d.address(m.underlay(), "mapping underlay"), m.eni(), m.source_dest_check()};
+  program::Mapping out{m.vpc(), d.address(m.address(), "mapping address"),
+                       d.address(m.underlay(), "mapping underlay"), m.eni(), m.source_dest_check()};
+  if (!m.public_address().empty()) {
+    out.public_address = d.address(m.public_address(), "mapping public address");
+  }
+  return out;
 }
 
 Error invalid(const std::string& problem) {
@@ -309,6 +313,7 @@ wire::Program encode(const program::Program& program) {
   encode_filters(program, &out);
   encode_enis(program, &out);
   encode_flow_logs(program, &out);
+  for (const auto& edge : program.edge_nodes) out.add_edge_nodes(encode_address(edge));
   return out;
 }
 
@@ -324,6 +329,9 @@ Result<program::Program> decode(const wire::Program& message) {
   decode_enis(d, message, out);
   for (const auto& m : message.mappings()) out.mappings.push_back(decode_mapping(d, m));
   decode_flow_logs(d, message, out);
+  for (const auto& edge : message.edge_nodes()) {
+    out.edge_nodes.push_back(d.address(edge, "edge node"));
+  }
   if (!d.problem.empty()) return invalid(d.problem);
   return out;
 }
@@ -335,6 +343,7 @@ wire::Mapping encode(const program::Mapping& mapping) {
   out.set_underlay(encode_address(mapping.underlay));
   out.set_eni(mapping.eni);
   out.set_source_dest_check(mapping.source_dest_check);
+  if (mapping.public_address) out.set_public_address(encode_address(*mapping.public_address));
   return out;
 }
 

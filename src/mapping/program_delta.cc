@@ -1,5 +1,6 @@
 #include "mapping/program_delta.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -125,6 +126,10 @@ wire::ProgramDelta diff(const wire::Program& from, const wire::Program& to) {
             d.mutable_remove_mappings());
   diff_kind(from.flow_logs(), to.flow_logs(), d.mutable_upsert_flow_logs(),
             d.mutable_remove_flow_logs());
+  if (!std::equal(from.edge_nodes().begin(), from.edge_nodes().end(), to.edge_nodes().begin(),
+                  to.edge_nodes().end())) {
+    d.mutable_edge_nodes()->mutable_addresses()->CopyFrom(to.edge_nodes());
+  }
   return d;
 }
 
@@ -145,6 +150,8 @@ wire::Program apply(const wire::Program& from, const wire::ProgramDelta& d) {
   apply_kind(from.enis(), d.upsert_enis(), d.remove_enis(), out.mutable_enis());
   apply_kind(from.mappings(), d.upsert_mappings(), d.remove_mappings(), out.mutable_mappings());
   apply_kind(from.flow_logs(), d.upsert_flow_logs(), d.remove_flow_logs(), out.mutable_flow_logs());
+  out.mutable_edge_nodes()->CopyFrom(d.has_edge_nodes() ? d.edge_nodes().addresses()
+                                                        : from.edge_nodes());
   return out;
 }
 

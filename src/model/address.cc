@@ -1,7 +1,12 @@
-// Elastic IPs: public addresses from the region's pool (198.51.100.0/24, a documentation
-// range: openvpc never routes it outside the host), mapped 1:1 onto one private address of an
-// interface in a VPC that has an internet gateway.
+// Elastic IPs and launch-time public IPs: public IPv4 addresses from the region's pools
+// (Caller::public_pools, the controller's --public-pool; RFC 5737 documentation ranges in
+// tests and the demo), each mapped 1:1 onto one private address of an interface. The edge
+// (src/edge) translates between the two for VPCs with an attached internet gateway.
+//
+// Associating an elastic IP with an interface's primary address releases the public IP the
+// interface got at launch; disassociating it gives the interface a new one (as EC2 does).
 #include <algorithm>
+#include <set>
 
 #include "model/cidr.h"
 #include "model/operations.h"
@@ -10,14 +15,79 @@ namespace openvpc::model {
 
 namespace {
 
-constexpr uint32_t kPoolBase = (198u << 24) | (51u << 16) | (100u << 8);
-
 Result<ElasticAddress*> find_allocation(Region& region, const Caller& caller,
                                         const std::string& id) {
   return find_owned(region.addresses, caller, id, "InvalidAllocationID.NotFound", "allocation");
 }
 
+std::set<std::string> public_ips_in_use(const Region& region) {
+  std::set<std::string> used;
+  for (const auto& [id, address] : region.addresses) used.insert(address.public_ip);
+  for (const auto& [id, eni] : region.network_interfaces) {
+    if (!eni.public_ip.empty()) used.insert(eni.public_ip);
+  }
+  return used;
+}
+
+void clear_association(ElasticAddress& address) {
+  address.association_id.clear();
+  address.network_interface_id.clear();
+  address.private_ip.clear();
+  address.instance_id.clear();
+}
+
+// After an elastic IP left (eni, private_ip): a primary address that had a launch-time public
+// IP gets a new one. Nothing when the pool is exhausted (the interface stays private).
+void restore_launch_public_ip(Region& region, const Caller& caller, const std::string& eni_id,
+                              const std::string& private_ip) {
+  auto eni = region.network_interfaces.find(eni_id);
+  if (eni == region.network_interfaces.end() || !eni->second.auto_public_ip ||
+      eni->second.private_ip != private_ip || !eni->second.public_ip.empty()) {
+    return;
+  }
+  if (auto ip = claim_public_ip(region, caller)) eni->second.public_ip = *ip;
+}
+
+void disassociate(Region& region, const Caller& caller, ElasticAddress& address) {
+  const std::string eni_id = address.network_interface_id;
+  const std::string private_ip = address.private_ip;
+  clear_association(address);
+  restore_launch_public_ip(region, caller, eni_id, private_ip);
+}
+
 }  // namespace
+
+Result<std::string> claim_public_ip(const Region& region, const Caller& caller) {
+  const auto used = public_ips_in_use(region);
+  for (const auto& pool_text : caller.public_pools) {
+    auto pool = Ipv4Cidr::parse(pool_text);
+    if (!pool) continue;
+    // Skip a pool's network and broadcast address unless it is a /31 or /32.
+    const bool edges = pool->prefix_length < 31;
+    const uint64_t first = uint64_t(pool->base) + (edges ? 1 : 0);
+    const uint64_t last = uint64_t(pool->last()) - (edges ? 1 : 0);
+    for (uint64_t host = first; host <= last; ++host) {
+      std::string ip = format_ipv4(uint32_t(host));
+      if (!used.contains(ip)) return ip;
+    }
+  }
+  return make_error("InsufficientAddressCapacity", "The region's address pool is exhausted.");
+}
+
+std::optional<PublicAddress> public_address_of(const Region& region, const NetworkInterface& eni,
+                                               const std::string& private_ip) {
+  for (const auto& [id, address] : region.addresses) {
+    if (address.network_interface_id == eni.id && address.private_ip == private_ip &&
+        !address.association_id.empty()) {
+      return PublicAddress{address.public_ip, address.allocation_id, address.association_id,
+                           address.owner};
+    }
+  }
+  if (!eni.public_ip.empty() && private_ip == eni.private_ip) {
+    return PublicAddress{eni.public_ip, "", "", "amazon"};
+  }
+  return std::nullopt;
+}
 
 Result<std::string> allocate_address(Region& region, const Caller& caller) {
   auto count = std::count_if(region.addresses.begin(), region.addresses.end(),
@@ -25,42 +95,39 @@ Result<std::string> allocate_address(Region& region, const Caller& caller) {
   if (count >= caller.limits.elastic_ips_per_account) {
     return make_error("AddressLimitExceeded", "The maximum number of addresses has been reached.");
   }
-  for (uint32_t host = 1; host < 255; ++host) {
-    std::string ip = format_ipv4(kPoolBase + host);
-    bool used = std::any_of(region.addresses.begin(), region.addresses.end(),
-                            [&](const auto& e) { return e.second.public_ip == ip; });
-    if (used) continue;
-    ElasticAddress address;
-    address.allocation_id = caller.ids->resource_id("eipalloc");
-    address.owner = caller.account_id;
-    address.public_ip = ip;
-    std::string id = address.allocation_id;
-    region.addresses[id] = std::move(address);
-    return id;
-  }
-  return make_error("InsufficientAddressCapacity", "The region's address pool is exhausted.");
+  auto ip = claim_public_ip(region, caller);
+  if (!ip) return ip.error();
+  ElasticAddress address;
+  address.allocation_id = caller.ids->resource_id("eipalloc");
+  address.owner = caller.account_id;
+  address.public_ip = *ip;
+  std::string id = address.allocation_id;
+  region.addresses[id] = std::move(address);
+  return id;
 }
 
 Result<std::string> associate_address(Region& region, const Caller& caller,
-                                      const std::string& allocation_id,
-                                      const std::string& instance_id,
-                                      const std::string& network_interface_id,
-                                      const std::string& private_ip) {
-  auto address = find_allocation(region, caller, allocation_id);
+                                      const AssociateAddressRequest& request) {
+  auto address = find_allocation(region, caller, request.allocation_id);
   if (!address) return address.error();
-  std::string eni_id = network_interface_id;
-  if (!instance_id.empty()) {
-    auto instance =
-        find_owned(region.instances, caller, instance_id, "InvalidInstanceID.NotFound", "instance");
+  std::string eni_id = request.network_interface_id;
+  if (!request.instance_id.empty()) {
+    auto instance = find_owned(region.instances, caller, request.instance_id,
+                               "InvalidInstanceID.NotFound", "instance");
     if (!instance) return instance.error();
-    eni_id = (*instance)->primary_interface_id;
+    if ((*instance)->state != "running") {
+      return make_error(
+          "IncorrectInstanceState",
+          "The instance '" + request.instance_id + "' is not in a valid state for this operation.");
+    }
+    if (eni_id.empty()) eni_id = (*instance)->primary_interface_id;
   }
   if (eni_id.empty())
     return make_error("MissingParameter", "Either instance ID or network interface ID is required");
   auto eni = find_owned(region.network_interfaces, caller, eni_id,
                         "InvalidNetworkInterfaceID.NotFound", "network interface");
   if (!eni) return eni.error();
-  std::string ip = private_ip.empty() ? (*eni)->private_ip : private_ip;
+  std::string ip = request.private_ip.empty() ? (*eni)->private_ip : request.private_ip;
   const auto& secondary = (*eni)->secondary_private_ips;
   if (ip != (*eni)->private_ip &&
       std::find(secondary.begin(), secondary.end(), ip) == secondary.end()) {
@@ -73,20 +140,26 @@ Result<std::string> associate_address(Region& region, const Caller& caller,
     return make_error("Gateway.NotAttached",
                       "Network " + (*eni)->vpc_id + " is not attached to any internet gateway");
   }
-  for (const auto& [id, other] : region.addresses) {
-    if (other.network_interface_id == eni_id && other.private_ip == ip) {
-      return make_error("Resource.AlreadyAssociated",
-                        "The address " + ip + " already has an elastic IP associated");
+  ElasticAddress* current = nullptr;  // another elastic IP on the same private address
+  for (auto& [id, other] : region.addresses) {
+    if (id != request.allocation_id && other.network_interface_id == eni_id &&
+        other.private_ip == ip) {
+      current = &other;
     }
   }
-  if (!(*address)->association_id.empty()) {
+  const bool moving = !(*address)->association_id.empty();
+  if ((moving || current != nullptr) && !request.allow_reassociation) {
     return make_error("Resource.AlreadyAssociated",
-                      "The address " + (*address)->public_ip + " is already associated");
+                      moving ? "The address " + (*address)->public_ip + " is already associated"
+                             : "The address " + ip + " already has an elastic IP associated");
   }
+  if (current != nullptr) clear_association(*current);
+  if (moving) disassociate(region, caller, **address);
   (*address)->association_id = caller.ids->resource_id("eipassoc");
   (*address)->network_interface_id = eni_id;
   (*address)->private_ip = ip;
   (*address)->instance_id = (*eni)->attached ? (*eni)->attachment.instance_id : "";
+  if (ip == (*eni)->private_ip) (*eni)->public_ip.clear();  // the elastic IP replaces it
   return (*address)->association_id;
 }
 
@@ -94,10 +167,7 @@ Result<void> disassociate_address(Region& region, const Caller& caller,
                                   const std::string& association_id) {
   for (auto& [id, address] : region.addresses) {
     if (address.owner != caller.account_id || address.association_id != association_id) continue;
-    address.association_id.clear();
-    address.network_interface_id.clear();
-    address.private_ip.clear();
-    address.instance_id.clear();
+    disassociate(region, caller, address);
     return {};
   }
   return make_error("InvalidAssociationID.NotFound",

@@ -1,6 +1,7 @@
-// Instances: RunInstances creates the primary interface (device index 0) in the subnet and
-// places the instance on the named physical host; termination deletes the interfaces that
-// were created with it and detaches the others. Terminated instances stay visible.
+// Instances: RunInstances creates the primary interface (device index 0) in the subnet, gives
+// it a public IPv4 address when asked (AssociatePublicIpAddress, else the subnet's
+// MapPublicIpOnLaunch) and places the instance on the named physical host; termination deletes the
+// interfaces that were created with it and detaches the others. Terminated instances stay visible.
 #include <algorithm>
 
 #include "model/operations.h"
@@ -33,6 +34,13 @@ Result<std::vector<std::string>> run_instances(Region& region, const Caller& cal
     auto eni_id = create_network_interface(region, caller, request.network);
     if (!eni_id) return eni_id.error();
     NetworkInterface& eni = region.network_interfaces[*eni_id];
+    const Subnet& subnet = region.subnets.at(eni.subnet_id);
+    if (request.associate_public_ip.value_or(subnet.map_public_ip_on_launch)) {
+      auto public_ip = claim_public_ip(region, caller);
+      if (!public_ip) return public_ip.error();
+      eni.public_ip = *public_ip;
+      eni.auto_public_ip = true;
+    }
     Instance instance;
     instance.id = caller.ids->resource_id("i");
     instance.owner = caller.account_id;

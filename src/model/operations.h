@@ -37,10 +37,15 @@ struct Limits {  // EC2's default quotas; the controller lets an operator change
   int flow_logs_per_resource = 2;
 };
 
+// The region's public IPv4 pools (the controller's --public-pool flags): elastic IPs and the
+// public IPs given at launch come from here, lowest free address first.
+inline const std::vector<std::string> kDefaultPublicPools = {"198.51.100.0/24"};
+
 struct Caller {
   std::string account_id;
   std::string region = "us-east-1";
   Limits limits;
+  std::vector<std::string> public_pools = kDefaultPublicPools;
   IdSource* ids = nullptr;
   int64_t now = 0;  // seconds since the epoch
 };
@@ -164,6 +169,9 @@ Result<std::vector<std::string>> assign_private_ip_addresses(
 // --- instances (instance.cc)
 struct InstanceRequest {
   InterfaceRequest network;
+  // AssociatePublicIpAddress of the primary interface; unset: the subnet's
+  // MapPublicIpOnLaunch decides.
+  std::optional<bool> associate_public_ip;
   std::string image_id, instance_type = "t3.micro", host_id;
   int count = 1;
 };
@@ -173,17 +181,31 @@ Result<std::vector<std::string>> run_instances(Region& region, const Caller& cal
 Result<std::vector<std::string>> terminate_instances(Region& region, const Caller& caller,
                                                      const std::vector<std::string>& ids);
 
-// --- elastic IPs (address.cc)
+// --- elastic IPs and public IPs (address.cc)
 Result<std::string> allocate_address(Region& region, const Caller& caller);
+struct AssociateAddressRequest {
+  std::string allocation_id, instance_id, network_interface_id, private_ip;
+  bool allow_reassociation = false;
+};
 Result<std::string> associate_address(Region& region, const Caller& caller,
-                                      const std::string& allocation_id,
-                                      const std::string& instance_id,
-                                      const std::string& network_interface_id,
-                                      const std::string& private_ip);
+                                      const AssociateAddressRequest& request);
 Result<void> disassociate_address(Region& region, const Caller& caller,
                                   const std::string& association_id);
 Result<void> release_address(Region& region, const Caller& caller,
                              const std::string& allocation_id);
+// The lowest free address of the caller's public pools (elastic and launch-time public IPs
+// share them); InsufficientAddressCapacity when none is left.
+Result<std::string> claim_public_ip(const Region& region, const Caller& caller);
+
+// The public IPv4 address of one private address of an interface: an associated elastic IP,
+// else (primary address only) the public IP given at launch.
+struct PublicAddress {
+  std::string public_ip;
+  std::string allocation_id, association_id;  // empty for a launch-time public IP
+  std::string ip_owner;                       // the account, or "amazon"
+};
+std::optional<PublicAddress> public_address_of(const Region& region, const NetworkInterface& eni,
+                                               const std::string& private_ip);
 
 // --- DHCP options, tags, flow logs (dhcp_options.cc, tags.cc, flow_log.cc)
 Result<std::string> create_dhcp_options(

@@ -52,6 +52,17 @@ std::set<std::string> changed_vpcs(const Region& before, const Region& after) {
                     if (old_value) vpcs.insert(old_value->attached_vpc_id);
                     if (new_value) vpcs.insert(new_value->attached_vpc_id);
                   });
+  // An elastic IP changes the mappings of its interface's VPC (before and after a move).
+  for_each_change(before.addresses, after.addresses,
+                  [&](const ElasticAddress* old_value, const ElasticAddress* new_value) {
+                    for (const Region* region : {&before, &after}) {
+                      for (const ElasticAddress* address : {old_value, new_value}) {
+                        if (address) {
+                          vpcs.insert(vpc_of_resource(*region, address->network_interface_id));
+                        }
+                      }
+                    }
+                  });
   // A flow log changes the programs of the hosts with ENIs in its resource's VPC.
   for_each_change(before.flow_logs, after.flow_logs,
                   [&](const FlowLog* old_value, const FlowLog* new_value) {
@@ -109,7 +120,10 @@ std::set<std::string> affected_hosts(const Region& before, const Region& after,
     if (!programs.contains(host)) affected.insert(host);
   }
   for (const auto& [host, program] : programs) {
-    if (auto it = vpcs_before.find(host); it != vpcs_before.end() && intersects(it->second, vpcs)) {
+    if (is_edge_node(options, host)) {  // an edge's program spans the region: always recompiled
+      affected.insert(host);
+    } else if (auto it = vpcs_before.find(host);
+               it != vpcs_before.end() && intersects(it->second, vpcs)) {
       affected.insert(host);
     } else if (auto it = vpcs_after.find(host);
                it != vpcs_after.end() && intersects(it->second, vpcs)) {
@@ -121,6 +135,16 @@ std::set<std::string> affected_hosts(const Region& before, const Region& after,
     }
   }
   return affected;
+}
+
+std::vector<std::string> ProgramCache::set_options(CompileOptions options) {
+  if (options == options_) return {};
+  options_ = std::move(options);
+  if (!region_) return {};
+  std::set<std::string> hosts = program_hosts(*region_, options_);
+  for (const auto& [host, program] : programs_) hosts.insert(host);
+  for (const auto& host : hosts) programs_[host] = compile_host_program(*region_, host, options_);
+  return {hosts.begin(), hosts.end()};
 }
 
 std::vector<std::string> ProgramCache::update(std::shared_ptr<const Region> next) {

@@ -11,8 +11,9 @@
 // after every step of long random operation sequences: update() leaves programs() equal to
 // compiling every host afresh.
 //
-// Hosts are never forgotten: a host whose last interface left gets an empty program (its router
-// must drop the old one), and stays in programs().
+// Edge nodes (CompileOptions::edge_nodes) are recompiled on every change: their program
+// spans every VPC with an internet gateway. Hosts are never forgotten: a host whose last interface
+// left gets an empty program (its router must drop the old one), and stays in programs().
 //
 // Not thread-safe; the controller's ProgramPublisher serialises calls.
 #pragma once
@@ -42,6 +43,9 @@ class ProgramCache {
   // Makes `next` the current Region and recompiles the affected hosts (every host the first
   // time). Returns the hosts recompiled, sorted.
   std::vector<std::string> update(std::shared_ptr<const Region> next);
+  // Replaces the options (e.g. the live edge nodes changed) and recompiles every host then;
+  // returns the hosts recompiled (none when the options are the same).
+  std::vector<std::string> set_options(CompileOptions options);
 
   const HostPrograms& programs() const { return programs_; }
   const CompileOptions& options() const { return options_; }

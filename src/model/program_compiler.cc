@@ -1,5 +1,7 @@
 #include "model/program_compiler.h"
 
+#include "model/operations.h"
+
 #include <algorithm>
 #include <charconv>
 #include <vector>
@@ -87,6 +89,33 @@ class HostCompiler {
     add_security_groups();
     add_enis_and_mappings();
     add_flow_logs();
+    add_edge_nodes();
+    return std::move(program_);
+  }
+
+  // What an edge node needs: the VPCs with an attached internet gateway, and their addresses
+  // that have a public address.
+  program::Program compile_edge() {
+    if (auto underlay = host_underlay_of_edge()) program_.host_underlay = *underlay;
+    program_.router_mac = options_.router_mac;
+    program_.region = options_.region;
+    for (const auto& [id, gateway] : region_.internet_gateways) {
+      if (!gateway.attached_vpc_id.empty()) vpc_ids_.insert(gateway.attached_vpc_id);
+    }
+    for (const auto& vpc_id : vpc_ids_) {
+      if (auto vpc = region_.vpcs.find(vpc_id); vpc != region_.vpcs.end()) {
+        program::Vpc out;
+        out.id = vpc->second.vni;
+        out.name = vpc_id;
+        program_.vpcs.push_back(std::move(out));
+      }
+    }
+    for (const auto& [id, eni] : region_.network_interfaces) {
+      if (!vpc_ids_.contains(eni.vpc_id)) continue;
+      for (auto& mapping : mappings_of(eni)) {
+        if (mapping.public_address) program_.mappings.push_back(std::move(mapping));
+      }
+    }
     return std::move(program_);
   }
 
@@ -298,17 +327,53 @@ class HostCompiler {
         std::sort(out.security_groups.begin(), out.security_groups.end());
         program_.enis.push_back(std::move(out));
       }
-      if (eni.host_id.empty()) continue;
-      auto underlay = host_underlay(options_, eni.host_id);
-      if (!underlay) continue;
-      for (const auto& address : addresses) {
-        program_.mappings.push_back(program::Mapping{.vpc = vni_of(eni.vpc_id),
-                                                     .address = address,
-                                                     .underlay = *underlay,
-                                                     .eni = eni.number,
-                                                     .source_dest_check = eni.source_dest_check});
-      }
+      for (auto& mapping : mappings_of(eni)) program_.mappings.push_back(std::move(mapping));
     }
+  }
+
+  // One mapping per private address of the interface; none when it lives on no known host.
+  std::vector<program::Mapping> mappings_of(const NetworkInterface& eni) const {
+    std::vector<program::Mapping> out;
+    if (eni.host_id.empty()) return out;
+    auto underlay = host_underlay(options_, eni.host_id);
+    if (!underlay) return out;
+    for (const auto& text : all_private_ips(eni)) {
+      auto address = program::parse_address(text);
+      if (!address) continue;
+      program::Mapping mapping{.vpc = vni_of(eni.vpc_id),
+                               .address = *address,
+                               .underlay = *underlay,
+                               .eni = eni.number,
+                               .source_dest_check = eni.source_dest_check};
+      if (auto public_address = public_address_of(region_, eni, text)) {
+        mapping.public_address = program::parse_address(public_address->public_ip);
+      }
+      out.push_back(std::move(mapping));
+    }
+    return out;
+  }
+
+  static std::vector<std::string> all_private_ips(const NetworkInterface& eni) {
+    std::vector<std::string> out{eni.private_ip};
+    out.insert(out.end(), eni.secondary_private_ips.begin(), eni.secondary_private_ips.end());
+    return out;
+  }
+
+  // The live edge nodes, for programs in which a VPC has an attached internet gateway.
+  void add_edge_nodes() {
+    const bool needed =
+        std::any_of(region_.internet_gateways.begin(), region_.internet_gateways.end(),
+                    [&](const auto& e) { return vpc_ids_.contains(e.second.attached_vpc_id); });
+    if (!needed) return;
+    for (const auto& [id, underlay] : options_.edge_nodes) {
+      if (auto address = program::parse_address(underlay)) program_.edge_nodes.push_back(*address);
+    }
+    std::sort(program_.edge_nodes.begin(), program_.edge_nodes.end());
+  }
+
+  std::optional<program::IpAddress> host_underlay_of_edge() const {
+    auto it = options_.edge_nodes.find(host_id_);
+    return it == options_.edge_nodes.end() ? std::nullopt : program::parse_address(it->second);
   }
 
   // Each flow log whose resource (VPC, subnet or interface) covers an ENI on this host.
@@ -382,6 +447,7 @@ std::optional<program::IpAddress> host_underlay(const CompileOptions& options,
 std::set<std::string> program_hosts(const Region& region, const CompileOptions& options) {
   std::set<std::string> hosts;
   for (const auto& [id, underlay] : options.host_underlays) hosts.insert(id);
+  for (const auto& [id, underlay] : options.edge_nodes) hosts.insert(id);
   for (const auto& [id, eni] : region.network_interfaces) {
     if (!eni.host_id.empty()) hosts.insert(eni.host_id);
   }
@@ -390,7 +456,12 @@ std::set<std::string> program_hosts(const Region& region, const CompileOptions& 
 
 program::Program compile_host_program(const Region& region, std::string_view host_id,
                                       const CompileOptions& options) {
+  if (is_edge_node(options, host_id)) return HostCompiler(region, host_id, options).compile_edge();
   return HostCompiler(region, host_id, options).compile();
+}
+
+bool is_edge_node(const CompileOptions& options, std::string_view host_id) {
+  return options.edge_nodes.contains(std::string(host_id));
 }
 
 std::optional<program::Mapping> lookup_mapping(const Region& region, const CompileOptions& options,
@@ -402,11 +473,15 @@ std::optional<program::Mapping> lookup_mapping(const Region& region, const Compi
     if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) continue;
     auto underlay = host_underlay(options, eni.host_id);
     if (!underlay) return std::nullopt;
-    return program::Mapping{.vpc = vni,
-                            .address = address,
-                            .underlay = *underlay,
-                            .eni = eni.number,
-                            .source_dest_check = eni.source_dest_check};
+    program::Mapping mapping{.vpc = vni,
+                             .address = address,
+                             .underlay = *underlay,
+                             .eni = eni.number,
+                             .source_dest_check = eni.source_dest_check};
+    if (auto public_address = public_address_of(region, eni, program::format_address(address))) {
+      mapping.public_address = program::parse_address(public_address->public_ip);
+    }
+    return mapping;
   }
   return std::nullopt;
 }

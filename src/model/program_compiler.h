@@ -17,7 +17,12 @@
 // - a mapping for every private address of every ENI of those VPCs that lives on a host with a
 //   known underlay address;
 // - every flow log whose resource (its VPC, subnet or interface) covers one of its ENIs, with
-//   the numbers of the ENIs it covers here.
+//   the numbers of the ENIs it covers here;
+// - each mapping's public address (elastic IP, or the public IP given at launch), and, when a
+//   VPC of the program has an attached internet gateway, the live edge nodes' addresses.
+// An edge node (CompileOptions::edge_nodes) gets an edge program instead: every VPC with an
+// attached internet gateway, and the mappings of those VPCs' addresses that have a public
+// address (public IP <-> (VPC, ENI, private IP, host)).
 // Numbers: a VPC is its VNI, an ENI its region-unique number; subnets, route tables, ACLs and
 // groups are numbered by program_number(model id) (a hash, stable across hosts and restarts);
 // each object's name is its model id.
@@ -44,9 +49,12 @@ struct CompileOptions {
   std::map<std::string, std::string> host_underlays;  // host id -> underlay IP address
   program::MacAddress router_mac{{0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe}};
   std::string region = "us-east-1";  // Program::region
+  // The live edge nodes (node id -> underlay address): each gets an edge program, and every
+  // router program with an attached internet gateway lists their addresses.
+  std::map<std::string, std::string> edge_nodes;
   bool operator==(const CompileOptions& other) const {
     return host_underlays == other.host_underlays && router_mac.bytes == other.router_mac.bytes &&
-           region == other.region;
+           region == other.region && edge_nodes == other.edge_nodes;
   }
 };
 
@@ -60,6 +68,9 @@ std::optional<program::IpAddress> host_underlay(const CompileOptions& options,
 
 // Every host a program is compiled for: registered ones and those an interface names.
 std::set<std::string> program_hosts(const Region& region, const CompileOptions& options);
+
+// Whether host_id names a live edge node (it gets an edge program).
+bool is_edge_node(const CompileOptions& options, std::string_view host_id);
 
 // The host's program; generation 0. A host with no ENIs gets an empty program.
 program::Program compile_host_program(const Region& region, std::string_view host_id,

@@ -36,8 +36,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InterfaceAttachment, id, instanc
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInterface, id, owner, vpc_id, subnet_id,
                                                 availability_zone, description, number, mac_address,
                                                 private_ip, secondary_private_ips, group_ids,
-                                                source_dest_check, host_id, attached, attachment,
-                                                tags)
+                                                source_dest_check, host_id, public_ip,
+                                                auto_public_ip, attached, attachment, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner, vpc_id, subnet_id, image_id,
                                                 instance_type, host_id, availability_zone,
                                                 primary_interface_id, private_ip, state,

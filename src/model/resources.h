@@ -148,6 +148,11 @@ struct NetworkInterface {
   std::vector<std::string> group_ids;
   bool source_dest_check = true;
   std::string host_id;  // the physical host the interface lives on, or empty
+  // The public IPv4 address Amazon assigns at launch (MapPublicIpOnLaunch /
+  // AssociatePublicIpAddress), or empty. Released while an elastic IP is on the primary
+  // address; a new one is assigned when that elastic IP goes (auto_public_ip remembers).
+  std::string public_ip;
+  bool auto_public_ip = false;
   bool attached = false;
   InterfaceAttachment attachment;
   Tags tags;

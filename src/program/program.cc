@@ -193,9 +193,12 @@ std::string to_text(const Program& program) {
   for (const auto& m : mappings) {
     out << "mapping vpc=" << m.vpc << " " << format_address(m.address) << " -> "
         << format_address(m.underlay) << " eni=" << m.eni
-        << " source-dest-check=" << (m.source_dest_check ? "on" : "off") << "\n";
+        << " source-dest-check=" << (m.source_dest_check ? "on" : "off");
+    if (m.public_address) out << " public=" << format_address(*m.public_address);
+    out << "\n";
   }
   for (const auto& log : sorted(program.flow_logs, by_id)) dump_flow_log(out, log);
+  for (const auto& edge : program.edge_nodes) out << "edge-node " << format_address(edge) << "\n";
   return out.str();
 }
 

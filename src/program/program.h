@@ -12,11 +12,14 @@
 // - SecurityGroup::member_addresses already holds the resolved private addresses of every
 //   ENI in that group (local or remote), so a rule naming the group can match addresses;
 // - mappings cover every address of the VPCs this host talks to, including its own ENIs;
-// - a flow log lists only ENIs of this program (its ENIs on this host), sorted, no duplicates.
+// - a flow log lists only ENIs of this program (its ENIs on this host), sorted, no duplicates;
+// - an edge node's program (src/edge) has no ENIs: its VPCs are those with an attached
+//   internet gateway and its mappings are their addresses that have a public address.
 // Protocol numbers are IANA numbers; kAllProtocols (-1) matches any (the AWS "-1").
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -140,6 +143,10 @@ struct Mapping {
   IpAddress underlay;  // the host's underlay address
   uint32_t eni = 0;
   bool source_dest_check = true;  // of that ENI, for the isolation rule
+  // The public IPv4 address the internet gateway maps this private address to (an elastic IP
+  // or the public IP given at launch), if any: what the edge translates, what a router checks
+  // before it sends a packet toward the internet gateway, what public DNS names resolve from.
+  std::optional<IpAddress> public_address{};
 };
 
 // TrafficType of a flow log: which records it keeps.
@@ -171,6 +178,10 @@ struct Program {
   std::vector<Eni> enis;
   std::vector<Mapping> mappings;
   std::vector<FlowLog> flow_logs{};
+  // The live edge nodes' underlay addresses, sorted (DESIGN.md §7): a router sends a flow
+  // routed to an attached internet gateway to one of them, chosen by flow hash. Empty when no
+  // VPC of the program has an internet gateway, or no edge node is up.
+  std::vector<IpAddress> edge_nodes{};
 };
 
 std::string_view to_string(Direction direction);

@@ -146,7 +146,10 @@ void read_hosts(const json& j, Program& p) {
   for (const auto& m : j.value("mappings", json::array())) {
     p.mappings.push_back({get<uint32_t>(m, "vpc", 0), address(m, "address"), address(m, "underlay"),
                           get<uint32_t>(m, "eni", 0), get<bool>(m, "source_dest_check", true)});
+    if (m.contains("public_address"))
+      p.mappings.back().public_address = address(m, "public_address");
   }
+  p.edge_nodes = addresses(j, "edge_nodes");
 }
 
 FlowLogTraffic flow_log_traffic(const std::string& name) {
@@ -274,7 +277,10 @@ json hosts_json(const Program& p) {
                              {"underlay", format_address(m.underlay)},
                              {"eni", m.eni},
                              {"source_dest_check", m.source_dest_check}});
+    if (m.public_address)
+      j["mappings"].back()["public_address"] = format_address(*m.public_address);
   }
+  if (!p.edge_nodes.empty()) j["edge_nodes"] = address_list(p.edge_nodes);
   return j;
 }
 

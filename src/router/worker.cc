@@ -12,10 +12,10 @@
 #include <spdlog/spdlog.h>
 
 #include "io/offload.h"
+#include "io/underlay_headers.h"
 #include "packet/bytes.h"
 #include "packet/checksum.h"
 #include "packet/geneve.h"
-#include "router/underlay_headers.h"
 
 namespace openvpc::router {
 
@@ -83,21 +83,9 @@ void fix_outer_headers(uint8_t* outer, size_t size) {
   packet::store_be16(outer + kOptionFlagsAt + 2, 0);
 }
 
-// The virtio-net header a packet is written to a TAP with: for a TCP super-frame (IPv4
-// header length from the frame, IPv6 without extension headers, as the pipeline admitted it)
-// GSO with the TCP checksum left to the receiving kernel; nothing otherwise.
+// The virtio-net header a packet is written to a TAP with (io::tso_header for a super-frame).
 io::VirtioNetHeader gso_header(const Packet& p) {
-  io::VirtioNetHeader vnet;
-  if (p.gso_type == dataplane::kGsoNone) return vnet;
-  const size_t l4 = 14 + (p.gso_type == dataplane::kGsoTcpv4 ? size_t(p.data[14] & 0x0f) * 4 : 40);
-  if (l4 + 20 > p.size) return vnet;
-  vnet.flags = io::kVirtioNeedsChecksum;
-  vnet.gso_type = p.gso_type;
-  vnet.gso_size = p.gso_size;
-  vnet.hdr_len = uint16_t(l4 + size_t(p.data[l4 + 12] >> 4) * 4);
-  vnet.csum_start = uint16_t(l4);
-  vnet.csum_offset = 16;
-  return vnet;
+  return io::tso_header(p.data, p.size, p.gso_type, p.gso_size);
 }
 
 dataplane::PipelineConfig with_flow_log_sink(dataplane::PipelineConfig config,
@@ -274,20 +262,20 @@ void Worker::receive_underlay() {
   for (size_t i = 0; i < kReceiveBatch; ++i) {
     datagrams_[i] = {};
     datagrams_[i].data =
-        receive_storage_.data() + i * kReceiveBufferSize + kHeadroom + kUnderlayHeadersSize;
-    datagrams_[i].capacity = uint32_t(kReceiveBufferSize - kHeadroom - kUnderlayHeadersSize);
+        receive_storage_.data() + i * kReceiveBufferSize + kHeadroom + io::kUnderlayHeadersSize;
+    datagrams_[i].capacity = uint32_t(kReceiveBufferSize - kHeadroom - io::kUnderlayHeadersSize);
   }
   const size_t received = context_.underlay->receive(datagrams_);
   counters_.underlay_datagrams_received += received;
   for (size_t i = 0; i < received; ++i) {
     const io::Datagram& d = datagrams_[i];
-    uint8_t* outer = d.data - kUnderlayHeadersSize;
-    if (!write_underlay_headers(outer, d.peer_address, context_.underlay_address, d.peer_port,
-                                packet::kGenevePort, d.size)) {
+    uint8_t* outer = d.data - io::kUnderlayHeadersSize;
+    if (!io::write_underlay_headers(outer, d.peer_address, context_.underlay_address, d.peer_port,
+                                    packet::kGenevePort, d.size)) {
       ++counters_.oversize_dropped;
       continue;
     }
-    const size_t size = d.size + kUnderlayHeadersSize;
+    const size_t size = d.size + io::kUnderlayHeadersSize;
     const uint32_t target = worker_for_underlay({outer, size}, context_.worker_count);
     const io::VirtioNetHeader vnet = underlay_gso(outer, size);
     if (target != index_ && vnet.gso_type != io::kVirtioGsoNone) {

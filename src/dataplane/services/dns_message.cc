@@ -63,6 +63,16 @@ Lookup look_up(const DnsQuery& query, const ReplyContext& c, char* target) {
       result.answer.address = packet::IpAddress::v4(*address);
       result.answer_count = 1;
     }
+  } else if (const auto public_address = parse_public_hostname(name, c.globals.public_zone)) {
+    // Inside the VPC a public name resolves to the private address behind it.
+    const auto address = c.vpc.private_of_public(*public_address);
+    if (!address) return result;
+    result.rcode = DnsRcode::no_error;
+    if (query.qtype == packet::kDnsTypeA || any) {
+      result.answer.type = packet::kDnsTypeA;
+      result.answer.address = packet::IpAddress::v4(*address);
+      result.answer_count = 1;
+    }
   } else if (const auto reverse = parse_reverse_name(name)) {
     if (!c.vpc.has_address(*reverse)) return result;
     result.rcode = DnsRcode::no_error;

@@ -45,13 +45,22 @@ bool is_within_zone(std::string_view name, std::string_view zone) {
   return name.size() == zone.size() || name[name.size() - zone.size() - 1] == '.';
 }
 
-std::optional<uint32_t> parse_private_hostname(std::string_view name, std::string_view zone) {
-  constexpr std::string_view kPrefix = "ip-";
-  if (zone.empty() || name.size() <= kPrefix.size() + zone.size() + 1) return std::nullopt;
-  if (!name.starts_with(kPrefix) || !is_within_zone(name, zone)) return std::nullopt;
+// "<prefix>a-b-c-d.<zone>" -> a.b.c.d (host order).
+static std::optional<uint32_t> parse_dashed_hostname(std::string_view name, std::string_view prefix,
+                                                     std::string_view zone) {
+  if (zone.empty() || name.size() <= prefix.size() + zone.size() + 1) return std::nullopt;
+  if (!name.starts_with(prefix) || !is_within_zone(name, zone)) return std::nullopt;
   const std::string_view host =
-      name.substr(kPrefix.size(), name.size() - zone.size() - 1 - kPrefix.size());
+      name.substr(prefix.size(), name.size() - zone.size() - 1 - prefix.size());
   return take_four_octets(host, '-');
+}
+
+std::optional<uint32_t> parse_private_hostname(std::string_view name, std::string_view zone) {
+  return parse_dashed_hostname(name, "ip-", zone);
+}
+
+std::optional<uint32_t> parse_public_hostname(std::string_view name, std::string_view zone) {
+  return parse_dashed_hostname(name, "ec2-", zone);
 }
 
 std::optional<uint32_t> parse_reverse_name(std::string_view name) {

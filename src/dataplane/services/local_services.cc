@@ -2,6 +2,8 @@
 // and respond()'s dispatch to the responders (ARP, DHCP, ICMP echo, DNS over UDP and TCP).
 #include "dataplane/services/local_services.h"
 
+#include "program/dns_names.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -47,6 +49,13 @@ VpcState compile_vpc(const VpcServicesConfig& config, const std::string& zone) {
   }
   std::sort(vpc.addresses.begin(), vpc.addresses.end());
   vpc.addresses.erase(std::unique(vpc.addresses.begin(), vpc.addresses.end()), vpc.addresses.end());
+  for (const auto& [public_address, private_address] : config.public_addresses) {
+    if (public_address.is_v4() && private_address.is_v4()) {
+      vpc.public_addresses.emplace_back(public_address.v4_host_order(),
+                                        private_address.v4_host_order());
+    }
+  }
+  std::sort(vpc.public_addresses.begin(), vpc.public_addresses.end());
   return vpc;
 }
 
@@ -94,6 +103,13 @@ bool VpcState::has_address(uint32_t address) const {
   return std::binary_search(addresses.begin(), addresses.end(), address);
 }
 
+std::optional<uint32_t> VpcState::private_of_public(uint32_t public_address) const {
+  auto it = std::lower_bound(public_addresses.begin(), public_addresses.end(),
+                             std::make_pair(public_address, uint32_t{0}));
+  if (it == public_addresses.end() || it->first != public_address) return std::nullopt;
+  return it->second;
+}
+
 bool EniState::owns(const IpAddress& address) const {
   return std::find(addresses.begin(), addresses.end(), address) != addresses.end();
 }
@@ -112,6 +128,7 @@ std::span<const uint8_t> udp_payload(std::span<const uint8_t> frame,
 LocalServices::LocalServices(const ServicesConfig& config) {
   globals_.router_mac = config.router_mac;
   globals_.zone = private_dns_zone(config.region);
+  globals_.public_zone = program::public_dns_zone(config.region);
   globals_.mtu = config.mtu;
   globals_.lease_seconds = config.lease_seconds;
   globals_.dns_ttl_seconds = config.dns_ttl_seconds;

@@ -23,7 +23,8 @@ namespace openvpc::dataplane::services {
 
 struct ServicesGlobals {
   packet::MacAddress router_mac;
-  std::string zone;  // ec2.internal or <region>.compute.internal
+  std::string zone;         // ec2.internal or <region>.compute.internal
+  std::string public_zone;  // compute-1.amazonaws.com or <region>.compute.amazonaws.com
   uint16_t mtu = 9001;
   uint32_t lease_seconds = 3600;
   uint32_t dns_ttl_seconds = 60;
@@ -42,8 +43,11 @@ struct VpcState {
   std::vector<uint8_t> netbios_name_servers;   // option 44 value, may be empty
   uint8_t netbios_node_type = 0;               // option 46; 0: not sent
   std::vector<uint32_t> addresses;             // sorted, host order: what the resolver names
+  // (public, private), sorted, host order: public names resolve to the private address.
+  std::vector<std::pair<uint32_t, uint32_t>> public_addresses;
 
   bool has_address(uint32_t address) const;
+  std::optional<uint32_t> private_of_public(uint32_t public_address) const;
 };
 
 struct EniState {

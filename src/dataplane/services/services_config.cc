@@ -22,8 +22,13 @@ VpcServicesConfig vpc_config(const program::Program& program, const program::Vpc
   out.dns_support = defaults.dns_support;
   out.dns_hostnames = defaults.dns_hostnames;
   for (const program::Mapping& mapping : program.mappings) {
-    if (mapping.vpc == vpc.id && mapping.address.is_v4()) out.addresses.push_back(mapping.address);
+    if (mapping.vpc != vpc.id || !mapping.address.is_v4()) continue;
+    out.addresses.push_back(mapping.address);
+    if (mapping.public_address && mapping.public_address->is_v4()) {
+      out.public_addresses.emplace_back(*mapping.public_address, mapping.address);
+    }
   }
+  std::sort(out.public_addresses.begin(), out.public_addresses.end());
   for (const program::Eni& eni : program.enis) {
     const program::Subnet* subnet = find_subnet(program, eni.subnet);
     if (subnet == nullptr || subnet->vpc != vpc.id) continue;

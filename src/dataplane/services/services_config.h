@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "program/cidr.h"
@@ -40,6 +41,8 @@ struct VpcServicesConfig {
   bool dns_support = true;           // enableDnsSupport: off -> the resolver does not answer
   bool dns_hostnames = false;        // enableDnsHostnames: ip-a-b-c-d names and PTR records
   std::vector<IpAddress> addresses;  // every address of the VPC the resolver may name
+  // (public, private) pairs: "ec2-<public>.<public zone>" resolves to the private address.
+  std::vector<std::pair<IpAddress, IpAddress>> public_addresses;
 };
 
 struct EniServicesConfig {

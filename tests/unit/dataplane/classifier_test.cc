@@ -82,9 +82,8 @@ TEST_F(ClassifierTest, ALiveConnectionAllowsWhatTheRulesDoNot) {
 
 TEST_F(ClassifierTest, GatewayTargets) {
   const Classification igw = outbound(101, udp_ip(kWeb1.ip, address_literal("8.8.8.8"), 1, 2));
-  EXPECT_EQ(igw.action.verdict, Verdict::to_gateway);
-  EXPECT_EQ(igw.action.gateway_kind, program::RouteTargetKind::internet_gateway);
-  EXPECT_EQ(igw.action.out_id, 901u);
+  EXPECT_EQ(igw.action.verdict, Verdict::encapsulate);  // to the edge node
+  EXPECT_EQ(igw.action.outer_dst_v4, kEdge.v4_host_order());
   // A NAT gateway has nothing behind it yet: a named drop, not a packet sent nowhere.
   const Classification nat = outbound(101, udp_ip(kWeb1.ip, address_literal("172.16.1.1"), 1, 2));
   EXPECT_EQ(nat.action.verdict, Verdict::drop);

@@ -57,9 +57,9 @@ std::vector<uint8_t> forwarded(std::vector<uint8_t> ip) {
 // The IP packet inside what a packet leaves with (a frame or an encapsulated packet).
 std::vector<uint8_t> ip_of(const Packet& p) {
   const std::span<const uint8_t> bytes(p.data, p.size);
-  const auto meta = p.verdict == V::encapsulate  ? packet::parse_ip(bytes)
-                    : p.verdict == V::to_gateway ? packet::parse_ip(bytes)
-                                                 : packet::parse_frame(bytes);
+  const auto meta = p.verdict == V::encapsulate || p.verdict == V::to_gateway
+                        ? packet::parse_ip(bytes)
+                        : packet::parse_frame(bytes);
   EXPECT_TRUE(meta.ok()) << packet::to_string(meta.error);
   return {p.data + meta.l3_offset, p.data + meta.l3_offset + meta.l3_size};
 }
@@ -313,7 +313,7 @@ TEST_P(PathMtu, DfPacketsGetFragmentationNeededOthersAreCut) {
     EXPECT_EQ(r.out_port, p.out_port);
     pieces.push_back(ip_of(r));
   }
-  const uint16_t mtu = c.verdict == V::to_gateway ? kGatewayMtu : kVpcMtu;
+  const uint16_t mtu = c.dst == kInternet ? kGatewayMtu : kVpcMtu;
   for (const auto& piece : pieces) {
     EXPECT_LE(piece.size(), mtu);
     EXPECT_EQ(piece[8], 63);  // each piece forwarded once
@@ -336,9 +336,9 @@ INSTANTIATE_TEST_SUITE_P(
         MtuCase{"remote_df_9001", kRemote, 9001, true, V::encapsulate, D::none},
         MtuCase{"remote_df_9002", kRemote, 9002, true, V::icmp_error, D::mtu_exceeded, 9001},
         MtuCase{"remote_20000_cut", kRemote, 20000, false, V::encapsulate, D::none, 0, 3},
-        MtuCase{"gateway_df_1500", kInternet, 1500, true, V::to_gateway, D::none},
+        MtuCase{"gateway_df_1500", kInternet, 1500, true, V::encapsulate, D::none},
         MtuCase{"gateway_df_1501", kInternet, 1501, true, V::icmp_error, D::mtu_exceeded, 1500},
-        MtuCase{"gateway_4000_cut", kInternet, 4000, false, V::to_gateway, D::none, 0, 3}),
+        MtuCase{"gateway_4000_cut", kInternet, 4000, false, V::encapsulate, D::none, 0, 3}),
     [](const auto& info) { return info.param.name; });
 
 TEST(PathMtuLimits, TtlExpiryIsAnsweredBeforeTheMtu) {

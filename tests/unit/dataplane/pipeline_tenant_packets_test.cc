@@ -93,8 +93,8 @@ std::vector<Case> tenant_cases() {
          encapsulated(7, 101, 201, udp_6081(kWeb1.ip, kRemoteWeb.ip, 63))}}},
       {"UDP_6081_outside_the_VPC_goes_to_the_internet_gateway_as_UDP",
        {{web1, from_eni(kWeb1, udp_6081(kWeb1.ip, address_literal("8.8.8.8")))}},
-       {{V::to_gateway, D::none, gateway(901),
-         udp_6081(kWeb1.ip, address_literal("8.8.8.8"), 63)}}},
+       {{V::encapsulate, D::none, kUnderlay,
+         geneve(kHost, kEdge, 7, 101, 0, udp_6081(kWeb1.ip, address_literal("8.8.8.8"), 63))}}},
       {"UDP_6081_inside_a_tunnel_is_delivered_as_plain_UDP",
        {{kUnderlay, geneve(kRemoteHost, kHost, 7, 201, 101, udp_6081(kRemoteWeb.ip, kWeb1.ip))}},
        {{V::deliver, D::none, web1, to_eni(kWeb1, udp_6081(kRemoteWeb.ip, kWeb1.ip))}},
@@ -156,8 +156,8 @@ std::vector<Case> tenant_cases() {
         {web1, from_eni(kWeb1, tcp_ip(kWeb1.ip, address_literal("172.16.9.9"), 40000, 22))},
         {web1, from_eni(kWeb1, tcp_ip(kWeb1.ip, address_literal("8.8.8.8"), 40000, 443))}},
        {{V::drop, D::gateway_unavailable},
-        {V::drop, D::gateway_unavailable},  // from the flow cache too
-        {V::to_gateway, D::none, gateway(901)}}},
+        {V::drop, D::gateway_unavailable},       // from the flow cache too
+        {V::encapsulate, D::none, kUnderlay}}},  // the internet gateway: the edge
   };
 }
 

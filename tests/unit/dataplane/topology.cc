@@ -43,8 +43,9 @@ program::Eni eni(const EniInfo& info, uint32_t subnet, std::vector<uint32_t> gro
   return {info.id, "eni-" + std::to_string(info.id), subnet, info.mac, {info.ip}, groups, true};
 }
 
-program::Mapping mapping(uint32_t vpc, const EniInfo& info, IpAddress host) {
-  return {vpc, info.ip, host, info.id, true};
+program::Mapping mapping(uint32_t vpc, const EniInfo& info, IpAddress host,
+                         std::optional<IpAddress> public_address = std::nullopt) {
+  return {vpc, info.ip, host, info.id, true, public_address};
 }
 
 }  // namespace
@@ -104,10 +105,11 @@ program::Program standard_program() {
        {kOther1.ip, kOther2.ip}}};
   p.enis = {eni(kWeb1, 11, {41}), eni(kWeb2, 11, {41, 43}), eni(kDb, 12, {42}),
             eni(kOther1, 13, {44}), eni(kOther2, 13, {44})};
-  p.mappings = {mapping(7, kWeb1, kHost),
+  p.edge_nodes = {kEdge};
+  p.mappings = {mapping(7, kWeb1, kHost, kWeb1Public),
                 mapping(7, kWeb2, kHost),
                 mapping(7, kDb, kHost),
-                mapping(7, kRemoteWeb, kRemoteHost),
+                mapping(7, kRemoteWeb, kRemoteHost, kRemoteWebPublic),
                 mapping(7, kRemoteDb, kRemoteHost),
                 mapping(8, kOther1, kHost),
                 mapping(8, kOther2, kHost),

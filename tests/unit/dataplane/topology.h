@@ -17,6 +17,8 @@
 //                    44 vpc8: in all from 10.0.0.0/16, out all
 //   route table 21 (vpc 7): local 10.0.0.0/16, 0.0.0.0/0 -> igw 901, 10.0.2.128/25 -> blackhole,
 //                           172.16.0.0/12 -> nat 902, 172.16.5.0/24 -> eni 102
+//   internet gateway: edge node 192.168.0.10; eni 101 (10.0.1.5) has public 198.51.100.5,
+//                     eni 201 (10.0.1.20, remote) has public 198.51.100.20
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,9 @@ using program::mac_literal;
 inline const IpAddress kHost = address_literal("192.168.0.1");
 inline const IpAddress kRemoteHost = address_literal("192.168.0.2");
 inline const MacAddress kRouterMac = mac_literal("02:00:00:00:00:01");
+inline const IpAddress kEdge = address_literal("192.168.0.10");
+inline const IpAddress kWeb1Public = address_literal("198.51.100.5");
+inline const IpAddress kRemoteWebPublic = address_literal("198.51.100.20");
 
 struct EniInfo {
   uint32_t id;

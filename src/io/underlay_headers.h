@@ -15,7 +15,7 @@
 #include "packet/checksum.h"
 #include "packet/parser.h"
 
-namespace openvpc::router {
+namespace openvpc::io {
 
 inline constexpr size_t kUnderlayHeadersSize = 28;  // IPv4 (no options) + UDP
 
@@ -37,4 +37,4 @@ inline bool write_underlay_headers(uint8_t* out, uint32_t source, uint32_t desti
   return true;
 }
 
-}  // namespace openvpc::router
+}  // namespace openvpc::io

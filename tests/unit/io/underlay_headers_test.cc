@@ -1,11 +1,11 @@
-#include "router/underlay_headers.h"
+#include "io/underlay_headers.h"
 
 #include <gtest/gtest.h>
 
 #include "packet/builder.h"
-#include "test_programs.h"
+#include "packet/checksum.h"
 
-namespace openvpc::router {
+namespace openvpc::io {
 namespace {
 
 TEST(UnderlayHeaders, RebuildsWhatTheSenderWrote) {
@@ -17,7 +17,8 @@ TEST(UnderlayHeaders, RebuildsWhatTheSenderWrote) {
   encap.source_eni = 201;
   encap.destination_eni = 101;
   const auto inner =
-      packet::build_udp({testing::v4(10, 0, 2, 7), testing::v4(10, 0, 1, 5)}, {53, 40000});
+      packet::build_udp(
+      {packet::IpAddress::v4(0x0a000207), packet::IpAddress::v4(0x0a000105)}, {53, 40000});
   const auto sent = packet::build_geneve(encap, inner);
   // What a UDP socket hands over: the payload from the Geneve header on.
   ASSERT_GT(sent.size(), kUnderlayHeadersSize);
@@ -44,4 +45,4 @@ TEST(UnderlayHeaders, RefusesMoreThanAnIpv4Packet) {
 }
 
 }  // namespace
-}  // namespace openvpc::router
+}  // namespace openvpc::io

@@ -1,0 +1,53 @@
+// edge_table.h — an edge node's program compiled into the lookups its translation makes.
+//
+// The internet gateway is 1:1 stateless NAT (REFERENCE.md, DESIGN.md §7): every public IPv4
+// address an edge serves stands for one private address of one interface. EdgeTable holds
+// those bindings — from the edge program's mappings that carry a public address — indexed
+// both ways: by public address (a packet from outside) and by (VPC, private address) (a packet
+// from a host). Built once per program, immutable afterwards, shared read-only by the
+// translation; lookups are open addressing over flat arrays, with no allocation.
+//
+// compile_edge_table() refuses a program where one public address is bound twice, or a binding
+// is not IPv4 ("edge.invalid_program"): the edge keeps its previous table then.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/result.h"
+#include "program/program.h"
+
+namespace openvpc::edge {
+
+// One public <-> private binding, IPv4 in host order.
+struct PublicBinding {
+  uint32_t public_v4 = 0;
+  uint32_t private_v4 = 0;
+  uint32_t vpc = 0;      // VNI
+  uint32_t eni = 0;      // the interface's number
+  uint32_t host_v4 = 0;  // the underlay address of the host the interface lives on
+};
+
+class EdgeTable {
+ public:
+  uint64_t generation = 0;
+  uint32_t underlay_v4 = 0;  // this edge's underlay address (host order)
+  std::vector<PublicBinding> bindings;
+
+  const PublicBinding* by_public(uint32_t public_v4) const;
+  const PublicBinding* by_private(uint32_t vpc, uint32_t private_v4) const;
+  bool serves_vpc(uint32_t vpc) const;
+
+ private:
+  friend Result<std::shared_ptr<const EdgeTable>> compile_edge_table(const program::Program&);
+  static constexpr int32_t kEmpty = -1;
+  std::vector<int32_t> public_slots_;   // binding index, kEmpty
+  std::vector<int32_t> private_slots_;  // binding index, kEmpty
+  size_t mask_ = 0;
+  std::vector<uint32_t> vpcs_;  // sorted
+};
+
+Result<std::shared_ptr<const EdgeTable>> compile_edge_table(const program::Program& program);
+
+}  // namespace openvpc::edge
