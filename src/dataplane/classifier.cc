@@ -1,6 +1,8 @@
 #include "dataplane/classifier.h"
 
 #include "dataplane/actions.h"
+#include "dataplane/conntrack/icmp_tracker.h"
+#include "packet/dhcp.h"
 #include "packet/geneve.h"
 
 namespace openvpc::dataplane {
@@ -12,6 +14,22 @@ namespace {
 
 std::string eni_text(uint32_t id) {
   return "eni " + std::to_string(id);
+}
+
+// A DHCP client before it has an address: UDP 0.0.0.0:68 -> :67 (RFC 2131 4.1).
+bool is_dhcp_from_unconfigured_client(const packet::PacketMeta& meta) {
+  const auto& t = meta.tuple;
+  return t.protocol == packet::kProtoUdp && t.src_port == packet::kDhcpClientPort &&
+         t.dst_port == packet::kDhcpServerPort && t.src.is_v4() && t.src.v4_host_order() == 0;
+}
+
+// Whether packets routed to a gateway of this kind (other than the internet gateway, which
+// is the edge: to_edge) have somewhere to go. NAT gateways, peering connections and VPN
+// gateways have no next hop yet, so their packets are dropped as gateway_unavailable (REJECT
+// in the flow log) instead of being logged ACCEPT and lost. A kind that gets a next hop is
+// added here and keeps the to_gateway plumbing (FlowAction::gateway_kind, out_id).
+bool gateway_has_next_hop(program::RouteTargetKind) {
+  return false;
 }
 
 const char* stage_name(const char* kind, Direction direction) {
@@ -35,8 +53,24 @@ GroupStage Classifier::security_groups(const LocalEni& eni, Direction direction,
   stage.local_index = int32_t(&eni - program_.local_enis.data());
   stage.denied = direction == Direction::ingress ? DropReason::security_group_ingress_denied
                                                  : DropReason::security_group_egress_denied;
-  const auto decision = eni.security.evaluate(direction, meta, program_.member_sets);
   const char* name = stage_name("sg", direction);
+  if (conntrack::is_icmp_error(meta)) {
+    // REFERENCE.md: an ICMP error belongs to the flow of the header it quotes. It passes iff
+    // that is a connection of this ENI, whatever the rules say; the connection stage checks
+    // the details (direction, TCP sequence) per packet.
+    if (connections_.exists(stage.local_index, meta)) {
+      note(name, [&] {
+        return std::string(eni_text(eni.id) + " ICMP error quoting a tracked connection");
+      });
+      return stage;
+    }
+    note(name,
+         [&] { return std::string(eni_text(eni.id) + " ICMP error quoting no connection of it"); });
+    stage.local_index = -1;
+    stage.denied = DropReason::icmp_error_no_connection;
+    return stage;
+  }
+  const auto decision = eni.security.evaluate(direction, meta, program_.member_sets);
   if (decision.allowed) {
     stage.allowed_by_rules = true;
     stage.untracked = decision.untracked;
@@ -71,7 +105,23 @@ bool Classifier::network_acl(const CompiledSubnet& subnet, Direction direction,
 
 Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMeta& meta) {
   const auto& t = meta.tuple;
-  if (program_.is_local_service(eni, t.dst)) {
+  // The source check comes first, also for the local services (a resolver must not answer a
+  // forged source); only a DHCP client without an address yet sends from 0.0.0.0.
+  const bool local_service = program_.is_local_service(eni, t.dst);
+  const bool unconfigured_dhcp = local_service && is_dhcp_from_unconfigured_client(meta);
+  if (eni.source_dest_check && !eni.owns(t.src) && !unconfigured_dhcp) {
+    note("source-check", [&] {
+      return std::string(format_address(t.src) + " is not an address of " + eni_text(eni.id));
+    });
+    return drop(DropReason::source_address_spoofed);
+  }
+  note("source-check", [&] {
+    return std::string(!eni.source_dest_check ? "off for " + eni_text(eni.id)
+                       : unconfigured_dhcp
+                           ? "DHCP from 0.0.0.0 (an address is being asked for)"
+                           : format_address(t.src) + " belongs to " + eni_text(eni.id));
+  });
+  if (local_service) {
     note("local-services", [&] {
       return std::string(format_address(t.dst) + " is served by the router (never filtered)");
     });
@@ -79,17 +129,6 @@ Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMet
     result.action.verdict = Verdict::to_local_services;
     return result;
   }
-  if (eni.source_dest_check && !eni.owns(t.src)) {
-    note("source-check", [&] {
-      return std::string(format_address(t.src) + " is not an address of " + eni_text(eni.id));
-    });
-    return drop(DropReason::source_address_spoofed);
-  }
-  note("source-check", [&] {
-    return std::string(eni.source_dest_check
-                           ? format_address(t.src) + " belongs to " + eni_text(eni.id)
-                           : "off for " + eni_text(eni.id));
-  });
   const CompiledSubnet& subnet = program_.subnets[eni.subnet];
   if (subnet.prefix.contains(t.dst)) {
     note("nacl-egress", [&] {
@@ -99,7 +138,7 @@ Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMet
     return drop(DropReason::nacl_egress_denied);
   }
   const GroupStage groups = security_groups(eni, Direction::egress, meta);
-  if (groups.local_index < 0) return drop(DropReason::security_group_egress_denied);
+  if (groups.local_index < 0) return drop(groups.denied);
   Classification result;
   result.groups[0] = groups;
   if (!route_to_target(eni, meta, result)) {
@@ -149,6 +188,14 @@ bool Classifier::route_to_target(const LocalEni& source, const packet::PacketMet
     case program::RouteTargetKind::internet_gateway:
       return to_edge(source, meta, result);
     default:
+      if (!gateway_has_next_hop(route->target)) {
+        note("target", [&] {
+          return std::string(program::to_string(route->target)) + " " +
+                 std::to_string(route->target_id) + " has nothing behind it on this router yet";
+        });
+        result.action.drop_reason = DropReason::gateway_unavailable;
+        return false;
+      }
       result.action.verdict = Verdict::to_gateway;
       result.action.gateway_kind = route->target;
       result.action.out_id = route->target_id;
@@ -245,7 +292,7 @@ void Classifier::deliver_locally(const LocalEni& destination, const packet::Pack
   const GroupStage groups = security_groups(destination, Direction::ingress, meta);
   if (groups.local_index < 0) {
     result.action.verdict = Verdict::drop;
-    result.action.drop_reason = DropReason::security_group_ingress_denied;
+    result.action.drop_reason = groups.denied;
     return;
   }
   result.groups[1] = groups;
@@ -316,7 +363,7 @@ Classification Classifier::inbound(const packet::PacketMeta& meta) {
     return drop(DropReason::nacl_ingress_denied);
   }
   const GroupStage groups = security_groups(*destination, Direction::ingress, meta);
-  if (groups.local_index < 0) return drop(DropReason::security_group_ingress_denied);
+  if (groups.local_index < 0) return drop(groups.denied);
   result.groups[0] = groups;
   FlowAction& a = result.action;
   a.verdict = Verdict::deliver;

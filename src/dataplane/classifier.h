@@ -12,7 +12,8 @@
 // Pure with respect to its inputs: it reads the program and a read-only ConnectionView of
 // the connection table and writes nothing but its result, so trace() runs the very same
 // code. A security-group stage allows a packet its rules allow, or one of a live connection
-// of that ENI (for an ICMP error: the connection of the header it quotes). When `trace` is non-null
+// of that ENI; an ICMP error it allows iff the header it quotes is a connection of that ENI
+// (the rules do not decide; icmp_error_no_connection otherwise). When `trace` is non-null
 // every stage appends one line "stage: decision (the rule that decided)". Preconditions: the packet
 // parsed without error, is IPv4 and not a non-first fragment, and (outbound) came from `eni` with
 // its MAC; the pipeline's prefilter checks that first.
@@ -46,8 +47,10 @@ struct ConnectionView {
 struct GroupStage {
   int32_t local_index = -1;  // the ENI whose groups decided; -1: stage not reached
   bool allowed_by_rules = false;
-  bool untracked = false;                // the rules allow it as an untracked flow
-  DropReason denied = DropReason::none;  // the reason when only a connection allowed it
+  bool untracked = false;  // the rules allow it as an untracked flow
+  // The reason to drop for: when the stage was not passed (local_index -1), or when only a
+  // connection allowed it and that connection turns out to be gone.
+  DropReason denied = DropReason::none;
 };
 
 struct Classification {

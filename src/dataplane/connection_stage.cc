@@ -1,45 +1,8 @@
 #include "dataplane/connection_stage.h"
 
-#include <array>
-
-#include "dataplane/conntrack/icmp_tracker.h"
+#include "dataplane/trace_note.h"
 
 namespace openvpc::dataplane {
-namespace {
-
-using CtReason = conntrack::DropReason;
-
-constexpr std::array<DropReason, conntrack::kDropReasonCount> kReasons = [] {
-  std::array<DropReason, conntrack::kDropReasonCount> r{};
-  r[size_t(CtReason::none)] = DropReason::none;
-  r[size_t(CtReason::malformed)] = DropReason::malformed;
-  r[size_t(CtReason::tcp_invalid_flags)] = DropReason::tcp_invalid_flags;
-  r[size_t(CtReason::tcp_invalid_new)] = DropReason::tcp_invalid_new;
-  r[size_t(CtReason::tcp_invalid_state)] = DropReason::tcp_invalid_state;
-  r[size_t(CtReason::tcp_bad_synack)] = DropReason::tcp_bad_synack;
-  r[size_t(CtReason::tcp_seq_out_of_window)] = DropReason::tcp_seq_out_of_window;
-  r[size_t(CtReason::tcp_ack_out_of_window)] = DropReason::tcp_ack_out_of_window;
-  r[size_t(CtReason::tcp_rst_out_of_window)] = DropReason::tcp_rst_out_of_window;
-  r[size_t(CtReason::icmp_error_truncated)] = DropReason::icmp_error_truncated;
-  r[size_t(CtReason::icmp_error_no_connection)] = DropReason::icmp_error_no_connection;
-  r[size_t(CtReason::icmp_error_out_of_window)] = DropReason::icmp_error_out_of_window;
-  r[size_t(CtReason::allowance_exceeded)] = DropReason::conntrack_allowance_exceeded;
-  r[size_t(CtReason::table_full)] = DropReason::connection_table_full;
-  r[size_t(CtReason::fragment_orphan)] = DropReason::fragment_orphan;
-  r[size_t(CtReason::fragment_overlap)] = DropReason::fragment_overlap;
-  r[size_t(CtReason::fragment_oversized)] = DropReason::fragment_oversized;
-  r[size_t(CtReason::fragment_too_many)] = DropReason::fragment_too_many;
-  r[size_t(CtReason::fragment_hold_full)] = DropReason::fragment_hold_full;
-  r[size_t(CtReason::fragment_rejected)] = DropReason::fragment_rejected;
-  return r;
-}();
-
-}  // namespace
-
-DropReason to_drop_reason(conntrack::DropReason reason) {
-  const size_t i = size_t(reason);
-  return i < kReasons.size() ? kReasons[i] : DropReason::malformed;
-}
 
 ConnectionStage::ConnectionStage(const ConnectionLimits& limits)
     : limits_(limits), table_(limits.capacity, limits.eni_capacity) {}
@@ -66,24 +29,43 @@ void ConnectionStage::refresh(const CompiledProgram& program, uint32_t generatio
 }
 
 DropReason ConnectionStage::commit(const Classification& c, const packet::PacketMeta& meta,
-                                   uint32_t now, FlowEntry& entry, bool& opened) {
+                                   uint32_t now, FlowEntry& entry, bool& opened,
+                                   std::string* trace) {
   for (size_t i = 0; i < 2; ++i) {
     const GroupStage& stage = c.groups[i];
     if (stage.local_index < 0) continue;
     const uint16_t slot = slot_of_local(stage.local_index);
-    if (slot == kNoConnectionSlot) return DropReason::connection_table_full;
-    // An ICMP error the rules allow needs no connection (and never opens one).
-    if (stage.allowed_by_rules && conntrack::is_icmp_error(meta)) continue;
+    const uint32_t eni = eni_of_slot(slot);
+    if (slot == kNoConnectionSlot) {
+      note(trace, "conntrack", [] { return std::string("no connection slot for the ENI"); });
+      return DropReason::connection_table_full;
+    }
     conntrack::ConnectionRef& ref = entry.connection_refs[i];
     conntrack::TrackResult r = table_.track(slot, meta, now, generation_, &ref);
     if (r.verdict == conntrack::Verdict::new_connection) {
-      if (!stage.allowed_by_rules) return stage.denied;
+      if (!stage.allowed_by_rules) {
+        note(trace, "conntrack", [&] {
+          return "eni " + std::to_string(eni) +
+                 ": its connection is gone: " + std::string(to_string(stage.denied));
+        });
+        return stage.denied;
+      }
       const auto tracking =
           stage.untracked ? conntrack::Tracking::untracked : conntrack::Tracking::tracked;
       r = table_.open(slot, meta, now, tracking, generation_, &ref);
       opened = opened || r.ok();
+      note(trace, "conntrack", [&] {
+        return "eni " + std::to_string(eni) + ": new connection" +
+               (r.ok() ? stage.untracked ? " (untracked flow)" : " opened (tracked)"
+                       : ": " + std::string(to_string(r.reason)));
+      });
+    } else {
+      note(trace, "conntrack", [&] {
+        return "eni " + std::to_string(eni) + ": " + std::string(conntrack::to_string(r.verdict)) +
+               (r.ok() ? "" : ": " + std::string(to_string(r.reason)));
+      });
     }
-    if (!r.ok()) return to_drop_reason(r.reason);
+    if (!r.ok()) return r.reason;
     entry.connection_slots[i] = slot;
   }
   return DropReason::none;

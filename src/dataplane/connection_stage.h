@@ -7,8 +7,8 @@
 // - slow path: after the Classifier allowed a flow, commit() runs each security-group stage
 //   the flow crossed through the table: track() a packet of a known connection (accept,
 //   related or a named drop); for a new one, open() it when the stage's rules allowed it
-//   (tracked, or untracked when the rules say so) — an ICMP error the rules allow passes
-//   without a connection, one they do not must be related to a tracked connection.
+//   (tracked, or untracked when the rules say so) — an ICMP error never opens one: it passes
+//   only as related to the connection of the header it quotes.
 // - fast path: track_at() re-checks every connection a cached flow entry names, through the
 //   ConnectionRef commit() left in the entry (no hash, no bucket scan while the hint holds);
 //   a connection that is gone (closed, expired, untracked under an older generation) makes
@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "dataplane/classifier.h"
@@ -34,9 +35,6 @@ struct ConnectionLimits {
   size_t eni_capacity = 256;          // ENIs with connections, over the pipeline's life
   conntrack::EniSettings eni_settings;
 };
-
-// The conntrack reason as the pipeline names it (verdict.h).
-DropReason to_drop_reason(conntrack::DropReason reason);
 
 class ConnectionStage {
  public:
@@ -61,8 +59,9 @@ class ConnectionStage {
   // Slow path: runs the allowed classification's stages through the table and records in
   // `entry` the slots to re-check per packet. Returns DropReason::none when the packet
   // passes; `opened` is set when a connection was started.
+  // With `trace`, one line per stage (trace_note.h).
   DropReason commit(const Classification& c, const packet::PacketMeta& meta, uint32_t now,
-                    FlowEntry& entry, bool& opened);
+                    FlowEntry& entry, bool& opened, std::string* trace = nullptr);
 
   enum class Check : uint8_t { pass, stale, drop };
   struct CheckResult {
@@ -79,7 +78,7 @@ class ConnectionStage {
       const conntrack::TrackResult r =
           table_.track_at(slot, entry.connection_refs[i], meta, now, generation_);
       if (r.verdict == conntrack::Verdict::new_connection) return {Check::stale, DropReason::none};
-      if (r.verdict == conntrack::Verdict::drop) return {Check::drop, to_drop_reason(r.reason)};
+      if (r.verdict == conntrack::Verdict::drop) return {Check::drop, r.reason};
     }
     return result;
   }

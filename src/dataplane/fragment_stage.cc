@@ -1,27 +1,26 @@
 #include "dataplane/fragment_stage.h"
 
-#include "dataplane/connection_stage.h"
-
 namespace openvpc::dataplane {
 namespace {
 
-conntrack::FragmentTracker::Limits limits_of(size_t series, size_t hold_slots,
-                                             uint32_t hold_seconds) {
+conntrack::FragmentTracker::Limits tracker_limits(const FragmentStage::Limits& stage) {
   conntrack::FragmentTracker::Limits limits;
-  limits.series = series;
-  limits.held = hold_slots;
-  limits.hold_timeout = hold_seconds;
+  limits.series = stage.series;
+  limits.held = stage.hold_slots;
+  limits.held_per_eni = stage.hold_slots_per_eni;
+  limits.eni_count = stage.eni_count;
+  limits.hold_timeout = stage.hold_seconds;
   return limits;
 }
 
 }  // namespace
 
-FragmentStage::FragmentStage(size_t series, size_t hold_slots, uint32_t hold_seconds)
-    : tracker_(limits_of(series, hold_slots, hold_seconds)),
-      timeout_(limits_of(series, hold_slots, hold_seconds).series_timeout),
-      hold_slots_(hold_slots) {
+FragmentStage::FragmentStage(const Limits& limits)
+    : tracker_(tracker_limits(limits)),
+      timeout_(tracker_limits(limits).series_timeout),
+      hold_slots_(limits.hold_slots) {
   size_t size = 2;
-  while (size < series) size <<= 1;
+  while (size < limits.series) size <<= 1;
   firsts_.resize(size);
 }
 
@@ -37,7 +36,7 @@ FragmentStage::Decision FragmentStage::admit(uint16_t eni, const packet::PacketM
   const auto d = tracker_.admit(eni, meta, bytes, handle, now);
   if (d.action == Action::track || d.action == Action::accept) return {Step::go};
   if (d.action == Action::hold) return {Step::hold};
-  return {Step::drop, to_drop_reason(d.reason)};
+  return {Step::drop, d.reason};
 }
 
 size_t FragmentStage::settle(uint16_t eni, const packet::PacketMeta& meta, const FlowKey& key,

@@ -13,9 +13,10 @@
 // the handle — for up to hold_seconds. settle() hands the held handles of a datagram back
 // with the first fragment's verdict, expire() those that waited too long (fragment_orphan, or
 // fragment_rejected when their datagram was dropped meanwhile). With no hold slot free, the
-// fragment is dropped as fragment_hold_full. A later fragment whose accepted first one is not
-// remembered any more (a full or expired table) is dropped as fragment_orphan.
-// Fixed memory; one per worker; not thread-safe.
+// fragment is dropped as fragment_hold_full; one ENI holds at most hold_slots_per_eni of
+// them (fragment_hold_eni_full beyond), so its flood cannot starve another ENI's datagrams. A later
+// fragment whose accepted first one is not remembered any more (a full or expired table) is dropped
+// as fragment_orphan. Fixed memory; one per worker; not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -46,9 +47,14 @@ class FragmentStage {
     DropReason reason = DropReason::none;
   };
 
-  // series: datagrams followed at once; hold_slots: later fragments held at once (the caller
-  // has as many buffers), each at most hold_seconds (whole seconds of the caller's clock).
-  FragmentStage(size_t series, size_t hold_slots, uint32_t hold_seconds);
+  struct Limits {
+    size_t series = 1024;    // datagrams followed at once
+    size_t hold_slots = 64;  // later fragments held at once (the caller has as many buffers)
+    size_t hold_slots_per_eni = 16;  // of those, at most this many for one ENI slot
+    size_t eni_count = 256;          // ENI slots
+    uint32_t hold_seconds = 2;       // each waits at most this long (whole seconds of the clock)
+  };
+  explicit FragmentStage(const Limits& limits);
 
   // Admits one fragment of ENI slot `eni` (the source ENI, or the destination from the
   // underlay). `handle` names the caller's copy of a later fragment, kept on Step::hold.
@@ -67,6 +73,7 @@ class FragmentStage {
   // coming.
   size_t expire(uint32_t now, std::span<Release> out) { return tracker_.expire(now, out); }
   size_t held_count() const { return tracker_.held_count(); }
+  size_t held_count(uint16_t eni) const { return tracker_.held_count(eni); }
   size_t hold_slots() const { return hold_slots_; }
 
  private:

@@ -6,113 +6,20 @@
 #include <utility>
 
 #include "dataplane/actions.h"
+#include "dataplane/conntrack/icmp_tracker.h"
 #include "dataplane/trace.h"
+#include "dataplane/trace_note.h"
+#include "packet/checksum.h"
 #include "packet/fast_parse.h"
 #include "packet/geneve.h"
 
 namespace openvpc::dataplane {
 namespace {
 
-// Appends "stage: text" when tracing; make_text runs only then (no formatting otherwise).
-template <typename MakeText>
-void note(std::string* trace, const char* stage, MakeText&& make_text) {
-  if (trace != nullptr) trace->append(stage).append(": ").append(make_text()).append("\n");
+const char* stale_entry_note(bool current) {
+  return current ? "stale: its connection is gone; classify again"
+                 : "stale: computed under an older program; classify again";
 }
-
-bool is_geneve_error(packet::ParseError e) {
-  return e >= packet::ParseError::geneve_truncated &&
-         e <= packet::ParseError::inner_packet_malformed;
-}
-
-// Six bytes compared as two loads each (std::memcmp is a library call here).
-bool same_mac(const packet::MacAddress& a, const packet::MacAddress& b) {
-  uint32_t a_high = 0;
-  uint32_t b_high = 0;
-  uint16_t a_low = 0;
-  uint16_t b_low = 0;
-  std::memcpy(&a_high, a.bytes.data(), 4);
-  std::memcpy(&b_high, b.bytes.data(), 4);
-  std::memcpy(&a_low, a.bytes.data() + 4, 2);
-  std::memcpy(&b_low, b.bytes.data() + 4, 2);
-  return ((a_high ^ b_high) | uint32_t(a_low ^ b_low)) == 0;
-}
-
-Admission admit_from_eni(const CompiledProgram& program, Port in, const packet::PacketMeta& meta,
-                         std::string* trace) {
-  Admission a;
-  a.eni_index = program.find_local_eni(in.id);
-  if (a.eni_index < 0) {
-    note(trace, "port", [&] {
-      return std::string("eni " + std::to_string(in.id) + " is not attached to this host");
-    });
-    a.drop = DropReason::unknown_port;
-    return a;
-  }
-  const LocalEni& eni = program.local_enis[size_t(a.eni_index)];
-  note(trace, "port", [&] {
-    return "eni " + std::to_string(eni.id) + " (" + eni.name + ") vpc " + std::to_string(eni.vpc) +
-           " subnet " + std::to_string(program.subnets[eni.subnet].id);
-  });
-  if (!meta.ok()) {
-    note(trace, "parse", [&] { return std::string(packet::to_string(meta.error)); });
-    a.drop = DropReason::malformed;
-  } else if (!same_mac(meta.eth_src, eni.mac)) {
-    note(trace, "source-check", [&] { return std::string("frame source MAC is not the ENI's"); });
-    a.drop = DropReason::source_mac_spoofed;
-  } else if (meta.is_arp()) {
-    note(trace, "local-services", [&] { return std::string("ARP is answered by the router"); });
-    a.local_services = true;
-  } else if (meta.ip_version == 0) {
-    note(trace, "parse", [] { return std::string("ethertype is neither IPv4, IPv6 nor ARP"); });
-    a.drop = DropReason::unsupported_ethertype;
-  }
-  return a;
-}
-
-Admission admit_from_underlay(const packet::PacketMeta& meta, std::string* trace) {
-  Admission a;
-  if (!meta.ok()) {
-    note(trace, "decap", [&] { return std::string(packet::to_string(meta.error)); });
-    a.drop = is_geneve_error(meta.error) ? DropReason::geneve_malformed : DropReason::malformed;
-  } else if (!meta.geneve.present) {
-    note(trace, "decap", [&] { return std::string("not a Geneve packet"); });
-    a.drop = DropReason::not_geneve;
-  } else {
-    note(trace, "decap", [&] {
-      return std::string("geneve vni " + std::to_string(meta.geneve.vni) + " from " +
-                         program::format_address(meta.geneve.outer_src));
-    });
-  }
-  return a;
-}
-
-}  // namespace
-
-Admission admit(const CompiledProgram& program, Port in, const packet::PacketMeta& meta,
-                std::string* trace) {
-  Admission a;
-  if (in.kind == PortKind::eni) {
-    a = admit_from_eni(program, in, meta, trace);
-  } else if (in.kind == PortKind::underlay) {
-    a = admit_from_underlay(meta, trace);
-  } else {
-    note(trace, "port",
-         [&] { return std::string("packets enter from ENI ports and the underlay only"); });
-    a.drop = DropReason::unknown_port;
-  }
-  if (a.drop != DropReason::none || a.local_services) return a;
-  if (meta.ip_version != 4) {
-    note(trace, "parse", [&] { return std::string("IPv6 is not forwarded yet"); });
-    a.drop = DropReason::unsupported_ip_version;
-  } else if (meta.fragment.is_fragment && meta.fragment.offset != 0) {
-    note(trace, "fragment",
-         [&] { return std::string("a later fragment: it follows its first fragment's flow"); });
-    a.later_fragment = true;
-  }
-  return a;
-}
-
-namespace {
 
 ConnectionLimits connection_limits(const PipelineConfig& config) {
   return {config.connection_capacity, config.eni_capacity, config.connection_settings};
@@ -149,10 +56,6 @@ uint32_t wire_packets(const Packet& p, const packet::PacketMeta& meta) {
   return std::max<uint32_t>(1, uint32_t((payload + p.gso_size - 1) / p.gso_size));
 }
 
-bool is_isolation_drop(DropReason reason) {
-  return reason >= DropReason::not_geneve && reason <= DropReason::geneve_inner_source_mismatch;
-}
-
 }  // namespace
 
 Pipeline::Pipeline(const ProgramPublisher& publisher, PipelineConfig config)
@@ -160,7 +63,9 @@ Pipeline::Pipeline(const ProgramPublisher& publisher, PipelineConfig config)
       config_(config),
       flows_(config.flow_capacity),
       connections_(connection_limits(config)),
-      fragments_(config.fragment_series, config.fragment_hold_slots, config.fragment_hold_seconds),
+      fragments_({config.fragment_series, config.fragment_hold_slots,
+                  config.fragment_hold_slots_per_eni, config.eni_capacity,
+                  config.fragment_hold_seconds}),
       // Held fragments, those released in the same call (they are held again meanwhile),
       // and the cut ones: the pool never runs dry in a call that keeps within the limits.
       pool_(2 * config.fragment_hold_slots + config.fragment_output_slots),
@@ -180,6 +85,11 @@ const EniCounters* Pipeline::eni_counters(uint32_t eni) const {
 const conntrack::EniCounters* Pipeline::connection_counters(uint32_t eni) const {
   const uint16_t slot = connections_.slot_of(eni);
   return slot == kNoConnectionSlot ? nullptr : &connections_.table().counters(slot);
+}
+
+size_t Pipeline::held_fragment_count(uint32_t eni) const {
+  const uint16_t slot = connections_.slot_of(eni);
+  return slot == kNoConnectionSlot ? 0 : fragments_.held_count(slot);
 }
 
 uint32_t Pipeline::connection_allowance_available(uint32_t eni) const {
@@ -232,7 +142,7 @@ void Pipeline::process(PacketBatch batch, uint64_t now_ns, uint64_t unix_now_ns)
   connections_.sweep(now);
   const size_t expired = fragments_.expire(now, releases_);
   for (size_t i = 0; i < expired; ++i)
-    drop_held(uint32_t(releases_[i].handle), to_drop_reason(releases_[i].reason));
+    drop_held(uint32_t(releases_[i].handle), releases_[i].reason);
   if (config_.flow_log_sink != nullptr) flow_log_.flush(unix_now_, *config_.flow_log_sink);
 }
 
@@ -253,7 +163,7 @@ void Pipeline::process_chunk(PacketBatch chunk, uint32_t now) {
       admissions_[i] = Admission{DropReason::unknown_port, false, false, -1};
       continue;
     }
-    admissions_[i] = admit(*program_, p.in_port, meta, nullptr);
+    admissions_[i] = admit(*program_, p.in_port, meta, bytes, trace_);
     if (admissions_[i].drop != DropReason::none || admissions_[i].local_services) continue;
     keys_[i] = p.in_port.kind == PortKind::eni
                    ? FlowKey::from_eni(p.in_port.id, meta.tuple)
@@ -289,9 +199,19 @@ void Pipeline::process_packet(Packet& p, const packet::PacketMeta& meta, const A
     return count(p, meta, admission.eni_index, -1, rx_bytes);
   }
   if (!take_gso(p, meta)) {
+    note(trace_, "gso", [&] {
+      return std::string("segmentation offload type ") + std::to_string(p.gso_type) +
+             " does not fit a whole TCP packet of its IP version with a segment size";
+    });
     drop_packet(p, DropReason::malformed);
     p.gso_type = kGsoNone;
     return count(p, meta, admission.eni_index, -1, rx_bytes);
+  }
+  if (p.gso_type != kGsoNone) {
+    note(trace_, "gso", [&] {
+      return "TCP super-frame of " + std::to_string(wire_packets(p, meta)) + " segments of " +
+             std::to_string(p.gso_size) + " bytes";
+    });
   }
   if (admission.local_services) {
     p.verdict = Verdict::to_local_services;
@@ -318,6 +238,12 @@ void Pipeline::forward(Packet& p, const packet::PacketMeta& meta, const FlowEntr
     const uint16_t mtu = path_mtu(entry->action);
     const bool ttl_expires = entry->action.decrement_ttl && meta.ttl <= 1;  // answered first
     if (mtu != 0 && segment_l3_size(p, meta) > mtu && meta.ip_version == 4 && !ttl_expires) {
+      note(trace_, "path-mtu", [&] {
+        return std::to_string(segment_l3_size(p, meta)) + " bytes > " + std::to_string(mtu) +
+               (meta.fragment.dont_fragment ? " with DF: fragmentation needed"
+                : p.gso_type != kGsoNone    ? ": a super-frame is not cut"
+                                            : ": cut into fragments");
+      });
       if (p.gso_type != kGsoNone && !meta.fragment.dont_fragment) {
         drop_packet(p, DropReason::mtu_exceeded);  // a super-frame is not cut into fragments
       } else {
@@ -345,6 +271,7 @@ const FlowEntry* Pipeline::fragment(Packet& p, const packet::PacketMeta& meta,
                             ? connections_.slot_of_local(admission.eni_index)
                             : connections_.slot_of(meta.geneve.destination_eni);
   if (slot == kNoConnectionSlot) {
+    note(trace_, "fragment", [] { return std::string("the ENI has no fragment slot"); });
     drop_packet(p, DropReason::fragment_orphan);
     return nullptr;
   }
@@ -354,6 +281,10 @@ const FlowEntry* Pipeline::fragment(Packet& p, const packet::PacketMeta& meta,
   if (admission.later_fragment && p.size <= PacketPool::kCapacity) buffer = pool_.acquire();
   const FragmentStage::Decision d = fragments_.admit(slot, meta, bytes, buffer, now);
   if (d.step == FragmentStage::Step::hold) {
+    note(trace_, "fragment", [&] {
+      return "id " + std::to_string(meta.fragment.id) + " offset " +
+             std::to_string(meta.fragment.offset) + " came before its first fragment: held";
+    });
     hold(p, buffer);  // or drops it as fragment_hold_full when buffer is kNone
     return nullptr;
   }
@@ -373,10 +304,18 @@ const FlowEntry* Pipeline::fragment(Packet& p, const packet::PacketMeta& meta,
     const uint32_t at = first != nullptr ? flows_.find(*first, first->hash()) : kInvalidSlot;
     if (at != kInvalidSlot && flows_.at(at).value.generation == epoch_ &&
         flows_.at(at).value.action.verdict != Verdict::drop) {
+      note(trace_, "fragment", [&] {
+        return "id " + std::to_string(meta.fragment.id) + ": its first fragment's flow " +
+               std::string(to_string(flows_.at(at).value.action.verdict));
+      });
       return &flows_.at(at).value;
     }
     reason = DropReason::fragment_orphan;
   }
+  note(trace_, "fragment", [&] {
+    return "id " + std::to_string(meta.fragment.id) + " offset " +
+           std::to_string(meta.fragment.offset) + ": " + std::string(to_string(reason));
+  });
   drop_packet(p, reason);
   return nullptr;
 }
@@ -384,40 +323,60 @@ const FlowEntry* Pipeline::fragment(Packet& p, const packet::PacketMeta& meta,
 const FlowEntry* Pipeline::find_or_classify(Packet& p, const packet::PacketMeta& meta,
                                             const LocalEni* source, const FlowKey& key,
                                             uint64_t hash, uint32_t now) {
-  const uint32_t slot = flows_.find(key, hash);
+  // An ICMP error is decided by the connection it quotes (REFERENCE.md), never by a flow
+  // entry: all errors between two addresses share one key, so a cached verdict would let the
+  // first error decide for the next ones. Errors are rare; each takes the slow path.
+  const bool cached = !conntrack::is_icmp_error(meta);
+  const uint32_t slot = cached ? flows_.find(key, hash) : kInvalidSlot;
   if (slot != kInvalidSlot) {
     FlowEntry& e = flows_.at(slot).value;
     if (e.generation == epoch_) {
       const ConnectionStage::CheckResult r = connections_.check(e, meta, now);
       if (r.check == ConnectionStage::Check::pass) {
+        note(trace_, "flow-cache", [&] {
+          return "hit: " + std::string(to_string(e.action.verdict)) +
+                 (e.connection_slots[0] != kNoConnectionSlot ||
+                          e.connection_slots[1] != kNoConnectionSlot
+                      ? " (its connections pass the packet)"
+                      : "");
+        });
         flows_.touch(slot, now);
         ++counters_.flow_hits;
         return &e;
       }
       if (r.check == ConnectionStage::Check::drop) {
+        note(trace_, "flow-cache", [&] {
+          return "hit, but its connection drops the packet: " + std::string(to_string(r.reason));
+        });
         ++counters_.flow_hits;
         drop_packet(p, r.reason);
         return nullptr;
       }
     }
+    note(trace_, "flow-cache",
+         [&] { return std::string(stale_entry_note(flows_.at(slot).value.generation == epoch_)); });
     ++counters_.flow_stale;
   }
+  note(trace_, "flow-cache", [&] {
+    return std::string(cached ? "miss: classify" : "ICMP errors are not cached: classify");
+  });
   ++counters_.flow_misses;
   const ConnectionView view = connections_.view(now);
-  Classifier classifier(*program_, view, nullptr);
+  Classifier classifier(*program_, view, trace_);
   const Classification c =
       source != nullptr ? classifier.outbound(*source, meta) : classifier.inbound(meta);
-  return install(p, c, key, hash, meta, now);
+  return install(p, c, key, hash, meta, now, cached);
 }
 
 const FlowEntry* Pipeline::install(Packet& p, const Classification& c, const FlowKey& key,
-                                   uint64_t hash, const packet::PacketMeta& meta, uint32_t now) {
+                                   uint64_t hash, const packet::PacketMeta& meta, uint32_t now,
+                                   bool cached) {
   FlowEntry e;
   e.action = c.action;
   e.generation = epoch_;
   if (c.action.verdict != Verdict::drop && c.action.verdict != Verdict::to_local_services) {
     bool opened = false;
-    const DropReason reason = connections_.commit(c, meta, now, e, opened);
+    const DropReason reason = connections_.commit(c, meta, now, e, opened, trace_);
     if (opened) {
       ++counters_.connections_created;
       forget_reverse_drop(e.action, meta);
@@ -427,9 +386,11 @@ const FlowEntry* Pipeline::install(Packet& p, const Classification& c, const Flo
       return nullptr;
     }
   }
-  const auto inserted = flows_.insert(key, hash, now);
-  if (inserted.evicted) ++counters_.flow_evictions;
-  flows_.at(inserted.slot).value = e;
+  if (cached) {
+    const auto inserted = flows_.insert(key, hash, now);
+    if (inserted.evicted) ++counters_.flow_evictions;
+    flows_.at(inserted.slot).value = e;
+  }
   installed_ = e;  // the slot may be reused within the batch; the copy is this packet's
   return &installed_;
 }
@@ -511,14 +472,24 @@ void Pipeline::count(const Packet& p, const packet::PacketMeta& meta, int32_t in
   if (in != nullptr) ++in->drops[size_t(p.drop_reason)];
 }
 
-std::string Pipeline::trace(Port in_port, std::span<const uint8_t> bytes, uint64_t now_ns) const {
-  // The program of the last batch; before the first batch, the published one.
-  const auto program = program_ ? program_ : publisher_.current();
-  if (!program) return "no program\n";
-  const uint32_t now = uint32_t(now_ns / 1'000'000'000);
-  ConnectionView view = connections_.view(now);
-  if (program != program_) view = ConnectionView{};  // slots are of the current program
-  return trace_with_connections(*program, view, in_port, bytes);
+void Pipeline::process_traced(Packet& packet, uint64_t now_ns, std::string& record) {
+  trace_ = &record;
+  process(std::span(&packet, 1), now_ns);
+  trace_ = nullptr;
+  record += "verdict: " + std::string(to_string(packet.verdict));
+  if (packet.drop_reason != DropReason::none) {
+    record += " (" + std::string(to_string(packet.drop_reason)) + ")";
+  }
+  if (packet.out_port.kind != PortKind::none) record += " out " + to_string(packet);
+  record += "\n";
+  for (const Packet& r : released_) {
+    record += "released: " + std::string(to_string(r.verdict));
+    if (r.drop_reason != DropReason::none) {
+      record += " (" + std::string(to_string(r.drop_reason)) + ")";
+    }
+    if (r.out_port.kind != PortKind::none) record += " out " + to_string(r);
+    record += " (" + std::to_string(r.size) + " bytes)\n";
+  }
 }
 
 }  // namespace openvpc::dataplane

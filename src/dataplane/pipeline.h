@@ -6,7 +6,8 @@
 // process() takes up to kMaxBatch packets from any mix of ports and fills each packet's
 // verdict, out port and drop reason, rewriting its bytes in place.
 //
-// Per packet: admission (parse, port, MAC, ARP to local services) -> flow cache lookup and
+// Per packet: admission (admission.h: parse, port, MAC, VLAN tag, ARP to local services,
+// IPv4 header checksum) -> flow cache lookup (never for ICMP errors) and
 // the connection check of the entry's connections (ConnectionStage: a cached flow whose
 // connection is gone is stale) -> on a miss or a stale entry the Classifier (slow path), the
 // connection stage (track / open per security-group stage) and a flow install ->
@@ -20,7 +21,9 @@
 // any packet (its ports decide); a later fragment gets the first fragment's verdict and
 // action, found by (ENI, source, destination, protocol, IP id). A later fragment that comes
 // before its first one is copied into the pipeline's PacketPool (verdict `held`; at most
-// fragment_hold_slots at once, else dropped as fragment_hold_full) and waits: when its first
+// fragment_hold_slots at once, else dropped as fragment_hold_full, and at most
+// fragment_hold_slots_per_eni of them for one ENI — the sender, or the destination from the
+// underlay —, else dropped as fragment_hold_eni_full) and waits: when its first
 // fragment is accepted it gets that verdict and action and leaves through released(); when
 // the first is dropped it is dropped as fragment_rejected; after fragment_hold_seconds (at
 // least that minus one second: the clock is in whole seconds; checked on each process()) it
@@ -60,6 +63,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/admission.h"
 #include "dataplane/classifier.h"
 #include "dataplane/compiled_program.h"
 #include "dataplane/connection_stage.h"
@@ -82,22 +86,13 @@ struct PipelineConfig {
   flowlog::FlowLogSink* flow_log_sink = nullptr;
   size_t flow_log_capacity = 4096;  // records per window
   uint32_t flow_log_window_seconds = 600;
-  int64_t unix_clock_offset_ns = 0;    // Unix time = now_ns + this (process() without unix time)
-  size_t fragment_series = 1024;       // datagrams whose fragments are followed at once
-  size_t fragment_hold_slots = 64;     // later fragments held for their first one, at once
-  uint32_t fragment_hold_seconds = 2;  // how long one waits (1 to 2 s: whole seconds)
-  size_t fragment_output_slots = 128;  // fragments cut for the path MTU, per process()
+  int64_t unix_clock_offset_ns = 0;  // Unix time = now_ns + this (process() without unix time)
+  size_t fragment_series = 1024;     // datagrams whose fragments are followed at once
+  size_t fragment_hold_slots = 64;   // later fragments held for their first one, at once
+  size_t fragment_hold_slots_per_eni = 16;  // of those, at most this many for one ENI
+  uint32_t fragment_hold_seconds = 2;       // how long one waits (1 to 2 s: whole seconds)
+  size_t fragment_output_slots = 128;       // fragments cut for the path MTU, per process()
 };
-
-// The first checks every packet passes before the flow cache; shared with trace().
-struct Admission {
-  DropReason drop = DropReason::none;
-  bool local_services = false;  // ARP: straight to the local services stage
-  bool later_fragment = false;  // an IPv4 fragment after the first: follows its first one
-  int32_t eni_index = -1;       // the local ENI of the in port (ENI ports only)
-};
-Admission admit(const CompiledProgram& program, Port in_port, const packet::PacketMeta& meta,
-                std::string* trace);
 
 class Pipeline {
  public:
@@ -111,8 +106,9 @@ class Pipeline {
   // The packets the last process() added (see the header): held fragments released and
   // fragments cut for the path MTU. Valid until the next process().
   std::span<Packet> released() { return released_; }
-  // Fragments waiting for their first fragment now.
+  // Fragments waiting for their first fragment now, in all and of one ENI.
   size_t held_fragment_count() const { return fragments_.held_count(); }
+  size_t held_fragment_count(uint32_t eni) const;
 
   const PipelineCounters& counters() const { return counters_; }
   // Counters of one ENI since this pipeline first saw it, or nullptr if never.
@@ -128,8 +124,13 @@ class Pipeline {
   const conntrack::EniCounters* connection_counters(uint32_t eni) const;
   // The ENI number behind a slot (FlowLogRecord::eni), 0 if none.
   uint32_t eni_of_slot(uint16_t slot) const { return connections_.eni_of_slot(slot); }
-  // Like dataplane::trace(), against this pipeline's connection table (read-only).
-  std::string trace(Port in_port, std::span<const uint8_t> bytes, uint64_t now_ns) const;
+  // process() of one packet with a trace sink: `record` gets one line per stage the packet
+  // passed and what decided there (the rule, the connection, the flow-cache entry, the path
+  // MTU), then "verdict: ..." and what the call released. Everything else is process()
+  // itself: the same code, the same state changes, counters and flow log — so a trace never
+  // tells a story the pipeline does not follow. dataplane::trace() runs it on a scratch
+  // pipeline, which leaves a worker's state alone. Not for the fast path (it formats text).
+  void process_traced(Packet& packet, uint64_t now_ns, std::string& record);
 
  private:
   void refresh_program();
@@ -159,8 +160,9 @@ class Pipeline {
                                     uint32_t now);
   const FlowEntry* fragment(Packet& p, const packet::PacketMeta& meta, const Admission& admission,
                             const FlowKey& key, uint64_t hash, uint32_t now);
+  // Commits the classification's connections and, when `cached`, installs the flow entry.
   const FlowEntry* install(Packet& p, const Classification& c, const FlowKey& key, uint64_t hash,
-                           const packet::PacketMeta& meta, uint32_t now);
+                           const packet::PacketMeta& meta, uint32_t now, bool cached);
   void forget_reverse_drop(const FlowAction& action, const packet::PacketMeta& meta);
   void count(const Packet& p, const packet::PacketMeta& meta, int32_t in_index, int32_t out_index,
              size_t rx_bytes, bool arrival = true);
@@ -192,6 +194,7 @@ class Pipeline {
   std::array<uint64_t, kMaxBatch> hashes_;
   std::array<uint32_t, kMaxBatch> candidates_;
   FlowEntry installed_;  // the entry just installed (its slot may be reused within a batch)
+  std::string* trace_ = nullptr;  // process_traced()'s record; null otherwise
 };
 
 }  // namespace openvpc::dataplane

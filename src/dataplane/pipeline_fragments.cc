@@ -61,8 +61,7 @@ void Pipeline::release_held(std::span<const FragmentStage::Release> releases,
     const uint32_t buffer = uint32_t(r.handle);
     if (buffer == PacketPool::kNone) continue;  // dropped as fragment_hold_full on arrival
     if (entry == nullptr || !r.accepted) {
-      drop_held(buffer, r.reason != conntrack::DropReason::none ? to_drop_reason(r.reason)
-                                                                : DropReason::fragment_rejected);
+      drop_held(buffer, r.reason != DropReason::none ? r.reason : DropReason::fragment_rejected);
       continue;
     }
     const Packet& held = held_[buffer];

@@ -1,10 +1,11 @@
 #include "dataplane/trace.h"
 
+#include <algorithm>
+#include <memory>
 #include <vector>
 
-#include "dataplane/actions.h"
-#include "dataplane/classifier.h"
 #include "dataplane/pipeline.h"
+#include "dataplane/program_publisher.h"
 
 namespace openvpc::dataplane {
 namespace {
@@ -58,46 +59,43 @@ std::string to_string(const Packet& p) {
   return "-";
 }
 
-std::string trace_with_connections(const CompiledProgram& program,
-                                   const ConnectionView& connections, Port in_port,
-                                   std::span<const uint8_t> bytes) {
-  // A private copy with headroom, so the action can be applied without touching the input.
-  std::vector<uint8_t> buffer(kMinHeadroom + bytes.size() + 256);
-  std::copy(bytes.begin(), bytes.end(), buffer.begin() + kMinHeadroom);
-  Packet p;
-  p.data = buffer.data() + kMinHeadroom;
-  p.size = uint16_t(bytes.size());
-  p.headroom = kMinHeadroom;
-  p.capacity = uint16_t(buffer.size() - kMinHeadroom);
-  p.in_port = in_port;
-  const std::span<const uint8_t> view(p.data, p.size);
+std::string describe_packet(Port in_port, std::span<const uint8_t> bytes) {
   const packet::PacketMeta meta =
-      in_port.kind == PortKind::underlay ? packet::parse_ip(view) : packet::parse_frame(view);
-  std::string out = "packet: " + describe(meta, bytes.size()) + "\n";
-  const Admission admission = admit(program, in_port, meta, &out);
-  const LocalEni* source =
-      admission.eni_index >= 0 ? &program.local_enis[size_t(admission.eni_index)] : nullptr;
-  FlowAction action;
-  if (admission.drop != DropReason::none) {
-    action.drop_reason = admission.drop;
-  } else if (admission.local_services) {
-    action.verdict = Verdict::to_local_services;
-  } else if (admission.later_fragment) {
-    action.drop_reason = DropReason::fragment_orphan;
-  } else {
-    Classifier classifier(program, connections, &out);
-    action =
-        (source != nullptr ? classifier.outbound(*source, meta) : classifier.inbound(meta)).action;
-  }
-  apply_action(action, meta, program, source, p);
-  out += "verdict: " + std::string(to_string(p.verdict));
-  if (p.drop_reason != DropReason::none) out += " (" + std::string(to_string(p.drop_reason)) + ")";
-  if (p.out_port.kind != PortKind::none) out += " out " + to_string(p);
-  return out + "\n";
+      in_port.kind == PortKind::underlay ? packet::parse_ip(bytes) : packet::parse_frame(bytes);
+  return "packet: " + describe(meta, bytes.size()) + "\n";
+}
+
+PipelineConfig scratch_pipeline_config(const CompiledProgram& program) {
+  PipelineConfig config;
+  config.flow_capacity = 16;
+  config.connection_capacity = 16;
+  config.eni_capacity = std::max<size_t>(1, program.local_enis.size());
+  config.fragment_series = 4;
+  config.fragment_hold_slots = 2;
+  config.fragment_hold_slots_per_eni = 2;
+  config.fragment_output_slots = 48;
+  return config;
 }
 
 std::string trace(const CompiledProgram& program, Port in_port, std::span<const uint8_t> bytes) {
-  return trace_with_connections(program, ConnectionView{}, in_port, bytes);
+  // A scratch pipeline over the program, just large enough for one packet and what it
+  // releases (fragments cut to the path MTU). The program is borrowed, not owned.
+  ProgramPublisher publisher;
+  publisher.publish(std::shared_ptr<const CompiledProgram>(std::shared_ptr<void>(), &program));
+  Pipeline pipeline(publisher, scratch_pipeline_config(program));
+  // A private copy with headroom: the pipeline rewrites it in place.
+  const size_t size = std::min<size_t>(bytes.size(), 65535);
+  std::vector<uint8_t> buffer(kMinHeadroom + size + 256);
+  std::copy_n(bytes.begin(), size, buffer.begin() + kMinHeadroom);
+  Packet p;
+  p.data = buffer.data() + kMinHeadroom;
+  p.size = uint16_t(size);
+  p.headroom = kMinHeadroom;
+  p.capacity = uint16_t(std::min<size_t>(buffer.size() - kMinHeadroom, 65535));
+  p.in_port = in_port;
+  std::string out = describe_packet(in_port, bytes.first(size));
+  pipeline.process_traced(p, uint64_t{1000} * 1'000'000'000, out);
+  return out;
 }
 
 }  // namespace openvpc::dataplane

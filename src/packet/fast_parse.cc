@@ -39,7 +39,6 @@ bool fast_parse_frame(std::span<const uint8_t> frame, PacketMeta& meta) {
   } else if (protocol == kProtoUdp) {
     const size_t length = load_be16(l4 + 4);
     if (l4_size < kUdp || length < kUdp || length > l4_size) return false;
-    if (load_be16(l4 + 2) == kGenevePort) return false;
     header = kUdp;
   } else {
     return false;

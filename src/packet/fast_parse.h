@@ -1,7 +1,7 @@
 // fast_parse.h — a shortcut through the parser for the frames a data plane sees most.
 //
 // fast_parse_frame() recognises one shape only: untagged Ethernet, IPv4 without options and
-// not a fragment, then TCP without options or UDP not addressed to the Geneve port, every
+// not a fragment, then TCP without options or UDP (any port: a frame is never Geneve), every
 // length consistent. For such a frame it fills `meta` exactly as parse_frame() would (every
 // field; a unit test compares the two on a table of frames and on random ones) and returns
 // true. For anything else — including every malformed frame — it returns false, `meta` is

@@ -85,7 +85,7 @@ void parse_geneve(ParseState& state, size_t offset, size_t end) {
   geneve.inner_offset = uint16_t(inner_offset);
   move_outer_to_geneve(meta);
 
-  ParseState inner{state.data, end, meta, /*inside_geneve=*/true};
+  ParseState inner{state.data, end, meta, /*decapsulate=*/false};
   if (protocol_type == kEthertypeIpv4) {
     parse_ipv4(inner, inner_offset);
   } else {

@@ -17,7 +17,9 @@ struct ParseState {
   const uint8_t* data;
   size_t limit;  // bytes of data that may be read
   PacketMeta& meta;
-  bool inside_geneve = false;  // the inner packet is never parsed as Geneve again
+  // UDP to port 6081 is Geneve only on the underlay (parse_ip's outer packet): an instance's
+  // datagram to 6081 is plain UDP, and an inner packet is never decapsulated again.
+  bool decapsulate = false;
 };
 
 inline void fail(ParseState& state, ParseError error) {

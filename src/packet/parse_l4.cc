@@ -131,7 +131,7 @@ void parse_udp(ParseState& state, size_t offset, size_t end) {
   meta.tuple.dst_port = udp.dst_port();
   meta.l4_offset = uint16_t(offset);
   meta.payload_offset = uint16_t(offset + kUdpHeaderSize);
-  if (udp.dst_port() == kGenevePort && whole_datagram && !state.inside_geneve) {
+  if (udp.dst_port() == kGenevePort && whole_datagram && state.decapsulate) {
     parse_geneve(state, offset + kUdpHeaderSize, offset + length);
   }
 }

@@ -74,7 +74,7 @@ PacketMeta parse_frame(std::span<const uint8_t> frame) {
 
 PacketMeta parse_ip(std::span<const uint8_t> packet) {
   PacketMeta meta;
-  detail::ParseState state{packet.data(), parse_limit(packet), meta};
+  detail::ParseState state{packet.data(), parse_limit(packet), meta, /*decapsulate=*/true};
   meta.size = uint16_t(state.limit);
   detail::parse_ip_at(state, 0);
   return meta;

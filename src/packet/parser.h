@@ -6,10 +6,13 @@
 // packet is reported by name in PacketMeta::error; fields of the layers parsed before the
 // error stay valid, fields after it are zero.
 //
-// Geneve: a UDP datagram to port 6081 is parsed as Geneve (RFC 8926). The outer addresses
-// and ports go to PacketMeta::geneve.outer_*; the inner packet (an IP packet, DESIGN.md §2)
-// is then parsed in the same pass and *its* headers fill the l3/l4 fields and the 5-tuple,
-// because every later stage of the pipeline classifies the tenant packet, not the tunnel.
+// Geneve: only parse_ip() — the underlay's entry point — parses a UDP datagram to port 6081
+// as Geneve (RFC 8926); parse_frame() (an instance's frame) leaves it plain UDP, so an
+// instance can use port 6081 like any other port and never hands the router a packet to
+// unwrap. The outer addresses and ports go to PacketMeta::geneve.outer_*; the inner packet (an
+// IP packet, DESIGN.md §2) is then parsed in the same pass and *its* headers fill the l3/l4
+// fields and the 5-tuple, because every later stage of the pipeline classifies the tenant
+// packet, not the tunnel.
 //
 // ICMP errors (IPv4 types 3, 4, 5, 11, 12; ICMPv6 types 1-4): the embedded original header
 // is parsed into PacketMeta::icmp_inner (addresses, protocol, ports or echo id as sent by the
@@ -214,9 +217,10 @@ struct PacketMeta {
 };
 
 // Starts at an Ethernet header (one optional 802.1Q tag). Non-IP, non-ARP ethertypes parse
-// without error and leave ip_version 0.
+// without error and leave ip_version 0. UDP to port 6081 is plain UDP (never Geneve).
 PacketMeta parse_frame(std::span<const uint8_t> frame);
-// Starts at an IPv4 or IPv6 header (version nibble decides).
+// Starts at an IPv4 or IPv6 header (version nibble decides): the underlay's packets, so a
+// whole UDP datagram to port 6081 is parsed as Geneve and its inner packet fills the fields.
 PacketMeta parse_ip(std::span<const uint8_t> packet);
 
 }  // namespace openvpc::packet

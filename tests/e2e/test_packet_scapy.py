@@ -120,7 +120,8 @@ def expected_meta(packet):
         if ARP in packet:
             want.update({"arp_operation": packet[ARP].op, "l3_offset": offset_of(packet, packet[ARP])})
             return want
-    if GENEVE in packet:
+    # Only the underlay decapsulates: in an instance's frame a datagram to 6081 is plain UDP.
+    if GENEVE in packet and not isinstance(packet, Ether):
         geneve, outer_ip, outer_udp = packet[GENEVE], packet[IP], packet[UDP]
         want.update({"geneve.vni": geneve.vni, "geneve.outer_src": outer_ip.src,
                      "geneve.outer_dst": outer_ip.dst, "geneve.outer_src_port": outer_udp.sport,
@@ -190,7 +191,11 @@ WELL_FORMED = [
      ICMPv6ND_NS(tgt="2001:db8::7") / ICMPv6NDOptSrcLLAddr(lladdr=MACS["src"])),
     ("ARP request", Ether(src=MACS["src"], dst="ff:ff:ff:ff:ff:ff") /
      ARP(op=1, hwsrc=MACS["src"], psrc="10.0.1.5", pdst="10.0.1.1")),
-    ("Geneve TCP with the VPC option", Ether(**MACS) / IP(src="127.0.1.1", dst="127.0.1.2", flags="DF") /
+    ("an instance's UDP to 6081 carrying Geneve is plain UDP",
+     Ether(**MACS) / IP(src="127.0.1.1", dst="127.0.1.2", flags="DF") /
+     UDP(sport=50000, dport=6081) / GENEVE(vni=1001, proto=0x0800, options=[VPC_OPTION]) /
+     IP(**V4) / tcp_syn()),
+    ("Geneve TCP with the VPC option", IP(src="127.0.1.1", dst="127.0.1.2", flags="DF") /
      UDP(sport=50000, dport=6081) / GENEVE(vni=1001, proto=0x0800, options=[VPC_OPTION]) /
      IP(**V4) / tcp_syn()),
     ("Geneve UDP with the VPC option", IP(src="127.0.1.1", dst="127.0.1.2") /

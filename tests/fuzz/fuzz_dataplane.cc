@@ -12,54 +12,12 @@
 #include <vector>
 
 #include "dataplane/pipeline.h"
+#include "fuzz_program.h"
 #include "packet/parser.h"
 
 namespace {
 
 using namespace openvpc;
-using program::cidr_literal;
-using program::Direction;
-
-program::Program fuzz_program() {
-  program::Program p;
-  p.generation = 1;
-  p.host_underlay = program::address_literal("192.168.0.1");
-  p.router_mac = program::mac_literal("02:00:00:00:00:01");
-  p.vpcs = {{7, "vpc", {cidr_literal("10.0.0.0/16")}}};
-  p.subnets = {{11, "a", 7, cidr_literal("10.0.1.0/24"), 31, 21},
-               {12, "b", 7, cidr_literal("10.0.2.0/24"), 32, 21}};
-  p.route_tables = {{21,
-                     "main",
-                     7,
-                     {{cidr_literal("10.0.0.0/16"), program::RouteTargetKind::local, 0},
-                      {cidr_literal("0.0.0.0/0"), program::RouteTargetKind::internet_gateway, 9}}}};
-  program::NetworkAclEntry allow_in{
-      100, Direction::ingress, {}, cidr_literal("0.0.0.0/0"), program::AclAction::allow};
-  program::NetworkAclEntry allow_out = allow_in;
-  allow_out.direction = Direction::egress;
-  program::NetworkAclEntry deny_ssh{50,
-                                    Direction::ingress,
-                                    {6, {22, 22}, -1, -1},
-                                    cidr_literal("10.0.1.0/24"),
-                                    program::AclAction::deny};
-  p.network_acls = {{31, "open", 7, {allow_in, allow_out}},
-                    {32, "strict", 7, {deny_ssh, allow_in, allow_out}}};
-  program::SecurityGroupRule ssh{
-      Direction::ingress, {6, {22, 22}, -1, -1}, cidr_literal("10.0.0.0/16"), 0};
-  program::SecurityGroupRule icmp{Direction::ingress, {1, {0, 65535}, -1, -1}, {}, 41};
-  program::SecurityGroupRule out{Direction::egress, {}, cidr_literal("0.0.0.0/0"), 0};
-  const auto a1 = program::address_literal("10.0.1.5");
-  const auto a2 = program::address_literal("10.0.2.6");
-  const auto a3 = program::address_literal("10.0.1.20");
-  p.security_groups = {{41, "sg", 7, {ssh, icmp, out}, {a1, a2, a3}}};
-  p.enis = {{1, "one", 11, program::mac_literal("02:00:00:00:00:11"), {a1}, {41}, true},
-            {2, "two", 12, program::mac_literal("02:00:00:00:00:12"), {a2}, {41}, false}};
-  const auto remote = program::address_literal("192.168.0.2");
-  p.mappings = {{7, a1, p.host_underlay, 1, true},
-                {7, a2, p.host_underlay, 2, false},
-                {7, a3, remote, 3, true}};
-  return p;
-}
 
 constexpr size_t kHeadroom = 64;
 constexpr size_t kTailroom = 128;
@@ -85,7 +43,7 @@ void check(const dataplane::Packet& p, const uint8_t* start, const uint8_t* end)
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const auto compiled = dataplane::compile(fuzz_program());
+  static const auto compiled = dataplane::compile(fuzzing::fuzz_program());
   if (!compiled) std::abort();
   dataplane::ProgramPublisher publisher;
   publisher.publish(*compiled);
@@ -117,7 +75,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pipeline.process(batch, uint64_t(1000 + round) * 1'000'000'000);
     for (size_t i = 0; i < batch.size(); ++i) {
       check(batch[i], copies[i].data(), copies[i].data() + copies[i].size());
-      (void)pipeline.trace(records[i].first, {buffers[i].data() + kHeadroom, records[i].second}, 0);
     }
   }
   return 0;

@@ -354,7 +354,7 @@ TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t 
   if (lookup(key, hash, now) != kNoSlot) return track(eni, meta, now, generation, ref);
   const bool counted = tracking == Tracking::tracked;
   if (counted && e.tracked >= e.settings.allowance) {
-    return count_result(e, TrackResult::dropped(DropReason::allowance_exceeded));
+    return count_result(e, TrackResult::dropped(DropReason::conntrack_allowance_exceeded));
   }
   ConnectionState state;
   TrackResult r = counted
@@ -364,7 +364,7 @@ TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t 
   const uint32_t slot = claim(hash, now);
   if (slot == kNoSlot) {
     if (!counted) return count_result(e, r);  // stateless pass; the rules allowed it
-    return count_result(e, TrackResult::dropped(DropReason::table_full));
+    return count_result(e, TrackResult::dropped(DropReason::connection_table_full));
   }
   state.entry_flags = uint8_t((source_is_low ? kEntryInitiatorIsLow : 0) |
                               (counted ? kEntryCounted : kEntryUntracked));

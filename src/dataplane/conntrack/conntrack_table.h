@@ -84,7 +84,9 @@ struct EniCounters {
   uint64_t related = 0;
   uint64_t opened = 0;
   uint64_t drops[kDropReasonCount] = {};
-  uint64_t allowance_exceeded() const { return drops[size_t(DropReason::allowance_exceeded)]; }
+  uint64_t allowance_exceeded() const {
+    return drops[size_t(DropReason::conntrack_allowance_exceeded)];
+  }
 };
 
 class ConntrackTable {

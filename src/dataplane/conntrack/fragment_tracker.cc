@@ -45,6 +45,7 @@ FragmentTracker::FragmentTracker(const Limits& limits) : limits_(limits) {
   while (buckets * kWays < limits.series) buckets <<= 1;
   series_.resize(buckets * kWays);
   held_.resize(limits.held);
+  held_by_eni_.resize(limits.eni_count);
   mask_ = buckets - 1;
 }
 
@@ -133,15 +134,35 @@ DropReason FragmentTracker::add_range(Series& s, uint32_t begin, uint32_t end, b
   return DropReason::none;
 }
 
+DropReason FragmentTracker::hold_room(uint16_t eni) const {
+  if (held_count_ >= held_.size()) return DropReason::fragment_hold_full;
+  if (eni >= held_by_eni_.size() || held_by_eni_[eni] >= limits_.held_per_eni) {
+    return DropReason::fragment_hold_eni_full;
+  }
+  return DropReason::none;
+}
+
 FragmentTracker::Decision FragmentTracker::hold(uint32_t series, uint64_t handle, uint32_t now) {
+  Series& s = series_[series];
+  if (const DropReason full = hold_room(s.key.eni); full != DropReason::none) {
+    return {Action::drop, full};
+  }
   for (Held& h : held_) {
     if (h.used) continue;
     h = Held{handle, series, now + limits_.hold_timeout, true};
-    ++series_[series].held;
+    ++s.held;
+    ++held_by_eni_[s.key.eni];
     ++held_count_;
     return {Action::hold, DropReason::none};
   }
   return {Action::drop, DropReason::fragment_hold_full};
+}
+
+void FragmentTracker::release_held(Held& h, Series& s) {
+  h.used = false;
+  --s.held;
+  --held_by_eni_[s.key.eni];
+  --held_count_;
 }
 
 FragmentTracker::Decision FragmentTracker::admit(uint16_t eni, const packet::PacketMeta& meta,
@@ -152,10 +173,24 @@ FragmentTracker::Decision FragmentTracker::admit(uint16_t eni, const packet::Pac
   const uint32_t begin = meta.fragment.offset;
   const uint32_t end = begin + uint32_t(size);
   if (end > kMaxDatagramSize) return {Action::drop, DropReason::fragment_oversized};
-  const uint32_t index = find_or_add(key_of(eni, meta), now);
+  const Key key = key_of(eni, meta);
+  uint32_t index = find(key);
+  // A later fragment of no known datagram would be held: without room for it, it starts no
+  // series either (a flood of them must not fill the series table for other ENIs).
+  if (index == UINT32_MAX && begin != 0) {
+    if (const DropReason full = hold_room(eni); full != DropReason::none) {
+      return {Action::drop, full};
+    }
+  }
+  if (index == UINT32_MAX) index = find_or_add(key, now);
   if (index == UINT32_MAX) return {Action::drop, DropReason::fragment_hold_full};
   Series& s = series_[index];
   if (s.state == State::dropped) return {Action::drop, DropReason::fragment_rejected};
+  if (begin != 0 && s.state == State::pending) {  // it will be held: is there room?
+    if (const DropReason full = hold_room(eni); full != DropReason::none) {
+      return {Action::drop, full};  // before its range is recorded: a resend may be held
+    }
+  }
   DropReason reason = DropReason::none;
   if (++s.fragments > limits_.max_fragments) {
     reason = DropReason::fragment_too_many;
@@ -182,9 +217,7 @@ size_t FragmentTracker::settle(uint16_t eni, const packet::PacketMeta& meta, boo
   for (Held& h : held_) {
     if (!h.used || h.series != index || n == out.size()) continue;
     out[n++] = Release{h.handle, pass, pass ? DropReason::none : DropReason::fragment_rejected};
-    h.used = false;
-    --s.held;
-    --held_count_;
+    release_held(h, s);
   }
   return n;
 }
@@ -197,9 +230,9 @@ size_t FragmentTracker::expire(uint32_t now, std::span<Release> out) {
     const DropReason why =
         s.state == State::dropped ? DropReason::fragment_rejected : DropReason::fragment_orphan;
     out[n++] = Release{h.handle, false, why};
-    h.used = false;
-    --s.held;
-    --held_count_;
+    release_held(h, s);
+    // Its first fragment never came: forget the series now rather than at series_timeout.
+    if (s.held == 0 && s.state == State::pending) forget(h.series);
   }
   // A bounded walk over the series table, like ConntrackTable::sweep.
   for (size_t i = 0; i < 64 && !series_.empty(); ++i) {

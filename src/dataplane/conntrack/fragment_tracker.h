@@ -13,7 +13,13 @@
 //   hold:   a later fragment came before its first; the tracker keeps `handle` (the
 //           caller's packet buffer id) until settle() or expire() hands it back.
 // And once per batch: expire(now, out) hands back held fragments older than hold_timeout
-// as fragment_orphan drops and forgets series older than series_timeout.
+// as fragment_orphan drops and forgets series older than series_timeout (and at once a
+// series whose held fragments all expired without its first fragment).
+//
+// Hold slots are shared by every ENI of the worker, but each ENI holds at most
+// held_per_eni at once (fragment_hold_eni_full beyond that): one ENI's flood of later
+// fragments cannot take the slots, or the series table, from another ENI's datagrams. A
+// later fragment that cannot be held starts no series.
 //
 // Invariants: memory is fixed at construction (series table, hold buffer); a series
 // accepts at most max_fragments fragments, at most kMaxRanges disjoint byte ranges, and no
@@ -41,6 +47,8 @@ class FragmentTracker {
   struct Limits {
     size_t series = 1024;          // datagrams being tracked at once
     size_t held = 64;              // fragments held waiting for their first fragment
+    size_t held_per_eni = 16;      // of those, at most this many for one ENI
+    size_t eni_count = 256;        // ENI slots (the `eni` argument is below this)
     uint32_t hold_timeout = 2;     // seconds a fragment may wait
     uint32_t series_timeout = 30;  // seconds a datagram's fragments may keep coming
     uint16_t max_fragments = 64;
@@ -69,6 +77,9 @@ class FragmentTracker {
   size_t expire(uint32_t now, std::span<Release> out);
 
   size_t held_count() const { return held_count_; }
+  size_t held_count(uint16_t eni) const {
+    return eni < held_by_eni_.size() ? held_by_eni_[eni] : 0;
+  }
   size_t series_count() const { return series_count_; }
 
  private:
@@ -110,12 +121,16 @@ class FragmentTracker {
   uint32_t find(const Key& key) const;
   uint32_t find_or_add(const Key& key, uint32_t now);
   DropReason add_range(Series& s, uint32_t begin, uint32_t end, bool last) const;
+  // DropReason::none when `eni` may hold one more fragment now.
+  DropReason hold_room(uint16_t eni) const;
   Decision hold(uint32_t series, uint64_t handle, uint32_t now);
+  void release_held(Held& held, Series& series);
   void forget(uint32_t series);
 
   Limits limits_;
   std::vector<Series> series_;
   std::vector<Held> held_;
+  std::vector<uint16_t> held_by_eni_;  // fragments in held_ per ENI slot
   size_t mask_ = 0;
   size_t held_count_ = 0;
   size_t series_count_ = 0;

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dataplane/verdict.h"
+
 namespace openvpc::conntrack {
 
 enum class Direction : uint8_t { original = 0, reply = 1 };
@@ -25,31 +27,11 @@ enum class Verdict : uint8_t {
   new_connection,  // no connection: evaluate the rules, then ConntrackTable::open()
 };
 
-enum class DropReason : uint8_t {
-  none = 0,
-  malformed,                 // the parser reported an error
-  tcp_invalid_flags,         // a flag combination no TCP sends (SYN+FIN, no flags, ...)
-  tcp_invalid_new,           // may not open a connection (SYN+ACK, RST, FIN without one)
-  tcp_invalid_state,         // not expected in this state (e.g. ACK while SYN_SENT)
-  tcp_bad_synack,            // SYN+ACK that does not acknowledge the SYN
-  tcp_seq_out_of_window,     // sequence outside what the receiver can accept
-  tcp_ack_out_of_window,     // acknowledges data never sent, or far too old
-  tcp_rst_out_of_window,     // RST whose sequence is not in the window
-  icmp_error_truncated,      // an ICMP error without a usable embedded header
-  icmp_error_no_connection,  // an ICMP error about no tracked connection
-  icmp_error_out_of_window,  // quotes a TCP sequence the connection never sent
-  allowance_exceeded,        // the ENI's tracked-connection allowance is used up
-  table_full,                // no free slot in the connection table
-  fragment_orphan,           // a later fragment whose first fragment never came
-  fragment_overlap,          // overlaps (or duplicates) a fragment already seen
-  fragment_oversized,        // past 65535 bytes or past the datagram's last fragment
-  fragment_too_many,         // more fragments in one datagram than allowed
-  fragment_hold_full,        // no room to hold a fragment that came before its first
-  fragment_rejected,         // the datagram's first fragment was dropped
-  count_,                    // keep last
-};
-inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);
-std::string_view to_string(DropReason reason);
+// Trackers drop with the data plane's reasons (dataplane/verdict.h: one descriptor names
+// them for the pipeline, /metrics and the replay tool alike).
+using dataplane::DropReason;
+using dataplane::kDropReasonCount;
+using dataplane::to_string;
 std::string_view to_string(Verdict verdict);
 
 struct TrackResult {

@@ -1,7 +1,8 @@
 // local_services.h — the VPC router's own services for the instances on this host.
 //
-// What an instance needs to bring its network up, answered before the source check
-// (DESIGN.md §3, REFERENCE.md "Addressing"):
+// What an instance needs to bring its network up (REFERENCE.md "Addressing"). The pipeline
+// hands IP packets here only after its source check (a forged source gets no answer; a DHCP
+// client's 0.0.0.0 passes), ARP after the frame's source MAC check:
 // - ARP: a request for any address of the ENI's subnet, other than the ENI's own and the
 //   network/broadcast addresses, is answered with the router MAC (there is no flooding);
 // - DHCPv4: DISCOVER -> OFFER, REQUEST -> ACK or NAK, INFORM -> ACK, with the VPC's options;

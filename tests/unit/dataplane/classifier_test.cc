@@ -81,10 +81,13 @@ TEST_F(ClassifierTest, ALiveConnectionAllowsWhatTheRulesDoNot) {
 }
 
 TEST_F(ClassifierTest, GatewayTargets) {
-  const Classification c = outbound(101, udp_ip(kWeb1.ip, address_literal("172.16.1.1"), 1, 2));
-  EXPECT_EQ(c.action.verdict, Verdict::to_gateway);
-  EXPECT_EQ(c.action.gateway_kind, program::RouteTargetKind::nat_gateway);
-  EXPECT_EQ(c.action.out_id, 902u);
+  const Classification igw = outbound(101, udp_ip(kWeb1.ip, address_literal("8.8.8.8"), 1, 2));
+  EXPECT_EQ(igw.action.verdict, Verdict::encapsulate);  // to the edge node
+  EXPECT_EQ(igw.action.outer_dst_v4, kEdge.v4_host_order());
+  // A NAT gateway has nothing behind it yet: a named drop, not a packet sent nowhere.
+  const Classification nat = outbound(101, udp_ip(kWeb1.ip, address_literal("172.16.1.1"), 1, 2));
+  EXPECT_EQ(nat.action.verdict, Verdict::drop);
+  EXPECT_EQ(nat.action.drop_reason, DropReason::gateway_unavailable);
 }
 
 TEST_F(ClassifierTest, InboundIsolationChecksInOrder) {

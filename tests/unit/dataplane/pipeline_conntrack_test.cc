@@ -27,10 +27,11 @@ struct Step {
 
 void play(World& world, const std::vector<Step>& steps) {
   for (size_t i = 0; i < steps.size(); ++i) {
-    SCOPED_TRACE("step " + std::to_string(i) + "\n" +
-                 world.pipeline.trace(steps[i].input.port, steps[i].input.bytes,
-                                      steps[i].now_s * 1'000'000'000));
-    Batch batch = run(world, {steps[i].input}, steps[i].now_s);
+    // Each step runs traced: on a failure the record says what the pipeline did.
+    Batch batch({steps[i].input});
+    std::string record;
+    world.pipeline.process_traced(batch.packets[0], steps[i].now_s * 1'000'000'000, record);
+    SCOPED_TRACE("step " + std::to_string(i) + "\n" + record);
     EXPECT_EQ(to_string(batch.packets[0].verdict), to_string(steps[i].expected.verdict));
     EXPECT_EQ(to_string(batch.packets[0].drop_reason), to_string(steps[i].expected.reason));
     if (!steps[i].expected.bytes.empty()) {
@@ -71,7 +72,7 @@ TEST(ConntrackPipeline, TcpSegmentOutsideTheWindowIsDroppedWithItsReason) {
   play(world, steps);
   const conntrack::EniCounters* web1 = world.pipeline.connection_counters(kWeb1.id);
   ASSERT_NE(web1, nullptr);
-  EXPECT_EQ(web1->drops[size_t(conntrack::DropReason::tcp_seq_out_of_window)], 1u);
+  EXPECT_EQ(web1->drops[size_t(D::tcp_seq_out_of_window)], 1u);
   EXPECT_EQ(world.pipeline.eni_counters(kWeb1.id)->drops[size_t(D::tcp_seq_out_of_window)], 1u);
 }
 
@@ -99,11 +100,67 @@ TEST(ConntrackPipeline, IcmpErrorOfAnEstablishedFlowIsRelatedAnUnrelatedOneIsDro
                    {V::drop, D::icmp_error_out_of_window}});
   play(world, steps);
   EXPECT_EQ(world.pipeline.connection_counters(kWeb1.id)->related, 1u);
-  // Uncached (a fresh pipeline), an unrelated error meets the rules, which allow nothing in.
+  // A fresh pipeline (no connection): the same error quotes nothing of web1's.
   World fresh(p);
   play(fresh, {{from_remote(fragmentation_needed(out_segment(kTcpAck, 101, 901, 1500))),
-                {V::drop, D::security_group_ingress_denied}}});
+                {V::drop, D::icmp_error_no_connection}}});
 }
+
+// ICMP port unreachable from web1 to the remote web ENI, quoting `quoted` (as it received it).
+std::vector<uint8_t> port_unreachable_from_web1(const std::vector<uint8_t>& quoted) {
+  std::vector<uint8_t> ip(256);
+  ip.resize(packet::write_icmp_error(ip.data(), ip.size(), kWeb1.ip, 3, 3, 0,
+                                     std::span(quoted).first(28)));
+  return ip;
+}
+
+// Issue 16: an ICMP error is delivered iff it quotes a tracked connection of the ENI, whether
+// or not the security group's rules allow ICMP, and whatever came first between the same
+// two addresses (all errors share one ICMP 5-tuple, so a cached verdict used to decide).
+struct IcmpErrorOrder {
+  const char* name;
+  bool inbound;           // from the remote side to web1, else from web1 to the remote side
+  bool rules_allow_icmp;  // web's group keeps its "icmp in from the VPC" rule
+  bool related_first;
+};
+
+class IcmpErrors : public ::testing::TestWithParam<IcmpErrorOrder> {};
+
+TEST_P(IcmpErrors, DeliveredIffTheyQuoteATrackedConnectionInEitherOrder) {
+  const IcmpErrorOrder& c = GetParam();
+  program::Program p = standard_program();
+  auto& rules = p.security_groups[0].rules;  // web: tcp 22 in, icmp in, all out
+  if (!c.rules_allow_icmp) rules.erase(rules.begin() + 1);
+  World world(p);
+  play(world, handshake());
+  const Step related =
+      c.inbound ? Step{from_remote(fragmentation_needed(out_segment(kTcpAck, 101, 901, 1500))),
+                       {V::deliver}}
+                : Step{from_web1(port_unreachable_from_web1(in_segment(kTcpAck, 901, 101))),
+                       {V::encapsulate}};
+  const Step unrelated =
+      c.inbound
+          ? Step{from_remote(fragmentation_needed(out_segment(kTcpAck, 101, 901, 1500, 40001))),
+                 {V::drop, D::icmp_error_no_connection}}
+          : Step{from_web1(port_unreachable_from_web1(
+                     tcp_segment(kRemoteWeb.ip, kWeb1.ip, 5001, 40000, kTcpAck, 7, 8))),
+                 {V::drop, D::icmp_error_no_connection}};
+  if (c.related_first) {
+    play(world, {related, unrelated, related, unrelated});
+  } else {
+    play(world, {unrelated, related, unrelated, related});
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Orders, IcmpErrors,
+    ::testing::Values(IcmpErrorOrder{"in_rules_allow_related_first", true, true, true},
+                      IcmpErrorOrder{"in_rules_allow_unrelated_first", true, true, false},
+                      IcmpErrorOrder{"in_rules_deny_related_first", true, false, true},
+                      IcmpErrorOrder{"in_rules_deny_unrelated_first", true, false, false},
+                      IcmpErrorOrder{"out_related_first", false, true, true},
+                      IcmpErrorOrder{"out_unrelated_first", false, true, false}),
+    [](const ::testing::TestParamInfo<IcmpErrorOrder>& info) { return info.param.name; });
 
 TEST(ConntrackPipeline, AllowanceExceededDropsNewConnectionsNotEstablishedOnes) {
   PipelineConfig config{1024, 1024};

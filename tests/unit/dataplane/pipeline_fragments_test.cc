@@ -221,6 +221,34 @@ TEST(HeldFragments, FullPoolDropsWithItsOwnReason) {
   EXPECT_EQ(world.pipeline.held_fragment_count(), 1u);
 }
 
+// Issue 16: hold slots per ENI. Web1 floods later fragments of datagrams whose first
+// fragment never comes, far more than the pool holds; web2's datagram sent last fragment
+// first is still held and released whole when its first fragment comes.
+TEST(HeldFragments, OneEnisFloodDoesNotStarveAnother) {
+  World world(standard_program());  // 64 hold slots, 16 per ENI
+  for (uint16_t id = 1; id <= 200; ++id) {
+    const auto fragments = cut(ping_of_size(kWeb2.ip, 3000, false, id), 1200);
+    run(world, {from_web1(fragments[2])});
+  }
+  EXPECT_EQ(world.pipeline.held_fragment_count(kWeb1.id), 16u);
+  EXPECT_EQ(world.pipeline.eni_counters(kWeb1.id)->drops[size_t(D::fragment_hold_eni_full)],
+            200u - 16u);
+
+  packet::IpSpec spec{kWeb2.ip, kWeb1.ip, 64, 0, false, 4242, 0, false};
+  const auto ping = packet::build_icmp_echo(spec, {true, 9, 1}, std::vector<uint8_t>(3000, 5));
+  const auto fragments = cut(ping, 1200);
+  const auto from_web2 = [&](size_t i) {
+    return Input{port_of(kWeb2), from_eni(kWeb2, fragments[i])};
+  };
+  EXPECT_EQ(to_string(run(world, {from_web2(2)}).packets[0].verdict), "held");
+  EXPECT_EQ(to_string(run(world, {from_web2(1)}).packets[0].verdict), "held");
+  EXPECT_EQ(world.pipeline.held_fragment_count(kWeb2.id), 2u);
+  EXPECT_EQ(to_string(run(world, {from_web2(0)}).packets[0].verdict), "deliver");
+  ASSERT_EQ(world.pipeline.released().size(), 2u);
+  for (const Packet& r : world.pipeline.released()) EXPECT_EQ(to_string(r.verdict), "deliver");
+  EXPECT_EQ(world.pipeline.held_fragment_count(kWeb2.id), 0u);
+}
+
 TEST(HeldFragments, FromTheUnderlayAreHeldAndDelivered) {
   World world(standard_program());
   packet::IpSpec spec{kRemoteWeb.ip, kWeb1.ip, 64, 0, false, 5, 0, false};

@@ -170,7 +170,9 @@ std::vector<uint8_t> to_eni(const EniInfo& eni, std::span<const uint8_t> ip) {
 
 std::vector<uint8_t> geneve(IpAddress from_host, IpAddress to_host, uint32_t vni, uint32_t source,
                             uint32_t destination, std::span<const uint8_t> ip, uint16_t flags) {
-  const packet::PacketMeta inner = packet::parse_ip(ip);
+  // The tuple as the sending router saw it: an instance's packet, never unwrapped (parse_ip
+  // would take an instance's UDP datagram to 6081 for a tunnel).
+  const packet::PacketMeta inner = packet::parse_frame(packet::with_ethernet({}, ip));
   packet::GeneveEncap encap;
   encap.outer_src_v4 = from_host.v4_host_order();
   encap.outer_dst_v4 = to_host.v4_host_order();

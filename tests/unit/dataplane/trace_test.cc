@@ -19,6 +19,7 @@ TEST(Trace, NamesEveryStageAndTheRulesThatDecided) {
   EXPECT_EQ(text,
             "packet: 10.0.1.6:40000 -> 10.0.2.7:5432 tcp ttl 64 (54 bytes)\n"
             "port: eni 102 (eni-102) vpc 7 subnet 11\n"
+            "flow-cache: miss: classify\n"
             "source-check: 10.0.1.6 belongs to eni 102\n"
             "nacl-egress: subnet 11 network-acl 31 egress rule 100 allow all 0.0.0.0/0 -> allow\n"
             "sg-egress: eni 102 allowed by security-group 41 (web) rule 2: egress all to "
@@ -59,17 +60,64 @@ TEST(Trace, ForgedAndExpiredPackets) {
             std::string::npos);
 }
 
-TEST(Trace, PipelineTraceSeesItsConnections) {
+// The trace runs the real pipeline (issue 16): a SYN-ACK that no SYN preceded passes every
+// rule, and the connection stage refuses it as the pipeline does.
+TEST(Trace, IsTheRealPipelineSynAckWithoutSynIsAnInvalidNewConnection) {
+  const auto synack = from_eni(kWeb1, syn_ack_ip(kWeb1.ip, kRemoteWeb.ip, 40000, 5000));
+  const std::string text = trace(*compiled(), port_of(kWeb1), synack);
+  EXPECT_NE(text.find("sg-egress: eni 101 allowed by"), std::string::npos) << text;
+  EXPECT_NE(text.find("conntrack: eni 101: new connection: tcp_invalid_new\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("verdict: drop (tcp_invalid_new)\n"), std::string::npos) << text;
+  World world(standard_program());
+  const Packet got = run(world, {{port_of(kWeb1), synack}}).packets[0];
+  EXPECT_EQ(to_string(got.verdict), "drop");
+  EXPECT_EQ(to_string(got.drop_reason), "tcp_invalid_new");
+}
+
+TEST(Trace, ShowsThePathMtu) {
+  packet::IpSpec ip{kWeb1.ip, address_literal("8.8.8.8"), 64, 0, true, 9, 0, false};
+  const auto big = packet::build_icmp_echo(ip, {true, 1, 1}, std::vector<uint8_t>(3000, 1));
+  const std::string text = trace(*compiled(), port_of(kWeb1), from_eni(kWeb1, big));
+  EXPECT_NE(text.find("path-mtu: 3028 bytes > 1500 with DF: fragmentation needed\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("verdict: icmp_error (mtu_exceeded) out eni 101\n"), std::string::npos)
+      << text;
+}
+
+TEST(Trace, ShowsTheAllowance) {
+  PipelineConfig config{1024, 1024};
+  config.connection_settings.allowance = 1;
+  World world(standard_program(), config);
+  run(world, {{port_of(kWeb1), from_eni(kWeb1, tcp_ip(kWeb1.ip, kRemoteWeb.ip, 40000, 80))}});
+  Batch second({{port_of(kWeb1), from_eni(kWeb1, tcp_ip(kWeb1.ip, kRemoteWeb.ip, 40001, 80))}});
+  std::string text;
+  world.pipeline.process_traced(second.packets[0], 1000'000'000'000, text);
+  EXPECT_NE(text.find("conntrack: eni 101: new connection: conntrack_allowance_exceeded\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("verdict: drop (conntrack_allowance_exceeded)\n"), std::string::npos) << text;
+}
+
+TEST(Trace, AgainstAPipelinesStateSeesItsConnectionsAndFlows) {
   World world(standard_program());
   const auto out = from_eni(kWeb1, tcp_ip(kWeb1.ip, kRemoteWeb.ip, 40000, 80));
-  const auto reply = geneve(kRemoteHost, kHost, 7, 201, 101,
-                            tcp_ip(kRemoteWeb.ip, kWeb1.ip, 80, 40000, packet::kTcpAck));
-  EXPECT_NE(world.pipeline.trace(Port::underlay(), reply, 1000'000'000'000).find("denied"),
-            std::string::npos);
+  const auto reply =
+      geneve(kRemoteHost, kHost, 7, 201, 101, syn_ack_ip(kRemoteWeb.ip, kWeb1.ip, 80, 40000));
+  const auto traced = [&](const std::vector<uint8_t>& bytes) {
+    Batch batch({{Port::underlay(), bytes}});
+    std::string text;
+    world.pipeline.process_traced(batch.packets[0], 1000'000'000'000, text);
+    return text;
+  };
+  EXPECT_NE(traced(reply).find("verdict: drop (security_group_ingress_denied)"), std::string::npos);
   run(world, {{port_of(kWeb1), out}});
-  EXPECT_NE(world.pipeline.trace(Port::underlay(), reply, 1000'000'000'000)
-                .find("allowed by a tracked connection"),
-            std::string::npos);
+  const std::string text = traced(reply);
+  EXPECT_NE(text.find("allowed by a tracked connection"), std::string::npos) << text;
+  EXPECT_NE(text.find("verdict: deliver out eni 101"), std::string::npos) << text;
+  const std::string again = traced(reply);  // a retransmitted SYN-ACK: the cached flow
+  EXPECT_NE(again.find("flow-cache: hit: deliver"), std::string::npos) << again;
 }
 
 TEST(Trace, OutPortNames) {

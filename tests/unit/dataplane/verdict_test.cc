@@ -1,5 +1,7 @@
 #include "dataplane/verdict.h"
 
+#include "dataplane/conntrack/track_verdict.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -19,6 +21,18 @@ TEST(Verdict, EveryDropReasonHasADistinctName) {
   EXPECT_EQ(names.size(), kDropReasonCount);
   EXPECT_EQ(to_string(DropReason::geneve_unknown_vni), "geneve_unknown_vni");
   EXPECT_EQ(to_string(DropReason::count_), "?");
+}
+
+// One descriptor: the conntrack trackers drop with the same reasons, by the same names.
+TEST(Verdict, ConntrackDropsWithTheSameReasons) {
+  EXPECT_EQ(to_string(conntrack::DropReason::conntrack_allowance_exceeded),
+            "conntrack_allowance_exceeded");
+  EXPECT_EQ(conntrack::kDropReasonCount, kDropReasonCount);
+  for (const DropReasonInfo& info : kDropReasons) {
+    EXPECT_FALSE(info.meaning.empty()) << info.name;
+  }
+  EXPECT_TRUE(is_isolation_drop(DropReason::geneve_outer_source_mismatch));
+  EXPECT_FALSE(is_isolation_drop(DropReason::security_group_ingress_denied));
 }
 
 TEST(Verdict, Names) {

@@ -24,7 +24,7 @@ TEST_P(GenevePacket, OuterGoesToGeneveInnerFillsTheMainFields) {
   GeneveEncap encap = encap_spec();
   encap.protocol_type = c.protocol_type;
   const auto packet = build_geneve(encap, c.inner);
-  const PacketMeta meta = parse_frame(frame(packet));
+  const PacketMeta meta = parse_ip(packet);
   ASSERT_TRUE(meta.ok()) << c.description << ": " << to_string(meta.error);
   const GeneveInfo& g = meta.geneve;
   EXPECT_TRUE(g.present);
@@ -39,12 +39,12 @@ TEST_P(GenevePacket, OuterGoesToGeneveInnerFillsTheMainFields) {
   EXPECT_EQ(g.outer_src_port, 50000);
   EXPECT_EQ(g.outer_dst_port, kGenevePort);
   EXPECT_EQ(g.outer_ttl, 64);
-  EXPECT_EQ(g.header_offset, 14 + kGeneveAt);
+  EXPECT_EQ(g.header_offset, kGeneveAt);
   EXPECT_EQ(g.options_size, 16);
-  EXPECT_EQ(g.inner_offset, 14 + kInnerAt);
+  EXPECT_EQ(g.inner_offset, kInnerAt);
   const PacketMeta inner = parse_ip(c.inner);
-  EXPECT_EQ(meta.l3_offset, 14 + kInnerAt);
-  EXPECT_EQ(meta.l4_offset, 14 + kInnerAt + inner.l4_offset);
+  EXPECT_EQ(meta.l3_offset, kInnerAt);
+  EXPECT_EQ(meta.l4_offset, kInnerAt + inner.l4_offset);
   EXPECT_EQ(meta.tuple, inner.tuple);
   EXPECT_EQ(meta.ip_version, inner.ip_version);
   EXPECT_EQ(meta.ttl, inner.ttl);
@@ -89,6 +89,21 @@ TEST(GeneveInner, GenevePortInsideTheTunnelIsPlainUdp) {
   ASSERT_TRUE(meta.ok());
   EXPECT_EQ(meta.tuple.protocol, kProtoUdp);
   EXPECT_EQ(meta.tuple.dst_port, kGenevePort);
+}
+
+// Only the underlay decapsulates (issue 16): in an instance's frame a Geneve packet is a UDP
+// datagram to port 6081 like any other, its payload untouched and its outer header the tuple.
+TEST_P(GenevePacket, InAFrameItIsPlainUdp) {
+  const auto packet = build_geneve(encap_spec(), GetParam().inner);
+  const PacketMeta meta = parse_frame(frame(packet));
+  ASSERT_TRUE(meta.ok()) << to_string(meta.error);
+  EXPECT_FALSE(meta.geneve.present);
+  EXPECT_EQ(meta.tuple.protocol, kProtoUdp);
+  EXPECT_EQ(meta.tuple.src, IpAddress::v4(0x7f000101));
+  EXPECT_EQ(meta.tuple.dst, IpAddress::v4(0x7f000102));
+  EXPECT_EQ(meta.tuple.dst_port, kGenevePort);
+  EXPECT_EQ(meta.l3_offset, 14);
+  EXPECT_EQ(meta.payload_offset, 14 + kGeneveAt);
 }
 
 TEST(GeneveInner, MalformedInnerKeepsTheTunnelFields) {

@@ -109,7 +109,7 @@ TEST(ConntrackTable, AllowanceDropsNewConnectionsButNeverEstablishedOnes) {
   EXPECT_EQ(table.allowance_available(kEni), 0u);
   e.client = packet::IpAddress::v4(0x0a000004);
   const TrackResult third = pass(table, parsed(testing::udp_packet(e, true)), 10);
-  EXPECT_EQ(third.reason, DropReason::allowance_exceeded);
+  EXPECT_EQ(third.reason, DropReason::conntrack_allowance_exceeded);
   EXPECT_EQ(table.counters(kEni).allowance_exceeded(), 1u);
   EXPECT_TRUE(pass(table, first, 11).ok());  // the established one still passes
   // Expired connections give their room back.
@@ -128,7 +128,7 @@ TEST(ConntrackTable, FullTableDropsNewConnectionsOnly) {
     e.client = packet::IpAddress::v4(0x0b000000 + i);
     const TrackResult r = pass(table, parsed(testing::udp_packet(e, true)), 10);
     opened += r.ok();
-    full += r.reason == DropReason::table_full;
+    full += r.reason == DropReason::connection_table_full;
   }
   EXPECT_EQ(opened, 16u);
   EXPECT_EQ(full, 24u);

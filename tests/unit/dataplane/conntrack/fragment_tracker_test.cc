@@ -149,6 +149,54 @@ TEST(FragmentTracker, HoldBufferIsBounded) {
   }
 }
 
+TEST(FragmentTracker, EachEniHoldsAtMostItsShare) {
+  FragmentTracker::Limits limits;
+  limits.held = 8;
+  limits.held_per_eni = 3;
+  limits.eni_count = 4;
+  FragmentTracker tracker(limits);
+  for (uint16_t id = 0; id < 10; ++id) {  // ENI 0 floods later fragments
+    const auto bytes = fragment(false, id, 8, 8, false);
+    const auto d = tracker.admit(0, testing::parsed(bytes), bytes, id, 0);
+    EXPECT_EQ(d.action, id < 3 ? Action::hold : Action::drop) << id;
+    if (id >= 3) {
+      EXPECT_EQ(d.reason, DropReason::fragment_hold_eni_full) << id;
+    }
+  }
+  EXPECT_EQ(tracker.held_count(0), 3u);
+  EXPECT_EQ(tracker.series_count(), 3u);  // the dropped ones started no series
+  for (uint16_t id = 0; id < 3; ++id) {   // ENI 1 still holds its own
+    const auto bytes = fragment(false, id, 8, 8, false);
+    EXPECT_EQ(tracker.admit(1, testing::parsed(bytes), bytes, 100 + id, 0).action, Action::hold);
+  }
+  EXPECT_EQ(tracker.held_count(1), 3u);
+  EXPECT_EQ(tracker.held_count(), 6u);
+  // Expired holds give the share back and forget their series (no first fragment came).
+  std::array<FragmentTracker::Release, 64> out{};
+  EXPECT_EQ(tracker.expire(2, out), 6u);
+  EXPECT_EQ(tracker.held_count(0), 0u);
+  EXPECT_EQ(tracker.series_count(), 0u);
+  const auto bytes = fragment(false, 50, 8, 8, false);
+  EXPECT_EQ(tracker.admit(0, testing::parsed(bytes), bytes, 50, 2).action, Action::hold);
+}
+
+// A fragment refused for want of room is not recorded: sent again later, it is held.
+TEST(FragmentTracker, AFragmentWithoutRoomIsNotRecorded) {
+  FragmentTracker::Limits limits;
+  limits.held_per_eni = 1;
+  FragmentTracker tracker(limits);
+  const auto a = fragment(false, 7, 8, 8, true);
+  const auto b = fragment(false, 7, 16, 8, false);
+  ASSERT_EQ(tracker.admit(0, testing::parsed(a), a, 1, 0).action, Action::hold);
+  EXPECT_EQ(tracker.admit(0, testing::parsed(b), b, 2, 0).reason,
+            DropReason::fragment_hold_eni_full);
+  const auto first = fragment(false, 7, 0, 8, true);
+  ASSERT_EQ(tracker.admit(0, testing::parsed(first), first, 3, 0).action, Action::track);
+  std::array<FragmentTracker::Release, 64> out{};
+  ASSERT_EQ(tracker.settle(0, testing::parsed(first), true, out), 1u);
+  EXPECT_EQ(tracker.admit(0, testing::parsed(b), b, 2, 0).action, Action::accept);  // no overlap
+}
+
 TEST(FragmentTracker, DataSizeIsTheFragmentablePart) {
   for (bool v6 : {false, true}) {
     const auto bytes = fragment(v6, 1, 1480, 123, false);
