@@ -248,8 +248,7 @@ class RandomOperations : public testing::RegionTest {
         }
         if (resource.empty()) return skipped;
         return done(create_flow_logs(region_, caller_, {resource}, below(2) ? "ALL" : "REJECT",
-                                     "/var/log/flows-" + std::to_string(below(3)), "",
-                                     below(2) ? 60 : 600));
+                                     "flows-" + std::to_string(below(3)), "", below(2) ? 60 : 600));
       }
       case 19: {
         const FlowLog* log = pick(region_.flow_logs);
