@@ -26,7 +26,7 @@ Result<std::string> allocate_address(Region& region, const Caller& caller) {
     return make_error("AddressLimitExceeded", "The maximum number of addresses has been reached.");
   }
   for (uint32_t host = 1; host < 255; ++host) {
-    std::string ip = format_ipv4(kPoolBase + host);
+    std::string ip = IpAddress::v4(kPoolBase + host).to_string();
     bool used = std::any_of(region.addresses.begin(), region.addresses.end(),
                             [&](const auto& e) { return e.second.public_ip == ip; });
     if (used) continue;
