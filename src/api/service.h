@@ -29,7 +29,7 @@ struct ServiceOptions {
   std::string region = "us-east-1";
   model::Limits limits;
   bool audit = true;
-  FlowLogErrorSource flow_log_errors;  // DescribeFlowLogs' DeliverLogsStatus (the routers' Acks)
+  FlowLogErrorSource flow_log_errors{};  // DescribeFlowLogs' DeliverLogsStatus (the routers' Acks)
 };
 
 struct HttpResponse {
