@@ -30,6 +30,19 @@ void put16_be(std::string& out, uint16_t v) {
   out += char(v & 0xff);
 }
 
+// A classic file header, written big-endian (the byte order a reader must detect).
+std::string big_endian_header(uint32_t magic, uint32_t link_type) {
+  std::string header;
+  put32_be(header, magic);
+  put16_be(header, 2);  // version 2.4
+  put16_be(header, 4);
+  put32_be(header, 0);  // thiszone
+  put32_be(header, 0);  // sigfigs
+  put32_be(header, 65535);
+  put32_be(header, link_type);
+  return header;
+}
+
 TEST(PcapReader, ReadsWhatTheWriterWrote) {
   TempFile file;
   const std::vector<uint8_t> first(60, 0x11), second(300, 0x22);
@@ -55,14 +68,7 @@ TEST(PcapReader, ReadsWhatTheWriterWrote) {
 
 TEST(PcapReader, ReadsBigEndianNanosecondFiles) {
   TempFile file;
-  std::string bytes;
-  put32_be(bytes, 0xa1b23c4d);  // nanosecond magic, written big-endian
-  put16_be(bytes, 2);
-  put16_be(bytes, 4);
-  put32_be(bytes, 0);
-  put32_be(bytes, 0);
-  put32_be(bytes, 65535);
-  put32_be(bytes, 1);  // LINKTYPE_ETHERNET
+  std::string bytes = big_endian_header(0xa1b23c4d, 1);  // nanoseconds, LINKTYPE_ETHERNET
   put32_be(bytes, 1700000000);
   put32_be(bytes, 123456789);
   put32_be(bytes, 3);
@@ -83,15 +89,8 @@ TEST(PcapReader, RefusesWhatItCannotRead) {
   TempFile file;
   std::ofstream(file.path) << "not a capture file at all, just text\n";
   EXPECT_EQ(PcapReader::open(file.path).error().code, "io.pcap");
-  std::string header;
-  put32_be(header, 0xa1b2c3d4);
-  put16_be(header, 2);
-  put16_be(header, 4);
-  put32_be(header, 0);
-  put32_be(header, 0);
-  put32_be(header, 65535);
-  put32_be(header, 105);  // LINKTYPE_IEEE802_11
-  std::ofstream(file.path, std::ios::binary | std::ios::trunc) << header;
+  std::ofstream(file.path, std::ios::binary | std::ios::trunc)
+      << big_endian_header(0xa1b2c3d4, 105);  // LINKTYPE_IEEE802_11
   auto reader = PcapReader::open(file.path);
   ASSERT_FALSE(reader);
   EXPECT_NE(reader.error().message.find("unsupported link type"), std::string::npos)
