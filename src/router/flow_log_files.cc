@@ -86,7 +86,12 @@ void FlowLogFiles::configure(const program::Program& program) {
     for (uint32_t eni : config.enis) by_eni[eni].push_back(logs.size());
     logs.push_back(std::move(log));
   }
-  if (logs.size() != logs_.size()) status_version_.fetch_add(1, std::memory_order_release);
+  const auto names = [](const std::vector<Log>& list) {
+    std::vector<std::string> out;
+    for (const Log& log : list) out.push_back(log.config.name);
+    return out;
+  };
+  if (names(logs) != names(logs_)) status_version_.fetch_add(1, std::memory_order_release);
   logs_ = std::move(logs);
   logs_by_eni_ = std::move(by_eni);
   interfaces_ = std::move(interfaces);
