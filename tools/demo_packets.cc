@@ -1,8 +1,9 @@
-// demo_packets.cc — demo packets built with src/packet, and the pcap file format by hand.
+// demo_packets.cc — demo packets built with src/packet, written as a pcap by io::PcapWriter.
 #include "demo_packets.h"
 
-#include <fstream>
+#include <chrono>
 
+#include "io/pcap_writer.h"
 #include "packet/builder.h"
 #include "packet/dhcp.h"
 #include "packet/dns.h"
@@ -157,31 +158,14 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> sample_packets() {
 }
 
 bool write_pcap(const std::string& path, const std::vector<std::vector<uint8_t>>& frames) {
-  std::ofstream out(path, std::ios::binary);
-  auto put32 = [&out](uint32_t v) {
-    const char bytes[4] = {char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
-    out.write(bytes, 4);
-  };
-  auto put16 = [&out](uint16_t v) {
-    const char bytes[2] = {char(v), char(v >> 8)};
-    out.write(bytes, 2);
-  };
-  put32(0xa1b2c3d4);  // magic, microsecond timestamps, written little-endian
-  put16(2);
-  put16(4);
-  put32(0);      // thiszone
-  put32(0);      // sigfigs
-  put32(65535);  // snaplen
-  put32(1);      // LINKTYPE_ETHERNET
-  uint32_t usec = 0;
+  auto writer = io::PcapWriter::open(path, io::PcapLinkType::ethernet, 65535);
+  if (!writer) return false;
+  auto timestamp = std::chrono::seconds(1700000000) + std::chrono::nanoseconds(0);
   for (const auto& frame : frames) {
-    put32(1700000000);
-    put32(usec += 1000);
-    put32(uint32_t(frame.size()));
-    put32(uint32_t(frame.size()));
-    out.write(reinterpret_cast<const char*>(frame.data()), std::streamsize(frame.size()));
+    timestamp += std::chrono::milliseconds(1);
+    if (!writer->write(frame, timestamp)) return false;
   }
-  return bool(out);
+  return writer->flush().ok();
 }
 
 }  // namespace openvpc::tools

@@ -22,6 +22,11 @@
 
 namespace openvpc::api {
 
+// Flow log id -> the error a host reported for the flow log's latest delivery (the routers'
+// Acks). A flow log not in it delivered everywhere, or no host has reported it yet.
+using FlowLogErrors = std::map<std::string, std::string>;
+using FlowLogErrorSource = std::function<FlowLogErrors()>;
+
 class ActionContext {
  public:
   ActionContext(const Params& params, std::string action, model::Caller caller,
@@ -37,6 +42,7 @@ class ActionContext {
   const Params& params;
   const std::string action;
   model::Caller caller;
+  FlowLogErrorSource flow_log_errors;  // unset: no host reports (every flow log SUCCESS)
 
  private:
   model::RegionStore& regions_;
@@ -54,6 +60,7 @@ void register_network_acl_actions(ActionTable& table);
 void register_interface_actions(ActionTable& table);
 void register_instance_actions(ActionTable& table);
 void register_misc_actions(ActionTable& table);
+void register_flow_log_actions(ActionTable& table);
 
 // Renderers shared between action files (actions_interface.cc).
 void render_network_interface(XmlWriter& out, const model::Region& region,

@@ -1,11 +1,5 @@
-// DHCP options, tag and flow log actions: Create/Associate/Delete/DescribeDhcpOptions,
-// Create/Delete/DescribeTags, Create/Delete/DescribeFlowLogs.
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
+// DHCP options and tag actions: Create/Associate/Delete/DescribeDhcpOptions,
+// Create/Delete/DescribeTags (flow logs: actions_flow_log.cc).
 #include "api/action.h"
 
 namespace openvpc::api {
@@ -127,105 +121,6 @@ Result<void> change_tags(ActionContext& ctx, Region& region, bool create) {
   return model::delete_tags(region, ctx.caller, ids, tags);
 }
 
-// DeliverLogsStatus as the controller sees it: the destination's directory must exist and be
-// writable (and the file, when it exists, a writable regular file). The controller and the
-// routers share a file system on one machine; routers count their own write errors
-// (counters.json, flow_logs).
-struct DeliveryStatus {
-  std::string status = "SUCCESS";
-  std::string error;  // DeliverLogsErrorMessage; empty with SUCCESS
-};
-
-DeliveryStatus delivery_status(const std::string& destination) {
-  const size_t slash = destination.rfind('/');
-  const std::string directory = slash == 0 ? "/" : destination.substr(0, slash);
-  const auto failed = [](const std::string& path, int error) {
-    return DeliveryStatus{"FAILED", "Access error: " + path + ": " + std::strerror(error)};
-  };
-  struct stat st {};
-  if (::stat(directory.c_str(), &st) != 0) return failed(directory, errno);
-  if (!S_ISDIR(st.st_mode)) return failed(directory, ENOTDIR);
-  if (::access(directory.c_str(), W_OK | X_OK) != 0) return failed(directory, errno);
-  if (::stat(destination.c_str(), &st) == 0) {
-    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) return failed(destination, EISDIR);
-    if (::access(destination.c_str(), W_OK) != 0) return failed(destination, errno);
-  }
-  return {};
-}
-
-FilterFields flow_log_fields(const model::FlowLog& log) {
-  FilterFields fields{{"deliver-log-status", {delivery_status(log.log_destination).status}},
-                      {"log-destination-type", {"file"}},
-                      {"flow-log-id", {log.id}},
-                      {"log-group-name", {}},
-                      {"resource-id", {log.resource_id}},
-                      {"traffic-type", {log.traffic_type}}};
-  add_tag_fields(fields, log.tags);
-  return fields;
-}
-
-void render_flow_log(XmlWriter& out, const model::FlowLog& log) {
-  const DeliveryStatus delivery = delivery_status(log.log_destination);
-  out.text("creationTime", log.creation_time).text("deliverLogsStatus", delivery.status);
-  out.optional("deliverLogsErrorMessage", delivery.error);
-  out.text("flowLogId", log.id).text("flowLogStatus", "ACTIVE");
-  out.text("resourceId", log.resource_id).text("trafficType", log.traffic_type);
-  out.text("logDestinationType", "file").text("logDestination", log.log_destination);
-  out.text("logFormat", log.log_format);
-  out.number("maxAggregationInterval", log.max_aggregation_interval);
-  render_tags(out, log.tags);
-}
-
-Result<std::string> create_flow_logs(ActionContext& ctx) {
-  auto ids = ctx.params.list("ResourceId");
-  auto traffic = ctx.params.get_or("TrafficType", "ALL");
-  auto destination = ctx.params.required("LogDestination");
-  if (!destination) return destination.error();
-  // Only files on the hosts: "file" (the CLI passes any value through), or left out.
-  const auto destination_type = ctx.params.get_or("LogDestinationType", "file");
-  if (destination_type != "file") {
-    return make_error("InvalidParameter", "LogDestinationType " + destination_type +
-                                              " is not supported; use file (a path on the host)");
-  }
-  auto interval = ctx.params.integer("MaxAggregationInterval", 1, 100000);
-  if (!interval) return interval.error();
-  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
-    auto created = model::create_flow_logs(region, ctx.caller, ids, traffic, *destination,
-                                           ctx.params.get_or("LogFormat", ""),
-                                           static_cast<int>(interval->value_or(600)));
-    if (!created) return created.error();
-    for (const auto& id : *created) {
-      if (auto tagged = tag_new_resource(ctx, region, id, "vpc-flow-log"); !tagged) {
-        return tagged.error();
-      }
-    }
-    out.optional("clientToken", ctx.params.get_or("ClientToken", ""));
-    out.open("flowLogIdSet");
-    for (const auto& id : *created) out.text("item", id);
-    out.close().open("unsuccessful").close();
-    return {};
-  });
-}
-
-Result<std::string> delete_flow_logs(ActionContext& ctx) {
-  auto ids = ctx.params.list("FlowLogId");
-  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
-    auto deleted = model::delete_flow_logs(region, ctx.caller, ids);
-    if (!deleted) return deleted.error();
-    out.open("unsuccessful").close();
-    return {};
-  });
-}
-
-Result<std::string> describe_flow_logs(ActionContext& ctx) {
-  auto region = ctx.read();
-  if (!region) return region.error();
-  // DescribeFlowLogs names its filter list "Filter" like the others (Filter.N.Name).
-  return describe<model::FlowLog>(ctx, (*region)->flow_logs,
-                                  {"FlowLogId", "flowLogSet", "InvalidFlowLogId.NotFound",
-                                   "flow log", flow_log_fields, render_flow_log});
-}
-
 }  // namespace
 
 void register_misc_actions(ActionTable& table) {
@@ -250,9 +145,6 @@ void register_misc_actions(ActionTable& table) {
   table["DeleteTags"] = returning_true(
       [](ActionContext& ctx, Region& region) { return change_tags(ctx, region, false); });
   table["DescribeTags"] = describe_tags;
-  table["CreateFlowLogs"] = create_flow_logs;
-  table["DeleteFlowLogs"] = delete_flow_logs;
-  table["DescribeFlowLogs"] = describe_flow_logs;
 }
 
 }  // namespace openvpc::api

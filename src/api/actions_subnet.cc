@@ -9,9 +9,9 @@ namespace {
 using model::Region;
 
 int64_t available_addresses(const Region& region, const model::Subnet& subnet) {
-  auto block = model::Ipv4Cidr::parse(subnet.cidr);
+  auto block = model::parse_ipv4_block(subnet.cidr);
   if (!block) return 0;
-  int64_t count = (int64_t{1} << (32 - block->prefix_length)) - 5;
+  int64_t count = model::address_count(*block) - 5;
   for (const auto& [id, eni] : region.network_interfaces) {
     if (eni.subnet_id == subnet.id)
       count -= 1 + static_cast<int64_t>(eni.secondary_private_ips.size());

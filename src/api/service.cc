@@ -35,6 +35,7 @@ ApiService::ApiService(model::RegionStore& regions, ServiceOptions options, Cloc
   register_interface_actions(actions_);
   register_instance_actions(actions_);
   register_misc_actions(actions_);
+  register_flow_log_actions(actions_);
 }
 
 std::string ApiService::new_request_id() {
@@ -104,6 +105,7 @@ Result<std::string> ApiService::dispatch(const Params& params, const std::string
   model::Caller caller{account_id,     options_.region, options_.limits, options_.public_pools,
                        &resource_ids_, clock_()};
   ActionContext context(params, *action, std::move(caller), regions_);
+  context.flow_log_errors = options_.flow_log_errors;
   try {
     return handler->second(context);
   } catch (const std::exception& e) {

@@ -29,6 +29,7 @@ struct ServiceOptions {
   std::string region = "us-east-1";
   model::Limits limits;
   bool audit = true;
+  FlowLogErrorSource flow_log_errors{};  // DescribeFlowLogs' DeliverLogsStatus (the routers' Acks)
   std::vector<std::string> public_pools = model::kDefaultPublicPools;  // --public-pool
 };
 

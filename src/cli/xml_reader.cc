@@ -1,95 +1,61 @@
 #include "cli/xml_reader.h"
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include <climits>
+#include <memory>
+
 namespace openvpc::cli {
 
 namespace {
 
-std::string unescape(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '&') {
-      out += text[i];
-      continue;
-    }
-    static const std::pair<std::string_view, char> kEntities[] = {
-        {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
-    bool matched = false;
-    for (const auto& [entity, c] : kEntities) {
-      if (text.substr(i, entity.size()) == entity) {
-        out += c;
-        i += entity.size() - 1;
-        matched = true;
-        break;
-      }
-    }
-    if (!matched) out += '&';
-  }
-  return out;
+constexpr int kMaxDepth = 64;
+
+struct DocumentFree {
+  void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
+};
+struct ContextFree {
+  void operator()(xmlParserCtxt* context) const { xmlFreeParserCtxt(context); }
+};
+
+Error malformed(std::string why) {
+  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  return make_error("MalformedXml", why);
 }
 
-class Parser {
- public:
-  explicit Parser(std::string_view text) : text_(text) {}
+std::string text_of(const xmlChar* content) {
+  return content == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(content));
+}
 
-  Result<XmlNode> document() {
-    skip_prolog();
-    auto root = element(0);
-    if (!root) return root.error();
-    return root;
-  }
-
- private:
-  static constexpr int kMaxDepth = 64;
-
-  Error malformed(std::string_view why) const {
-    return make_error("MalformedXml", std::string(why) + " at offset " + std::to_string(at_));
-  }
-  void skip_space() {
-    while (at_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[at_]))) ++at_;
-  }
-  void skip_prolog() {
-    for (;;) {
-      skip_space();
-      if (text_.substr(at_, 2) != "<?" && text_.substr(at_, 4) != "<!--") return;
-      size_t end = text_.find('>', at_);
-      at_ = end == std::string_view::npos ? text_.size() : end + 1;
-    }
-  }
-  Result<XmlNode> element(int depth) {
-    if (depth > kMaxDepth) return malformed("too deep");
-    if (at_ >= text_.size() || text_[at_] != '<') return malformed("expected '<'");
-    size_t close = text_.find('>', at_);
-    if (close == std::string_view::npos) return malformed("unterminated tag");
-    std::string_view tag = text_.substr(at_ + 1, close - at_ - 1);
-    at_ = close + 1;
-    bool self_closing = !tag.empty() && tag.back() == '/';
-    if (self_closing) tag.remove_suffix(1);
-    XmlNode node;
-    node.name = std::string(tag.substr(0, tag.find_first_of(" \t\r\n")));
-    if (node.name.empty()) return malformed("empty tag name");
-    if (self_closing) return node;
-    for (;;) {
-      size_t next = text_.find('<', at_);
-      if (next == std::string_view::npos) return malformed("unterminated element " + node.name);
-      node.text += unescape(text_.substr(at_, next - at_));
-      at_ = next;
-      if (text_.substr(at_, 2) == "</") {
-        size_t end = text_.find('>', at_);
-        if (end == std::string_view::npos) return malformed("unterminated end tag");
-        if (text_.substr(at_ + 2, end - at_ - 2) != node.name)
-          return malformed("mismatched end tag");
-        at_ = end + 1;
-        return node;
+// The element as an XmlNode: its name (without a namespace prefix), its text (text and CDATA
+// children, in order) and its child elements. Comments and processing instructions are
+// skipped; anything else (an entity reference left unexpanded) is refused.
+Result<XmlNode> convert(const xmlNode* element, int depth) {
+  if (depth > kMaxDepth) return malformed("too deep");
+  XmlNode node;
+  node.name = text_of(element->name);
+  for (const xmlNode* child = element->children; child != nullptr; child = child->next) {
+    switch (child->type) {
+      case XML_TEXT_NODE:
+      case XML_CDATA_SECTION_NODE:
+        node.text += text_of(child->content);
+        break;
+      case XML_ELEMENT_NODE: {
+        auto converted = convert(child, depth + 1);
+        if (!converted) return converted.error();
+        node.children.push_back(std::move(*converted));
+        break;
       }
-      auto child = element(depth + 1);
-      if (!child) return child.error();
-      node.children.push_back(std::move(*child));
+      case XML_COMMENT_NODE:
+      case XML_PI_NODE:
+        break;
+      default:
+        return malformed("unexpected node in " + node.name);
     }
   }
-
-  std::string_view text_;
-  size_t at_ = 0;
-};
+  return node;
+}
 
 }  // namespace
 
@@ -120,7 +86,26 @@ std::vector<const XmlNode*> XmlNode::items(std::string_view set_name) const {
 }
 
 Result<XmlNode> parse_xml(std::string_view text) {
-  return Parser(text).document();
+  if (text.size() > size_t(INT_MAX)) return malformed("document too large");
+  static const bool initialised = [] {
+    xmlInitParser();  // once, before any thread parses
+    return true;
+  }();
+  (void)initialised;
+  std::unique_ptr<xmlParserCtxt, ContextFree> context(xmlNewParserCtxt());
+  if (!context) return malformed("out of memory");
+  // No network, no entity substitution, no DTD loading, nothing printed to stderr.
+  std::unique_ptr<xmlDoc, DocumentFree> document(
+      xmlCtxtReadMemory(context.get(), text.data(), int(text.size()), nullptr, nullptr,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
+  if (!document) {
+    const char* why = context->lastError.message;
+    return malformed(why != nullptr ? why : "not XML");
+  }
+  if (document->intSubset != nullptr) return malformed("a document type declaration");
+  const xmlNode* root = xmlDocGetRootElement(document.get());
+  if (root == nullptr) return malformed("no root element");
+  return convert(root, 0);
 }
 
 }  // namespace openvpc::cli

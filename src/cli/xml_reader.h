@@ -1,8 +1,12 @@
-// xml_reader.h — just enough XML parsing to read EC2 responses in the openvpc CLI.
+// xml_reader.h — EC2 responses as a tree, for the openvpc CLI.
 //
-// Elements, text and the five predefined entities; attributes, comments and processing
-// instructions are skipped. Malformed input yields an Error, never a crash. Not a general
-// XML parser (no CDATA, no DTD).
+// The CLI reads what an endpoint answers, so the input is untrusted: parsing is libxml2's
+// (Debian libxml2-dev), with no network access, no entity substitution and no DTD loading; a
+// document that declares a DTD is refused outright (no entity expansion, no external
+// entities), as is one nested deeper than 64 elements. The tree keeps what the CLI needs:
+// element names (local names, no namespace prefix), their text (text and CDATA, character and
+// predefined entities decoded) and child elements; attributes, comments and processing
+// instructions are dropped. Malformed input is an Error ("MalformedXml"), never a crash.
 #pragma once
 
 #include <string>

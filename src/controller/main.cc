@@ -29,6 +29,7 @@
 #include "api/service.h"
 #include "common/prometheus_text.h"
 #include "controller/admin.h"
+#include "controller/flow_log_status.h"
 #include "controller/metrics.h"
 #include "controller/options.h"
 #include "controller/program_publisher.h"
@@ -219,12 +220,19 @@ int main(int argc, char** argv) {
     spdlog::critical("bootstrap: {}", admin_key.error().message);
     return 1;
   }
-  api::ApiService service(regions, {options.region, *limits, true, *public_pools}, now_seconds,
-                          seed);
+  // The mapping service: publisher -> server (publish), server -> publisher (lookup), the
+  // routers' Acks -> DescribeFlowLogs.
+  std::unique_ptr<mapping::MappingServer> mapping_server;
+  api::ApiService service(regions,
+                          {options.region, *limits, true,
+                           [&] {
+                             return mapping_server
+                                        ? controller::flow_log_errors(mapping_server->hosts())
+                                        : api::FlowLogErrors{};
+                           }},
+                          now_seconds, seed);
   controller::AdminService admin(regions, options.region, now_seconds, seed ^ 0xad);
 
-  // The mapping service: publisher -> server (publish), server -> publisher (lookup).
-  std::unique_ptr<mapping::MappingServer> mapping_server;
   controller::ProgramPublisher publisher(
       regions, *compile_options, [&](const std::string& host, const program::Program& program) {
         mapping_server->publish(host, program);

@@ -34,10 +34,10 @@ void add_options(CLI::App& app, ControllerOptions& options) {
 
 Result<std::vector<std::string>> parse_public_pools(const std::vector<std::string>& pools) {
   if (pools.empty()) return model::kDefaultPublicPools;
-  std::vector<model::Ipv4Cidr> seen;
+  std::vector<program::Cidr> seen;
   std::vector<std::string> out;
   for (const auto& text : pools) {
-    auto cidr = model::Ipv4Cidr::parse(text);
+    auto cidr = model::parse_ipv4_block(text);
     if (!cidr || cidr->prefix_length < 16) {
       return make_error("InvalidParameterValue",
                         "bad public pool '" + text + "' (want an IPv4 CIDR, /16 to /32)");
@@ -48,7 +48,7 @@ Result<std::vector<std::string>> parse_public_pools(const std::vector<std::strin
       }
     }
     seen.push_back(*cidr);
-    out.push_back(cidr->str());
+    out.push_back(cidr->to_string());
   }
   return out;
 }

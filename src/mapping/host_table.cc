@@ -100,6 +100,20 @@ bool HostTable::refuse(const std::string& host_id, const Subscriber* subscriber,
   return true;
 }
 
+bool HostTable::report(const std::string& host_id, const Subscriber* subscriber,
+                       const google::protobuf::RepeatedPtrField<wire::FlowLogStatus>& flow_logs) {
+  std::vector<FlowLogStatus> statuses;
+  for (const auto& status : flow_logs) {
+    if (statuses.size() == kMaxFlowLogStatuses) break;
+    statuses.push_back({status.flow_log().substr(0, 64), status.error().substr(0, 512)});
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end() || it->second.subscriber != subscriber) return false;
+  it->second.flow_logs = std::move(statuses);
+  return true;
+}
+
 void HostTable::close_all(const std::string& reason) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [id, host] : hosts_) {
@@ -113,7 +127,7 @@ std::vector<HostStatus> HostTable::hosts() const {
   out.reserve(hosts_.size());
   for (const auto& [id, host] : hosts_) {
     out.push_back({id, host.version, host.acked_version, host.subscriber != nullptr,
-                   host.refused_version, host.refused_reason});
+                   host.refused_version, host.refused_reason, host.flow_logs});
   }
   return out;
 }

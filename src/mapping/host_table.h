@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "mapping.pb.h"
+#include "mapping/flow_log_status.h"
 #include "program/program.h"
 
 namespace openvpc::mapping {
@@ -46,6 +47,7 @@ struct HostStatus {
   bool connected = false;
   uint64_t refused_version = 0;  // the last version the router refused (0: none since)
   std::string refused_reason;
+  std::vector<FlowLogStatus> flow_logs{};  // as the router's last Ack reported them
 };
 
 class HostTable {
@@ -71,6 +73,11 @@ class HostTable {
   // later ACK clears it. Same conditions as acknowledge().
   bool refuse(const std::string& host_id, const Subscriber* subscriber, uint64_t version,
               const std::string& reason);
+  // Records the flow-log statuses an Ack carried (bounded: kMaxFlowLogStatuses, each error
+  // cut to 512 bytes). False (nothing recorded) when `subscriber` is not the host's stream.
+  bool report(const std::string& host_id, const Subscriber* subscriber,
+              const google::protobuf::RepeatedPtrField<wire::FlowLogStatus>& flow_logs);
+  static constexpr size_t kMaxFlowLogStatuses = 4096;
   // Closes every stream (the server is stopping); the state stays.
   void close_all(const std::string& reason);
 
@@ -82,6 +89,7 @@ class HostTable {
     uint64_t acked_version = 0;
     uint64_t refused_version = 0;
     std::string refused_reason;
+    std::vector<FlowLogStatus> flow_logs;
     // The current program as a ready-to-send snapshot (null before the first publish).
     std::shared_ptr<const wire::ProgramUpdate> snapshot;
     std::deque<std::shared_ptr<const wire::ProgramUpdate>> history;  // deltas, oldest first

@@ -120,14 +120,49 @@ bool MappingClient::session() {
       ack.mutable_ack()->set_refused(true);
       ack.mutable_ack()->set_reason(refusal_);
     }
-    if (!stream->Write(ack)) break;
+    if (!send_ack(*stream, std::move(ack))) break;
   }
-  context.TryCancel();
+  context.TryCancel();  // unblocks a report_flow_logs() write before its lock is taken
+  {
+    std::lock_guard<std::mutex> write(write_mutex_);
+    live_stream_ = nullptr;
+    last_ack_.reset();
+  }
   (void)stream->Finish();
   std::lock_guard<std::mutex> lock(mutex_);
   live_context_ = nullptr;
   status_.connected = false;
   return reached;
+}
+
+void MappingClient::add_flow_logs(wire::Ack& ack) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ack.clear_flow_logs();
+  for (const FlowLogStatus& status : flow_logs_) {
+    auto* out = ack.add_flow_logs();
+    out->set_flow_log(status.flow_log);
+    out->set_error(status.error);
+  }
+}
+
+bool MappingClient::send_ack(Stream& stream, wire::RouterMessage ack) {
+  std::lock_guard<std::mutex> write(write_mutex_);
+  add_flow_logs(*ack.mutable_ack());
+  live_stream_ = &stream;
+  last_ack_ = ack;
+  return stream.Write(ack);
+}
+
+void MappingClient::report_flow_logs(std::vector<FlowLogStatus> statuses) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (statuses == flow_logs_) return;
+    flow_logs_ = std::move(statuses);
+  }
+  std::lock_guard<std::mutex> write(write_mutex_);
+  if (live_stream_ == nullptr || !last_ack_) return;  // the next session's first Ack has them
+  add_flow_logs(*last_ack_->mutable_ack());
+  (void)live_stream_->Write(*last_ack_);  // a broken stream ends its session on its own
 }
 
 Result<void> MappingClient::apply_update(const wire::ProgramUpdate& update) {

@@ -8,8 +8,13 @@
 // exponential backoff (with jitter); a reconnect resumes by version when the controller still
 // has the history.
 //
+// Every Ack carries the host's flow-log delivery statuses (flow_log_status.h) as last given to
+// report_flow_logs(); when they change, the last Ack of the session is sent again with them.
+//
 // Threading: one thread of its own runs the stream and calls the callback, in version order,
-// never concurrently. lookup() and status() may be called from any thread. stop() cancels the
+// never concurrently. lookup(), status() and report_flow_logs() may be called from any thread
+// (report_flow_logs() writes to the stream itself; writes are serialised, reads stay on the
+// client thread). stop() cancels the
 // stream and joins; the destructor stops. A program that does not decode, or a delta that does
 // not follow the applied version, ends the session (the next one resumes or gets a snapshot).
 #pragma once
@@ -23,9 +28,11 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/result.h"
 #include "mapping.grpc.pb.h"
+#include "mapping/flow_log_status.h"
 #include "program/program.h"
 
 namespace openvpc::mapping {
@@ -73,13 +80,21 @@ class MappingClient {
 
   MappingClientStatus status() const;
 
+  // The flow-log statuses Acks carry from now on; when they differ from the last ones, the
+  // session's last Ack is sent again with them (nothing is sent before the first Ack).
+  void report_flow_logs(std::vector<FlowLogStatus> statuses);
+
  private:
+  using Stream = grpc::ClientReaderWriter<wire::RouterMessage, wire::ProgramUpdate>;
   void run();
   // One stream, from Hello until it ends; true if it reached the controller.
   bool session();
   // Decodes and hands over one update; the callback's refusal, if any, lands in refusal_.
   Result<void> apply_update(const wire::ProgramUpdate& update);
   std::chrono::milliseconds next_backoff(std::chrono::milliseconds current);
+  // Writes `ack` with the current flow-log statuses and remembers it as the session's last.
+  bool send_ack(Stream& stream, wire::RouterMessage ack);
+  void add_flow_logs(wire::Ack& ack) const;
 
   const MappingClientOptions options_;
   const ProgramCallback callback_;
@@ -95,6 +110,11 @@ class MappingClient {
   bool stopping_ = false;
   grpc::ClientContext* live_context_ = nullptr;  // the stream to cancel on stop()
   MappingClientStatus status_;
+  std::vector<FlowLogStatus> flow_logs_;
+  // Writes to the live stream (acks and repeated acks); taken before mutex_, never after.
+  std::mutex write_mutex_;
+  Stream* live_stream_ = nullptr;                // under write_mutex_; null between sessions
+  std::optional<wire::RouterMessage> last_ack_;  // under write_mutex_; of the live session
   uint32_t jitter_state_;
   std::thread thread_;
 };

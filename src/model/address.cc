@@ -60,14 +60,14 @@ void disassociate(Region& region, const Caller& caller, ElasticAddress& address)
 Result<std::string> claim_public_ip(const Region& region, const Caller& caller) {
   const auto used = public_ips_in_use(region);
   for (const auto& pool_text : caller.public_pools) {
-    auto pool = Ipv4Cidr::parse(pool_text);
+    auto pool = parse_ipv4_block(pool_text);
     if (!pool) continue;
     // Skip a pool's network and broadcast address unless it is a /31 or /32.
     const bool edges = pool->prefix_length < 31;
-    const uint64_t first = uint64_t(pool->base) + (edges ? 1 : 0);
-    const uint64_t last = uint64_t(pool->last()) - (edges ? 1 : 0);
+    const uint64_t first = uint64_t(pool->address.v4_host_order()) + (edges ? 1 : 0);
+    const uint64_t last = uint64_t(pool->last().v4_host_order()) - (edges ? 1 : 0);
     for (uint64_t host = first; host <= last; ++host) {
-      std::string ip = format_ipv4(uint32_t(host));
+      std::string ip = IpAddress::v4(uint32_t(host)).to_string();
       if (!used.contains(ip)) return ip;
     }
   }

@@ -1,39 +1,30 @@
-// cidr.h — IPv4 addresses and CIDR blocks as the VPC model uses them.
+// cidr.h — IPv4 addresses and CIDR blocks as EC2 takes them from a request.
 //
-// Invariants: an Ipv4Cidr always has its host bits clear (parse rejects "10.0.0.1/16") and a
-// prefix length 0..32. Addresses are host-order uint32_t.
+// The type is program::Cidr / program::IpAddress (program/cidr.h, the one CIDR type); this
+// adds what the API promises on top: IPv4 only, dotted quads, a block needs its "/N" (0-32)
+// and clear host bits ("10.0.0.1/16" is refused), and EC2's InvalidParameterValue text
+// ("Value (X) for parameter cidrBlock is invalid."). It also knows EC2's reserved addresses.
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <string_view>
 
 #include "common/result.h"
+#include "program/cidr.h"
 
 namespace openvpc::model {
 
-Result<uint32_t> parse_ipv4(std::string_view text);
-std::string format_ipv4(uint32_t address);
+using program::Cidr;
+using program::IpAddress;
 
-struct Ipv4Cidr {
-  uint32_t base = 0;
-  int prefix_length = 0;
+// A dotted-quad IPv4 address; InvalidParameterValue (parameter "address") otherwise.
+Result<IpAddress> parse_ipv4(std::string_view text);
+// An IPv4 block "A.B.C.D/N"; InvalidParameterValue (parameter "cidrBlock") otherwise.
+Result<Cidr> parse_ipv4_block(std::string_view text);
 
-  // Fails with InvalidParameterValue for malformed text or host bits set.
-  static Result<Ipv4Cidr> parse(std::string_view text);
-  std::string str() const;
-  uint32_t mask() const { return prefix_length == 0 ? 0 : ~uint32_t{0} << (32 - prefix_length); }
-  uint32_t last() const { return base | ~mask(); }
-  bool contains(uint32_t address) const { return (address & mask()) == base; }
-  bool contains(const Ipv4Cidr& other) const {
-    return other.prefix_length >= prefix_length && contains(other.base);
-  }
-  bool overlaps(const Ipv4Cidr& other) const {
-    return contains(other.base) || other.contains(base);
-  }
-  // EC2 reserves the network address, base+1 (router), base+2 (DNS), base+3, and the last.
-  bool is_reserved(uint32_t address) const { return address <= base + 3 || address == last(); }
-  bool operator==(const Ipv4Cidr&) const = default;
-};
+// EC2 reserves the network address, base+1 (router), base+2 (DNS), base+3, and the last.
+bool is_reserved(const Cidr& subnet, const IpAddress& address);
+// Addresses in an IPv4 block (2^(32-N)).
+int64_t address_count(const Cidr& block);
 
 }  // namespace openvpc::model

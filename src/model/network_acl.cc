@@ -27,9 +27,9 @@ Result<NetworkAclEntry> validate_entry(NetworkAclEntry entry) {
                              ") for parameter ruleNumber is invalid. Expected a value between 1 "
                              "and 32766.");
   }
-  auto block = Ipv4Cidr::parse(entry.cidr);
+  auto block = parse_ipv4_block(entry.cidr);
   if (!block) return block.error();
-  entry.cidr = block->str();
+  entry.cidr = block->to_string();
   static const std::map<std::string, std::string> kNames = {
       {"-1", "-1"},  {"all", "-1"}, {"tcp", "6"},  {"6", "6"},
       {"udp", "17"}, {"17", "17"},  {"icmp", "1"}, {"1", "1"}};

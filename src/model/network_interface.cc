@@ -23,21 +23,24 @@ std::set<uint32_t> used_addresses(const Region& region, const std::string& subne
   std::set<uint32_t> used;
   for (const auto& [id, eni] : region.network_interfaces) {
     if (eni.subnet_id != subnet_id) continue;
-    used.insert(*parse_ipv4(eni.private_ip));
-    for (const auto& ip : eni.secondary_private_ips) used.insert(*parse_ipv4(ip));
+    used.insert(parse_ipv4(eni.private_ip)->v4_host_order());
+    for (const auto& ip : eni.secondary_private_ips) {
+      used.insert(parse_ipv4(ip)->v4_host_order());
+    }
   }
   return used;
 }
 
 // Checks a requested address, or picks the lowest free one when requested is empty.
-Result<std::string> claim_address(const Ipv4Cidr& block, std::set<uint32_t>& used,
+Result<std::string> claim_address(const Cidr& block, std::set<uint32_t>& used,
                                   const std::string& requested) {
   if (requested.empty()) {
-    for (uint32_t address = block.base + 4; address < block.last(); ++address) {
-      if (used.insert(address).second) return format_ipv4(address);
+    const uint32_t last = block.last().v4_host_order();
+    for (uint32_t address = block.address.v4_host_order() + 4; address < last; ++address) {
+      if (used.insert(address).second) return IpAddress::v4(address).to_string();
     }
     return make_error("InsufficientFreeAddressesInSubnet",
-                      "There are not enough free addresses in subnet '" + block.str() +
+                      "There are not enough free addresses in subnet '" + block.to_string() +
                           "' to satisfy the requested number of instances.");
   }
   auto address = parse_ipv4(requested);
@@ -46,10 +49,10 @@ Result<std::string> claim_address(const Ipv4Cidr& block, std::set<uint32_t>& use
     return invalid_parameter("Address " + requested +
                              " does not fall within the subnet's address range");
   }
-  if (block.is_reserved(*address)) {
+  if (is_reserved(block, *address)) {
     return invalid_parameter("Address " + requested + " is in subnet's reserved address range");
   }
-  if (!used.insert(*address).second) {
+  if (!used.insert(address->v4_host_order()).second) {
     return make_error("InvalidIPAddress.InUse", "Address " + requested + " is in use.");
   }
   return requested;
@@ -115,7 +118,7 @@ Result<std::string> create_network_interface(Region& region, const Caller& calle
   if (request.secondary_count < 0 || request.secondary_count >= kAddressesPerInterface) {
     return make_error("PrivateIpAddressLimitExceeded", "Too many private addresses requested");
   }
-  Ipv4Cidr block = *Ipv4Cidr::parse((*subnet)->cidr);
+  Cidr block = *parse_ipv4_block((*subnet)->cidr);
   auto used = used_addresses(region, request.subnet_id);
   auto primary = claim_address(block, used, request.private_ip);
   if (!primary) return primary.error();
@@ -247,7 +250,7 @@ Result<std::vector<std::string>> assign_private_ip_addresses(
     return make_error("PrivateIpAddressLimitExceeded",
                       "Number of private addresses will exceed limit.");
   }
-  Ipv4Cidr block = *Ipv4Cidr::parse(region.subnets[(*eni)->subnet_id].cidr);
+  Cidr block = *parse_ipv4_block(region.subnets[(*eni)->subnet_id].cidr);
   auto used = used_addresses(region, (*eni)->subnet_id);
   std::vector<std::string> assigned;
   for (size_t i = 0; i < wanted; ++i) {

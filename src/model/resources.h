@@ -188,7 +188,7 @@ struct DhcpOptions {
 struct FlowLog {
   std::string id, owner, resource_id;
   std::string traffic_type = "ALL";  // ACCEPT | REJECT | ALL
-  std::string log_destination;       // a file path on the host
+  std::string log_destination;       // relative to the account's flow-log directory
   std::string log_format;
   int max_aggregation_interval = 600;
   std::string creation_time;

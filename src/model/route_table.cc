@@ -161,29 +161,29 @@ Result<void> create_route(Region& region, const Caller& caller, const std::strin
                           std::string_view destination, const RouteTarget& target, bool replace) {
   auto table = find_table(region, caller, route_table_id);
   if (!table) return table.error();
-  auto block = Ipv4Cidr::parse(destination);
+  auto block = parse_ipv4_block(destination);
   if (!block) return block.error();
   if (auto valid = check_target(region, caller, **table, target); !valid) return valid.error();
   auto& routes = (*table)->routes;
   auto it = std::find_if(routes.begin(), routes.end(),
-                         [&](const Route& r) { return r.destination_cidr == block->str(); });
-  Route route{block->str(), target.gateway_id, target.network_interface_id, target.instance_id,
-              "CreateRoute"};
+                         [&](const Route& r) { return r.destination_cidr == block->to_string(); });
+  Route route{block->to_string(), target.gateway_id, target.network_interface_id,
+              target.instance_id, "CreateRoute"};
   if (replace) {
     if (it == routes.end()) {
       return make_error("InvalidRoute.NotFound", "no route with destination-cidr-block " +
-                                                     block->str() + " in route table " +
+                                                     block->to_string() + " in route table " +
                                                      route_table_id);
     }
     if (it->gateway_id == "local") {
-      return invalid_parameter("cannot replace local route " + block->str());
+      return invalid_parameter("cannot replace local route " + block->to_string());
     }
     *it = route;
     return {};
   }
   if (it != routes.end()) {
     return make_error("RouteAlreadyExists",
-                      "The route identified by " + block->str() + " already exists.");
+                      "The route identified by " + block->to_string() + " already exists.");
   }
   if (static_cast<int>(routes.size()) >= caller.limits.routes_per_table) {
     return make_error("RouteLimitExceeded", "The maximum number of routes has been reached.");

@@ -54,7 +54,7 @@ Result<SecurityGroupRule> validate_rule(Region& region, const Caller& caller,
                       "Each rule needs exactly one of a CIDR range or a security group");
   }
   if (!rule.cidr.empty()) {
-    auto block = Ipv4Cidr::parse(rule.cidr);
+    auto block = parse_ipv4_block(rule.cidr);
     if (!block) return block.error();
   } else {
     auto referenced = find_group(region, caller, rule.referenced_group_id);

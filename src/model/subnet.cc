@@ -14,14 +14,14 @@ Result<std::string> create_subnet(Region& region, const Caller& caller, const st
                                   std::string_view cidr, std::string availability_zone) {
   auto vpc = find_owned(region.vpcs, caller, vpc_id, "InvalidVpcID.NotFound", "vpc");
   if (!vpc) return vpc.error();
-  auto block = Ipv4Cidr::parse(cidr);
+  auto block = parse_ipv4_block(cidr);
   if (!block) return block.error();
   if (block->prefix_length < 16 || block->prefix_length > 28) {
     return make_error("InvalidSubnet.Range", "The CIDR '" + std::string(cidr) + "' is invalid.");
   }
   bool inside =
       std::any_of((*vpc)->cidr_associations.begin(), (*vpc)->cidr_associations.end(),
-                  [&](const auto& a) { return Ipv4Cidr::parse(a.cidr)->contains(*block); });
+                  [&](const auto& a) { return parse_ipv4_block(a.cidr)->contains(*block); });
   if (!inside) {
     return make_error("InvalidSubnet.Range", "The CIDR '" + std::string(cidr) + "' is invalid.");
   }
@@ -29,9 +29,9 @@ Result<std::string> create_subnet(Region& region, const Caller& caller, const st
   for (const auto& [id, subnet] : region.subnets) {
     if (subnet.vpc_id != vpc_id) continue;
     ++count;
-    if (Ipv4Cidr::parse(subnet.cidr)->overlaps(*block)) {
+    if (parse_ipv4_block(subnet.cidr)->overlaps(*block)) {
       return make_error("InvalidSubnet.Conflict",
-                        "The CIDR '" + block->str() + "' conflicts with another subnet");
+                        "The CIDR '" + block->to_string() + "' conflicts with another subnet");
     }
   }
   if (count >= caller.limits.subnets_per_vpc) {
@@ -46,7 +46,7 @@ Result<std::string> create_subnet(Region& region, const Caller& caller, const st
   Subnet subnet{.id = caller.ids->resource_id("subnet"),
                 .owner = caller.account_id,
                 .vpc_id = vpc_id,
-                .cidr = block->str(),
+                .cidr = block->to_string(),
                 .availability_zone = std::move(availability_zone),
                 .map_public_ip_on_launch = false,
                 .tags = {}};

@@ -17,8 +17,8 @@ Error dependency_violation(std::string_view message) {
 
 namespace {
 
-Result<Ipv4Cidr> vpc_block(std::string_view cidr) {
-  auto block = Ipv4Cidr::parse(cidr);
+Result<Cidr> vpc_block(std::string_view cidr) {
+  auto block = parse_ipv4_block(cidr);
   if (!block) return block.error();
   if (block->prefix_length < 16 || block->prefix_length > 28) {
     return make_error("InvalidVpc.Range",
@@ -89,7 +89,7 @@ Result<std::string> create_vpc(Region& region, const Caller& caller, std::string
   Vpc vpc;
   vpc.id = caller.ids->resource_id("vpc");
   vpc.owner = caller.account_id;
-  vpc.cidr = block->str();
+  vpc.cidr = block->to_string();
   vpc.cidr_associations.push_back({caller.ids->resource_id("vpc-cidr-assoc"), vpc.cidr});
   vpc.vni = unused_vni(region, *caller.ids);
 
@@ -178,16 +178,16 @@ Result<std::string> associate_vpc_cidr_block(Region& region, const Caller& calle
                       "This network '" + vpc_id + "' has met its maximum number of allowed CIDRs");
   }
   for (const auto& existing : associations) {
-    if (Ipv4Cidr::parse(existing.cidr)->overlaps(*block)) {
-      return make_error("InvalidVpc.Range", "The CIDR '" + block->str() + "' overlaps with CIDR '" +
-                                                existing.cidr + "'.");
+    if (parse_ipv4_block(existing.cidr)->overlaps(*block)) {
+      return make_error("InvalidVpc.Range", "The CIDR '" + block->to_string() +
+                                                "' overlaps with CIDR '" + existing.cidr + "'.");
     }
   }
   std::string id = caller.ids->resource_id("vpc-cidr-assoc");
-  associations.push_back({id, block->str()});
+  associations.push_back({id, block->to_string()});
   for (auto& [table_id, table] : region.route_tables) {
     if (table.vpc_id != vpc_id) continue;
-    table.routes.push_back(Route{block->str(), "local", "", "", "CreateRouteTable"});
+    table.routes.push_back(Route{block->to_string(), "local", "", "", "CreateRouteTable"});
   }
   return id;
 }

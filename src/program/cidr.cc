@@ -1,11 +1,19 @@
 #include "program/cidr.h"
 
-#include <arpa/inet.h>
-
-#include <cstdio>
 #include <cstdlib>
 
 namespace openvpc::program {
+
+namespace {
+
+// Byte `i` of the network mask of a prefix `keep` bits long (over the 16-byte form).
+uint8_t mask_byte(int keep, int i) {
+  const int bits_here = keep - i * 8;
+  if (bits_here >= 8) return 0xff;
+  return bits_here <= 0 ? 0 : uint8_t(0xff << (8 - bits_here));
+}
+
+}  // namespace
 
 Cidr Cidr::make(const IpAddress& address, uint8_t prefix_length) {
   Cidr c;
@@ -13,11 +21,7 @@ Cidr Cidr::make(const IpAddress& address, uint8_t prefix_length) {
   c.prefix_length = uint8_t(prefix_length > width ? width : prefix_length);
   c.address = address;
   const int keep = c.mapped_prefix_length();
-  for (int i = 0; i < 16; ++i) {
-    const int bits_here = keep - i * 8;
-    if (bits_here >= 8) continue;
-    c.address.bytes[i] &= bits_here <= 0 ? 0 : uint8_t(0xff << (8 - bits_here));
-  }
+  for (int i = 0; i < 16; ++i) c.address.bytes[i] &= mask_byte(keep, i);
   return c;
 }
 
@@ -30,6 +34,18 @@ bool Cidr::contains(const IpAddress& a) const {
   if (bits == 0) return true;
   const uint8_t mask = uint8_t(0xff << (8 - bits));
   return (a.bytes[i] & mask) == address.bytes[i];
+}
+
+bool Cidr::contains(const Cidr& other) const {
+  return other.is_v4() == is_v4() && other.prefix_length >= prefix_length &&
+         contains(other.address);
+}
+
+IpAddress Cidr::last() const {
+  IpAddress a = address;
+  const int keep = mapped_prefix_length();
+  for (int i = 0; i < 16; ++i) a.bytes[i] |= uint8_t(~mask_byte(keep, i));
+  return a;
 }
 
 std::optional<Cidr> Cidr::parse(std::string_view text) {
@@ -56,56 +72,20 @@ std::string Cidr::to_string() const {
 }
 
 std::string format_address(const IpAddress& a) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (a.is_v4()) {
-    inet_ntop(AF_INET, a.v4_wire(), text, sizeof text);
-  } else {
-    inet_ntop(AF_INET6, a.bytes.data(), text, sizeof text);
-  }
-  return text;
+  return a.to_string();
 }
 
 std::string format_mac(const MacAddress& m) {
-  char text[18];
-  std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", m.bytes[0], m.bytes[1],
-                m.bytes[2], m.bytes[3], m.bytes[4], m.bytes[5]);
-  return text;
+  return m.to_string();
 }
 
 std::optional<IpAddress> parse_address(std::string_view text) {
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
-  const std::string copy(text);
-  uint8_t wire[16];
-  if (copy.find(':') == std::string::npos) {
-    if (inet_pton(AF_INET, copy.c_str(), wire) != 1) return std::nullopt;
-    return IpAddress::v4_from_wire(wire);
-  }
-  if (inet_pton(AF_INET6, copy.c_str(), wire) != 1) return std::nullopt;
-  return IpAddress::v6_from_wire(wire);
+  return IpAddress::parse(text);
 }
 
 std::optional<MacAddress> parse_mac(std::string_view text) {
-  if (text.size() != 17) return std::nullopt;
-  MacAddress m;
-  for (int i = 0; i < 6; ++i) {
-    unsigned value = 0;
-    for (int j = 0; j < 2; ++j) {
-      const char ch = text[i * 3 + j];
-      unsigned digit;
-      if (ch >= '0' && ch <= '9')
-        digit = unsigned(ch - '0');
-      else if (ch >= 'a' && ch <= 'f')
-        digit = unsigned(ch - 'a' + 10);
-      else if (ch >= 'A' && ch <= 'F')
-        digit = unsigned(ch - 'A' + 10);
-      else
-        return std::nullopt;
-      value = value * 16 + digit;
-    }
-    if (i < 5 && text[i * 3 + 2] != ':') return std::nullopt;
-    m.bytes[i] = uint8_t(value);
-  }
-  return m;
+  if (text.find('-') != std::string_view::npos) return std::nullopt;  // the program writes ':'
+  return MacAddress::parse(text);
 }
 
 IpAddress address_literal(std::string_view text) {

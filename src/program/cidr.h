@@ -3,8 +3,9 @@
 // Cidr keeps the prefix length in the family's own terms (0-32 for IPv4, 0-128 for IPv6)
 // and the address with the host bits cleared (normalised by make/parse). contains() works on
 // the 16-byte v4-mapped form from packet/address.h, so one code path serves both families.
-// The text helpers here are self-contained (no link dependency on openvpc_packet) so that the
-// program library and its golden dumps stand on their own.
+// This is the one CIDR type: the model (model/cidr.h adds EC2's validation and messages), the
+// program and the data plane all use it. The text helpers are packet::IpAddress's and
+// packet::MacAddress's own parse/to_string under the program's names.
 #pragma once
 
 #include <compare>
@@ -33,6 +34,11 @@ struct Cidr {
   // Prefix length counted over the 128-bit mapped form (IPv4 /24 -> 120).
   int mapped_prefix_length() const { return is_v4() ? prefix_length + 96 : prefix_length; }
   bool contains(const IpAddress& a) const;
+  // `other` lies inside this block (same family, at least as long a prefix).
+  bool contains(const Cidr& other) const;
+  bool overlaps(const Cidr& other) const { return contains(other) || other.contains(*this); }
+  // The block's last address (all host bits set): the broadcast address of an IPv4 subnet.
+  IpAddress last() const;
   std::string to_string() const;
 
   auto operator<=>(const Cidr&) const = default;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/prometheus_text.h"
+#include "io/pcap_writer.h"
 #include "router/metrics_text.h"
 #include "router/router.h"
 #include "router/trace_request.h"
@@ -42,10 +43,12 @@ uint32_t find_eni(const RouterStatus& status, const std::string& eni) {
 }
 
 struct CaptureSession {
+  explicit CaptureSession(io::PcapWriter writer) : pcap(std::move(writer)) {}
   Clock::time_point deadline;
   uint32_t count = 0;  // 0: no limit
   uint32_t written = 0;
   bool header_sent = false;
+  io::PcapWriter pcap;  // Ethernet frames into memory; each chunk is what it wrote since
   std::vector<CapturedFrame> frames;
 };
 
@@ -55,7 +58,7 @@ bool stream_capture(EniCapture& capture, const std::atomic<bool>& stopping, Capt
                     httplib::DataSink& sink) {
   if (!s.header_sent) {
     s.header_sent = true;
-    const std::string header = EniCapture::pcap_file_header();
+    const std::string header = s.pcap.take();
     return sink.write(header.data(), header.size());
   }
   const Clock::time_point wait_until =
@@ -68,8 +71,10 @@ bool stream_capture(EniCapture& capture, const std::atomic<bool>& stopping, Capt
     if (!s.frames.empty() || Clock::now() >= wait_until || stopping.load()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::string chunk;
-  for (const CapturedFrame& frame : s.frames) chunk += EniCapture::pcap_record(frame);
+  for (const CapturedFrame& frame : s.frames) {
+    if (!s.pcap.write(frame.bytes, frame.timestamp, frame.original_size)) return false;
+  }
+  const std::string chunk = s.pcap.take();
   s.written += uint32_t(s.frames.size());
   if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
   if ((s.count != 0 && s.written >= s.count) || Clock::now() >= s.deadline || stopping.load()) {
@@ -154,12 +159,18 @@ void AdminServer::route() {
                       "text/plain");
       return;
     }
+    auto pcap = io::PcapWriter::open_buffer(io::PcapLinkType::ethernet, EniCapture::kSnapLength);
+    if (!pcap) {
+      res.status = 500;
+      res.set_content(pcap.error().message + "\n", "text/plain");
+      return;
+    }
     if (!router_.capture().start(eni)) {
       res.status = 409;
       res.set_content("another capture is running on this router\n", "text/plain");
       return;
     }
-    auto session = std::make_shared<CaptureSession>();
+    auto session = std::make_shared<CaptureSession>(std::move(*pcap));
     session->deadline = Clock::now() + std::chrono::seconds(*seconds);
     session->count = *count;
     res.set_chunked_content_provider(

@@ -18,15 +18,6 @@ int64_t unix_now_ns() {
   return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-void put_le32(std::string& out, uint32_t value) {
-  for (int i = 0; i < 4; ++i) out += char((value >> (8 * i)) & 0xff);
-}
-
-void put_le16(std::string& out, uint16_t value) {
-  out += char(value & 0xff);
-  out += char(value >> 8);
-}
-
 }  // namespace
 
 void EniCapture::offer(uint64_t watch, std::span<const io::Frame> frames) {
@@ -114,30 +105,6 @@ void EniCapture::stop() {
 CaptureStats EniCapture::stats() const {
   return {captured_.load(std::memory_order_relaxed), dropped_.load(std::memory_order_relaxed),
           sessions_.load(std::memory_order_relaxed)};
-}
-
-std::string EniCapture::pcap_file_header() {
-  std::string out;
-  put_le32(out, 0xa1b2c3d4);  // microsecond timestamps
-  put_le16(out, 2);
-  put_le16(out, 4);
-  put_le32(out, 0);  // thiszone
-  put_le32(out, 0);  // sigfigs
-  put_le32(out, kSnapLength);
-  put_le32(out, 1);  // LINKTYPE_ETHERNET
-  return out;
-}
-
-std::string EniCapture::pcap_record(const CapturedFrame& frame) {
-  std::string out;
-  out.reserve(16 + frame.bytes.size());
-  const int64_t ns = frame.timestamp.count();
-  put_le32(out, uint32_t(ns / 1'000'000'000));
-  put_le32(out, uint32_t((ns % 1'000'000'000) / 1000));
-  put_le32(out, uint32_t(frame.bytes.size()));
-  put_le32(out, frame.original_size);
-  out.append(reinterpret_cast<const char*>(frame.bytes.data()), frame.bytes.size());
-  return out;
 }
 
 }  // namespace openvpc::router

@@ -6,7 +6,8 @@
 // and never allocates: frames are copied into a bounded, lock-free multi-producer queue of
 // preallocated slots (Vyukov's bounded queue); when it is full the frame is dropped and
 // counted. Frames longer than kSnapLength are cut (pcap keeps their original length). The one
-// reader (the session's HTTP thread) take()s frames and writes them as pcap records.
+// reader (the session's HTTP thread) take()s frames and writes them as pcap records
+// (io::PcapWriter, libpcap's format).
 //
 // Sessions are numbered: watch() packs (session << 32 | ENI), and a frame remembers the watch
 // word it was offered under, so frames a late worker offers after stop() are discarded by the
@@ -63,11 +64,6 @@ class EniCapture {
   void stop();
 
   CaptureStats stats() const;
-
-  // The pcap file header for Ethernet frames (LINKTYPE_ETHERNET, microseconds, snap length
-  // kSnapLength; the same layout io::PcapWriter writes) and one record.
-  static std::string pcap_file_header();
-  static std::string pcap_record(const CapturedFrame& frame);
 
  private:
   struct Slot {

@@ -67,6 +67,10 @@ void ControllerProgramSource::settled(bool applied, const std::string& reason) {
   wake_.notify_all();
 }
 
+void ControllerProgramSource::report_flow_logs(std::vector<mapping::FlowLogStatus> statuses) {
+  client_->report_flow_logs(std::move(statuses));
+}
+
 std::string ControllerProgramSource::describe() const {
   return "controller " + target_;
 }

@@ -36,6 +36,7 @@ class ControllerProgramSource final : public ProgramSource {
   // controller has sent any.
   Result<program::Program> fetch() override;
   void settled(bool applied, const std::string& reason) override;
+  void report_flow_logs(std::vector<mapping::FlowLogStatus> statuses) override;
   std::string describe() const override;
 
   // Waits until a first program arrived or `limit` passed; true if one is there.

@@ -11,11 +11,13 @@ void add_into(std::array<uint64_t, N>& total, const std::array<uint64_t, N>& mor
   for (size_t i = 0; i < N; ++i) total[i] += more[i];
 }
 
+template <typename T, size_t N>
+void add_into(T& total, const T& more, const std::array<CounterField<T>, N>& fields) {
+  for (const auto& field : fields) total.*field.member += more.*field.member;
+}
+
 void add_into(dataplane::EniCounters& total, const dataplane::EniCounters& more) {
-  total.rx_packets += more.rx_packets;
-  total.rx_bytes += more.rx_bytes;
-  total.tx_packets += more.tx_packets;
-  total.tx_bytes += more.tx_bytes;
+  add_into(total, more, kEniTrafficFields);
   add_into(total.drops, more.drops);
 }
 
@@ -27,12 +29,7 @@ RouterTotals sum(std::span<const WorkerSnapshot> workers) {
     add_into(t.pipeline.verdicts, w.pipeline.verdicts);
     add_into(t.pipeline.drops, w.pipeline.drops);
     add_into(t.pipeline.parse_errors, w.pipeline.parse_errors);
-    t.pipeline.flow_hits += w.pipeline.flow_hits;
-    t.pipeline.flow_misses += w.pipeline.flow_misses;
-    t.pipeline.flow_stale += w.pipeline.flow_stale;
-    t.pipeline.flow_evictions += w.pipeline.flow_evictions;
-    t.pipeline.connections_created += w.pipeline.connections_created;
-    t.pipeline.program_swaps += w.pipeline.program_swaps;
+    add_into(t.pipeline, w.pipeline, kPipelineCounterFields);
     for (const auto& [eni, counters] : w.enis) add_into(t.enis[eni], counters);
     for (const auto& [eni, c] : w.connections) {
       const auto [it, first] = t.connections.try_emplace(eni, c);
@@ -43,11 +40,10 @@ RouterTotals sum(std::span<const WorkerSnapshot> workers) {
           std::min(it->second.allowance_available, c.allowance_available);
     }
     add_into(t.services.values, w.services.values);
-    for (const auto& field : kWorkerCounterFields) {
-      t.router.*field.member += w.router.*field.member;
-    }
+    add_into(t.router, w.router, kWorkerCounterFields);
     t.flow_count += w.flow_count;
     t.connection_count += w.connection_count;
+    // The receiving worker's socket receives, every worker's sends.
     t.underlay.received += w.underlay_receive.received;
     t.underlay.receive_truncated += w.underlay_receive.receive_truncated;
     t.underlay.sent += w.underlay_send.sent;

@@ -7,8 +7,12 @@
 // `allowance_available` is the smallest over the workers that have seen the ENI (the one that
 // refuses a new connection first), and the configured allowance for an ENI none has seen.
 //
-// kWorkerCounterFields names every WorkerCounters field once, with the help text /metrics
-// prints; sum() and the exporters walk it, so a new field is one line here.
+// The counter lists: kEniTrafficFields, kPipelineCounterFields, kUnderlayCounterFields and
+// kWorkerCounterFields name every scalar counter once, with the help text /metrics prints.
+// sum() and both exporters walk them — counters.json (counters_file.h) as "<name>" in its
+// section, /metrics (metrics_text.h) as openvpc_<section>_<name>_total — so the two cannot
+// drift apart and a new field is one line here. Enum-indexed counters (verdicts, drop reasons,
+// parse errors, service events) are named by their enum's to_string.
 #pragma once
 
 #include <array>
@@ -21,12 +25,65 @@
 
 namespace openvpc::router {
 
-struct WorkerCounterField {
+// One scalar counter of a struct T: its name in counters.json and /metrics, and /metrics' help.
+template <typename T>
+struct CounterField {
   std::string_view name;
-  uint64_t WorkerCounters::*member;
+  uint64_t T::*member;
   std::string_view help;
 };
+using WorkerCounterField = CounterField<WorkerCounters>;
 
+// Per ENI: openvpc_eni_<name>_total{eni}; counters.json enis.<number>.<name>.
+inline constexpr std::array kEniTrafficFields = {
+    CounterField<dataplane::EniCounters>{"rx_packets", &dataplane::EniCounters::rx_packets,
+                                         "Frames the instance sent on the ENI."},
+    CounterField<dataplane::EniCounters>{"rx_bytes", &dataplane::EniCounters::rx_bytes,
+                                         "Bytes the instance sent on the ENI."},
+    CounterField<dataplane::EniCounters>{"tx_packets", &dataplane::EniCounters::tx_packets,
+                                         "Frames delivered to the instance on the ENI."},
+    CounterField<dataplane::EniCounters>{"tx_bytes", &dataplane::EniCounters::tx_bytes,
+                                         "Bytes delivered to the instance on the ENI."},
+};
+
+// openvpc_pipeline_<name>_total; counters.json pipeline.<name>.
+inline constexpr std::array kPipelineCounterFields = {
+    CounterField<dataplane::PipelineCounters>{"flow_hits", &dataplane::PipelineCounters::flow_hits,
+                                              "Packets that hit the flow cache."},
+    CounterField<dataplane::PipelineCounters>{
+        "flow_misses", &dataplane::PipelineCounters::flow_misses,
+        "Packets classified by the slow path (first packets, stale entries)."},
+    CounterField<dataplane::PipelineCounters>{
+        "flow_stale", &dataplane::PipelineCounters::flow_stale,
+        "Flow entries of an older program or a dead connection."},
+    CounterField<dataplane::PipelineCounters>{
+        "flow_evictions", &dataplane::PipelineCounters::flow_evictions, "Flow entries evicted."},
+    CounterField<dataplane::PipelineCounters>{"connections_created",
+                                              &dataplane::PipelineCounters::connections_created,
+                                              "Connections tracked."},
+    CounterField<dataplane::PipelineCounters>{"program_swaps",
+                                              &dataplane::PipelineCounters::program_swaps,
+                                              "Programs the workers picked up."},
+};
+
+// openvpc_underlay_<name>_total; counters.json underlay.<name>.
+inline constexpr std::array kUnderlayCounterFields = {
+    CounterField<io::UnderlaySocketStats>{"received", &io::UnderlaySocketStats::received,
+                                          "Datagrams received on the underlay socket."},
+    CounterField<io::UnderlaySocketStats>{"receive_truncated",
+                                          &io::UnderlaySocketStats::receive_truncated,
+                                          "Underlay datagrams bigger than the buffer, dropped."},
+    CounterField<io::UnderlaySocketStats>{"sent", &io::UnderlaySocketStats::sent,
+                                          "Datagrams sent to the underlay."},
+    CounterField<io::UnderlaySocketStats>{
+        "send_errors", &io::UnderlaySocketStats::send_errors,
+        "Underlay datagrams refused for a reason other than a full buffer."},
+    CounterField<io::UnderlaySocketStats>{"send_would_block",
+                                          &io::UnderlaySocketStats::send_would_block,
+                                          "Underlay sends that stopped on a full socket buffer."},
+};
+
+// openvpc_router_<name>_total; counters.json router.<name>.
 inline constexpr std::array kWorkerCounterFields = {
     WorkerCounterField{"eni_frames_received", &WorkerCounters::eni_frames_received,
                        "Frames read from ENI TAPs."},

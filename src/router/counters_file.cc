@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "router/counter_totals.h"
+
 namespace openvpc::router {
 
 namespace {
@@ -23,100 +25,35 @@ json named_counts(const std::array<uint64_t, N>& values, bool skip_zero) {
   return out;
 }
 
-template <size_t N>
-void add_into(std::array<uint64_t, N>& total, const std::array<uint64_t, N>& more) {
-  for (size_t i = 0; i < N; ++i) total[i] += more[i];
-}
-
-json router_counters(const WorkerCounters& c) {
-  return {{"eni_frames_received", c.eni_frames_received},
-          {"underlay_datagrams_received", c.underlay_datagrams_received},
-          {"checksum_completion_failed", c.checksum_completion_failed},
-          {"segmentation_offload_dropped", c.segmentation_offload_dropped},
-          {"gso_frames", c.gso_frames},
-          {"gso_segmented", c.gso_segmented},
-          {"oversize_dropped", c.oversize_dropped},
-          {"handed_off", c.handed_off},
-          {"handoff_full", c.handoff_full},
-          {"tap_send_failed", c.tap_send_failed},
-          {"no_output_port", c.no_output_port},
-          {"underlay_sent", c.underlay_sent},
-          {"underlay_send_dropped", c.underlay_send_dropped},
-          {"gateway_unsupported", c.gateway_unsupported},
-          {"services_replied", c.services_replied},
-          {"services_no_reply", c.services_no_reply}};
-}
-
-WorkerCounters sum(std::span<const WorkerSnapshot> workers) {
-  WorkerCounters t;
-  for (const auto& w : workers) {
-    const WorkerCounters& c = w.router;
-    t.eni_frames_received += c.eni_frames_received;
-    t.underlay_datagrams_received += c.underlay_datagrams_received;
-    t.checksum_completion_failed += c.checksum_completion_failed;
-    t.segmentation_offload_dropped += c.segmentation_offload_dropped;
-    t.gso_frames += c.gso_frames;
-    t.gso_segmented += c.gso_segmented;
-    t.oversize_dropped += c.oversize_dropped;
-    t.handed_off += c.handed_off;
-    t.handoff_full += c.handoff_full;
-    t.tap_send_failed += c.tap_send_failed;
-    t.no_output_port += c.no_output_port;
-    t.underlay_sent += c.underlay_sent;
-    t.underlay_send_dropped += c.underlay_send_dropped;
-    t.gateway_unsupported += c.gateway_unsupported;
-    t.services_replied += c.services_replied;
-    t.services_no_reply += c.services_no_reply;
-  }
-  return t;
+// A section's scalar counters, named by their descriptor (counter_totals.h).
+template <typename T, size_t N>
+json fields_of(const T& counters, const std::array<CounterField<T>, N>& fields) {
+  json out = json::object();
+  for (const auto& field : fields) out[std::string(field.name)] = counters.*field.member;
+  return out;
 }
 
 }  // namespace
 
 std::string counters_json(const RouterStatus& status, std::span<const WorkerSnapshot> workers) {
-  dataplane::PipelineCounters pipeline;
-  dataplane::services::ServicesCounters services;
-  size_t flows = 0, connections = 0;
-  io::UnderlaySocketStats underlay;
-  for (const auto& w : workers) {
-    underlay.received += w.underlay_receive.received;
-    underlay.receive_truncated += w.underlay_receive.receive_truncated;
-    underlay.sent += w.underlay_send.sent;
-    underlay.send_errors += w.underlay_send.send_errors;
-    underlay.send_would_block += w.underlay_send.send_would_block;
-    add_into(pipeline.verdicts, w.pipeline.verdicts);
-    add_into(pipeline.drops, w.pipeline.drops);
-    add_into(pipeline.parse_errors, w.pipeline.parse_errors);
-    pipeline.flow_hits += w.pipeline.flow_hits;
-    pipeline.flow_misses += w.pipeline.flow_misses;
-    pipeline.program_swaps += w.pipeline.program_swaps;
-    pipeline.connections_created += w.pipeline.connections_created;
-    add_into(services.values, w.services.values);
-    flows += w.flow_count;
-    connections += w.connection_count;
-  }
+  const RouterTotals totals = sum(workers);
   json enis = json::object();
   for (const auto& port : status.ports) {
-    dataplane::EniCounters c;
-    for (const auto& w : workers) {
-      const auto it = w.enis.find(port.eni);
-      if (it == w.enis.end()) continue;
-      c.rx_packets += it->second.rx_packets;
-      c.rx_bytes += it->second.rx_bytes;
-      c.tx_packets += it->second.tx_packets;
-      c.tx_bytes += it->second.tx_bytes;
-      add_into(c.drops, it->second.drops);
-    }
-    enis[std::to_string(port.eni)] = {
-        {"name", port.name},
-        {"tap", port.tap_name},
-        {"namespace", port.namespace_name},
-        {"rx_packets", c.rx_packets},
-        {"rx_bytes", c.rx_bytes},
-        {"tx_packets", c.tx_packets},
-        {"tx_bytes", c.tx_bytes},
-        {"drops", named_counts<dataplane::DropReason>(c.drops, true)}};
+    const auto it = totals.enis.find(port.eni);
+    const dataplane::EniCounters c =
+        it != totals.enis.end() ? it->second : dataplane::EniCounters{};
+    json eni = {{"name", port.name}, {"tap", port.tap_name}, {"namespace", port.namespace_name}};
+    eni.update(fields_of(c, kEniTrafficFields));
+    eni["drops"] = named_counts<dataplane::DropReason>(c.drops, true);
+    enis[std::to_string(port.eni)] = eni;
   }
+  json pipeline = {
+      {"verdicts", named_counts<dataplane::Verdict>(totals.pipeline.verdicts, false)},
+      {"drops", named_counts<dataplane::DropReason>(totals.pipeline.drops, true)},
+      {"parse_errors", named_counts<packet::ParseError>(totals.pipeline.parse_errors, true)}};
+  pipeline.update(fields_of(totals.pipeline, kPipelineCounterFields));
+  pipeline["flows"] = totals.flow_count;
+  pipeline["connections"] = totals.connection_count;
   json document = {
       {"host_id", status.host_id},
       {"underlay_address", status.underlay_address},
@@ -127,31 +64,16 @@ std::string counters_json(const RouterStatus& status, std::span<const WorkerSnap
         {"last_error", status.last_error}}},
       {"workers", workers.size()},
       {"enis", enis},
-      {"pipeline",
-       {{"verdicts", named_counts<dataplane::Verdict>(pipeline.verdicts, false)},
-        {"drops", named_counts<dataplane::DropReason>(pipeline.drops, true)},
-        {"parse_errors", named_counts<packet::ParseError>(pipeline.parse_errors, true)},
-        {"flow_hits", pipeline.flow_hits},
-        {"flow_misses", pipeline.flow_misses},
-        {"connections_created", pipeline.connections_created},
-        {"program_swaps", pipeline.program_swaps},
-        {"flows", flows},
-        {"connections", connections}}},
-      {"services", named_counts<dataplane::services::ServicesEvent>(services.values, true)},
-      {"router", router_counters(sum(workers))},
-      {"underlay",
-       {{"received", underlay.received},
-        {"receive_truncated", underlay.receive_truncated},
-        {"sent", underlay.sent},
-        {"send_errors", underlay.send_errors},
-        {"send_would_block", underlay.send_would_block}}}};
+      {"pipeline", pipeline},
+      {"services", named_counts<dataplane::services::ServicesEvent>(totals.services.values, true)},
+      {"router", fields_of(totals.router, kWorkerCounterFields)},
+      {"underlay", fields_of(totals.underlay, kUnderlayCounterFields)}};
   json flow_logs = json::object();
   for (const auto& d : status.flow_logs) {
-    flow_logs[d.flow_log] = {{"destination", d.destination},
-                             {"records_written", d.records_written},
-                             {"records_failed", d.records_failed},
-                             {"rotations", d.rotations},
-                             {"last_error", d.last_error}};
+    flow_logs[d.flow_log] = {
+        {"destination", d.destination},       {"records_written", d.records_written},
+        {"records_failed", d.records_failed}, {"rotations", d.rotations},
+        {"last_error", d.last_error},         {"error", d.error}};
   }
   document["flow_logs"] = flow_logs;
   return document.dump(2) + "\n";

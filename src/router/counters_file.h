@@ -1,10 +1,12 @@
 // counters_file.h — the router's counters as one JSON document (STATE_DIR/counters.json).
 //
-// Until /metrics exists, tests and people read the router's counters from this file, which
-// the router thread rewrites atomically (write + rename) every interval. It sums the
-// workers' snapshots: per ENI rx/tx packets and bytes and drops by reason (non-zero reasons
-// only), pipeline-wide verdicts and drops, local-service events, the router's own losses, the
-// underlay socket and the program state (applied generation, refusals, last error).
+// Tests and people read the router's counters from this file as well as from /metrics; the
+// router thread rewrites it atomically (write + rename) every interval. It is the workers'
+// snapshots summed (counter_totals.h) and named by the same counter lists /metrics uses: per
+// ENI rx/tx packets and bytes and drops by reason (non-zero reasons only), pipeline-wide
+// verdicts, drops and flow/connection counters, local-service events, the router's own losses,
+// the underlay socket, the program state (applied generation, refusals, last error) and each
+// flow log's delivery.
 #pragma once
 
 #include <cstdint>

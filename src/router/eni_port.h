@@ -24,6 +24,7 @@
 
 #include "common/result.h"
 #include "dataplane/compiled_program.h"
+#include "dataplane/published.h"
 #include "io/netns.h"
 #include "io/tap_port.h"
 #include "router/program_loader.h"
@@ -66,26 +67,8 @@ struct PortTable {
   int32_t find(uint32_t eni) const { return index.find(eni); }
 };
 
-// A value handed from the router thread to the workers (RCU by reference counting, like
-// dataplane::ProgramPublisher): version() is one atomic load, current() locks briefly.
-template <typename T>
-class Published {
- public:
-  void publish(std::shared_ptr<const T> value) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    value_ = std::move(value);
-    version_.fetch_add(1, std::memory_order_release);
-  }
-  std::shared_ptr<const T> current() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return value_;
-  }
-  uint64_t version() const { return version_.load(std::memory_order_acquire); }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const T> value_;
-  std::atomic<uint64_t> version_{0};
-};
+// Values handed from the router thread to the workers (the port table, the services'
+// configuration): dataplane::Published, the same as the compiled program's publisher.
+using dataplane::Published;
 
 }  // namespace openvpc::router

@@ -1,6 +1,5 @@
 #include "router/flow_log_files.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +7,8 @@
 #include <cstring>
 
 #include <spdlog/spdlog.h>
+
+#include "router/flow_log_directory.h"
 
 namespace openvpc::router {
 
@@ -56,10 +57,17 @@ void FlowLogFiles::configure(const program::Program& program) {
     i.instance_id = eni.instance_id;
     i.region = program.region;
   }
+  // The destinations are tried before the lock: file-system calls must not hold up a worker.
+  std::vector<std::string> tried;
+  for (const auto& config : program.flow_logs) {
+    auto outcome = try_destination(config);
+    tried.push_back(outcome ? "" : outcome.error().message);
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<Log> logs;
   std::map<uint32_t, std::vector<size_t>> by_eni;
-  for (const auto& config : program.flow_logs) {
+  for (size_t i = 0; i < program.flow_logs.size(); ++i) {
+    const program::FlowLog& config = program.flow_logs[i];
     Log log;
     log.config = config;
     log.delivery.flow_log = config.name;
@@ -74,12 +82,31 @@ void FlowLogFiles::configure(const program::Program& program) {
     } else {
       log.format_error = "LogFormat: " + fields.error().message;
     }
+    set_error(log, log.format_error.empty() ? tried[i] : log.format_error);
     for (uint32_t eni : config.enis) by_eni[eni].push_back(logs.size());
     logs.push_back(std::move(log));
   }
+  const auto names = [](const std::vector<Log>& list) {
+    std::vector<std::string> out;
+    for (const Log& log : list) out.push_back(log.config.name);
+    return out;
+  };
+  if (names(logs) != names(logs_)) status_version_.fetch_add(1, std::memory_order_release);
   logs_ = std::move(logs);
   logs_by_eni_ = std::move(by_eni);
   interfaces_ = std::move(interfaces);
+}
+
+Result<void> FlowLogFiles::try_destination(const program::FlowLog& config) const {
+  auto location = locate_log_file(options_.root, config.account_id, config.destination);
+  if (!location) return location.error();
+  return check_log_file(*location);
+}
+
+void FlowLogFiles::set_error(Log& log, std::string error) {
+  if (log.delivery.error == error) return;
+  log.delivery.error = std::move(error);
+  status_version_.fetch_add(1, std::memory_order_release);
 }
 
 bool FlowLogFiles::keeps(const Log& log, const flowlog::FlowLogRecord& record) {
@@ -120,50 +147,48 @@ void FlowLogFiles::deliver(std::span<const EniFlowRecord> records) {
     if (!logs_[i].format_error.empty()) {
       logs_[i].delivery.records_failed += lines[i];
       logs_[i].delivery.last_error = logs_[i].format_error;
+      set_error(logs_[i], logs_[i].format_error);
       continue;
     }
     append(logs_[i], text[i], lines[i]);
   }
 }
 
-void FlowLogFiles::rotate(Log& log) {
-  const std::string& path = log.config.destination;
-  if (options_.keep_rotated == 0) {
-    ::unlink(path.c_str());
-  } else {
-    ::unlink((path + "." + std::to_string(options_.keep_rotated)).c_str());
-    for (unsigned i = options_.keep_rotated - 1; i >= 1; --i) {
-      ::rename((path + "." + std::to_string(i)).c_str(),
-               (path + "." + std::to_string(i + 1)).c_str());
-    }
-    ::rename(path.c_str(), (path + ".1").c_str());
-  }
-  ++log.delivery.rotations;
-}
-
 void FlowLogFiles::append(Log& log, const std::string& lines, uint64_t line_count) {
-  const std::string& path = log.config.destination;
-  struct stat before {};
-  if (options_.rotate_size != 0 && ::stat(path.c_str(), &before) == 0 && S_ISREG(before.st_mode) &&
-      before.st_size > 0 && uint64_t(before.st_size) + lines.size() > options_.rotate_size) {
-    rotate(log);
-  }
-  const auto fail = [&](const char* step) {
-    log.delivery.records_failed += line_count;
-    log.delivery.last_error = path + ": " + step + ": " + std::strerror(errno);
-    spdlog::warn("flow log {}: {}", log.config.name, log.delivery.last_error);
-  };
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fail("open");
-  struct stat opened {};
-  const bool fresh = ::fstat(fd, &opened) == 0 && opened.st_size == 0;
-  const bool written = (!fresh || write_all(fd, header_line(log.fields))) && write_all(fd, lines);
+  auto written = write_lines(log, lines);
   if (written) {
     log.delivery.records_written += line_count;
-  } else {
-    fail("write");
+    set_error(log, "");
+    return;
   }
-  ::close(fd);
+  log.delivery.records_failed += line_count;
+  log.delivery.last_error = written.error().message;
+  set_error(log, written.error().message);
+  spdlog::warn("flow log {}: {}", log.config.name, log.delivery.last_error);
+}
+
+Result<void> FlowLogFiles::write_lines(Log& log, const std::string& lines) {
+  auto location = locate_log_file(options_.root, log.config.account_id, log.config.destination);
+  if (!location) return location.error();
+  auto file = open_log_file(*location);
+  if (!file) return file.error();
+  struct stat opened {};
+  if (::fstat(file->get(), &opened) != 0) opened.st_size = 0;
+  if (options_.rotate_size != 0 && opened.st_size > 0 &&
+      uint64_t(opened.st_size) + lines.size() > options_.rotate_size) {
+    rotate_log_file(*location, options_.keep_rotated);
+    ++log.delivery.rotations;
+    file = open_log_file(*location);
+    if (!file) return file.error();
+    opened.st_size = 0;
+  }
+  const bool written = (opened.st_size != 0 || write_all(file->get(), header_line(log.fields))) &&
+                       write_all(file->get(), lines);
+  if (!written) {
+    return make_error("flowlog.write",
+                      "Write error: " + log.config.destination + ": " + std::strerror(errno));
+  }
+  return {};
 }
 
 std::vector<FlowLogDelivery> FlowLogFiles::deliveries() const {

@@ -7,13 +7,19 @@
 // (flowlog::format_flow_log; the default version 2 unless the flow log has a LogFormat).
 // A file starts with a header line of the format's field names, as AWS's S3 objects do.
 //
-// Files: the destination is opened in append mode per delivery (one write(2) of all its lines
-// per flow log per delivery, after the header's when the file is new), created 0644 when missing;
-// its directory is never created (a missing directory is a delivery error, as a missing bucket is
-// in AWS). Rotation: when a delivery would take a regular file past rotate_size, the file is
-// renamed to DESTINATION.1 first (.1 -> .2 ... up to keep_rotated, the oldest removed) and a new
-// file is started. Every record that could not be written is counted in its flow log's delivery
-// with the reason (counters.json); nothing is retried.
+// Files: a flow log's file is ROOT/ACCOUNT/DESTINATION, reached without following any symlink
+// below ROOT (flow_log_directory.h). It is opened in append mode per delivery (one write(2) of
+// all its lines per flow log per delivery, after the header's when the file is new). Rotation:
+// when a delivery would take the file past rotate_size, it is renamed to DESTINATION.1 first
+// (.1 -> .2 ... up to keep_rotated, the oldest removed) and a new file is started. Every record
+// that could not be written is counted in its flow log's delivery with the reason
+// (counters.json); nothing is retried.
+//
+// Status: each flow log's delivery carries `error`, the outcome of the latest attempt (empty:
+// it worked). configure() checks each flow log's destination at once (its directories are made,
+// the file is not), so a destination that cannot work fails before any record does; each
+// delivery sets it again. status_version() moves whenever an `error` changes: the router reports
+// the statuses to the controller then (DescribeFlowLogs' DeliverLogsStatus).
 //
 // Threading: deliver() runs on worker threads, but only at the end of an aggregation window,
 // never per packet, so one mutex guards everything. WorkerFlowLogSink is the per-worker
@@ -21,6 +27,7 @@
 // pipeline's slot) and hands them to deliver() in end_of_window().
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -28,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "common/result.h"
 #include "dataplane/flowlog/flow_log_aggregator.h"
 #include "dataplane/pipeline.h"
 #include "program/program.h"
@@ -35,8 +43,9 @@
 namespace openvpc::router {
 
 struct FlowLogFileOptions {
-  uint64_t rotate_size = uint64_t{64} << 20;  // bytes; 0: never rotate
-  unsigned keep_rotated = 5;                  // DESTINATION.1 ... .N
+  std::string root = "/var/log/openvpc/flow-logs";  // --flow-log-root
+  uint64_t rotate_size = uint64_t{64} << 20;        // bytes; 0: never rotate
+  unsigned keep_rotated = 5;                        // DESTINATION.1 ... .N
 };
 
 // A record with its ENI's number (FlowLogRecord::eni is a pipeline slot).
@@ -53,6 +62,7 @@ struct FlowLogDelivery {
   uint64_t records_failed = 0;  // lines that did not reach the file
   uint64_t rotations = 0;
   std::string last_error;  // of the last failure; empty when none yet
+  std::string error;       // of the latest attempt; empty when it worked (the status)
 };
 
 class FlowLogFiles {
@@ -65,6 +75,8 @@ class FlowLogFiles {
   void configure(const program::Program& program);
   void deliver(std::span<const EniFlowRecord> records);
   std::vector<FlowLogDelivery> deliveries() const;
+  // Moves whenever some flow log's `error` changes (configure() and deliver()).
+  uint64_t status_version() const { return status_version_.load(std::memory_order_acquire); }
 
  private:
   struct Log {
@@ -75,13 +87,17 @@ class FlowLogFiles {
   };
   static bool keeps(const Log& log, const flowlog::FlowLogRecord& record);
   void append(Log& log, const std::string& lines, uint64_t line_count);
-  void rotate(Log& log);
+  Result<void> write_lines(Log& log, const std::string& lines);
+  // Whether the log's file could be opened: the status a new destination starts with.
+  Result<void> try_destination(const program::FlowLog& config) const;
+  void set_error(Log& log, std::string error);
 
   const FlowLogFileOptions options_;
   mutable std::mutex mutex_;
   std::vector<Log> logs_;
   std::map<uint32_t, flowlog::FlowLogInterface> interfaces_;  // by ENI number
   std::map<uint32_t, std::vector<size_t>> logs_by_eni_;       // indices into logs_
+  std::atomic<uint64_t> status_version_{0};
 };
 
 class WorkerFlowLogSink : public flowlog::FlowLogSink {

@@ -22,20 +22,6 @@ void per_enum(PrometheusText& out, std::string_view name, std::string_view label
 
 void eni_families(PrometheusText& out, const RouterStatus& status, const RouterTotals& totals,
                   uint32_t allowance) {
-  struct Traffic {
-    std::string_view name, help;
-    uint64_t dataplane::EniCounters::*member;
-  };
-  static constexpr Traffic kTraffic[] = {
-      {"openvpc_eni_rx_packets_total", "Frames the instance sent on the ENI.",
-       &dataplane::EniCounters::rx_packets},
-      {"openvpc_eni_rx_bytes_total", "Bytes the instance sent on the ENI.",
-       &dataplane::EniCounters::rx_bytes},
-      {"openvpc_eni_tx_packets_total", "Frames delivered to the instance on the ENI.",
-       &dataplane::EniCounters::tx_packets},
-      {"openvpc_eni_tx_bytes_total", "Bytes delivered to the instance on the ENI.",
-       &dataplane::EniCounters::tx_bytes},
-  };
   const dataplane::EniCounters none;
   auto counters_of = [&](uint32_t eni) -> const dataplane::EniCounters& {
     const auto it = totals.enis.find(eni);
@@ -44,10 +30,11 @@ void eni_families(PrometheusText& out, const RouterStatus& status, const RouterT
   auto name_of = [](const EniPortPlan& port) {
     return port.name.empty() ? std::to_string(port.eni) : port.name;
   };
-  for (const Traffic& traffic : kTraffic) {
-    out.family(traffic.name, Type::counter, traffic.help);
+  for (const auto& field : kEniTrafficFields) {
+    const std::string name = "openvpc_eni_" + std::string(field.name) + "_total";
+    out.family(name, Type::counter, field.help);
     for (const auto& port : status.ports) {
-      out.sample(traffic.name, {{"eni", name_of(port)}}, counters_of(port.eni).*traffic.member);
+      out.sample(name, {{"eni", name_of(port)}}, counters_of(port.eni).*field.member);
     }
   }
   out.family("openvpc_eni_drops_total", Type::counter,
@@ -90,6 +77,17 @@ void counter(PrometheusText& out, std::string_view name, std::string_view help, 
   out.sample(name, {}, value);
 }
 
+// openvpc_<section>_<name>_total for each descriptor of a counter list (counter_totals.h).
+template <typename T, size_t N>
+void counters(PrometheusText& out, std::string_view section, const T& values,
+              const std::array<CounterField<T>, N>& fields) {
+  for (const auto& field : fields) {
+    const std::string name =
+        "openvpc_" + std::string(section) + "_" + std::string(field.name) + "_total";
+    counter(out, name, field.help, values.*field.member);
+  }
+}
+
 void gauge(PrometheusText& out, std::string_view name, std::string_view help, uint64_t value) {
   out.family(name, Type::gauge, help);
   out.sample(name, {}, value);
@@ -104,19 +102,7 @@ void pipeline_families(PrometheusText& out, const RouterTotals& t) {
   per_enum<packet::ParseError>(out, "openvpc_pipeline_parse_errors_total", "error",
                                "Packets that failed to parse, by error.", t.pipeline.parse_errors,
                                1);
-  counter(out, "openvpc_pipeline_flow_hits_total", "Packets that hit the flow cache.",
-          t.pipeline.flow_hits);
-  counter(out, "openvpc_pipeline_flow_misses_total",
-          "Packets classified by the slow path (first packets, stale entries).",
-          t.pipeline.flow_misses);
-  counter(out, "openvpc_pipeline_flow_stale_total",
-          "Flow entries of an older program or a dead connection.", t.pipeline.flow_stale);
-  counter(out, "openvpc_pipeline_flow_evictions_total", "Flow entries evicted.",
-          t.pipeline.flow_evictions);
-  counter(out, "openvpc_pipeline_connections_created_total", "Connections tracked.",
-          t.pipeline.connections_created);
-  counter(out, "openvpc_pipeline_program_swaps_total", "Programs the workers picked up.",
-          t.pipeline.program_swaps);
+  counters(out, "pipeline", t.pipeline, kPipelineCounterFields);
   gauge(out, "openvpc_pipeline_flows", "Flow cache entries, all workers.", t.flow_count);
   gauge(out, "openvpc_pipeline_connections", "Tracked connections, all workers.",
         t.connection_count);
@@ -126,20 +112,8 @@ void pipeline_families(PrometheusText& out, const RouterTotals& t) {
 }
 
 void router_families(PrometheusText& out, const RouterMetricsInput& input, const RouterTotals& t) {
-  for (const auto& field : kWorkerCounterFields) {
-    const std::string name = "openvpc_router_" + std::string(field.name) + "_total";
-    counter(out, name, field.help, t.router.*field.member);
-  }
-  counter(out, "openvpc_underlay_received_total", "Datagrams received on the underlay socket.",
-          t.underlay.received);
-  counter(out, "openvpc_underlay_receive_truncated_total",
-          "Underlay datagrams bigger than the buffer, dropped.", t.underlay.receive_truncated);
-  counter(out, "openvpc_underlay_sent_total", "Datagrams sent to the underlay.", t.underlay.sent);
-  counter(out, "openvpc_underlay_send_errors_total",
-          "Underlay datagrams refused for a reason other than a full buffer.",
-          t.underlay.send_errors);
-  counter(out, "openvpc_underlay_send_would_block_total",
-          "Underlay sends that stopped on a full socket buffer.", t.underlay.send_would_block);
+  counters(out, "router", t.router, kWorkerCounterFields);
+  counters(out, "underlay", t.underlay, kUnderlayCounterFields);
   counter(out, "openvpc_capture_frames_total", "Frames copied for a capture session.",
           input.capture.frames_captured);
   counter(out, "openvpc_capture_dropped_total",

@@ -69,6 +69,11 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
                  "test/demo knob: flow-log aggregation window for every flow log (0: each "
                  "flow log's MaxAggregationInterval)")
       ->check(CLI::Range(0u, 600u));
+  app.add_option("--flow-log-root", options.flow_log_root,
+                 "directory under which every flow log's file lives (ROOT/ACCOUNT/DESTINATION)")
+      ->check([](const std::string& root) {
+        return !root.empty() && root.front() == '/' ? std::string() : "must be an absolute path";
+      });
   app.add_option("--flow-log-rotate-bytes", options.flow_log_rotate_bytes,
                  "rotate a flow-log file before it grows past this size (0: never)");
   app.add_option("--flow-log-keep-files", options.flow_log_keep_files,

@@ -38,6 +38,8 @@ struct RouterOptions {
   // Flow logs (flow_log_files.h). flow_log_window_seconds is a test/demo knob: when not 0,
   // every flow log aggregates over this many seconds instead of its MaxAggregationInterval.
   uint32_t flow_log_window_seconds = 0;
+  // Every flow log's file lives under ROOT/ACCOUNT/ (flow_log_directory.h), never outside.
+  std::string flow_log_root = "/var/log/openvpc/flow-logs";
   uint64_t flow_log_rotate_bytes = uint64_t{64} << 20;  // 0: never rotate
   unsigned flow_log_keep_files = 5;                     // rotated files kept: DEST.1 ... .N
   // --admin ADDRESS:PORT | off: the admin HTTP endpoint (admin_server.h). Default: the

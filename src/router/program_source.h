@@ -12,8 +12,10 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
+#include "mapping/flow_log_status.h"
 #include "program/program.h"
 
 namespace openvpc::router {
@@ -30,6 +32,9 @@ class ProgramSource {
     (void)applied;
     (void)reason;
   }
+  // The flow logs' delivery statuses changed (router/flow_log_files.h); a controller source
+  // sends them with its Acks (DescribeFlowLogs), a file has no one to tell.
+  virtual void report_flow_logs(std::vector<mapping::FlowLogStatus> statuses) { (void)statuses; }
   virtual std::string describe() const = 0;
 };
 

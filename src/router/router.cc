@@ -26,7 +26,8 @@ int64_t unix_clock_offset_ns() {
 Router::Router(RouterOptions options, std::unique_ptr<ProgramSource> source)
     : options_(std::move(options)),
       source_(std::move(source)),
-      flow_logs_({options_.flow_log_rotate_bytes, options_.flow_log_keep_files}) {
+      flow_logs_(
+          {options_.flow_log_root, options_.flow_log_rotate_bytes, options_.flow_log_keep_files}) {
   host_.underlay_address = options_.underlay_address;
   host_.tap_prefix = options_.tap_prefix;
   host_.mtu = uint16_t(options_.mtu);
@@ -86,10 +87,14 @@ void Router::start_workers() {
 }
 
 Result<void> Router::reload(bool force) {
+  report_flow_logs();  // what deliveries changed since the last look
   if (!force && !source_->changed()) return {};
   auto program = source_->fetch();
   Result<void> applied = program ? apply(*program) : Result<void>(program.error());
-  if (program) source_->settled(applied.ok(), applied ? "" : applied.error().message);
+  if (program) {
+    report_flow_logs();  // before settled(): the Ack of this program carries them
+    source_->settled(applied.ok(), applied ? "" : applied.error().message);
+  }
   if (!applied) {
     ++status_.programs_refused;
     status_.last_error = applied.error().code + ": " + applied.error().message;
@@ -99,6 +104,17 @@ Result<void> Router::reload(bool force) {
   std::lock_guard<std::mutex> lock(published_mutex_);
   published_status_ = status_;
   return applied;
+}
+
+void Router::report_flow_logs() {
+  const uint64_t version = flow_logs_.status_version();
+  if (version == reported_flow_log_status_) return;
+  reported_flow_log_status_ = version;
+  std::vector<mapping::FlowLogStatus> statuses;
+  for (const FlowLogDelivery& delivery : flow_logs_.deliveries()) {
+    statuses.push_back({delivery.flow_log, delivery.error});
+  }
+  source_->report_flow_logs(std::move(statuses));
 }
 
 RouterStatus Router::published_status() const {

@@ -12,6 +12,9 @@
 // Known limit: an ENI whose port settings (MAC, TAP name, namespace) change between programs
 // keeps its old port until the router restarts (logged as a warning).
 //
+// The flow logs' delivery statuses go to the source whenever they change (checked on every
+// reload(), and before a program's outcome is settled so that its Ack carries them).
+//
 // shutdown() stops the workers, then deletes the TAPs and the namespaces the router created.
 #pragma once
 
@@ -60,6 +63,8 @@ class Router {
  private:
   Router(RouterOptions options, std::unique_ptr<ProgramSource> source);
   Result<void> apply(const program::Program& program);
+  // Tells the source the flow logs' delivery statuses when they changed since last told.
+  void report_flow_logs();
   void start_workers();
 
   RouterOptions options_;
@@ -76,6 +81,7 @@ class Router {
   FlowLogFiles flow_logs_;  // the workers' flow-log sinks write here; outlives them
   std::vector<std::unique_ptr<Inbox>> inboxes_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  uint64_t reported_flow_log_status_ = 0;  // flow_logs_.status_version() last reported
   RouterStatus status_;
   mutable std::mutex published_mutex_;
   RouterStatus published_status_;

@@ -55,6 +55,7 @@ class ControlledRouter:
         self.log_path = work / f"{host_id}.log"
         self.state_dir = work / f"state-{host_id}"
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.flow_log_root = work / f"flowlogs-{host_id}"  # ROOT/ACCOUNT/DESTINATION
         self.log = None
         self.proc = None
         self.start()
@@ -66,7 +67,7 @@ class ControlledRouter:
             [str(self.binary), "--host-id", self.host_id, "--underlay-ip", self.underlay,
              "--controller", f"127.0.0.1:{self.mapping_port}", "--tap-prefix", self.tag,
              "--state-dir", str(self.state_dir), "--counters-interval", "0.2",
-             "--log-level", "debug"] + self.extra,
+             "--flow-log-root", str(self.flow_log_root), "--log-level", "debug"] + self.extra,
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def counters(self):

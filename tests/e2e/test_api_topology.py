@@ -87,7 +87,7 @@ def build(c):
     c.aws_ok("create-tags", "--resources", t["web-sg"], t["db-sg"], "--tags", "Key=App,Value=shop")
     t["fl"] = c.aws_ok("create-flow-logs", "--resource-type", "VPC", "--resource-ids", t["vpc"],
                        "--traffic-type", "ALL", "--log-destination",
-                       "/var/log/openvpc/flows.log")["FlowLogIds"][0]
+                       "flows.log")["FlowLogIds"][0]
     return t
 
 

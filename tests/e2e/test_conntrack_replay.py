@@ -43,7 +43,7 @@ def stop(proc, sig=signal.SIGTERM):
 
 @pytest.fixture(scope="module")
 def replay_tool(build_dir):
-    return require_binary(build_dir, "src/dataplane/conntrack/openvpc-conntrack-replay",
+    return require_binary(build_dir, "tools/openvpc-conntrack-replay",
                           "openvpc-conntrack-replay")
 
 

@@ -1,6 +1,6 @@
 """The router's local services answer a real instance: dhclient, ping and dig in a namespace.
 
-openvpc-services-responder (src/dataplane/services/responder_main.cc) owns one ENI's TAP and
+openvpc-services-responder (tools/responder_main.cc) owns one ENI's TAP and
 answers it through LocalServices. The test moves the TAP into a fresh namespace (the
 instance), runs ISC dhclient with a script of its own (so the host's /etc/resolv.conf and
 hostname are never touched) and checks the address, default route and MTU it configured and
@@ -60,7 +60,7 @@ def instance(build_dir: Path):
     for tool in ("dhclient", "dig", "ping"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing: run scripts/install-deps", pytrace=False)
-    responder = require_binary(build_dir, "src/dataplane/services/openvpc-services-responder",
+    responder = require_binary(build_dir, "tools/openvpc-services-responder",
                                "openvpc-services-responder")
     tag = f"{os.getpid() % 100000}"
     tap, ns = f"ovt-svc{tag}", f"ovt-svc-{tag}"

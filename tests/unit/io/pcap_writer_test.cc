@@ -77,6 +77,32 @@ TEST(PcapWriter, WritesClassicHeaderAndRecords) {
   EXPECT_EQ(le32(r + 12), b.size()) << "original length kept";
 }
 
+TEST(PcapWriter, ABufferWriterHandsOutTheSameBytesInChunks) {
+  TempFile file;
+  const auto a = udp_frame(53, 10, true), b = udp_frame(6081, 300, true);
+  {
+    Result<PcapWriter> w = PcapWriter::open(file.path, PcapLinkType::ethernet, 200);
+    ASSERT_TRUE(w) << w.error().message;
+    ASSERT_TRUE(w->write(a, 5s));
+    ASSERT_TRUE(w->write(std::span(b).first(100), 6s, uint32_t(b.size())));  // cut elsewhere
+  }
+  Result<PcapWriter> buffer = PcapWriter::open_buffer(PcapLinkType::ethernet, 200);
+  ASSERT_TRUE(buffer) << buffer.error().message;
+  std::string streamed = buffer->take();
+  EXPECT_EQ(streamed.size(), 24u) << "the file header comes first";
+  ASSERT_TRUE(buffer->write(a, 5s));
+  streamed += buffer->take();
+  ASSERT_TRUE(buffer->write(std::span(b).first(100), 6s, uint32_t(b.size())));
+  streamed += buffer->take();
+  EXPECT_EQ(buffer->take(), "");
+  const auto bytes = read_file(file.path);
+  EXPECT_EQ(std::vector<uint8_t>(streamed.begin(), streamed.end()), bytes);
+  ASSERT_EQ(bytes.size(), 24 + 16 + a.size() + 16 + 100);
+  const uint8_t* r = &bytes[24 + 16 + a.size()];
+  EXPECT_EQ(le32(r + 8), 100u);
+  EXPECT_EQ(le32(r + 12), b.size()) << "the original length the caller gave";
+}
+
 TEST(PcapWriter, OpenFailsOnAnImpossiblePath) {
   EXPECT_FALSE(PcapWriter::open("/nonexistent-dir-ovt-io/x.pcap", PcapLinkType::raw));
 }

@@ -291,5 +291,33 @@ TEST(MappingServer, ARefusedVersionIsReportedNotAcked) {
   EXPECT_EQ(server.host("h1")->refused_version, 0u);
 }
 
+// The routers' flow-log delivery statuses ride on their Acks (DescribeFlowLogs reads them from
+// here, never from the controller's file system); a change is sent at once with the last Ack.
+TEST(MappingServer, FlowLogStatusesComeWithTheAcks) {
+  MappingServer server(options());
+  auto port = server.start();
+  ASSERT_TRUE(port.ok());
+  server.publish("h1", program_number(1));
+  Router router(*port, "h1");
+  const std::vector<FlowLogStatus> failing = {{"fl-1", ""}, {"fl-2", "Access error: x: denied"}};
+  router.client().report_flow_logs(failing);  // before any Ack, or with the first one
+  ASSERT_TRUE(wait_until([&] { return acked(server, "h1", 1); }));
+  ASSERT_TRUE(wait_until([&] { return server.host("h1")->flow_logs == failing; }));
+  // A change between versions is sent without waiting for the next program.
+  const std::vector<FlowLogStatus> fixed = {{"fl-1", ""}, {"fl-2", ""}};
+  router.client().report_flow_logs(fixed);
+  ASSERT_TRUE(wait_until([&] { return server.host("h1")->flow_logs == fixed; }));
+  EXPECT_EQ(server.host("h1")->acked_version, 1u);
+  // The next version's Ack carries them too, and a refusal's.
+  router.refuse_generation(program_number(2).generation);
+  server.publish("h1", program_number(2));
+  ASSERT_TRUE(wait_until([&] { return server.host("h1")->refused_version == 2; }));
+  EXPECT_EQ(server.host("h1")->flow_logs, fixed);
+  router.client().report_flow_logs(failing);
+  ASSERT_TRUE(wait_until([&] { return server.host("h1")->flow_logs == failing; }));
+  EXPECT_EQ(server.host("h1")->acked_version, 1u);  // a repeated refusal does not ACK
+  EXPECT_EQ(server.host("h1")->refused_version, 2u);
+}
+
 }  // namespace
 }  // namespace openvpc::mapping

@@ -92,9 +92,10 @@ class RandomOperations : public testing::RegionTest {
       case 1: {
         const Vpc* v = pick(region_.vpcs);
         if (!v) return skipped;
-        auto block = *Ipv4Cidr::parse(v->cidr);
-        return done(create_subnet(region_, caller_, v->id,
-                                  format_ipv4(block.base + uint32_t(below(8) << 8)) + "/24", ""));
+        auto block = *parse_ipv4_block(v->cidr);
+        const uint32_t base = block.address.v4_host_order() + uint32_t(below(8) << 8);
+        return done(
+            create_subnet(region_, caller_, v->id, IpAddress::v4(base).to_string() + "/24", ""));
       }
       case 2: {
         const Subnet* s = pick(region_.subnets);
@@ -248,8 +249,7 @@ class RandomOperations : public testing::RegionTest {
         }
         if (resource.empty()) return skipped;
         return done(create_flow_logs(region_, caller_, {resource}, below(2) ? "ALL" : "REJECT",
-                                     "/var/log/flows-" + std::to_string(below(3)), "",
-                                     below(2) ? 60 : 600));
+                                     "flows-" + std::to_string(below(3)), "", below(2) ? 60 : 600));
       }
       case 19: {
         const FlowLog* log = pick(region_.flow_logs);

@@ -232,11 +232,11 @@ TEST_F(ProgramCompilerTest, FlowLogsReachTheHostsOfTheEnisTheyCover) {
   ProgramCache cache(options_);
   cache.update(std::make_shared<Region>(region_));
 
-  auto on_vpc = ok(create_flow_logs(region_, caller_, {a}, "ALL", "/var/log/vpc.log", "", 60));
-  auto on_subnet = ok(create_flow_logs(region_, caller_, {data}, "REJECT", "/var/log/data.log",
+  auto on_vpc = ok(create_flow_logs(region_, caller_, {a}, "ALL", "vpc.log", "", 60));
+  auto on_subnet = ok(create_flow_logs(region_, caller_, {data}, "REJECT", "data.log",
                                        "${version} ${srcaddr}", 600));
   auto on_eni = ok(create_flow_logs(region_, caller_, {primary_interface(data_h2).id}, "ACCEPT",
-                                    "/var/log/eni.log", "", 600));
+                                    "eni.log", "", 600));
   // Both hosts have ENIs in VPC a; VPC b (only on h2) comes below.
   EXPECT_EQ(cache.update(std::make_shared<Region>(region_)),
             (std::vector<std::string>{"h1", "h2"}));
@@ -248,7 +248,7 @@ TEST_F(ProgramCompilerTest, FlowLogsReachTheHostsOfTheEnisTheyCover) {
                 (std::vector<uint32_t>{std::min(app_h1, data_h1), std::max(app_h1, data_h1)}));
       EXPECT_EQ(log.traffic, program::FlowLogTraffic::all);
       EXPECT_EQ(log.aggregation_seconds, 60u);
-      EXPECT_EQ(log.destination, "/var/log/vpc.log");
+      EXPECT_EQ(log.destination, "vpc.log");
       EXPECT_EQ(log.account_id, caller_.account_id);
     } else {
       EXPECT_EQ(log.name, on_subnet[0]);
@@ -262,7 +262,7 @@ TEST_F(ProgramCompilerTest, FlowLogsReachTheHostsOfTheEnisTheyCover) {
   EXPECT_EQ(h2.flow_logs.size(), 3u);
   EXPECT_EQ(cache.programs().at("h1").flow_logs.size(), 2u);
 
-  ok(create_flow_logs(region_, caller_, {b}, "ALL", "/var/log/b.log", "", 600));
+  ok(create_flow_logs(region_, caller_, {b}, "ALL", "b.log", "", 600));
   EXPECT_EQ(cache.update(std::make_shared<Region>(region_)), std::vector<std::string>{"h2"});
   EXPECT_EQ(cache.programs().at("h2").flow_logs.size(), 4u);
   ok(delete_flow_logs(region_, caller_, on_eni));

@@ -21,15 +21,8 @@ TEST_F(TagsTest, CreateAndDeleteTags) {
   EXPECT_EQ(region_.vpcs.at(v).tags.size(), 1u);
 }
 
-TEST_F(TagsTest, FlowLogsAndDhcpOptions) {
+TEST_F(TagsTest, DhcpOptions) {
   std::string v = vpc();
-  auto logs = model::create_flow_logs(region_, caller_, {v}, "ALL", "/var/log/x.log", "", 60);
-  ASSERT_TRUE(logs.ok());
-  EXPECT_EQ(code(model::create_flow_logs(region_, caller_, {v}, "SOME", "/x", "", 60)),
-            "InvalidParameterValue");
-  EXPECT_EQ(code(model::create_flow_logs(region_, caller_, {v}, "ALL", "relative", "", 60)),
-            "InvalidParameterValue");
-  ASSERT_TRUE(model::delete_flow_logs(region_, caller_, *logs).ok());
   auto options = model::create_dhcp_options(
       region_, caller_,
       {{"domain-name", {"corp.internal"}}, {"domain-name-servers", {"10.0.0.2"}}});

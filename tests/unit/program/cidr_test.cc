@@ -61,6 +61,28 @@ INSTANTIATE_TEST_SUITE_P(Cases, CidrContains,
                                            ContainsCase{"fd00::/8", "fdff::1", true},
                                            ContainsCase{"fd00::/8", "fe00::1", false}));
 
+TEST(Cidr, BlocksInsideAndOverlappingBlocks) {
+  const Cidr vpc = cidr_literal("10.0.0.0/16");
+  EXPECT_TRUE(vpc.contains(cidr_literal("10.0.1.0/24")));
+  EXPECT_TRUE(vpc.contains(vpc));
+  EXPECT_FALSE(vpc.contains(cidr_literal("10.1.0.0/24")));
+  EXPECT_FALSE(vpc.contains(cidr_literal("10.0.0.0/8")));
+  EXPECT_TRUE(vpc.overlaps(cidr_literal("10.0.0.0/8")));
+  EXPECT_TRUE(cidr_literal("10.0.0.0/8").overlaps(vpc));
+  EXPECT_FALSE(cidr_literal("10.0.1.0/24").overlaps(cidr_literal("10.0.2.0/24")));
+  // The families never mix, though an IPv4 block is an IPv6 prefix of the mapped form.
+  EXPECT_FALSE(cidr_literal("::/0").contains(vpc));
+  EXPECT_FALSE(cidr_literal("0.0.0.0/0").contains(cidr_literal("fd00::/8")));
+}
+
+TEST(Cidr, LastAddress) {
+  EXPECT_EQ(format_address(cidr_literal("10.0.1.0/24").last()), "10.0.1.255");
+  EXPECT_EQ(format_address(cidr_literal("10.0.2.128/25").last()), "10.0.2.255");
+  EXPECT_EQ(format_address(cidr_literal("10.0.1.5/32").last()), "10.0.1.5");
+  EXPECT_EQ(format_address(cidr_literal("0.0.0.0/0").last()), "255.255.255.255");
+  EXPECT_EQ(format_address(cidr_literal("fd00::/64").last()), "fd00::ffff:ffff:ffff:ffff");
+}
+
 TEST(Cidr, MappedPrefixLength) {
   EXPECT_EQ(cidr_literal("10.0.0.0/24").mapped_prefix_length(), 120);
   EXPECT_EQ(cidr_literal("fd00::/64").mapped_prefix_length(), 64);

@@ -87,18 +87,5 @@ TEST(EniCapture, ManyProducersOneReaderLoseNothingTheQueueHolds) {
   capture.stop();
 }
 
-TEST(EniCapture, PcapHeaderAndRecordLayout) {
-  const std::string header = EniCapture::pcap_file_header();
-  ASSERT_EQ(header.size(), 24u);
-  EXPECT_EQ(uint8_t(header[0]), 0xd4);  // 0xa1b2c3d4 little-endian
-  EXPECT_EQ(uint8_t(header[20]), 1);    // LINKTYPE_ETHERNET
-  CapturedFrame frame{std::chrono::nanoseconds(1'700'000'000'123'456'789), 100, {1, 2, 3}};
-  const std::string record = EniCapture::pcap_record(frame);
-  ASSERT_EQ(record.size(), 16u + 3u);
-  EXPECT_EQ(uint8_t(record[4]) | uint8_t(record[5]) << 8 | uint8_t(record[6]) << 16, 123456);
-  EXPECT_EQ(uint8_t(record[8]), 3);     // included length
-  EXPECT_EQ(uint8_t(record[12]), 100);  // original length
-}
-
 }  // namespace
 }  // namespace openvpc::router

@@ -4,7 +4,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "prometheus_parser.h"
+#include "router/metrics_text.h"
 
 namespace openvpc::router {
 namespace {
@@ -27,6 +31,37 @@ TEST(CountersFile, SumsWorkersPerEniAndNamesDropReasons) {
   EXPECT_NE(text.find("\"received\": 9"), std::string::npos);
   EXPECT_NE(text.find("\"namespace\": \"ns-a\""), std::string::npos);
   EXPECT_NE(text.find("\"generation\": 4"), std::string::npos);
+}
+
+// counters.json and /metrics are two views of one list: every scalar counter /metrics exports
+// for the pipeline, the underlay and the router's own losses is in counters.json under the
+// same name (they had drifted: counters.json had no flow_stale nor flow_evictions).
+TEST(CountersFile, NamesEveryCounterMetricsExports) {
+  RouterStatus status;
+  std::vector<WorkerSnapshot> workers(1);
+  workers[0].pipeline.flow_stale = 5;
+  workers[0].pipeline.flow_evictions = 6;
+  const auto document = nlohmann::json::parse(counters_json(status, workers));
+  const RouterMetricsInput input{&status, workers, {}, 0};
+  const auto metrics = testing::parse_prometheus(router_metrics_text(input));
+  ASSERT_TRUE(metrics.error.empty()) << metrics.error;
+  size_t checked = 0;
+  for (const char* section : {"pipeline", "underlay", "router"}) {
+    const std::string prefix = std::string("openvpc_") + section + "_";
+    for (const auto& [name, value] : metrics.samples) {  // unlabelled series only
+      if (name.rfind(prefix, 0) != 0 || name.find('{') != std::string::npos ||
+          !name.ends_with("_total")) {
+        continue;
+      }
+      const std::string field = name.substr(prefix.size(), name.size() - prefix.size() - 6);
+      if (field.starts_with("programs_")) continue;  // "program" in counters.json
+      EXPECT_TRUE(document[section].contains(field)) << section << "." << field;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 25u);
+  EXPECT_EQ(document["pipeline"]["flow_stale"], 5);
+  EXPECT_EQ(document["pipeline"]["flow_evictions"], 6);
 }
 
 TEST(CountersFile, WritesAtomically) {

@@ -1,5 +1,6 @@
-// FlowLogFiles: records of a program's flow logs become lines in their destination files —
-// header, default and custom formats, the traffic-type filter, rotation, and failures counted.
+// FlowLogFiles: records of a program's flow logs become lines in their destination files under
+// ROOT/ACCOUNT/ — header, default and custom formats, the traffic-type filter, rotation,
+// failures counted, and the status (error) that the router reports to the controller.
 #include "router/flow_log_files.h"
 
 #include <gtest/gtest.h>
@@ -20,6 +21,7 @@ using flowlog::FlowAction;
 using flowlog::FlowLogRecord;
 using program::FlowLogTraffic;
 
+constexpr const char* kAccount = "123456789012";
 constexpr const char* kDefaultHeader =
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
     "start end action log-status\n";
@@ -48,10 +50,13 @@ class FlowLogFilesTest : public ::testing::Test {
     p.flow_logs = std::move(logs);
     return p;
   }
-  program::FlowLog log(const std::string& file, FlowLogTraffic traffic = FlowLogTraffic::all,
-                       std::string format = "") const {
-    return {1,  "fl-" + file, "123456789012", traffic, std::move(format), (dir_ / file).string(),
-            60, {7}};
+  static program::FlowLog log(const std::string& file, FlowLogTraffic traffic = FlowLogTraffic::all,
+                              std::string format = "") {
+    return {1, "fl-" + file, kAccount, traffic, std::move(format), file, 60, {7}};
+  }
+  FlowLogFileOptions options(uint64_t rotate_size = uint64_t{64} << 20,
+                             unsigned keep_rotated = 5) const {
+    return {dir_.string(), rotate_size, keep_rotated};
   }
   static EniFlowRecord record(FlowAction action, uint16_t dst_port, uint32_t start = 1000) {
     FlowLogRecord r;
@@ -68,8 +73,9 @@ class FlowLogFilesTest : public ::testing::Test {
     r.action = action;
     return {7, r};
   }
+  fs::path account_dir() const { return dir_ / kAccount; }
   std::string read(const std::string& file) const {
-    std::ifstream in(dir_ / file);
+    std::ifstream in(account_dir() / file);
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
@@ -79,7 +85,7 @@ class FlowLogFilesTest : public ::testing::Test {
 };
 
 TEST_F(FlowLogFilesTest, DefaultFormatLinesAfterAHeader) {
-  FlowLogFiles files;
+  FlowLogFiles files(options());
   files.configure(program_with({log("flows.log")}));
   const EniFlowRecord records[] = {record(FlowAction::accept, 80), record(FlowAction::reject, 22)};
   files.deliver(records);
@@ -96,7 +102,7 @@ TEST_F(FlowLogFilesTest, DefaultFormatLinesAfterAHeader) {
 }
 
 TEST_F(FlowLogFilesTest, TrafficTypeKeepsItsActionAndEveryLogGetsSkipdata) {
-  FlowLogFiles files;
+  FlowLogFiles files(options());
   auto accepts = log("accept.log", FlowLogTraffic::accept);
   auto rejects = log("reject.log", FlowLogTraffic::reject);
   rejects.id = 2;
@@ -120,7 +126,7 @@ TEST_F(FlowLogFilesTest, TrafficTypeKeepsItsActionAndEveryLogGetsSkipdata) {
 }
 
 TEST_F(FlowLogFilesTest, CustomFormatNamesComeFromTheProgram) {
-  FlowLogFiles files;
+  FlowLogFiles files(options());
   files.configure(program_with({log("custom.log", FlowLogTraffic::all,
                                     "${version} ${vpc-id} ${subnet-id} ${instance-id} "
                                     "${interface-id} ${region} ${dstport} ${flow-direction}")}));
@@ -132,21 +138,21 @@ TEST_F(FlowLogFilesTest, CustomFormatNamesComeFromTheProgram) {
 }
 
 TEST_F(FlowLogFilesTest, RecordsOfEnisWithoutAFlowLogAreNotWritten) {
-  FlowLogFiles files;
+  FlowLogFiles files(options());
   files.configure(program_with({log("flows.log")}));
   EniFlowRecord other = record(FlowAction::accept, 80);
   other.eni = 8;
   files.deliver(std::span(&other, 1));
-  EXPECT_FALSE(fs::exists(dir_ / "flows.log"));
+  EXPECT_FALSE(fs::exists(account_dir() / "flows.log"));
   files.configure(program_with({}));  // the flow log was deleted
   const EniFlowRecord records[] = {record(FlowAction::accept, 80)};
   files.deliver(records);
-  EXPECT_FALSE(fs::exists(dir_ / "flows.log"));
+  EXPECT_FALSE(fs::exists(account_dir() / "flows.log"));
   EXPECT_TRUE(files.deliveries().empty());
 }
 
 TEST_F(FlowLogFilesTest, RotatesBySizeAndKeepsTheNewestFiles) {
-  FlowLogFiles files({/*rotate_size=*/300, /*keep_rotated=*/2});
+  FlowLogFiles files(options(/*rotate_size=*/300, /*keep_rotated=*/2));
   files.configure(program_with({log("flows.log")}));
   // Header (114 bytes) + two lines (79 each) fit in 300; each delivery of two more rotates.
   for (uint32_t round = 0; round < 4; ++round) {
@@ -154,9 +160,9 @@ TEST_F(FlowLogFilesTest, RotatesBySizeAndKeepsTheNewestFiles) {
                                      record(FlowAction::accept, 81, 1000 + round)};
     files.deliver(records);
   }
-  EXPECT_TRUE(fs::exists(dir_ / "flows.log.1"));
-  EXPECT_TRUE(fs::exists(dir_ / "flows.log.2"));
-  EXPECT_FALSE(fs::exists(dir_ / "flows.log.3"));
+  EXPECT_TRUE(fs::exists(account_dir() / "flows.log.1"));
+  EXPECT_TRUE(fs::exists(account_dir() / "flows.log.2"));
+  EXPECT_FALSE(fs::exists(account_dir() / "flows.log.3"));
   for (const char* file : {"flows.log", "flows.log.1", "flows.log.2"}) {
     const std::string text = read(file);
     EXPECT_EQ(text.rfind(kDefaultHeader, 0), 0u) << file;
@@ -171,14 +177,16 @@ TEST_F(FlowLogFilesTest, RotatesBySizeAndKeepsTheNewestFiles) {
 }
 
 TEST_F(FlowLogFilesTest, FailuresAreCountedWithTheirReason) {
-  FlowLogFiles files;
-  auto missing = log("no-such-dir/flows.log");
-  auto full = log("full");
-  full.id = 2;
-  full.destination = "/dev/full";  // every write fails with ENOSPC
+  FlowLogFiles files(options());
+  fs::create_directories(account_dir());
+  std::ofstream(account_dir() / "plain") << "a file, not a directory\n";
+  auto not_a_directory = log("plain/flows.log");
+  auto link = log("passwd");
+  link.id = 2;
+  fs::create_symlink("/etc/passwd", account_dir() / "passwd");
   auto unknown_field = log("bad.log", FlowLogTraffic::all, "${version} ${colour}");
   unknown_field.id = 3;
-  files.configure(program_with({missing, full, unknown_field}));
+  files.configure(program_with({not_a_directory, link, unknown_field}));
   const EniFlowRecord records[] = {record(FlowAction::accept, 80), record(FlowAction::reject, 22)};
   files.deliver(records);
   const auto deliveries = files.deliveries();
@@ -186,18 +194,39 @@ TEST_F(FlowLogFilesTest, FailuresAreCountedWithTheirReason) {
   for (const auto& d : deliveries) {
     EXPECT_EQ(d.records_written, 0u) << d.flow_log;
     EXPECT_EQ(d.records_failed, 2u) << d.flow_log;
+    EXPECT_EQ(d.error, d.last_error) << d.flow_log;
   }
-  EXPECT_NE(deliveries[0].last_error.find("No such file or directory"), std::string::npos)
-      << deliveries[0].last_error;
-  EXPECT_NE(deliveries[1].last_error.find("No space left on device"), std::string::npos)
-      << deliveries[1].last_error;
+  EXPECT_EQ(deliveries[0].last_error, "Access error: plain/flows.log: Not a directory");
+  EXPECT_EQ(deliveries[1].last_error, "Access error: passwd: Too many levels of symbolic links");
   EXPECT_NE(deliveries[2].last_error.find("${colour}"), std::string::npos)
       << deliveries[2].last_error;
-  EXPECT_FALSE(fs::exists(dir_ / "bad.log"));
+  EXPECT_FALSE(fs::exists(account_dir() / "bad.log"));
+}
+
+TEST_F(FlowLogFilesTest, StatusIsKnownAtConfigureAndFollowsTheLatestDelivery) {
+  FlowLogFiles files(options());
+  fs::create_directories(account_dir());
+  fs::create_symlink("/etc/passwd", account_dir() / "flows.log");
+  const uint64_t before = files.status_version();
+  files.configure(program_with({log("flows.log")}));
+  // Refused before any record: the destination is tried when the flow log arrives.
+  EXPECT_EQ(files.deliveries()[0].error,
+            "Access error: flows.log: Too many levels of symbolic links");
+  EXPECT_EQ(files.deliveries()[0].records_failed, 0u);
+  const uint64_t failed = files.status_version();
+  EXPECT_NE(failed, before);
+  files.configure(program_with({log("flows.log")}));  // the same outcome: no change to report
+  EXPECT_EQ(files.status_version(), failed);
+  fs::remove(account_dir() / "flows.log");  // the operator removes the link
+  const EniFlowRecord records[] = {record(FlowAction::accept, 80)};
+  files.deliver(records);
+  EXPECT_EQ(files.deliveries()[0].error, "");
+  EXPECT_EQ(files.deliveries()[0].records_written, 1u);
+  EXPECT_NE(files.status_version(), failed);
 }
 
 TEST_F(FlowLogFilesTest, CountersSurviveAProgramThatKeepsTheFlowLog) {
-  FlowLogFiles files;
+  FlowLogFiles files(options());
   files.configure(program_with({log("flows.log")}));
   const EniFlowRecord records[] = {record(FlowAction::accept, 80)};
   files.deliver(records);

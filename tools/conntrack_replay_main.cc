@@ -16,8 +16,8 @@
 
 #include "dataplane/conntrack/conntrack_table.h"
 #include "dataplane/conntrack/fragment_tracker.h"
-#include "dataplane/conntrack/pcap_reader.h"
 #include "dataplane/flowlog/flow_log_aggregator.h"
+#include "io/pcap_reader.h"
 
 namespace {
 
@@ -63,9 +63,9 @@ class Replay {
     table_.configure_eni(kEni, settings);
   }
 
-  void feed(uint64_t index, const conntrack::PcapRecord& record, bool ethernet) {
+  void feed(uint64_t index, const io::PcapRecord& record, bool ethernet) {
     ++counts_.packets;
-    now_ = record.seconds;
+    now_ = uint32_t(std::chrono::duration_cast<std::chrono::seconds>(record.timestamp).count());
     flow_log_.flush(now_, sink_);
     table_.sweep(now_, 64);
     release(fragments_.expire(now_, released_));
@@ -182,17 +182,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s [--flow-log FILE] [--eni-address IP] CAPTURE.pcap\n", argv[0]);
     return 2;
   }
-  std::string error;
-  auto reader = conntrack::PcapReader::open(capture, error);
+  auto reader = io::PcapReader::open(capture);
   if (!reader) {
-    std::fprintf(stderr, "openvpc-conntrack-replay: %s\n", error.c_str());
+    std::fprintf(stderr, "openvpc-conntrack-replay: %s\n", reader.error().message.c_str());
     return 1;
   }
   std::ofstream flow_log;
   if (!flow_log_path.empty()) flow_log.open(flow_log_path);
   Replay replay(flow_log_path.empty() ? nullptr : &flow_log, eni_address);
   uint64_t index = 0;
-  while (auto record = reader->next()) replay.feed(index++, *record, reader->ethernet());
+  const bool ethernet = reader->link_type() == io::PcapLinkType::ethernet;
+  while (auto record = reader->next()) replay.feed(index++, *record, ethernet);
   replay.finish();
   replay.print();
   return 0;
