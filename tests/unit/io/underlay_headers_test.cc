@@ -16,8 +16,7 @@ TEST(UnderlayHeaders, RebuildsWhatTheSenderWrote) {
   encap.vni = 4242;
   encap.source_eni = 201;
   encap.destination_eni = 101;
-  const auto inner =
-      packet::build_udp(
+  const auto inner = packet::build_udp(
       {packet::IpAddress::v4(0x0a000207), packet::IpAddress::v4(0x0a000105)}, {53, 40000});
   const auto sent = packet::build_geneve(encap, inner);
   // What a UDP socket hands over: the payload from the Geneve header on.
