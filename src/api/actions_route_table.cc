@@ -8,7 +8,13 @@ namespace {
 
 using model::Region;
 
-FilterFields route_table_fields(const model::RouteTable& table) {
+// "active", or "blackhole" for a route whose target is gone, detached or stopped.
+std::string route_state(const Region& region, const model::RouteTable& table,
+                        const model::Route& route) {
+  return model::route_active(region, table, route) ? "active" : "blackhole";
+}
+
+FilterFields route_table_fields(const Region& region, const model::RouteTable& table) {
   FilterFields fields{{"association.route-table-association-id", {}},
                       {"association.route-table-id", {}},
                       {"association.subnet-id", {}},
@@ -38,13 +44,13 @@ FilterFields route_table_fields(const model::RouteTable& table) {
       fields["route.network-interface-id"].push_back(route.network_interface_id);
     }
     fields["route.origin"].push_back(route.origin);
-    fields["route.state"].push_back("active");
+    fields["route.state"].push_back(route_state(region, table, route));
   }
   add_tag_fields(fields, table.tags);
   return fields;
 }
 
-void render_route_table(XmlWriter& out, const model::RouteTable& table) {
+void render_route_table(XmlWriter& out, const Region& region, const model::RouteTable& table) {
   out.text("routeTableId", table.id).text("vpcId", table.vpc_id).text("ownerId", table.owner);
   out.open("routeSet");
   for (const auto& route : table.routes) {
@@ -52,7 +58,7 @@ void render_route_table(XmlWriter& out, const model::RouteTable& table) {
     out.optional("gatewayId", route.gateway_id);
     out.optional("networkInterfaceId", route.network_interface_id);
     out.optional("instanceId", route.instance_id);
-    out.text("state", "active").text("origin", route.origin).close();
+    out.text("state", route_state(region, table, route)).text("origin", route.origin).close();
   }
   out.close().open("associationSet");
   for (const auto& association : table.associations) {
@@ -78,7 +84,7 @@ Result<std::string> create_route_table(ActionContext& ctx) {
       }
     }
     out.open("routeTable");
-    render_route_table(out, region.route_tables.at(*id));
+    render_route_table(out, region, region.route_tables.at(*id));
     out.close();
     return {};
   });
@@ -87,10 +93,14 @@ Result<std::string> create_route_table(ActionContext& ctx) {
 Result<std::string> describe_route_tables(ActionContext& ctx) {
   auto region = ctx.read();
   if (!region) return region.error();
+  const Region& snapshot = **region;
   return describe<model::RouteTable>(
-      ctx, (*region)->route_tables,
+      ctx, snapshot.route_tables,
       {"RouteTableId", "routeTableSet", "InvalidRouteTableID.NotFound", "route table",
-       route_table_fields, render_route_table});
+       [&](const model::RouteTable& table) { return route_table_fields(snapshot, table); },
+       [&](XmlWriter& out, const model::RouteTable& table) {
+         render_route_table(out, snapshot, table);
+       }});
 }
 
 Result<std::string> associate_route_table(ActionContext& ctx) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "model/operations.h"
+#include "model/program_numbers.h"
 #include "program/flow_log_destination.h"
 
 namespace openvpc::model {
@@ -67,6 +68,7 @@ Result<std::vector<std::string>> create_flow_logs(Region& region, const Caller& 
     FlowLog log;
     log.id = caller.ids->resource_id("fl");
     log.owner = caller.account_id;
+    log.number = new_program_number(region, *caller.ids);
     log.resource_id = resource_id;
     log.traffic_type = std::string(traffic_type);
     log.log_destination = std::string(destination);

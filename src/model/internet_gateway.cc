@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "model/operations.h"
+#include "model/program_numbers.h"
 
 namespace openvpc::model {
 
@@ -21,7 +22,11 @@ Result<std::string> create_internet_gateway(Region& region, const Caller& caller
     return make_error("InternetGatewayLimitExceeded",
                       "The maximum number of internet gateways has been reached.");
   }
-  InternetGateway gateway{caller.ids->resource_id("igw"), caller.account_id, "", {}};
+  InternetGateway gateway{.id = caller.ids->resource_id("igw"),
+                          .owner = caller.account_id,
+                          .number = new_program_number(region, *caller.ids),
+                          .attached_vpc_id = "",
+                          .tags = {}};
   std::string id = gateway.id;
   region.internet_gateways[id] = std::move(gateway);
   return id;

@@ -4,6 +4,7 @@
 
 #include "model/cidr.h"
 #include "model/operations.h"
+#include "model/program_numbers.h"
 
 namespace openvpc::model {
 
@@ -64,6 +65,7 @@ Result<std::string> create_network_acl(Region& region, const Caller& caller,
                       "The maximum number of network ACLs has been reached.");
   }
   NetworkAcl acl = make_network_acl(caller, **vpc, false);
+  acl.number = new_program_number(region, *caller.ids);
   std::string id = acl.id;
   region.network_acls[id] = std::move(acl);
   return id;

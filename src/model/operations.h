@@ -15,6 +15,7 @@
 #include "common/result.h"
 #include "model/ids.h"
 #include "model/region.h"
+#include "program/program.h"
 
 namespace openvpc::model {
 
@@ -106,6 +107,19 @@ Result<void> create_route(Region& region, const Caller& caller, const std::strin
                           std::string_view destination, const RouteTarget& target, bool replace);
 Result<void> delete_route(Region& region, const Caller& caller, const std::string& route_table_id,
                           std::string_view destination);
+// What a route of `table` leads to now: the VPC (local), an interface's ENI number (interface
+// routes, and instance routes while the instance runs), the number of an internet gateway
+// attached to the table's VPC — or nothing: a blackhole, when the target was deleted, detached
+// or stopped. The compiler programs exactly this, and DescribeRouteTables reports its state
+// from it, so the API never says "active" for a route the data plane drops.
+struct RouteReach {
+  program::RouteTargetKind kind = program::RouteTargetKind::blackhole;
+  uint32_t number = 0;  // the ENI's or the gateway's program number
+};
+RouteReach route_reach(const Region& region, const RouteTable& table, const Route& route);
+inline bool route_active(const Region& region, const RouteTable& table, const Route& route) {
+  return route_reach(region, table, route).kind != program::RouteTargetKind::blackhole;
+}
 
 // --- internet gateways (internet_gateway.cc)
 Result<std::string> create_internet_gateway(Region& region, const Caller& caller);

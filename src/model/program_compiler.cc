@@ -1,6 +1,7 @@
 #include "model/program_compiler.h"
 
 #include "model/operations.h"
+#include "model/program_numbers.h"
 
 #include <algorithm>
 #include <charconv>
@@ -64,10 +65,6 @@ std::string private_hostname(const std::vector<IpAddress>& addresses) {
   std::string name = "ip-" + program::format_address(addresses.front());
   std::replace(name.begin(), name.end(), '.', '-');
   return name;
-}
-
-bool has_prefix(const std::string& text, std::string_view prefix) {
-  return text.rfind(prefix, 0) == 0;
 }
 
 // One host's compilation; each step reads the Region and appends to the program.
@@ -155,12 +152,12 @@ class HostCompiler {
       route_table_ids_.insert(table_id);
       network_acl_ids_.insert(acl_id);
       program_.subnets.push_back(
-          program::Subnet{.id = program_number(id),
+          program::Subnet{.id = subnet.number,
                           .name = id,
                           .vpc = vpc->second.vni,
                           .cidr = program::Cidr::parse(subnet.cidr).value_or(program::Cidr{}),
-                          .network_acl = program_number(acl_id),
-                          .route_table = program_number(table_id)});
+                          .network_acl = program_number_of(region_.network_acls, acl_id),
+                          .route_table = program_number_of(region_.route_tables, table_id)});
     }
   }
 
@@ -169,58 +166,19 @@ class HostCompiler {
     return vpc == region_.vpcs.end() ? 0 : vpc->second.vni;
   }
 
-  // The ENI number a route reaches through an interface or instance; 0 when it is gone.
-  uint32_t interface_target(const std::string& eni_id, const std::string& vpc_id) const {
-    auto eni = region_.network_interfaces.find(eni_id);
-    if (eni == region_.network_interfaces.end() || eni->second.vpc_id != vpc_id) return 0;
-    return eni->second.number;
-  }
-
   program::Route route(const RouteTable& table, const Route& route) const {
-    program::Route out;
-    out.destination = program::Cidr::parse(route.destination_cidr).value_or(program::Cidr{});
-    out.target = program::RouteTargetKind::blackhole;
-    if (!route.network_interface_id.empty() || !route.instance_id.empty()) {
-      std::string eni_id = route.network_interface_id;
-      if (eni_id.empty()) {
-        auto instance = region_.instances.find(route.instance_id);
-        if (instance != region_.instances.end() && instance->second.state == "running") {
-          eni_id = instance->second.primary_interface_id;
-        }
-      }
-      if (uint32_t number = interface_target(eni_id, table.vpc_id); number != 0) {
-        out.target = program::RouteTargetKind::eni;
-        out.target_id = number;
-      }
-    } else if (route.gateway_id == "local") {
-      out.target = program::RouteTargetKind::local;
-    } else if (has_prefix(route.gateway_id, "igw-")) {
-      auto gateway = region_.internet_gateways.find(route.gateway_id);
-      if (gateway != region_.internet_gateways.end() &&
-          gateway->second.attached_vpc_id == table.vpc_id) {
-        out.target = program::RouteTargetKind::internet_gateway;
-        out.target_id = program_number(route.gateway_id);
-      }
-    } else {
-      static const std::pair<std::string_view, program::RouteTargetKind> kGateways[] = {
-          {"nat-", program::RouteTargetKind::nat_gateway},
-          {"pcx-", program::RouteTargetKind::peering},
-          {"vgw-", program::RouteTargetKind::vpn_gateway}};
-      for (const auto& [prefix, kind] : kGateways) {
-        if (has_prefix(route.gateway_id, prefix)) {
-          out.target = kind;
-          out.target_id = program_number(route.gateway_id);
-        }
-      }
-    }
-    return out;
+    const RouteReach reach = route_reach(region_, table, route);
+    return program::Route{
+        .destination = program::Cidr::parse(route.destination_cidr).value_or(program::Cidr{}),
+        .target = reach.kind,
+        .target_id = reach.number};
   }
 
   void add_route_tables() {
     for (const auto& table_id : route_table_ids_) {
       auto table = region_.route_tables.find(table_id);
       if (table == region_.route_tables.end()) continue;
-      program::RouteTable out{.id = program_number(table_id),
+      program::RouteTable out{.id = table->second.number,
                               .name = table_id,
                               .vpc = vni_of(table->second.vpc_id),
                               .routes = {}};
@@ -234,7 +192,7 @@ class HostCompiler {
     for (const auto& acl_id : network_acl_ids_) {
       auto acl = region_.network_acls.find(acl_id);
       if (acl == region_.network_acls.end()) continue;
-      program::NetworkAcl out{.id = program_number(acl_id),
+      program::NetworkAcl out{.id = acl->second.number,
                               .name = acl_id,
                               .vpc = vni_of(acl->second.vpc_id),
                               .entries = {}};
@@ -278,7 +236,7 @@ class HostCompiler {
     for (const auto& [group_id, with_rules] : groups) {
       auto group = region_.security_groups.find(group_id);
       if (group == region_.security_groups.end()) continue;
-      program::SecurityGroup out{.id = program_number(group_id),
+      program::SecurityGroup out{.id = group->second.number,
                                  .name = group_id,
                                  .vpc = vni_of(group->second.vpc_id),
                                  .rules = {},
@@ -297,8 +255,8 @@ class HostCompiler {
     r.traffic =
         traffic_match(rule.protocol, rule.from_port, rule.to_port, rule.from_port, rule.to_port);
     if (!rule.referenced_group_id.empty()) {
-      if (!region_.security_groups.contains(rule.referenced_group_id)) return;
-      r.referenced_group = program_number(rule.referenced_group_id);
+      r.referenced_group = program_number_of(region_.security_groups, rule.referenced_group_id);
+      if (r.referenced_group == 0) return;
     } else {
       auto peer = program::Cidr::parse(rule.cidr);
       if (!peer) return;
@@ -314,7 +272,7 @@ class HostCompiler {
       if (eni.host_id == host_id_) {
         program::Eni out{.id = eni.number,
                          .name = id,
-                         .subnet = program_number(eni.subnet_id),
+                         .subnet = program_number_of(region_.subnets, eni.subnet_id),
                          .mac = interface_mac(eni),
                          .private_addresses = addresses,
                          .security_groups = {},
@@ -322,7 +280,9 @@ class HostCompiler {
                          .instance_id = local_instance(eni),
                          .hostname = private_hostname(addresses)};
         for (const auto& group_id : eni.group_ids) {
-          out.security_groups.push_back(program_number(group_id));
+          if (uint32_t number = program_number_of(region_.security_groups, group_id)) {
+            out.security_groups.push_back(number);
+          }
         }
         std::sort(out.security_groups.begin(), out.security_groups.end());
         program_.enis.push_back(std::move(out));
@@ -379,7 +339,7 @@ class HostCompiler {
   // Each flow log whose resource (VPC, subnet or interface) covers an ENI on this host.
   void add_flow_logs() {
     for (const auto& [id, log] : region_.flow_logs) {
-      program::FlowLog out{.id = program_number(id),
+      program::FlowLog out{.id = log.number,
                            .name = id,
                            .account_id = log.owner,
                            .traffic = flow_log_traffic(log.traffic_type),
@@ -425,15 +385,6 @@ class HostCompiler {
 };
 
 }  // namespace
-
-uint32_t program_number(std::string_view model_id) {
-  uint32_t hash = 2166136261u;
-  for (char ch : model_id) {
-    hash ^= static_cast<uint8_t>(ch);
-    hash *= 16777619u;
-  }
-  return hash == 0 ? 1 : hash;
-}
 
 std::optional<program::IpAddress> host_underlay(const CompileOptions& options,
                                                 std::string_view host_id) {

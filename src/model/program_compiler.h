@@ -23,9 +23,10 @@
 // An edge node (CompileOptions::edge_nodes) gets an edge program instead: every VPC with an
 // attached internet gateway, and the mappings of those VPCs' addresses that have a public
 // address (public IP <-> (VPC, ENI, private IP, host)).
-// Numbers: a VPC is its VNI, an ENI its region-unique number; subnets, route tables, ACLs and
-// groups are numbered by program_number(model id) (a hash, stable across hosts and restarts);
-// each object's name is its model id.
+// Numbers: a VPC is its VNI, an ENI its region-unique number; subnets, route tables, ACLs,
+// groups, gateways and flow logs their stored program number (program_numbers.h, unique in
+// the region, the same on every host); each object's name is its model id. Routes are
+// programmed as route_reach() says (operations.h): what is gone is a blackhole.
 //
 // Host underlay addresses come from CompileOptions::host_underlays (the controller's
 // `--host ID=ADDRESS` flags); a host id that is itself an address is its own underlay. ENIs on
@@ -57,10 +58,6 @@ struct CompileOptions {
            region == other.region && edge_nodes == other.edge_nodes;
   }
 };
-
-// The number a subnet, route table, network ACL, security group or gateway has in programs:
-// FNV-1a of its id, never 0 (0 means "none" in the program).
-uint32_t program_number(std::string_view model_id);
 
 // The host's underlay address: options, else the id itself when it parses as an address.
 std::optional<program::IpAddress> host_underlay(const CompileOptions& options,

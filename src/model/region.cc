@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/program_numbers.h"
+
 namespace openvpc::model {
 
 // JSON field lists. Missing fields take the struct's defaults so that older snapshots load.
@@ -14,24 +16,25 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vpc, id, owner, cidr, cidr_assoc
                                                 enable_dns_hostnames, main_route_table_id,
                                                 default_network_acl_id, default_security_group_id,
                                                 tags)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, owner, vpc_id, cidr, availability_zone,
-                                                map_public_ip_on_launch, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, owner, number, vpc_id, cidr,
+                                                availability_zone, map_public_ip_on_launch, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Route, destination_cidr, gateway_id,
                                                 network_interface_id, instance_id, origin)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTableAssociation, id, subnet_id, main)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTable, id, owner, vpc_id, routes, associations,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTable, id, owner, number, vpc_id, routes,
+                                                associations, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InternetGateway, id, owner, number, attached_vpc_id,
                                                 tags)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InternetGateway, id, owner, attached_vpc_id, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroupRule, id, egress, protocol, from_port,
                                                 to_port, cidr, referenced_group_id, description)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroup, id, owner, vpc_id, name, description,
-                                                rules, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroup, id, owner, number, vpc_id, name,
+                                                description, rules, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAclEntry, rule_number, egress, protocol,
                                                 allow, cidr, from_port, to_port, icmp_type,
                                                 icmp_code)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAclAssociation, id, subnet_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAcl, id, owner, vpc_id, is_default, entries,
-                                                associations, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAcl, id, owner, number, vpc_id, is_default,
+                                                entries, associations, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InterfaceAttachment, id, instance_id, device_index)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInterface, id, owner, vpc_id, subnet_id,
                                                 availability_zone, description, number, mac_address,
@@ -46,8 +49,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ElasticAddress, allocation_id, o
                                                 association_id, network_interface_id, private_ip,
                                                 instance_id, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DhcpOptions, id, owner, configurations, tags)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FlowLog, id, owner, resource_id, traffic_type,
-                                                log_destination, log_format,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FlowLog, id, owner, number, resource_id,
+                                                traffic_type, log_destination, log_format,
                                                 max_aggregation_interval, creation_time, tags)
 
 namespace {
@@ -101,6 +104,7 @@ Result<Region> decode_region(const std::vector<store::KeyValue>& kvs) {
     if (!known) return make_error("store.corrupt", "unknown kind in key " + kv.key);
     if (!failure.empty()) return make_error("store.corrupt", kv.key + ": " + failure);
   }
+  number_unnumbered(region);  // snapshots written before program numbers were stored
   return region;
 }
 

@@ -5,7 +5,8 @@
 // model operations (operations.h) keep them valid: a subnet's vpc_id names an existing VPC of
 // the same owner, an interface's subnet exists, and so on. Each VPC carries its 24-bit VNI and
 // each network interface its 32-bit number, both unique in the region: the data plane carries
-// them in Geneve.
+// them in Geneve. Subnets, route tables, ACLs, groups, gateways and flow logs carry the number
+// programs name them by (program_numbers.h).
 #pragma once
 
 #include <cstdint>
@@ -51,6 +52,7 @@ struct Vpc {
 
 struct Subnet {
   std::string id, owner, vpc_id, cidr, availability_zone;
+  uint32_t number = 0;  // region-unique program number (program_numbers.h)
   bool map_public_ip_on_launch = false;
   Tags tags;
   bool operator==(const Subnet&) const = default;
@@ -74,6 +76,7 @@ struct RouteTableAssociation {
 
 struct RouteTable {
   std::string id, owner, vpc_id;
+  uint32_t number = 0;  // region-unique program number (program_numbers.h)
   std::vector<Route> routes;
   std::vector<RouteTableAssociation> associations;
   Tags tags;
@@ -82,6 +85,7 @@ struct RouteTable {
 
 struct InternetGateway {
   std::string id, owner;
+  uint32_t number = 0;          // region-unique program number (program_numbers.h)
   std::string attached_vpc_id;  // empty when detached
   Tags tags;
   bool operator==(const InternetGateway&) const = default;
@@ -101,6 +105,7 @@ struct SecurityGroupRule {
 
 struct SecurityGroup {
   std::string id, owner, vpc_id, name, description;
+  uint32_t number = 0;  // region-unique program number (program_numbers.h)
   std::vector<SecurityGroupRule> rules;
   Tags tags;
   bool operator==(const SecurityGroup&) const = default;
@@ -125,6 +130,7 @@ struct NetworkAclAssociation {
 
 struct NetworkAcl {
   std::string id, owner, vpc_id;
+  uint32_t number = 0;  // region-unique program number (program_numbers.h)
   bool is_default = false;
   std::vector<NetworkAclEntry> entries;  // sorted by (egress, rule_number)
   std::vector<NetworkAclAssociation> associations;
@@ -187,6 +193,7 @@ struct DhcpOptions {
 
 struct FlowLog {
   std::string id, owner, resource_id;
+  uint32_t number = 0;               // region-unique program number (program_numbers.h)
   std::string traffic_type = "ALL";  // ACCEPT | REJECT | ALL
   std::string log_destination;       // relative to the account's flow-log directory
   std::string log_format;

@@ -4,6 +4,7 @@
 
 #include "model/cidr.h"
 #include "model/operations.h"
+#include "model/program_numbers.h"
 
 namespace openvpc::model {
 
@@ -78,6 +79,7 @@ Result<std::string> create_route_table(Region& region, const Caller& caller,
   RouteTable table{.id = caller.ids->resource_id("rtb"),
                    .owner = caller.account_id,
                    .vpc_id = vpc_id,
+                   .number = new_program_number(region, *caller.ids),
                    .routes = {},
                    .associations = {},
                    .tags = {}};
@@ -210,6 +212,28 @@ Result<void> delete_route(Region& region, const Caller& caller, const std::strin
   }
   routes.erase(it);
   return {};
+}
+
+RouteReach route_reach(const Region& region, const RouteTable& table, const Route& route) {
+  using program::RouteTargetKind;
+  if (route.gateway_id == "local") return {RouteTargetKind::local, 0};
+  if (!route.network_interface_id.empty() || !route.instance_id.empty()) {
+    std::string eni_id = route.network_interface_id;
+    if (eni_id.empty()) {
+      auto instance = region.instances.find(route.instance_id);
+      if (instance == region.instances.end() || instance->second.state != "running") return {};
+      eni_id = instance->second.primary_interface_id;
+    }
+    auto eni = region.network_interfaces.find(eni_id);
+    if (eni == region.network_interfaces.end() || eni->second.vpc_id != table.vpc_id) return {};
+    return {RouteTargetKind::eni, eni->second.number};
+  }
+  auto gateway = region.internet_gateways.find(route.gateway_id);
+  if (gateway != region.internet_gateways.end() &&
+      gateway->second.attached_vpc_id == table.vpc_id) {
+    return {RouteTargetKind::internet_gateway, gateway->second.number};
+  }
+  return {};  // a gateway that is gone or detached (or a kind with nothing behind it)
 }
 
 }  // namespace openvpc::model

@@ -4,6 +4,7 @@
 
 #include "model/cidr.h"
 #include "model/operations.h"
+#include "model/program_numbers.h"
 
 namespace openvpc::model {
 
@@ -100,6 +101,7 @@ Result<std::string> create_security_group(Region& region, const Caller& caller,
                       "The maximum number of security groups has been reached.");
   }
   SecurityGroup group = make_security_group(caller, vpc_id, name, description);
+  group.number = new_program_number(region, *caller.ids);
   std::string id = group.id;
   region.security_groups[id] = std::move(group);
   return id;

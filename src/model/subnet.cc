@@ -3,6 +3,7 @@
 
 #include "model/cidr.h"
 #include "model/operations.h"
+#include "model/program_numbers.h"
 
 namespace openvpc::model {
 
@@ -48,6 +49,7 @@ Result<std::string> create_subnet(Region& region, const Caller& caller, const st
                 .vpc_id = vpc_id,
                 .cidr = block->to_string(),
                 .availability_zone = std::move(availability_zone),
+                .number = new_program_number(region, *caller.ids),
                 .map_public_ip_on_launch = false,
                 .tags = {}};
   auto& acl = region.network_acls[(*vpc)->default_network_acl_id];

@@ -4,6 +4,7 @@
 
 #include "model/cidr.h"
 #include "model/operations.h"
+#include "model/program_numbers.h"
 
 namespace openvpc::model {
 
@@ -114,8 +115,11 @@ Result<std::string> create_vpc(Region& region, const Caller& caller, std::string
   group.rules.push_back(from_members);
   vpc.default_security_group_id = group.id;
 
+  main.number = new_program_number(region, *caller.ids);
   region.route_tables[main.id] = std::move(main);
+  acl.number = new_program_number(region, *caller.ids);
   region.network_acls[acl.id] = std::move(acl);
+  group.number = new_program_number(region, *caller.ids);
   region.security_groups[group.id] = std::move(group);
   std::string id = vpc.id;
   region.vpcs[id] = std::move(vpc);

@@ -79,6 +79,39 @@ def test_routes_acl_entries_and_rule_ids(ec2):
     assert code(ec2.delete_security_group, GroupId=group) == "DependencyViolation"
 
 
+def test_route_state_tells_blackholes(ec2):
+    """A route whose target is gone (detached gateway, deleted interface) says blackhole, in
+    the answer and to the route.state filter; it says active again when the target is back."""
+    vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.3.1.0/24")["Subnet"]["SubnetId"]
+    eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="192.168.0.0/16",
+                     NetworkInterfaceId=eni)
+
+    def states():
+        table = ec2.describe_route_tables(RouteTableIds=[rtb])["RouteTables"][0]
+        return {r["DestinationCidrBlock"]: r["State"] for r in table["Routes"]}
+
+    def blackholed():
+        return [t["RouteTableId"] for t in ec2.describe_route_tables(
+            Filters=[{"Name": "route.state", "Values": ["blackhole"]}])["RouteTables"]]
+
+    assert states() == {"10.3.0.0/16": "active", "0.0.0.0/0": "active",
+                        "192.168.0.0/16": "active"}
+    assert rtb not in blackholed()
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    ec2.delete_network_interface(NetworkInterfaceId=eni)
+    assert states() == {"10.3.0.0/16": "active", "0.0.0.0/0": "blackhole",
+                        "192.168.0.0/16": "blackhole"}
+    assert rtb in blackholed()
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    assert states()["0.0.0.0/0"] == "active"
+
+
 def test_tags_dry_run_and_client_token(ec2):
     vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
     ec2.create_tags(Resources=[vpc], Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])

@@ -256,7 +256,8 @@ TEST_F(ProgramCompilerTest, FlowLogsReachTheHostsOfTheEnisTheyCover) {
       EXPECT_EQ(log.traffic, program::FlowLogTraffic::reject);
       EXPECT_EQ(log.format, "${version} ${srcaddr}");
     }
-    EXPECT_EQ(log.id, program_number(log.name));
+    EXPECT_EQ(log.id, region_.flow_logs.at(log.name).number);
+    EXPECT_NE(log.id, 0u);
   }
   const auto h2 = compile_host_program(region_, "h2", options_);
   EXPECT_EQ(h2.flow_logs.size(), 3u);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "fixture.h"
 
 namespace openvpc::testing {
@@ -64,6 +66,58 @@ TEST_F(RouteTableTest, Routes) {
   EXPECT_EQ(code(model::delete_route(region_, caller_, table_, "10.0.0.0/16")),
             "InvalidParameterValue");
   EXPECT_EQ(code(model::delete_route(region_, caller_, table_, "0.0.0.0/0")), "ok");
+}
+
+// A route whose target is gone, detached or not running leads nowhere: route_reach says
+// blackhole (what DescribeRouteTables reports and the compiler programs), and active again
+// when the target comes back.
+TEST_F(RouteTableTest, RoutesToWhatIsGoneAreBlackholes) {
+  std::string igw = *model::create_internet_gateway(region_, caller_);
+  ASSERT_TRUE(model::attach_internet_gateway(region_, caller_, igw, vpc_).ok());
+  ASSERT_TRUE(
+      model::create_route(region_, caller_, table_, "0.0.0.0/0", {igw, "", ""}, false).ok());
+  std::string eni = interface(subnet_);
+  ASSERT_TRUE(
+      model::create_route(region_, caller_, table_, "172.16.0.0/12", {"", eni, ""}, false).ok());
+  model::InstanceRequest request;
+  request.network.subnet_id = subnet_;
+  request.host_id = "h1";
+  std::string instance = model::run_instances(region_, caller_, request)->at(0);
+  ASSERT_TRUE(
+      model::create_route(region_, caller_, table_, "192.168.0.0/16", {"", "", instance}, false)
+          .ok());
+  auto states = [&] {
+    std::map<std::string, std::string> out;
+    const auto& table = region_.route_tables.at(table_);
+    for (const auto& route : table.routes) {
+      out[route.destination_cidr] =
+          model::route_active(region_, table, route) ? "active" : "blackhole";
+    }
+    return out;
+  };
+  using States = std::map<std::string, std::string>;
+  EXPECT_EQ(states(), (States{{"0.0.0.0/0", "active"},
+                              {"10.0.0.0/16", "active"},
+                              {"172.16.0.0/12", "active"},
+                              {"192.168.0.0/16", "active"}}));
+  const auto& table = region_.route_tables.at(table_);
+  for (const auto& route : table.routes) {
+    if (route.destination_cidr != "0.0.0.0/0") continue;
+    EXPECT_EQ(model::route_reach(region_, table, route).kind,
+              program::RouteTargetKind::internet_gateway);
+    EXPECT_EQ(model::route_reach(region_, table, route).number,
+              region_.internet_gateways.at(igw).number);
+  }
+
+  ASSERT_TRUE(model::detach_internet_gateway(region_, caller_, igw, vpc_).ok());
+  ASSERT_TRUE(model::delete_network_interface(region_, caller_, eni).ok());
+  ASSERT_TRUE(model::terminate_instances(region_, caller_, {instance}).ok());
+  EXPECT_EQ(states(), (States{{"0.0.0.0/0", "blackhole"},
+                              {"10.0.0.0/16", "active"},
+                              {"172.16.0.0/12", "blackhole"},
+                              {"192.168.0.0/16", "blackhole"}}));
+  ASSERT_TRUE(model::attach_internet_gateway(region_, caller_, igw, vpc_).ok());
+  EXPECT_EQ(states().at("0.0.0.0/0"), "active");
 }
 
 }  // namespace
