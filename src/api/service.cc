@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/action_parameters.h"
+#include "api/identity.h"
 #include "api/xml.h"
 
 namespace openvpc::api {
@@ -68,7 +69,7 @@ std::string ApiService::error_body(const Error& error, const std::string& reques
   return out.finish();
 }
 
-Result<std::string> ApiService::authenticate(const HttpRequestView& request) {
+Result<ApiService::Caller> ApiService::authenticate(const HttpRequestView& request) {
   auto region = regions_.snapshot();
   if (!region) return region.error();
   auto lookup = [&](const std::string& key_id) -> std::optional<std::string> {
@@ -76,9 +77,15 @@ Result<std::string> ApiService::authenticate(const HttpRequestView& request) {
     if (it == (*region)->access_keys.end()) return std::nullopt;
     return it->second.secret_access_key;
   };
-  auto verified = verify_signature(request, {options_.region, "ec2"}, lookup, clock_());
+  // The credential scope names the API: EC2, or the identity calls (identity.h). IAM is global:
+  // clients sign it for us-east-1 whatever the region.
+  std::string service = signed_service(request);
+  if (service != "sts" && service != "iam") service = "ec2";
+  const std::string scope_region = service == "iam" ? "us-east-1" : options_.region;
+  auto verified = verify_signature(request, {scope_region, service}, lookup, clock_());
   if (!verified) return verified.error();
-  return (*region)->access_keys.at(verified->access_key_id).account_id;
+  return Caller{(*region)->access_keys.at(verified->access_key_id).account_id,
+                verified->access_key_id, service};
 }
 
 Result<std::string> ApiService::dispatch(const Params& params, const std::string& account_id) {
@@ -121,10 +128,23 @@ HttpResponse ApiService::handle(const HttpRequestView& request, const std::strin
     audit("", params ? *params : Params(), account.error().code, request_id, source_ip);
     return {status_for(account.error()), error_body(account.error(), request_id)};
   }
+  if (account->service != "ec2" && params) {
+    auto region = regions_.snapshot();
+    if (!region) return {status_for(region.error()), error_body(region.error(), request_id)};
+    auto owner = (*region)->accounts.find(account->account_id);
+    model::Account caller = owner != (*region)->accounts.end()
+                                ? owner->second
+                                : model::Account{account->account_id, "", false};
+    IdentityAnswer identity =
+        answer_identity(account->service, *params, caller, account->access_key_id, request_id);
+    audit(account->account_id, *params, identity.code, request_id, source_ip);
+    return {identity.status, std::move(identity.body)};
+  }
   Result<std::string> answer =
-      params ? dispatch(*params, *account) : Result<std::string>(params.error());
+      params ? dispatch(*params, account->account_id) : Result<std::string>(params.error());
   const Params& shown = params ? *params : Params();
-  audit(*account, shown, answer ? "Success" : answer.error().code, request_id, source_ip);
+  audit(account->account_id, shown, answer ? "Success" : answer.error().code, request_id,
+        source_ip);
   if (!answer) return {status_for(answer.error()), error_body(answer.error(), request_id)};
   std::string action = shown.get_or("Action", "");
   XmlWriter out;

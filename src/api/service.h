@@ -51,7 +51,11 @@ class ApiService {
   static int status_for(const Error& error);
 
  private:
-  Result<std::string> authenticate(const HttpRequestView& request);
+  struct Caller {
+    std::string account_id, access_key_id;
+    std::string service;  // the signature's: ec2, sts or iam
+  };
+  Result<Caller> authenticate(const HttpRequestView& request);
   Result<std::string> dispatch(const Params& params, const std::string& account_id);
   void audit(const std::string& account_id, const Params& params, const std::string& code,
              const std::string& request_id, const std::string& source_ip);

@@ -181,6 +181,13 @@ std::optional<int64_t> parse_amz_date(std::string_view text) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
+std::string signed_service(const HttpRequestView& request) {
+  auto auth = request.headers.find("authorization");
+  if (auth == request.headers.end()) return "";
+  auto header = parse_authorization(auth->second);
+  return header ? header->service : "";
+}
+
 Result<VerifiedCaller> verify_signature(const HttpRequestView& request, const SignatureScope& scope,
                                         const SecretLookup& secret_of, int64_t now) {
   auto auth = request.headers.find("authorization");

@@ -46,6 +46,10 @@ struct VerifiedCaller {
 
 using SecretLookup = std::function<std::optional<std::string>(const std::string& access_key_id)>;
 
+// The SERVICE of the Authorization header's credential scope (KEY/DATE/REGION/SERVICE/...), or
+// "" when there is none: what decides which API a request is for (ec2, sts, iam).
+std::string signed_service(const HttpRequestView& request);
+
 Result<VerifiedCaller> verify_signature(const HttpRequestView& request, const SignatureScope& scope,
                                         const SecretLookup& secret_of, int64_t now);
 

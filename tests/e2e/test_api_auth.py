@@ -1,8 +1,12 @@
 """Signature V4 checks and account isolation, through raw signed requests, boto3 and the
 AWS CLI."""
 import datetime
+import json
+import subprocess
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from api_fixtures import Controller, error_code, signed_post, sigv4_headers
 
@@ -96,3 +100,37 @@ def test_accounts_cannot_see_or_change_each_other(controller):
     # Admin endpoints are for the admin account only.
     status, answer = controller.admin("status", credentials=alice)
     assert status == 400 and answer["error"]["code"] == "UnauthorizedOperation"
+
+
+def test_sts_get_caller_identity_and_iam_get_user(controller):
+    """Terraform and Ansible ask STS (or IAM) who they are before any EC2 call: the signature's
+    service routes the request, the keys are EC2's, the answer names the caller's account."""
+    env = controller.aws_env(controller.credentials)
+    done = subprocess.run(["/usr/bin/aws", "sts", "get-caller-identity", "--endpoint-url",
+                           controller.endpoint, "--output", "json"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    identity = json.loads(done.stdout)
+    account, user_arn = identity["Account"], identity["Arn"]
+    assert len(account) == 12 and account.isdigit()
+    assert user_arn.startswith(f"arn:aws:iam::{account}:user/")
+    assert identity["UserId"].startswith("AIDA")
+
+    other_id, other_keys = controller.new_account("sts-other")
+    sts = boto3.client("sts", endpoint_url=controller.endpoint, region_name="us-east-1",
+                       aws_access_key_id=other_keys[0], aws_secret_access_key=other_keys[1])
+    assert sts.get_caller_identity()["Account"] == other_id
+    iam = boto3.client("iam", endpoint_url=controller.endpoint, region_name="us-east-1",
+                       aws_access_key_id=other_keys[0], aws_secret_access_key=other_keys[1])
+    user = iam.get_user()["User"]
+    assert user["Arn"] == f"arn:aws:iam::{other_id}:user/sts-other"
+    assert user["UserName"] == "sts-other"
+    # A wrong secret is refused for STS as for EC2; an STS action that does not exist is named.
+    bad = boto3.client("sts", endpoint_url=controller.endpoint, region_name="us-east-1",
+                       aws_access_key_id=other_keys[0], aws_secret_access_key="wrong")
+    with pytest.raises(ClientError) as e:
+        bad.get_caller_identity()
+    assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    with pytest.raises(ClientError) as e:
+        sts.get_session_token()
+    assert e.value.response["Error"]["Code"] == "InvalidAction"
