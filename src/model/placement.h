@@ -8,7 +8,7 @@
 // for 0/1/2/3 shared nodes — and one noisy tenant or one lost node touches few others.
 //
 // A shard is an ordered list of slots (slot i owns the i-th share of each NAT address's port
-// space, hyperplane/port_ranges.h). Re-placing keeps every surviving node in its slot and fills
+// space, hyperplane/port_space.h). Re-placing keeps every surviving node in its slot and fills
 // only the slots of nodes that died (with the best-scoring live node not already in the shard),
 // so a node's loss moves only the shards it was in, and only its slot in each.
 #pragma once
