@@ -48,13 +48,14 @@ class Fleet:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
 
-    def hyperplane(self):
+    def hyperplane(self, as_json=True):
         done = subprocess.run(
             [CLI, "--endpoint", self.controller.endpoint, "--credentials",
-             os.path.join(self.controller.data_dir, "admin-credentials"), "--json", "hyperplane"],
+             os.path.join(self.controller.data_dir, "admin-credentials")] +
+            (["--json"] if as_json else []) + ["hyperplane"],
             capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
+        return json.loads(done.stdout) if as_json else done.stdout
 
     def live(self):
         return sorted(n["node_id"] for n in self.hyperplane()["nodes"] if n["live"])
@@ -276,6 +277,12 @@ def test_node_death_refills_shards(ec2, fleet):
         assert nat(ec2, nat_id)["State"] == "available"
     view = {n["node_id"]: n for n in fleet.hyperplane()["nodes"]}
     assert victim not in view or not view[victim]["live"]
+    table = fleet.hyperplane(as_json=False).splitlines()
+    assert table[0].split() == ["NODE", "HEALTH", "RESOURCES", "NAT", "GATEWAYS"]
+    for node_id, node in view.items():
+        [row] = [line.split() for line in table[1:] if line.split()[0] == node_id]
+        assert row[1] == ("live" if node["live"] else "dead")
+        assert int(row[2]) == len(node["nat_gateways"])
     fleet.start_node(victim)  # it rejoins: live again, and new gateways may land on it
     assert wait_until(lambda: victim in fleet.live(), 20)
     assert shards() == after  # rejoining moves nothing
