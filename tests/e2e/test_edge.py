@@ -71,7 +71,8 @@ def curl(ns, url, timeout=5, extra=()):
 
 @pytest.fixture(scope="module")
 def world(build_dir: Path):
-    region = RegionUnderTest(build_dir, HOSTS, name="edge")
+    region = RegionUnderTest(build_dir, HOSTS, name="edge",
+                             router_args=["--flow-log-window-seconds", "2"])
     internet = None
     edges = []
     try:
@@ -180,6 +181,15 @@ def test_nothing_leaves_without_a_public_ip_or_a_route(world):
     region, c = world, world.controller
     region.db = region.launch("h2", region.private_subnet, DB_IP, [region.web_group])
     region.up(region.db)
+    db_eni = region.eni_of(region.db)
+    flow_log = c.aws_ok("create-flow-logs", "--resource-type", "NetworkInterface",
+                        "--resource-ids", db_eni, "--traffic-type", "ALL",
+                        "--log-destination-type", "file", "--log-destination", "db.log")
+    owner = c.aws_ok("describe-network-interfaces", "--network-interface-ids",
+                     db_eni)["NetworkInterfaces"][0]["OwnerId"]
+    log_file = region.routers["h2"].flow_log_root / owner / "db.log"
+    assert wait_until(lambda: flow_log["FlowLogIds"][0] in (
+        region.routers["h2"].counters() or {}).get("flow_logs", {}), 10)
     # No route to the internet gateway in the private subnet: no_route on the router.
     before = router_drops(region, "h2", "no_route")
     assert curl(region.db, f"http://{SERVER_IP}/", timeout=2).returncode != 0
@@ -191,6 +201,15 @@ def test_nothing_leaves_without_a_public_ip_or_a_route(world):
     before = router_drops(region, "h2", "no_public_ip")
     assert curl(region.db, f"http://{SERVER_IP}/", timeout=2).returncode != 0
     assert router_drops(region, "h2", "no_public_ip") > before
+
+    # The flow log tells the same story: the SYNs to the internet are REJECT, never ACCEPT.
+    def to_server(action):
+        if not log_file.exists():
+            return []
+        return [line for line in log_file.read_text().splitlines()
+                if f" {DB_IP} {SERVER_IP} " in line and line.split()[-2] == action]
+    assert wait_until(lambda: to_server("REJECT"), 10), log_file
+    assert to_server("ACCEPT") == []
 
 
 def test_security_groups_and_nacls_decide_what_comes_in(world):

@@ -127,7 +127,7 @@ std::span<const uint8_t> udp_payload(std::span<const uint8_t> frame,
 
 LocalServices::LocalServices(const ServicesConfig& config) {
   globals_.router_mac = config.router_mac;
-  globals_.zone = private_dns_zone(config.region);
+  globals_.zone = program::private_dns_zone(config.region);
   globals_.public_zone = program::public_dns_zone(config.region);
   globals_.mtu = config.mtu;
   globals_.lease_seconds = config.lease_seconds;

@@ -43,10 +43,6 @@ VpcServicesConfig vpc_config(const program::Program& program, const program::Vpc
 
 }  // namespace
 
-std::string private_dns_zone(const std::string& region) {
-  return region == "us-east-1" ? std::string("ec2.internal") : region + ".compute.internal";
-}
-
 ServicesConfig services_config_from_program(const program::Program& program,
                                             const ServicesDefaults& defaults) {
   ServicesConfig config;

@@ -87,8 +87,4 @@ struct ServicesDefaults {
 ServicesConfig services_config_from_program(const program::Program& program,
                                             const ServicesDefaults& defaults);
 
-// The zone private names live in: "ec2.internal" for us-east-1, else
-// "<region>.compute.internal".
-std::string private_dns_zone(const std::string& region);
-
 }  // namespace openvpc::dataplane::services

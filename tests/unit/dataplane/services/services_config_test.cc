@@ -1,6 +1,8 @@
 // services_config_test.cc — ServicesConfig derived from a per-host program.
 #include "dataplane/services/services_config.h"
 
+#include "program/dns_names.h"
+
 #include <gtest/gtest.h>
 
 namespace openvpc::dataplane::services {
@@ -81,8 +83,8 @@ TEST(ServicesConfig, FromProgram) {
 }
 
 TEST(ServicesConfig, PrivateDnsZone) {
-  EXPECT_EQ(private_dns_zone("us-east-1"), "ec2.internal");
-  EXPECT_EQ(private_dns_zone("eu-west-1"), "eu-west-1.compute.internal");
+  EXPECT_EQ(program::private_dns_zone("us-east-1"), "ec2.internal");
+  EXPECT_EQ(program::private_dns_zone("eu-west-1"), "eu-west-1.compute.internal");
 }
 
 }  // namespace
