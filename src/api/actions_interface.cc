@@ -37,11 +37,12 @@ void render_interface(XmlWriter& out, const Region& region, const model::Network
                       const std::string& region_name) {
   out.text("networkInterfaceId", eni.id).text("subnetId", eni.subnet_id).text("vpcId", eni.vpc_id);
   out.text("availabilityZone", eni.availability_zone).text("description", eni.description);
-  out.text("ownerId", eni.owner).boolean("requesterManaged", false);
-  out.text("status", eni.attached ? "in-use" : "available").text("macAddress", eni.mac_address);
+  out.text("ownerId", eni.owner).boolean("requesterManaged", eni.requester_managed);
+  out.text("status", eni.attached || eni.requester_managed ? "in-use" : "available")
+      .text("macAddress", eni.mac_address);
   out.text("privateIpAddress", eni.private_ip)
       .text("privateDnsName", program::private_dns_name(eni.private_ip, region_name));
-  out.boolean("sourceDestCheck", eni.source_dest_check).text("interfaceType", "interface");
+  out.boolean("sourceDestCheck", eni.source_dest_check).text("interfaceType", eni.interface_type);
   render_groups(out, region, eni.group_ids);
   if (eni.attached) {
     out.open("attachment").text("attachmentId", eni.attachment.id);

@@ -24,6 +24,7 @@ FilterFields route_table_fields(const Region& region, const model::RouteTable& t
                       {"route.destination-cidr-block", {}},
                       {"route.gateway-id", {}},
                       {"route.instance-id", {}},
+                      {"route.nat-gateway-id", {}},
                       {"route.network-interface-id", {}},
                       {"route.origin", {}},
                       {"route.state", {}},
@@ -40,6 +41,9 @@ FilterFields route_table_fields(const Region& region, const model::RouteTable& t
     fields["route.destination-cidr-block"].push_back(route.destination_cidr);
     if (!route.gateway_id.empty()) fields["route.gateway-id"].push_back(route.gateway_id);
     if (!route.instance_id.empty()) fields["route.instance-id"].push_back(route.instance_id);
+    if (!route.nat_gateway_id.empty()) {
+      fields["route.nat-gateway-id"].push_back(route.nat_gateway_id);
+    }
     if (!route.network_interface_id.empty()) {
       fields["route.network-interface-id"].push_back(route.network_interface_id);
     }
@@ -58,6 +62,7 @@ void render_route_table(XmlWriter& out, const Region& region, const model::Route
     out.optional("gatewayId", route.gateway_id);
     out.optional("networkInterfaceId", route.network_interface_id);
     out.optional("instanceId", route.instance_id);
+    out.optional("natGatewayId", route.nat_gateway_id);
     out.text("state", route_state(region, table, route)).text("origin", route.origin).close();
   }
   out.close().open("associationSet");
@@ -137,9 +142,9 @@ Result<void> change_route(ActionContext& ctx, Region& region, bool replace) {
   if (!table_id) return table_id.error();
   auto destination = ctx.params.required("DestinationCidrBlock");
   if (!destination) return destination.error();
-  model::RouteTarget target{ctx.params.get_or("GatewayId", ""),
-                            ctx.params.get_or("NetworkInterfaceId", ""),
-                            ctx.params.get_or("InstanceId", "")};
+  model::RouteTarget target{
+      ctx.params.get_or("GatewayId", ""), ctx.params.get_or("NetworkInterfaceId", ""),
+      ctx.params.get_or("InstanceId", ""), ctx.params.get_or("NatGatewayId", "")};
   return model::create_route(region, ctx.caller, *table_id, *destination, target, replace);
 }
 

@@ -13,6 +13,11 @@ import subprocess
 
 MODEL = "/usr/lib/python3/dist-packages/botocore/data/ec2/2016-11-15/service-2.json"
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Parameters EC2 added after the botocore model installed here (newer SDKs send them).
+NEWER = {
+    "CreateNatGateway": {"SecondaryAllocationId", "SecondaryPrivateIpAddress",
+                         "SecondaryPrivateIpAddressCount"},
+}
 
 
 def served_actions():
@@ -37,6 +42,7 @@ def main():
                 names.add(spec["locationName"][0].upper() + spec["locationName"][1:])
             else:
                 names.add(member)
+        names |= NEWER.get(action, set())
         quoted = ", ".join(f'"{n}"' for n in sorted(names))
         lines.append(f'      {{"{action}", {{{quoted}}}}},')
     body = "\n".join(lines)

@@ -2,7 +2,7 @@
 //
 //   openvpc [--endpoint URL] [--credentials FILE] [--json] VERB ...
 //   admin:  account create NAME | key create --account ID | audit [--account ID] [--limit N]
-//           | status | hosts
+//           | status | hosts | hyperplane
 //   tenant: vpcs | subnets | instances | security-groups   (through the EC2 API, SigV4)
 //   router: trace --eni ENI [--direction egress|ingress] --proto tcp|udp|icmp --dst A [--src A]
 //                 [--sport N] [--dport N] [--icmp-type T --icmp-code C] [--tcp-flags SA..]
@@ -73,6 +73,25 @@ int show_hosts(const Result<json>& answer, bool as_json) {
   }
   std::cout << cli::format_table({"HOST", "UNDERLAY", "DESIRED", "ACKED", "CONNECTED", "REFUSED"},
                                  rows);
+  return 0;
+}
+
+// The live hyperplane nodes and the NAT gateways placed on each (shuffle shards).
+int show_hyperplane(const Result<json>& answer, bool as_json) {
+  if (!answer) return fail(answer.error());
+  if (as_json) {
+    std::cout << answer->dump(2) << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& node : (*answer)["nodes"]) {
+    std::string nats;
+    for (const auto& id : node["nat_gateways"])
+      nats += (nats.empty() ? "" : ",") + id.get<std::string>();
+    rows.push_back({node.value("node_id", ""), node.value("live", false) ? "live" : "dead",
+                    std::to_string(node["nat_gateways"].size()), nats.empty() ? "-" : nats});
+  }
+  std::cout << cli::format_table({"NODE", "HEALTH", "RESOURCES", "NAT GATEWAYS"}, rows);
   return 0;
 }
 
@@ -167,6 +186,8 @@ int main(int argc, char** argv) {
   audit->add_option("--limit", audit_limit, "the latest N records (0: all)");
   auto* status = app.add_subcommand("status", "region status (admin)");
   auto* hosts = app.add_subcommand("hosts", "hosts and their program versions (admin)");
+  auto* hyperplane =
+      app.add_subcommand("hyperplane", "hyperplane nodes and the resources on each (admin)");
   std::vector<CLI::App*> views;
   for (const char* verb : {"vpcs", "subnets", "instances", "security-groups"}) {
     views.push_back(app.add_subcommand(verb, std::string("list ") + verb));
@@ -241,6 +262,9 @@ int main(int argc, char** argv) {
   }
   if (status->parsed()) return show_admin(client.admin("status", json::object()), true, {});
   if (hosts->parsed()) return show_hosts(client.admin("hosts", json::object()), as_json);
+  if (hyperplane->parsed()) {
+    return show_hyperplane(client.admin("hyperplane", json::object()), as_json);
+  }
   for (auto* view : views) {
     if (view->parsed()) return show_view(client, *cli::find_view(view->get_name()), as_json);
   }

@@ -67,6 +67,10 @@ api::HttpResponse AdminService::handle(const std::string& verb,
   if (verb == "audit") answer = audit(request.body);
   if (verb == "status") answer = status();
   if (verb == "hosts") answer = hosts();
+  if (verb == "hyperplane") {
+    answer = hyperplane_source_ ? hyperplane_source_()
+                                : Result<std::string>(R"({"nodes":[],"nat_gateways":[]})");
+  }
   if (!answer) return json_error(answer.error());
   return {200, *answer};
 }

@@ -4,7 +4,8 @@
 // account may call them. Verbs: accounts (create an account and its first key), keys (another
 // key for an account), audit (the latest audit records, optionally of one account), status
 // (resource counts and the store revision), hosts (each host's desired and ACKed program
-// version, when the mapping service runs; GET or POST). Errors are
+// version, when the mapping service runs; GET or POST), hyperplane (live hyperplane nodes and
+// the NAT gateways placed on each). Errors are
 // {"error":{"code":..,"message":..}} with HTTP 400/401/403/503. Thread-safe.
 #pragma once
 
@@ -32,6 +33,10 @@ class AdminService {
   // Where "hosts" reads from (the mapping server); unset, it lists no hosts.
   using HostSource = std::function<std::vector<mapping::HostStatus>()>;
   void set_host_source(HostSource source, model::CompileOptions options);
+  // What "hyperplane" answers (HyperplanePlacement::describe); unset: no fleet.
+  void set_hyperplane_source(std::function<Result<std::string>()> source) {
+    hyperplane_source_ = std::move(source);
+  }
 
  private:
   Result<std::string> create_account(const std::string& body);
@@ -47,6 +52,7 @@ class AdminService {
   model::IdSource ids_;
   HostSource host_source_;
   model::CompileOptions compile_options_;
+  std::function<Result<std::string>()> hyperplane_source_;
 };
 
 // Creates the admin account and key on an empty region (idempotent) and writes

@@ -30,6 +30,7 @@
 #include "common/prometheus_text.h"
 #include "controller/admin.h"
 #include "controller/flow_log_status.h"
+#include "controller/hyperplane_placement.h"
 #include "controller/metrics.h"
 #include "controller/options.h"
 #include "controller/program_publisher.h"
@@ -114,7 +115,7 @@ void serve(httplib::Server& server, api::ApiService& service, controller::AdminS
     metrics.record(known ? "admin/" + verb : "admin/unknown", answer.status, seconds_since(start));
   };
   server.Post(R"(/admin/([a-z]+))", admin_verb);
-  server.Get(R"(/admin/(hosts|status))", admin_verb);
+  server.Get(R"(/admin/(hosts|status|hyperplane))", admin_verb);
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
@@ -233,6 +234,8 @@ int main(int argc, char** argv) {
                           now_seconds, seed);
   controller::AdminService admin(regions, options.region, now_seconds, seed ^ 0xad);
 
+  controller::HyperplanePlacement placement(regions, options.hyperplane_shard_size, now_seconds);
+  admin.set_hyperplane_source([&] { return placement.describe(); });
   controller::ProgramPublisher publisher(
       regions, *compile_options, [&](const std::string& host, const program::Program& program) {
         mapping_server->publish(host, program);
@@ -253,6 +256,14 @@ int main(int argc, char** argv) {
       }
       spdlog::info("edge nodes: {}", edges.size());
       publisher.set_edge_nodes(std::move(edges));
+      std::vector<std::string> hyperplane;
+      for (const auto& node : mapping_server->nodes()) {
+        if (node.role == mapping::NodeRole::hyperplane) hyperplane.push_back(node.node_id);
+      }
+      spdlog::info("hyperplane nodes: {}", hyperplane.size());
+      if (auto placed = placement.set_live_nodes(std::move(hyperplane)); !placed) {
+        spdlog::warn("hyperplane placement: {}", placed.error().message);
+      }
     };
     mapping_server = std::make_unique<mapping::MappingServer>(std::move(mapping_options));
     auto refreshed = publisher.refresh();  // every host's program before any router asks
@@ -273,6 +284,9 @@ int main(int argc, char** argv) {
   }
   // A named std::function: serve()'s handlers keep a reference to it for the server's life.
   const std::function<void()> after_change = [&] {
+    if (auto placed = placement.reconcile(); !placed) {
+      spdlog::warn("hyperplane placement: {}", placed.error().message);
+    }
     if (mapping_server) (void)publisher.refresh();
   };
 

@@ -27,6 +27,9 @@ void add_options(CLI::App& app, ControllerOptions& options) {
   app.add_option("--public-pool", options.public_pools,
                  "IPv4 CIDR of public addresses for elastic and launch-time public IPs "
                  "(repeatable; default 198.51.100.0/24)");
+  app.add_option("--hyperplane-shard-size", options.hyperplane_shard_size,
+                 "hyperplane nodes each NAT gateway is placed on (shuffle shard; default 3)")
+      ->check(CLI::Range(1, 64));
   app.add_option("--host", options.hosts,
                  "ID=ADDRESS: a physical host and its underlay address (a host id that is an "
                  "address needs none)");

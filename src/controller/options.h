@@ -28,6 +28,7 @@ struct ControllerOptions {
   std::vector<std::string> hosts;  // ID=UNDERLAY_ADDRESS, e.g. h1=127.0.0.2
   // IPv4 CIDRs elastic and launch-time public IPs come from (model::kDefaultPublicPools).
   std::vector<std::string> public_pools;
+  int hyperplane_shard_size = 3;  // hyperplane nodes per NAT gateway (shuffle shard)
 };
 
 void add_options(CLI::App& app, ControllerOptions& options);

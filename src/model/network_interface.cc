@@ -145,7 +145,7 @@ Result<std::string> create_network_interface(Region& region, const Caller& calle
 Result<void> delete_network_interface(Region& region, const Caller& caller, const std::string& id) {
   auto eni = find_interface(region, caller, id);
   if (!eni) return eni.error();
-  if ((*eni)->attached) {
+  if ((*eni)->attached || (*eni)->requester_managed) {  // a NAT gateway's: delete that
     return make_error("InvalidNetworkInterface.InUse",
                       "The network interface '" + id + "' is currently in use.");
   }
@@ -183,6 +183,10 @@ Result<std::string> attach_network_interface(Region& region, const Caller& calle
                                              int device_index) {
   auto eni = find_interface(region, caller, id);
   if (!eni) return eni.error();
+  if ((*eni)->requester_managed) {
+    return make_error("InvalidNetworkInterface.InUse",
+                      "The network interface '" + id + "' is currently in use.");
+  }
   auto instance =
       find_owned(region.instances, caller, instance_id, "InvalidInstanceID.NotFound", "instance");
   if (!instance) return instance.error();

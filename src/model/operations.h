@@ -91,6 +91,7 @@ Result<void> modify_subnet_attribute(Region& region, const Caller& caller,
 // --- route tables (route_table.cc)
 struct RouteTarget {
   std::string gateway_id, network_interface_id, instance_id;
+  std::string nat_gateway_id = {};  // defaulted: three-target initialisers stay valid
 };
 Result<std::string> create_route_table(Region& region, const Caller& caller,
                                        const std::string& vpc_id);

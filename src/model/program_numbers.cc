@@ -16,6 +16,7 @@ void for_each_numbered_kind(R& region, F&& visit) {
   visit(region.security_groups);
   visit(region.internet_gateways);
   visit(region.flow_logs);
+  visit(region.nat_gateways);
 }
 
 std::set<uint32_t> numbers_in_use(const Region& region) {

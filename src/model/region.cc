@@ -19,7 +19,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vpc, id, owner, cidr, cidr_assoc
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, owner, number, vpc_id, cidr,
                                                 availability_zone, map_public_ip_on_launch, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Route, destination_cidr, gateway_id,
-                                                network_interface_id, instance_id, origin)
+                                                network_interface_id, instance_id, nat_gateway_id,
+                                                origin)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTableAssociation, id, subnet_id, main)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTable, id, owner, number, vpc_id, routes,
                                                 associations, tags)
@@ -40,7 +41,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInterface, id, owner, vpc
                                                 availability_zone, description, number, mac_address,
                                                 private_ip, secondary_private_ips, group_ids,
                                                 source_dest_check, host_id, public_ip,
-                                                auto_public_ip, attached, attachment, tags)
+                                                auto_public_ip, attached, attachment,
+                                                interface_type, requester_managed, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner, vpc_id, subnet_id, image_id,
                                                 instance_type, host_id, availability_zone,
                                                 primary_interface_id, private_ip, state,
@@ -52,6 +54,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DhcpOptions, id, owner, configur
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FlowLog, id, owner, number, resource_id,
                                                 traffic_type, log_destination, log_format,
                                                 max_aggregation_interval, creation_time, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NatGatewayAddress, allocation_id, association_id,
+                                                public_ip, network_interface_id, private_ip,
+                                                is_primary, status)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NatGateway, id, owner, vpc_id, subnet_id, number,
+                                                connectivity_type, state, failure_code,
+                                                failure_message, network_interface_id, addresses,
+                                                shard, create_time, delete_time, state_since, tags)
 
 namespace {
 
@@ -71,6 +80,7 @@ void for_each_kind(R& region, F&& visit) {
   visit("address", region.addresses);
   visit("dhcp-options", region.dhcp_options);
   visit("flow-log", region.flow_logs);
+  visit("nat-gateway", region.nat_gateways);
   visit("client-token", region.client_tokens);
 }
 

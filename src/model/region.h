@@ -35,6 +35,7 @@ struct Region {
   std::map<std::string, ElasticAddress> addresses;
   std::map<std::string, DhcpOptions> dhcp_options;
   std::map<std::string, FlowLog> flow_logs;
+  std::map<std::string, NatGateway> nat_gateways;
   // ClientToken idempotency: "account/action/token" -> the response body first returned.
   std::map<std::string, std::string> client_tokens;
 };

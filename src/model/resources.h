@@ -64,6 +64,7 @@ struct Route {
   std::string network_interface_id;  // eni-...
   std::string instance_id;           // i-...
   std::string origin = "CreateRoute";
+  std::string nat_gateway_id = {};  // nat-...
   bool operator==(const Route&) const = default;
 };
 
@@ -161,6 +162,10 @@ struct NetworkInterface {
   bool auto_public_ip = false;
   bool attached = false;
   InterfaceAttachment attachment;
+  // "interface", or "nat_gateway" for the interface a NAT gateway owns (requester-managed:
+  // the tenant cannot delete, modify or attach it).
+  std::string interface_type = "interface";
+  bool requester_managed = false;
   Tags tags;
   bool operator==(const NetworkInterface&) const = default;
 };
@@ -201,6 +206,33 @@ struct FlowLog {
   std::string creation_time;
   Tags tags;
   bool operator==(const FlowLog&) const = default;
+};
+
+// One address of a NAT gateway: a private address of its interface and, for a public NAT
+// gateway, the elastic IP associated with it.
+struct NatGatewayAddress {
+  std::string allocation_id, association_id, public_ip;  // empty for a private NAT gateway
+  std::string network_interface_id, private_ip;
+  bool is_primary = false;
+  std::string status = "succeeded";  // assigning | succeeded | failed | disassociating
+  bool operator==(const NatGatewayAddress&) const = default;
+};
+
+// A NAT gateway (nat_gateway.h): its interface in its subnet, up to 8 addresses, the hyperplane
+// nodes it is placed on (placement.h) and its state in EC2's lifecycle.
+struct NatGateway {
+  std::string id, owner, vpc_id, subnet_id;
+  uint32_t number = 0;                       // region-unique program number
+  std::string connectivity_type = "public";  // public | private
+  std::string state = "pending";             // pending | available | deleting | deleted | failed
+  std::string failure_code, failure_message;
+  std::string network_interface_id;  // empty once deleted, and for a failed one
+  std::vector<NatGatewayAddress> addresses;
+  std::vector<std::string> shard;  // hyperplane node ids, in slot order
+  std::string create_time, delete_time;
+  int64_t state_since = 0;  // seconds since the epoch: when the state last changed
+  Tags tags;
+  bool operator==(const NatGateway&) const = default;
 };
 
 }  // namespace openvpc::model

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/cidr.h"
+#include "model/nat_gateway.h"
 #include "model/operations.h"
 #include "model/program_numbers.h"
 
@@ -30,13 +31,24 @@ Result<std::pair<RouteTable*, size_t>> find_association(Region& region, const Ca
 Result<void> check_target(Region& region, const Caller& caller, const RouteTable& table,
                           const RouteTarget& target) {
   int given = !target.gateway_id.empty() + !target.network_interface_id.empty() +
-              !target.instance_id.empty();
+              !target.instance_id.empty() + !target.nat_gateway_id.empty();
   if (given != 1) {
     return make_error("InvalidParameterCombination",
                       "The request must contain exactly one of gatewayId, networkInterfaceId, "
-                      "instanceId");
+                      "instanceId, natGatewayId");
   }
-  if (!target.gateway_id.empty()) {
+  if (!target.nat_gateway_id.empty()) {
+    auto nat = region.nat_gateways.find(target.nat_gateway_id);
+    if (nat == region.nat_gateways.end() || nat->second.owner != caller.account_id ||
+        !nat_gateway_live(nat->second)) {
+      return make_error("InvalidNatGatewayID.NotFound",
+                        "The natGateway ID '" + target.nat_gateway_id + "' does not exist");
+    }
+    if (nat->second.vpc_id != table.vpc_id) {
+      return invalid_parameter("route table " + table.id + " and NAT gateway " +
+                               target.nat_gateway_id + " belong to different networks");
+    }
+  } else if (!target.gateway_id.empty()) {
     auto gateway = find_owned(region.internet_gateways, caller, target.gateway_id,
                               "InvalidGatewayID.NotFound", "internet gateway");
     if (!gateway) return gateway.error();
@@ -170,7 +182,7 @@ Result<void> create_route(Region& region, const Caller& caller, const std::strin
   auto it = std::find_if(routes.begin(), routes.end(),
                          [&](const Route& r) { return r.destination_cidr == block->to_string(); });
   Route route{block->to_string(), target.gateway_id, target.network_interface_id,
-              target.instance_id, "CreateRoute"};
+              target.instance_id, "CreateRoute",     target.nat_gateway_id};
   if (replace) {
     if (it == routes.end()) {
       return make_error("InvalidRoute.NotFound", "no route with destination-cidr-block " +
@@ -227,6 +239,14 @@ RouteReach route_reach(const Region& region, const RouteTable& table, const Rout
     auto eni = region.network_interfaces.find(eni_id);
     if (eni == region.network_interfaces.end() || eni->second.vpc_id != table.vpc_id) return {};
     return {RouteTargetKind::eni, eni->second.number};
+  }
+  if (!route.nat_gateway_id.empty()) {  // carried by its shard; nothing while it has none
+    auto nat = region.nat_gateways.find(route.nat_gateway_id);
+    if (nat == region.nat_gateways.end() || nat->second.vpc_id != table.vpc_id ||
+        nat->second.state != "available") {
+      return {};
+    }
+    return {RouteTargetKind::nat_gateway, nat->second.number};
   }
   auto gateway = region.internet_gateways.find(route.gateway_id);
   if (gateway != region.internet_gateways.end() &&

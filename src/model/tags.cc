@@ -42,6 +42,8 @@ Result<Tags*> find_tags(Region& region, const Caller& caller, const std::string&
     return tags_in(region.addresses, caller, id, "InvalidAllocationID.NotFound", "allocation");
   if (starts("dopt-"))
     return tags_in(region.dhcp_options, caller, id, "InvalidDhcpOptionID.NotFound", "dhcp options");
+  if (starts("nat-"))
+    return tags_in(region.nat_gateways, caller, id, "NatGatewayNotFound", "NAT gateway");
   if (starts("fl-"))
     return tags_in(region.flow_logs, caller, id, "InvalidFlowLogId.NotFound", "flow log");
   return make_error("InvalidID", "The ID '" + id + "' is not valid");

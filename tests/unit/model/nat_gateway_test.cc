@@ -1,0 +1,148 @@
+#include "model/nat_gateway.h"
+
+#include <gtest/gtest.h>
+
+#include "fixture.h"
+
+namespace openvpc::testing {
+namespace {
+
+class NatGatewayTest : public RegionTest {
+ protected:
+  void SetUp() override {
+    vpc_ = vpc();
+    subnet_ = subnet(vpc_, "10.0.1.0/24");
+  }
+  void attach_igw() {
+    igw_ = *model::create_internet_gateway(region_, caller_);
+    ASSERT_EQ(code(model::attach_internet_gateway(region_, caller_, igw_, vpc_)), "ok");
+  }
+  std::string eip() { return *model::allocate_address(region_, caller_); }
+  model::NatGatewayRequest public_request(const std::string& allocation) {
+    model::NatGatewayRequest request;
+    request.subnet_id = subnet_;
+    request.allocation_id = allocation;
+    return request;
+  }
+
+  std::string vpc_, subnet_, igw_;
+};
+
+TEST_F(NatGatewayTest, PublicWithoutInternetGatewayFails) {
+  std::string alloc = eip();
+  auto id = model::create_nat_gateway(region_, caller_, public_request(alloc));
+  ASSERT_TRUE(id.ok()) << id.error().code;
+  const auto& nat = region_.nat_gateways.at(*id);
+  EXPECT_EQ(nat.state, "failed");
+  EXPECT_EQ(nat.failure_code, "Gateway.NotAttached");
+  EXPECT_TRUE(nat.network_interface_id.empty());
+  EXPECT_TRUE(region_.addresses.at(alloc).association_id.empty());  // the EIP stays free
+  EXPECT_EQ(region_.network_interfaces.size(), 0u);
+}
+
+TEST_F(NatGatewayTest, LifecycleOwnsInterfaceAndElasticIp) {
+  attach_igw();
+  std::string alloc = eip();
+  auto id = model::create_nat_gateway(region_, caller_, public_request(alloc));
+  ASSERT_TRUE(id.ok()) << id.error().code;
+  auto& nat = region_.nat_gateways.at(*id);
+  EXPECT_EQ(nat.state, "pending");
+  const auto& eni = region_.network_interfaces.at(nat.network_interface_id);
+  EXPECT_EQ(eni.interface_type, "nat_gateway");
+  EXPECT_TRUE(eni.requester_managed);
+  EXPECT_TRUE(eni.group_ids.empty());
+  EXPECT_EQ(eni.private_ip, "10.0.1.4");
+  ASSERT_EQ(nat.addresses.size(), 1u);
+  EXPECT_EQ(nat.addresses[0].private_ip, "10.0.1.4");
+  EXPECT_EQ(nat.addresses[0].public_ip, region_.addresses.at(alloc).public_ip);
+  EXPECT_EQ(region_.addresses.at(alloc).network_interface_id, eni.id);
+  auto shown = model::public_address_of(region_, eni, eni.private_ip);  // what the edge maps
+  ASSERT_TRUE(shown.has_value());
+  EXPECT_EQ(shown->public_ip, nat.addresses[0].public_ip);
+
+  // The tenant cannot take the interface or the EIP away from it.
+  EXPECT_EQ(code(model::delete_network_interface(region_, caller_, eni.id)),
+            "InvalidNetworkInterface.InUse");
+  EXPECT_EQ(code(model::release_address(region_, caller_, alloc)), "InvalidIPAddress.InUse");
+  EXPECT_EQ(code(model::create_nat_gateway(region_, caller_, public_request(alloc))),
+            "Resource.AlreadyAssociated");
+
+  // A route to it is a blackhole until it is placed, then active.
+  std::string table = region_.vpcs.at(vpc_).main_route_table_id;
+  model::RouteTarget target;
+  target.nat_gateway_id = *id;
+  ASSERT_EQ(code(model::create_route(region_, caller_, table, "0.0.0.0/0", target, false)), "ok");
+  const auto& route = region_.route_tables.at(table).routes.back();
+  EXPECT_FALSE(model::route_active(region_, region_.route_tables.at(table), route));
+  model::NatPlacement placement;
+  placement.shards[*id] = {"hp-1", "hp-2", "hp-3"};
+  EXPECT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
+  EXPECT_EQ(nat.state, "available");
+  EXPECT_EQ(nat.shard, placement.shards[*id]);
+  EXPECT_FALSE(model::advance_nat_gateways(region_, placement, caller_.now + 2));
+  auto reach = model::route_reach(region_, region_.route_tables.at(table), route);
+  EXPECT_EQ(reach.kind, program::RouteTargetKind::nat_gateway);
+  EXPECT_EQ(reach.number, nat.number);
+
+  // Losing every node makes it wait again (and its routes blackholes).
+  EXPECT_TRUE(model::advance_nat_gateways(region_, {}, caller_.now + 3));
+  EXPECT_EQ(nat.state, "pending");
+  EXPECT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 4));
+
+  ASSERT_EQ(code(model::delete_nat_gateway(region_, caller_, *id)), "ok");
+  EXPECT_EQ(nat.state, "deleting");
+  EXPECT_EQ(code(model::delete_nat_gateway(region_, caller_, *id)), "ok");  // idempotent
+  EXPECT_EQ(code(model::delete_nat_gateway(region_, other_, *id)), "NatGatewayNotFound");
+  EXPECT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 5));
+  EXPECT_EQ(nat.state, "deleted");
+  EXPECT_TRUE(nat.shard.empty());
+  EXPECT_TRUE(region_.network_interfaces.empty());
+  EXPECT_TRUE(region_.addresses.at(alloc).association_id.empty());
+  EXPECT_FALSE(model::route_active(region_, region_.route_tables.at(table), route));
+  EXPECT_EQ(code(model::create_route(region_, caller_, table, "10.9.0.0/16", target, false)),
+            "InvalidNatGatewayID.NotFound");
+  EXPECT_EQ(code(model::release_address(region_, caller_, alloc)), "ok");
+  // Describable for an hour after deletion, then gone.
+  EXPECT_FALSE(model::advance_nat_gateways(region_, {}, caller_.now + 600));
+  EXPECT_TRUE(model::advance_nat_gateways(region_, {}, caller_.now + 5 + 3600));
+  EXPECT_TRUE(region_.nat_gateways.empty());
+}
+
+TEST_F(NatGatewayTest, SecondaryAddressesAndPrivateGateways) {
+  attach_igw();
+  std::string a = eip(), b = eip();
+  auto request = public_request(a);
+  request.secondary_allocation_ids = {b};
+  request.private_ip = "10.0.1.50";
+  auto id = model::create_nat_gateway(region_, caller_, request);
+  ASSERT_TRUE(id.ok()) << id.error().code;
+  const auto& nat = region_.nat_gateways.at(*id);
+  ASSERT_EQ(nat.addresses.size(), 2u);
+  EXPECT_EQ(nat.addresses[0].private_ip, "10.0.1.50");
+  EXPECT_TRUE(nat.addresses[0].is_primary);
+  EXPECT_FALSE(nat.addresses[1].is_primary);
+  EXPECT_EQ(region_.addresses.at(b).private_ip, nat.addresses[1].private_ip);
+
+  model::NatGatewayRequest private_request;
+  private_request.subnet_id = subnet_;
+  private_request.connectivity_type = "private";
+  private_request.secondary_private_ip_count = 2;
+  auto private_id = model::create_nat_gateway(region_, caller_, private_request);
+  ASSERT_TRUE(private_id.ok()) << private_id.error().code;
+  EXPECT_EQ(region_.nat_gateways.at(*private_id).addresses.size(), 3u);
+  EXPECT_TRUE(region_.nat_gateways.at(*private_id).addresses[0].public_ip.empty());
+
+  private_request.allocation_id = eip();
+  EXPECT_EQ(code(model::create_nat_gateway(region_, caller_, private_request)),
+            "InvalidParameterCombination");
+  EXPECT_EQ(code(model::create_nat_gateway(region_, caller_, public_request(""))),
+            "MissingParameter");
+  EXPECT_EQ(code(model::create_nat_gateway(region_, caller_, public_request("eipalloc-nope"))),
+            "InvalidAllocationID.NotFound");
+  auto other = public_request(a);
+  other.subnet_id = "subnet-nope";
+  EXPECT_EQ(code(model::create_nat_gateway(region_, caller_, other)), "InvalidSubnetID.NotFound");
+}
+
+}  // namespace
+}  // namespace openvpc::testing
