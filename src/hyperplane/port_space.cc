@@ -1,5 +1,7 @@
 #include "hyperplane/port_space.h"
 
+#include "dataplane/flow_hash.h"
+
 #include <algorithm>
 
 namespace openvpc::hyperplane {
@@ -14,17 +16,9 @@ size_t table_size(size_t entries) {
   return size;
 }
 
-uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
-
 uint64_t hash_destination(const Destination& d) {
-  return mix((uint64_t{d.nat_address} << 32 | d.address) ^ mix(uint64_t{d.port} << 8 | d.protocol));
+  return dataplane::mix64((uint64_t{d.nat_address} << 32 | d.address) ^
+                          dataplane::mix64(uint64_t{d.port} << 8 | d.protocol));
 }
 
 }  // namespace
@@ -64,7 +58,8 @@ PortAllocator::PortAllocator(PortRange range, uint32_t cap, size_t max_flows,
 
 size_t PortAllocator::find_flow(const Destination& destination, uint16_t port) const {
   const size_t mask = flow_table_.size() - 1;
-  for (size_t i = (hash_destination(destination) ^ mix(port)) & mask;; i = (i + 1) & mask) {
+  for (size_t i = (hash_destination(destination) ^ dataplane::mix64(port)) & mask;;
+       i = (i + 1) & mask) {
     const Flow& flow = flow_table_[i];
     if (!flow.used) return kNone;
     if (flow.port == port && flow.destination == destination) return i;
@@ -101,7 +96,7 @@ bool PortAllocator::claim(const Destination& destination, uint16_t port) {
   if (count->count == 0) ++destinations_;
   ++count->count;
   const size_t mask = flow_table_.size() - 1;
-  size_t i = (hash_destination(destination) ^ mix(port)) & mask;
+  size_t i = (hash_destination(destination) ^ dataplane::mix64(port)) & mask;
   while (flow_table_[i].used) i = (i + 1) & mask;
   flow_table_[i] = {destination, port, true};
   ++flows_;
@@ -129,7 +124,7 @@ void PortAllocator::erase_flow(size_t hole) {
   flow_table_[hole].used = false;
   for (size_t i = (hole + 1) & mask; flow_table_[i].used; i = (i + 1) & mask) {
     const Flow& flow = flow_table_[i];
-    const size_t home = (hash_destination(flow.destination) ^ mix(flow.port)) & mask;
+    const size_t home = (hash_destination(flow.destination) ^ dataplane::mix64(flow.port)) & mask;
     if (((i - home) & mask) >= ((i - hole) & mask)) {
       flow_table_[hole] = flow;
       flow_table_[i].used = false;
