@@ -131,8 +131,6 @@ class BucketTable {
   }
   // Bit w set when way w holds `tag`: one SSE2 compare per four ways where available.
   static uint32_t matching_ways(const Bucket& bucket, uint32_t tag) {
-#include "dataplane/conntrack/table_memory.h"
-
 #if defined(__SSE2__)
     const __m128i wanted = _mm_set1_epi32(int(tag));
     const __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&bucket.tags[0]));

@@ -1,0 +1,401 @@
+#include "hyperplane/nat_table.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "dataplane/flow_hash.h"
+#include "dataplane/nat_rewrite.h"
+
+namespace openvpc::hyperplane {
+
+namespace {
+
+constexpr std::array<std::string_view, kNatMetricCount> kNatMetricNames = {
+    "ActiveConnectionCount", "ConnectionAttemptCount",  "ConnectionEstablishedCount",
+    "ErrorPortAllocation",   "IdleTimeoutCount",        "PacketsDropCount",
+    "BytesInFromSource",     "BytesInFromDestination",  "BytesOutToSource",
+    "BytesOutToDestination", "PacketsInFromSource",     "PacketsInFromDestination",
+    "PacketsOutToSource",    "PacketsOutToDestination",
+};
+
+constexpr std::array<std::string_view, 8> kVerdictNames = {
+    "translated",  "reset",          "port_allocation", "table_full",
+    "unsolicited", "untranslatable", "fragment",        "unknown_gateway",
+};
+
+constexpr uint8_t kIcmpEchoReply = 0;
+constexpr uint8_t kIcmpEchoRequest = 8;
+
+size_t power_of_two_at_least(size_t n) {
+  size_t size = 16;
+  while (size < n) size <<= 1;
+  return size;
+}
+
+void add(NatGatewayCounters& counters, NatMetric metric, uint64_t value = 1) {
+  counters[size_t(metric)] += value;
+}
+
+bool same_out(const NatFlow& a, const NatFlow& b) {
+  return a.gateway == b.gateway && a.inside_address == b.inside_address &&
+         a.inside_port == b.inside_port && a.remote_address == b.remote_address &&
+         a.remote_port == b.remote_port && a.protocol == b.protocol;
+}
+
+bool same_in(const NatFlow& a, const NatFlow& b) {
+  return a.nat_address == b.nat_address && a.nat_port == b.nat_port &&
+         a.remote_address == b.remote_address && a.remote_port == b.remote_port &&
+         a.protocol == b.protocol;
+}
+
+Destination destination_of(const NatFlow& flow) {
+  return Destination{flow.nat_address, flow.remote_address, flow.remote_port, flow.protocol};
+}
+
+}  // namespace
+
+std::string_view to_string(NatMetric metric) {
+  const size_t i = size_t(metric);
+  return i < kNatMetricNames.size() ? kNatMetricNames[i] : "?";
+}
+
+bool is_gauge(NatMetric metric) {
+  return metric == NatMetric::ActiveConnectionCount;
+}
+
+std::string_view to_string(NatVerdict verdict) {
+  const size_t i = size_t(verdict);
+  return i < kVerdictNames.size() ? kVerdictNames[i] : "?";
+}
+
+NatTable::NatTable(size_t max_flows, NatTimeouts timeouts)
+    : timeouts_(timeouts), flows_(max_flows), live_flags_(max_flows, 0) {
+  free_.reserve(max_flows);
+  for (size_t i = max_flows; i-- > 0;) free_.push_back(uint32_t(i));
+  for (Index* index : {&by_inside_, &by_outside_}) {
+    index->slots.assign(power_of_two_at_least(2 * max_flows), 0);
+    index->mask = index->slots.size() - 1;
+  }
+}
+
+uint64_t NatTable::out_hash(const NatFlow& f) {
+  const uint64_t words[3] = {
+      uint64_t(f.inside_address) << 32 | f.remote_address,
+      uint64_t(f.inside_port) << 32 | uint64_t(f.remote_port) << 16 | f.protocol, f.gateway};
+  return dataplane::mix_words(words);
+}
+
+uint64_t NatTable::in_hash(const NatFlow& f) {
+  const uint64_t words[2] = {
+      uint64_t(f.nat_address) << 32 | f.remote_address,
+      uint64_t(f.nat_port) << 32 | uint64_t(f.remote_port) << 16 | f.protocol};
+  return dataplane::mix_words(words);
+}
+
+uint32_t NatTable::find(const Index& index, uint64_t hash, const NatFlow& probe,
+                        bool outside) const {
+  for (size_t i = hash & index.mask;; i = (i + 1) & index.mask) {
+    const uint32_t entry = index.slots[i];
+    if (entry == 0) return kNone;
+    const NatFlow& flow = flows_[entry - 1];
+    if (outside ? same_in(flow, probe) : same_out(flow, probe)) return entry - 1;
+  }
+}
+
+void NatTable::index_insert(Index& index, uint64_t hash, uint32_t flow) {
+  size_t i = hash & index.mask;
+  while (index.slots[i] != 0) i = (i + 1) & index.mask;
+  index.slots[i] = flow + 1;
+}
+
+void NatTable::index_erase(Index& index, uint32_t flow, bool outside) {
+  const NatFlow& f = flows_[flow];
+  size_t hole = (outside ? in_hash(f) : out_hash(f)) & index.mask;
+  while (index.slots[hole] != flow + 1) hole = (hole + 1) & index.mask;
+  // Backward-shift deletion: entries after the hole that probed past it move back into it.
+  index.slots[hole] = 0;
+  for (size_t i = (hole + 1) & index.mask; index.slots[i] != 0; i = (i + 1) & index.mask) {
+    const NatFlow& moved = flows_[index.slots[i] - 1];
+    const size_t home = (outside ? in_hash(moved) : out_hash(moved)) & index.mask;
+    if (((i - home) & index.mask) >= ((i - hole) & index.mask)) {
+      index.slots[hole] = index.slots[i];
+      index.slots[i] = 0;
+      hole = i;
+    }
+  }
+}
+
+void NatTable::set_gateways(std::vector<NatGatewayConfig> configs) {
+  std::vector<Gateway> next(configs.size());
+  const size_t per_allocator = std::max<size_t>(flows_.size(), 1);
+  for (size_t g = 0; g < configs.size(); ++g) {
+    next[g].config = std::move(configs[g]);
+    const NatGatewayConfig& config = next[g].config;
+    for (const PortRange& range : config.ranges) {
+      next[g].allocators.emplace_back(range, config.cap_per_range, per_allocator, per_allocator);
+    }
+    for (const Gateway& old : gateways_) {
+      if (old.config.number == config.number) next[g].counters = old.counters;
+    }
+    next[g].counters[size_t(NatMetric::ActiveConnectionCount)] = 0;
+  }
+  // Re-home every flow; the indexes are rebuilt (the gateway index is part of the out key).
+  std::fill(by_inside_.slots.begin(), by_inside_.slots.end(), 0);
+  std::fill(by_outside_.slots.begin(), by_outside_.slots.end(), 0);
+  for (uint32_t i = 0; i < flows_.size(); ++i) {
+    if (!live_flags_[i]) continue;
+    NatFlow& flow = flows_[i];
+    const uint32_t number = gateways_[flow.gateway].config.number;
+    bool kept = false;
+    for (size_t g = 0; g < next.size() && !kept; ++g) {
+      const NatGatewayConfig& config = next[g].config;
+      if (config.number != number || std::find(config.addresses.begin(), config.addresses.end(),
+                                               flow.nat_address) == config.addresses.end()) {
+        continue;
+      }
+      for (PortAllocator& allocator : next[g].allocators) {
+        if (allocator.range().contains(flow.nat_port) &&
+            allocator.claim(destination_of(flow), flow.nat_port)) {
+          flow.gateway = uint16_t(g);
+          add(next[g].counters, NatMetric::ActiveConnectionCount);
+          kept = true;
+          break;
+        }
+      }
+    }
+    if (!kept) {
+      live_flags_[i] = 0;
+      free_.push_back(i);
+      --live_;
+      continue;
+    }
+    index_insert(by_inside_, out_hash(flow), i);
+    index_insert(by_outside_, in_hash(flow), i);
+  }
+  gateways_ = std::move(next);
+}
+
+std::optional<uint32_t> NatTable::new_flow(NatFlow& flow, Gateway& gateway, uint32_t hint) {
+  const auto& addresses = gateway.config.addresses;
+  if (free_.empty()) return std::nullopt;
+  for (size_t a = 0; a < addresses.size(); ++a) {
+    flow.nat_address = addresses[(hint + a) % addresses.size()];
+    const size_t ranges = gateway.allocators.size();
+    for (size_t r = 0; r < ranges; ++r) {
+      PortAllocator& allocator = gateway.allocators[(hint + r) % ranges];
+      const std::optional<uint16_t> port = allocator.allocate(destination_of(flow), hint);
+      if (!port) continue;
+      flow.nat_port = *port;
+      const uint32_t slot = free_.back();
+      free_.pop_back();
+      flows_[slot] = flow;
+      live_flags_[slot] = 1;
+      ++live_;
+      index_insert(by_inside_, out_hash(flow), slot);
+      index_insert(by_outside_, in_hash(flow), slot);
+      add(gateway.counters, NatMetric::ActiveConnectionCount);
+      return slot;
+    }
+  }
+  return std::nullopt;
+}
+
+void NatTable::retire(uint32_t slot, bool idle) {
+  NatFlow& flow = flows_[slot];
+  index_erase(by_inside_, slot, false);
+  index_erase(by_outside_, slot, true);
+  Gateway& gateway = gateways_[flow.gateway];
+  for (PortAllocator& allocator : gateway.allocators) {
+    if (allocator.range().contains(flow.nat_port)) {
+      allocator.release(destination_of(flow), flow.nat_port);
+      break;
+    }
+  }
+  gateway.counters[size_t(NatMetric::ActiveConnectionCount)] -= 1;
+  if (idle) add(gateway.counters, NatMetric::IdleTimeoutCount);
+  live_flags_[slot] = 0;
+  free_.push_back(slot);
+  --live_;
+}
+
+bool NatTable::idle(const NatFlow& flow, uint32_t now) const {
+  const bool closed = flow.protocol == packet::kProtoTcp &&
+                      (flow.tcp_state & (kFinInside | kFinOutside)) == (kFinInside | kFinOutside);
+  return now - flow.last_seen > (closed ? timeouts_.closed_seconds : timeouts_.idle_seconds);
+}
+
+void NatTable::track_tcp(NatFlow& flow, uint8_t flags, bool from_inside, Gateway& gateway) {
+  if (!from_inside && (flags & packet::kTcpSyn) && (flags & packet::kTcpAck) &&
+      flow.tcp_state == kSynSent) {
+    flow.tcp_state = kEstablished;
+    add(gateway.counters, NatMetric::ConnectionEstablishedCount);
+  }
+  if (flags & packet::kTcpFin) flow.tcp_state |= from_inside ? kFinInside : kFinOutside;
+}
+
+NatVerdict NatTable::drop(Gateway* gateway, NatVerdict verdict) {
+  if (gateway != nullptr) add(gateway->counters, NatMetric::PacketsDropCount);
+  return verdict;
+}
+
+NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::PacketMeta& meta,
+                                   uint16_t gateway_index, uint32_t now) {
+  if (gateway_index >= gateways_.size()) return NatVerdict::unknown_gateway;
+  Gateway& gateway = gateways_[gateway_index];
+  add(gateway.counters, NatMetric::PacketsInFromSource);
+  add(gateway.counters, NatMetric::BytesInFromSource, meta.l3_size);
+  if (!meta.ok() || meta.ip_version != 4) return drop(&gateway, NatVerdict::untranslatable);
+  if (meta.fragment.is_fragment && meta.l4_offset == 0) {
+    return drop(&gateway, NatVerdict::fragment);
+  }
+  NatFlow probe;
+  probe.gateway = gateway_index;
+  probe.protocol = meta.tuple.protocol;
+  probe.inside_address = meta.tuple.src.v4_host_order();
+  probe.remote_address = meta.tuple.dst.v4_host_order();
+  const bool tcp = probe.protocol == packet::kProtoTcp;
+  if (tcp || probe.protocol == packet::kProtoUdp) {
+    probe.inside_port = meta.tuple.src_port;
+    probe.remote_port = meta.tuple.dst_port;
+  } else if (probe.protocol == packet::kProtoIcmp && meta.icmp.type == kIcmpEchoRequest) {
+    probe.inside_port = meta.icmp.id;
+  } else {
+    return drop(&gateway, NatVerdict::untranslatable);
+  }
+  // Port 0 (or echo id 0) cannot be written back on the reply (rewrite_ipv4: 0 = keep).
+  if (probe.inside_port == 0) return drop(&gateway, NatVerdict::untranslatable);
+
+  const uint8_t flags = tcp ? meta.tcp.flags : 0;
+  const bool syn_only =
+      (flags & (packet::kTcpSyn | packet::kTcpAck | packet::kTcpRst | packet::kTcpFin)) ==
+      packet::kTcpSyn;
+  uint32_t slot = find(by_inside_, out_hash(probe), probe, false);
+  if (slot != kNone) {
+    const NatFlow& flow = flows_[slot];
+    if (idle(flow, now)) {
+      retire(slot, true);
+      slot = kNone;
+    } else if (syn_only && (flow.tcp_state & (kFinInside | kFinOutside))) {
+      retire(slot, false);  // the instance reuses its port for a new connection
+      slot = kNone;
+    }
+  }
+  if (slot == kNone) {
+    if (tcp && !syn_only) {
+      return drop(&gateway,
+                  (flags & packet::kTcpRst) ? NatVerdict::unsolicited : NatVerdict::reset);
+    }
+    if (free_.empty()) return drop(&gateway, NatVerdict::table_full);
+    const uint32_t hint =
+        uint32_t(dataplane::mix64(uint64_t(probe.inside_address) << 16 | probe.inside_port));
+    const std::optional<uint32_t> created = new_flow(probe, gateway, hint);
+    if (!created) {
+      add(gateway.counters, NatMetric::ErrorPortAllocation);
+      return drop(&gateway, NatVerdict::port_allocation);
+    }
+    slot = *created;
+    add(gateway.counters, NatMetric::ConnectionAttemptCount);
+  }
+  NatFlow& flow = flows_[slot];
+  flow.last_seen = now;
+  if (tcp) track_tcp(flow, flags, true, gateway);
+  dataplane::rewrite_ipv4(packet, meta, dataplane::NatSide::source, flow.nat_address,
+                          flow.nat_port);
+  add(gateway.counters, NatMetric::PacketsOutToDestination);
+  add(gateway.counters, NatMetric::BytesOutToDestination, meta.l3_size);
+  if (flags & packet::kTcpRst) retire(slot, false);
+  return NatVerdict::translated;
+}
+
+NatVerdict NatTable::translate_in(std::span<uint8_t> packet, const packet::PacketMeta& meta,
+                                  uint32_t now) {
+  if (!meta.ok() || meta.ip_version != 4) return NatVerdict::untranslatable;
+  if (meta.fragment.is_fragment && meta.l4_offset == 0) return NatVerdict::fragment;
+  NatFlow probe;
+  const bool error = meta.tuple.protocol == packet::kProtoIcmp && meta.icmp.is_error;
+  if (error) {
+    // The quote is the packet as the gateway sent it: from (nat address, nat port).
+    const packet::IcmpInner& quote = meta.icmp_inner;
+    if (!quote.present || quote.l4_offset == 0 || !quote.tuple.src.is_v4() ||
+        quote.tuple.src != meta.tuple.dst) {
+      return NatVerdict::untranslatable;
+    }
+    probe.protocol = quote.tuple.protocol;
+    probe.nat_address = quote.tuple.src.v4_host_order();
+    probe.nat_port = quote.tuple.src_port;
+    probe.remote_address = quote.tuple.dst.v4_host_order();
+    probe.remote_port = probe.protocol == packet::kProtoIcmp ? 0 : quote.tuple.dst_port;
+  } else {
+    probe.protocol = meta.tuple.protocol;
+    probe.nat_address = meta.tuple.dst.v4_host_order();
+    probe.remote_address = meta.tuple.src.v4_host_order();
+    if (probe.protocol == packet::kProtoTcp || probe.protocol == packet::kProtoUdp) {
+      probe.nat_port = meta.tuple.dst_port;
+      probe.remote_port = meta.tuple.src_port;
+    } else if (probe.protocol == packet::kProtoIcmp && meta.icmp.type == kIcmpEchoReply) {
+      probe.nat_port = meta.icmp.id;
+    } else {
+      return NatVerdict::untranslatable;
+    }
+  }
+  const uint32_t slot = find(by_outside_, in_hash(probe), probe, true);
+  if (slot == kNone) return NatVerdict::unsolicited;
+  NatFlow& flow = flows_[slot];
+  Gateway& gateway = gateways_[flow.gateway];
+  if (idle(flow, now)) {
+    retire(slot, true);
+    return drop(&gateway, NatVerdict::unsolicited);
+  }
+  add(gateway.counters, NatMetric::PacketsInFromDestination);
+  add(gateway.counters, NatMetric::BytesInFromDestination, meta.l3_size);
+  const uint8_t flags = meta.tuple.protocol == packet::kProtoTcp ? meta.tcp.flags : 0;
+  if (error) {
+    dataplane::rewrite_icmp_quote(packet, meta, dataplane::NatSide::source, flow.inside_address,
+                                  flow.inside_port);
+    dataplane::rewrite_ipv4(packet, meta, dataplane::NatSide::destination, flow.inside_address);
+  } else {
+    flow.last_seen = now;
+    if (flow.protocol == packet::kProtoTcp) {
+      track_tcp(flow, flags, false, gateway);
+    } else if (flow.tcp_state == kSynSent) {
+      flow.tcp_state = kEstablished;  // the first reply establishes a UDP or ICMP flow
+      add(gateway.counters, NatMetric::ConnectionEstablishedCount);
+    }
+    dataplane::rewrite_ipv4(packet, meta, dataplane::NatSide::destination, flow.inside_address,
+                            flow.inside_port);
+  }
+  add(gateway.counters, NatMetric::PacketsOutToSource);
+  add(gateway.counters, NatMetric::BytesOutToSource, meta.l3_size);
+  if (flags & packet::kTcpRst) retire(slot, false);
+  return NatVerdict::translated;
+}
+
+size_t NatTable::expire(uint32_t now, size_t budget) {
+  size_t retired = 0;
+  for (size_t examined = 0; examined < budget && !flows_.empty(); ++examined) {
+    if (sweep_ >= flows_.size()) sweep_ = 0;
+    const uint32_t slot = uint32_t(sweep_++);
+    if (live_flags_[slot] && idle(flows_[slot], now)) {
+      retire(slot, true);
+      ++retired;
+    }
+  }
+  return retired;
+}
+
+std::optional<NatFlow> NatTable::find_out(uint16_t gateway, uint32_t inside_address,
+                                          uint16_t inside_port, uint32_t remote_address,
+                                          uint16_t remote_port, uint8_t protocol) const {
+  NatFlow probe;
+  probe.gateway = gateway;
+  probe.inside_address = inside_address;
+  probe.inside_port = inside_port;
+  probe.remote_address = remote_address;
+  probe.remote_port = remote_port;
+  probe.protocol = protocol;
+  const uint32_t slot = find(by_inside_, out_hash(probe), probe, false);
+  if (slot == kNone) return std::nullopt;
+  return flows_[slot];
+}
+
+}  // namespace openvpc::hyperplane

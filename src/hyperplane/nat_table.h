@@ -1,0 +1,172 @@
+// nat_table.h — a NAT gateway's translations on one hyperplane node: address and port, stateful.
+//
+// Amazon's NAT gateway (../shared/REFERENCE.md): a flow from inside (an instance behind the
+// gateway, "source") to the world ("destination") leaves with the gateway's private address and
+// a source port of its own; the reply comes back to that (address, port) and is translated back;
+// nothing unsolicited gets in. One NatTable per worker thread of a node holds the flows of every
+// NAT gateway placed on the node. The caller (the node's worker) has already taken the packet
+// out of its Geneve encapsulation and knows which gateway it is for; NatTable rewrites the inner
+// IPv4 packet in place (dataplane/nat_rewrite.h) and says what to do with it.
+//
+//   translate_out: TCP, UDP, ICMP echo (the echo id stands for the port). A flow's first packet
+//     (TCP SYN, any UDP datagram, an echo request) takes a port from the gateway's PortAllocator
+//     for the slots this node owns (port_space.h: the port names the owner, so the reply reaches
+//     it); at the 55,000-per-destination cap, or with the table full, the packet is dropped and
+//     ErrorPortAllocation counts it. A TCP packet other than a SYN with no flow — the flow idled
+//     out, or never was — gets `reset`: the caller answers the instance with an RST, as Amazon
+//     does after its 350 s idle timeout.
+//   translate_in: a reply to a known flow, or an ICMP error quoting one (translated through the
+//     quote); anything else is unsolicited and dropped.
+//
+// Flows idle for longer than the timeout (350 s by default; a TCP flow closed by FIN from both
+// sides lingers `closed_timeout`, one reset by RST goes at once) free their port; expire() does
+// that a bounded number of flows at a time, and a packet that meets an idle flow retires it.
+// Later IPv4 fragments carry no port and are refused (`fragment`): reassembly is not done here.
+//
+// Memory is fixed at construction: a flow array with a free list and two open-addressing
+// indexes (by inside tuple and by outside tuple, linear probing, backward-shift deletion) —
+// written here rather than reusing dataplane::BucketTable because a NAT flow must never be
+// evicted to make room: that would silently break a connection and leak its port. No
+// allocation, lock or exception per packet; not thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "hyperplane/port_space.h"
+#include "packet/parser.h"
+
+namespace openvpc::hyperplane {
+
+// Per NAT gateway metrics, named as Amazon's CloudWatch names them. One descriptor: the order
+// here is the order of kNatMetricNames.
+enum class NatMetric : uint8_t {
+  ActiveConnectionCount,  // gauge: flows in the table
+  ConnectionAttemptCount,
+  ConnectionEstablishedCount,
+  ErrorPortAllocation,
+  IdleTimeoutCount,
+  PacketsDropCount,
+  BytesInFromSource,
+  BytesInFromDestination,
+  BytesOutToSource,
+  BytesOutToDestination,
+  PacketsInFromSource,
+  PacketsInFromDestination,
+  PacketsOutToSource,
+  PacketsOutToDestination,
+  count_,
+};
+inline constexpr size_t kNatMetricCount = size_t(NatMetric::count_);
+std::string_view to_string(NatMetric metric);
+bool is_gauge(NatMetric metric);
+
+using NatGatewayCounters = std::array<uint64_t, kNatMetricCount>;
+
+// What happened to one packet.
+enum class NatVerdict : uint8_t {
+  translated,       // rewritten in place: forward it
+  reset,            // TCP without a flow from inside: answer the instance with an RST
+  port_allocation,  // dropped: no port left for this destination (ErrorPortAllocation)
+  table_full,       // dropped: no room for another flow
+  unsolicited,      // dropped: from outside, matching no flow
+  untranslatable,   // dropped: not IPv4 TCP/UDP/ICMP echo (or an ICMP error without a flow)
+  fragment,         // dropped: a later fragment (no port to translate)
+  unknown_gateway,  // dropped: the gateway index names no gateway of this table
+};
+std::string_view to_string(NatVerdict verdict);
+
+// One NAT gateway as this node carries it.
+struct NatGatewayConfig {
+  uint32_t number = 0;              // the gateway's program number: its identity across updates
+  std::vector<uint32_t> addresses;  // host order; the primary first (EC2: up to 8)
+  std::vector<PortRange> ranges;    // the port ranges of the shard slots this node owns
+  uint32_t cap_per_range = kMaxConnectionsPerDestination;  // slot_cap() of each owned slot
+};
+
+struct NatTimeouts {
+  uint32_t idle_seconds = 350;   // Amazon's NAT gateway idle timeout
+  uint32_t closed_seconds = 10;  // after FIN from both sides
+};
+
+// A flow as the table holds it (and as replication would carry it). Host order.
+struct NatFlow {
+  uint32_t inside_address = 0;
+  uint32_t remote_address = 0;
+  uint32_t nat_address = 0;
+  uint16_t inside_port = 0;  // echo id for ICMP
+  uint16_t remote_port = 0;  // 0 for ICMP
+  uint16_t nat_port = 0;
+  uint8_t protocol = 0;
+  uint8_t tcp_state = 0;  // internal (NatTable::TcpState)
+  uint16_t gateway = 0;
+  uint32_t last_seen = 0;  // seconds
+};
+
+class NatTable {
+ public:
+  NatTable(size_t max_flows, NatTimeouts timeouts = {});
+
+  // Replaces the gateways (control path: allocates); gateway i of translate_out is
+  // gateways[i]. A flow keeps its port and its gateway's counters follow it (matched by
+  // number) while its gateway still has its NAT address and this node still owns the range of
+  // its port; other flows are dropped.
+  void set_gateways(std::vector<NatGatewayConfig> gateways);
+  size_t gateway_count() const { return gateways_.size(); }
+
+  // `packet` is the inner IPv4 packet's buffer and `meta` its parse (offsets from its start).
+  NatVerdict translate_out(std::span<uint8_t> packet, const packet::PacketMeta& meta,
+                           uint16_t gateway, uint32_t now);
+  NatVerdict translate_in(std::span<uint8_t> packet, const packet::PacketMeta& meta, uint32_t now);
+
+  // Retires up to `budget` flows idle past their timeout (a sweep that resumes where it
+  // stopped); returns how many it retired.
+  size_t expire(uint32_t now, size_t budget);
+
+  size_t flows() const { return live_; }
+  const NatGatewayCounters& counters(uint16_t gateway) const { return gateways_[gateway].counters; }
+  // The flow translating (gateway, inside tuple), for tests and replication.
+  std::optional<NatFlow> find_out(uint16_t gateway, uint32_t inside_address, uint16_t inside_port,
+                                  uint32_t remote_address, uint16_t remote_port,
+                                  uint8_t protocol) const;
+
+  enum TcpState : uint8_t { kSynSent = 0, kEstablished = 1, kFinInside = 2, kFinOutside = 4 };
+
+ private:
+  static constexpr uint32_t kNone = 0xffffffffu;
+  struct Gateway {
+    NatGatewayConfig config;
+    std::vector<PortAllocator> allocators;  // one per owned range
+    NatGatewayCounters counters{};
+  };
+  struct Index {
+    std::vector<uint32_t> slots;  // flow index + 1; 0 empty
+    size_t mask = 0;
+  };
+
+  static uint64_t out_hash(const NatFlow& f);
+  static uint64_t in_hash(const NatFlow& f);
+  uint32_t find(const Index& index, uint64_t hash, const NatFlow& probe, bool outside) const;
+  void index_insert(Index& index, uint64_t hash, uint32_t flow);
+  void index_erase(Index& index, uint32_t flow, bool outside);
+  std::optional<uint32_t> new_flow(NatFlow& flow, Gateway& gateway, uint32_t hint);
+  void retire(uint32_t flow, bool idle);
+  bool idle(const NatFlow& flow, uint32_t now) const;
+  void track_tcp(NatFlow& flow, uint8_t flags, bool from_inside, Gateway& gateway);
+  NatVerdict drop(Gateway* gateway, NatVerdict verdict);
+
+  NatTimeouts timeouts_;
+  std::vector<Gateway> gateways_;
+  std::vector<NatFlow> flows_;
+  std::vector<uint8_t> live_flags_;
+  std::vector<uint32_t> free_;
+  size_t live_ = 0;
+  size_t sweep_ = 0;
+  Index by_inside_, by_outside_;
+};
+
+}  // namespace openvpc::hyperplane
