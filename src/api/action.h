@@ -62,6 +62,7 @@ void register_instance_actions(ActionTable& table);
 void register_misc_actions(ActionTable& table);
 void register_flow_log_actions(ActionTable& table);
 void register_nat_gateway_actions(ActionTable& table);
+void register_unavailable_actions(ActionTable& table);  // features absent here, as EC2 answers
 
 // Renderers shared between action files (actions_interface.cc).
 void render_network_interface(XmlWriter& out, const model::Region& region,

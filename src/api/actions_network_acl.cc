@@ -108,6 +108,17 @@ Result<model::NetworkAclEntry> parse_entry(const Params& params) {
     if (!value) return value.error();
     *field = static_cast<int>(value->value_or(-1));
   }
+  // EC2 requires the ICMP type and code for an ICMP (1) or ICMPv6 (58) entry rather than
+  // reading their absence as "all ICMP".
+  if (entry.protocol == "1" || entry.protocol == "58" || entry.protocol == "icmp") {
+    for (auto [name, shown] : {std::pair{"Icmp.Type", "type"}, std::pair{"Icmp.Code", "code"}}) {
+      if (!params.has(name)) {
+        return make_error("MissingParameter", std::string("The request must contain the "
+                                                          "parameter icmpTypeCode.") +
+                                                  shown);
+      }
+    }
+  }
   return entry;
 }
 

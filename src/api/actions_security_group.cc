@@ -48,6 +48,21 @@ Result<std::vector<SecurityGroupRule>> parse_permissions(const Params& params, b
       rule.description = params.get_or(pairs + "." + std::to_string(m) + ".Description", "");
       rules.push_back(rule);
     }
+    // IPv6 ranges and prefix lists are kept as peers no IPv4 rule can equal: authorizing one
+    // fails validation, revoking one is InvalidPermission.NotFound (Terraform revokes the
+    // ::/0 egress rule of every new group, which EC2 answers that way in an IPv4-only VPC).
+    for (int m = 1; params.has(prefix + "Ipv6Ranges." + std::to_string(m) + ".CidrIpv6"); ++m) {
+      SecurityGroupRule rule = base;
+      rule.cidr = params.get_or(prefix + "Ipv6Ranges." + std::to_string(m) + ".CidrIpv6", "");
+      rules.push_back(rule);
+    }
+    for (int m = 1; params.has(prefix + "PrefixListIds." + std::to_string(m) + ".PrefixListId");
+         ++m) {
+      SecurityGroupRule rule = base;
+      rule.cidr =
+          params.get_or(prefix + "PrefixListIds." + std::to_string(m) + ".PrefixListId", "");
+      rules.push_back(rule);
+    }
     if (rules.size() == before) {
       return make_error("MissingParameter", "A permission needs an IP range or a group pair");
     }

@@ -9,9 +9,18 @@ namespace {
 using model::Region;
 
 FilterFields vpc_fields(const model::Vpc& vpc) {
+  // "cidr-block" and "cidrBlock" are aliases EC2 accepts for "cidr" (Ansible's ec2_vpc_net
+  // looks VPCs up with "cidr-block"). No IPv6 blocks exist here, so their fields are empty.
   FilterFields fields{{"cidr", {vpc.cidr}},
+                      {"cidr-block", {vpc.cidr}},
+                      {"cidrBlock", {vpc.cidr}},
                       {"cidr-block-association.cidr-block", {}},
                       {"cidr-block-association.association-id", {}},
+                      {"cidr-block-association.state", {}},
+                      {"ipv6-cidr-block-association.ipv6-cidr-block", {}},
+                      {"ipv6-cidr-block-association.ipv6-pool", {}},
+                      {"ipv6-cidr-block-association.association-id", {}},
+                      {"ipv6-cidr-block-association.state", {}},
                       {"dhcp-options-id", {vpc.dhcp_options_id}},
                       {"is-default", {"false"}},
                       {"owner-id", {vpc.owner}},
@@ -20,6 +29,7 @@ FilterFields vpc_fields(const model::Vpc& vpc) {
   for (const auto& association : vpc.cidr_associations) {
     fields["cidr-block-association.cidr-block"].push_back(association.cidr);
     fields["cidr-block-association.association-id"].push_back(association.association_id);
+    fields["cidr-block-association.state"].push_back("associated");
   }
   add_tag_fields(fields, vpc.tags);
   return fields;

@@ -17,6 +17,24 @@ const std::vector<std::string>& known_keys() {
 
 }  // namespace
 
+std::map<std::string, std::vector<std::string>> default_dhcp_configurations(
+    const std::string& region_name) {
+  std::string domain =
+      region_name == "us-east-1" ? "ec2.internal" : region_name + ".compute.internal";
+  return {{"domain-name", {domain}}, {"domain-name-servers", {"AmazonProvidedDNS"}}};
+}
+
+std::string default_dhcp_options(Region& region, const Caller& caller) {
+  auto configurations = default_dhcp_configurations(caller.region);
+  for (const auto& [id, options] : region.dhcp_options) {
+    if (options.owner == caller.account_id && options.configurations == configurations) return id;
+  }
+  DhcpOptions options{caller.ids->resource_id("dopt"), caller.account_id, configurations, {}};
+  std::string id = options.id;
+  region.dhcp_options[id] = std::move(options);
+  return id;
+}
+
 Result<std::string> create_dhcp_options(
     Region& region, const Caller& caller,
     const std::map<std::string, std::vector<std::string>>& configurations) {

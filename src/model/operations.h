@@ -226,6 +226,13 @@ std::optional<PublicAddress> public_address_of(const Region& region, const Netwo
 Result<std::string> create_dhcp_options(
     Region& region, const Caller& caller,
     const std::map<std::string, std::vector<std::string>>& configurations);
+// The account's default set, as EC2 gives every account one: domain-name ec2.internal in
+// us-east-1 (REGION.compute.internal elsewhere) and AmazonProvidedDNS. New VPCs get it; it is
+// created on first use (and again if the account deleted it), and an owned set with exactly
+// these options counts as it. AssociateDhcpOptions "default" still means no options at all.
+std::map<std::string, std::vector<std::string>> default_dhcp_configurations(
+    const std::string& region_name);
+std::string default_dhcp_options(Region& region, const Caller& caller);
 Result<void> associate_dhcp_options(Region& region, const Caller& caller,
                                     const std::string& dhcp_options_id, const std::string& vpc_id);
 Result<void> delete_dhcp_options(Region& region, const Caller& caller, const std::string& id);

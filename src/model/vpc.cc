@@ -93,6 +93,7 @@ Result<std::string> create_vpc(Region& region, const Caller& caller, std::string
   vpc.cidr = block->to_string();
   vpc.cidr_associations.push_back({caller.ids->resource_id("vpc-cidr-assoc"), vpc.cidr});
   vpc.vni = unused_vni(region, *caller.ids);
+  vpc.dhcp_options_id = default_dhcp_options(region, caller);
 
   RouteTable main{.id = caller.ids->resource_id("rtb"),
                   .owner = caller.account_id,
