@@ -116,6 +116,7 @@ const std::map<std::string, std::set<std::string>, std::less<>>& action_paramete
       {"ModifyNetworkInterfaceAttribute",
        {"Attachment", "Description", "DryRun", "EnaSrdSpecification", "NetworkInterfaceId",
         "SecurityGroupId", "SourceDestCheck"}},
+      {"ModifySecurityGroupRules", {"DryRun", "GroupId", "SecurityGroupRule"}},
       {"ModifySubnetAttribute",
        {"AssignIpv6AddressOnCreation", "CustomerOwnedIpv4Pool", "DisableLniAtDeviceIndex",
         "EnableDns64", "EnableLniAtDeviceIndex", "EnableResourceNameDnsAAAARecordOnLaunch",
@@ -123,6 +124,7 @@ const std::map<std::string, std::set<std::string>, std::less<>>& action_paramete
         "PrivateDnsHostnameTypeOnLaunch", "SubnetId"}},
       {"ModifyVpcAttribute",
        {"EnableDnsHostnames", "EnableDnsSupport", "EnableNetworkAddressUsageMetrics", "VpcId"}},
+      {"ModifyVpcTenancy", {"DryRun", "InstanceTenancy", "VpcId"}},
       {"ReleaseAddress", {"AllocationId", "DryRun", "NetworkBorderGroup", "PublicIp"}},
       {"ReplaceNetworkAclAssociation", {"AssociationId", "DryRun", "NetworkAclId"}},
       {"ReplaceNetworkAclEntry",
@@ -182,6 +184,10 @@ const std::map<std::string, std::set<std::string>, std::less<>>& action_paramete
         "TagSpecification",
         "UserData"}},
       {"TerminateInstances", {"DryRun", "InstanceId"}},
+      {"UpdateSecurityGroupRuleDescriptionsEgress",
+       {"DryRun", "GroupId", "GroupName", "IpPermissions", "SecurityGroupRuleDescription"}},
+      {"UpdateSecurityGroupRuleDescriptionsIngress",
+       {"DryRun", "GroupId", "GroupName", "IpPermissions", "SecurityGroupRuleDescription"}},
   };
   return kParameters;
 }

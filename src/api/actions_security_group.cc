@@ -164,7 +164,7 @@ void render_rule(XmlWriter& out, const SecurityGroupRule& rule, const std::strin
     out.text("userId", owner).close();
   }
   out.optional("description", rule.description);
-  out.open("tagSet").close();
+  render_tags(out, rule.tags);
 }
 
 Result<std::string> create_group(ActionContext& ctx) {
@@ -192,9 +192,20 @@ ActionHandler authorize(bool egress) {
     if (!group_id) return group_id.error();
     auto rules = parse_permissions(ctx.params, egress);
     if (!rules) return rules.error();
+    model::Tags tags = ctx.tag_specifications("security-group-rule");
     return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
       auto added = model::authorize_security_group(region, ctx.caller, *group_id, *rules);
       if (!added) return added.error();
+      if (!tags.empty()) {
+        std::vector<std::string> ids;
+        for (auto& rule : *added) {
+          ids.push_back(rule.id);
+          rule.tags = tags;
+        }
+        if (auto tagged = model::create_tags(region, ctx.caller, ids, tags); !tagged) {
+          return tagged.error();
+        }
+      }
       out.boolean("return", true).open("securityGroupRuleSet");
       for (const auto& rule : *added) {
         out.open("item");
@@ -246,16 +257,73 @@ Result<std::string> describe_rules(ActionContext& ctx) {
   if (!region) return region.error();
   std::map<std::string, RuleView> rules;
   for (const auto& [id, group] : (*region)->security_groups) {
-    for (const auto& rule : group.rules) rules[rule.id] = {rule.id, group.owner, id, rule, {}};
+    for (const auto& rule : group.rules) {
+      rules[rule.id] = {rule.id, group.owner, id, rule, rule.tags};
+    }
   }
   return describe<RuleView>(
       ctx, rules,
       {"SecurityGroupRuleId", "securityGroupRuleSet", "InvalidSecurityGroupRuleId.NotFound",
        "security group rule",
        [](const RuleView& v) {
-         return FilterFields{{"group-id", {v.group_id}}, {"security-group-rule-id", {v.id}}};
+         FilterFields fields{{"group-id", {v.group_id}}, {"security-group-rule-id", {v.id}}};
+         add_tag_fields(fields, v.tags);
+         return fields;
        },
        [](XmlWriter& out, const RuleView& v) { render_rule(out, v.rule, v.group_id, v.owner); }});
+}
+
+ActionHandler update_rule_descriptions(bool egress) {
+  return returning_true([egress](ActionContext& ctx, Region& region) -> Result<void> {
+    auto group_id = ctx.params.required("GroupId");
+    if (!group_id) return group_id.error();
+    auto rules = parse_permissions(ctx.params, egress);
+    if (!rules) return rules.error();
+    std::map<std::string, std::string> by_id;
+    int n = ctx.params.count("SecurityGroupRuleDescription");
+    for (int i = 1; i <= n; ++i) {
+      std::string prefix = "SecurityGroupRuleDescription." + std::to_string(i);
+      auto rule_id = ctx.params.required(prefix + ".SecurityGroupRuleId");
+      if (!rule_id) return rule_id.error();
+      by_id[*rule_id] = ctx.params.get_or(prefix + ".Description", "");
+    }
+    return model::update_security_group_rule_descriptions(region, ctx.caller, *group_id, egress,
+                                                          *rules, by_id);
+  });
+}
+
+// SecurityGroupRule.N.{SecurityGroupRuleId, SecurityGroupRule.{IpProtocol, FromPort, ToPort,
+// CidrIpv4 | CidrIpv6 | PrefixListId | ReferencedGroupId, Description}}.
+Result<void> modify_rules(ActionContext& ctx, Region& region) {
+  auto group_id = ctx.params.required("GroupId");
+  if (!group_id) return group_id.error();
+  std::vector<SecurityGroupRule> updates;
+  int n = ctx.params.count("SecurityGroupRule");
+  for (int i = 1; i <= n; ++i) {
+    std::string prefix = "SecurityGroupRule." + std::to_string(i) + ".";
+    auto rule_id = ctx.params.required(prefix + "SecurityGroupRuleId");
+    if (!rule_id) return rule_id.error();
+    std::string rule = prefix + "SecurityGroupRule.";
+    SecurityGroupRule update;
+    update.id = *rule_id;
+    auto protocol = ctx.params.required(rule + "IpProtocol");
+    if (!protocol) return protocol.error();
+    update.protocol = *protocol;
+    for (auto [name, field] :
+         {std::pair{"FromPort", &update.from_port}, std::pair{"ToPort", &update.to_port}}) {
+      auto value = ctx.params.integer(rule + name, -1, 65535);
+      if (!value) return value.error();
+      *field = static_cast<int>(value->value_or(-1));
+    }
+    // An IPv6 range or prefix list is kept as the peer so validation refuses it (IPv4 only).
+    update.cidr = ctx.params.get_or(
+        rule + "CidrIpv4",
+        ctx.params.get_or(rule + "CidrIpv6", ctx.params.get_or(rule + "PrefixListId", "")));
+    update.referenced_group_id = ctx.params.get_or(rule + "ReferencedGroupId", "");
+    update.description = ctx.params.get_or(rule + "Description", "");
+    updates.push_back(update);
+  }
+  return model::modify_security_group_rules(region, ctx.caller, *group_id, updates);
 }
 
 }  // namespace
@@ -274,6 +342,9 @@ void register_security_group_actions(ActionTable& table) {
   table["RevokeSecurityGroupEgress"] = revoke(true);
   table["DescribeSecurityGroups"] = describe_groups;
   table["DescribeSecurityGroupRules"] = describe_rules;
+  table["ModifySecurityGroupRules"] = returning_true(modify_rules);
+  table["UpdateSecurityGroupRuleDescriptionsIngress"] = update_rule_descriptions(false);
+  table["UpdateSecurityGroupRuleDescriptionsEgress"] = update_rule_descriptions(true);
 }
 
 }  // namespace openvpc::api

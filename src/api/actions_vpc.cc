@@ -96,7 +96,8 @@ Result<std::string> modify_vpc_attribute(ActionContext& ctx) {
   auto id = ctx.params.required("VpcId");
   if (!id) return id.error();
   std::vector<std::pair<std::string, bool>> changes;
-  for (const char* attribute : {"EnableDnsSupport", "EnableDnsHostnames"}) {
+  for (const char* attribute :
+       {"EnableDnsSupport", "EnableDnsHostnames", "EnableNetworkAddressUsageMetrics"}) {
     auto value = ctx.params.boolean(std::string(attribute) + ".Value");
     if (!value) return value.error();
     if (!*value) continue;
@@ -133,6 +134,8 @@ Result<std::string> describe_vpc_attribute(ActionContext& ctx) {
     value = it->second.enable_dns_support;
   } else if (*attribute == "enableDnsHostnames") {
     value = it->second.enable_dns_hostnames;
+  } else if (*attribute == "enableNetworkAddressUsageMetrics") {
+    value = it->second.enable_network_address_usage_metrics;
   } else {
     return make_error("InvalidParameterValue",
                       "Value (" + *attribute + ") for parameter attribute is invalid.");
@@ -140,6 +143,27 @@ Result<std::string> describe_vpc_attribute(ActionContext& ctx) {
   XmlWriter out(XmlWriter::kFragment);
   out.text("vpcId", *id);
   out.open(*attribute).boolean("value", value).close();
+  return out.finish();
+}
+
+// Every VPC here has default tenancy, and "default" is the only value EC2 lets a VPC change to.
+Result<std::string> modify_vpc_tenancy(ActionContext& ctx) {
+  auto id = ctx.params.required("VpcId");
+  if (!id) return id.error();
+  auto tenancy = ctx.params.required("InstanceTenancy");
+  if (!tenancy) return tenancy.error();
+  if (*tenancy != "default") {
+    return make_error("InvalidParameterValue",
+                      "Value (" + *tenancy + ") for parameter InstanceTenancy is invalid.");
+  }
+  auto region = ctx.read();
+  if (!region) return region.error();
+  auto it = (*region)->vpcs.find(*id);
+  if (it == (*region)->vpcs.end() || it->second.owner != ctx.caller.account_id) {
+    return make_error("InvalidVpcID.NotFound", "The vpc ID '" + *id + "' does not exist");
+  }
+  XmlWriter out(XmlWriter::kFragment);
+  out.boolean("return", true);
   return out.finish();
 }
 
@@ -205,6 +229,7 @@ void register_vpc_actions(ActionTable& table) {
   table["ModifyVpcAttribute"] = modify_vpc_attribute;
   table["DescribeVpcAttribute"] = describe_vpc_attribute;
   table["AssociateVpcCidrBlock"] = associate_vpc_cidr_block;
+  table["ModifyVpcTenancy"] = modify_vpc_tenancy;
   table["DescribeAvailabilityZones"] = describe_availability_zones;
   table["DescribeAccountAttributes"] = describe_account_attributes;
 }

@@ -29,9 +29,15 @@ std::string default_dhcp_options(Region& region, const Caller& caller) {
   for (const auto& [id, options] : region.dhcp_options) {
     if (options.owner == caller.account_id && options.configurations == configurations) return id;
   }
-  DhcpOptions options{caller.ids->resource_id("dopt"), caller.account_id, configurations, {}};
-  std::string id = options.id;
-  region.dhcp_options[id] = std::move(options);
+  // The id is derived from the account rather than drawn from caller.ids, so creating a VPC
+  // draws the same ids as before default sets existed (programs' golden files stay put).
+  uint64_t seed = 0xcbf29ce484222325ull;  // FNV-1a of the account id
+  for (char c : caller.account_id) seed = (seed ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  std::string id;
+  do {
+    id = IdSource(seed++).resource_id("dopt");
+  } while (region.dhcp_options.contains(id));
+  region.dhcp_options[id] = DhcpOptions{id, caller.account_id, configurations, {}};
   return id;
 }
 

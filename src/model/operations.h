@@ -85,8 +85,12 @@ Result<std::string> associate_vpc_cidr_block(Region& region, const Caller& calle
 Result<std::string> create_subnet(Region& region, const Caller& caller, const std::string& vpc_id,
                                   std::string_view cidr, std::string availability_zone);
 Result<void> delete_subnet(Region& region, const Caller& caller, const std::string& subnet_id);
+// attribute: EC2's name in lower camel case (mapPublicIpOnLaunch, assignIpv6AddressOnCreation,
+// enableDns64, enableResourceNameDnsARecordOnLaunch, enableResourceNameDnsAAAARecordOnLaunch:
+// "true"/"false"; privateDnsHostnameTypeOnLaunch: ip-name/resource-name).
 Result<void> modify_subnet_attribute(Region& region, const Caller& caller,
-                                     const std::string& subnet_id, bool map_public_ip_on_launch);
+                                     const std::string& subnet_id, std::string_view attribute,
+                                     std::string_view value);
 
 // --- route tables (route_table.cc)
 struct RouteTarget {
@@ -144,6 +148,18 @@ Result<void> revoke_security_group(Region& region, const Caller& caller,
                                    const std::string& group_id, bool egress,
                                    const std::vector<SecurityGroupRule>& rules,
                                    const std::vector<std::string>& rule_ids);
+// UpdateSecurityGroupRuleDescriptions*: sets the description of each rule matching one of
+// rules (peer, protocol, ports; InvalidPermission.NotFound otherwise) and of each rule id in
+// by_id (InvalidSecurityGroupRuleId.NotFound otherwise).
+Result<void> update_security_group_rule_descriptions(
+    Region& region, const Caller& caller, const std::string& group_id, bool egress,
+    const std::vector<SecurityGroupRule>& rules, const std::map<std::string, std::string>& by_id);
+// ModifySecurityGroupRules: each update names an existing rule of the group by id and replaces
+// its peer, protocol, ports and description (validated as on authorize); id, direction and tags
+// stay.
+Result<void> modify_security_group_rules(Region& region, const Caller& caller,
+                                         const std::string& group_id,
+                                         const std::vector<SecurityGroupRule>& updates);
 
 // --- network ACLs (network_acl.cc)
 Result<std::string> create_network_acl(Region& region, const Caller& caller,

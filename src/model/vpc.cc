@@ -164,6 +164,8 @@ Result<void> modify_vpc_attribute(Region& region, const Caller& caller, const st
     (*vpc)->enable_dns_support = value;
   } else if (attribute == "enableDnsHostnames") {
     (*vpc)->enable_dns_hostnames = value;
+  } else if (attribute == "enableNetworkAddressUsageMetrics") {
+    (*vpc)->enable_network_address_usage_metrics = value;
   } else {
     return invalid_parameter("Value (" + std::string(attribute) +
                              ") for parameter attribute is invalid.");

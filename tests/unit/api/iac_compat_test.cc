@@ -211,5 +211,72 @@ TEST_F(IacCompatTest, AbsentFeaturesAnswerAsEc2) {
   (void)id;
 }
 
+TEST_F(IacCompatTest, VpcAttributesAndTenancy) {
+  std::string id = vpc();
+  auto describe = [&] {
+    return call("Action=DescribeVpcAttribute&VpcId=" + id +
+                "&Attribute=enableNetworkAddressUsageMetrics");
+  };
+  auto before = describe();
+  ASSERT_EQ(before.status, 200) << before.body;
+  EXPECT_TRUE(contains(before, "<enableNetworkAddressUsageMetrics><value>false</value>"));
+  EXPECT_EQ(code_of(call("Action=ModifyVpcAttribute&VpcId=" + id +
+                         "&EnableNetworkAddressUsageMetrics.Value=true")),
+            "ok");
+  EXPECT_TRUE(contains(describe(), "<enableNetworkAddressUsageMetrics><value>true</value>"));
+  auto tenancy = call("Action=ModifyVpcTenancy&VpcId=" + id + "&InstanceTenancy=default");
+  ASSERT_EQ(tenancy.status, 200) << tenancy.body;
+  EXPECT_EQ(first(tenancy, "return"), "true");
+  EXPECT_EQ(code_of(call("Action=ModifyVpcTenancy&VpcId=" + id + "&InstanceTenancy=dedicated")),
+            "InvalidParameterValue");
+  EXPECT_EQ(code_of(call("Action=ModifyVpcTenancy&VpcId=vpc-00000000000000000"
+                         "&InstanceTenancy=default")),
+            "InvalidVpcID.NotFound");
+}
+
+TEST_F(IacCompatTest, SubnetAttributesAreStoredAndDescribed) {
+  std::string id = vpc();
+  std::string subnet =
+      first(call("Action=CreateSubnet&VpcId=" + id + "&CidrBlock=10.0.1.0%2F24"), "subnetId");
+  auto described = [&] { return call("Action=DescribeSubnets&SubnetId.1=" + subnet); };
+  auto before = described();
+  EXPECT_EQ(first(before, "enableDns64"), "false");
+  EXPECT_EQ(first(before, "hostnameType"), "ip-name");
+  const char* changes[] = {"AssignIpv6AddressOnCreation.Value=true", "EnableDns64.Value=true",
+                           "EnableResourceNameDnsARecordOnLaunch.Value=true",
+                           "EnableResourceNameDnsAAAARecordOnLaunch.Value=true",
+                           "PrivateDnsHostnameTypeOnLaunch=resource-name"};
+  for (const char* change : changes) {
+    auto changed = call("Action=ModifySubnetAttribute&SubnetId=" + subnet + "&" + change);
+    EXPECT_EQ(code_of(changed), "ok") << change << changed.body;
+  }
+  auto after = described();
+  EXPECT_EQ(first(after, "assignIpv6AddressOnCreation"), "true");
+  EXPECT_EQ(first(after, "enableDns64"), "true");
+  EXPECT_EQ(first(after, "hostnameType"), "resource-name");
+  EXPECT_EQ(first(after, "enableResourceNameDnsARecord"), "true");
+  EXPECT_EQ(first(after, "enableResourceNameDnsAAAARecord"), "true");
+  EXPECT_EQ(first(after, "mapPublicIpOnLaunch"), "false");
+  auto filtered = call(
+      "Action=DescribeSubnets&Filter.1.Name=private-dns-name-options-on-launch.hostname-type"
+      "&Filter.1.Value.1=resource-name&Filter.2.Name=enable-dns64&Filter.2.Value.1=true");
+  EXPECT_TRUE(contains(filtered, subnet)) << filtered.body;
+  EXPECT_EQ(code_of(call("Action=ModifySubnetAttribute&SubnetId=" + subnet +
+                         "&PrivateDnsHostnameTypeOnLaunch=bogus")),
+            "InvalidParameterValue");
+  EXPECT_EQ(code_of(call("Action=ModifySubnetAttribute&SubnetId=" + subnet +
+                         "&EnableDns64.Value=false&MapPublicIpOnLaunch.Value=true")),
+            "InvalidParameterCombination");
+  EXPECT_EQ(code_of(call("Action=ModifySubnetAttribute&SubnetId=" + subnet)), "MissingParameter");
+}
+
+TEST_F(IacCompatTest, RouteTablesFilterByGatewayAssociation) {
+  vpc();
+  auto none = call(
+      "Action=DescribeRouteTables&Filter.1.Name=association.gateway-id&Filter.1.Value.1=igw-1");
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_FALSE(contains(none, "<routeTableId>"));
+}
+
 }  // namespace
 }  // namespace openvpc::api
