@@ -74,6 +74,7 @@ Result<std::string> create_acl(ActionContext& ctx) {
     out.open("networkAcl");
     render_acl(out, region.network_acls.at(*id));
     out.close();
+    out.optional("clientToken", ctx.params.get_or("ClientToken", ""));
     return {};
   });
 }

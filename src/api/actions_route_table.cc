@@ -99,6 +99,7 @@ Result<std::string> create_route_table(ActionContext& ctx) {
     out.open("routeTable");
     render_route_table(out, region, region.route_tables.at(*id));
     out.close();
+    out.optional("clientToken", ctx.params.get_or("ClientToken", ""));
     return {};
   });
 }

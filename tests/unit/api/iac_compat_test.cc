@@ -278,5 +278,92 @@ TEST_F(IacCompatTest, RouteTablesFilterByGatewayAssociation) {
   EXPECT_FALSE(contains(none, "<routeTableId>"));
 }
 
+TEST_F(IacCompatTest, SecurityGroupRulesAreResources) {
+  std::string id = vpc();
+  std::string group = first(
+      call("Action=CreateSecurityGroup&GroupName=web&GroupDescription=web&VpcId=" + id), "groupId");
+  auto authorized = call("Action=AuthorizeSecurityGroupIngress&GroupId=" + group +
+                         "&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22"
+                         "&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0%2F8"
+                         "&TagSpecification.1.ResourceType=security-group-rule"
+                         "&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=ssh");
+  ASSERT_EQ(authorized.status, 200) << authorized.body;
+  std::string rule = first(authorized, "securityGroupRuleId");
+  EXPECT_TRUE(contains(authorized, "<key>Name</key><value>ssh</value>")) << authorized.body;
+  // Tags kept, listed by DescribeTags and DescribeSecurityGroupRules, changed by Create/DeleteTags.
+  auto tags = call("Action=DescribeTags&Filter.1.Name=resource-id&Filter.1.Value.1=" + rule);
+  EXPECT_EQ(first(tags, "resourceType"), "security-group-rule") << tags.body;
+  EXPECT_EQ(first(tags, "value"), "ssh");
+  EXPECT_EQ(
+      code_of(call("Action=CreateTags&ResourceId.1=" + rule + "&Tag.1.Key=Team&Tag.1.Value=ops")),
+      "ok");
+  auto by_tag =
+      call("Action=DescribeSecurityGroupRules&Filter.1.Name=tag:Team&Filter.1.Value.1=ops");
+  EXPECT_EQ(first(by_tag, "securityGroupRuleId"), rule) << by_tag.body;
+  EXPECT_EQ(code_of(call("Action=DeleteTags&ResourceId.1=" + rule + "&Tag.1.Key=Team")), "ok");
+  EXPECT_FALSE(
+      contains(call("Action=DescribeSecurityGroupRules&SecurityGroupRuleId.1=" + rule), "Team"));
+  EXPECT_EQ(code_of(call("Action=CreateTags&ResourceId.1=sgr-00000000000000000&Tag.1.Key=A")),
+            "InvalidSecurityGroupRuleId.NotFound");
+  // Descriptions by permission and by rule id.
+  auto described = call("Action=UpdateSecurityGroupRuleDescriptionsIngress&GroupId=" + group +
+                        "&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22"
+                        "&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0%2F8"
+                        "&IpPermissions.1.IpRanges.1.Description=admins");
+  ASSERT_EQ(described.status, 200) << described.body;
+  auto read = [&] {
+    return call("Action=DescribeSecurityGroupRules&SecurityGroupRuleId.1=" + rule);
+  };
+  EXPECT_EQ(first(read(), "description"), "admins");
+  EXPECT_EQ(code_of(call("Action=UpdateSecurityGroupRuleDescriptionsEgress&GroupId=" + group +
+                         "&SecurityGroupRuleDescription.1.SecurityGroupRuleId=" + rule +
+                         "&SecurityGroupRuleDescription.1.Description=x")),
+            "InvalidSecurityGroupRuleId.NotFound");  // an ingress rule
+  EXPECT_EQ(code_of(call("Action=UpdateSecurityGroupRuleDescriptionsIngress&GroupId=" + group +
+                         "&SecurityGroupRuleDescription.1.SecurityGroupRuleId=" + rule +
+                         "&SecurityGroupRuleDescription.1.Description=bastion")),
+            "ok");
+  EXPECT_EQ(first(read(), "description"), "bastion");
+  EXPECT_EQ(
+      code_of(call("Action=UpdateSecurityGroupRuleDescriptionsIngress&GroupId=" + group +
+                   "&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=23"
+                   "&IpPermissions.1.ToPort=23&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0%2F8")),
+      "InvalidPermission.NotFound");
+  // ModifySecurityGroupRules replaces the rule in place: same id, tags kept.
+  std::string modify = "Action=ModifySecurityGroupRules&GroupId=" + group +
+                       "&SecurityGroupRule.1.SecurityGroupRuleId=" + rule +
+                       "&SecurityGroupRule.1.SecurityGroupRule.IpProtocol=tcp"
+                       "&SecurityGroupRule.1.SecurityGroupRule.FromPort=443"
+                       "&SecurityGroupRule.1.SecurityGroupRule.ToPort=443";
+  auto modified = call(modify + "&SecurityGroupRule.1.SecurityGroupRule.CidrIpv4=0.0.0.0%2F0");
+  ASSERT_EQ(modified.status, 200) << modified.body;
+  auto after = read();
+  EXPECT_EQ(first(after, "fromPort"), "443");
+  EXPECT_EQ(first(after, "cidrIpv4"), "0.0.0.0/0");
+  EXPECT_TRUE(contains(after, "<key>Name</key><value>ssh</value>")) << after.body;
+  EXPECT_EQ(code_of(call(modify + "&SecurityGroupRule.1.SecurityGroupRule.CidrIpv4=bogus")),
+            "InvalidParameterValue");
+  EXPECT_EQ(code_of(call("Action=ModifySecurityGroupRules&GroupId=" + group +
+                         "&SecurityGroupRule.1.SecurityGroupRuleId=sgr-00000000000000000"
+                         "&SecurityGroupRule.1.SecurityGroupRule.IpProtocol=-1"
+                         "&SecurityGroupRule.1.SecurityGroupRule.CidrIpv4=0.0.0.0%2F0")),
+            "InvalidSecurityGroupRuleId.NotFound");
+}
+
+TEST_F(IacCompatTest, ClientTokenOnActionsNewerThanTheBotocoreModel) {
+  std::string id = vpc();
+  for (const char* action : {"CreateNetworkAcl", "CreateRouteTable"}) {
+    std::string request = std::string("Action=") + action + "&VpcId=" + id + "&ClientToken=tf-1";
+    auto once = call(request);
+    ASSERT_EQ(once.status, 200) << action << once.body;
+    EXPECT_EQ(first(once, "clientToken"), "tf-1");
+    std::string element =
+        std::string(action) == "CreateNetworkAcl" ? "networkAclId" : "routeTableId";
+    EXPECT_EQ(first(call(request), element), first(once, element)) << action;
+  }
+  EXPECT_EQ(code_of(call("Action=CreateNetworkAcl&VpcId=" + id + "&NoSuchParameter=1")),
+            "UnknownParameter");
+}
+
 }  // namespace
 }  // namespace openvpc::api
