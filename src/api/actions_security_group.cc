@@ -130,24 +130,47 @@ void render_group(XmlWriter& out, const model::SecurityGroup& group) {
   render_tags(out, group.tags);
 }
 
-FilterFields group_fields(const model::SecurityGroup& group) {
-  FilterFields fields{{"description", {group.description}}, {"group-id", {group.id}},
-                      {"group-name", {group.name}},         {"owner-id", {group.owner}},
-                      {"vpc-id", {group.vpc_id}},           {"ip-permission.cidr", {}},
-                      {"ip-permission.group-id", {}},       {"ip-permission.protocol", {}},
-                      {"ip-permission.from-port", {}},      {"ip-permission.to-port", {}},
-                      {"egress.ip-permission.cidr", {}},    {"egress.ip-permission.group-id", {}},
-                      {"egress.ip-permission.protocol", {}}};
+// names: the region's groups, to give ip-permission.group-name (null: no names).
+FilterFields group_fields(const model::SecurityGroup& group,
+                          const std::map<std::string, model::SecurityGroup>* names) {
+  FilterFields fields{{"description", {group.description}},
+                      {"group-id", {group.id}},
+                      {"group-name", {group.name}},
+                      {"owner-id", {group.owner}},
+                      {"vpc-id", {group.vpc_id}},
+                      {"ip-permission.cidr", {}},
+                      {"ip-permission.group-id", {}},
+                      {"ip-permission.protocol", {}},
+                      {"ip-permission.from-port", {}},
+                      {"ip-permission.to-port", {}},
+                      {"egress.ip-permission.cidr", {}},
+                      {"egress.ip-permission.group-id", {}},
+                      {"egress.ip-permission.protocol", {}},
+                      {"egress.ip-permission.from-port", {}},
+                      {"egress.ip-permission.to-port", {}},
+                      {"ip-permission.group-name", {}},
+                      {"egress.ip-permission.group-name", {}},
+                      {"ip-permission.user-id", {}},
+                      {"egress.ip-permission.user-id", {}}};
+  // IPv6 ranges and prefix lists do not exist here.
+  add_absent_fields(fields,
+                    {"ip-permission.ipv6-cidr", "ip-permission.prefix-list-id",
+                     "egress.ip-permission.ipv6-cidr", "egress.ip-permission.prefix-list-id"});
   for (const auto& rule : group.rules) {
     std::string prefix = rule.egress ? "egress.ip-permission." : "ip-permission.";
     if (!rule.cidr.empty()) fields[prefix + "cidr"].push_back(rule.cidr);
-    if (!rule.referenced_group_id.empty())
+    if (!rule.referenced_group_id.empty()) {
       fields[prefix + "group-id"].push_back(rule.referenced_group_id);
-    fields[prefix + "protocol"].push_back(rule.protocol);
-    if (!rule.egress) {
-      fields["ip-permission.from-port"].push_back(std::to_string(rule.from_port));
-      fields["ip-permission.to-port"].push_back(std::to_string(rule.to_port));
+      fields[prefix + "user-id"].push_back(group.owner);  // groups reference their own account
+      if (names) {
+        auto referenced = names->find(rule.referenced_group_id);
+        if (referenced != names->end())
+          fields[prefix + "group-name"].push_back(referenced->second.name);
+      }
     }
+    fields[prefix + "protocol"].push_back(rule.protocol);
+    fields[prefix + "from-port"].push_back(std::to_string(rule.from_port));
+    fields[prefix + "to-port"].push_back(std::to_string(rule.to_port));
   }
   add_tag_fields(fields, group.tags);
   return fields;
@@ -239,8 +262,10 @@ Result<std::string> describe_groups(ActionContext& ctx) {
   auto names = ctx.params.list("GroupName");
   return describe<model::SecurityGroup>(
       ctx, (*region)->security_groups,
-      {"GroupId", "securityGroupInfo", "InvalidGroup.NotFound", "security group", group_fields,
-       render_group, [&](const model::SecurityGroup& g) {
+      {"GroupId", "securityGroupInfo", "InvalidGroup.NotFound", "security group",
+       [&](const model::SecurityGroup& g) { return group_fields(g, &(*region)->security_groups); },
+       render_group,
+       [&](const model::SecurityGroup& g) {
          return names.empty() || std::find(names.begin(), names.end(), g.name) != names.end();
        }});
 }

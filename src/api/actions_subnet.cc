@@ -21,6 +21,10 @@ int64_t available_addresses(const Region& region, const model::Subnet& subnet) {
   return count;
 }
 
+std::string subnet_arn(const model::Subnet& subnet) {
+  return "arn:aws:ec2:us-east-1:" + subnet.owner + ":subnet/" + subnet.id;
+}
+
 FilterFields subnet_fields(const Region& region, const model::Subnet& subnet) {
   FilterFields fields{
       {"availability-zone", {subnet.availability_zone}},
@@ -41,7 +45,16 @@ FilterFields subnet_fields(const Region& region, const model::Subnet& subnet) {
       {"owner-id", {subnet.owner}},
       {"state", {"available"}},
       {"subnet-id", {subnet.id}},
-      {"vpc-id", {subnet.vpc_id}}};
+      {"vpc-id", {subnet.vpc_id}},
+      {"subnet-arn", {subnet_arn(subnet)}},
+      {"map-customer-owned-ip-on-launch", {"false"}}};
+  // Zone ids, IPv6 blocks and Outposts (customer-owned pools, local network interfaces) are
+  // not modelled.
+  add_absent_fields(
+      fields,
+      {"availability-zone-id", "customer-owned-ipv4-pool", "enable-lni-at-device-index",
+       "ipv6-cidr-block-association.ipv6-cidr-block", "ipv6-cidr-block-association.association-id",
+       "ipv6-cidr-block-association.state", "outpost-arn"});
   add_tag_fields(fields, subnet.tags);
   return fields;
 }
@@ -63,7 +76,7 @@ void render_subnet(XmlWriter& out, const Region& region, const model::Subnet& su
   out.boolean("enableResourceNameDnsAAAARecord",
               subnet.enable_resource_name_dns_aaaa_record_on_launch);
   out.close();
-  out.text("subnetArn", "arn:aws:ec2:us-east-1:" + subnet.owner + ":subnet/" + subnet.id);
+  out.text("subnetArn", subnet_arn(subnet));
   render_tags(out, subnet.tags);
 }
 
