@@ -365,5 +365,37 @@ TEST_F(IacCompatTest, ClientTokenOnActionsNewerThanTheBotocoreModel) {
             "UnknownParameter");
 }
 
+TEST_F(IacCompatTest, NewlyKnownFiltersMatchWhatIsReported) {
+  std::string id = vpc();
+  std::string acl = first(call("Action=CreateNetworkAcl&VpcId=" + id), "networkAclId");
+  ASSERT_EQ(code_of(call("Action=CreateNetworkAclEntry&NetworkAclId=" + acl +
+                         "&RuleNumber=10&Protocol=6&RuleAction=allow&CidrBlock=0.0.0.0%2F0"
+                         "&PortRange.From=443&PortRange.To=443")),
+            "ok");
+  auto by_port =
+      call("Action=DescribeNetworkAcls&Filter.1.Name=entry.port-range.from&Filter.1.Value.1=443");
+  EXPECT_TRUE(contains(by_port, acl)) << by_port.body;
+  auto other_port =
+      call("Action=DescribeNetworkAcls&Filter.1.Name=entry.port-range.from&Filter.1.Value.1=80");
+  EXPECT_FALSE(contains(other_port, acl));
+  std::string subnet =
+      first(call("Action=CreateSubnet&VpcId=" + id + "&CidrBlock=10.0.1.0%2F24"), "subnetId");
+  std::string instance =
+      first(call("Action=RunInstances&ImageId=ami-1&MinCount=1&MaxCount=1&SubnetId=" + subnet),
+            "instanceId");
+  auto by_interface =
+      call("Action=DescribeInstances&Filter.1.Name=network-interface.subnet-id&Filter.1.Value.1=" +
+           subnet + "&Filter.2.Name=instance.group-name&Filter.2.Value.1=default");
+  EXPECT_TRUE(contains(by_interface, instance)) << by_interface.body;
+  auto absent = call("Action=DescribeInstances&Filter.1.Name=key-name&Filter.1.Value.1=*");
+  ASSERT_EQ(absent.status, 200) << absent.body;
+  EXPECT_FALSE(contains(absent, instance));
+  auto by_type = call(
+      "Action=DescribeNetworkInterfaces&Filter.1.Name=interface-type"
+      "&Filter.1.Value.1=interface&Filter.2.Name=attachment.device-index"
+      "&Filter.2.Value.1=0");
+  EXPECT_TRUE(contains(by_type, subnet)) << by_type.body;
+}
+
 }  // namespace
 }  // namespace openvpc::api
