@@ -17,11 +17,11 @@ import tempfile
 
 import pytest
 
-from api_fixtures import BUILD, Controller, wait_until
+from api_fixtures import Controller, wait_until
+from conftest import require_binary
 
 ANSIBLE_PLAYBOOK = "/usr/bin/ansible-playbook"
 PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ansible")
-HYPERPLANE = os.path.join(BUILD, "src/hyperplane/openvpc-hyperplane")
 RECAP = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+"
                    r"failed=(\d+)", re.M)
 
@@ -30,7 +30,7 @@ class Site:
     """A controller with its mapping service and one hyperplane node (so that NAT gateways
     become available), plus a private HOME and extra-vars file for ansible-playbook."""
 
-    def __init__(self):
+    def __init__(self, hyperplane):
         self.tmp = tempfile.mkdtemp(prefix="openvpc-ansible-")
         port_file = os.path.join(self.tmp, "mapping-port")
         self.controller = Controller(extra_args=[
@@ -43,7 +43,7 @@ class Site:
             mapping = "127.0.0.1:" + open(port_file).read().strip()
             with open(os.path.join(self.tmp, "hyperplane.log"), "w") as log:
                 self.node = subprocess.Popen(
-                    [HYPERPLANE, "--node-id", "hp1", "--underlay-ip", "127.0.12.1",
+                    [str(hyperplane), "--node-id", "hp1", "--underlay-ip", "127.0.12.1",
                      "--controller", mapping], stdout=log, stderr=subprocess.STDOUT)
             self.extra_vars = os.path.join(self.tmp, "openvpc.json")
             key, secret = self.controller.credentials
@@ -66,7 +66,8 @@ class Site:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def playbook(self, name, timeout=300):
-        """Runs ansible-playbook NAME; returns (ok, changed, failed) from its recap."""
+        """Runs ansible-playbook NAME, which must succeed; returns (ok, changed) from its recap
+        and the output."""
         home = os.path.join(self.tmp, "home")
         os.makedirs(home, exist_ok=True)
         env = {
@@ -96,10 +97,12 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site():
+def site(build_dir):
     if not os.access(ANSIBLE_PLAYBOOK, os.X_OK):
         pytest.fail(f"{ANSIBLE_PLAYBOOK} is missing: run scripts/install-deps", pytrace=False)
-    s = Site()
+    require_binary(build_dir, "src/controller/openvpc-controller", "openvpc-controller")
+    s = Site(require_binary(build_dir, "src/hyperplane/openvpc-hyperplane",
+                            "openvpc-hyperplane"))
     yield s
     s.stop()
 
