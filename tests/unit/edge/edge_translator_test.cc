@@ -151,6 +151,57 @@ TEST_F(EdgeTranslatorTest, OutboundLargerThanTheOutsideMtuIsDropped) {
             Verdict::deliver);
 }
 
+// The folded, uncomplemented pseudo-header sum a TSO super-frame's TCP checksum field holds.
+uint16_t pseudo_header_sum(std::span<const uint8_t> ip) {
+  uint8_t header[12];
+  std::memcpy(header, &ip[12], 8);
+  header[8] = 0;
+  header[9] = ip[9];
+  packet::store_be16(header + 10, uint16_t(packet::load_be16(&ip[2]) - 20));
+  return uint16_t(~packet::checksum_fold(packet::checksum_partial(header, 12)));
+}
+
+TEST_F(EdgeTranslatorTest, OutboundTsoSuperFrameKeepsAPartialChecksum) {
+  learn_gateway();
+  auto inner = tcp(kPrivate5, kOutsideHost, 3000);
+  packet::store_be16(&inner[36], pseudo_header_sum(inner));
+  const Buffer b = run(from_host(inner, 7, 1, kHostA, packet::kVpcFlagGsoTcpv4, 1400),
+                       dataplane::Port::underlay());
+  const auto ip = outside_ip(b);
+  EXPECT_EQ(b.packet.gso_type, dataplane::kGsoTcpv4);
+  EXPECT_EQ(b.packet.gso_size, 1400);
+  EXPECT_EQ(src_of(ip), kPublic5);
+  EXPECT_EQ(packet::load_be16(&ip[10]), recompute_ipv4_header(ip));
+  EXPECT_EQ(packet::load_be16(&ip[36]), pseudo_header_sum(ip)) << "still partial, new address";
+  // Segments of 1461 payload bytes would be 1501-byte packets outside.
+  EXPECT_EQ(run(from_host(inner, 7, 1, kHostA, packet::kVpcFlagGsoTcpv4, 1461),
+                dataplane::Port::underlay())
+                .packet.drop_reason,
+            DropReason::mtu_exceeded);
+}
+
+TEST_F(EdgeTranslatorTest, InboundTsoSuperFrameIsAnnouncedInTheVpcOption) {
+  auto ip_in = tcp(kOutsideHost, kPublic5, 3000);
+  packet::store_be16(&ip_in[36], pseudo_header_sum(ip_in));
+  Buffer b(from_outside(ip_in), kOutside);
+  b.packet.gso_type = dataplane::kGsoTcpv4;
+  b.packet.gso_size = 1448;
+  translator.process({&b.packet, 1});
+  const auto inner = host_ip(b, kHostA, 7, 1);
+  const auto meta = packet::parse_ip(b.bytes());
+  EXPECT_EQ(meta.geneve.vpc_flags & packet::kVpcFlagsGso, packet::kVpcFlagGsoTcpv4);
+  EXPECT_EQ(meta.geneve.gso_size, 1448);
+  EXPECT_EQ(dst_of(inner), kPrivate5);
+  EXPECT_EQ(packet::load_be16(&inner[10]), recompute_ipv4_header(inner));
+  EXPECT_EQ(packet::load_be16(&inner[36]), pseudo_header_sum(inner));
+  // A UDP "super-frame" from outside is refused.
+  Buffer u(from_outside(udp(kOutsideHost, kPublic5)), kOutside);
+  u.packet.gso_type = dataplane::kGsoTcpv4;
+  u.packet.gso_size = 1000;
+  translator.process({&u.packet, 1});
+  EXPECT_EQ(u.packet.drop_reason, DropReason::malformed);
+}
+
 // ---- from the outside to a host ----
 
 TEST_F(EdgeTranslatorTest, InboundTcpIsEncapsulatedToTheEnisHost) {
