@@ -62,12 +62,17 @@ void register_instance_actions(ActionTable& table);
 void register_misc_actions(ActionTable& table);
 void register_flow_log_actions(ActionTable& table);
 void register_nat_gateway_actions(ActionTable& table);
+void register_unavailable_actions(ActionTable& table);  // features absent here, as EC2 answers
 
 // Renderers shared between action files (actions_interface.cc).
 void render_network_interface(XmlWriter& out, const model::Region& region,
                               const model::NetworkInterface& eni, const std::string& region_name);
 void render_group_set(XmlWriter& out, const model::Region& region,
                       const std::vector<std::string>& ids);
+// DescribeNetworkInterfaces' filter fields of one interface (DescribeInstances offers them as
+// network-interface.NAME).
+FilterFields interface_fields(const model::Region& region, const model::NetworkInterface& eni,
+                              const std::string& region_name);
 
 // A handler whose whole answer is <return>true</return> after change succeeds.
 ActionHandler returning_true(std::function<Result<void>(ActionContext&, model::Region&)> change);

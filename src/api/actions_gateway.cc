@@ -72,6 +72,7 @@ FilterFields address_fields(const model::ElasticAddress& address) {
                       {"network-interface-owner-id", {}},
                       {"private-ip-address", {}},
                       {"public-ip", {address.public_ip}}};
+  add_absent_fields(fields, {"network-border-group"});  // no border groups or Local Zones here
   if (!address.association_id.empty()) {
     fields["association-id"].push_back(address.association_id);
     fields["network-interface-id"].push_back(address.network_interface_id);

@@ -89,6 +89,78 @@ FilterFields instance_fields(const Region& region, const model::Instance& instan
                       {"ip-address", {}},
                       {"dns-name", {}},
                       {"network-interface.association.public-ip", {}}};
+  // What the answer reports about every instance here.
+  const std::pair<const char*, const char*> constant[] = {
+      {"architecture", "x86_64"},     {"hypervisor", "xen"},  {"root-device-type", "ebs"},
+      {"virtualization-type", "hvm"}, {"tenancy", "default"}, {"monitoring-state", "disabled"},
+      {"launch-index", "0"}};
+  for (const auto& [name, value] : constant) fields[name] = {value};
+  fields["instance-state-code"] = {instance.state == "running" ? "16" : "48"};
+  fields["launch-time"] = {instance.launch_time};
+  fields["reservation-id"] = {"r-" + instance.id.substr(std::min<size_t>(2, instance.id.size()))};
+  fields["private-dns-name"] = {};
+  // Its interfaces' fields as network-interface.NAME; the primary's groups as the instance's.
+  model::NetworkInterface none;
+  for (const auto& [name, values] : interface_fields(region, none, region_name)) {
+    fields["network-interface." + name];
+  }
+  for (const char* name :
+       {"group-id", "group-name", "instance.group-id", "instance.group-name", "source-dest-check",
+        "network-interface.addresses.association.ip-owner-id"}) {
+    fields[name];
+  }
+  for (const auto& [id, eni] : region.network_interfaces) {
+    if (instance.state != "running" || !eni.attached || eni.attachment.instance_id != instance.id) {
+      continue;
+    }
+    FilterFields of_interface = interface_fields(region, eni, region_name);
+    for (const auto& [name, values] : of_interface) {
+      auto& into = fields["network-interface." + name];
+      into.insert(into.end(), values.begin(), values.end());
+    }
+    // DescribeInstances spells the interfaces' addresses.association.owner-id this way.
+    auto& owners = fields["network-interface.addresses.association.ip-owner-id"];
+    const auto& owner_ids = of_interface["addresses.association.owner-id"];
+    owners.insert(owners.end(), owner_ids.begin(), owner_ids.end());
+    if (id != instance.primary_interface_id) continue;
+    fields["private-dns-name"] = of_interface["private-dns-name"];
+    fields["source-dest-check"] = of_interface["source-dest-check"];
+    for (const char* name : {"group-id", "group-name"}) {
+      fields[name] = of_interface[name];
+      fields[std::string("instance.") + name] = of_interface[name];
+    }
+  }
+  // Block devices, profiles, key pairs, placement groups, Spot, Outposts and the rest of EC2's
+  // instance options do not exist here.
+  add_absent_fields(fields, {"affinity",
+                             "block-device-mapping.attach-time",
+                             "block-device-mapping.delete-on-termination",
+                             "block-device-mapping.device-name",
+                             "block-device-mapping.status",
+                             "block-device-mapping.volume-id",
+                             "capacity-reservation-id",
+                             "client-token",
+                             "hibernation-options.configured",
+                             "iam-instance-profile.arn",
+                             "instance-lifecycle",
+                             "kernel-id",
+                             "key-name",
+                             "metadata-options.http-tokens",
+                             "metadata-options.http-put-response-hop-limit",
+                             "metadata-options.http-endpoint",
+                             "outpost-arn",
+                             "placement-group-name",
+                             "placement-partition-number",
+                             "platform",
+                             "product-code",
+                             "product-code.type",
+                             "ramdisk-id",
+                             "reason",
+                             "requester-id",
+                             "root-device-name",
+                             "spot-instance-request-id",
+                             "state-reason-code",
+                             "state-reason-message"});
   if (auto address = instance_public_address(region, instance)) {
     fields["ip-address"].push_back(address->public_ip);
     fields["dns-name"].push_back(program::public_dns_name(address->public_ip, region_name));

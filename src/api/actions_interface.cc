@@ -68,28 +68,53 @@ void render_interface(XmlWriter& out, const Region& region, const model::Network
   render_tags(out, eni.tags);
 }
 
+}  // namespace
+
 FilterFields interface_fields(const Region& region, const model::NetworkInterface& eni,
                               const std::string& region_name) {
-  FilterFields fields{{"addresses.private-ip-address", {eni.private_ip}},
-                      {"attachment.instance-id", {}},
-                      {"attachment.attachment-id", {}},
-                      {"availability-zone", {eni.availability_zone}},
-                      {"description", {eni.description}},
-                      {"group-id", eni.group_ids},
-                      {"mac-address", {eni.mac_address}},
-                      {"network-interface-id", {eni.id}},
-                      {"owner-id", {eni.owner}},
-                      {"private-ip-address", {eni.private_ip}},
-                      {"source-dest-check", {eni.source_dest_check ? "true" : "false"}},
-                      {"status", {eni.attached ? "in-use" : "available"}},
-                      {"subnet-id", {eni.subnet_id}},
-                      {"vpc-id", {eni.vpc_id}}};
+  FilterFields fields{
+      {"addresses.private-ip-address", {eni.private_ip}},
+      {"attachment.instance-id", {}},
+      {"attachment.attachment-id", {}},
+      {"availability-zone", {eni.availability_zone}},
+      {"description", {eni.description}},
+      {"group-id", eni.group_ids},
+      {"mac-address", {eni.mac_address}},
+      {"network-interface-id", {eni.id}},
+      {"owner-id", {eni.owner}},
+      {"private-ip-address", {eni.private_ip}},
+      {"source-dest-check", {eni.source_dest_check ? "true" : "false"}},
+      {"status", {eni.attached ? "in-use" : "available"}},
+      {"subnet-id", {eni.subnet_id}},
+      {"vpc-id", {eni.vpc_id}},
+      {"addresses.primary", {"true"}},
+      {"addresses.association.public-ip", {}},
+      {"addresses.association.owner-id", {}},
+      {"attachment.device-index", {}},
+      {"attachment.instance-owner-id", {}},
+      {"attachment.status", {}},
+      {"interface-type", {eni.interface_type}},
+      {"private-dns-name", {program::private_dns_name(eni.private_ip, region_name)}},
+      {"requester-managed", {eni.requester_managed ? "true" : "false"}}};
+  // Attach times, delete-on-termination, requester ids and IPv6 are not kept here.
+  add_absent_fields(fields, {"attachment.attach-time", "attachment.delete-on-termination",
+                             "requester-id", "ipv6-addresses.ipv6-address"});
+  for (const auto& group_id : eni.group_ids) {
+    if (auto group = region.security_groups.find(group_id); group != region.security_groups.end()) {
+      fields["group-name"].push_back(group->second.name);
+    }
+  }
+  fields["group-name"];
   for (const auto& ip : eni.secondary_private_ips) {
     fields["addresses.private-ip-address"].push_back(ip);
+    fields["addresses.primary"].push_back("false");
   }
   if (eni.attached) {
     fields["attachment.instance-id"].push_back(eni.attachment.instance_id);
     fields["attachment.attachment-id"].push_back(eni.attachment.id);
+    fields["attachment.device-index"].push_back(std::to_string(eni.attachment.device_index));
+    fields["attachment.instance-owner-id"].push_back(eni.owner);
+    fields["attachment.status"].push_back("attached");
   }
   for (const char* name :
        {"association.public-ip", "association.public-dns-name", "association.ip-owner-id",
@@ -104,6 +129,8 @@ FilterFields interface_fields(const Region& region, const model::NetworkInterfac
     fields["association.public-dns-name"].push_back(
         program::public_dns_name(address->public_ip, region_name));
     fields["association.ip-owner-id"].push_back(address->ip_owner);
+    fields["addresses.association.public-ip"].push_back(address->public_ip);
+    fields["addresses.association.owner-id"].push_back(address->ip_owner);
     if (!address->allocation_id.empty()) {
       fields["association.allocation-id"].push_back(address->allocation_id);
       fields["association.association-id"].push_back(address->association_id);
@@ -112,6 +139,8 @@ FilterFields interface_fields(const Region& region, const model::NetworkInterfac
   add_tag_fields(fields, eni.tags);
   return fields;
 }
+
+namespace {
 
 model::InterfaceRequest interface_request(const Params& params) {
   model::InterfaceRequest request;

@@ -93,6 +93,15 @@ Result<std::string> describe_tags(ActionContext& ctx) {
   collect_tags(tags, r.addresses, "elastic-ip");
   collect_tags(tags, r.dhcp_options, "dhcp-options");
   collect_tags(tags, r.flow_logs, "vpc-flow-log");
+  collect_tags(tags, r.nat_gateways, "natgateway");
+  for (const auto& [group_id, group] : r.security_groups) {
+    for (const auto& rule : group.rules) {
+      for (const auto& [key, value] : rule.tags) {
+        tags[rule.id + "|" + key] =
+            TagView{group.owner, rule.id, "security-group-rule", key, value, {}};
+      }
+    }
+  }
   return describe<TagView>(
       ctx, tags,
       {"", "tagSet", "InvalidID", "resource",

@@ -18,6 +18,11 @@ FilterFields acl_fields(const model::NetworkAcl& acl) {
                       {"entry.protocol", {}},
                       {"entry.rule-action", {}},
                       {"entry.rule-number", {}},
+                      {"entry.icmp.type", {}},
+                      {"entry.icmp.code", {}},
+                      {"entry.port-range.from", {}},
+                      {"entry.port-range.to", {}},
+                      {"entry.ipv6-cidr", {}},  // IPv4 only
                       {"network-acl-id", {acl.id}},
                       {"owner-id", {acl.owner}},
                       {"vpc-id", {acl.vpc_id}}};
@@ -32,6 +37,14 @@ FilterFields acl_fields(const model::NetworkAcl& acl) {
     fields["entry.protocol"].push_back(entry.protocol);
     fields["entry.rule-action"].push_back(entry.allow ? "allow" : "deny");
     fields["entry.rule-number"].push_back(std::to_string(entry.rule_number));
+    if (entry.icmp_type != -1 || entry.icmp_code != -1) {
+      fields["entry.icmp.type"].push_back(std::to_string(entry.icmp_type));
+      fields["entry.icmp.code"].push_back(std::to_string(entry.icmp_code));
+    }
+    if (entry.from_port != -1 || entry.to_port != -1) {
+      fields["entry.port-range.from"].push_back(std::to_string(entry.from_port));
+      fields["entry.port-range.to"].push_back(std::to_string(entry.to_port));
+    }
   }
   add_tag_fields(fields, acl.tags);
   return fields;
@@ -74,6 +87,7 @@ Result<std::string> create_acl(ActionContext& ctx) {
     out.open("networkAcl");
     render_acl(out, region.network_acls.at(*id));
     out.close();
+    out.optional("clientToken", ctx.params.get_or("ClientToken", ""));
     return {};
   });
 }
@@ -107,6 +121,17 @@ Result<model::NetworkAclEntry> parse_entry(const Params& params) {
     auto value = params.integer(name, -1, 65535);
     if (!value) return value.error();
     *field = static_cast<int>(value->value_or(-1));
+  }
+  // EC2 requires the ICMP type and code for an ICMP (1) or ICMPv6 (58) entry rather than
+  // reading their absence as "all ICMP".
+  if (entry.protocol == "1" || entry.protocol == "58" || entry.protocol == "icmp") {
+    for (auto [name, shown] : {std::pair{"Icmp.Type", "type"}, std::pair{"Icmp.Code", "code"}}) {
+      if (!params.has(name)) {
+        return make_error("MissingParameter", std::string("The request must contain the "
+                                                          "parameter icmpTypeCode.") +
+                                                  shown);
+      }
+    }
   }
   return entry;
 }

@@ -15,7 +15,15 @@ std::string route_state(const Region& region, const model::RouteTable& table,
 }
 
 FilterFields route_table_fields(const Region& region, const model::RouteTable& table) {
+  // Gateway (edge) associations, IPv6, prefix-list, egress-only, transit and peering routes do
+  // not exist here: their documented filters are known and match nothing.
   FilterFields fields{{"association.route-table-association-id", {}},
+                      {"association.gateway-id", {}},
+                      {"route.destination-ipv6-cidr-block", {}},
+                      {"route.destination-prefix-list-id", {}},
+                      {"route.egress-only-internet-gateway-id", {}},
+                      {"route.transit-gateway-id", {}},
+                      {"route.vpc-peering-connection-id", {}},
                       {"association.route-table-id", {}},
                       {"association.subnet-id", {}},
                       {"association.main", {}},
@@ -91,6 +99,7 @@ Result<std::string> create_route_table(ActionContext& ctx) {
     out.open("routeTable");
     render_route_table(out, region, region.route_tables.at(*id));
     out.close();
+    out.optional("clientToken", ctx.params.get_or("ClientToken", ""));
     return {};
   });
 }

@@ -48,6 +48,21 @@ Result<std::vector<SecurityGroupRule>> parse_permissions(const Params& params, b
       rule.description = params.get_or(pairs + "." + std::to_string(m) + ".Description", "");
       rules.push_back(rule);
     }
+    // IPv6 ranges and prefix lists are kept as peers no IPv4 rule can equal: authorizing one
+    // fails validation, revoking one is InvalidPermission.NotFound (Terraform revokes the
+    // ::/0 egress rule of every new group, which EC2 answers that way in an IPv4-only VPC).
+    for (int m = 1; params.has(prefix + "Ipv6Ranges." + std::to_string(m) + ".CidrIpv6"); ++m) {
+      SecurityGroupRule rule = base;
+      rule.cidr = params.get_or(prefix + "Ipv6Ranges." + std::to_string(m) + ".CidrIpv6", "");
+      rules.push_back(rule);
+    }
+    for (int m = 1; params.has(prefix + "PrefixListIds." + std::to_string(m) + ".PrefixListId");
+         ++m) {
+      SecurityGroupRule rule = base;
+      rule.cidr =
+          params.get_or(prefix + "PrefixListIds." + std::to_string(m) + ".PrefixListId", "");
+      rules.push_back(rule);
+    }
     if (rules.size() == before) {
       return make_error("MissingParameter", "A permission needs an IP range or a group pair");
     }
@@ -115,24 +130,47 @@ void render_group(XmlWriter& out, const model::SecurityGroup& group) {
   render_tags(out, group.tags);
 }
 
-FilterFields group_fields(const model::SecurityGroup& group) {
-  FilterFields fields{{"description", {group.description}}, {"group-id", {group.id}},
-                      {"group-name", {group.name}},         {"owner-id", {group.owner}},
-                      {"vpc-id", {group.vpc_id}},           {"ip-permission.cidr", {}},
-                      {"ip-permission.group-id", {}},       {"ip-permission.protocol", {}},
-                      {"ip-permission.from-port", {}},      {"ip-permission.to-port", {}},
-                      {"egress.ip-permission.cidr", {}},    {"egress.ip-permission.group-id", {}},
-                      {"egress.ip-permission.protocol", {}}};
+// names: the region's groups, to give ip-permission.group-name (null: no names).
+FilterFields group_fields(const model::SecurityGroup& group,
+                          const std::map<std::string, model::SecurityGroup>* names) {
+  FilterFields fields{{"description", {group.description}},
+                      {"group-id", {group.id}},
+                      {"group-name", {group.name}},
+                      {"owner-id", {group.owner}},
+                      {"vpc-id", {group.vpc_id}},
+                      {"ip-permission.cidr", {}},
+                      {"ip-permission.group-id", {}},
+                      {"ip-permission.protocol", {}},
+                      {"ip-permission.from-port", {}},
+                      {"ip-permission.to-port", {}},
+                      {"egress.ip-permission.cidr", {}},
+                      {"egress.ip-permission.group-id", {}},
+                      {"egress.ip-permission.protocol", {}},
+                      {"egress.ip-permission.from-port", {}},
+                      {"egress.ip-permission.to-port", {}},
+                      {"ip-permission.group-name", {}},
+                      {"egress.ip-permission.group-name", {}},
+                      {"ip-permission.user-id", {}},
+                      {"egress.ip-permission.user-id", {}}};
+  // IPv6 ranges and prefix lists do not exist here.
+  add_absent_fields(fields,
+                    {"ip-permission.ipv6-cidr", "ip-permission.prefix-list-id",
+                     "egress.ip-permission.ipv6-cidr", "egress.ip-permission.prefix-list-id"});
   for (const auto& rule : group.rules) {
     std::string prefix = rule.egress ? "egress.ip-permission." : "ip-permission.";
     if (!rule.cidr.empty()) fields[prefix + "cidr"].push_back(rule.cidr);
-    if (!rule.referenced_group_id.empty())
+    if (!rule.referenced_group_id.empty()) {
       fields[prefix + "group-id"].push_back(rule.referenced_group_id);
-    fields[prefix + "protocol"].push_back(rule.protocol);
-    if (!rule.egress) {
-      fields["ip-permission.from-port"].push_back(std::to_string(rule.from_port));
-      fields["ip-permission.to-port"].push_back(std::to_string(rule.to_port));
+      fields[prefix + "user-id"].push_back(group.owner);  // groups reference their own account
+      if (names) {
+        auto referenced = names->find(rule.referenced_group_id);
+        if (referenced != names->end())
+          fields[prefix + "group-name"].push_back(referenced->second.name);
+      }
     }
+    fields[prefix + "protocol"].push_back(rule.protocol);
+    fields[prefix + "from-port"].push_back(std::to_string(rule.from_port));
+    fields[prefix + "to-port"].push_back(std::to_string(rule.to_port));
   }
   add_tag_fields(fields, group.tags);
   return fields;
@@ -149,7 +187,7 @@ void render_rule(XmlWriter& out, const SecurityGroupRule& rule, const std::strin
     out.text("userId", owner).close();
   }
   out.optional("description", rule.description);
-  out.open("tagSet").close();
+  render_tags(out, rule.tags);
 }
 
 Result<std::string> create_group(ActionContext& ctx) {
@@ -177,9 +215,20 @@ ActionHandler authorize(bool egress) {
     if (!group_id) return group_id.error();
     auto rules = parse_permissions(ctx.params, egress);
     if (!rules) return rules.error();
+    model::Tags tags = ctx.tag_specifications("security-group-rule");
     return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
       auto added = model::authorize_security_group(region, ctx.caller, *group_id, *rules);
       if (!added) return added.error();
+      if (!tags.empty()) {
+        std::vector<std::string> ids;
+        for (auto& rule : *added) {
+          ids.push_back(rule.id);
+          rule.tags = tags;
+        }
+        if (auto tagged = model::create_tags(region, ctx.caller, ids, tags); !tagged) {
+          return tagged.error();
+        }
+      }
       out.boolean("return", true).open("securityGroupRuleSet");
       for (const auto& rule : *added) {
         out.open("item");
@@ -213,8 +262,10 @@ Result<std::string> describe_groups(ActionContext& ctx) {
   auto names = ctx.params.list("GroupName");
   return describe<model::SecurityGroup>(
       ctx, (*region)->security_groups,
-      {"GroupId", "securityGroupInfo", "InvalidGroup.NotFound", "security group", group_fields,
-       render_group, [&](const model::SecurityGroup& g) {
+      {"GroupId", "securityGroupInfo", "InvalidGroup.NotFound", "security group",
+       [&](const model::SecurityGroup& g) { return group_fields(g, &(*region)->security_groups); },
+       render_group,
+       [&](const model::SecurityGroup& g) {
          return names.empty() || std::find(names.begin(), names.end(), g.name) != names.end();
        }});
 }
@@ -231,16 +282,73 @@ Result<std::string> describe_rules(ActionContext& ctx) {
   if (!region) return region.error();
   std::map<std::string, RuleView> rules;
   for (const auto& [id, group] : (*region)->security_groups) {
-    for (const auto& rule : group.rules) rules[rule.id] = {rule.id, group.owner, id, rule, {}};
+    for (const auto& rule : group.rules) {
+      rules[rule.id] = {rule.id, group.owner, id, rule, rule.tags};
+    }
   }
   return describe<RuleView>(
       ctx, rules,
       {"SecurityGroupRuleId", "securityGroupRuleSet", "InvalidSecurityGroupRuleId.NotFound",
        "security group rule",
        [](const RuleView& v) {
-         return FilterFields{{"group-id", {v.group_id}}, {"security-group-rule-id", {v.id}}};
+         FilterFields fields{{"group-id", {v.group_id}}, {"security-group-rule-id", {v.id}}};
+         add_tag_fields(fields, v.tags);
+         return fields;
        },
        [](XmlWriter& out, const RuleView& v) { render_rule(out, v.rule, v.group_id, v.owner); }});
+}
+
+ActionHandler update_rule_descriptions(bool egress) {
+  return returning_true([egress](ActionContext& ctx, Region& region) -> Result<void> {
+    auto group_id = ctx.params.required("GroupId");
+    if (!group_id) return group_id.error();
+    auto rules = parse_permissions(ctx.params, egress);
+    if (!rules) return rules.error();
+    std::map<std::string, std::string> by_id;
+    int n = ctx.params.count("SecurityGroupRuleDescription");
+    for (int i = 1; i <= n; ++i) {
+      std::string prefix = "SecurityGroupRuleDescription." + std::to_string(i);
+      auto rule_id = ctx.params.required(prefix + ".SecurityGroupRuleId");
+      if (!rule_id) return rule_id.error();
+      by_id[*rule_id] = ctx.params.get_or(prefix + ".Description", "");
+    }
+    return model::update_security_group_rule_descriptions(region, ctx.caller, *group_id, egress,
+                                                          *rules, by_id);
+  });
+}
+
+// SecurityGroupRule.N.{SecurityGroupRuleId, SecurityGroupRule.{IpProtocol, FromPort, ToPort,
+// CidrIpv4 | CidrIpv6 | PrefixListId | ReferencedGroupId, Description}}.
+Result<void> modify_rules(ActionContext& ctx, Region& region) {
+  auto group_id = ctx.params.required("GroupId");
+  if (!group_id) return group_id.error();
+  std::vector<SecurityGroupRule> updates;
+  int n = ctx.params.count("SecurityGroupRule");
+  for (int i = 1; i <= n; ++i) {
+    std::string prefix = "SecurityGroupRule." + std::to_string(i) + ".";
+    auto rule_id = ctx.params.required(prefix + "SecurityGroupRuleId");
+    if (!rule_id) return rule_id.error();
+    std::string rule = prefix + "SecurityGroupRule.";
+    SecurityGroupRule update;
+    update.id = *rule_id;
+    auto protocol = ctx.params.required(rule + "IpProtocol");
+    if (!protocol) return protocol.error();
+    update.protocol = *protocol;
+    for (auto [name, field] :
+         {std::pair{"FromPort", &update.from_port}, std::pair{"ToPort", &update.to_port}}) {
+      auto value = ctx.params.integer(rule + name, -1, 65535);
+      if (!value) return value.error();
+      *field = static_cast<int>(value->value_or(-1));
+    }
+    // An IPv6 range or prefix list is kept as the peer so validation refuses it (IPv4 only).
+    update.cidr = ctx.params.get_or(
+        rule + "CidrIpv4",
+        ctx.params.get_or(rule + "CidrIpv6", ctx.params.get_or(rule + "PrefixListId", "")));
+    update.referenced_group_id = ctx.params.get_or(rule + "ReferencedGroupId", "");
+    update.description = ctx.params.get_or(rule + "Description", "");
+    updates.push_back(update);
+  }
+  return model::modify_security_group_rules(region, ctx.caller, *group_id, updates);
 }
 
 }  // namespace
@@ -259,6 +367,9 @@ void register_security_group_actions(ActionTable& table) {
   table["RevokeSecurityGroupEgress"] = revoke(true);
   table["DescribeSecurityGroups"] = describe_groups;
   table["DescribeSecurityGroupRules"] = describe_rules;
+  table["ModifySecurityGroupRules"] = returning_true(modify_rules);
+  table["UpdateSecurityGroupRuleDescriptionsIngress"] = update_rule_descriptions(false);
+  table["UpdateSecurityGroupRuleDescriptionsEgress"] = update_rule_descriptions(true);
 }
 
 }  // namespace openvpc::api

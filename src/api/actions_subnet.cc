@@ -1,4 +1,6 @@
 // Subnet actions: Create/Delete/DescribeSubnets, ModifySubnetAttribute.
+#include <cctype>
+
 #include "api/action.h"
 #include "model/cidr.h"
 
@@ -19,6 +21,10 @@ int64_t available_addresses(const Region& region, const model::Subnet& subnet) {
   return count;
 }
 
+std::string subnet_arn(const model::Subnet& subnet) {
+  return "arn:aws:ec2:us-east-1:" + subnet.owner + ":subnet/" + subnet.id;
+}
+
 FilterFields subnet_fields(const Region& region, const model::Subnet& subnet) {
   FilterFields fields{
       {"availability-zone", {subnet.availability_zone}},
@@ -28,10 +34,27 @@ FilterFields subnet_fields(const Region& region, const model::Subnet& subnet) {
       {"cidrBlock", {subnet.cidr}},
       {"default-for-az", {"false"}},
       {"map-public-ip-on-launch", {subnet.map_public_ip_on_launch ? "true" : "false"}},
+      {"enable-dns64", {subnet.enable_dns64 ? "true" : "false"}},
+      {"ipv6-native", {"false"}},
+      {"private-dns-name-options-on-launch.hostname-type",
+       {subnet.private_dns_hostname_type_on_launch}},
+      {"private-dns-name-options-on-launch.enable-resource-name-dns-a-record",
+       {subnet.enable_resource_name_dns_a_record_on_launch ? "true" : "false"}},
+      {"private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record",
+       {subnet.enable_resource_name_dns_aaaa_record_on_launch ? "true" : "false"}},
       {"owner-id", {subnet.owner}},
       {"state", {"available"}},
       {"subnet-id", {subnet.id}},
-      {"vpc-id", {subnet.vpc_id}}};
+      {"vpc-id", {subnet.vpc_id}},
+      {"subnet-arn", {subnet_arn(subnet)}},
+      {"map-customer-owned-ip-on-launch", {"false"}}};
+  // Zone ids, IPv6 blocks and Outposts (customer-owned pools, local network interfaces) are
+  // not modelled.
+  add_absent_fields(
+      fields,
+      {"availability-zone-id", "customer-owned-ipv4-pool", "enable-lni-at-device-index",
+       "ipv6-cidr-block-association.ipv6-cidr-block", "ipv6-cidr-block-association.association-id",
+       "ipv6-cidr-block-association.state", "outpost-arn"});
   add_tag_fields(fields, subnet.tags);
   return fields;
 }
@@ -42,8 +65,18 @@ void render_subnet(XmlWriter& out, const Region& region, const model::Subnet& su
   out.number("availableIpAddressCount", available_addresses(region, subnet));
   out.text("availabilityZone", subnet.availability_zone);
   out.boolean("defaultForAz", false).boolean("mapPublicIpOnLaunch", subnet.map_public_ip_on_launch);
-  out.text("ownerId", subnet.owner).boolean("assignIpv6AddressOnCreation", false);
-  out.text("subnetArn", "arn:aws:ec2:us-east-1:" + subnet.owner + ":subnet/" + subnet.id);
+  out.text("ownerId", subnet.owner);
+  out.boolean("assignIpv6AddressOnCreation", subnet.assign_ipv6_address_on_creation);
+  out.open("ipv6CidrBlockAssociationSet").close();
+  out.boolean("ipv6Native", false).boolean("mapCustomerOwnedIpOnLaunch", false);
+  out.boolean("enableDns64", subnet.enable_dns64);
+  out.open("privateDnsNameOptionsOnLaunch");
+  out.text("hostnameType", subnet.private_dns_hostname_type_on_launch);
+  out.boolean("enableResourceNameDnsARecord", subnet.enable_resource_name_dns_a_record_on_launch);
+  out.boolean("enableResourceNameDnsAAAARecord",
+              subnet.enable_resource_name_dns_aaaa_record_on_launch);
+  out.close();
+  out.text("subnetArn", subnet_arn(subnet));
   render_tags(out, subnet.tags);
 }
 
@@ -94,13 +127,39 @@ Result<std::string> describe_subnets(ActionContext& ctx) {
 Result<std::string> modify_subnet_attribute(ActionContext& ctx) {
   auto id = ctx.params.required("SubnetId");
   if (!id) return id.error();
-  auto value = ctx.params.boolean("MapPublicIpOnLaunch.Value");
-  if (!value) return value.error();
-  if (!*value) {
+  // EC2 changes one attribute per request: a boolean as NAME.Value, the hostname type as is.
+  std::vector<std::pair<std::string, std::string>> changes;
+  for (const char* name :
+       {"MapPublicIpOnLaunch", "AssignIpv6AddressOnCreation", "EnableDns64",
+        "EnableResourceNameDnsARecordOnLaunch", "EnableResourceNameDnsAAAARecordOnLaunch"}) {
+    auto value = ctx.params.boolean(std::string(name) + ".Value");
+    if (!value) return value.error();
+    if (!*value) continue;
+    std::string attribute = name;
+    attribute[0] = static_cast<char>(std::tolower(attribute[0]));  // as the model names it
+    changes.emplace_back(attribute, **value ? "true" : "false");
+  }
+  if (auto type = ctx.params.get("PrivateDnsHostnameTypeOnLaunch")) {
+    changes.emplace_back("privateDnsHostnameTypeOnLaunch", *type);
+  }
+  for (const char* outposts : {"EnableLniAtDeviceIndex", "DisableLniAtDeviceIndex",
+                               "MapCustomerOwnedIpOnLaunch", "CustomerOwnedIpv4Pool"}) {
+    if (ctx.params.has(outposts) || ctx.params.has(std::string(outposts) + ".Value")) {
+      return make_error("UnsupportedOperation", std::string(outposts) +
+                                                    " applies only to subnets on an AWS "
+                                                    "Outpost, which this region does not have.");
+    }
+  }
+  if (changes.empty()) {
     return make_error("MissingParameter", "The request must contain an attribute to modify");
   }
+  if (changes.size() > 1) {
+    return make_error("InvalidParameterCombination",
+                      "Exactly one attribute may be modified per request");
+  }
   return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
-    auto changed = model::modify_subnet_attribute(region, ctx.caller, *id, **value);
+    auto changed = model::modify_subnet_attribute(region, ctx.caller, *id, changes[0].first,
+                                                  changes[0].second);
     if (!changed) return changed.error();
     out.boolean("return", true);
     return {};

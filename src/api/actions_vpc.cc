@@ -9,9 +9,18 @@ namespace {
 using model::Region;
 
 FilterFields vpc_fields(const model::Vpc& vpc) {
+  // "cidr-block" and "cidrBlock" are aliases EC2 accepts for "cidr" (Ansible's ec2_vpc_net
+  // looks VPCs up with "cidr-block"). No IPv6 blocks exist here, so their fields are empty.
   FilterFields fields{{"cidr", {vpc.cidr}},
+                      {"cidr-block", {vpc.cidr}},
+                      {"cidrBlock", {vpc.cidr}},
                       {"cidr-block-association.cidr-block", {}},
                       {"cidr-block-association.association-id", {}},
+                      {"cidr-block-association.state", {}},
+                      {"ipv6-cidr-block-association.ipv6-cidr-block", {}},
+                      {"ipv6-cidr-block-association.ipv6-pool", {}},
+                      {"ipv6-cidr-block-association.association-id", {}},
+                      {"ipv6-cidr-block-association.state", {}},
                       {"dhcp-options-id", {vpc.dhcp_options_id}},
                       {"is-default", {"false"}},
                       {"owner-id", {vpc.owner}},
@@ -20,6 +29,7 @@ FilterFields vpc_fields(const model::Vpc& vpc) {
   for (const auto& association : vpc.cidr_associations) {
     fields["cidr-block-association.cidr-block"].push_back(association.cidr);
     fields["cidr-block-association.association-id"].push_back(association.association_id);
+    fields["cidr-block-association.state"].push_back("associated");
   }
   add_tag_fields(fields, vpc.tags);
   return fields;
@@ -86,7 +96,8 @@ Result<std::string> modify_vpc_attribute(ActionContext& ctx) {
   auto id = ctx.params.required("VpcId");
   if (!id) return id.error();
   std::vector<std::pair<std::string, bool>> changes;
-  for (const char* attribute : {"EnableDnsSupport", "EnableDnsHostnames"}) {
+  for (const char* attribute :
+       {"EnableDnsSupport", "EnableDnsHostnames", "EnableNetworkAddressUsageMetrics"}) {
     auto value = ctx.params.boolean(std::string(attribute) + ".Value");
     if (!value) return value.error();
     if (!*value) continue;
@@ -123,6 +134,8 @@ Result<std::string> describe_vpc_attribute(ActionContext& ctx) {
     value = it->second.enable_dns_support;
   } else if (*attribute == "enableDnsHostnames") {
     value = it->second.enable_dns_hostnames;
+  } else if (*attribute == "enableNetworkAddressUsageMetrics") {
+    value = it->second.enable_network_address_usage_metrics;
   } else {
     return make_error("InvalidParameterValue",
                       "Value (" + *attribute + ") for parameter attribute is invalid.");
@@ -130,6 +143,27 @@ Result<std::string> describe_vpc_attribute(ActionContext& ctx) {
   XmlWriter out(XmlWriter::kFragment);
   out.text("vpcId", *id);
   out.open(*attribute).boolean("value", value).close();
+  return out.finish();
+}
+
+// Every VPC here has default tenancy, and "default" is the only value EC2 lets a VPC change to.
+Result<std::string> modify_vpc_tenancy(ActionContext& ctx) {
+  auto id = ctx.params.required("VpcId");
+  if (!id) return id.error();
+  auto tenancy = ctx.params.required("InstanceTenancy");
+  if (!tenancy) return tenancy.error();
+  if (*tenancy != "default") {
+    return make_error("InvalidParameterValue",
+                      "Value (" + *tenancy + ") for parameter InstanceTenancy is invalid.");
+  }
+  auto region = ctx.read();
+  if (!region) return region.error();
+  auto it = (*region)->vpcs.find(*id);
+  if (it == (*region)->vpcs.end() || it->second.owner != ctx.caller.account_id) {
+    return make_error("InvalidVpcID.NotFound", "The vpc ID '" + *id + "' does not exist");
+  }
+  XmlWriter out(XmlWriter::kFragment);
+  out.boolean("return", true);
   return out.finish();
 }
 
@@ -195,6 +229,7 @@ void register_vpc_actions(ActionTable& table) {
   table["ModifyVpcAttribute"] = modify_vpc_attribute;
   table["DescribeVpcAttribute"] = describe_vpc_attribute;
   table["AssociateVpcCidrBlock"] = associate_vpc_cidr_block;
+  table["ModifyVpcTenancy"] = modify_vpc_tenancy;
   table["DescribeAvailabilityZones"] = describe_availability_zones;
   table["DescribeAccountAttributes"] = describe_account_attributes;
 }

@@ -35,6 +35,10 @@ void add_tag_fields(FilterFields& fields, const model::Tags& tags) {
   }
 }
 
+void add_absent_fields(FilterFields& fields, std::initializer_list<std::string_view> names) {
+  for (auto name : names) fields[std::string(name)];
+}
+
 Result<void> check_filter_names(const std::vector<Filter>& filters, const FilterFields& known) {
   for (const auto& filter : filters) {
     if (filter.name.rfind("tag:", 0) == 0 || known.contains(filter.name)) continue;

@@ -7,6 +7,7 @@
 // InvalidParameterValue.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ using FilterFields = std::map<std::string, std::vector<std::string>>;
 bool wildcard_match(std::string_view pattern, std::string_view text);
 // Adds tag-key, tag-value and tag:KEY fields for tags.
 void add_tag_fields(FilterFields& fields, const model::Tags& tags);
+// Filters EC2 documents for what does not exist here (IPv6, Outposts, prefix lists, ...): the
+// names are known and match nothing, instead of being refused as invalid.
+void add_absent_fields(FilterFields& fields, std::initializer_list<std::string_view> names);
 Result<void> check_filter_names(const std::vector<Filter>& filters, const FilterFields& known);
 bool matches(const std::vector<Filter>& filters, const FilterFields& fields);
 

@@ -13,10 +13,22 @@ import subprocess
 
 MODEL = "/usr/lib/python3/dist-packages/botocore/data/ec2/2016-11-15/service-2.json"
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Parameters EC2 added after the botocore model installed here (newer SDKs send them).
+# The overlay: parameters EC2 added after the botocore model installed here (Debian's 1.29,
+# late 2022), which current SDKs and Terraform's AWS provider send. The build machine has no
+# network, so they are vendored here by hand from the current EC2 API reference; each entry
+# names its page. Only parameters whose meaning openvpc implements belong here (a parameter
+# accepted and then ignored is worse than UnknownParameter):
+# - CreateNetworkAcl, CreateRouteTable ClientToken: idempotency, which ActionContext::commit
+#   gives every mutating action;
+#   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNetworkAcl.html
+#   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateRouteTable.html
+# - CreateNatGateway Secondary*: secondary addresses (nat_gateway.h);
+#   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNatGateway.html
 NEWER = {
     "CreateNatGateway": {"SecondaryAllocationId", "SecondaryPrivateIpAddress",
                          "SecondaryPrivateIpAddressCount"},
+    "CreateNetworkAcl": {"ClientToken"},
+    "CreateRouteTable": {"ClientToken"},
 }
 
 

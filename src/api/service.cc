@@ -38,6 +38,7 @@ ApiService::ApiService(model::RegionStore& regions, ServiceOptions options, Cloc
   register_misc_actions(actions_);
   register_flow_log_actions(actions_);
   register_nat_gateway_actions(actions_);
+  register_unavailable_actions(actions_);
 }
 
 std::string ApiService::new_request_id() {

@@ -17,6 +17,30 @@ const std::vector<std::string>& known_keys() {
 
 }  // namespace
 
+std::map<std::string, std::vector<std::string>> default_dhcp_configurations(
+    const std::string& region_name) {
+  std::string domain =
+      region_name == "us-east-1" ? "ec2.internal" : region_name + ".compute.internal";
+  return {{"domain-name", {domain}}, {"domain-name-servers", {"AmazonProvidedDNS"}}};
+}
+
+std::string default_dhcp_options(Region& region, const Caller& caller) {
+  auto configurations = default_dhcp_configurations(caller.region);
+  for (const auto& [id, options] : region.dhcp_options) {
+    if (options.owner == caller.account_id && options.configurations == configurations) return id;
+  }
+  // The id is derived from the account rather than drawn from caller.ids, so creating a VPC
+  // draws the same ids as before default sets existed (programs' golden files stay put).
+  uint64_t seed = 0xcbf29ce484222325ull;  // FNV-1a of the account id
+  for (char c : caller.account_id) seed = (seed ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  std::string id;
+  do {
+    id = IdSource(seed++).resource_id("dopt");
+  } while (region.dhcp_options.contains(id));
+  region.dhcp_options[id] = DhcpOptions{id, caller.account_id, configurations, {}};
+  return id;
+}
+
 Result<std::string> create_dhcp_options(
     Region& region, const Caller& caller,
     const std::map<std::string, std::vector<std::string>>& configurations) {

@@ -85,8 +85,12 @@ Result<std::string> associate_vpc_cidr_block(Region& region, const Caller& calle
 Result<std::string> create_subnet(Region& region, const Caller& caller, const std::string& vpc_id,
                                   std::string_view cidr, std::string availability_zone);
 Result<void> delete_subnet(Region& region, const Caller& caller, const std::string& subnet_id);
+// attribute: EC2's name in lower camel case (mapPublicIpOnLaunch, assignIpv6AddressOnCreation,
+// enableDns64, enableResourceNameDnsARecordOnLaunch, enableResourceNameDnsAAAARecordOnLaunch:
+// "true"/"false"; privateDnsHostnameTypeOnLaunch: ip-name/resource-name).
 Result<void> modify_subnet_attribute(Region& region, const Caller& caller,
-                                     const std::string& subnet_id, bool map_public_ip_on_launch);
+                                     const std::string& subnet_id, std::string_view attribute,
+                                     std::string_view value);
 
 // --- route tables (route_table.cc)
 struct RouteTarget {
@@ -144,6 +148,18 @@ Result<void> revoke_security_group(Region& region, const Caller& caller,
                                    const std::string& group_id, bool egress,
                                    const std::vector<SecurityGroupRule>& rules,
                                    const std::vector<std::string>& rule_ids);
+// UpdateSecurityGroupRuleDescriptions*: sets the description of each rule matching one of
+// rules (peer, protocol, ports; InvalidPermission.NotFound otherwise) and of each rule id in
+// by_id (InvalidSecurityGroupRuleId.NotFound otherwise).
+Result<void> update_security_group_rule_descriptions(
+    Region& region, const Caller& caller, const std::string& group_id, bool egress,
+    const std::vector<SecurityGroupRule>& rules, const std::map<std::string, std::string>& by_id);
+// ModifySecurityGroupRules: each update names an existing rule of the group by id and replaces
+// its peer, protocol, ports and description (validated as on authorize); id, direction and tags
+// stay.
+Result<void> modify_security_group_rules(Region& region, const Caller& caller,
+                                         const std::string& group_id,
+                                         const std::vector<SecurityGroupRule>& updates);
 
 // --- network ACLs (network_acl.cc)
 Result<std::string> create_network_acl(Region& region, const Caller& caller,
@@ -226,6 +242,13 @@ std::optional<PublicAddress> public_address_of(const Region& region, const Netwo
 Result<std::string> create_dhcp_options(
     Region& region, const Caller& caller,
     const std::map<std::string, std::vector<std::string>>& configurations);
+// The account's default set, as EC2 gives every account one: domain-name ec2.internal in
+// us-east-1 (REGION.compute.internal elsewhere) and AmazonProvidedDNS. New VPCs get it; it is
+// created on first use (and again if the account deleted it), and an owned set with exactly
+// these options counts as it. AssociateDhcpOptions "default" still means no options at all.
+std::map<std::string, std::vector<std::string>> default_dhcp_configurations(
+    const std::string& region_name);
+std::string default_dhcp_options(Region& region, const Caller& caller);
 Result<void> associate_dhcp_options(Region& region, const Caller& caller,
                                     const std::string& dhcp_options_id, const std::string& vpc_id);
 Result<void> delete_dhcp_options(Region& region, const Caller& caller, const std::string& id);

@@ -13,11 +13,16 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AccessKey, access_key_id, secret
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcCidrAssociation, association_id, cidr)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vpc, id, owner, cidr, cidr_associations, vni,
                                                 dhcp_options_id, enable_dns_support,
-                                                enable_dns_hostnames, main_route_table_id,
-                                                default_network_acl_id, default_security_group_id,
-                                                tags)
+                                                enable_dns_hostnames,
+                                                enable_network_address_usage_metrics,
+                                                main_route_table_id, default_network_acl_id,
+                                                default_security_group_id, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, owner, number, vpc_id, cidr,
-                                                availability_zone, map_public_ip_on_launch, tags)
+                                                availability_zone, map_public_ip_on_launch,
+                                                assign_ipv6_address_on_creation, enable_dns64,
+                                                enable_resource_name_dns_a_record_on_launch,
+                                                enable_resource_name_dns_aaaa_record_on_launch,
+                                                private_dns_hostname_type_on_launch, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Route, destination_cidr, gateway_id,
                                                 network_interface_id, instance_id, nat_gateway_id,
                                                 origin)
@@ -27,7 +32,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTable, id, owner, number, v
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InternetGateway, id, owner, number, attached_vpc_id,
                                                 tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroupRule, id, egress, protocol, from_port,
-                                                to_port, cidr, referenced_group_id, description)
+                                                to_port, cidr, referenced_group_id, description,
+                                                tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroup, id, owner, number, vpc_id, name,
                                                 description, rules, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAclEntry, rule_number, egress, protocol,

@@ -45,6 +45,7 @@ struct Vpc {
   std::string dhcp_options_id = "default";
   bool enable_dns_support = true;
   bool enable_dns_hostnames = false;
+  bool enable_network_address_usage_metrics = false;  // stored and reported; nothing is metered
   std::string main_route_table_id, default_network_acl_id, default_security_group_id;
   Tags tags;
   bool operator==(const Vpc&) const = default;
@@ -54,6 +55,13 @@ struct Subnet {
   std::string id, owner, vpc_id, cidr, availability_zone;
   uint32_t number = 0;  // region-unique program number (program_numbers.h)
   bool map_public_ip_on_launch = false;
+  // Launch options EC2 keeps per subnet; stored and reported (no IPv6 or resource-name DNS
+  // records exist here, so they change nothing in the data plane).
+  bool assign_ipv6_address_on_creation = false;
+  bool enable_dns64 = false;
+  bool enable_resource_name_dns_a_record_on_launch = false;
+  bool enable_resource_name_dns_aaaa_record_on_launch = false;
+  std::string private_dns_hostname_type_on_launch = "ip-name";  // ip-name | resource-name
   Tags tags;
   bool operator==(const Subnet&) const = default;
 };
@@ -101,6 +109,7 @@ struct SecurityGroupRule {
   std::string cidr;                 // IPv4 source/destination, or empty
   std::string referenced_group_id;  // sg-..., or empty
   std::string description;
+  Tags tags;  // an sgr- id is taggable like any resource
   bool operator==(const SecurityGroupRule&) const = default;
 };
 

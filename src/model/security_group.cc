@@ -74,6 +74,38 @@ bool same_permission(const SecurityGroupRule& a, const SecurityGroupRule& b) {
          a.referenced_group_id == b.referenced_group_id;
 }
 
+// The group's rule with the permission's peer, protocol and ports (normalised as on authorize).
+Result<std::vector<SecurityGroupRule>::iterator> find_permission(
+    std::vector<SecurityGroupRule>& existing, SecurityGroupRule rule, bool egress) {
+  auto protocol = normalize_protocol(rule.protocol);
+  if (!protocol) return protocol.error();
+  rule.protocol = *protocol;
+  rule.egress = egress;
+  if (rule.protocol != "tcp" && rule.protocol != "udp" && rule.protocol != "icmp") {
+    rule.from_port = rule.to_port = -1;
+  }
+  auto it = std::find_if(existing.begin(), existing.end(),
+                         [&](const SecurityGroupRule& r) { return same_permission(r, rule); });
+  if (it == existing.end()) {
+    return make_error("InvalidPermission.NotFound",
+                      "The specified rule does not exist in this security group.");
+  }
+  return it;
+}
+
+Result<std::vector<SecurityGroupRule>::iterator> find_rule(std::vector<SecurityGroupRule>& existing,
+                                                           const std::string& rule_id,
+                                                           bool egress) {
+  auto it = std::find_if(existing.begin(), existing.end(), [&](const SecurityGroupRule& r) {
+    return r.id == rule_id && r.egress == egress;
+  });
+  if (it == existing.end()) {
+    return make_error("InvalidSecurityGroupRuleId.NotFound",
+                      "The security group rule ID '" + rule_id + "' does not exist");
+  }
+  return it;
+}
+
 }  // namespace
 
 Result<std::string> create_security_group(Region& region, const Caller& caller,
@@ -171,30 +203,73 @@ Result<void> revoke_security_group(Region& region, const Caller& caller,
   if (!group) return group.error();
   auto& existing = (*group)->rules;
   for (const auto& rule_id : rule_ids) {
-    auto it = std::find_if(existing.begin(), existing.end(), [&](const SecurityGroupRule& r) {
-      return r.id == rule_id && r.egress == egress;
-    });
+    auto it = find_rule(existing, rule_id, egress);
+    if (!it) return it.error();
+    existing.erase(*it);
+  }
+  for (const auto& rule : rules) {
+    auto it = find_permission(existing, rule, egress);
+    if (!it) return it.error();
+    existing.erase(*it);
+  }
+  return {};
+}
+
+Result<void> update_security_group_rule_descriptions(
+    Region& region, const Caller& caller, const std::string& group_id, bool egress,
+    const std::vector<SecurityGroupRule>& rules, const std::map<std::string, std::string>& by_id) {
+  auto group = find_group(region, caller, group_id);
+  if (!group) return group.error();
+  auto& existing = (*group)->rules;
+  if (rules.empty() && by_id.empty()) {
+    return make_error("MissingParameter",
+                      "The request must contain the parameter IpPermissions or "
+                      "SecurityGroupRuleDescriptions");
+  }
+  for (const auto& rule : rules) {
+    auto it = find_permission(existing, rule, egress);
+    if (!it) return it.error();
+    (*it)->description = rule.description;
+  }
+  for (const auto& [rule_id, description] : by_id) {
+    auto it = find_rule(existing, rule_id, egress);
+    if (!it) return it.error();
+    (*it)->description = description;
+  }
+  return {};
+}
+
+Result<void> modify_security_group_rules(Region& region, const Caller& caller,
+                                         const std::string& group_id,
+                                         const std::vector<SecurityGroupRule>& updates) {
+  auto group = find_group(region, caller, group_id);
+  if (!group) return group.error();
+  if (updates.empty()) {
+    return make_error("MissingParameter",
+                      "The request must contain the parameter SecurityGroupRule");
+  }
+  auto& existing = (*group)->rules;
+  for (const auto& update : updates) {
+    auto it = std::find_if(existing.begin(), existing.end(),
+                           [&](const SecurityGroupRule& r) { return r.id == update.id; });
     if (it == existing.end()) {
       return make_error("InvalidSecurityGroupRuleId.NotFound",
-                        "The security group rule ID '" + rule_id + "' does not exist");
+                        "The security group rule ID '" + update.id + "' does not exist");
     }
-    existing.erase(it);
-  }
-  for (auto rule : rules) {
-    auto protocol = normalize_protocol(rule.protocol);
-    if (!protocol) return protocol.error();
-    rule.protocol = *protocol;
-    rule.egress = egress;
-    if (rule.protocol != "tcp" && rule.protocol != "udp" && rule.protocol != "icmp") {
-      rule.from_port = rule.to_port = -1;
+    SecurityGroupRule changed = update;
+    changed.egress = it->egress;
+    auto valid = validate_rule(region, caller, **group, changed);
+    if (!valid) return valid.error();
+    bool duplicate = std::any_of(existing.begin(), existing.end(), [&](const SecurityGroupRule& r) {
+      return r.id != it->id && same_permission(r, *valid);
+    });
+    if (duplicate) {
+      return make_error("InvalidPermission.Duplicate",
+                        "the specified rule already exists in security group " + group_id);
     }
-    auto it = std::find_if(existing.begin(), existing.end(),
-                           [&](const SecurityGroupRule& r) { return same_permission(r, rule); });
-    if (it == existing.end()) {
-      return make_error("InvalidPermission.NotFound",
-                        "The specified rule does not exist in this security group.");
-    }
-    existing.erase(it);
+    valid->id = it->id;
+    valid->tags = it->tags;
+    *it = *valid;
   }
   return {};
 }

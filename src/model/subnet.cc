@@ -80,11 +80,35 @@ Result<void> delete_subnet(Region& region, const Caller& caller, const std::stri
 }
 
 Result<void> modify_subnet_attribute(Region& region, const Caller& caller,
-                                     const std::string& subnet_id, bool map_public_ip_on_launch) {
+                                     const std::string& subnet_id, std::string_view attribute,
+                                     std::string_view value) {
   auto subnet = find_owned(region.subnets, caller, subnet_id, "InvalidSubnetID.NotFound", "subnet");
   if (!subnet) return subnet.error();
-  (*subnet)->map_public_ip_on_launch = map_public_ip_on_launch;
-  return {};
+  Subnet& s = **subnet;
+  auto invalid = [&] {
+    return invalid_parameter("Value (" + std::string(value) + ") for parameter " +
+                             std::string(attribute) + " is invalid.");
+  };
+  if (attribute == "privateDnsHostnameTypeOnLaunch") {
+    if (value != "ip-name" && value != "resource-name") return invalid();
+    s.private_dns_hostname_type_on_launch = std::string(value);
+    return {};
+  }
+  const std::pair<std::string_view, bool*> flags[] = {
+      {"mapPublicIpOnLaunch", &s.map_public_ip_on_launch},
+      {"assignIpv6AddressOnCreation", &s.assign_ipv6_address_on_creation},
+      {"enableDns64", &s.enable_dns64},
+      {"enableResourceNameDnsARecordOnLaunch", &s.enable_resource_name_dns_a_record_on_launch},
+      {"enableResourceNameDnsAAAARecordOnLaunch",
+       &s.enable_resource_name_dns_aaaa_record_on_launch}};
+  for (const auto& [name, field] : flags) {
+    if (name != attribute) continue;
+    if (value != "true" && value != "false") return invalid();
+    *field = value == "true";
+    return {};
+  }
+  return invalid_parameter("Value (" + std::string(attribute) +
+                           ") for parameter attribute is invalid.");
 }
 
 }  // namespace openvpc::model

@@ -44,6 +44,16 @@ Result<Tags*> find_tags(Region& region, const Caller& caller, const std::string&
     return tags_in(region.dhcp_options, caller, id, "InvalidDhcpOptionID.NotFound", "dhcp options");
   if (starts("nat-"))
     return tags_in(region.nat_gateways, caller, id, "NatGatewayNotFound", "NAT gateway");
+  if (starts("sgr-")) {
+    for (auto& [group_id, group] : region.security_groups) {
+      if (group.owner != caller.account_id) continue;
+      for (auto& rule : group.rules) {
+        if (rule.id == id) return &rule.tags;
+      }
+    }
+    return make_error("InvalidSecurityGroupRuleId.NotFound",
+                      "The security group rule ID '" + id + "' does not exist");
+  }
   if (starts("fl-"))
     return tags_in(region.flow_logs, caller, id, "InvalidFlowLogId.NotFound", "flow log");
   return make_error("InvalidID", "The ID '" + id + "' is not valid");

@@ -93,6 +93,7 @@ Result<std::string> create_vpc(Region& region, const Caller& caller, std::string
   vpc.cidr = block->to_string();
   vpc.cidr_associations.push_back({caller.ids->resource_id("vpc-cidr-assoc"), vpc.cidr});
   vpc.vni = unused_vni(region, *caller.ids);
+  vpc.dhcp_options_id = default_dhcp_options(region, caller);
 
   RouteTable main{.id = caller.ids->resource_id("rtb"),
                   .owner = caller.account_id,
@@ -163,6 +164,8 @@ Result<void> modify_vpc_attribute(Region& region, const Caller& caller, const st
     (*vpc)->enable_dns_support = value;
   } else if (attribute == "enableDnsHostnames") {
     (*vpc)->enable_dns_hostnames = value;
+  } else if (attribute == "enableNetworkAddressUsageMetrics") {
+    (*vpc)->enable_network_address_usage_metrics = value;
   } else {
     return invalid_parameter("Value (" + std::string(attribute) +
                              ") for parameter attribute is invalid.");
