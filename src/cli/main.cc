@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "cli/client.h"
+#include "cli/host_certificates.h"
 #include "cli/router_client.h"
 #include "cli/views.h"
 
@@ -192,6 +193,22 @@ int main(int argc, char** argv) {
   for (const char* verb : {"vpcs", "subnets", "instances", "security-groups"}) {
     views.push_back(app.add_subcommand(verb, std::string("list ") + verb));
   }
+  auto* host = app.add_subcommand("host", "hosts' certificates for mutual TLS (on the controller)");
+  host->require_subcommand(1);
+  cli::HostAddArguments host_add;
+  bool host_operator = false;
+  auto* host_add_command =
+      host->add_subcommand("add", "issue a host its key and certificate: OUT/{ca,cert,key}.pem");
+  host_add_command->add_option("--data-dir", host_add.data_dir,
+                               "the controller's --data-dir (its CA is DATA_DIR/pki)");
+  host_add_command->add_option("--id", host_add.id, "host or node id (the certificate's CN)")
+      ->required();
+  host_add_command->add_option("--role", host_add.role, "router, edge or hyperplane")
+      ->check(CLI::IsMember({"router", "edge", "hyperplane"}));
+  host_add_command->add_flag("--operator", host_operator,
+                             "an operator's certificate (the routers' admin endpoints)");
+  host_add_command->add_option("--out", host_add.out, "folder to write ca.pem, cert.pem, key.pem")
+      ->required();
   std::string router;
   TraceArguments trace_arguments;
   auto* trace = app.add_subcommand("trace", "how the ENI's router would handle a packet");
@@ -225,6 +242,13 @@ int main(int argc, char** argv) {
   capture->add_option("--router", router, "the router's admin ADDRESS:PORT (default: located)");
   CLI11_PARSE(app, argc, argv);
 
+  if (host_add_command->parsed()) {
+    if (host_operator) host_add.role = "operator";
+    if (auto added = cli::add_host(host_add); !added) return fail(added.error());
+    std::fprintf(stderr, "openvpc: %s (%s) written to %s\n", host_add.id.c_str(),
+                 host_add.role.c_str(), host_add.out.c_str());
+    return 0;
+  }
   if (trace->parsed()) {
     auto address = router_of(router, trace_arguments.eni, endpoint, credentials_path, region);
     if (!address) return fail(address.error());

@@ -43,6 +43,19 @@ std::shared_ptr<grpc::Channel> make_channel(const MappingClientOptions& options)
 
 }  // namespace
 
+Result<void> check_tls_choice(const std::string& tls_dir, bool insecure) {
+  if (tls_dir.empty() == !insecure) {
+    return make_error("options.invalid",
+                      "--controller needs exactly one of --tls-dir DIR (ca.pem, cert.pem, key.pem "
+                      "from `openvpc host add`) and --insecure (a controller started with "
+                      "--insecure)");
+  }
+  if (insecure) return {};
+  auto files = pki::read_credentials(tls_dir);
+  if (!files) return make_error("options.invalid", "--tls-dir: " + files.error().message);
+  return {};
+}
+
 MappingClient::MappingClient(MappingClientOptions options, ProgramCallback callback)
     : options_(std::move(options)),
       callback_(std::move(callback)),

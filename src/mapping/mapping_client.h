@@ -56,6 +56,10 @@ struct MappingClientOptions {
   std::chrono::milliseconds refused_backoff{5000};
 };
 
+// A mapping client's command line names its TLS files (--tls-dir DIR) or says --insecure:
+// exactly one. "options.invalid" with the text to print otherwise; checks DIR's files exist.
+Result<void> check_tls_choice(const std::string& tls_dir, bool insecure);
+
 // Called with each new program and its version; the version is ACKed when this returns: ok =
 // applied; an error = refused (the router keeps its previous program), sent in the Ack with
 // the error's message, and the next session asks for a snapshot instead of resuming.

@@ -224,6 +224,10 @@ Result<Credentials> CertificateAuthority::issue(const IssueRequest& request) con
   return Credentials{state_->ca_pem, certificate_pem(cert.get()), private_key_pem(key.get())};
 }
 
+std::string region_ca_dir(const std::string& data_dir) {
+  return data_dir + "/pki";
+}
+
 Result<void> write_credentials(const std::string& dir, const Credentials& credentials) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

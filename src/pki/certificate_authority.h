@@ -58,6 +58,9 @@ class CertificateAuthority {
   std::unique_ptr<State> state_;
 };
 
+// Where a controller with data directory DATA_DIR keeps the region's CA: DATA_DIR/pki.
+std::string region_ca_dir(const std::string& data_dir);
+
 // Writes DIR/{ca.pem,cert.pem,key.pem} (DIR created if missing; key.pem 0600, created with
 // O_EXCL after removing an old one, so a reissue replaces the files).
 Result<void> write_credentials(const std::string& dir, const Credentials& credentials);

@@ -70,8 +70,8 @@ std::unique_ptr<ProgramSource> open_source(const RouterOptions& options, const s
   if (options.controller_address.empty()) {
     return std::make_unique<FileProgramSource>(options.program_path);
   }
-  auto source =
-      std::make_unique<ControllerProgramSource>(options.controller_address, options.host_id);
+  auto source = std::make_unique<ControllerProgramSource>(options.controller_address,
+                                                          options.host_id, options.tls_dir);
   spdlog::info("waiting for the first program from {}", source->describe());
   while (!source->wait_first(std::chrono::milliseconds(100))) {
     const timespec poll{0, 0};

@@ -1,5 +1,7 @@
 #include "router/options.h"
 
+#include "mapping/mapping_client.h"
+
 #include <CLI/CLI.hpp>
 
 #include "program/cidr.h"
@@ -50,6 +52,10 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   auto* program = app.add_option("--program", options.program_path, "per-host program (JSON)");
   auto* controller = app.add_option("--controller", options.controller_address,
                                     "HOST:PORT of the controller's mapping service");
+  app.add_option("--tls-dir", options.tls_dir,
+                 "DIR with ca.pem, cert.pem, key.pem (openvpc host add): mutual TLS to the "
+                 "controller, and HTTPS for an admin endpoint off loopback");
+  app.add_flag("--insecure", options.insecure, "talk to a plaintext (--insecure) controller");
   program->excludes(controller);
   controller->excludes(program);
   app.add_option("--workers", options.worker_count, "worker threads")->check(CLI::Range(1u, 64u));
@@ -92,6 +98,11 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   }
   if (options.program_path.empty() == options.controller_address.empty()) {
     return make_error("options.invalid", "exactly one of --program and --controller is needed");
+  }
+  if (!options.controller_address.empty()) {
+    if (auto tls = mapping::check_tls_choice(options.tls_dir, options.insecure); !tls) {
+      return tls.error();
+    }
   }
   const auto address = program::parse_address(underlay);
   if (!address || !address->is_v4()) {

@@ -25,6 +25,10 @@ struct RouterOptions {
   uint32_t underlay_address = 0;   // IPv4, host order
   std::string program_path;        // --program FILE, or
   std::string controller_address;  // --controller HOST:PORT (the mapping service)
+  // --tls-dir DIR: ca.pem, cert.pem, key.pem (`openvpc host add`) for the mapping service and
+  // the admin endpoint; --insecure: a plaintext controller. One is needed with --controller.
+  std::string tls_dir;
+  bool insecure = false;
   unsigned worker_count = 1;
   std::string log_level = "info";
   std::string state_dir;  // empty: no counters file
