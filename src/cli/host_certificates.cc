@@ -13,7 +13,7 @@ Result<void> add_host(const HostAddArguments& arguments) {
   if (arguments.out.empty()) return make_error("host.invalid", "--out DIR is needed");
   auto ca = pki::CertificateAuthority::open_or_create(pki::region_ca_dir(arguments.data_dir));
   if (!ca) return ca.error();
-  auto credentials = ca->issue({.id = arguments.id, .role = role});
+  auto credentials = ca->issue({.id = arguments.id, .role = role, .ip_sans = arguments.addresses});
   if (!credentials) return credentials.error();
   return pki::write_credentials(arguments.out, *credentials);
 }

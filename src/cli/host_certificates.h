@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 
@@ -14,6 +15,7 @@ struct HostAddArguments {
   std::string id;                         // host or node id (the router's --host-id ...)
   std::string role = "router";            // router | edge | hyperplane | operator
   std::string out;                        // OUT/{ca.pem,cert.pem,key.pem}
+  std::vector<std::string> addresses;     // IP subjectAltNames (a router's HTTPS admin address)
 };
 
 // Opens (creates on first use) DATA_DIR/pki and writes the credentials. Issuing the same id

@@ -162,7 +162,11 @@ int main(int argc, char** argv) {
   std::string credentials_path = env_or("OPENVPC_CREDENTIALS", "openvpc-data/admin-credentials");
   std::string region = "us-east-1";
   bool as_json = false;
+  std::string tls_dir = env_or("OPENVPC_TLS_DIR", "");
   app.add_option("--endpoint", endpoint, "controller URL ($OPENVPC_ENDPOINT)");
+  app.add_option("--tls-dir", tls_dir,
+                 "operator certificate folder (openvpc host add --operator) for routers' HTTPS "
+                 "admin endpoints ($OPENVPC_TLS_DIR)");
   app.add_option("--credentials", credentials_path, "AWS-style credentials file");
   app.add_option("--region", region, "region used in signatures");
   app.add_flag("--json", as_json, "print JSON instead of a table");
@@ -205,6 +209,9 @@ int main(int argc, char** argv) {
       ->required();
   host_add_command->add_option("--role", host_add.role, "router, edge or hyperplane")
       ->check(CLI::IsMember({"router", "edge", "hyperplane"}));
+  host_add_command->add_option("--address", host_add.addresses,
+                               "an IP address the host serves HTTPS on (its certificate's "
+                               "subjectAltName; repeatable): a router's admin address");
   host_add_command->add_flag("--operator", host_operator,
                              "an operator's certificate (the routers' admin endpoints)");
   host_add_command->add_option("--out", host_add.out, "folder to write ca.pem, cert.pem, key.pem")
@@ -252,7 +259,7 @@ int main(int argc, char** argv) {
   if (trace->parsed()) {
     auto address = router_of(router, trace_arguments.eni, endpoint, credentials_path, region);
     if (!address) return fail(address.error());
-    auto text = cli::router_trace(*address, trace_body(trace_arguments));
+    auto text = cli::router_trace(*address, trace_body(trace_arguments), tls_dir);
     if (!text) return fail(text.error());
     std::cout << *text;
     return 0;
@@ -260,8 +267,8 @@ int main(int argc, char** argv) {
   if (capture->parsed()) {
     auto address = router_of(router, capture_eni, endpoint, credentials_path, region);
     if (!address) return fail(address.error());
-    auto size =
-        cli::router_capture(*address, capture_eni, capture_seconds, capture_count, capture_path);
+    auto size = cli::router_capture(*address, capture_eni, capture_seconds, capture_count,
+                                    capture_path, tls_dir);
     if (!size) return fail(size.error());
     std::fprintf(stderr, "openvpc: %llu bytes of pcap written to %s\n",
                  static_cast<unsigned long long>(*size), capture_path.c_str());

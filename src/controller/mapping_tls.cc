@@ -15,7 +15,8 @@ Result<pki::Credentials> mapping_credentials(const std::string& data_dir,
   bool is_ip = ::inet_pton(AF_INET, listen_address.c_str(), bytes) == 1 ||
                ::inet_pton(AF_INET6, listen_address.c_str(), bytes) == 1;
   bool wildcard = listen_address == "0.0.0.0" || listen_address == "::";
-  if (is_ip && !wildcard && listen_address != "127.0.0.1") request.ip_sans.push_back(listen_address);
+  if (is_ip && !wildcard && listen_address != "127.0.0.1")
+    request.ip_sans.push_back(listen_address);
   return ca->issue(request);
 }
 

@@ -129,7 +129,8 @@ class RegionUnderTest:
                               20), self.controller.read_log()
             self.mapping_port = int(port_file.read_text())
             for host_id, underlay in hosts.items():
-                tls_dir = self.controller.issue(host_id, "router", self.work / f"tls-{host_id}")
+                tls_dir = self.controller.issue(host_id, "router", self.work / f"tls-{host_id}",
+                                                [underlay])
                 self.routers[host_id] = ControlledRouter(
                     self.router_binary, host_id, underlay, self.mapping_port, self.work,
                     self.tag, self.router_args, tls_dir)
