@@ -15,6 +15,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -237,7 +238,9 @@ int main(int argc, char** argv) {
                           now_seconds, seed);
   controller::AdminService admin(regions, options.region, now_seconds, seed ^ 0xad);
 
-  controller::HyperplanePlacement placement(regions, options.hyperplane_shard_size, now_seconds);
+  std::atomic<bool> stopping{false};
+  controller::HyperplanePlacement placement(regions, options.hyperplane_shard_size, now_seconds,
+                                            options.hyperplane_grace_seconds);
   admin.set_hyperplane_source([&] { return placement.describe(); });
   controller::ProgramPublisher publisher(
       regions, *compile_options, [&](const std::string& host, const program::Program& program) {
@@ -259,6 +262,8 @@ int main(int argc, char** argv) {
     };
     // The live edge fleet decides the routers' edge lists and the edges' programs.
     mapping_options.on_nodes = [&] {
+      // Streams end as the mapping service stops: that is the controller going, not the nodes.
+      if (stopping.load()) return;
       std::map<std::string, std::string> edges;
       for (const auto& node : mapping_server->nodes()) {
         if (node.role == mapping::NodeRole::edge) {
@@ -325,7 +330,17 @@ int main(int argc, char** argv) {
   if (port <= 0) return 1;
   spdlog::info("listening on {}:{} ({} store, admin account {})", options.listen, port,
                options.store, admin_key->account_id);
+  // Once the restart grace is over, place again: a node that did not come back loses its slots.
+  std::jthread settler([&](std::stop_token stop) {
+    while (!stop.stop_requested() && !placement.settle()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (!stop.stop_requested() && mapping_server) (void)publisher.refresh();
+  });
   serve_until_stopped(*server, stop_signals);
+  settler.request_stop();
+  settler.join();
+  stopping = true;
   publisher.stop();
   if (mapping_server) mapping_server->stop();
   return 0;

@@ -32,6 +32,10 @@ void add_options(CLI::App& app, ControllerOptions& options) {
   app.add_option("--hyperplane-shard-size", options.hyperplane_shard_size,
                  "hyperplane nodes each NAT gateway is placed on (shuffle shard; default 3)")
       ->check(CLI::Range(1, 64));
+  app.add_option("--hyperplane-grace-seconds", options.hyperplane_grace_seconds,
+                 "after a start, keep NAT gateways' shards this long while the hyperplane nodes "
+                 "resubscribe (default 30)")
+      ->check(CLI::Range(0, 3600));
   app.add_option("--host", options.hosts,
                  "ID=ADDRESS: a physical host and its underlay address (a host id that is an "
                  "address needs none)");

@@ -32,6 +32,8 @@ struct ControllerOptions {
   // IPv4 CIDRs elastic and launch-time public IPs come from (model::kDefaultPublicPools).
   std::vector<std::string> public_pools;
   int hyperplane_shard_size = 3;  // hyperplane nodes per NAT gateway (shuffle shard)
+  // After a start: shards stay as stored while the nodes resubscribe (HyperplanePlacement).
+  int hyperplane_grace_seconds = 30;
 };
 
 void add_options(CLI::App& app, ControllerOptions& options);
