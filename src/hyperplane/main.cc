@@ -1,7 +1,7 @@
 // main.cc — openvpc-hyperplane: one node of the hyperplane fleet, until SIGTERM/SIGINT.
 //
 //   openvpc-hyperplane --node-id hp1 --underlay-ip 127.0.12.1 --controller 127.0.0.1:8774
-//       [--log-level info]
+//       (--tls-dir DIR | --insecure) [--log-level info]
 //
 // The node keeps one Subscribe stream to the mapping service with role "hyperplane" and its
 // underlay address: while the stream is open the controller counts it live and places NAT
