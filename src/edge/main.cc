@@ -2,7 +2,8 @@
 //
 //   openvpc-edge --node-id e1 --underlay-ip 127.0.0.10 --controller 127.0.0.1:8774
 //       (--tls-dir DIR | --insecure) --outside-dev oe1 [--outside-netns internet]
-//       --outside-address 192.0.2.2/30 --outside-gateway 192.0.2.1 [--admin ADDRESS:PORT|off] [--log-level info]
+//       --outside-address 192.0.2.2/30 --outside-gateway 192.0.2.1 [--admin ADDRESS:PORT|off]
+//       [--log-level info]
 //
 // The node serves GET /metrics (edge_metrics.h) and /healthz on --admin (default: the underlay
 // address, port 9181). Exit status: 0 after a clean shutdown, 1 when it could not start, 2 for
