@@ -4,8 +4,10 @@ A region with one router h1 (its own certificate from `openvpc host add`) and a 
 that the controller knows. Then three impostors try to be h2: a router with h1's certificate
 (the controller refuses it and counts openvpc_controller_mapping_refused_total{reason=
 "host_mismatch"}), one with a certificate from another CA (the handshake fails), and one in
-plaintext (--insecure). None gets h2's program; h1 keeps getting its own.
+plaintext (--insecure). None gets h2's program; h1 keeps getting its own. Last, a controller started
+with --insecure serves a router started with --insecure (an old plaintext setup).
 """
+import shutil
 import subprocess
 import tempfile
 import urllib.request
@@ -110,3 +112,39 @@ def test_a_router_needs_tls_or_insecure(region):
         capture_output=True, text=True, timeout=10)
     assert done.returncode != 0
     assert "--tls-dir" in (done.stdout + done.stderr)
+
+
+
+def test_an_insecure_controller_serves_insecure_routers(build_dir: Path):
+    """--insecure on both sides keeps an old plaintext setup working; no CA is made."""
+    from api_fixtures import Controller
+    from conftest import require_binary
+    router_binary = require_binary(build_dir, "src/router/openvpc-router", "openvpc-router")
+    scratch = Path(tempfile.mkdtemp(prefix="ovt-insecure-"))
+    port_file = scratch / "mapping-port"
+    controller = Controller(extra_args=["--insecure", "--mapping-port", "0",
+                                        "--mapping-port-file", str(port_file),
+                                        "--host", "p1=127.0.9.30"])
+    proc = None
+    try:
+        assert wait_until(lambda: port_file.exists() and port_file.read_text().strip(), 20)
+        proc = subprocess.Popen(
+            [str(router_binary), "--host-id", "p1", "--underlay-ip", "127.0.9.30",
+             "--controller", f"127.0.0.1:{int(port_file.read_text())}", "--insecure",
+             "--admin", "off", "--tap-prefix", "ovi", "--state-dir", str(scratch)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{controller.port}/metrics"
+
+        def connected():
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return sample(response.read().decode(), "openvpc_host_connected",
+                              host_id="p1") == 1
+        assert wait_until(connected, 20), controller.read_log()
+        assert "plaintext: --insecure" in controller.read_log()
+        assert not Path(controller.data_dir, "pki").exists()
+    finally:
+        if proc and proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=15)
+        controller.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
