@@ -32,6 +32,7 @@
 #include "controller/admin.h"
 #include "controller/flow_log_status.h"
 #include "controller/hyperplane_placement.h"
+#include "controller/mapping_tls.h"
 #include "controller/metrics.h"
 #include "controller/options.h"
 #include "controller/program_publisher.h"
@@ -86,6 +87,7 @@ struct MetricsSources {
   std::function<std::vector<mapping::HostStatus>()> hosts;
   std::function<std::vector<mapping::NodeStatus>()> nodes;
   std::function<std::vector<std::pair<std::string, uint64_t>>()> resources;
+  std::function<mapping::MappingRefusalCounts()> refusals;
 };
 
 // after_change runs after every request that may have changed the Region (publishes programs
@@ -121,8 +123,9 @@ void serve(httplib::Server& server, api::ApiService& service, controller::AdminS
     res.set_content("ok\n", "text/plain");
   });
   server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics.text(sources.hosts(), sources.resources(), sources.nodes()),
-                    std::string(PrometheusText::kContentType));
+    res.set_content(
+        metrics.text(sources.hosts(), sources.resources(), sources.nodes(), sources.refusals()),
+        std::string(PrometheusText::kContentType));
   });
   server.set_tcp_nodelay(true);
   server.set_payload_max_length(1 << 20);
@@ -246,6 +249,14 @@ int main(int argc, char** argv) {
   if (options.mapping_port >= 0) {
     mapping::MappingServerOptions mapping_options;
     mapping_options.address = options.mapping_listen + ":" + std::to_string(options.mapping_port);
+    if (!options.insecure) {
+      auto tls = controller::mapping_credentials(options.data_dir, options.mapping_listen);
+      if (!tls) {
+        spdlog::critical("mapping service TLS: {}", tls.error().message);
+        return 1;
+      }
+      mapping_options.tls = std::move(*tls);
+    }
     mapping_options.lookup = [&](uint32_t vni, const program::IpAddress& address) {
       return publisher.lookup(vni, address);
     };
@@ -282,8 +293,9 @@ int main(int argc, char** argv) {
       return 1;
     }
     write_port_file(options.mapping_port_file, *mapping_port);
-    spdlog::info("mapping service on {}:{} ({} hosts)", options.mapping_listen, *mapping_port,
-                 refreshed->size());
+    spdlog::info("mapping service on {}:{} ({} hosts, {})", options.mapping_listen, *mapping_port,
+                 refreshed->size(),
+                 options.insecure ? "plaintext: --insecure" : "mutual TLS, CA in DATA_DIR/pki");
     admin.set_host_source([&] { return mapping_server->hosts(); }, *compile_options);
     publisher.watch(**store);
   }
@@ -304,6 +316,9 @@ int main(int argc, char** argv) {
   };
   sources.nodes = [&]() -> std::vector<mapping::NodeStatus> {
     return mapping_server ? mapping_server->nodes() : std::vector<mapping::NodeStatus>{};
+  };
+  sources.refusals = [&]() -> mapping::MappingRefusalCounts {
+    return mapping_server ? mapping_server->refusals() : mapping::MappingRefusalCounts{};
   };
   sources.resources = [&]() -> std::vector<std::pair<std::string, uint64_t>> {
     auto region = regions.snapshot();

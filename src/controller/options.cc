@@ -24,6 +24,8 @@ void add_options(CLI::App& app, ControllerOptions& options) {
                  "serve the mapping service on this port (0: any free port; default: off)");
   app.add_option("--mapping-port-file", options.mapping_port_file,
                  "write the mapping service's bound port to this file");
+  app.add_flag("--insecure", options.insecure,
+               "serve the mapping service in plaintext (default: mutual TLS, CA in DATA_DIR/pki)");
   app.add_option("--public-pool", options.public_pools,
                  "IPv4 CIDR of public addresses for elastic and launch-time public IPs "
                  "(repeatable; default 198.51.100.0/24)");

@@ -45,9 +45,12 @@ class Fleet:
 
     def start_node(self, node_id):
         log = open(os.path.join(self.tmp, node_id + ".log"), "a")
+        tls_dir = self.controller.issue(node_id, "hyperplane",
+                                        os.path.join(self.tmp, "tls-" + node_id))
         self.nodes[node_id] = subprocess.Popen(
             [HYPERPLANE, "--node-id", node_id, "--underlay-ip", f"127.0.12.{node_id[2:]}",
-             "--controller", self.mapping], stdout=log, stderr=subprocess.STDOUT)
+             "--controller", self.mapping, "--tls-dir", tls_dir],
+            stdout=log, stderr=subprocess.STDOUT)
         log.close()
 
     def kill_node(self, node_id):
