@@ -148,9 +148,11 @@ std::vector<uint8_t> all_frames(size_t flows) {
   return frames;
 }
 
-// A new flow per packet: patch the source port and destination of a template frame.
+// A new flow per packet: patch the source port and destination of a template frame, and make
+// it a SYN (a connection's first packet; the TCP checksum is not the router's to check).
 void make_new_flow(uint8_t* frame_bytes, uint64_t n) {
   uint8_t* ip = frame_bytes + 14;
+  ip[20 + 13] = packet::kTcpSyn;
   packet::store_be32(ip + 16, 0x0a010000 + uint32_t(n % kMappings));
   packet::store_be16(ip + 20, uint16_t(1024 + (n / kMappings) % 60000));
   packet::store_be16(ip + 10, 0);
@@ -191,18 +193,38 @@ void BM_CachedFlows(benchmark::State& state) {
 }
 BENCHMARK(BM_CachedFlows)->Arg(1000)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
 
-// Arg: flow-cache and connection-table entries (the tables fill up and evict as it runs).
+// Arg: flow-cache and connection-table entries. The clock advances so that connections expire
+// (SYN_SENT: 120 s) as fast as new ones come: a quarter of the table stays live, new connections
+// take expired slots — the steady state of a busy router, not a table that fills once and then
+// drops everything (a frozen clock did that). Every packet's verdict is checked.
 void BM_NewFlows(benchmark::State& state) {
   const auto frames = all_frames(1);
-  Bench bench(size_t(state.range(0)));
-  uint64_t n = 0;
+  const auto capacity = size_t(state.range(0));
+  Bench bench(capacity);
+  const uint64_t step_ns = uint64_t(120e9 * double(kBatch) / double(capacity / 4));
+  uint64_t n = 0, now_ns = 2'000'000'000, not_encapsulated = 0;
+  dataplane::DropReason first_drop = dataplane::DropReason::none;
   for (auto _ : state) {
     bench.receive(frames, 1, 0);
     for (auto& p : bench.batch) make_new_flow(p.data, n++);
-    bench.pipeline.process(bench.batch, 2'000'000'000);
+    bench.pipeline.process(bench.batch, now_ns);
+    now_ns += step_ns;
+    for (const auto& p : bench.batch) {
+      if (p.verdict == dataplane::Verdict::encapsulate) continue;
+      if (not_encapsulated++ == 0) first_drop = p.drop_reason;
+    }
   }
-  state.counters["new_flows_per_s"] = benchmark::Counter(double(n), benchmark::Counter::kIsRate);
-  if (bench.batch[0].verdict != dataplane::Verdict::encapsulate) state.SkipWithError("no encap");
+  // Only flows whose packet left encapsulated count; the others are reported, and more than
+  // 0.1 % of them fails the run.
+  state.counters["new_flows_per_s"] =
+      benchmark::Counter(double(n - not_encapsulated), benchmark::Counter::kIsRate);
+  state.counters["dropped"] = double(not_encapsulated);
+  state.counters["table_entries"] = double(bench.pipeline.connection_count());
+  if (not_encapsulated * 1000 > n) {
+    state.SkipWithError((std::to_string(not_encapsulated) + " packets not encapsulated, first: " +
+                         std::string(dataplane::to_string(first_drop)))
+                            .c_str());
+  }
 }
 BENCHMARK(BM_NewFlows)->Arg(1 << 16)->Arg(1 << 21)->Unit(benchmark::kMicrosecond);
 

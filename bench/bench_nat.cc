@@ -6,7 +6,9 @@
 // Every packet's verdict is checked: a packet that is not `translated` fails the benchmark.
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "hyperplane/nat_table.h"
@@ -67,32 +69,42 @@ struct Established {
   }
 };
 
-// Copies `count` packets starting at `next` into the batch buffers (as a NIC ring would hand
-// them over) and parses each; translate or not.
+// Copies a batch of packets into the batch buffers (as a NIC ring would hand them over) and
+// parses each; then, with kTranslate, prefetches (index slots, then flows) and translates.
 template <bool kTranslate>
 void run(benchmark::State& state) {
   Established flows(size_t(state.range(0)), size_t(state.range(1)));
   std::vector<std::vector<uint8_t>> batch(kBatch, std::vector<uint8_t>(2048));
+  std::array<packet::PacketMeta, kBatch> metas;
+  std::array<std::span<uint8_t>, kBatch> buffers;
+  std::array<uint64_t, kBatch> hashes{};
   size_t next = 0;
   uint64_t translated = 0, packets = 0, bytes = 0;
   for (auto _ : state) {
+    const size_t first = next;  // even: the batch starts with a packet from inside
     for (size_t i = 0; i < kBatch; ++i) {
       const std::vector<uint8_t>& source = flows.packets[next];
-      const bool out = (next & 1) == 0;
       if (++next == flows.packets.size()) next = 0;
       std::memcpy(batch[i].data(), source.data(), source.size());
-      const std::span<uint8_t> buffer(batch[i].data(), source.size());
-      const packet::PacketMeta meta = packet::parse_ip(buffer);
-      if constexpr (kTranslate) {
-        const NatVerdict v = out ? flows.table.translate_out(buffer, meta, 0, 2)
-                                 : flows.table.translate_in(buffer, meta, 2);
-        translated += v == NatVerdict::translated;
-      } else {
-        translated += meta.ok();
-      }
-      benchmark::DoNotOptimize(batch[i].data());
+      buffers[i] = std::span<uint8_t>(batch[i].data(), source.size());
+      metas[i] = packet::parse_ip(buffers[i]);
       bytes += source.size();
     }
+    if constexpr (kTranslate) {
+      for (size_t i = 0; i < kBatch; ++i) {
+        hashes[i] = flows.table.prefetch_index(metas[i], ((first + i) & 1) != 0);
+      }
+      for (size_t i = 0; i < kBatch; ++i) flows.table.prefetch_flow(hashes[i], (first + i) & 1);
+      for (size_t i = 0; i < kBatch; ++i) {
+        const bool out = ((first + i) & 1) == 0;
+        const NatVerdict v = out ? flows.table.translate_out(buffers[i], metas[i], 0, 2)
+                                 : flows.table.translate_in(buffers[i], metas[i], 2);
+        translated += v == NatVerdict::translated;
+      }
+    } else {
+      for (size_t i = 0; i < kBatch; ++i) translated += metas[i].ok();
+    }
+    benchmark::DoNotOptimize(batch.data());
     packets += kBatch;
   }
   if (translated != packets) state.SkipWithError("a packet was not translated");

@@ -9,7 +9,12 @@
 // first publish to the last ACK (p50/p99/max over the changes), each host's publish-to-ACK
 // latency (p50/p99 over all), and the RSS of both processes.
 //
+// With --tls the service runs as the controller runs it by default: mutual TLS, a CA made for
+// the run (in a temporary folder) and a certificate per router, whose host id the server
+// checks against every Hello.
+//
 //   mapping-load [--routers 1000] [--changes 20] [--mappings 100] [--members 50] [--no-apply]
+//                [--tls]
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -21,8 +26,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +37,7 @@
 #include "mapping.grpc.pb.h"
 #include "mapping/mapping_server.h"
 #include "mapping/program_delta.h"
+#include "pki/certificate_authority.h"
 
 namespace openvpc::mapping {
 namespace {
@@ -42,6 +50,13 @@ struct LoadOptions {
   int mappings = 100;
   int members = 50;
   bool apply = true;  // routers apply each update (decode + delta), as a real one does
+  bool tls = false;   // mutual TLS (made before the fork: both sides inherit it)
+};
+
+// The run's PKI: the server's credentials and one per router (index = host number).
+struct LoadTls {
+  pki::Credentials server;
+  std::vector<pki::Credentials> routers;
 };
 
 // ---- the routers (child process) ------------------------------------------------------------
@@ -100,7 +115,8 @@ class LightRouter final : public grpc::ClientBidiReactor<wire::RouterMessage, wi
   uint64_t pending_ack_ = 0;
 };
 
-[[noreturn]] void run_routers(const LoadOptions& options, int port_fd, int stop_fd) {
+[[noreturn]] void run_routers(const LoadOptions& options, const LoadTls* tls, int port_fd,
+                              int stop_fd) {
   int port = 0;
   if (read(port_fd, &port, sizeof port) != sizeof port) _exit(1);
   std::string target = "127.0.0.1:" + std::to_string(port);
@@ -110,8 +126,17 @@ class LightRouter final : public grpc::ClientBidiReactor<wire::RouterMessage, wi
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection per router
     args.SetMaxReceiveMessageSize(-1);
-    stubs.push_back(wire::MappingService::NewStub(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    if (tls) {
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = tls->routers[i].ca_pem;
+      ssl.pem_cert_chain = tls->routers[i].cert_pem;
+      ssl.pem_private_key = tls->routers[i].key_pem;
+      args.SetSslTargetNameOverride("openvpc-controller");
+      credentials = grpc::SslCredentials(ssl);
+    }
+    stubs.push_back(
+        wire::MappingService::NewStub(grpc::CreateCustomChannel(target, credentials, args)));
     routers.push_back(std::make_unique<LightRouter>(stubs.back().get(), "host-" + std::to_string(i),
                                                     options.apply));
   }
@@ -222,10 +247,12 @@ LoadOptions parse(int argc, char** argv) {
       o.members = value();
     else if (flag == "--no-apply")
       o.apply = false;
+    else if (flag == "--tls")
+      o.tls = true;
     else {
       std::fprintf(stderr,
                    "usage: mapping-load [--routers N] [--changes N] [--mappings N] [--members N] "
-                   "[--no-apply]\n");
+                   "[--no-apply] [--tls]\n");
       std::exit(2);
     }
   }
@@ -277,10 +304,37 @@ bool run_changes(const LoadOptions& o, MappingServer& server, AckCounter& acks, 
   return true;
 }
 
-int run_controller(const LoadOptions& o, pid_t child, int port_fd) {
+// A CA in a temporary folder (removed again), the server's and every router's credentials.
+std::optional<LoadTls> make_tls(int routers) {
+  char folder[] = "/tmp/mapping-load-pki-XXXXXX";
+  if (::mkdtemp(folder) == nullptr) return std::nullopt;
+  auto ca = pki::CertificateAuthority::open_or_create(std::string(folder) + "/pki");
+  std::optional<LoadTls> out;
+  if (ca) {
+    auto server = ca->issue(
+        {.id = "controller", .role = pki::Role::controller, .dns_sans = {"openvpc-controller"}});
+    if (server) {
+      out = LoadTls{*server, {}};
+      for (int i = 0; i < routers && out; ++i) {
+        auto router = ca->issue({.id = "host-" + std::to_string(i)});
+        if (router) {
+          out->routers.push_back(std::move(*router));
+        } else {
+          out.reset();
+        }
+      }
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(folder, ec);
+  return out;
+}
+
+int run_controller(const LoadOptions& o, const LoadTls* tls, pid_t child, int port_fd) {
   AckCounter acks;
   acks.published.resize(o.routers);
   MappingServerOptions server_options;
+  if (tls) server_options.tls = tls->server;
   server_options.on_ack = [&acks](const std::string& host, uint64_t version) {
     acks.on_ack(host, version);
   };
@@ -300,9 +354,10 @@ int run_controller(const LoadOptions& o, pid_t child, int port_fd) {
     return std::fprintf(stderr, "routers never synced\n"), 1;
   double connect_s = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
-      "routers=%d connected and ACKed their snapshot in %.2f s; server RSS %s, threads %s\n",
-      o.routers, connect_s, proc_status(getpid(), "VmRSS").c_str(),
-      proc_status(getpid(), "Threads").c_str());
+      "routers=%d (%s) connected and ACKed their snapshot in %.2f s; server RSS %s, threads "
+      "%s\n",
+      o.routers, tls ? "mutual TLS" : "plaintext", connect_s,
+      proc_status(getpid(), "VmRSS").c_str(), proc_status(getpid(), "Threads").c_str());
 
   Timings t;
   if (!run_changes(o, server, acks, t)) return 1;
@@ -332,6 +387,11 @@ int main(int argc, char** argv) {
   using namespace openvpc::mapping;
   LoadOptions options = parse(argc, argv);
   raise_file_limit();
+  std::optional<LoadTls> tls;
+  if (options.tls && !(tls = make_tls(options.routers))) {
+    return std::fprintf(stderr, "cannot make the run's CA and certificates\n"), 1;
+  }
+  const LoadTls* tls_material = tls ? &*tls : nullptr;
   int port_pipe[2], stop_pipe[2];
   if (pipe(port_pipe) != 0 || pipe(stop_pipe) != 0) return 1;
   // Fork before either side touches gRPC.
@@ -340,11 +400,11 @@ int main(int argc, char** argv) {
   if (child == 0) {
     close(port_pipe[1]);
     close(stop_pipe[1]);
-    run_routers(options, port_pipe[0], stop_pipe[0]);
+    run_routers(options, tls_material, port_pipe[0], stop_pipe[0]);
   }
   close(port_pipe[0]);
   close(stop_pipe[0]);
-  int rc = run_controller(options, child, port_pipe[1]);
+  int rc = run_controller(options, tls_material, child, port_pipe[1]);
   close(stop_pipe[1]);  // the routers exit
   close(port_pipe[1]);
   int status = 0;

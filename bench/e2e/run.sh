@@ -44,6 +44,7 @@ BUILD=${OPENVPC_BUILD:-$REPO/build}
 PEERS_DIR=${OPENVPC_PEERS_DIR:-$REPO/../shared/peers}
 CONTROLLER_BIN=$BUILD/src/controller/openvpc-controller
 ROUTER_BIN=$BUILD/src/router/openvpc-router
+CLI_BIN=$BUILD/src/cli/openvpc
 AWS=/usr/bin/aws
 WORK=                       # mktemp -d, set in main
 LOCK=/tmp/openvpc-e2e-bench.lock
@@ -204,8 +205,11 @@ openvpc_up() {
   for h in h1 h2; do
     case $h in h1) addr=$UNDERLAY_1 ;; h2) addr=$UNDERLAY_2 ;; esac
     mkdir -p "$u/state-$h"
+    # Mutual TLS to the mapping service, as by default: the host's certificate from the CA.
+    "$CLI_BIN" host add --data-dir "$u/data" --id $h --role router --out "$u/tls-$h" \
+      || die "cannot issue $h its certificate"
     "$ROUTER_BIN" --host-id $h --underlay-ip $addr --controller "127.0.0.1:$(cat "$u/mapping-port")" \
-      --tap-prefix $TAP_PREFIX --state-dir "$u/state-$h" --log-level info >"$u/router-$h.log" 2>&1 &
+      --tls-dir "$u/tls-$h" --tap-prefix $TAP_PREFIX --state-dir "$u/state-$h" --log-level info >"$u/router-$h.log" 2>&1 &
     ROUTER_PIDS+=($!)
     echo $! >>"$WORK/pids-routers"
   done
@@ -594,7 +598,7 @@ main() {
   [[ $DUR =~ ^[1-9][0-9]?$ ]] || die "--load-seconds wants 1..99"
   [ -z "$ONLY" ] || [ "$ONLY" = openvpc ] || die "--only knows only 'openvpc'"
   [ "$(id -u)" = 0 ] || die "must run as root"
-  [ -x "$CONTROLLER_BIN" ] && [ -x "$ROUTER_BIN" ] || die "no binaries in $BUILD (set OPENVPC_BUILD)"
+  [ -x "$CONTROLLER_BIN" ] && [ -x "$ROUTER_BIN" ] && [ -x "$CLI_BIN" ] || die "no binaries in $BUILD (set OPENVPC_BUILD)"
   local t
   # The project's own packages, then what only this benchmark and the peers need (Debian).
   bash "$(dirname "${BASH_SOURCE[0]}")/../../scripts/install-deps" >/dev/null

@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "cli/client.h"
+#include "cli/host_certificates.h"
 #include "cli/router_client.h"
 #include "cli/views.h"
 
@@ -161,7 +162,11 @@ int main(int argc, char** argv) {
   std::string credentials_path = env_or("OPENVPC_CREDENTIALS", "openvpc-data/admin-credentials");
   std::string region = "us-east-1";
   bool as_json = false;
+  std::string tls_dir = env_or("OPENVPC_TLS_DIR", "");
   app.add_option("--endpoint", endpoint, "controller URL ($OPENVPC_ENDPOINT)");
+  app.add_option("--tls-dir", tls_dir,
+                 "operator certificate folder (openvpc host add --operator) for routers' HTTPS "
+                 "admin endpoints ($OPENVPC_TLS_DIR)");
   app.add_option("--credentials", credentials_path, "AWS-style credentials file");
   app.add_option("--region", region, "region used in signatures");
   app.add_flag("--json", as_json, "print JSON instead of a table");
@@ -192,6 +197,25 @@ int main(int argc, char** argv) {
   for (const char* verb : {"vpcs", "subnets", "instances", "security-groups"}) {
     views.push_back(app.add_subcommand(verb, std::string("list ") + verb));
   }
+  auto* host = app.add_subcommand("host", "hosts' certificates for mutual TLS (on the controller)");
+  host->require_subcommand(1);
+  cli::HostAddArguments host_add;
+  bool host_operator = false;
+  auto* host_add_command =
+      host->add_subcommand("add", "issue a host its key and certificate: OUT/{ca,cert,key}.pem");
+  host_add_command->add_option("--data-dir", host_add.data_dir,
+                               "the controller's --data-dir (its CA is DATA_DIR/pki)");
+  host_add_command->add_option("--id", host_add.id, "host or node id (the certificate's CN)")
+      ->required();
+  host_add_command->add_option("--role", host_add.role, "router, edge or hyperplane")
+      ->check(CLI::IsMember({"router", "edge", "hyperplane"}));
+  host_add_command->add_option("--address", host_add.addresses,
+                               "an IP address the host serves HTTPS on (its certificate's "
+                               "subjectAltName; repeatable): a router's admin address");
+  host_add_command->add_flag("--operator", host_operator,
+                             "an operator's certificate (the routers' admin endpoints)");
+  host_add_command->add_option("--out", host_add.out, "folder to write ca.pem, cert.pem, key.pem")
+      ->required();
   std::string router;
   TraceArguments trace_arguments;
   auto* trace = app.add_subcommand("trace", "how the ENI's router would handle a packet");
@@ -225,10 +249,17 @@ int main(int argc, char** argv) {
   capture->add_option("--router", router, "the router's admin ADDRESS:PORT (default: located)");
   CLI11_PARSE(app, argc, argv);
 
+  if (host_add_command->parsed()) {
+    if (host_operator) host_add.role = "operator";
+    if (auto added = cli::add_host(host_add); !added) return fail(added.error());
+    std::fprintf(stderr, "openvpc: %s (%s) written to %s\n", host_add.id.c_str(),
+                 host_add.role.c_str(), host_add.out.c_str());
+    return 0;
+  }
   if (trace->parsed()) {
     auto address = router_of(router, trace_arguments.eni, endpoint, credentials_path, region);
     if (!address) return fail(address.error());
-    auto text = cli::router_trace(*address, trace_body(trace_arguments));
+    auto text = cli::router_trace(*address, trace_body(trace_arguments), tls_dir);
     if (!text) return fail(text.error());
     std::cout << *text;
     return 0;
@@ -236,8 +267,8 @@ int main(int argc, char** argv) {
   if (capture->parsed()) {
     auto address = router_of(router, capture_eni, endpoint, credentials_path, region);
     if (!address) return fail(address.error());
-    auto size =
-        cli::router_capture(*address, capture_eni, capture_seconds, capture_count, capture_path);
+    auto size = cli::router_capture(*address, capture_eni, capture_seconds, capture_count,
+                                    capture_path, tls_dir);
     if (!size) return fail(size.error());
     std::fprintf(stderr, "openvpc: %llu bytes of pcap written to %s\n",
                  static_cast<unsigned long long>(*size), capture_path.c_str());

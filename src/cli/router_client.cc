@@ -8,8 +8,18 @@ namespace openvpc::cli {
 
 namespace {
 
-httplib::Client client_for(const std::string& router, time_t read_timeout_seconds) {
-  httplib::Client client("http://" + router);
+// tls_dir empty: plain HTTP; else HTTPS with DIR/{cert,key}.pem, the router's certificate
+// checked against DIR/ca.pem and its address.
+httplib::Client client_for(const std::string& router, time_t read_timeout_seconds,
+                           const std::string& tls_dir) {
+  httplib::Client client =
+      tls_dir.empty()
+          ? httplib::Client("http://" + router)
+          : httplib::Client("https://" + router, tls_dir + "/cert.pem", tls_dir + "/key.pem");
+  if (!tls_dir.empty()) {
+    client.set_ca_cert_path((tls_dir + "/ca.pem").c_str());
+    client.enable_server_certificate_verification(true);
+  }
   client.set_tcp_nodelay(true);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(read_timeout_seconds, 0);
@@ -52,8 +62,9 @@ Result<std::string> locate_router(ApiClient& client, const std::string& eni) {
   return Error{"UnknownHost", "the controller knows no underlay address for host " + host};
 }
 
-Result<std::string> router_trace(const std::string& router, const nlohmann::json& request) {
-  auto client = client_for(router, 10);
+Result<std::string> router_trace(const std::string& router, const nlohmann::json& request,
+                                 const std::string& tls_dir) {
+  auto client = client_for(router, 10, tls_dir);
   auto response = client.Post("/trace", request.dump(), "application/json");
   if (!response) {
     return Error{"ConnectionFailed",
@@ -64,10 +75,11 @@ Result<std::string> router_trace(const std::string& router, const nlohmann::json
 }
 
 Result<uint64_t> router_capture(const std::string& router, const std::string& eni, uint32_t seconds,
-                                uint32_t count, const std::string& path) {
+                                uint32_t count, const std::string& path,
+                                const std::string& tls_dir) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file) return Error{"CaptureFailed", "cannot write " + path};
-  auto client = client_for(router, time_t(seconds) + 10);
+  auto client = client_for(router, time_t(seconds) + 10, tls_dir);
   const std::string target = "/capture?eni=" + httplib::detail::encode_query_param(eni) +
                              "&seconds=" + std::to_string(seconds) +
                              "&count=" + std::to_string(count);

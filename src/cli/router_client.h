@@ -23,11 +23,16 @@ inline constexpr int kRouterAdminPort = 9180;
 // "UNDERLAY:9180" of the router hosting `eni`.
 Result<std::string> locate_router(ApiClient& client, const std::string& eni);
 
+// tls_dir: an operator's DIR/{ca,cert,key}.pem (`openvpc host add --operator`) for a router
+// whose admin endpoint is HTTPS; empty: plain HTTP (a router's loopback endpoint).
+
 // POST /trace; the trace text.
-Result<std::string> router_trace(const std::string& router, const nlohmann::json& request);
+Result<std::string> router_trace(const std::string& router, const nlohmann::json& request,
+                                 const std::string& tls_dir = "");
 
 // GET /capture, written to `path` as it arrives. Returns the pcap's size in bytes.
 Result<uint64_t> router_capture(const std::string& router, const std::string& eni, uint32_t seconds,
-                                uint32_t count, const std::string& path);
+                                uint32_t count, const std::string& path,
+                                const std::string& tls_dir = "");
 
 }  // namespace openvpc::cli

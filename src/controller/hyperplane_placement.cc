@@ -25,14 +25,27 @@ std::vector<std::string> HyperplanePlacement::live_nodes() const {
   return nodes_;
 }
 
+bool HyperplanePlacement::settle() {
+  {
+    std::lock_guard lock(mutex_);
+    if (settled_ || in_grace()) return false;
+    settled_ = true;
+  }
+  (void)reconcile();
+  return true;
+}
+
 Result<void> HyperplanePlacement::reconcile() {
   const std::vector<std::string> live = live_nodes();
   const int64_t now = now_();
+  const bool grace = now < grace_until_;
   auto changed = regions_.mutate([&](model::Region& region) -> Result<void> {
     model::NatPlacement placement;
     for (const auto& [id, nat] : region.nat_gateways) {
       if (!model::nat_gateway_live(nat)) continue;
-      placement.shards[id] = model::place_shard(id, nat.shard, live, shard_size_);
+      placement.shards[id] = grace && !nat.shard.empty()
+                                 ? nat.shard
+                                 : model::place_shard(id, nat.shard, live, shard_size_);
     }
     model::advance_nat_gateways(region, placement, now);
     return {};

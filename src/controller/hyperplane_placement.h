@@ -8,6 +8,12 @@
 // (the mapping service's NodeRegistry) and after every API change, so a NAT gateway created
 // with nodes alive is available at the next Describe. Thread-safe: the node list is guarded,
 // the store change is one RegionStore::mutate.
+//
+// A controller that restarts knows no live node until the nodes resubscribe (their reconnect
+// backoff): re-placing then would empty every shard, make every NAT gateway pending and move
+// every flow. For `grace_seconds` after start a NAT gateway that has a shard keeps it as it is
+// (new ones are placed on the nodes already back); settle() — called periodically — re-places
+// once the grace is over, so a node that did not come back loses its slots then.
 #pragma once
 
 #include <functional>
@@ -22,14 +28,21 @@ namespace openvpc::controller {
 
 class HyperplanePlacement {
  public:
-  HyperplanePlacement(model::RegionStore& regions, int shard_size, std::function<int64_t()> now)
-      : regions_(regions), shard_size_(shard_size), now_(std::move(now)) {}
+  HyperplanePlacement(model::RegionStore& regions, int shard_size, std::function<int64_t()> now,
+                      int64_t grace_seconds = 0)
+      : regions_(regions),
+        shard_size_(shard_size),
+        now_(std::move(now)),
+        grace_until_(now_() + grace_seconds) {}
 
   // The live hyperplane node ids (any order); reconciles.
   Result<void> set_live_nodes(std::vector<std::string> nodes);
   // Places and advances against the last live node list.
   Result<void> reconcile();
   std::vector<std::string> live_nodes() const;
+  // Reconciles once, the first time it is called after the grace is over; true when it did.
+  bool settle();
+  bool in_grace() const { return now_() < grace_until_; }
   // JSON for `openvpc hyperplane` (the admin verb "hyperplane"): {"nodes": [{node_id, live,
   // nat_gateways: [ids]}], "nat_gateways": [{id, owner, state, shard: [node ids]}]}.
   Result<std::string> describe();
@@ -38,8 +51,10 @@ class HyperplanePlacement {
   model::RegionStore& regions_;
   const int shard_size_;
   const std::function<int64_t()> now_;
+  const int64_t grace_until_;
   mutable std::mutex mutex_;
   std::vector<std::string> nodes_;
+  bool settled_ = false;
 };
 
 }  // namespace openvpc::controller

@@ -15,6 +15,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -31,6 +32,7 @@
 #include "controller/admin.h"
 #include "controller/flow_log_status.h"
 #include "controller/hyperplane_placement.h"
+#include "controller/mapping_tls.h"
 #include "controller/metrics.h"
 #include "controller/options.h"
 #include "controller/program_publisher.h"
@@ -85,6 +87,7 @@ struct MetricsSources {
   std::function<std::vector<mapping::HostStatus>()> hosts;
   std::function<std::vector<mapping::NodeStatus>()> nodes;
   std::function<std::vector<std::pair<std::string, uint64_t>>()> resources;
+  std::function<mapping::MappingRefusalCounts()> refusals;
 };
 
 // after_change runs after every request that may have changed the Region (publishes programs
@@ -120,8 +123,9 @@ void serve(httplib::Server& server, api::ApiService& service, controller::AdminS
     res.set_content("ok\n", "text/plain");
   });
   server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics.text(sources.hosts(), sources.resources(), sources.nodes()),
-                    std::string(PrometheusText::kContentType));
+    res.set_content(
+        metrics.text(sources.hosts(), sources.resources(), sources.nodes(), sources.refusals()),
+        std::string(PrometheusText::kContentType));
   });
   server.set_tcp_nodelay(true);
   server.set_payload_max_length(1 << 20);
@@ -234,7 +238,9 @@ int main(int argc, char** argv) {
                           now_seconds, seed);
   controller::AdminService admin(regions, options.region, now_seconds, seed ^ 0xad);
 
-  controller::HyperplanePlacement placement(regions, options.hyperplane_shard_size, now_seconds);
+  std::atomic<bool> stopping{false};
+  controller::HyperplanePlacement placement(regions, options.hyperplane_shard_size, now_seconds,
+                                            options.hyperplane_grace_seconds);
   admin.set_hyperplane_source([&] { return placement.describe(); });
   controller::ProgramPublisher publisher(
       regions, *compile_options, [&](const std::string& host, const program::Program& program) {
@@ -243,11 +249,21 @@ int main(int argc, char** argv) {
   if (options.mapping_port >= 0) {
     mapping::MappingServerOptions mapping_options;
     mapping_options.address = options.mapping_listen + ":" + std::to_string(options.mapping_port);
+    if (!options.insecure) {
+      auto tls = controller::mapping_credentials(options.data_dir, options.mapping_listen);
+      if (!tls) {
+        spdlog::critical("mapping service TLS: {}", tls.error().message);
+        return 1;
+      }
+      mapping_options.tls = std::move(*tls);
+    }
     mapping_options.lookup = [&](uint32_t vni, const program::IpAddress& address) {
       return publisher.lookup(vni, address);
     };
     // The live edge fleet decides the routers' edge lists and the edges' programs.
     mapping_options.on_nodes = [&] {
+      // Streams end as the mapping service stops: that is the controller going, not the nodes.
+      if (stopping.load()) return;
       std::map<std::string, std::string> edges;
       for (const auto& node : mapping_server->nodes()) {
         if (node.role == mapping::NodeRole::edge) {
@@ -277,8 +293,9 @@ int main(int argc, char** argv) {
       return 1;
     }
     write_port_file(options.mapping_port_file, *mapping_port);
-    spdlog::info("mapping service on {}:{} ({} hosts)", options.mapping_listen, *mapping_port,
-                 refreshed->size());
+    spdlog::info("mapping service on {}:{} ({} hosts, {})", options.mapping_listen, *mapping_port,
+                 refreshed->size(),
+                 options.insecure ? "plaintext: --insecure" : "mutual TLS, CA in DATA_DIR/pki");
     admin.set_host_source([&] { return mapping_server->hosts(); }, *compile_options);
     publisher.watch(**store);
   }
@@ -300,6 +317,9 @@ int main(int argc, char** argv) {
   sources.nodes = [&]() -> std::vector<mapping::NodeStatus> {
     return mapping_server ? mapping_server->nodes() : std::vector<mapping::NodeStatus>{};
   };
+  sources.refusals = [&]() -> mapping::MappingRefusalCounts {
+    return mapping_server ? mapping_server->refusals() : mapping::MappingRefusalCounts{};
+  };
   sources.resources = [&]() -> std::vector<std::pair<std::string, uint64_t>> {
     auto region = regions.snapshot();
     if (!region) return {};
@@ -310,7 +330,17 @@ int main(int argc, char** argv) {
   if (port <= 0) return 1;
   spdlog::info("listening on {}:{} ({} store, admin account {})", options.listen, port,
                options.store, admin_key->account_id);
+  // Once the restart grace is over, place again: a node that did not come back loses its slots.
+  std::jthread settler([&](std::stop_token stop) {
+    while (!stop.stop_requested() && !placement.settle()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (!stop.stop_requested() && mapping_server) (void)publisher.refresh();
+  });
   serve_until_stopped(*server, stop_signals);
+  settler.request_stop();
+  settler.join();
+  stopping = true;
   publisher.stop();
   if (mapping_server) mapping_server->stop();
   return 0;

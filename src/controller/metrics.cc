@@ -39,7 +39,8 @@ void ApiMetrics::record(const std::string& action, int status, double seconds) {
 
 std::string ApiMetrics::text(const std::vector<mapping::HostStatus>& hosts,
                              const std::vector<std::pair<std::string, uint64_t>>& resources,
-                             const std::vector<mapping::NodeStatus>& nodes) const {
+                             const std::vector<mapping::NodeStatus>& nodes,
+                             const mapping::MappingRefusalCounts& refusals) const {
   PrometheusText out;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -98,6 +99,14 @@ std::string ApiMetrics::text(const std::vector<mapping::HostStatus>& hosts,
                 {"role", mapping::to_string(node.role)},
                 {"underlay", underlay}},
                uint64_t{1});
+  }
+  out.family("openvpc_controller_mapping_refused_total", Type::counter,
+             "Mapping service calls refused (PERMISSION_DENIED) because the peer's certificate "
+             "names another host or role, by reason.");
+  for (size_t i = 0; i < refusals.size(); ++i) {
+    out.sample("openvpc_controller_mapping_refused_total",
+               {{"reason", std::string(mapping::to_string(mapping::MappingRefusal(i)))}},
+               refusals[i]);
   }
   out.family("openvpc_controller_resources", Type::gauge, "Resources in the region, by kind.");
   for (const auto& [kind, count] : resources) {

@@ -10,7 +10,8 @@
 //   openvpc_host_connected{host_id}, openvpc_host_{desired,acked}_program_version{host_id}
 //   openvpc_controller_resources{kind}, openvpc_controller_hosts,
 //   openvpc_controller_fleet_nodes{role} and openvpc_fleet_node{node_id,role,underlay} for the
-//   live edge and hyperplane nodes
+//   live edge and hyperplane nodes,
+//   openvpc_controller_mapping_refused_total{reason} (mapping calls a certificate did not allow)
 // Thread-safe: record() and text() take one mutex (the HTTP server calls them from its pool).
 #pragma once
 
@@ -25,6 +26,7 @@
 
 #include "mapping/host_table.h"
 #include "mapping/node_registry.h"
+#include "mapping/peer_identity.h"
 #include "model/region.h"
 
 namespace openvpc::controller {
@@ -38,9 +40,11 @@ class ApiMetrics {
   void record(const std::string& action, int status, double seconds);
 
   // resources: (kind, count) pairs, e.g. from resource_counts().
+  // refusals: the mapping service's PERMISSION_DENIED calls by reason (peer_identity.h).
   std::string text(const std::vector<mapping::HostStatus>& hosts,
                    const std::vector<std::pair<std::string, uint64_t>>& resources,
-                   const std::vector<mapping::NodeStatus>& nodes = {}) const;
+                   const std::vector<mapping::NodeStatus>& nodes = {},
+                   const mapping::MappingRefusalCounts& refusals = {}) const;
 
  private:
   struct Latency {

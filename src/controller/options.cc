@@ -24,12 +24,18 @@ void add_options(CLI::App& app, ControllerOptions& options) {
                  "serve the mapping service on this port (0: any free port; default: off)");
   app.add_option("--mapping-port-file", options.mapping_port_file,
                  "write the mapping service's bound port to this file");
+  app.add_flag("--insecure", options.insecure,
+               "serve the mapping service in plaintext (default: mutual TLS, CA in DATA_DIR/pki)");
   app.add_option("--public-pool", options.public_pools,
                  "IPv4 CIDR of public addresses for elastic and launch-time public IPs "
                  "(repeatable; default 198.51.100.0/24)");
   app.add_option("--hyperplane-shard-size", options.hyperplane_shard_size,
                  "hyperplane nodes each NAT gateway is placed on (shuffle shard; default 3)")
       ->check(CLI::Range(1, 64));
+  app.add_option("--hyperplane-grace-seconds", options.hyperplane_grace_seconds,
+                 "after a start, keep NAT gateways' shards this long while the hyperplane nodes "
+                 "resubscribe (default 30)")
+      ->check(CLI::Range(0, 3600));
   app.add_option("--host", options.hosts,
                  "ID=ADDRESS: a physical host and its underlay address (a host id that is an "
                  "address needs none)");

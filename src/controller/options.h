@@ -25,10 +25,15 @@ struct ControllerOptions {
   std::string mapping_listen = "127.0.0.1";
   int mapping_port = -1;
   std::string mapping_port_file;
+  // The mapping service speaks mutual TLS with the CA in DATA_DIR/pki (mapping_tls.h) unless
+  // --insecure (plaintext: peers are who they claim to be).
+  bool insecure = false;
   std::vector<std::string> hosts;  // ID=UNDERLAY_ADDRESS, e.g. h1=127.0.0.2
   // IPv4 CIDRs elastic and launch-time public IPs come from (model::kDefaultPublicPools).
   std::vector<std::string> public_pools;
   int hyperplane_shard_size = 3;  // hyperplane nodes per NAT gateway (shuffle shard)
+  // After a start: shards stay as stored while the nodes resubscribe (HyperplanePlacement).
+  int hyperplane_grace_seconds = 30;
 };
 
 void add_options(CLI::App& app, ControllerOptions& options);

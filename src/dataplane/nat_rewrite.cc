@@ -14,10 +14,6 @@ uint16_t update32(uint16_t field, uint32_t old_value, uint32_t new_value, bool p
   if (!partial) return packet::checksum_update32(field, old_value, new_value);
   return uint16_t(~packet::checksum_update32(uint16_t(~field), old_value, new_value));
 }
-uint16_t update16(uint16_t field, uint16_t old_value, uint16_t new_value, bool partial) {
-  if (!partial) return packet::checksum_update16(field, old_value, new_value);
-  return uint16_t(~packet::checksum_update16(uint16_t(~field), old_value, new_value));
-}
 
 // The L4 checksum field's offset within the L4 header, or 0 when the protocol has none that
 // covers addresses (or UDP sent none).
@@ -47,7 +43,10 @@ uint16_t rewrite_at(uint8_t* ip, uint8_t* l4, const uint8_t* end, uint8_t protoc
     if (port != 0) {
       old_port = packet::load_be16(port_field);
       packet::store_be16(port_field, port);
-      if (checksum_present) checksum = update16(checksum, old_port, port, partial);
+      // A partial checksum covers only the pseudo-header; the device sums the ports itself
+      // (as Linux's inet_proto_csum_replace2 leaves a CHECKSUM_PARTIAL field alone).
+      if (checksum_present && !partial)
+        checksum = packet::checksum_update16(checksum, old_port, port);
     }
     if (checksum_present) {
       if (protocol == packet::kProtoUdp && checksum == 0 && !partial) checksum = 0xffff;

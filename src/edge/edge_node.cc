@@ -145,6 +145,7 @@ void EdgeNode::run() {
   client_options.target = options_.controller;
   client_options.host_id = options_.node_id;
   client_options.role = "edge";
+  client_options.tls_dir = options_.tls_dir;
   client_options.underlay = packet::IpAddress::v4(underlay_v4_);
   client_options.keepalive = std::chrono::milliseconds(1000);
   client_ = std::make_unique<mapping::MappingClient>(

@@ -42,6 +42,7 @@ struct EdgeOptions {
   std::string node_id;
   std::string underlay_ip;
   std::string controller;       // ADDRESS:PORT of the mapping service
+  std::string tls_dir;          // mapping_client.h: ca.pem, cert.pem, key.pem; empty: plaintext
   std::string outside_dev;      // TAP name
   std::string outside_netns;    // empty: the TAP stays in this namespace
   std::string outside_address;  // A.B.C.D/LEN: the node's own address on the outside link

@@ -7,6 +7,7 @@
 #include "dataplane/nat_rewrite.h"
 #include "packet/builder.h"
 #include "packet/bytes.h"
+#include "packet/fast_parse.h"
 #include "packet/geneve.h"
 #include "packet/headers.h"
 
@@ -160,7 +161,10 @@ void EdgeTranslator::to_host(Packet& p, const packet::PacketMeta& meta,
 
 void EdgeTranslator::from_outside(Packet& p) {
   const std::span<uint8_t> bytes(p.data, p.size);
-  const packet::PacketMeta meta = packet::parse_frame(bytes);
+  // The common frame (IPv4 without options, TCP/UDP, not a fragment) takes the shortcut, which
+  // fills meta exactly as parse_frame() does; anything else gets the full parser.
+  packet::PacketMeta meta;
+  if (!packet::fast_parse_frame(bytes, meta)) meta = packet::parse_frame(bytes);
   p.parse_error = meta.error;
   if (!meta.ok()) return drop(p, DropReason::malformed);
   if (meta.is_arp()) return answer_arp(p, meta);

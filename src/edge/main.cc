@@ -1,8 +1,9 @@
 // main.cc — openvpc-edge: one edge node of the internet gateway, until SIGTERM/SIGINT.
 //
 //   openvpc-edge --node-id e1 --underlay-ip 127.0.0.10 --controller 127.0.0.1:8774
-//       --outside-dev oe1 [--outside-netns internet] --outside-address 192.0.2.2/30
-//       --outside-gateway 192.0.2.1 [--admin ADDRESS:PORT|off] [--log-level info]
+//       (--tls-dir DIR | --insecure) --outside-dev oe1 [--outside-netns internet]
+//       --outside-address 192.0.2.2/30 --outside-gateway 192.0.2.1 [--admin ADDRESS:PORT|off]
+//       [--log-level info]
 //
 // The node serves GET /metrics (edge_metrics.h) and /healthz on --admin (default: the underlay
 // address, port 9181). Exit status: 0 after a clean shutdown, 1 when it could not start, 2 for
@@ -11,6 +12,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +20,7 @@
 #include "common/prometheus_text.h"
 #include "edge/edge_metrics.h"
 #include "edge/edge_node.h"
+#include "mapping/mapping_client.h"
 
 namespace {
 
@@ -66,6 +69,10 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--controller", options.controller, "the mapping service, ADDRESS:PORT")
       ->required();
+  bool insecure = false;
+  app.add_option("--tls-dir", options.tls_dir,
+                 "DIR with ca.pem, cert.pem, key.pem (openvpc host add --role edge)");
+  app.add_flag("--insecure", insecure, "talk to a plaintext (--insecure) controller");
   app.add_option("--outside-dev", options.outside_dev, "the outside TAP device's name")->required();
   app.add_option("--outside-netns", options.outside_netns,
                  "network namespace to move the outside device into");
@@ -79,6 +86,10 @@ int main(int argc, char** argv) {
   app.add_option("--admin", options.admin, "ADDRESS:PORT for /metrics, or off");
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error");
   CLI11_PARSE(app, argc, argv);
+  if (auto tls = openvpc::mapping::check_tls_choice(options.tls_dir, insecure); !tls) {
+    std::fprintf(stderr, "%s\n", tls.error().message.c_str());
+    return 2;
+  }
   spdlog::set_level(spdlog::level::from_str(options.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + options.node_id + "] %v");
 

@@ -1,7 +1,7 @@
 // main.cc — openvpc-hyperplane: one node of the hyperplane fleet, until SIGTERM/SIGINT.
 //
 //   openvpc-hyperplane --node-id hp1 --underlay-ip 127.0.12.1 --controller 127.0.0.1:8774
-//       [--log-level info]
+//       (--tls-dir DIR | --insecure) [--log-level info]
 //
 // The node keeps one Subscribe stream to the mapping service with role "hyperplane" and its
 // underlay address: while the stream is open the controller counts it live and places NAT
@@ -12,6 +12,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include <spdlog/spdlog.h>
 
@@ -25,8 +26,17 @@ int main(int argc, char** argv) {
   app.add_option("--node-id", node_id, "this node's id")->required();
   app.add_option("--underlay-ip", underlay_ip, "underlay IPv4 address")->required();
   app.add_option("--controller", controller, "the mapping service, ADDRESS:PORT")->required();
+  std::string tls_dir;
+  bool insecure = false;
+  app.add_option("--tls-dir", tls_dir,
+                 "DIR with ca.pem, cert.pem, key.pem (openvpc host add --role hyperplane)");
+  app.add_flag("--insecure", insecure, "talk to a plaintext (--insecure) controller");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   CLI11_PARSE(app, argc, argv);
+  if (auto tls = openvpc::mapping::check_tls_choice(tls_dir, insecure); !tls) {
+    std::fprintf(stderr, "%s\n", tls.error().message.c_str());
+    return 2;
+  }
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + node_id + "] %v");
   auto underlay = openvpc::program::parse_address(underlay_ip);
@@ -45,6 +55,7 @@ int main(int argc, char** argv) {
   options.target = controller;
   options.host_id = node_id;
   options.role = "hyperplane";
+  options.tls_dir = tls_dir;
   options.underlay = *underlay;
   options.keepalive = std::chrono::milliseconds(1000);
   openvpc::mapping::MappingClient client(

@@ -238,6 +238,70 @@ NatVerdict NatTable::drop(Gateway* gateway, NatVerdict verdict) {
   return verdict;
 }
 
+bool NatTable::probe_out(const packet::PacketMeta& meta, uint16_t gateway, NatFlow& probe) {
+  probe.gateway = gateway;
+  probe.protocol = meta.tuple.protocol;
+  probe.inside_address = meta.tuple.src.v4_host_order();
+  probe.remote_address = meta.tuple.dst.v4_host_order();
+  if (probe.protocol == packet::kProtoTcp || probe.protocol == packet::kProtoUdp) {
+    probe.inside_port = meta.tuple.src_port;
+    probe.remote_port = meta.tuple.dst_port;
+  } else if (probe.protocol == packet::kProtoIcmp && meta.icmp.type == kIcmpEchoRequest) {
+    probe.inside_port = meta.icmp.id;
+  } else {
+    return false;
+  }
+  // Port 0 (or echo id 0) cannot be written back on the reply (rewrite_ipv4: 0 = keep).
+  return probe.inside_port != 0;
+}
+
+bool NatTable::probe_in(const packet::PacketMeta& meta, NatFlow& probe) {
+  if (meta.tuple.protocol == packet::kProtoIcmp && meta.icmp.is_error) {
+    // The quote is the packet as the gateway sent it: from (nat address, nat port).
+    const packet::IcmpInner& quote = meta.icmp_inner;
+    if (!quote.present || quote.l4_offset == 0 || !quote.tuple.src.is_v4() ||
+        quote.tuple.src != meta.tuple.dst) {
+      return false;
+    }
+    probe.protocol = quote.tuple.protocol;
+    probe.nat_address = quote.tuple.src.v4_host_order();
+    probe.nat_port = quote.tuple.src_port;
+    probe.remote_address = quote.tuple.dst.v4_host_order();
+    probe.remote_port = probe.protocol == packet::kProtoIcmp ? 0 : quote.tuple.dst_port;
+    return true;
+  }
+  probe.protocol = meta.tuple.protocol;
+  probe.nat_address = meta.tuple.dst.v4_host_order();
+  probe.remote_address = meta.tuple.src.v4_host_order();
+  if (probe.protocol == packet::kProtoTcp || probe.protocol == packet::kProtoUdp) {
+    probe.nat_port = meta.tuple.dst_port;
+    probe.remote_port = meta.tuple.src_port;
+    return true;
+  }
+  if (probe.protocol == packet::kProtoIcmp && meta.icmp.type == kIcmpEchoReply) {
+    probe.nat_port = meta.icmp.id;
+    return true;
+  }
+  return false;
+}
+
+uint64_t NatTable::prefetch_index(const packet::PacketMeta& meta, bool outside,
+                                  uint16_t gateway) const {
+  NatFlow probe;
+  if (!meta.ok() || meta.ip_version != 4) return 0;
+  if (outside ? !probe_in(meta, probe) : !probe_out(meta, gateway, probe)) return 0;
+  const uint64_t hash = outside ? in_hash(probe) : out_hash(probe);
+  const Index& index = outside ? by_outside_ : by_inside_;
+  __builtin_prefetch(&index.slots[hash & index.mask]);
+  return hash;
+}
+
+void NatTable::prefetch_flow(uint64_t hash, bool outside) const {
+  const Index& index = outside ? by_outside_ : by_inside_;
+  const uint32_t entry = index.slots[hash & index.mask];
+  if (entry != 0) __builtin_prefetch(&flows_[entry - 1]);
+}
+
 NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::PacketMeta& meta,
                                    uint16_t gateway_index, uint32_t now) {
   if (gateway_index >= gateways_.size()) return NatVerdict::unknown_gateway;
@@ -249,21 +313,8 @@ NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::Pack
     return drop(&gateway, NatVerdict::fragment);
   }
   NatFlow probe;
-  probe.gateway = gateway_index;
-  probe.protocol = meta.tuple.protocol;
-  probe.inside_address = meta.tuple.src.v4_host_order();
-  probe.remote_address = meta.tuple.dst.v4_host_order();
+  if (!probe_out(meta, gateway_index, probe)) return drop(&gateway, NatVerdict::untranslatable);
   const bool tcp = probe.protocol == packet::kProtoTcp;
-  if (tcp || probe.protocol == packet::kProtoUdp) {
-    probe.inside_port = meta.tuple.src_port;
-    probe.remote_port = meta.tuple.dst_port;
-  } else if (probe.protocol == packet::kProtoIcmp && meta.icmp.type == kIcmpEchoRequest) {
-    probe.inside_port = meta.icmp.id;
-  } else {
-    return drop(&gateway, NatVerdict::untranslatable);
-  }
-  // Port 0 (or echo id 0) cannot be written back on the reply (rewrite_ipv4: 0 = keep).
-  if (probe.inside_port == 0) return drop(&gateway, NatVerdict::untranslatable);
 
   const uint8_t flags = tcp ? meta.tcp.flags : 0;
   const bool syn_only =
@@ -313,31 +364,7 @@ NatVerdict NatTable::translate_in(std::span<uint8_t> packet, const packet::Packe
   if (meta.fragment.is_fragment && meta.l4_offset == 0) return NatVerdict::fragment;
   NatFlow probe;
   const bool error = meta.tuple.protocol == packet::kProtoIcmp && meta.icmp.is_error;
-  if (error) {
-    // The quote is the packet as the gateway sent it: from (nat address, nat port).
-    const packet::IcmpInner& quote = meta.icmp_inner;
-    if (!quote.present || quote.l4_offset == 0 || !quote.tuple.src.is_v4() ||
-        quote.tuple.src != meta.tuple.dst) {
-      return NatVerdict::untranslatable;
-    }
-    probe.protocol = quote.tuple.protocol;
-    probe.nat_address = quote.tuple.src.v4_host_order();
-    probe.nat_port = quote.tuple.src_port;
-    probe.remote_address = quote.tuple.dst.v4_host_order();
-    probe.remote_port = probe.protocol == packet::kProtoIcmp ? 0 : quote.tuple.dst_port;
-  } else {
-    probe.protocol = meta.tuple.protocol;
-    probe.nat_address = meta.tuple.dst.v4_host_order();
-    probe.remote_address = meta.tuple.src.v4_host_order();
-    if (probe.protocol == packet::kProtoTcp || probe.protocol == packet::kProtoUdp) {
-      probe.nat_port = meta.tuple.dst_port;
-      probe.remote_port = meta.tuple.src_port;
-    } else if (probe.protocol == packet::kProtoIcmp && meta.icmp.type == kIcmpEchoReply) {
-      probe.nat_port = meta.icmp.id;
-    } else {
-      return NatVerdict::untranslatable;
-    }
-  }
+  if (!probe_in(meta, probe)) return NatVerdict::untranslatable;
   const uint32_t slot = find(by_outside_, in_hash(probe), probe, true);
   if (slot == kNone) return NatVerdict::unsolicited;
   NatFlow& flow = flows_[slot];

@@ -123,6 +123,13 @@ class NatTable {
                            uint16_t gateway, uint32_t now);
   NatVerdict translate_in(std::span<uint8_t> packet, const packet::PacketMeta& meta, uint32_t now);
 
+  // Prefetching for a batch (the router's flow cache does the same): prefetch_index() for
+  // every packet, then prefetch_flow() with the hashes it returned, then translate — the index
+  // slot and then the flow are in cache when translate reads them. prefetch_index() returns 0
+  // for a packet translate would refuse anyway (pass that 0 on; prefetch_flow is harmless).
+  uint64_t prefetch_index(const packet::PacketMeta& meta, bool outside, uint16_t gateway = 0) const;
+  void prefetch_flow(uint64_t hash, bool outside) const;
+
   // Retires up to `budget` flows idle past their timeout (a sweep that resumes where it
   // stopped); returns how many it retired.
   size_t expire(uint32_t now, size_t budget);
@@ -148,6 +155,9 @@ class NatTable {
     size_t mask = 0;
   };
 
+  // The lookup key of a packet from inside / from outside; false when it has none.
+  static bool probe_out(const packet::PacketMeta& meta, uint16_t gateway, NatFlow& probe);
+  static bool probe_in(const packet::PacketMeta& meta, NatFlow& probe);
   static uint64_t out_hash(const NatFlow& f);
   static uint64_t in_hash(const NatFlow& f);
   uint32_t find(const Index& index, uint64_t hash, const NatFlow& probe, bool outside) const;

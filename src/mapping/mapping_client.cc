@@ -12,6 +12,20 @@
 namespace openvpc::mapping {
 namespace {
 
+std::shared_ptr<grpc::ChannelCredentials> channel_credentials(const MappingClientOptions& options,
+                                                              grpc::ChannelArguments& args) {
+  if (options.tls_dir.empty()) return grpc::InsecureChannelCredentials();
+  auto files = pki::read_credentials(options.tls_dir);
+  if (!files) return nullptr;
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = files->ca_pem;
+  ssl.pem_cert_chain = files->cert_pem;
+  ssl.pem_private_key = files->key_pem;
+  // The controller is named by its certificate, whatever address reaches it.
+  args.SetSslTargetNameOverride(options.tls_server_name);
+  return grpc::SslCredentials(ssl);
+}
+
 std::shared_ptr<grpc::Channel> make_channel(const MappingClientOptions& options) {
   grpc::ChannelArguments args;
   // gRPC's own reconnect backoff would otherwise hold a reconnect back for up to 120 s.
@@ -22,18 +36,46 @@ std::shared_ptr<grpc::Channel> make_channel(const MappingClientOptions& options)
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive.count()));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(options.keepalive.count()));
   args.SetMaxReceiveMessageSize(-1);  // a snapshot of a large VPC can exceed 4 MiB
-  return grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+  auto credentials = channel_credentials(options, args);
+  if (!credentials) return nullptr;
+  return grpc::CreateCustomChannel(options.target, credentials, args);
 }
 
 }  // namespace
 
+Result<void> check_tls_choice(const std::string& tls_dir, bool insecure) {
+  if (tls_dir.empty() == !insecure) {
+    return make_error("options.invalid",
+                      "--controller needs exactly one of --tls-dir DIR (ca.pem, cert.pem, key.pem "
+                      "from `openvpc host add`) and --insecure (a controller started with "
+                      "--insecure)");
+  }
+  if (insecure) return {};
+  auto files = pki::read_credentials(tls_dir);
+  if (!files) return make_error("options.invalid", "--tls-dir: " + files.error().message);
+  return {};
+}
+
 MappingClient::MappingClient(MappingClientOptions options, ProgramCallback callback)
     : options_(std::move(options)),
       callback_(std::move(callback)),
-      channel_(make_channel(options_)),
-      stub_(wire::MappingService::NewStub(channel_)),
       jitter_state_(static_cast<uint32_t>(std::hash<std::string>{}(options_.host_id)) | 1) {
   assert(!options_.host_id.empty());
+  (void)rebuild_channel();
+}
+
+bool MappingClient::rebuild_channel() {
+  auto channel = make_channel(options_);
+  std::shared_ptr<wire::MappingService::Stub> stub;
+  if (channel) stub = wire::MappingService::NewStub(channel);
+  std::lock_guard<std::mutex> lock(mutex_);
+  stub_ = std::move(stub);
+  return stub_ != nullptr;
+}
+
+std::shared_ptr<wire::MappingService::Stub> MappingClient::stub() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stub_;
 }
 
 MappingClient::~MappingClient() {
@@ -78,20 +120,28 @@ void MappingClient::run() {
     std::unique_lock<std::mutex> lock(mutex_);
     if (stopping_) return;
     if (reached) backoff = options_.initial_backoff;
-    wake_.wait_for(lock, next_backoff(backoff), [this] { return stopping_; });
+    auto wait = next_backoff(backoff);
+    if (rejected_ || !stub_) wait = std::max(wait, options_.refused_backoff);
+    wake_.wait_for(lock, wait, [this] { return stopping_; });
     if (stopping_) return;
     backoff = std::min(backoff * 2, options_.max_backoff);
+    if (rejected_ || !stub_) {
+      lock.unlock();
+      (void)rebuild_channel();  // a fresh handshake, with the certificate on disk now
+    }
   }
 }
 
 bool MappingClient::session() {
   grpc::ClientContext context;
+  std::shared_ptr<wire::MappingService::Stub> stub;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return false;
+    if (stopping_ || !stub_) return false;
     live_context_ = &context;
+    stub = stub_;
   }
-  auto stream = stub_->Subscribe(&context);
+  auto stream = stub->Subscribe(&context);
   wire::RouterMessage hello;
   hello.mutable_hello()->set_host_id(options_.host_id);
   hello.mutable_hello()->set_role(options_.role);
@@ -112,7 +162,12 @@ bool MappingClient::session() {
     status_.sessions += 1;
   }
   wire::ProgramUpdate update;
-  while (reached && stream->Read(&update)) {
+  bool server_ended = false;  // the controller finished the call: its status says why
+  while (reached) {
+    if (!stream->Read(&update)) {
+      server_ended = true;
+      break;
+    }
     if (!apply_update(update).ok()) break;
     wire::RouterMessage ack;
     ack.mutable_ack()->set_version(update.version());
@@ -122,14 +177,22 @@ bool MappingClient::session() {
     }
     if (!send_ack(*stream, std::move(ack))) break;
   }
-  context.TryCancel();  // unblocks a report_flow_logs() write before its lock is taken
+  // Unblocks a report_flow_logs() write before its lock is taken (a finished call fails writes
+  // by itself, and cancelling it would hide the controller's status).
+  if (!server_ended) context.TryCancel();
   {
     std::lock_guard<std::mutex> write(write_mutex_);
     live_stream_ = nullptr;
     last_ack_.reset();
   }
-  (void)stream->Finish();
+  grpc::Status ended = stream->Finish();
+  const std::string& why = ended.error_message();
+  bool rejected = ended.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+                  (!options_.tls_dir.empty() && !reached &&
+                   (why.find("andshake") != std::string::npos ||
+                    why.find("SSL") != std::string::npos || why.find("ssl") != std::string::npos));
   std::lock_guard<std::mutex> lock(mutex_);
+  rejected_ = rejected;
   live_context_ = nullptr;
   status_.connected = false;
   return reached;
@@ -203,7 +266,9 @@ Result<std::optional<program::Mapping>> MappingClient::lookup(
   request.set_vpc(vpc);
   request.set_address(encode_address(address));
   wire::LookupReply reply;
-  grpc::Status status = stub_->Lookup(&context, request, &reply);
+  auto current = stub();
+  if (!current) return make_error("mapping.unavailable", "cannot read the TLS files");
+  grpc::Status status = current->Lookup(&context, request, &reply);
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     return make_error("mapping.deadline", "no lookup answer within the deadline");
   }

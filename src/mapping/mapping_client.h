@@ -6,7 +6,7 @@
 // returned — so the controller's view of a host never runs ahead of the router. When the
 // controller is unreachable or the stream breaks it keeps the last program and reconnects with
 // exponential backoff (with jitter); a reconnect resumes by version when the controller still
-// has the history.
+// has the history. With tls_dir it speaks mutual TLS with the certificate found there.
 //
 // Every Ack carries the host's flow-log delivery statuses (flow_log_status.h) as last given to
 // report_flow_logs(); when they change, the last Ack of the session is sent again with them.
@@ -33,6 +33,7 @@
 #include "common/result.h"
 #include "mapping.grpc.pb.h"
 #include "mapping/flow_log_status.h"
+#include "pki/certificate_authority.h"
 #include "program/program.h"
 
 namespace openvpc::mapping {
@@ -45,7 +46,19 @@ struct MappingClientOptions {
   std::chrono::milliseconds keepalive{10000};  // pings on an idle stream find a dead peer
   std::string role{};  // Hello's role: empty (a router), "edge" or "hyperplane"
   std::optional<program::IpAddress> underlay{};  // Hello's underlay (edge and hyperplane nodes)
+  // Mutual TLS: DIR/{ca.pem,cert.pem,key.pem} (`openvpc host add`), read again for every new
+  // channel, so a reissued certificate is picked up at the next reconnect. Empty: plaintext.
+  std::string tls_dir{};
+  // The name the controller's certificate must carry (pki: the controller's DNS SAN).
+  std::string tls_server_name{"openvpc-controller"};
+  // After a session the TLS handshake or the controller's PERMISSION_DENIED ended, the client
+  // builds a new channel and waits at least this long: a wrong certificate does not spin.
+  std::chrono::milliseconds refused_backoff{5000};
 };
+
+// A mapping client's command line names its TLS files (--tls-dir DIR) or says --insecure:
+// exactly one. "options.invalid" with the text to print otherwise; checks DIR's files exist.
+Result<void> check_tls_choice(const std::string& tls_dir, bool insecure);
 
 // Called with each new program and its version; the version is ACKed when this returns: ok =
 // applied; an error = refused (the router keeps its previous program), sent in the Ack with
@@ -92,14 +105,17 @@ class MappingClient {
   // Decodes and hands over one update; the callback's refusal, if any, lands in refusal_.
   Result<void> apply_update(const wire::ProgramUpdate& update);
   std::chrono::milliseconds next_backoff(std::chrono::milliseconds current);
+  // A new channel and stub (re-reading the TLS files); false when they cannot be read.
+  bool rebuild_channel();
+  std::shared_ptr<wire::MappingService::Stub> stub() const;
   // Writes `ack` with the current flow-log statuses and remembers it as the session's last.
   bool send_ack(Stream& stream, wire::RouterMessage ack);
   void add_flow_logs(wire::Ack& ack) const;
 
   const MappingClientOptions options_;
   const ProgramCallback callback_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<wire::MappingService::Stub> stub_;
+  std::shared_ptr<wire::MappingService::Stub> stub_;  // under mutex_; replaced by rebuild
+  bool rejected_ = false;  // the last session ended on TLS or an identity refusal
 
   // Applied state: written by the client thread only; status() reads it under mutex_.
   wire::Program applied_;

@@ -16,6 +16,7 @@ namespace openvpc::mapping {
 struct MappingServer::Shared {
   HostTable* table;
   NodeRegistry* nodes;
+  MappingRefusals* refusals;
   const MappingServerOptions* options;
   std::mutex mutex;
   std::condition_variable idle;
@@ -39,6 +40,24 @@ namespace {
 
 using Shared = MappingServer::Shared;
 
+// With TLS on: OK when the call's certificate allows claiming HOST_ID in ROLE, otherwise
+// PERMISSION_DENIED (counted). Always OK in plaintext.
+grpc::Status authorize(Shared* shared, const grpc::CallbackServerContext* context,
+                       const std::string& host_id, std::optional<NodeRole> role) {
+  if (!shared->options->tls) return grpc::Status::OK;
+  auto auth = context->auth_context();
+  auto identity = auth ? peer_identity(*auth) : std::nullopt;
+  std::optional<MappingRefusal> refusal =
+      identity ? check_claim(*identity, host_id, role) : MappingRefusal::no_identity;
+  if (!refusal) return grpc::Status::OK;
+  shared->refusals->count(*refusal);
+  std::string who = identity
+                        ? identity->id + " (" + std::string(pki::to_string(identity->role)) + ")"
+                        : std::string("a peer without a certificate");
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          who + " may not act as " + host_id + ": " + std::string(to_string(*refusal))};
+}
+
 // One router's Subscribe stream. Reads Hello then ACKs; writes the queued updates one at a
 // time. Lock order: the table's mutex, then this reactor's (send/close come from the table);
 // the reactor never calls the table while holding its own.
@@ -46,7 +65,8 @@ class SubscribeReactor final
     : public grpc::ServerBidiReactor<wire::RouterMessage, wire::ProgramUpdate>,
       public Subscriber {
  public:
-  SubscribeReactor(grpc::CallbackServerContext* context, Shared* shared) : shared_(shared) {
+  SubscribeReactor(grpc::CallbackServerContext* context, Shared* shared)
+      : shared_(shared), context_(context) {
     shared_->reactor_started();
     context->AddInitialMetadata("openvpc-epoch", std::to_string(shared_->table->epoch()));
     StartSendInitialMetadata();
@@ -119,6 +139,10 @@ class SubscribeReactor final
       if (!parse_node_role(message.hello().role(), role)) {
         return {grpc::StatusCode::INVALID_ARGUMENT, "unknown role"};
       }
+      if (grpc::Status allowed = authorize(shared_, context_, message.hello().host_id(), role);
+          !allowed.ok()) {
+        return allowed;
+      }
       auto underlay = decode_address(message.hello().underlay());
       if (role != NodeRole::router && (!underlay || !underlay->is_v4())) {
         return {grpc::StatusCode::INVALID_ARGUMENT,
@@ -163,6 +187,7 @@ class SubscribeReactor final
   }
 
   Shared* shared_;
+  const grpc::CallbackServerContext* context_;
   wire::RouterMessage incoming_;
   std::string host_id_;
   NodeRole role_ = NodeRole::router;
@@ -188,6 +213,11 @@ class MappingServiceImpl final : public wire::MappingService::CallbackService {
                                    const wire::LookupRequest* request,
                                    wire::LookupReply* reply) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (grpc::Status allowed = authorize(shared_, context, request->host_id(), std::nullopt);
+        !allowed.ok()) {
+      reactor->Finish(allowed);
+      return reactor;
+    }
     auto address = decode_address(request->address());
     if (!address) {
       reactor->Finish({grpc::StatusCode::INVALID_ARGUMENT, "address must be 4 or 16 bytes"});
@@ -206,6 +236,14 @@ class MappingServiceImpl final : public wire::MappingService::CallbackService {
 };
 
 namespace {
+
+std::shared_ptr<grpc::ServerCredentials> server_credentials(const MappingServerOptions& options) {
+  if (!options.tls) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = options.tls->ca_pem;
+  ssl.pem_key_cert_pairs.push_back({options.tls->key_pem, options.tls->cert_pem});
+  return grpc::SslServerCredentials(ssl);
+}
 
 uint64_t pick_epoch(uint64_t requested) {
   if (requested != 0) return requested;
@@ -226,6 +264,7 @@ MappingServer::MappingServer(MappingServerOptions options)
       shared_(std::make_unique<Shared>()) {
   shared_->table = &table_;
   shared_->nodes = &nodes_;
+  shared_->refusals = &refusals_;
   shared_->options = &options_;
 }
 
@@ -241,7 +280,7 @@ Result<int> MappingServer::start() {
   auto service = std::make_unique<MappingServiceImpl>(shared_.get());
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, server_credentials(options_), &port);
   builder.RegisterService(service.get());
   // Two servers on one port would split the routers silently.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

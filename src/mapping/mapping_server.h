@@ -15,6 +15,10 @@
 // Edge and hyperplane nodes subscribe the same way (Hello says their role and underlay
 // address); nodes() lists those whose stream is open, and on_nodes hears of every change.
 //
+// With options.tls the service speaks only mutual TLS: a client without a certificate from the
+// region's CA fails the handshake, and one whose certificate names another host or role than
+// its Hello or Lookup gets PERMISSION_DENIED (counted in refusals()).
+//
 // Lifecycle: start() binds and serves; stop() ends every stream and waits until the last
 // reaction has returned; the published state survives, so start() again serves it on the same
 // port (routers resume by version). The destructor stops.
@@ -32,6 +36,8 @@
 #include "common/result.h"
 #include "mapping/host_table.h"
 #include "mapping/node_registry.h"
+#include "mapping/peer_identity.h"
+#include "pki/certificate_authority.h"
 #include "program/program.h"
 
 namespace grpc {
@@ -55,6 +61,10 @@ struct MappingServerOptions {
   LookupFunction lookup;                // unset: every lookup answers "not found"
   AckObserver on_ack;
   NodesObserver on_nodes;  // node_registry.h: runs on a gRPC thread, must not block for long
+  // Mutual TLS (peer_identity.h): the server's certificate and key, and the CA every client
+  // certificate must chain to; a peer's host id is its certificate's. Unset: plaintext, and
+  // peers are who they say they are (controller --insecure).
+  std::optional<pki::Credentials> tls{};
 };
 
 class MappingServiceImpl;
@@ -78,6 +88,8 @@ class MappingServer {
   // The live edge and hyperplane nodes (node_registry.h), sorted by id.
   std::vector<NodeStatus> nodes() const { return nodes_.nodes(); }
   uint64_t epoch() const { return table_.epoch(); }
+  // Calls refused because the peer's certificate does not allow what it asked, by reason.
+  MappingRefusalCounts refusals() const { return refusals_.snapshot(); }
   int port() const { return port_; }
 
   // For the stream reactors (mapping_server.cc); not for callers.
@@ -87,6 +99,7 @@ class MappingServer {
   MappingServerOptions options_;
   HostTable table_;
   NodeRegistry nodes_;
+  MappingRefusals refusals_;
   std::unique_ptr<Shared> shared_;
   std::mutex lifecycle_mutex_;  // start()/stop()
   std::unique_ptr<grpc::Server> server_;

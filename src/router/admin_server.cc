@@ -10,6 +10,7 @@
 
 #include "common/prometheus_text.h"
 #include "io/pcap_writer.h"
+#include "pki/tls_peer.h"
 #include "router/metrics_text.h"
 #include "router/router.h"
 #include "router/trace_request.h"
@@ -85,16 +86,39 @@ bool stream_capture(EniCapture& capture, const std::atomic<bool>& stopping, Capt
 
 }  // namespace
 
-AdminServer::AdminServer(Router& router)
-    : router_(router), server_(std::make_unique<httplib::Server>()) {}
+AdminServer::AdminServer(Router& router, std::unique_ptr<httplib::Server> server)
+    : router_(router), server_(std::move(server)) {}
 
 AdminServer::~AdminServer() {
   stop();
 }
 
 Result<std::unique_ptr<AdminServer>> AdminServer::start(Router& router, const std::string& address,
-                                                        uint16_t port) {
-  std::unique_ptr<AdminServer> admin(new AdminServer(router));
+                                                        uint16_t port, const std::string& tls_dir) {
+  std::unique_ptr<httplib::Server> server;
+  if (tls_dir.empty()) {
+    server = std::make_unique<httplib::Server>();
+  } else {
+    auto https = std::make_unique<httplib::SSLServer>(
+        [&](SSL_CTX& ctx) { return pki::configure_mutual_tls_server(ctx, tls_dir); });
+    if (!https->is_valid()) {
+      return Error{"router.admin",
+                   "cannot serve HTTPS with " + tls_dir + "/{ca,cert,key}.pem (openvpc host add)"};
+    }
+    // Only operators: a host's certificate (a router's, say) does not open another's admin.
+    https->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      auto identity = pki::tls_peer_identity(req.ssl);
+      if (identity && identity->role == pki::Role::operator_) {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      res.status = 403;
+      res.set_content("an operator certificate is needed (openvpc host add --operator)\n",
+                      "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+    server = std::move(https);
+  }
+  std::unique_ptr<AdminServer> admin(new AdminServer(router, std::move(server)));
   admin->route();
   const int bound = port == 0 ? admin->server_->bind_to_any_port(address)
                               : (admin->server_->bind_to_port(address, port) ? port : -1);
@@ -103,7 +127,8 @@ Result<std::unique_ptr<AdminServer>> AdminServer::start(Router& router, const st
   }
   admin->port_ = uint16_t(bound);
   admin->thread_ = std::thread([server = admin->server_.get()] { server->listen_after_bind(); });
-  spdlog::info("admin endpoint on http://{}:{} (/metrics, /trace, /capture)", address, bound);
+  spdlog::info("admin endpoint on {}://{}:{} (/metrics, /trace, /capture)",
+               tls_dir.empty() ? "http" : "https", address, bound);
   return admin;
 }
 

@@ -11,9 +11,12 @@
 //                   absent: no limit); 409 while another capture runs, 404 for an unknown ENI
 //   GET  /healthz   "ok"
 // It reads only published state (Router::published_status(), worker snapshots, the compiled
-// program's shared_ptr, EniCapture), never a worker's live tables. There is no
-// authentication: bind it to an address only operators reach. stop() ends open captures and
-// joins; it must run before Router::shutdown().
+// program's shared_ptr, EniCapture), never a worker's live tables. On a loopback address it
+// serves plain HTTP to whoever is on the host (a local operator). With a TLS folder (always
+// off loopback: options.h) it serves HTTPS with the host's certificate, demands a client
+// certificate from the region's CA and answers 403 unless that certificate's role is operator
+// (`openvpc host add --operator`). stop() ends open captures and joins; it must run before
+// Router::shutdown().
 #pragma once
 
 #include <atomic>
@@ -36,9 +39,10 @@ inline constexpr uint16_t kDefaultAdminPort = 9180;
 
 class AdminServer {
  public:
-  // Binds address:port and starts serving; "router.admin" error when it cannot bind.
+  // Binds address:port and starts serving; "router.admin" error when it cannot bind or cannot
+  // use the TLS files. tls_dir: DIR/{ca.pem,cert.pem,key.pem} for HTTPS; empty: plain HTTP.
   static Result<std::unique_ptr<AdminServer>> start(Router& router, const std::string& address,
-                                                    uint16_t port);
+                                                    uint16_t port, const std::string& tls_dir = "");
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -47,7 +51,7 @@ class AdminServer {
   uint16_t port() const { return port_; }
 
  private:
-  explicit AdminServer(Router& router);
+  explicit AdminServer(Router& router, std::unique_ptr<httplib::Server> server);
   void route();
 
   Router& router_;

@@ -6,9 +6,11 @@
 
 namespace openvpc::router {
 
-ControllerProgramSource::ControllerProgramSource(std::string target, std::string host_id)
+ControllerProgramSource::ControllerProgramSource(std::string target, std::string host_id,
+                                                 std::string tls_dir)
     : target_(target) {
   mapping::MappingClientOptions options;
+  options.tls_dir = std::move(tls_dir);
   options.target = std::move(target);
   options.host_id = std::move(host_id);
   client_ = std::make_unique<mapping::MappingClient>(

@@ -28,7 +28,8 @@ namespace openvpc::router {
 class ControllerProgramSource final : public ProgramSource {
  public:
   // target: "127.0.0.1:PORT"; host_id: the id this router subscribes as.
-  ControllerProgramSource(std::string target, std::string host_id);
+  // tls_dir: mapping_client.h (empty: plaintext).
+  ControllerProgramSource(std::string target, std::string host_id, std::string tls_dir);
   ~ControllerProgramSource() override;
 
   bool changed() override;

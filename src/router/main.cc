@@ -3,9 +3,11 @@
 //   openvpc-router --host-id h1 --underlay-ip 127.0.0.2 (--program FILE.json | --controller
 //       127.0.0.1:PORT) [--workers N] [--log-level info] [--state-dir DIR]
 //       [--instance ENI=NAMESPACE]... [--tap-prefix P] [--admin ADDRESS:PORT|off]
+//       [--tls-dir DIR | --insecure] [--admin-tls]
 //
 // The admin endpoint (admin_server.h: /metrics, /trace, /capture) listens on the underlay
-// address, port 9180, unless --admin says otherwise; when the default cannot be bound the
+// address (127.0.0.1 when that is not loopback), port 9180, unless --admin says otherwise; off
+// loopback it is HTTPS for operator certificates (options.h); when the default cannot be bound the
 // router runs without it (a warning), when an explicit --admin cannot, it does not start.
 // Signals are blocked in every thread and taken here with sigtimedwait, so workers never see
 // them. The program source is polled for changes every 100 ms. With --controller the router
@@ -70,8 +72,8 @@ std::unique_ptr<ProgramSource> open_source(const RouterOptions& options, const s
   if (options.controller_address.empty()) {
     return std::make_unique<FileProgramSource>(options.program_path);
   }
-  auto source =
-      std::make_unique<ControllerProgramSource>(options.controller_address, options.host_id);
+  auto source = std::make_unique<ControllerProgramSource>(options.controller_address,
+                                                          options.host_id, options.tls_dir);
   spdlog::info("waiting for the first program from {}", source->describe());
   while (!source->wait_first(std::chrono::milliseconds(100))) {
     const timespec poll{0, 0};
@@ -110,7 +112,8 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<AdminServer> admin;
   if (!options->admin_address.empty()) {
-    auto started = AdminServer::start(**router, options->admin_address, options->admin_port);
+    auto started = AdminServer::start(**router, options->admin_address, options->admin_port,
+                                      options->admin_https ? options->tls_dir : "");
     if (started) {
       admin = std::move(*started);
     } else if (options->admin_given) {

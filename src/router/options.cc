@@ -1,5 +1,7 @@
 #include "router/options.h"
 
+#include "mapping/mapping_client.h"
+
 #include <CLI/CLI.hpp>
 
 #include "program/cidr.h"
@@ -16,12 +18,17 @@ Result<InstanceBinding> parse_instance(const std::string& text) {
   return InstanceBinding{text.substr(0, equals), text.substr(equals + 1)};
 }
 
-// "" -> underlay:9180; "off" -> disabled; "ADDRESS:PORT" (IPv4, port 0 = any free port).
+bool loopback(const std::string& address) {
+  return address.rfind("127.", 0) == 0;
+}
+
+// "" -> underlay:9180 (127.0.0.1:9180 when the underlay is not loopback); "off" -> disabled;
+// "ADDRESS:PORT" (IPv4, port 0 = any free port).
 Result<void> parse_admin(const std::string& text, const std::string& underlay,
                          RouterOptions& options) {
   options.admin_given = !text.empty();
   if (text.empty()) {
-    options.admin_address = underlay;
+    options.admin_address = loopback(underlay) ? underlay : "127.0.0.1";
     return {};
   }
   if (text == "off") return {};
@@ -50,6 +57,10 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   auto* program = app.add_option("--program", options.program_path, "per-host program (JSON)");
   auto* controller = app.add_option("--controller", options.controller_address,
                                     "HOST:PORT of the controller's mapping service");
+  app.add_option("--tls-dir", options.tls_dir,
+                 "DIR with ca.pem, cert.pem, key.pem (openvpc host add): mutual TLS to the "
+                 "controller, and HTTPS for an admin endpoint off loopback");
+  app.add_flag("--insecure", options.insecure, "talk to a plaintext (--insecure) controller");
   program->excludes(controller);
   controller->excludes(program);
   app.add_option("--workers", options.worker_count, "worker threads")->check(CLI::Range(1u, 64u));
@@ -82,7 +93,11 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   std::string admin;
   app.add_option("--admin", admin,
                  "ADDRESS:PORT of the admin endpoint (/metrics, /trace, /capture), or off "
-                 "(default: the underlay address, port 9180)");
+                 "(default: port 9180 on the underlay address if loopback, else 127.0.0.1); "
+                 "off loopback it serves HTTPS to operator certificates and needs --tls-dir");
+  bool admin_tls = false;
+  app.add_flag("--admin-tls", admin_tls,
+               "serve the admin endpoint over HTTPS (operator certificates) on loopback too");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -93,12 +108,26 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   if (options.program_path.empty() == options.controller_address.empty()) {
     return make_error("options.invalid", "exactly one of --program and --controller is needed");
   }
+  if (!options.controller_address.empty()) {
+    if (auto tls = mapping::check_tls_choice(options.tls_dir, options.insecure); !tls) {
+      return tls.error();
+    }
+  }
   const auto address = program::parse_address(underlay);
   if (!address || !address->is_v4()) {
     return make_error("options.invalid", "--underlay-ip must be an IPv4 address: " + underlay);
   }
   options.underlay_address = address->v4_host_order();
   if (auto parsed = parse_admin(admin, underlay, options); !parsed) return parsed.error();
+  if (!options.admin_address.empty()) {
+    options.admin_https = admin_tls || !loopback(options.admin_address);
+    if (options.admin_https && options.tls_dir.empty()) {
+      return make_error("options.invalid",
+                        "the admin endpoint on " + options.admin_address +
+                            " serves HTTPS to operators: it needs --tls-dir (or --admin "
+                            "127.0.0.1:PORT, or --admin off)");
+    }
+  }
   options.tso = tso == "on";
   for (const auto& text : instances) {
     auto binding = parse_instance(text);

@@ -25,6 +25,10 @@ struct RouterOptions {
   uint32_t underlay_address = 0;   // IPv4, host order
   std::string program_path;        // --program FILE, or
   std::string controller_address;  // --controller HOST:PORT (the mapping service)
+  // --tls-dir DIR: ca.pem, cert.pem, key.pem (`openvpc host add`) for the mapping service and
+  // the admin endpoint; --insecure: a plaintext controller. One is needed with --controller.
+  std::string tls_dir;
+  bool insecure = false;
   unsigned worker_count = 1;
   std::string log_level = "info";
   std::string state_dir;  // empty: no counters file
@@ -42,9 +46,12 @@ struct RouterOptions {
   std::string flow_log_root = "/var/log/openvpc/flow-logs";
   uint64_t flow_log_rotate_bytes = uint64_t{64} << 20;  // 0: never rotate
   unsigned flow_log_keep_files = 5;                     // rotated files kept: DEST.1 ... .N
-  // --admin ADDRESS:PORT | off: the admin HTTP endpoint (admin_server.h). Default: the
-  // underlay address, port 9180. Empty admin_address: off.
+  // --admin ADDRESS:PORT | off: the admin HTTP endpoint (admin_server.h). Default: port 9180
+  // on the underlay address when that is a loopback address (127.0.0.0/8), else on 127.0.0.1.
+  // Empty admin_address: off. Off loopback (or with --admin-tls) it serves HTTPS for operator
+  // certificates only, and needs --tls-dir.
   std::string admin_address;
+  bool admin_https = false;
   uint16_t admin_port = 9180;
   bool admin_given = false;  // on the command line: failing to bind it is fatal
 };

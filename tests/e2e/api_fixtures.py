@@ -109,6 +109,17 @@ class Controller:
         self.port = int(open(port_file).read())
         self.endpoint = f"http://127.0.0.1:{self.port}"
 
+    def issue(self, node_id, role, out, addresses=()):
+        """`openvpc host add` on this controller's CA: out/{ca,cert,key}.pem for node_id in
+        role (router, edge, hyperplane or operator), valid for HTTPS on `addresses`. Returns
+        out."""
+        role_args = ["--operator"] if role == "operator" else ["--role", role]
+        role_args += [a for address in addresses for a in ("--address", address)]
+        done = subprocess.run([CLI, "host", "add", "--data-dir", self.data_dir, "--id", node_id,
+                               "--out", str(out)] + role_args, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return str(out)
+
     def read_log(self):
         with open(os.path.join(self.dir, "controller.log")) as f:
             return f.read()[-4000:]

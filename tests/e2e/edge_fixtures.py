@@ -89,6 +89,8 @@ class EdgeUnderTest:
         self.tap = f"{region.tag}o{index}"
         self.log_path = region.work / f"{self.node_id}.log"
         self.admin = f"{underlay}:9181"
+        self.tls_dir = region.controller.issue(self.node_id, "edge",
+                                               region.work / f"tls-{self.node_id}")
         self.proc = None
         self.start()
 
@@ -97,7 +99,7 @@ class EdgeUnderTest:
         self.proc = subprocess.Popen(
             [str(self.binary), "--node-id", self.node_id, "--underlay-ip", self.underlay,
              "--controller", f"127.0.0.1:{self.region.mapping_port}",
-             "--outside-dev", self.tap, "--outside-netns", self.internet.name,
+             "--tls-dir", self.tls_dir, "--outside-dev", self.tap, "--outside-netns", self.internet.name,
              "--outside-address", f"{link_address(self.index, 'edge')}/30",
              "--outside-gateway", link_address(self.index, "internet"),
              "--admin", self.admin, "--log-level", "debug"],

@@ -1,7 +1,8 @@
 """A whole region for end-to-end tests: a controller and routers subscribed to it.
 
 RegionUnderTest starts openvpc-controller (SQLite in a tmp data dir, the mapping service on a
-free port, one --host per router) and one openvpc-router per host with --controller. Tests
+free port with mutual TLS, one --host per router) and one openvpc-router per host with
+--controller and its own certificate (`openvpc host add`, --tls-dir). Tests
 then work as a user would: `region.controller.aws_ok(...)` creates VPCs and launches
 instances (`launch()` places one on a host and waits for its namespace and TAP), `up()` runs
 DHCP inside the instance. close() stops every process by PID and removes whatever a dead
@@ -49,8 +50,11 @@ def require_region_tools():
 class ControlledRouter:
     """openvpc-router taking its program from the controller's mapping service."""
 
-    def __init__(self, binary, host_id, underlay, mapping_port, work: Path, tag, extra=()):
+    def __init__(self, binary, host_id, underlay, mapping_port, work: Path, tag, extra=(),
+                 tls_dir=None):
         self.binary, self.host_id, self.underlay = binary, host_id, underlay
+        # Mutual TLS with the host's own certificate (`openvpc host add`); None: --insecure.
+        self.tls_args = ["--tls-dir", str(tls_dir)] if tls_dir else ["--insecure"]
         self.mapping_port, self.work, self.tag, self.extra = mapping_port, work, tag, list(extra)
         self.log_path = work / f"{host_id}.log"
         self.state_dir = work / f"state-{host_id}"
@@ -67,7 +71,8 @@ class ControlledRouter:
             [str(self.binary), "--host-id", self.host_id, "--underlay-ip", self.underlay,
              "--controller", f"127.0.0.1:{self.mapping_port}", "--tap-prefix", self.tag,
              "--state-dir", str(self.state_dir), "--counters-interval", "0.2",
-             "--flow-log-root", str(self.flow_log_root), "--log-level", "debug"] + self.extra,
+             "--flow-log-root", str(self.flow_log_root), "--log-level", "debug"]
+            + self.tls_args + self.extra,
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def counters(self):
@@ -124,9 +129,11 @@ class RegionUnderTest:
                               20), self.controller.read_log()
             self.mapping_port = int(port_file.read_text())
             for host_id, underlay in hosts.items():
+                tls_dir = self.controller.issue(host_id, "router", self.work / f"tls-{host_id}",
+                                                [underlay])
                 self.routers[host_id] = ControlledRouter(
                     self.router_binary, host_id, underlay, self.mapping_port, self.work,
-                    self.tag, self.router_args)
+                    self.tag, self.router_args, tls_dir)
         except BaseException:
             self.close()
             raise

@@ -2,7 +2,9 @@
 with filters, tags and ClientToken, the requester-managed interface and its elastic IP, routes
 with NatGatewayId and their state, failed gateways (Gateway.NotAttached), and placement on
 shuffle shards of live openvpc-hyperplane nodes (`openvpc hyperplane`), refilled when a node
-dies. Hyperplane nodes announce underlay addresses 127.0.12.x (they bind nothing yet)."""
+dies, and kept across a controller restart (the grace period). Hyperplane nodes announce
+underlay addresses 127.0.12.x (they bind nothing yet)."""
+import time
 import json
 import os
 import re
@@ -14,11 +16,14 @@ import urllib.parse
 import pytest
 from botocore.exceptions import ClientError
 
-from api_fixtures import BUILD, CLI, Controller, signed_post, wait_until
+from api_fixtures import BUILD, CLI, Controller, free_port, signed_post, wait_until
 
 HYPERPLANE = os.path.join(BUILD, "src/hyperplane/openvpc-hyperplane")
 NODES = 4
 SHARD = 3
+# --hyperplane-grace-seconds: how long a restarted controller keeps the shards; longer than the
+# nodes' reconnect backoff (at most 5 s), as the default 30 s is.
+GRACE = 10
 
 
 class Fleet:
@@ -27,9 +32,11 @@ class Fleet:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="openvpc-nat-")
         port_file = os.path.join(self.tmp, "mapping-port")
+        # A fixed mapping port, so the nodes find a restarted controller where they left it.
         self.controller = Controller(extra_args=[
-            "--mapping-port", "0", "--mapping-port-file", port_file,
-            "--hyperplane-shard-size", str(SHARD)])
+            "--mapping-port", str(free_port()), "--mapping-port-file", port_file,
+            "--hyperplane-shard-size", str(SHARD), "--hyperplane-grace-seconds", str(GRACE),
+            "--limit", "elastic_ips_per_account=20"])
         assert wait_until(lambda: os.path.exists(port_file) and open(port_file).read().strip())
         self.mapping = "127.0.0.1:" + open(port_file).read().strip()
         self.nodes = {}
@@ -38,9 +45,12 @@ class Fleet:
 
     def start_node(self, node_id):
         log = open(os.path.join(self.tmp, node_id + ".log"), "a")
+        tls_dir = self.controller.issue(node_id, "hyperplane",
+                                        os.path.join(self.tmp, "tls-" + node_id))
         self.nodes[node_id] = subprocess.Popen(
             [HYPERPLANE, "--node-id", node_id, "--underlay-ip", f"127.0.12.{node_id[2:]}",
-             "--controller", self.mapping], stdout=log, stderr=subprocess.STDOUT)
+             "--controller", self.mapping, "--tls-dir", tls_dir],
+            stdout=log, stderr=subprocess.STDOUT)
         log.close()
 
     def kill_node(self, node_id):
@@ -286,3 +296,31 @@ def test_node_death_refills_shards(ec2, fleet):
     fleet.start_node(victim)  # it rejoins: live again, and new gateways may land on it
     assert wait_until(lambda: victim in fleet.live(), 20)
     assert shards() == after  # rejoining moves nothing
+
+
+def test_controller_restart_keeps_shards(ec2, fleet):
+    vpc, subnet = network(ec2, "10.44.0.0/16")
+    alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat_id = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=alloc)["NatGateway"][
+        "NatGatewayId"]
+    ec2.get_waiter("nat_gateway_available").wait(
+        NatGatewayIds=[nat_id], WaiterConfig={"Delay": 1, "MaxAttempts": 20})
+    assert wait_until(lambda: len(fleet.live()) == NODES, 20)
+
+    def shard():
+        [g] = [g for g in fleet.hyperplane()["nat_gateways"] if g["id"] == nat_id]
+        return g["shard"]
+    before = shard()
+    fleet.controller.kill(signal.SIGTERM)
+    fleet.controller.start()
+    started = time.monotonic()
+    restarted = fleet.controller.boto3()
+    # Right after the start no node has resubscribed, yet nothing moved and nothing is pending.
+    assert nat(restarted, nat_id)["State"] == "available"
+    assert shard() == before
+    assert wait_until(lambda: len(fleet.live()) == NODES, GRACE - 2), fleet.hyperplane()
+    # Past the grace: the settled placement keeps a shard whose nodes are all back.
+    time.sleep(max(0.0, started + GRACE + 1 - time.monotonic()))
+    assert shard() == before
+    assert nat(restarted, nat_id)["State"] == "available"
+    restarted.delete_nat_gateway(NatGatewayId=nat_id)

@@ -353,6 +353,9 @@ TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t 
   const uint64_t hash = key.hash();
   if (lookup(key, hash, now) != kNoSlot) return track(eni, meta, now, generation, ref);
   const bool counted = tracking == Tracking::tracked;
+  // Expired connections still count until freed (lazily, or by the per-batch sweep): at the
+  // allowance, sweep a bounded stretch first so connections that are over do not hold it.
+  if (counted && e.tracked >= e.settings.allowance) sweep(now, kAllowanceSweepSlots);
   if (counted && e.tracked >= e.settings.allowance) {
     return count_result(e, TrackResult::dropped(DropReason::conntrack_allowance_exceeded));
   }

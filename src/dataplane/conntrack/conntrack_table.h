@@ -112,6 +112,8 @@ class ConntrackTable {
                    ConnectionRef* ref = nullptr);
   // Frees expired entries among the next `slot_budget` slots; returns how many were freed.
   size_t sweep(uint32_t now, size_t slot_budget);
+  // Slots open() sweeps before it refuses a connection for the ENI's allowance.
+  static constexpr size_t kAllowanceSweepSlots = 256;
   // Two prefetch stages for batches, so that track()/open() do not wait for DRAM: prefetch()
   // brings this 5-tuple's two candidate buckets into the cache; prefetch_slot(), issued once
   // they have arrived (a few packets later), reads them and brings in the slot a new

@@ -40,6 +40,20 @@ TEST(ApiMetrics, CountsRequestsAndHistogramsAndParsesStrictly) {
   EXPECT_EQ(page.types.at("openvpc_controller_api_request_duration_seconds"), "histogram");
 }
 
+TEST(ApiMetrics, MappingRefusalsByReasonOneSampleEach) {
+  ApiMetrics metrics;
+  mapping::MappingRefusalCounts refusals{};
+  refusals[size_t(mapping::MappingRefusal::host_mismatch)] = 2;
+  const std::string text = metrics.text({}, {}, {}, refusals);
+  const auto page = parse_prometheus(text);
+  ASSERT_EQ(page.error, "") << text;
+  const std::string name = "openvpc_controller_mapping_refused_total";
+  EXPECT_EQ(page.types.at(name), "counter");
+  EXPECT_EQ(page.at(name + R"({reason="host_mismatch"})"), 2);
+  EXPECT_EQ(page.at(name + R"({reason="role_mismatch"})"), 0);
+  EXPECT_EQ(page.at(name + R"({reason="no_identity"})"), 0);
+}
+
 TEST(ApiMetrics, EmptyPageIsValidAndConcurrentRecordsAllCount) {
   ApiMetrics metrics;
   EXPECT_EQ(parse_prometheus(metrics.text({}, {})).error, "");

@@ -348,3 +348,26 @@ TEST(NatTable, LaterFragmentsAndUnknownGatewaysAreRefused) {
 
 }  // namespace
 }  // namespace openvpc::hyperplane
+
+namespace openvpc::hyperplane {
+namespace {
+
+TEST(NatTable, PrefetchHashesOnlyWhatTranslateWouldLookUp) {
+  NatTable table(16);
+  table.set_gateways({gateway(7, {kNat})});
+  Packet out = udp(kInside, 5000, kRemote, 53);
+  const uint64_t hash = table.prefetch_index(out.meta, false);
+  EXPECT_NE(hash, 0u);
+  table.prefetch_flow(hash, false);  // no flow yet: harmless
+  ASSERT_EQ(table.translate_out(out.bytes, out.meta, 0, 1), NatVerdict::translated);
+  Packet reply = udp(kRemote, 53, kNat, checked(out).tuple.src_port);
+  const uint64_t in_hash = table.prefetch_index(reply.meta, true);
+  EXPECT_NE(in_hash, 0u);
+  table.prefetch_flow(in_hash, true);
+  EXPECT_EQ(table.translate_in(reply.bytes, reply.meta, 1), NatVerdict::translated);
+  Packet ping_in = echo(kRemote, kNat, true, 99);  // translate refuses it: no hash
+  EXPECT_EQ(table.prefetch_index(ping_in.meta, true), 0u);
+}
+
+}  // namespace
+}  // namespace openvpc::hyperplane

@@ -38,13 +38,10 @@ TEST(AdminOptions, DefaultsToTheUnderlayAndCanBeMovedOrTurnedOff) {
     bool ok;
     const char* address;
     uint16_t port;
-  } cases[] = {{"127.0.0.1:0", true, "127.0.0.1", 0},
-               {"off", true, "", kDefaultAdminPort},
-               {"0.0.0.0:9999", true, "0.0.0.0", 9999},
-               {"127.0.0.1", false, "", 0},
-               {"127.0.0.1:99999", false, "", 0},
-               {"localhost:80", false, "", 0},
-               {":80", false, "", 0}};
+  } cases[] = {{"127.0.0.1:0", true, "127.0.0.1", 0}, {"off", true, "", kDefaultAdminPort},
+               {"0.0.0.0:9999", false, "", 0},  // off loopback: HTTPS, needs --tls-dir
+               {"127.0.0.1", false, "", 0},           {"127.0.0.1:99999", false, "", 0},
+               {"localhost:80", false, "", 0},        {":80", false, "", 0}};
   for (const auto& c : cases) {
     const char* argv[] = {base[0], base[1], base[2],   base[3], base[4],
                           base[5], base[6], "--admin", c.value};
@@ -54,7 +51,31 @@ TEST(AdminOptions, DefaultsToTheUnderlayAndCanBeMovedOrTurnedOff) {
     EXPECT_EQ(options->admin_address, c.address) << c.value;
     EXPECT_EQ(options->admin_port, c.port) << c.value;
     EXPECT_TRUE(options->admin_given);
+    EXPECT_FALSE(options->admin_https);
   }
+}
+
+TEST(AdminOptions, OffLoopbackItIsHttpsAndNeedsTlsAndTheDefaultStaysLocal) {
+  const char* remote[] = {"openvpc-router", "--host-id", "h1",    "--underlay-ip",
+                          "192.0.2.7",      "--program", "p.json"};
+  auto defaults = parse_options(7, remote);
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->admin_address, "127.0.0.1");
+  EXPECT_FALSE(defaults->admin_https);
+  const char* exposed[] = {remote[0], remote[1], remote[2], remote[3],       remote[4],
+                           remote[5], remote[6], "--admin", "192.0.2.7:9180"};
+  auto refused = parse_options(9, exposed);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("--tls-dir"), std::string::npos);
+  const char* with_tls[] = {remote[0],        remote[1],   remote[2],         remote[3],
+                            remote[4],        remote[5],   remote[6],         "--admin",
+                            "192.0.2.7:9180", "--tls-dir", "/etc/openvpc/tls"};
+  auto https = parse_options(11, with_tls);
+  ASSERT_TRUE(https.ok()) << https.error().message;
+  EXPECT_TRUE(https->admin_https);
+  const char* forced[] = {remote[0], remote[1], remote[2], remote[3],     remote[4],
+                          remote[5], remote[6], "--admin", "127.0.0.1:0", "--admin-tls"};
+  EXPECT_FALSE(parse_options(10, forced).ok());  // --admin-tls without --tls-dir
 }
 
 // A real router (no ENIs: no TAPs) with its admin endpoint on a free loopback port.

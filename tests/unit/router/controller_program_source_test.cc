@@ -38,7 +38,7 @@ TEST(ControllerProgramSource, AcksAVersionOnlyOnceSettled) {
   first.region = "eu-west-1";
   server.publish("h1", first);
 
-  ControllerProgramSource source("127.0.0.1:" + std::to_string(*port), "h1");
+  ControllerProgramSource source("127.0.0.1:" + std::to_string(*port), "h1", "");
   ASSERT_TRUE(source.wait_first(milliseconds(20000)));
   ASSERT_TRUE(source.changed());
   auto fetched = source.fetch();
@@ -82,7 +82,7 @@ TEST(ControllerProgramSource, AcksAVersionOnlyOnceSettled) {
 }
 
 TEST(ControllerProgramSource, NothingBeforeTheFirstProgram) {
-  ControllerProgramSource source("127.0.0.1:1", "h1");  // nothing listens there
+  ControllerProgramSource source("127.0.0.1:1", "h1", "");  // nothing listens there
   EXPECT_FALSE(source.wait_first(milliseconds(50)));
   EXPECT_FALSE(source.changed());
   auto fetched = source.fetch();

@@ -40,11 +40,28 @@ TEST(RouterOptions, TsoCanBeTurnedOff) {
 }
 
 TEST(RouterOptions, ControllerInsteadOfProgram) {
-  auto o =
-      parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--controller", "127.0.0.1:7000"});
+  auto o = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--controller", "127.0.0.1:7000",
+                  "--insecure"});
   ASSERT_TRUE(o.ok()) << o.error().message;
   EXPECT_EQ(o->controller_address, "127.0.0.1:7000");
   EXPECT_TRUE(o->program_path.empty());
+  EXPECT_TRUE(o->insecure);
+}
+
+TEST(RouterOptions, ControllerNeedsTlsFilesOrInsecure) {
+  const std::vector<std::vector<const char*>> cases = {
+      {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--controller", "127.0.0.1:7000"},
+      {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--controller", "127.0.0.1:7000",
+       "--insecure", "--tls-dir", "/tmp"},
+      {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--controller", "127.0.0.1:7000",
+       "--tls-dir", "/nonexistent-openvpc-tls"},
+  };
+  for (const auto& args : cases) {
+    auto o = parse(args);
+    ASSERT_FALSE(o.ok()) << args.size();
+    EXPECT_EQ(o.error().code, "options.invalid");
+    EXPECT_NE(o.error().message.find("--tls-dir"), std::string::npos) << o.error().message;
+  }
 }
 
 TEST(RouterOptions, RefusesBadValues) {

@@ -117,6 +117,30 @@ TEST(ConntrackTable, AllowanceDropsNewConnectionsButNeverEstablishedOnes) {
   EXPECT_EQ(table.allowance_available(kEni), 2u);
 }
 
+TEST(ConntrackTable, ExpiredConnectionsDoNotHoldTheAllowanceBeforeTheSweepReachesThem) {
+  // At the allowance, open() sweeps kAllowanceSweepSlots slots before refusing: a table that
+  // small is freed at once, a larger one over successive attempts (each a bounded sweep).
+  for (const size_t capacity : {ConntrackTable::kAllowanceSweepSlots, size_t(4096)}) {
+    auto table = make_table(/*allowance=*/2, capacity);
+    auto e = Endpoints::v4();
+    ASSERT_TRUE(pass(table, parsed(testing::udp_packet(e, true)), 10).ok());
+    e.client = packet::IpAddress::v4(0x0a000003);
+    ASSERT_TRUE(pass(table, parsed(testing::udp_packet(e, true)), 10).ok());
+    // Both are over (UDP single exchange: 30 s) but nothing has freed them yet.
+    e.client = packet::IpAddress::v4(0x0a000004);
+    const size_t attempts_needed = table.capacity() / ConntrackTable::kAllowanceSweepSlots;
+    size_t attempts = 0;
+    while (attempts < attempts_needed &&
+           !pass(table, parsed(testing::udp_packet(e, true)), 100).ok()) {
+      ++attempts;
+    }
+    EXPECT_LT(attempts, attempts_needed) << capacity;
+    if (capacity == ConntrackTable::kAllowanceSweepSlots) {
+      EXPECT_EQ(attempts, 0u);
+    }
+  }
+}
+
 TEST(ConntrackTable, FullTableDropsNewConnectionsOnly) {
   ConntrackTable table(16, 2);  // 2 buckets of 8
   EniSettings s;
