@@ -27,8 +27,8 @@ RECAP = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d
 
 
 class Site:
-    """A controller with its mapping service and one hyperplane node (so that NAT gateways
-    become available), plus a private HOME and extra-vars file for ansible-playbook."""
+    """A controller with its mapping service and one hyperplane node with a certificate from
+    the controller's CA (so that NAT gateways become available), plus a private HOME and extra-vars file for ansible-playbook."""
 
     def __init__(self, hyperplane):
         self.tmp = tempfile.mkdtemp(prefix="openvpc-ansible-")
@@ -41,10 +41,12 @@ class Site:
             assert wait_until(lambda: os.path.exists(port_file) and
                               open(port_file).read().strip())
             mapping = "127.0.0.1:" + open(port_file).read().strip()
+            tls_dir = self.controller.issue("hp1", "hyperplane", os.path.join(self.tmp, "tls"))
             with open(os.path.join(self.tmp, "hyperplane.log"), "w") as log:
                 self.node = subprocess.Popen(
                     [str(hyperplane), "--node-id", "hp1", "--underlay-ip", "127.0.12.1",
-                     "--controller", mapping], stdout=log, stderr=subprocess.STDOUT)
+                     "--controller", mapping, "--tls-dir", tls_dir],
+                    stdout=log, stderr=subprocess.STDOUT)
             self.extra_vars = os.path.join(self.tmp, "openvpc.json")
             key, secret = self.controller.credentials
             with open(self.extra_vars, "w") as f:
@@ -101,6 +103,7 @@ def site(build_dir):
     if not os.access(ANSIBLE_PLAYBOOK, os.X_OK):
         pytest.fail(f"{ANSIBLE_PLAYBOOK} is missing: run scripts/install-deps", pytrace=False)
     require_binary(build_dir, "src/controller/openvpc-controller", "openvpc-controller")
+    require_binary(build_dir, "src/cli/openvpc", "openvpc")  # issues the node's certificate
     s = Site(require_binary(build_dir, "src/hyperplane/openvpc-hyperplane",
                             "openvpc-hyperplane"))
     yield s
