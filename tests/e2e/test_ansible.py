@@ -28,7 +28,8 @@ RECAP = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d
 
 class Site:
     """A controller with its mapping service and one hyperplane node with a certificate from
-    the controller's CA (so that NAT gateways become available), plus a private HOME and extra-vars file for ansible-playbook."""
+    the controller's CA (so that NAT gateways become available), plus a private HOME and an
+    extra-vars file for ansible-playbook."""
 
     def __init__(self, hyperplane):
         self.tmp = tempfile.mkdtemp(prefix="openvpc-ansible-")
