@@ -111,7 +111,8 @@ def site(build_dir):
     s.stop()
 
 
-ACCOUNT_DEFAULT_DHCP = {"domain-name": ["ec2.internal"], "domain-name-servers": ["AmazonProvidedDNS"]}
+ACCOUNT_DEFAULT_DHCP = {"domain-name": ["ec2.internal"],
+                        "domain-name-servers": ["AmazonProvidedDNS"]}
 
 
 def is_account_default(options):
