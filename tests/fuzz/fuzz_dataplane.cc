@@ -13,6 +13,7 @@
 
 #include "dataplane/pipeline.h"
 #include "fuzz_program.h"
+#include "fuzz_records.h"
 #include "packet/parser.h"
 
 namespace {
@@ -51,16 +52,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::vector<std::vector<uint8_t>> buffers;
   std::vector<std::pair<dataplane::Port, size_t>> records;
-  while (size >= 3 && records.size() < 300) {
-    const uint8_t port = data[0];
-    size_t length = size_t(data[1]) | (size_t(data[2]) << 8);
-    data += 3, size -= 3;
-    if (length > size) length = size;
-    buffers.emplace_back(kHeadroom + length + kTailroom);
-    std::memcpy(buffers.back().data() + kHeadroom, data, length);
+  for (auto& record : fuzzing::split_records(data, size, kHeadroom, kTailroom)) {
+    const uint8_t port = record.port;
     records.push_back(
-        {(port & 0x80) ? dataplane::Port::underlay() : dataplane::Port::eni(1 + port % 3), length});
-    data += length, size -= length;
+        {(port & 0x80) ? dataplane::Port::underlay() : dataplane::Port::eni(1 + port % 3),
+         record.length});
+    buffers.push_back(std::move(record.buffer));
   }
   for (int round = 0; round < 2; ++round) {
     std::vector<std::vector<uint8_t>> copies = buffers;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "edge/edge_translator.h"
+#include "fuzz_records.h"
 #include "packet/builder.h"
 #include "packet/bytes.h"
 #include "packet/checksum.h"
@@ -164,32 +165,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (size > 0) data += 1, size -= 1;
 
-  struct Record {
-    uint8_t port;
-    size_t length;
-  };
-  std::vector<std::vector<uint8_t>> buffers;
-  std::vector<Record> records;
-  while (size >= 3 && records.size() < 300) {
-    const uint8_t port = data[0];
-    size_t length = size_t(data[1]) | (size_t(data[2]) << 8);
-    data += 3, size -= 3;
-    if (length > size) length = size;
-    buffers.emplace_back(kHeadroom + length + kTailroom);
-    std::memcpy(buffers.back().data() + kHeadroom, data, length);
-    records.push_back({port, length});
-    data += length, size -= length;
-  }
+  std::vector<fuzzing::FuzzRecord> records =
+      fuzzing::split_records(data, size, kHeadroom, kTailroom);
   std::vector<dataplane::Packet> batch(records.size());
   std::vector<std::optional<Checksums>> before(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
     dataplane::Packet& p = batch[i];
     const uint8_t port = records[i].port;
     const bool underlay = (port & 0x80) != 0;
-    p.data = buffers[i].data() + kHeadroom;
+    p.data = records[i].buffer.data() + kHeadroom;
     p.size = uint16_t(records[i].length);
     p.headroom = kHeadroom;
-    p.capacity = uint16_t(buffers[i].size() - kHeadroom);
+    p.capacity = uint16_t(records[i].buffer.size() - kHeadroom);
     p.in_port =
         underlay ? dataplane::Port::underlay() : dataplane::Port{dataplane::PortKind::gateway, 0};
     if (port & 0x20) p.in_port = dataplane::Port::eni(1);
@@ -201,7 +188,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   translator.process(batch);
   for (size_t i = 0; i < batch.size(); ++i) {
-    check(batch[i], buffers[i].data(), buffers[i].data() + buffers[i].size(), before[i]);
+    check(batch[i], records[i].buffer.data(), records[i].buffer.data() + records[i].buffer.size(),
+          before[i]);
   }
   uint64_t verdicts = 0;
   for (uint64_t v : translator.counters().verdicts) verdicts += v;
