@@ -14,7 +14,9 @@
 // - mappings cover every address of the VPCs this host talks to, including its own ENIs;
 // - a flow log lists only ENIs of this program (its ENIs on this host), sorted, no duplicates;
 // - an edge node's program (src/edge) has no ENIs: its VPCs are those with an attached
-//   internet gateway and its mappings are their addresses that have a public address.
+//   internet gateway and its mappings are their addresses that have a public address;
+// - a hyperplane node's program (src/hyperplane) has only its host_underlay, the edge nodes
+//   and the NAT gateways placed on it: it learns its flows' addresses from the flows.
 // Protocol numbers are IANA numbers; kAllProtocols (-1) matches any (the AWS "-1").
 #pragma once
 
@@ -147,6 +149,26 @@ struct Mapping {
   // or the public IP given at launch), if any: what the edge translates, what a router checks
   // before it sends a packet toward the internet gateway, what public DNS names resolve from.
   std::optional<IpAddress> public_address{};
+  // Non-zero: the address is a NAT gateway's (that gateway's id in Program::nat_gateways), served
+  // by its hyperplane shard rather than by one host; `underlay` is then unused.
+  uint32_t nat_gateway = 0;
+};
+
+// A NAT gateway as the hosts that carry its packets see it (DESIGN.md §7, src/hyperplane). A
+// router whose route tables target it sends each flow to one node of its shard, chosen by flow
+// hash; the edge sends a packet for one of its addresses to the node owning the destination
+// port (hyperplane/port_space.h: each slot owns a range of every address's ports); the
+// shard's nodes translate. `nodes` has one entry per slot; an unspecified address (0.0.0.0)
+// marks a slot whose node is not up, and senders then use the next slot's node (its
+// successor, which holds replicas of its flows).
+struct NatGateway {
+  uint32_t id = 0;   // program number: a route's target_id
+  std::string name;  // "nat-..."
+  uint32_t vpc = 0;
+  uint32_t eni = 0;                  // its interface's number (the Geneve option's ENI ids)
+  bool is_public = true;             // connectivity type public: leaves by the internet gateway
+  std::vector<IpAddress> addresses;  // private; primary first (EC2: up to 8)
+  std::vector<IpAddress> nodes;      // the shard's underlay addresses, in slot order
 };
 
 // TrafficType of a flow log: which records it keeps.
@@ -182,6 +204,9 @@ struct Program {
   // routed to an attached internet gateway to one of them, chosen by flow hash. Empty when no
   // VPC of the program has an internet gateway, or no edge node is up.
   std::vector<IpAddress> edge_nodes{};
+  // NAT gateways, sorted by id: on a router those its route tables target; on an edge node
+  // those with a public address in its VPCs; on a hyperplane node those placed on it.
+  std::vector<NatGateway> nat_gateways{};
 };
 
 std::string_view to_string(Direction direction);
