@@ -197,6 +197,11 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", public_pools.error().message);
     return 2;
   }
+  auto throttle = api::parse_throttle(options.api_throttle);
+  if (!throttle) {
+    spdlog::critical("{}", throttle.error().message);
+    return 2;
+  }
   auto compile_options = controller::parse_hosts(options.hosts);
   if (!compile_options) {
     spdlog::critical("{}", compile_options.error().message);
@@ -234,7 +239,8 @@ int main(int argc, char** argv) {
                              return mapping_server
                                         ? controller::flow_log_errors(mapping_server->hosts())
                                         : api::FlowLogErrors{};
-                           }},
+                           },
+                           *public_pools, *throttle},
                           now_seconds, seed);
   controller::AdminService admin(regions, options.region, now_seconds, seed ^ 0xad);
 
