@@ -220,7 +220,7 @@ def test_private_instances_reach_the_internet_through_the_nat_gateway(world):
     # Ping through it (the echo id is the translated port).
     out = in_ns(region.app, "ping", "-c", "3", "-i", "0.2", "-W", "2", SERVER_IP, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert node_total(region, "openvpc_nat_gateway_connection_attempt_count",
+    assert node_total(region, "openvpc_nat_gateway_connection_attempt_count_total",
                       nat_gateway_id=region.nat) >= 2
 
 
@@ -288,12 +288,12 @@ def test_an_idle_connection_gets_a_reset(world):
     region = world
     script = region.work / "idle.py"
     script.write_text(IDLE_CLIENT)
-    before = node_total(region, "openvpc_nat_gateway_idle_timeout_count",
+    before = node_total(region, "openvpc_nat_gateway_idle_timeout_count_total",
                         nat_gateway_id=region.nat)
     out = in_ns(region.app, "/usr/bin/python3", str(script), SERVER_IP, str(ECHO_PORT),
                 str(IDLE_TIMEOUT + 4), check=False, timeout=60)
     assert out.stdout.strip() == "reset", out.stdout + out.stderr
-    assert node_total(region, "openvpc_nat_gateway_idle_timeout_count",
+    assert node_total(region, "openvpc_nat_gateway_idle_timeout_count_total",
                       nat_gateway_id=region.nat) > before
 
 
