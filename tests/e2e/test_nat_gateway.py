@@ -112,6 +112,83 @@ except socket.timeout:
 """
 
 
+# Holds every connection it accepts; every 0.5 s writes "live N most M duplicates D" to a file:
+# D counts accepts whose (source address, source port) was already in use by a live connection.
+MANY_SERVER = r"""
+import os, resource, select, socket, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (200000, 200000))
+server = socket.create_server((sys.argv[1], int(sys.argv[2])), backlog=65535)
+server.setblocking(False)
+poll = select.epoll()
+poll.register(server.fileno(), select.EPOLLIN)
+peers, conns = {}, {}
+in_use, most, duplicates = set(), 0, 0
+last = 0.0
+while True:
+    for fd, events in poll.poll(0.2):
+        if fd == server.fileno():
+            while True:
+                try:
+                    conn, peer = server.accept()
+                except BlockingIOError:
+                    break
+                conn.setblocking(False)
+                if peer in in_use:
+                    duplicates += 1
+                in_use.add(peer)
+                peers[conn.fileno()], conns[conn.fileno()] = peer, conn
+                poll.register(conn.fileno(), select.EPOLLIN)
+                most = max(most, len(in_use))
+        else:
+            try:
+                data = conns[fd].recv(100)
+            except OSError:
+                data = b""
+            if not data:
+                poll.unregister(fd)
+                in_use.discard(peers.pop(fd))
+                conns.pop(fd).close()
+    if time.monotonic() - last > 0.5:
+        last = time.monotonic()
+        with open(sys.argv[3] + ".tmp", "w") as f:
+            f.write(f"live {len(in_use)} most {most} duplicates {duplicates}\n")
+        os.replace(sys.argv[3] + ".tmp", sys.argv[3])
+"""
+
+# Opens `count` connections at `rate` per second without waiting for any, then `settle`
+# seconds later prints "connected C pending P failed F" and holds them until stdin closes.
+MANY_CLIENT = r"""
+import errno, resource, select, socket, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (200000, 200000))
+server, port, count, rate, settle = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+    float(sys.argv[4]), float(sys.argv[5])
+poll = select.epoll()
+socks, state = {}, {}
+started = time.monotonic()
+def drain(timeout):
+    for fd, events in poll.poll(timeout):
+        error = socks[fd].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        state[fd] = "connected" if error == 0 else "failed"
+        poll.unregister(fd)
+for i in range(count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    s.connect_ex((server, port))
+    socks[s.fileno()] = s
+    state[s.fileno()] = "pending"
+    poll.register(s.fileno(), select.EPOLLOUT)
+    while time.monotonic() - started < (i + 1) / rate:
+        drain(0.001)
+deadline = time.monotonic() + settle
+while time.monotonic() < deadline:
+    drain(0.1)
+counts = {k: list(state.values()).count(k) for k in ("connected", "pending", "failed")}
+print(f"connected {counts['connected']} pending {counts['pending']} failed {counts['failed']}",
+      flush=True)
+sys.stdin.read()
+"""
+
+
 def start_nginx(ns, work: Path, name, listen):
     (work / f"nginx-{name}.conf").write_text(
         NGINX_CONF.format(work=work, name=name, listen=listen))
@@ -295,6 +372,49 @@ def test_an_idle_connection_gets_a_reset(world):
     assert out.stdout.strip() == "reset", out.stdout + out.stderr
     assert node_total(region, "openvpc_nat_gateway_idle_timeout_count_total",
                       nat_gateway_id=region.nat) > before
+
+
+def test_at_most_55000_connections_to_one_destination_per_address(world):
+    """EC2: 55,000 concurrent connections per (NAT address, destination IP, port, protocol).
+    60,000 from one instance to one ip:port: 55,000 open, the rest are refused and counted
+    (ErrorPortAllocation); the server never sees one (address, port) twice at once."""
+    region = world
+    port = ECHO_PORT + 1
+    (region.work / "many_server.py").write_text(MANY_SERVER)
+    (region.work / "many_client.py").write_text(MANY_CLIENT)
+    stats = region.work / "many_server.txt"
+    server = subprocess.Popen(["ip", "netns", "exec", region.internet.name, "/usr/bin/python3",
+                               str(region.work / "many_server.py"), SERVER_IP, str(port),
+                               str(stats)])
+    region.helpers.append(server)
+    in_ns(region.app, "sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535")
+    assert wait_until(stats.exists, 10)
+    errors_before = node_total(region, "openvpc_nat_gateway_error_port_allocation_total",
+                               nat_gateway_id=region.nat)
+    client = subprocess.Popen(["ip", "netns", "exec", region.app, "/usr/bin/python3",
+                               str(region.work / "many_client.py"), SERVER_IP, str(port),
+                               "60000", "4000", "8"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    region.helpers.append(client)
+    try:
+        line = client.stdout.readline()
+        counts = dict(zip(line.split()[0::2], map(int, line.split()[1::2])))
+        time.sleep(1.0)
+        live, most, duplicates = (int(v) for v in stats.read_text().split()[1::2])
+        errors = node_total(region, "openvpc_nat_gateway_error_port_allocation_total",
+                            nat_gateway_id=region.nat) - errors_before
+        print(f"60,000 connections through one NAT address to one destination: {counts}; "
+              f"the server holds {live} (at most {most}, {duplicates} duplicate source pairs); "
+              f"ErrorPortAllocation +{int(errors)}")
+        assert counts["connected"] == 55000, counts
+        assert live == 55000 and most == 55000, (live, most)
+        assert duplicates == 0
+        assert errors >= 5000
+    finally:
+        client.stdin.close()
+        client.wait(timeout=60)
+        server.kill()
+        server.wait(timeout=10)
 
 
 def test_a_deleted_nat_gateway_blackholes_its_routes(world):
