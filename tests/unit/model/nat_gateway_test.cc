@@ -145,6 +145,57 @@ TEST_F(NatGatewayTest, SecondaryAddressesAndPrivateGateways) {
   EXPECT_EQ(code(model::create_nat_gateway(region_, caller_, other)), "InvalidSubnetID.NotFound");
 }
 
+// Secondary addresses come and go: each EIP gets an interface address, the primary stays, and a
+// disassociated address is released (EIP free, private address gone) at the next advance.
+TEST_F(NatGatewayTest, AssociateAndDisassociateSecondaryAddresses) {
+  attach_igw();
+  std::string primary = eip();
+  auto id = model::create_nat_gateway(region_, caller_, public_request(primary));
+  ASSERT_TRUE(id.ok()) << id.error().code;
+  model::NatPlacement placement;
+  placement.shards[*id] = {"hp-1"};
+  ASSERT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
+  std::string second = eip(), third = eip();
+  auto added =
+      model::associate_nat_gateway_address(region_, caller_, *id, {second, third}, {"10.0.1.50"});
+  ASSERT_TRUE(added.ok()) << added.error().code;
+  ASSERT_EQ(added->size(), 2u);
+  EXPECT_EQ((*added)[0].private_ip, "10.0.1.50");
+  EXPECT_EQ((*added)[0].status, "associating");
+  EXPECT_FALSE((*added)[1].private_ip.empty());
+  auto& nat = region_.nat_gateways.at(*id);
+  ASSERT_EQ(nat.addresses.size(), 3u);
+  const auto& eni = region_.network_interfaces.at(nat.network_interface_id);
+  EXPECT_EQ(eni.secondary_private_ips.size(), 2u);
+  EXPECT_EQ(region_.addresses.at(second).private_ip, "10.0.1.50");
+  EXPECT_EQ(code(model::associate_nat_gateway_address(region_, caller_, *id, {second}, {})),
+            "Resource.AlreadyAssociated");
+  EXPECT_EQ(code(model::associate_nat_gateway_address(region_, caller_, "nat-0nope", {eip()}, {})),
+            "NatGatewayNotFound");
+  model::advance_nat_gateways(region_, placement, caller_.now + 2);
+  EXPECT_EQ(nat.addresses[1].status, "succeeded");
+  // The primary cannot go; a secondary can.
+  EXPECT_EQ(code(model::disassociate_nat_gateway_address(region_, caller_, *id,
+                                                         {nat.addresses[0].association_id})),
+            "InvalidParameterValue");
+  EXPECT_EQ(code(model::disassociate_nat_gateway_address(region_, caller_, *id, {"eipassoc-0x"})),
+            "InvalidAssociationID.NotFound");
+  auto removed = model::disassociate_nat_gateway_address(region_, caller_, *id,
+                                                         {nat.addresses[1].association_id});
+  ASSERT_TRUE(removed.ok()) << removed.error().code;
+  EXPECT_EQ((*removed)[0].status, "disassociating");
+  EXPECT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 3));
+  ASSERT_EQ(nat.addresses.size(), 2u);
+  EXPECT_TRUE(region_.addresses.at(second).association_id.empty());
+  EXPECT_EQ(region_.network_interfaces.at(nat.network_interface_id).secondary_private_ips.size(),
+            1u);
+  // At most 8 addresses in all.
+  std::vector<std::string> many;  // checked before the allocations themselves
+  for (int i = 0; i < 7; ++i) many.push_back("eipalloc-0" + std::to_string(i));
+  EXPECT_EQ(code(model::associate_nat_gateway_address(region_, caller_, *id, many, {})),
+            "AddressLimitExceeded");
+}
+
 // What the hosts are told about an available NAT gateway: the router whose route table sends
 // to it gets its shard by slot (a slot whose node is not live: 0.0.0.0), the edge binds its
 // EIP to the shard, and each node of the shard gets it in its hyperplane program.
