@@ -7,6 +7,7 @@
 
 #include "packet/builder.h"
 #include "packet/bytes.h"
+#include "packet/ecn.h"
 #include "packet/geneve.h"
 
 namespace openvpc::dataplane {
@@ -35,12 +36,14 @@ void write_ethernet(uint8_t* frame, const packet::MacAddress& dst, const packet:
 void write_encapsulation(uint8_t* out, const FlowAction& a, uint32_t outer_src, uint16_t inner_size,
                          const Packet& p) {
   const uint16_t total = uint16_t(packet::kGeneveEncapSize + inner_size);
-  packet::store_be32(out, 0x45000000u | total);
+  // RFC 6040 normal mode: the outer TOS is the inner one (ECN copied, DSCP kept; ecn.h).
+  const uint8_t tos = packet::ip_tos(out + packet::kGeneveEncapSize);
+  packet::store_be32(out, 0x45000000u | uint32_t(tos) << 16 | total);
   packet::store_be32(out + 4, 0x00004000);
   packet::store_be32(out + 8, uint32_t(kOuterTtl) << 24 | uint32_t(packet::kProtoUdp) << 16);
   packet::store_be32(out + 12, outer_src);
   packet::store_be32(out + 16, a.outer_dst_v4);
-  uint32_t sum = a.outer_checksum_base + total;
+  uint32_t sum = a.outer_checksum_base + total + tos;
   sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
   packet::store_be16(out + 10, uint16_t(~sum));
@@ -106,7 +109,7 @@ void move_start(Packet& p, uint8_t* start, size_t size) {
 }  // namespace
 
 uint32_t outer_checksum_base(uint32_t outer_src, uint32_t outer_dst) {
-  // The IPv4 header words of write_encapsulation() except the total length and checksum.
+  // The IPv4 header words of write_encapsulation() except the TOS, total length and checksum.
   uint32_t sum = 0x4500 + 0x0000 + 0x4000 + (uint32_t(kOuterTtl) << 8 | packet::kProtoUdp);
   sum += (outer_src >> 16) + (outer_src & 0xffff) + (outer_dst >> 16) + (outer_dst & 0xffff);
   return sum;

@@ -10,6 +10,7 @@
 #include "dataplane/trace.h"
 #include "dataplane/trace_note.h"
 #include "packet/checksum.h"
+#include "packet/ecn.h"
 #include "packet/fast_parse.h"
 #include "packet/geneve.h"
 
@@ -41,6 +42,16 @@ bool take_gso(Packet& p, const packet::PacketMeta& meta) {
   const uint8_t version = p.gso_type == kGsoTcpv4 ? 4 : p.gso_type == kGsoTcpv6 ? 6 : 0;
   return meta.ip_version == version && meta.tuple.protocol == packet::kProtoTcp && p.gso_size > 0 &&
          !meta.fragment.is_fragment && meta.payload_offset != 0;
+}
+
+// RFC 6040 decapsulation (packet/ecn.h): an outer CE mark reaches the inner header, or drops a
+// packet whose sender is not ECN-capable; false: drop.
+bool decapsulate_ecn(Packet& p, const packet::PacketMeta& meta) {
+  const uint8_t inner = meta.tos & packet::kEcnMask;
+  const auto ecn = packet::decapsulated_ecn(meta.geneve.outer_tos, inner);
+  if (!ecn) return false;
+  if (*ecn != inner) packet::set_ip_ecn(p.data + meta.l3_offset, *ecn);
+  return true;
 }
 
 // The largest IP packet the packet stands for: a super-frame's headers plus one segment.
@@ -205,6 +216,12 @@ void Pipeline::process_packet(Packet& p, const packet::PacketMeta& meta, const A
     });
     drop_packet(p, DropReason::malformed);
     p.gso_type = kGsoNone;
+    return count(p, meta, admission.eni_index, -1, rx_bytes);
+  }
+  if (p.in_port.kind == PortKind::underlay && !decapsulate_ecn(p, meta)) {
+    note(trace_, "ecn",
+         [&] { return std::string("the underlay marked CE, but the packet is not ECN-capable"); });
+    drop_packet(p, DropReason::ecn_ce_not_ect);
     return count(p, meta, admission.eni_index, -1, rx_bytes);
   }
   if (p.gso_type != kGsoNone) {

@@ -107,6 +107,7 @@ enum class DropReason : uint8_t {
   ipv4_bad_checksum,
   gateway_unavailable,
   fragment_hold_eni_full,
+  ecn_ce_not_ect,
   count_,  // keep last
 };
 inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);
@@ -231,6 +232,8 @@ inline constexpr std::array<DropReasonInfo, kDropReasonCount> kDropReasons = {{
      "routed to a gateway with nothing behind it (NAT, peering, VPN)"},
     {DropReason::fragment_hold_eni_full, "fragment_hold_eni_full", false,
      "the ENI holds its share of the hold slots already"},
+    {DropReason::ecn_ce_not_ect, "ecn_ce_not_ect", false,
+     "the underlay marked CE on a packet whose sender is not ECN-capable (RFC 6040)"},
 }};
 
 namespace detail {

@@ -19,14 +19,15 @@ namespace openvpc::io {
 
 inline constexpr size_t kUnderlayHeadersSize = 28;  // IPv4 (no options) + UDP
 
-// Writes the 28 bytes at `out`; payload_size bytes of UDP payload follow them. Returns false
-// when the datagram would not fit one IPv4 packet.
+// Writes the 28 bytes at `out`; payload_size bytes of UDP payload follow them. `tos` is the
+// received datagram's TOS byte (its ECN field matters at decapsulation, packet/ecn.h). Returns
+// false when the datagram would not fit one IPv4 packet.
 inline bool write_underlay_headers(uint8_t* out, uint32_t source, uint32_t destination,
                                    uint16_t source_port, uint16_t destination_port,
-                                   size_t payload_size) {
+                                   size_t payload_size, uint8_t tos = 0) {
   if (payload_size + kUnderlayHeadersSize > 65535) return false;
   const uint16_t total = uint16_t(payload_size + kUnderlayHeadersSize);
-  packet::store_be32(out, 0x45000000u | total);
+  packet::store_be32(out, 0x45000000u | uint32_t(tos) << 16 | total);
   packet::store_be32(out + 4, 0x00004000);  // id 0, DF
   packet::store_be32(out + 8, uint32_t(64) << 24 | uint32_t(packet::kProtoUdp) << 16);
   packet::store_be32(out + 12, source);

@@ -64,6 +64,10 @@ Result<UnderlaySocket> UnderlaySocket::open(const UnderlaySocketConfig& config) 
   if (config.gro && setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof on) < 0) {
     return errno_error("setsockopt(UDP_GRO)", errno);
   }
+  // The outer TOS byte: a CE mark the underlay set must reach the inner packet (RFC 6040).
+  if (setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof on) < 0) {
+    return errno_error("setsockopt(IP_RECVTOS)", errno);
+  }
   sockaddr_in local = to_sockaddr(config.address, config.port);
   if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) {
     char text[INET_ADDRSTRLEN] = {};
@@ -98,7 +102,7 @@ UnderlaySocket::~UnderlaySocket() {
 }
 
 size_t UnderlaySocket::receive(std::span<Datagram> datagrams) {
-  constexpr size_t kControlSize = CMSG_SPACE(sizeof(int));
+  constexpr size_t kControlSize = CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(int));
   size_t filled = 0;
   while (filled < datagrams.size()) {
     const size_t n = std::min(datagrams.size() - filled, kMaxBatch);
@@ -129,11 +133,14 @@ size_t UnderlaySocket::receive(std::span<Datagram> datagrams) {
       d.peer_port = ntohs(peers[i].sin_port);
       d.source_port = d.peer_port;
       d.segment_size = 0;
+      d.tos = 0;
       for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
         if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
           int segment = 0;
           std::memcpy(&segment, CMSG_DATA(c), sizeof segment);
           if (uint32_t(segment) < d.size) d.segment_size = uint16_t(segment);
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+          std::memcpy(&d.tos, CMSG_DATA(c), 1);
         }
       }
       stats_.received += d.segment_size ? (d.size + d.segment_size - 1) / d.segment_size : 1;

@@ -39,6 +39,7 @@ struct Datagram {
   uint16_t peer_port = 0;     // host order
   uint16_t source_port = 0;   // the outer source port the data plane chose (see above)
   uint16_t segment_size = 0;  // receive with GRO: data holds datagrams of this size (last shorter)
+  uint8_t tos = 0;            // receive: the outer IPv4 TOS byte (IP_RECVTOS), ECN included
 };
 
 // Calls fn(data, size) for each datagram a GRO-coalesced Datagram holds (once when none).

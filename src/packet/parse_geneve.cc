@@ -42,6 +42,7 @@ void move_outer_to_geneve(PacketMeta& meta) {
   geneve.outer_src_port = meta.tuple.src_port;
   geneve.outer_dst_port = meta.tuple.dst_port;
   geneve.outer_ttl = meta.ttl;
+  geneve.outer_tos = meta.tos;
   meta.l3_offset = 0;
   meta.l3_size = 0;
   meta.ip_version = 0;

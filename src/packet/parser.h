@@ -171,6 +171,7 @@ struct GeneveInfo {
   uint16_t options_size = 0;   // bytes of options
   uint16_t inner_offset = 0;   // start of the inner IP packet
   bool has_vpc_option = false;
+  uint8_t outer_tos = 0;  // the outer TOS byte: its ECN field meets the inner one (ecn.h)
   uint16_t gso_size = 0;  // the option's last 16 bits (see above); here it fills padding
   uint32_t source_eni = 0;
   uint32_t destination_eni = 0;

@@ -271,7 +271,7 @@ void Worker::receive_underlay() {
     const io::Datagram& d = datagrams_[i];
     uint8_t* outer = d.data - io::kUnderlayHeadersSize;
     if (!io::write_underlay_headers(outer, d.peer_address, context_.underlay_address, d.peer_port,
-                                    packet::kGenevePort, d.size)) {
+                                    packet::kGenevePort, d.size, d.tos)) {
       ++counters_.oversize_dropped;
       continue;
     }

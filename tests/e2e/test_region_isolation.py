@@ -168,6 +168,59 @@ for _ in range(3): send(p)
         assert wait_until(counted, 5), (kind, drops(router))
 
 
+def test_ecn_crosses_the_tunnel_as_rfc_6040_says(region):
+    """Encapsulation copies the inner TOS (ECN and DSCP) to the outer header, as tshark sees
+    on the underlay; a CE mark on the outer header (a congested underlay switch, forged here
+    with scapy from a captured packet) reaches an ECN-capable inner packet as CE and drops a
+    Not-ECT one (counted ecn_ce_not_ect)."""
+    h1, h2 = HOSTS["h1"], HOSTS["h2"]
+    pcap = region.work / "ecn.pcap"
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-nn", "-U", "-c", "1", "-w", str(pcap),
+                             f"udp port 6081 and src host {h1} and dst host {h2}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    region.helpers.append(dump)
+    time.sleep(1.0)
+    # DSCP 46 (EF) and ECT(0): TOS 0xba.
+    out = in_ns(region.x["h1"], "ping", "-c", "1", "-W", "2", "-Q", "0xba", "10.0.1.6",
+                check=False)
+    assert out.returncode == 0, out.stdout
+    dump.wait(timeout=10)
+    fields = run("tshark", "-r", str(pcap), "-T", "fields", "-e", "ip.dsfield.dscp",
+                 "-e", "ip.dsfield.ecn").stdout.split()
+    # Two IP layers (outer, inner), each field comma-joined: DSCP 46 and ECN 2 in both.
+    assert fields == ["46,46", "2,2"], fields
+    seen = region.work / "ecn-seen.pcap"
+    forge = f"""
+import socket, sys
+from scapy.all import rdpcap, IP, UDP
+from scapy.contrib.geneve import GENEVE
+p = rdpcap('{pcap}')[0][IP]
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+p[IP].tos = 0xbb                      # the underlay marked CE
+if sys.argv[1] == 'not-ect':
+    p[GENEVE][IP].tos = 0xb8          # the sender is not ECN-capable
+    del p[GENEVE][IP].chksum
+del p[IP].chksum
+raw.sendto(bytes(p), (p.dst, 0))
+"""
+    capture = subprocess.Popen(["ip", "netns", "exec", region.x["h2"], "tcpdump", "-i", "any",
+                                "-nn", "-U", "-c", "1", "-w", str(seen),
+                                "icmp[icmptype] == icmp-echo"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    region.helpers.append(capture)
+    time.sleep(1.0)
+    run("/usr/bin/python3", "-c", forge, "ect0")
+    capture.wait(timeout=10)
+    tos = run("tshark", "-r", str(seen), "-T", "fields", "-e", "ip.dsfield.ecn",
+              "-e", "ip.dsfield.dscp").stdout.split()
+    assert tos == ["3", "46"], tos  # CE, and the DSCP kept
+    router = region.routers["h2"]
+    before = drops(router).get("ecn_ce_not_ect", 0)
+    run("/usr/bin/python3", "-c", forge, "not-ect")
+    assert wait_until(lambda: drops(router).get("ecn_ce_not_ect", 0) == before + 1, 5), \
+        drops(router)
+
+
 def test_nacl_denies_between_subnets_but_not_inside_one(region):
     c, x = region.controller, region.x
     group = region.create_group(x["vpc"], "x-all", ICMP)

@@ -7,11 +7,18 @@
 #include <cctype>
 
 #include "harness.h"
+#include "packet/bytes.h"
 #include "packet/checksum.h"
+#include "packet/ecn.h"
+#include "packet/geneve.h"
 
 namespace openvpc::dataplane::testing {
 namespace {
 
+using packet::kEcnCe;
+using packet::kEcnEct0;
+using packet::kEcnEct1;
+using packet::kEcnNotEct;
 using packet::kTcpAck;
 using packet::kTcpSyn;
 using D = DropReason;
@@ -26,6 +33,20 @@ std::vector<uint8_t> time_exceeded(const EniInfo& to, std::span<const uint8_t> o
   ip.resize(packet::write_icmp_error(ip.data(), ip.size(), kGatewayRouter, 11, 0, 0,
                                      offending.first(quoted)));
   return to_eni(to, ip);
+}
+
+// An IPv4 packet with its TOS byte set (header checksum recomputed from scratch).
+std::vector<uint8_t> with_tos(std::vector<uint8_t> ip, uint8_t tos) {
+  ip[1] = tos;
+  ip[10] = ip[11] = 0;
+  packet::store_be16(ip.data() + 10, packet::ipv4_header_checksum(ip.data(), 20));
+  return ip;
+}
+
+// A Geneve packet whose outer header's ECN field a congested underlay switch set to `ecn`.
+std::vector<uint8_t> with_outer_ecn(std::vector<uint8_t> outer, uint8_t ecn) {
+  const uint8_t tos = uint8_t((outer[1] & ~packet::kEcnMask) | ecn);
+  return with_tos(std::move(outer), tos);
 }
 
 // Geneve from the remote host with bytes changed after building (forgeries).
@@ -100,6 +121,24 @@ std::vector<Case> forwarding_cases() {
          encapsulated(7, 101, 201, ssh(kWeb1, kRemoteWeb, 40000, 63, 5))},
         {V::encapsulate, D::none, kUnderlay,
          encapsulated(7, 101, 201, ssh(kWeb1, kRemoteWeb, 40002, 19, 6))}}},
+      {"ECN across the tunnel (RFC 6040): outer CE marks an ECN-capable inner packet CE",
+       {{kUnderlay, with_outer_ecn(geneve(kRemoteHost, kHost, 7, 201, 101,
+                                          with_tos(ssh(kRemoteWeb, kWeb1, 5000), 0xb8 | kEcnEct0)),
+                                   kEcnCe)},
+        {kUnderlay, with_outer_ecn(geneve(kRemoteHost, kHost, 7, 201, 101,
+                                          with_tos(ssh(kRemoteWeb, kWeb1, 5001), kEcnEct0)),
+                                   kEcnEct1)},
+        {kUnderlay, with_outer_ecn(geneve(kRemoteHost, kHost, 7, 201, 101,
+                                          with_tos(ssh(kRemoteWeb, kWeb1, 5002), kEcnCe)),
+                                   kEcnNotEct)},
+        {kUnderlay,
+         with_outer_ecn(geneve(kRemoteHost, kHost, 7, 201, 101, ssh(kRemoteWeb, kWeb1, 5003)),
+                        kEcnCe)}},
+       {{V::deliver, D::none, web1,
+         to_eni(kWeb1, with_tos(ssh(kRemoteWeb, kWeb1, 5000), 0xb8 | kEcnCe))},
+        {V::deliver, D::none, web1, to_eni(kWeb1, with_tos(ssh(kRemoteWeb, kWeb1, 5001), kEcnEct1))},
+        {V::deliver, D::none, web1, to_eni(kWeb1, with_tos(ssh(kRemoteWeb, kWeb1, 5002), kEcnCe))},
+        {V::drop, D::ecn_ce_not_ect}}},
       {"decapsulation and delivery",
        {{kUnderlay, geneve(kRemoteHost, kHost, 7, 201, 101, ssh(kRemoteWeb, kWeb1, 5000))},
         {kUnderlay, geneve(kRemoteHost, kHost, 7, 201, 102, ssh(kRemoteWeb, kWeb2, 5001, 3))}},
@@ -313,6 +352,21 @@ TEST(ForwardingBatch, InterleavedCasesWithoutEditsMatchTheirOwnResults) {
       EXPECT_EQ(batch.bytes(n), want.bytes);
     }
   }
+}
+
+// Encapsulation copies the inner TOS byte whole into the outer header (RFC 6040 normal mode:
+// ECN copied; DSCP kept), with the outer header checksum still right.
+TEST(Encapsulation, OuterHeaderCarriesTheInnerTos) {
+  World world(standard_program());
+  const uint8_t tos = 0xb8 | kEcnEct0;  // DSCP EF, ECT(0)
+  Batch batch =
+      run(world, {{port_of(kWeb1),
+                   from_eni(kWeb1, with_tos(tcp_ip(kWeb1.ip, kRemoteWeb.ip, 40000, 22), tos))}});
+  ASSERT_EQ(to_string(batch.packets[0].verdict), "encapsulate");
+  const auto outer = batch.bytes(0);
+  EXPECT_EQ(outer[1], tos);
+  EXPECT_EQ(outer[packet::kGeneveEncapSize + 1], tos);
+  EXPECT_EQ(packet::ipv4_header_checksum(outer.data(), 20), 0);  // over a filled checksum
 }
 
 }  // namespace
