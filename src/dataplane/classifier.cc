@@ -137,6 +137,12 @@ Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMet
     const DropReason reason = result.action.drop_reason;
     return drop(reason);
   }
+  if (result.action.gateway_kind == program::RouteTargetKind::nat_gateway &&
+      result.groups[0].untracked) {
+    // REFERENCE.md: connections through a NAT gateway are tracked whatever the rules say.
+    result.groups[0].untracked = false;
+    note("sg-egress", [] { return std::string("tracked after all: routed to a NAT gateway"); });
+  }
   return result;
 }
 

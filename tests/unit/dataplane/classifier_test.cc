@@ -143,6 +143,13 @@ TEST_F(NatGatewayRouteTest, ADownSlotsFlowsGoToTheNextLiveSlotWrapping) {
   EXPECT_EQ(outbound(101, flow_to_slot(0, 3)).action.outer_dst_v4, kNatNode1.v4_host_order());
   use_nodes({kNatNode1, kNatNode2, kNodeDown});
   EXPECT_EQ(outbound(101, flow_to_slot(2, 3)).action.outer_dst_v4, kNatNode1.v4_host_order());
+  std::string trace;
+  Classifier traced(*program_, view(), &trace);
+  traced.outbound(eni(101), packet::parse_ip(flow_to_slot(2, 3)));
+  EXPECT_NE(trace.find("target: nat gateway 902 (eni 950): node 192.168.0.21 (slot 2 of 3, its "
+                       "node down: the next live slot's)"),
+            std::string::npos)
+      << trace;
   use_nodes({kNodeDown, kNodeDown, kNatNode3});
   for (size_t slot = 0; slot < 3; ++slot) {
     EXPECT_EQ(outbound(101, flow_to_slot(slot, 3)).action.outer_dst_v4, kNatNode3.v4_host_order());
@@ -171,6 +178,40 @@ TEST_F(NatGatewayRouteTest, APrivateGatewayKeepsTheVpcMtuAndSourceCheckOffIsFlag
   const Classification c = outbound(101, flow_to_slot(0, 1));
   EXPECT_EQ(c.action.verdict, Verdict::encapsulate);
   EXPECT_EQ(c.action.vpc_flags, packet::kVpcFlagSourceCheckOff);
+}
+
+TEST_F(NatGatewayRouteTest, AFlowThroughTheGatewayIsTrackedWhateverTheRulesSay) {
+  // eni 102 (groups 41, 43) with TCP on every port in from 0.0.0.0/0 and all out: its TCP flows
+  // out are untracked (acl.h) — except through a NAT gateway.
+  program::Program p = standard_program();
+  with_nat_gateway(p, {kNatNode1});
+  p.security_groups[2].rules.push_back(
+      {program::Direction::ingress, {6, {0, 65535}}, cidr_literal("0.0.0.0/0")});
+  program_ = *compile(p);
+  const Classification direct = outbound(102, tcp_ip(kWeb2.ip, kRemoteWeb.ip, 40000, 5000));
+  ASSERT_EQ(direct.action.verdict, Verdict::encapsulate);
+  EXPECT_TRUE(direct.groups[0].untracked);
+  const Classification nat =
+      outbound(102, tcp_ip(kWeb2.ip, address_literal("172.16.1.1"), 40000, 5000));
+  ASSERT_EQ(nat.action.verdict, Verdict::encapsulate);
+  EXPECT_TRUE(nat.groups[0].allowed_by_rules);
+  EXPECT_FALSE(nat.groups[0].untracked);
+}
+
+TEST_F(NatGatewayRouteTest, TheGatewaysOwnAddressIsNoHostsInterface) {
+  program::Program p = standard_program();
+  with_nat_gateway(p);
+  program::Mapping m;
+  m.vpc = 7;
+  m.address = address_literal("10.0.1.200");
+  m.eni = kNatGatewayEni;
+  m.nat_gateway = kNatGateway;  // underlay unused
+  p.mappings.push_back(m);
+  program_ = *compile(p);
+  EXPECT_EQ(program_->find_eni(kNatGatewayEni), nullptr);
+  const Classification c = outbound(101, tcp_ip(kWeb1.ip, m.address, 40000, 22));
+  EXPECT_EQ(c.action.verdict, Verdict::drop);
+  EXPECT_EQ(c.action.drop_reason, DropReason::no_mapping);
 }
 
 TEST_F(NatGatewayRouteTest, AGatewayOfAnotherVpcIsUnavailable) {
