@@ -234,8 +234,8 @@ inline constexpr std::array<DropReasonInfo, kDropReasonCount> kDropReasons = {{
     {DropReason::fragment_hold_eni_full, "fragment_hold_eni_full", false,
      "the ENI holds its share of the hold slots already"},
     {DropReason::edge_nat_port_unowned, "edge_nat_port_unowned", false,
-     "from outside to a NAT gateway's address with no port a node hands out (below 1024, a "
-     "later fragment, an ICMP error without the quoted ports)"},
+     "to a NAT gateway's address with no port a node hands out (below 1024, a later fragment "
+     "whose first was not seen, an ICMP error without the quoted ports)"},
 }};
 
 namespace detail {

@@ -64,8 +64,8 @@ size_t wire_ip_size(const Packet& p, const packet::PacketMeta& meta) {
 // The port of a NAT gateway's address this packet carries, as one of the gateway's nodes handed
 // it out (hyperplane/port_space.h): the destination port — for an ICMP echo its identifier,
 // which the parser puts in both ports — or, for an ICMP error, the source port of the packet it
-// quotes (what the node sent). 0 when it carries none: a later fragment, a quote cut before its
-// ports, another protocol.
+// quotes (what the node sent). 0 when it carries none: a quote cut before its ports, another
+// protocol (a later fragment follows its first one instead: fragment_steering.h).
 uint32_t nat_port(const packet::PacketMeta& meta) {
   if (meta.l4_offset == 0) return 0;
   if (meta.tuple.protocol == packet::kProtoIcmp && meta.icmp.is_error) {
@@ -166,17 +166,23 @@ void EdgeTranslator::to_outside(Packet& p, const packet::PacketMeta& meta) {
 }
 
 DropReason EdgeTranslator::host_of(const PublicBinding& binding, const packet::PacketMeta& meta,
-                                   uint32_t& host_v4) const {
+                                   uint32_t& host_v4) {
   if (binding.shard < 0) {
     host_v4 = binding.host_v4;
     return DropReason::none;
   }
   const NatShard& shard = table_->nat_shards[size_t(binding.shard)];
   if (shard.nodes_v4.empty()) return DropReason::gateway_unavailable;
+  if (meta.fragment.is_fragment && meta.fragment.offset != 0) {
+    host_v4 = fragments_.node_of(meta);  // where its first fragment went
+    return host_v4 == 0 ? DropReason::edge_nat_port_unowned : DropReason::none;
+  }
   const int slot = hyperplane::slot_of_port(nat_port(meta), int(shard.nodes_v4.size()));
   if (slot < 0) return DropReason::edge_nat_port_unowned;
   host_v4 = dataplane::serving_node(shard.nodes_v4, size_t(slot));
-  return host_v4 == 0 ? DropReason::gateway_unavailable : DropReason::none;
+  if (host_v4 == 0) return DropReason::gateway_unavailable;
+  if (meta.fragment.is_fragment) fragments_.remember(meta, host_v4);
+  return DropReason::none;
 }
 
 void EdgeTranslator::to_host(Packet& p, const packet::PacketMeta& meta,

@@ -33,10 +33,19 @@ std::vector<uint8_t> tcp_ports(uint32_t src, uint32_t dst, uint16_t sport, uint1
   return packet::build_tcp(ip, t, payload);
 }
 
-std::vector<uint8_t> udp_ports(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport) {
-  packet::IpSpec ip{v4(src), v4(dst), 64, 0, false, 0x4321, 0, false};
-  const uint8_t payload[12] = {};
+std::vector<uint8_t> udp_ports(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                               uint16_t ip_id = 0x4321, size_t payload_size = 12) {
+  packet::IpSpec ip{v4(src), v4(dst), 64, 0, false, ip_id, 0, false};
+  const std::vector<uint8_t> payload(payload_size, 0x5a);
   return packet::build_udp(ip, {sport, dport}, payload);
+}
+
+// Bytes [offset, offset + length) of whole's payload as an IPv4 fragment.
+std::vector<uint8_t> fragment(const std::vector<uint8_t>& whole, size_t offset, size_t length) {
+  std::vector<uint8_t> out(whole.size() + 20);
+  out.resize(packet::write_ipv4_fragment(out.data(), out.size(), whole, offset, length));
+  EXPECT_GT(out.size(), 0u);
+  return out;
 }
 
 std::vector<uint8_t> echo_id(uint32_t src, uint32_t dst, bool request, uint16_t id) {
@@ -179,11 +188,9 @@ TEST_F(EdgeNatGatewayTest, NoNodeUpOrNoOwningPortIsACountedDrop) {
   EXPECT_EQ(drop_of(tcp_ports(kOutsideHost, kNatPublic, 443, 1023)),
             DropReason::edge_nat_port_unowned);
   EXPECT_EQ(drop_of(udp_ports(kOutsideHost, kNatPublic, 53, 0)), DropReason::edge_nat_port_unowned);
+  // A later fragment whose first fragment this edge did not see.
   const auto whole = udp_ports(kOutsideHost, kNatPublic, 53, port_of_slot(0));
-  std::vector<uint8_t> later(whole.size());
-  later.resize(packet::write_ipv4_fragment(later.data(), later.size(), whole, 8, 12));
-  ASSERT_GT(later.size(), 0u);
-  EXPECT_EQ(drop_of(later), DropReason::edge_nat_port_unowned);
+  EXPECT_EQ(drop_of(fragment(whole, 8, 12)), DropReason::edge_nat_port_unowned);
   EXPECT_EQ(drops(DropReason::edge_nat_port_unowned), 3u);
   use_nodes({kDown, kDown, kDown});
   EXPECT_EQ(drop_of(tcp_ports(kOutsideHost, kNatPublic, 443, port_of_slot(1))),
@@ -193,6 +200,26 @@ TEST_F(EdgeNatGatewayTest, NoNodeUpOrNoOwningPortIsACountedDrop) {
             DropReason::gateway_unavailable);
   EXPECT_EQ(drops(DropReason::gateway_unavailable), 2u);
   EXPECT_EQ(translator.counters().outside_bytes_in, 0u) << "nothing was delivered inward";
+}
+
+TEST_F(EdgeNatGatewayTest, LaterFragmentsFollowTheirFirstOne) {
+  // Node 2 owns the port; its datagram comes in three fragments, the last before the middle.
+  const auto whole = udp_ports(kOutsideHost, kNatPublic, 53, port_of_slot(1), 0x1111, 200);
+  std::vector<uint8_t> inner;
+  EXPECT_EQ(node_of(run(from_outside(fragment(whole, 0, 64)), kOutside), &inner), kNode2);
+  EXPECT_EQ(dst_of(inner), kNatPrivate);
+  EXPECT_EQ(node_of(run(from_outside(fragment(whole, 128, 80)), kOutside), &inner), kNode2);
+  EXPECT_EQ(dst_of(inner), kNatPrivate);
+  EXPECT_EQ(node_of(run(from_outside(fragment(whole, 64, 64)), kOutside)), kNode2);
+  // Another datagram (IP id) of the same flow whose first fragment was not seen: no owner.
+  const auto other = udp_ports(kOutsideHost, kNatPublic, 53, port_of_slot(1), 0x2222, 200);
+  const Buffer orphan = run(from_outside(fragment(other, 64, 64)), kOutside);
+  EXPECT_EQ(orphan.packet.drop_reason, DropReason::edge_nat_port_unowned);
+  // Its first fragment to slot 0's port goes to node 1, and so do its later ones.
+  const auto third = udp_ports(kOutsideHost, kNatPublic, 53, port_of_slot(0), 0x3333, 200);
+  EXPECT_EQ(node_of(run(from_outside(fragment(third, 0, 64)), kOutside)), kNode1);
+  EXPECT_EQ(node_of(run(from_outside(fragment(third, 64, 144)), kOutside)), kNode1);
+  EXPECT_EQ(node_of(run(from_outside(fragment(whole, 64, 64)), kOutside)), kNode2);
 }
 
 TEST_F(EdgeNatGatewayTest, FromTheUnderlayOnlyLiveShardNodesSendAsTheGateway) {
