@@ -36,8 +36,8 @@ inline constexpr uint16_t kVpcMtu = 9001;
 inline constexpr uint16_t kGatewayMtu = 1500;
 
 // The largest IPv4 packet (IP header included) the action's path carries: FlowAction::mtu when
-// set (encapsulated toward an edge node: kGatewayMtu), else kVpcMtu for deliver / encapsulate,
-// kGatewayMtu for to_gateway, 0 (no limit) for anything not forwarded.
+// set (encapsulated toward an edge node or a public NAT gateway: kGatewayMtu), else kVpcMtu for
+// deliver / encapsulate, kGatewayMtu for to_gateway, 0 (no limit) for anything not forwarded.
 inline uint16_t path_mtu(const FlowAction& action) {
   if (action.mtu != 0) return action.mtu;  // e.g. encapsulated toward an edge node: 1500
   switch (action.verdict) {

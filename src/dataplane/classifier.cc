@@ -2,6 +2,7 @@
 
 #include "dataplane/actions.h"
 #include "dataplane/conntrack/icmp_tracker.h"
+#include "dataplane/nat_shard.h"
 #include "packet/dhcp.h"
 #include "packet/geneve.h"
 
@@ -21,15 +22,6 @@ bool is_dhcp_from_unconfigured_client(const packet::PacketMeta& meta) {
   const auto& t = meta.tuple;
   return t.protocol == packet::kProtoUdp && t.src_port == packet::kDhcpClientPort &&
          t.dst_port == packet::kDhcpServerPort && t.src.is_v4() && t.src.v4_host_order() == 0;
-}
-
-// Whether packets routed to a gateway of this kind (other than the internet gateway, which
-// is the edge: to_edge) have somewhere to go. NAT gateways, peering connections and VPN
-// gateways have no next hop yet, so their packets are dropped as gateway_unavailable (REJECT
-// in the flow log) instead of being logged ACCEPT and lost. A kind that gets a next hop is
-// added here and keeps the to_gateway plumbing (FlowAction::gateway_kind, out_id).
-bool gateway_has_next_hop(program::RouteTargetKind) {
-  return false;
 }
 
 const char* stage_name(const char* kind, Direction direction) {
@@ -145,6 +137,12 @@ Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMet
     const DropReason reason = result.action.drop_reason;
     return drop(reason);
   }
+  if (result.action.gateway_kind == program::RouteTargetKind::nat_gateway &&
+      result.groups[0].untracked) {
+    // REFERENCE.md: connections through a NAT gateway are tracked whatever the rules say.
+    result.groups[0].untracked = false;
+    note("sg-egress", [] { return std::string("tracked after all: routed to a NAT gateway"); });
+  }
   return result;
 }
 
@@ -170,10 +168,15 @@ bool Classifier::route_to_target(const LocalEni& source, const packet::PacketMet
   switch (route->target) {
     case program::RouteTargetKind::local: {
       const program::Mapping* mapping = program_.find_mapping(source.vpc, meta.tuple.dst);
-      if (mapping == nullptr) {
+      if (mapping == nullptr || mapping->nat_gateway != 0) {
         note("mapping", [&] {
-          return std::string("no mapping for " + format_address(meta.tuple.dst) + " in vpc " +
-                             std::to_string(source.vpc));
+          return mapping == nullptr
+                     ? std::string("no mapping for " + format_address(meta.tuple.dst) + " in vpc " +
+                                   std::to_string(source.vpc))
+                     : std::string(format_address(meta.tuple.dst) +
+                                   " is an address of nat gateway " +
+                                   std::to_string(mapping->nat_gateway) +
+                                   " (reached only as a route target)");
         });
         result.action.drop_reason = DropReason::no_mapping;
         return false;
@@ -187,20 +190,17 @@ bool Classifier::route_to_target(const LocalEni& source, const packet::PacketMet
       return false;
     case program::RouteTargetKind::internet_gateway:
       return to_edge(source, meta, result);
+    case program::RouteTargetKind::nat_gateway:
+      return to_nat_gateway(source, route->target_id, meta, result);
     default:
-      if (!gateway_has_next_hop(route->target)) {
-        note("target", [&] {
-          return std::string(program::to_string(route->target)) + " " +
-                 std::to_string(route->target_id) + " has nothing behind it on this router yet";
-        });
-        result.action.drop_reason = DropReason::gateway_unavailable;
-        return false;
-      }
-      result.action.verdict = Verdict::to_gateway;
-      result.action.gateway_kind = route->target;
-      result.action.out_id = route->target_id;
-      result.action.decrement_ttl = true;
-      return true;
+      // Peering connections and VPN gateways have no next hop yet: a named drop (REJECT in the
+      // flow log) rather than a packet logged ACCEPT and lost.
+      note("target", [&] {
+        return std::string(program::to_string(route->target)) + " " +
+               std::to_string(route->target_id) + " has nothing behind it on this router yet";
+      });
+      result.action.drop_reason = DropReason::gateway_unavailable;
+      return false;
   }
 }
 
@@ -278,6 +278,57 @@ bool Classifier::to_edge(const LocalEni& source, const packet::PacketMeta& meta,
   return true;
 }
 
+// A NAT gateway is a shard of hyperplane nodes (nat_shard.h): the packet goes, encapsulated to
+// the gateway's ENI, to the node of the slot its flow hash picks (the next live one when that
+// node is down), which translates it. A gateway this program does not list (not placed yet),
+// of another VPC, or with no node up drops as gateway_unavailable. A public gateway's traffic
+// leaves through the internet gateway: the path MTU is the internet's 1500.
+bool Classifier::to_nat_gateway(const LocalEni& source, uint32_t gateway_id,
+                                const packet::PacketMeta& meta, Classification& result) {
+  const CompiledNatGateway* gateway = program_.find_nat_gateway(gateway_id);
+  if (gateway == nullptr || gateway->vpc != source.vpc) {
+    note("nat-gateway", [&] {
+      return std::string("nat gateway " + std::to_string(gateway_id) +
+                         (gateway == nullptr ? " is not placed on any node"
+                                             : " is in another vpc than " + eni_text(source.id)));
+    });
+    result.action.drop_reason = DropReason::gateway_unavailable;
+    return false;
+  }
+  const uint16_t flow_port = packet::flow_source_port(meta.tuple);
+  const size_t slot = flow_slot(flow_port, gateway->nodes_v4.size());
+  const uint32_t node = serving_node(gateway->nodes_v4, slot);
+  if (node == 0) {
+    note("nat-gateway", [&] {
+      return std::string("nat gateway " + std::to_string(gateway_id) + ": none of its " +
+                         std::to_string(gateway->nodes_v4.size()) + " shard nodes is up");
+    });
+    result.action.drop_reason = DropReason::gateway_unavailable;
+    return false;
+  }
+  FlowAction& a = result.action;
+  a.verdict = Verdict::encapsulate;
+  a.gateway_kind = program::RouteTargetKind::nat_gateway;  // the reply comes from source ENI 0
+  a.out_id = gateway_id;
+  a.decrement_ttl = true;
+  a.outer_src_port = flow_port;
+  a.outer_dst_v4 = node;
+  a.outer_checksum_base = outer_checksum_base(program_.host_underlay_v4, a.outer_dst_v4);
+  a.vni = source.vpc;
+  a.source_eni = source.id;
+  a.destination_eni = gateway->eni;
+  a.vpc_flags = source.source_dest_check ? 0 : packet::kVpcFlagSourceCheckOff;
+  a.mtu = gateway->is_public ? kGatewayMtu : 0;
+  note("target", [&] {
+    const bool moved = node != gateway->nodes_v4[slot];
+    return std::string("nat gateway " + std::to_string(gateway_id) + " (" + eni_text(gateway->eni) +
+                       "): node " + format_address(packet::IpAddress::v4(node)) + " (slot " +
+                       std::to_string(slot) + " of " + std::to_string(gateway->nodes_v4.size()) +
+                       (moved ? ", its node down: the next live slot's" : "") + ")");
+  });
+  return true;
+}
+
 void Classifier::deliver_locally(const LocalEni& destination, const packet::PacketMeta& meta,
                                  Classification& result) {
   const CompiledSubnet& subnet = program_.subnets[destination.subnet];
@@ -317,10 +368,11 @@ DropReason Classifier::isolation_rule(const packet::PacketMeta& meta,
   if (destination->source_dest_check && !destination->owns(meta.tuple.dst)) {
     return DropReason::geneve_destination_address_mismatch;
   }
-  // From an edge node (the internet gateway): any inner source, but only from a live edge.
+  // From an edge node (the internet gateway) or a node of one of the VPC's NAT gateways: any
+  // inner source (an internet address), but only from a live node of that fleet.
   if (g.source_eni == 0 && (g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0) {
-    return program_.is_edge_node(g.outer_src) ? DropReason::none
-                                              : DropReason::geneve_untrusted_node;
+    return program_.is_fleet_node(g.vni, g.outer_src) ? DropReason::none
+                                                      : DropReason::geneve_untrusted_node;
   }
   const EniLocation* source = program_.find_eni(g.source_eni);
   if (source == nullptr) return DropReason::geneve_source_eni_unknown;

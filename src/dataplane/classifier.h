@@ -3,8 +3,10 @@
 // Outbound from an ENI: source check -> local services -> NACL egress (leaving the subnet)
 // -> SG egress -> longest-prefix route -> target -> for a local destination NACL ingress
 // (crossing subnets) and SG ingress; an internet gateway target goes to an edge node (only
-// from a private address with a public one). Inbound from the underlay: the isolation rule
-// (an edge node may send any inner source) -> NACL ingress (crossing subnets) -> SG ingress. The
+// from a private address with a public one), a NAT gateway target to one node of its
+// hyperplane shard by flow hash (nat_shard.h). Inbound from the underlay: the isolation rule
+// (an edge node, or a node of a NAT gateway of the VPC, may send any inner source) -> NACL
+// ingress (crossing subnets) -> SG ingress. The
 // result is a FlowAction for the flow cache plus, per security-group stage the flow crossed, what
 // the rules said; the pipeline's ConnectionStage then tracks or opens the connections (conntrack
 // decides per packet).
@@ -76,6 +78,8 @@ class Classifier {
   bool to_eni(const LocalEni& source, uint32_t target_eni, const packet::PacketMeta& meta,
               Classification& result);
   bool to_edge(const LocalEni& source, const packet::PacketMeta& meta, Classification& result);
+  bool to_nat_gateway(const LocalEni& source, uint32_t gateway_id, const packet::PacketMeta& meta,
+                      Classification& result);
   void deliver_locally(const LocalEni& destination, const packet::PacketMeta& meta,
                        Classification& result);
   // DropReason::none when the packet passes; sets destination once it is known.

@@ -152,6 +152,36 @@ Result<void> compile_flow_logs(const program::Program& p, CompiledProgram& out) 
   return {};
 }
 
+// NAT gateways: unique ids, a non-zero ENI, IPv4 nodes (0.0.0.0: the slot's node is down), a
+// known VPC when a route targets the gateway. A route naming a gateway the program does not
+// list is no error: the classifier drops its packets (gateway_unavailable).
+Result<void> compile_nat_gateways(const program::Program& p, const Indices& ix,
+                                  CompiledProgram& out) {
+  if (auto ids = index_by_id(p.nat_gateways, "nat gateway"); !ids) return ids.error();
+  std::set<uint32_t> targeted;
+  for (const auto& table : p.route_tables) {
+    for (const auto& route : table.routes) {
+      if (route.target == program::RouteTargetKind::nat_gateway) targeted.insert(route.target_id);
+    }
+  }
+  for (const auto& g : p.nat_gateways) {
+    const std::string name = "nat gateway " + std::to_string(g.id);
+    if (g.eni == 0) return invalid(name + " has no eni");
+    if (targeted.count(g.id) && !ix.vpcs.count(g.vpc)) {
+      return invalid(name + " is a route target but names unknown vpc " + std::to_string(g.vpc));
+    }
+    CompiledNatGateway c{g.id, g.vpc, g.eni, g.is_public, {}};
+    for (const auto& node : g.nodes) {
+      if (!node.is_v4()) {
+        return invalid(name + " node " + program::format_address(node) + " is not IPv4");
+      }
+      c.nodes_v4.push_back(node.v4_host_order());
+    }
+    out.nat_gateways.push_back(std::move(c));
+  }
+  return {};
+}
+
 }  // namespace
 
 void IdIndex::build(const std::vector<uint32_t>& ids) {
@@ -181,6 +211,21 @@ uint64_t CompiledProgram::mapping_hash(uint32_t vpc, const IpAddress& address) {
   std::memcpy(&words[0], address.bytes.data(), 16);
   words[2] = vpc;
   return mix_words(words);
+}
+
+const CompiledNatGateway* CompiledProgram::find_nat_gateway(uint32_t id) const {
+  const int32_t i = nat_gateway_index_.find(id);
+  return i < 0 ? nullptr : &nat_gateways[size_t(i)];
+}
+
+bool CompiledProgram::is_fleet_node(uint32_t vni, const IpAddress& underlay) const {
+  if (!underlay.is_v4()) return false;
+  const uint32_t v4 = underlay.v4_host_order();
+  if (v4 == 0) return false;
+  for (uint32_t edge : edge_nodes_v4) {
+    if (edge == v4) return true;
+  }
+  return std::binary_search(nat_nodes_.begin(), nat_nodes_.end(), uint64_t{vni} << 32 | v4);
 }
 
 const program::Mapping* CompiledProgram::find_mapping(uint32_t vpc,
@@ -259,9 +304,24 @@ Result<std::shared_ptr<const CompiledProgram>> compile(const program::Program& p
   out->local_eni_index_.build(ids);
   if (auto r = compile_flow_logs(p, *out); !r) return r.error();
 
-  // ENI locations: remote ENIs from the mappings, then this host's own ENIs.
+  if (auto r = compile_nat_gateways(p, ix, *out); !r) return r.error();
+  ids.clear();
+  for (const auto& g : out->nat_gateways) {
+    ids.push_back(g.id);
+    for (uint32_t node : g.nodes_v4) {
+      if (node != 0) out->nat_nodes_.push_back(uint64_t{g.vpc} << 32 | node);
+    }
+  }
+  out->nat_gateway_index_.build(ids);
+  std::sort(out->nat_nodes_.begin(), out->nat_nodes_.end());
+  out->nat_nodes_.erase(std::unique(out->nat_nodes_.begin(), out->nat_nodes_.end()),
+                        out->nat_nodes_.end());
+
+  // ENI locations: remote ENIs from the mappings (not a NAT gateway's: its interface lives on
+  // no one host, its shard serves it), then this host's own ENIs.
   std::map<uint32_t, EniLocation> locations;
   for (const auto& m : p.mappings) {
+    if (m.nat_gateway != 0) continue;
     locations.emplace(m.eni, EniLocation{m.vpc, m.underlay, m.source_dest_check, -1});
   }
   for (size_t i = 0; i < out->local_enis.size(); ++i) {

@@ -8,7 +8,10 @@
 // compile() returns; workers share it read-only through a shared_ptr (program_publisher.h),
 // and its generation tags every flow-cache entry computed under it. A flow log must name only
 // this program's ENIs and a window > 0; the data plane keeps only each ENI's window (the
-// router's files know the rest of the flow log).
+// router's files know the rest of the flow log). NAT gateways (program::NatGateway) are
+// checked (unique ids, a non-zero ENI, IPv4 nodes, a known VPC when a route targets one) and
+// kept with their shard's nodes in host order; a route to a gateway the program does not list
+// compiles, and drops at lookup (the controller may send routes before placement).
 #pragma once
 
 #include <cstdint>
@@ -93,6 +96,16 @@ struct EniLocation {
   int32_t local_index = -1;
 };
 
+// A NAT gateway a route of this program may target: its shard's nodes by slot, host order,
+// 0 for a slot whose node is down (nat_shard.h picks the node).
+struct CompiledNatGateway {
+  uint32_t id = 0;
+  uint32_t vpc = 0;
+  uint32_t eni = 0;
+  bool is_public = true;
+  std::vector<uint32_t> nodes_v4;
+};
+
 class CompiledProgram {
  public:
   uint64_t generation = 0;
@@ -107,19 +120,17 @@ class CompiledProgram {
   std::vector<MemberSet> member_sets;
   std::vector<program::Mapping> mappings;
   std::vector<uint32_t> edge_nodes_v4;  // host order, as the program lists them (sorted)
+  std::vector<CompiledNatGateway> nat_gateways;
 
   int32_t find_local_eni(uint32_t id) const { return local_eni_index_.find(id); }
   const CompiledVpc* find_vpc(uint32_t vni) const;
   const EniLocation* find_eni(uint32_t id) const;
   const program::Mapping* find_mapping(uint32_t vpc, const IpAddress& address) const;
-  bool is_edge_node(const IpAddress& underlay) const {
-    if (!underlay.is_v4()) return false;
-    const uint32_t v4 = underlay.v4_host_order();
-    for (uint32_t edge : edge_nodes_v4) {
-      if (edge == v4) return true;
-    }
-    return false;
-  }
+  const CompiledNatGateway* find_nat_gateway(uint32_t id) const;
+  // Whether a packet "from an edge/hyperplane node" (source ENI 0) of VPC vni may come from
+  // underlay: a live edge node (any VPC of the program), or a live node of a NAT gateway of
+  // that VPC.
+  bool is_fleet_node(uint32_t vni, const IpAddress& underlay) const;
   // ARP is handled by the caller; this is the IP side: the subnet router (base+1), the DNS
   // resolver (subnet and VPC base+2, 169.254.169.253) and limited broadcast (DHCP).
   bool is_local_service(const LocalEni& eni, const IpAddress& destination) const;
@@ -137,6 +148,8 @@ class CompiledProgram {
   IdIndex local_eni_index_;
   IdIndex vpc_index_;
   IdIndex eni_location_index_;
+  IdIndex nat_gateway_index_;
+  std::vector<uint64_t> nat_nodes_;  // (vpc << 32 | node host order), sorted, unique
   std::vector<EniLocation> eni_locations_;
   std::vector<MappingSlot> mapping_slots_;
   size_t mapping_mask_ = 0;

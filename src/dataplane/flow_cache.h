@@ -43,6 +43,8 @@ struct FlowKey {
 struct FlowAction {
   Verdict verdict = Verdict::drop;
   DropReason drop_reason = DropReason::none;
+  // to_gateway: the gateway's kind; encapsulate: nat_gateway when the route targets a NAT
+  // gateway (out_id its number), local otherwise.
   program::RouteTargetKind gateway_kind = program::RouteTargetKind::local;
   bool decrement_ttl = false;
   uint32_t out_id = 0;             // destination ENI (deliver) or gateway number

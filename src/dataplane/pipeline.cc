@@ -422,8 +422,10 @@ void Pipeline::forget_reverse_drop(const FlowAction& action, const packet::Packe
   if (action.verdict == Verdict::deliver) {
     key = FlowKey::from_eni(action.out_id, reverse);
   } else if (action.verdict == Verdict::encapsulate) {
-    key = FlowKey::from_underlay(action.source_eni, action.destination_eni, action.outer_dst_v4,
-                                 action.vni, reverse);
+    // A NAT gateway's node answers as source ENI 0 (the hyperplane), not as the gateway's ENI.
+    const bool via_nat = action.gateway_kind == program::RouteTargetKind::nat_gateway;
+    key = FlowKey::from_underlay(action.source_eni, via_nat ? 0 : action.destination_eni,
+                                 action.outer_dst_v4, action.vni, reverse);
   } else {
     return;
   }

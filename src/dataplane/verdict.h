@@ -108,6 +108,7 @@ enum class DropReason : uint8_t {
   gateway_unavailable,
   fragment_hold_eni_full,
   ecn_ce_not_ect,
+  edge_nat_port_unowned,
   count_,  // keep last
 };
 inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);
@@ -229,11 +230,15 @@ inline constexpr std::array<DropReasonInfo, kDropReasonCount> kDropReasons = {{
     {DropReason::ipv4_bad_checksum, "ipv4_bad_checksum", false,
      "IPv4 header checksum wrong (RFC 1812 5.2.2)"},
     {DropReason::gateway_unavailable, "gateway_unavailable", false,
-     "routed to a gateway with nothing behind it (NAT, peering, VPN)"},
+     "routed to a gateway with nothing behind it (a NAT gateway not placed or with no node up, "
+     "peering, VPN)"},
     {DropReason::fragment_hold_eni_full, "fragment_hold_eni_full", false,
      "the ENI holds its share of the hold slots already"},
     {DropReason::ecn_ce_not_ect, "ecn_ce_not_ect", false,
      "the underlay marked CE on a packet whose sender is not ECN-capable (RFC 6040)"},
+    {DropReason::edge_nat_port_unowned, "edge_nat_port_unowned", false,
+     "to a NAT gateway's address with no port a node hands out (below 1024, a later fragment "
+     "whose first was not seen, an ICMP error without the quoted ports)"},
 }};
 
 namespace detail {

@@ -1,6 +1,7 @@
 #include "edge/edge_table.h"
 
 #include <algorithm>
+#include <map>
 
 namespace openvpc::edge {
 
@@ -53,13 +54,46 @@ Result<std::shared_ptr<const EdgeTable>> compile_edge_table(const program::Progr
   table->underlay_v4 = program.host_underlay.v4_host_order();
   for (const auto& vpc : program.vpcs) table->vpcs_.push_back(vpc.id);
   std::sort(table->vpcs_.begin(), table->vpcs_.end());
+  std::map<uint32_t, int32_t> shard_of;  // gateway id -> index into nat_shards
+  for (const auto& g : program.nat_gateways) {
+    const std::string name = "nat gateway " + std::to_string(g.id);
+    if (!shard_of.emplace(g.id, int32_t(table->nat_shards.size())).second) {
+      return invalid("duplicate " + name);
+    }
+    if (g.eni == 0) return invalid(name + " has no eni");
+    NatShard shard{g.id, g.eni, {}};
+    for (const auto& node : g.nodes) {
+      if (!node.is_v4()) {
+        return invalid(name + " node " + program::format_address(node) + " is not IPv4");
+      }
+      shard.nodes_v4.push_back(node.v4_host_order());
+    }
+    table->nat_shards.push_back(std::move(shard));
+  }
   for (const auto& m : program.mappings) {
     if (!m.public_address) continue;
-    if (!m.public_address->is_v4() || !m.address.is_v4() || !m.underlay.is_v4()) {
+    const bool nat = m.nat_gateway != 0;
+    if (!m.public_address->is_v4() || !m.address.is_v4() || (!nat && !m.underlay.is_v4())) {
       return invalid("binding " + program::format_address(m.address) + " is not IPv4");
     }
-    table->bindings.push_back({m.public_address->v4_host_order(), m.address.v4_host_order(), m.vpc,
-                               m.eni, m.underlay.v4_host_order()});
+    PublicBinding b{m.public_address->v4_host_order(), m.address.v4_host_order(), m.vpc, m.eni,
+                    nat ? 0 : m.underlay.v4_host_order()};
+    if (nat) {
+      auto shard = shard_of.find(m.nat_gateway);
+      if (shard == shard_of.end()) {
+        return invalid("binding " + program::format_address(m.address) +
+                       " names unknown nat gateway " + std::to_string(m.nat_gateway));
+      }
+      b.shard = shard->second;
+      const uint32_t gateway_eni = table->nat_shards[size_t(b.shard)].eni;
+      if (m.eni != 0 && m.eni != gateway_eni) {
+        return invalid("binding " + program::format_address(m.address) + " has eni " +
+                       std::to_string(m.eni) + ", its nat gateway " +
+                       std::to_string(m.nat_gateway) + " eni " + std::to_string(gateway_eni));
+      }
+      b.eni = gateway_eni;
+    }
+    table->bindings.push_back(b);
   }
   size_t size = 16;
   while (size < table->bindings.size() * 2) size <<= 1;

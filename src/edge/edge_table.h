@@ -7,8 +7,13 @@
 // from a host). Built once per program, immutable afterwards, shared read-only by the
 // translation; lookups are open addressing over flat arrays, with no allocation.
 //
-// compile_edge_table() refuses a program where one public address is bound twice, or a binding
-// is not IPv4 ("edge.invalid_program"): the edge keeps its previous table then.
+// A binding of a NAT gateway's address (Mapping::nat_gateway) lives on no one host: it names
+// the gateway's shard (NatShard: the nodes by slot, 0 for a node that is down), and the
+// translation sends each packet to the node that owns its port (edge_translator.h).
+//
+// compile_edge_table() refuses a program where one public address is bound twice, a binding
+// is not IPv4, or a NAT gateway is malformed (a duplicate id, no ENI, a node not IPv4) or missing
+// for a binding that names it ("edge.invalid_program"): the edge keeps its previous table then.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +31,23 @@ struct PublicBinding {
   uint32_t private_v4 = 0;
   uint32_t vpc = 0;      // VNI
   uint32_t eni = 0;      // the interface's number
-  uint32_t host_v4 = 0;  // the underlay address of the host the interface lives on
+  uint32_t host_v4 = 0;  // the underlay address of the host the interface lives on; 0 for NAT
+  int32_t shard = -1;    // a NAT gateway's address: index into EdgeTable::nat_shards
+};
+
+// A NAT gateway's shard as the edge sends to it: the nodes' underlay addresses by slot, host
+// order, 0 for a slot whose node is down.
+struct NatShard {
+  uint32_t gateway = 0;  // program number
+  uint32_t eni = 0;      // the gateway's interface
+  std::vector<uint32_t> nodes_v4;
+
+  bool has_live_node(uint32_t underlay_v4) const {
+    for (uint32_t node : nodes_v4) {
+      if (node != 0 && node == underlay_v4) return true;
+    }
+    return false;
+  }
 };
 
 class EdgeTable {
@@ -34,10 +55,17 @@ class EdgeTable {
   uint64_t generation = 0;
   uint32_t underlay_v4 = 0;  // this edge's underlay address (host order)
   std::vector<PublicBinding> bindings;
+  std::vector<NatShard> nat_shards;
 
   const PublicBinding* by_public(uint32_t public_v4) const;
   const PublicBinding* by_private(uint32_t vpc, uint32_t private_v4) const;
   bool serves_vpc(uint32_t vpc) const;
+  // Whether underlay_v4 may send for binding's private address: its host, or for a NAT
+  // gateway's address a live node of its shard.
+  bool sends_for(const PublicBinding& binding, uint32_t underlay_v4) const {
+    if (binding.shard < 0) return binding.host_v4 == underlay_v4;
+    return nat_shards[size_t(binding.shard)].has_live_node(underlay_v4);
+  }
 
  private:
   friend Result<std::shared_ptr<const EdgeTable>> compile_edge_table(const program::Program&);

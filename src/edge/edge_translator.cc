@@ -5,6 +5,8 @@
 
 #include "dataplane/actions.h"
 #include "dataplane/nat_rewrite.h"
+#include "dataplane/nat_shard.h"
+#include "hyperplane/port_space.h"
 #include "packet/builder.h"
 #include "packet/bytes.h"
 #include "packet/fast_parse.h"
@@ -59,6 +61,20 @@ size_t wire_ip_size(const Packet& p, const packet::PacketMeta& meta) {
   return std::min<size_t>(meta.l3_size, size_t(meta.payload_offset - meta.l3_offset) + p.gso_size);
 }
 
+// The port of a NAT gateway's address this packet carries, as one of the gateway's nodes handed
+// it out (hyperplane/port_space.h): the destination port — for an ICMP echo its identifier,
+// which the parser puts in both ports — or, for an ICMP error, the source port of the packet it
+// quotes (what the node sent). 0 when it carries none: a quote cut before its ports, another
+// protocol (a later fragment follows its first one instead: fragment_steering.h).
+uint32_t nat_port(const packet::PacketMeta& meta) {
+  if (meta.l4_offset == 0) return 0;
+  if (meta.tuple.protocol == packet::kProtoIcmp && meta.icmp.is_error) {
+    const packet::IcmpInner& quote = meta.icmp_inner;
+    return quote.present && quote.l4_offset != 0 ? quote.tuple.src_port : 0;
+  }
+  return meta.tuple.dst_port;
+}
+
 }  // namespace
 
 std::string_view to_string(EdgeEvent event) {
@@ -106,7 +122,7 @@ void EdgeTranslator::from_underlay(Packet& p) {
   // ENI the option names, at the host the outer source is.
   const PublicBinding* self = table_->by_private(g.vni, meta.tuple.src.v4_host_order());
   if (self == nullptr || self->eni != g.source_eni ||
-      self->host_v4 != g.outer_src.v4_host_order()) {
+      !table_->sends_for(*self, g.outer_src.v4_host_order())) {
     return drop(p, DropReason::edge_source_mismatch);
   }
   const bool partial = p.gso_type != dataplane::kGsoNone;
@@ -118,12 +134,17 @@ void EdgeTranslator::from_underlay(Packet& p) {
   translated.src = packet::IpAddress::v4(self->public_v4);
   const PublicBinding* target = table_->by_public(meta.tuple.dst.v4_host_order());
   if (target == nullptr) return to_outside(p, meta);
-  // Hairpin: to another public address of this region.
+  // Hairpin: to another public address of this region (a NAT gateway's goes to the node owning
+  // its destination port, as from outside).
+  uint32_t host_v4 = 0;
+  if (const DropReason why = host_of(*target, meta, host_v4); why != DropReason::none) {
+    return drop(p, why);
+  }
   dataplane::rewrite_ipv4(bytes, meta, NatSide::destination, target->private_v4, 0, partial);
   dataplane::rewrite_icmp_quote(bytes, meta, NatSide::source, target->private_v4);
   translated.dst = packet::IpAddress::v4(target->private_v4);
   ++counters_.events[size_t(EdgeEvent::hairpin)];
-  to_host(p, meta, *target, translated);
+  to_host(p, meta, *target, host_v4, translated);
 }
 
 void EdgeTranslator::to_outside(Packet& p, const packet::PacketMeta& meta) {
@@ -144,16 +165,37 @@ void EdgeTranslator::to_outside(Packet& p, const packet::PacketMeta& meta) {
   ++counters_.events[size_t(EdgeEvent::translated_out)];
 }
 
+DropReason EdgeTranslator::host_of(const PublicBinding& binding, const packet::PacketMeta& meta,
+                                   uint32_t& host_v4) {
+  if (binding.shard < 0) {
+    host_v4 = binding.host_v4;
+    return DropReason::none;
+  }
+  const NatShard& shard = table_->nat_shards[size_t(binding.shard)];
+  if (shard.nodes_v4.empty()) return DropReason::gateway_unavailable;
+  if (meta.fragment.is_fragment && meta.fragment.offset != 0) {
+    host_v4 = fragments_.node_of(meta);  // where its first fragment went
+    return host_v4 == 0 ? DropReason::edge_nat_port_unowned : DropReason::none;
+  }
+  const int slot = hyperplane::slot_of_port(nat_port(meta), int(shard.nodes_v4.size()));
+  if (slot < 0) return DropReason::edge_nat_port_unowned;
+  host_v4 = dataplane::serving_node(shard.nodes_v4, size_t(slot));
+  if (host_v4 == 0) return DropReason::gateway_unavailable;
+  if (meta.fragment.is_fragment) fragments_.remember(meta, host_v4);
+  return DropReason::none;
+}
+
 void EdgeTranslator::to_host(Packet& p, const packet::PacketMeta& meta,
-                             const PublicBinding& binding, packet::FiveTuple translated) {
+                             const PublicBinding& binding, uint32_t host_v4,
+                             packet::FiveTuple translated) {
   dataplane::FlowAction a;
   a.verdict = Verdict::encapsulate;
-  a.outer_dst_v4 = binding.host_v4;
+  a.outer_dst_v4 = host_v4;
   a.outer_src_port = packet::flow_source_port(translated);
-  a.outer_checksum_base = dataplane::outer_checksum_base(table_->underlay_v4, binding.host_v4);
+  a.outer_checksum_base = dataplane::outer_checksum_base(table_->underlay_v4, host_v4);
   a.vni = binding.vpc;
-  a.source_eni = 0;  // an edge node
-  a.destination_eni = binding.eni;
+  a.source_eni = 0;                 // an edge node
+  a.destination_eni = binding.eni;  // an instance's interface, or the NAT gateway's
   a.vpc_flags = packet::kVpcFlagFromHyperplane;
   dataplane::encapsulate(a, meta, table_->underlay_v4, p);
   if (p.verdict == Verdict::drop) ++counters_.drops[size_t(p.drop_reason)];
@@ -176,6 +218,10 @@ void EdgeTranslator::from_outside(Packet& p) {
   }
   const PublicBinding* binding = table_->by_public(meta.tuple.dst.v4_host_order());
   if (binding == nullptr) return drop(p, DropReason::edge_unknown_public_address);
+  uint32_t host_v4 = 0;
+  if (const DropReason why = host_of(*binding, meta, host_v4); why != DropReason::none) {
+    return drop(p, why);
+  }
   if (!dataplane::decrement_ipv4_ttl(p.data + meta.l3_offset)) {
     return drop(p, DropReason::ttl_expired);
   }
@@ -188,7 +234,7 @@ void EdgeTranslator::from_outside(Packet& p) {
   translated.dst = packet::IpAddress::v4(binding->private_v4);
   counters_.outside_bytes_in += meta.l3_size;
   ++counters_.events[size_t(EdgeEvent::translated_in)];
-  to_host(p, meta, *binding, translated);
+  to_host(p, meta, *binding, host_v4, translated);
 }
 
 void EdgeTranslator::answer_arp(Packet& p, const packet::PacketMeta& meta) {

@@ -19,6 +19,16 @@
 //     a public address this edge serves has its TTL decremented and its destination made
 //     private, and is encapsulated to the ENI's host with the "from an edge node" flag (source
 //     ENI 0); the host's router applies NACLs and security groups as for any packet.
+//   a NAT gateway's address (a binding with a shard, edge_table.h) is served by the hyperplane
+//     nodes of that gateway's shard, each owning a range of its ports (hyperplane/port_space.h).
+//     From outside (and on a hairpin) a packet goes to the node owning its destination port —
+//     an echo reply's identifier, an ICMP error's quoted source port — or, when that node is
+//     down, to the next live slot's node; destination ENI the gateway's, source ENI 0, the
+//     "from an edge node" flag; a later fragment goes where its first one went
+//     (fragment_steering.h). A port below 1024, a later fragment whose first one was not seen or
+//     an error without quoted ports is dropped as edge_nat_port_unowned, a shard with no node up
+//     as gateway_unavailable. From the underlay, such an address is accepted only from a live node
+//     of its shard with the gateway's ENI as source ENI (else edge_source_mismatch).
 //   ICMP errors are translated through the packet they quote (nat_rewrite.h), so an instance
 //   sees errors about what it sent, and the outside sees errors about public addresses.
 //
@@ -38,6 +48,7 @@
 
 #include "dataplane/packet_batch.h"
 #include "edge/edge_table.h"
+#include "edge/fragment_steering.h"
 
 namespace openvpc::edge {
 
@@ -89,8 +100,12 @@ class EdgeTranslator {
   void from_underlay(dataplane::Packet& p);
   void from_outside(dataplane::Packet& p);
   void answer_arp(dataplane::Packet& p, const packet::PacketMeta& meta);
+  // Where a packet for binding's private address goes: its host, or the live node of its NAT
+  // gateway's shard that owns the packet's port; else the reason to drop.
+  dataplane::DropReason host_of(const PublicBinding& binding, const packet::PacketMeta& meta,
+                                uint32_t& host_v4);
   void to_host(dataplane::Packet& p, const packet::PacketMeta& meta, const PublicBinding& binding,
-               packet::FiveTuple translated);
+               uint32_t host_v4, packet::FiveTuple translated);
   void to_outside(dataplane::Packet& p, const packet::PacketMeta& meta);
   void drop(dataplane::Packet& p, dataplane::DropReason reason);
 
@@ -99,6 +114,7 @@ class EdgeTranslator {
   packet::MacAddress next_hop_mac_;
   bool next_hop_known_ = false;
   EdgeCounters counters_;
+  FragmentSteering fragments_;  // where NAT gateway datagrams' first fragments went
 };
 
 }  // namespace openvpc::edge

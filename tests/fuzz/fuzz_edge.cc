@@ -1,4 +1,5 @@
-// fuzz_edge.cc — random packets through the edge's translator, both directions, small table.
+// fuzz_edge.cc — random packets through the edge's translator, both directions, small table
+// (instances' addresses and a NAT gateway's, served by a shard with one node down).
 //
 // Input: a sequence of records [port byte][size lo][size hi][bytes...]; the port byte's top bit
 // picks the underlay (bytes start at the outer IPv4 header), otherwise the outside port (bytes
@@ -43,7 +44,17 @@ program::Program edge_program() {
        IpAddress::v4(0xcb007106)},  // 10.0.0.6 @ 192.168.0.2 eni 2 = 203.0.113.6
       {7, IpAddress::v4(0x0a000007), IpAddress::v4(0xc0a80001), 3, true, std::nullopt},
       {9, IpAddress::v4(0x0a000005), IpAddress::v4(0xc0a80003), 4, true, IpAddress::v4(0xcb007109)},
+      // 10.0.0.50, NAT gateway 50's address = 203.0.113.50, served by its shard
+      {7, IpAddress::v4(0x0a000032), IpAddress{}, 60, true, IpAddress::v4(0xcb007132), 50},
   };
+  program::NatGateway nat;
+  nat.id = 50;
+  nat.vpc = 7;
+  nat.eni = 60;
+  nat.addresses = {IpAddress::v4(0x0a000032)};
+  // 192.168.0.21, a slot whose node is down, 192.168.0.23
+  nat.nodes = {IpAddress::v4(0xc0a80015), IpAddress::v4(0), IpAddress::v4(0xc0a80017)};
+  p.nat_gateways = {nat};
   return p;
 }
 

@@ -1,10 +1,11 @@
 // fuzz_program.h — the fixed program the data-plane fuzz targets send packets through.
 //
 // One VPC (VNI 7) with two subnets (an open and a strict network ACL), one security group,
-// ENI 1 (source/dest check on) and ENI 2 (off) on this host, ENI 3 on a remote host, and a
-// default route to an internet gateway. Record format shared by the targets: [port byte]
-// [size lo][size hi][bytes...]; the port byte's top bit picks the underlay, otherwise ENI
-// 1 + (byte % 3) (ENI 3 is not attached here).
+// ENI 1 (source/dest check on) and ENI 2 (off) on this host, ENI 3 on a remote host, a
+// default route to an internet gateway and 172.16.0.0/12 to NAT gateway 5 (ENI 50; shard
+// 192.168.0.21, a down slot, 192.168.0.23, whose nodes may send from the internet). Record format
+// shared by the targets: [port byte] [size lo][size hi][bytes...]; the port byte's top bit picks
+// the underlay, otherwise ENI 1 + (byte % 3) (ENI 3 is not attached here).
 #pragma once
 
 #include <cstddef>
@@ -33,7 +34,16 @@ inline program::Program fuzz_program() {
                      "main",
                      7,
                      {{cidr_literal("10.0.0.0/16"), program::RouteTargetKind::local, 0},
-                      {cidr_literal("0.0.0.0/0"), program::RouteTargetKind::internet_gateway, 9}}}};
+                      {cidr_literal("0.0.0.0/0"), program::RouteTargetKind::internet_gateway, 9},
+                      {cidr_literal("172.16.0.0/12"), program::RouteTargetKind::nat_gateway, 5}}}};
+  program::NatGateway nat;
+  nat.id = 5;
+  nat.vpc = 7;
+  nat.eni = 50;
+  nat.addresses = {program::address_literal("10.0.1.50")};
+  nat.nodes = {program::address_literal("192.168.0.21"), program::address_literal("0.0.0.0"),
+               program::address_literal("192.168.0.23")};
+  p.nat_gateways = {nat};
   program::NetworkAclEntry allow_in{
       100, Direction::ingress, {}, cidr_literal("0.0.0.0/0"), program::AclAction::allow};
   program::NetworkAclEntry allow_out = allow_in;

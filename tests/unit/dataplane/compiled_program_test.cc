@@ -81,7 +81,55 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"subnet with unknown table", [](auto& p) { p.subnets[0].route_table = 99; }},
         InvalidCase{"rule naming unknown group",
                     [](auto& p) { p.security_groups[0].rules[0].referenced_group = 99; }},
-        InvalidCase{"vni wider than 24 bits", [](auto& p) { p.vpcs[0].id = 1u << 24; }}));
+        InvalidCase{"vni wider than 24 bits", [](auto& p) { p.vpcs[0].id = 1u << 24; }},
+        InvalidCase{"duplicate nat gateway",
+                    [](auto& p) {
+                      with_nat_gateway(p);
+                      p.nat_gateways.push_back(p.nat_gateways[0]);
+                    }},
+        InvalidCase{"nat gateway without eni",
+                    [](auto& p) {
+                      with_nat_gateway(p);
+                      p.nat_gateways[0].eni = 0;
+                    }},
+        InvalidCase{"nat gateway node not IPv4",
+                    [](auto& p) {
+                      with_nat_gateway(p, {kNatNode1, address_literal("fd00::1")});
+                    }},
+        InvalidCase{"routed-to nat gateway in unknown vpc", [](auto& p) {
+                      with_nat_gateway(p);
+                      p.nat_gateways[0].vpc = 99;
+                    }}));
+
+TEST(Compile, NatGatewaysAndTheirNodes) {
+  program::Program prog = standard_program();
+  with_nat_gateway(prog, {kNatNode1, kNodeDown, kNatNode3});
+  // A gateway no route targets may name a VPC this program does not have.
+  program::NatGateway unrouted = prog.nat_gateways[0];
+  unrouted.id = 77;
+  unrouted.vpc = 99;
+  unrouted.nodes = {kNatNode2};
+  prog.nat_gateways.push_back(unrouted);
+  auto compiled = compile(prog);
+  ASSERT_TRUE(compiled.ok()) << compiled.error().message;
+  const CompiledProgram& p = **compiled;
+  const CompiledNatGateway* g = p.find_nat_gateway(kNatGateway);
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->eni, kNatGatewayEni);
+  EXPECT_EQ(g->vpc, 7u);
+  EXPECT_EQ(g->nodes_v4,
+            (std::vector<uint32_t>{kNatNode1.v4_host_order(), 0, kNatNode3.v4_host_order()}));
+  EXPECT_EQ(p.find_nat_gateway(1), nullptr);
+  EXPECT_TRUE(p.is_fleet_node(7, kNatNode1));
+  EXPECT_FALSE(p.is_fleet_node(7, kNodeDown));
+  EXPECT_FALSE(p.is_fleet_node(8, kNatNode1));  // only for its gateway's VPC
+  EXPECT_TRUE(p.is_fleet_node(99, kNatNode2));
+  EXPECT_TRUE(p.is_fleet_node(8, kEdge));  // edge nodes: any VPC
+  EXPECT_FALSE(p.is_fleet_node(7, kRemoteHost));
+  // A route to a gateway the program does not list still compiles (placement may lag).
+  prog.nat_gateways.clear();
+  EXPECT_TRUE(compile(prog).ok());
+}
 
 }  // namespace
 }  // namespace openvpc::dataplane::testing

@@ -117,6 +117,17 @@ program::Program standard_program() {
   return p;
 }
 
+void with_nat_gateway(program::Program& program, std::vector<IpAddress> nodes) {
+  program::NatGateway gateway;
+  gateway.id = kNatGateway;
+  gateway.name = "nat-0902";
+  gateway.vpc = 7;
+  gateway.eni = kNatGatewayEni;
+  gateway.addresses = {address_literal("10.0.1.200")};
+  gateway.nodes = std::move(nodes);
+  program.nat_gateways = {gateway};
+}
+
 std::vector<uint8_t> tcp_ip(IpAddress src, IpAddress dst, uint16_t sport, uint16_t dport,
                             uint8_t flags, uint8_t ttl, uint16_t id, size_t payload_size) {
   packet::IpSpec ip{src, dst, ttl, 0, true, id, 0, false};

@@ -19,6 +19,8 @@
 //                           172.16.0.0/12 -> nat 902, 172.16.5.0/24 -> eni 102
 //   internet gateway: edge node 192.168.0.10; eni 101 (10.0.1.5) has public 198.51.100.5,
 //                     eni 201 (10.0.1.20, remote) has public 198.51.100.20
+//   nat gateway 902 (eni 950, vpc 7): listed only by with_nat_gateway(), shard nodes
+//                     192.168.0.21, .22, .23 by slot unless a test says otherwise
 #pragma once
 
 #include <cstdint>
@@ -42,6 +44,12 @@ inline const MacAddress kRouterMac = mac_literal("02:00:00:00:00:01");
 inline const IpAddress kEdge = address_literal("192.168.0.10");
 inline const IpAddress kWeb1Public = address_literal("198.51.100.5");
 inline const IpAddress kRemoteWebPublic = address_literal("198.51.100.20");
+inline const IpAddress kNatNode1 = address_literal("192.168.0.21");
+inline const IpAddress kNatNode2 = address_literal("192.168.0.22");
+inline const IpAddress kNatNode3 = address_literal("192.168.0.23");
+inline const IpAddress kNodeDown = address_literal("0.0.0.0");
+inline constexpr uint32_t kNatGateway = 902;
+inline constexpr uint32_t kNatGatewayEni = 950;
 
 struct EniInfo {
   uint32_t id;
@@ -60,6 +68,9 @@ inline const EniInfo kOtherRemote{401, mac_literal("02:00:00:00:04:01"),
                                   address_literal("10.0.1.20")};
 
 program::Program standard_program();
+// Lists NAT gateway 902 (the target of route 172.16.0.0/12) with the given shard nodes by slot.
+void with_nat_gateway(program::Program& program,
+                      std::vector<IpAddress> nodes = {kNatNode1, kNatNode2, kNatNode3});
 
 // IPv4 packets (IP layer) between addresses; ttl and ids vary per test packet.
 std::vector<uint8_t> tcp_ip(IpAddress src, IpAddress dst, uint16_t sport, uint16_t dport,

@@ -8,6 +8,8 @@
 // VPC 9 with 10.0.0.5 ENI 4 on host 192.168.0.3, public 203.0.113.9 (same private address as
 // VPC 7's ENI 1: bindings are per VPC). VPC 8 is not on the edge.
 // Outside link: edge 198.51.100.2 (02:ed:00:00:00:02), gateway 198.51.100.1.
+// with_nat_gateway() adds NAT gateway 50 of VPC 7 (ENI 60): 10.0.0.50, public 203.0.113.50,
+// shard nodes 192.168.0.21, .22, .23 by slot unless a test says otherwise.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -41,6 +43,15 @@ inline constexpr uint32_t kOutsideHost = 0xc6336407;     // 198.51.100.7 (never 
 inline constexpr uint32_t kOutsideEdge = 0xc6336402;     // 198.51.100.2
 inline constexpr uint32_t kOutsideGateway = 0xc6336401;  // 198.51.100.1
 
+inline constexpr uint32_t kNatGateway = 50;
+inline constexpr uint32_t kNatEni = 60;
+inline constexpr uint32_t kNatPrivate = 0x0a000032;  // 10.0.0.50
+inline constexpr uint32_t kNatPublic = 0xcb007132;   // 203.0.113.50
+inline constexpr uint32_t kNode1 = 0xc0a80015;       // 192.168.0.21
+inline constexpr uint32_t kNode2 = 0xc0a80016;       // 192.168.0.22
+inline constexpr uint32_t kNode3 = 0xc0a80017;       // 192.168.0.23
+inline constexpr uint32_t kDown = 0;                 // a slot whose node is not up
+
 inline packet::IpAddress v4(uint32_t a) {
   return packet::IpAddress::v4(a);
 }
@@ -58,6 +69,27 @@ inline program::Program edge_program(uint64_t generation = 1) {
       {9, v4(kPrivate5), v4(kHostC), 4, true, v4(kPublic9)},
   };
   return p;
+}
+
+// NAT gateway 50 with its shard nodes (host order, kDown for a down slot) and the mapping of
+// its address to its elastic IP (no underlay: the shard serves it).
+inline void with_nat_gateway(program::Program& p,
+                             const std::vector<uint32_t>& nodes = {kNode1, kNode2, kNode3}) {
+  program::NatGateway g;
+  g.id = kNatGateway;
+  g.name = "nat-0050";
+  g.vpc = 7;
+  g.eni = kNatEni;
+  g.addresses = {v4(kNatPrivate)};
+  for (uint32_t node : nodes) g.nodes.push_back(v4(node));
+  p.nat_gateways = {g};
+  program::Mapping m;
+  m.vpc = 7;
+  m.address = v4(kNatPrivate);
+  m.eni = kNatEni;
+  m.public_address = v4(kNatPublic);
+  m.nat_gateway = kNatGateway;
+  p.mappings.push_back(m);
 }
 
 inline EdgeConfig edge_config() {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "edge_packets.h"
 
 namespace openvpc::edge {
@@ -112,6 +114,53 @@ TEST(EdgeTable, RefusesIpv6Bindings) {
   program::Program q = edge_program();
   q.host_underlay = p.mappings[0].public_address.value();
   EXPECT_FALSE(compile_edge_table(q).ok());
+}
+
+TEST(EdgeTable, ANatGatewaysAddressIsBoundToItsShard) {
+  program::Program p = edge_program();
+  with_nat_gateway(p, {kNode1, kDown, kNode3});
+  p.mappings.back().eni = 0;  // the gateway's ENI comes from the gateway
+  const auto table = compiled(p);
+  ASSERT_NE(table, nullptr);
+  const PublicBinding* b = table->by_public(kNatPublic);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(table->by_private(7, kNatPrivate), b);
+  EXPECT_EQ(b->eni, kNatEni);
+  EXPECT_EQ(b->host_v4, 0u);
+  ASSERT_GE(b->shard, 0);
+  const NatShard& shard = table->nat_shards[size_t(b->shard)];
+  EXPECT_EQ(shard.gateway, kNatGateway);
+  EXPECT_EQ(shard.nodes_v4, (std::vector<uint32_t>{kNode1, kDown, kNode3}));
+  EXPECT_TRUE(table->sends_for(*b, kNode3));
+  EXPECT_FALSE(table->sends_for(*b, kNode2));
+  EXPECT_FALSE(table->sends_for(*b, kDown));
+  const PublicBinding* instance = table->by_public(kPublic5);
+  EXPECT_EQ(instance->shard, -1);
+  EXPECT_TRUE(table->sends_for(*instance, kHostA));
+  EXPECT_FALSE(table->sends_for(*instance, kNode1));
+}
+
+TEST(EdgeTable, RefusesMalformedNatGateways) {
+  const std::vector<std::pair<const char*, std::function<void(program::Program&)>>> cases = {
+      {"duplicate nat gateway", [](auto& p) { p.nat_gateways.push_back(p.nat_gateways[0]); }},
+      {"has no eni", [](auto& p) { p.nat_gateways[0].eni = 0; }},
+      {"is not IPv4",
+       [](auto& p) {
+         p.nat_gateways[0].nodes[1] = packet::IpAddress::v6_from_wire(
+             std::array<uint8_t, 16>{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}.data());
+       }},
+      {"names unknown nat gateway 51", [](auto& p) { p.mappings.back().nat_gateway = 51; }},
+      {"has eni 61", [](auto& p) { p.mappings.back().eni = 61; }},
+  };
+  for (const auto& [message, edit] : cases) {
+    program::Program p = edge_program();
+    with_nat_gateway(p);
+    edit(p);
+    const auto table = compile_edge_table(p);
+    ASSERT_FALSE(table.ok()) << message;
+    EXPECT_EQ(table.error().code, "edge.invalid_program");
+    EXPECT_NE(table.error().message.find(message), std::string::npos) << table.error().message;
+  }
 }
 
 TEST(EdgeTable, TenThousandBindingsAllFoundBothWays) {
