@@ -98,7 +98,7 @@ void run(benchmark::State& state) {
       for (size_t i = 0; i < kBatch; ++i) {
         const bool out = ((first + i) & 1) == 0;
         const NatVerdict v = out ? flows.table.translate_out(buffers[i], metas[i], 0, 2)
-                                 : flows.table.translate_in(buffers[i], metas[i], 2);
+                                 : flows.table.translate_in(buffers[i], metas[i], 0, 2);
         translated += v == NatVerdict::translated;
       }
     } else {
@@ -147,7 +147,7 @@ void BM_NatNewFlow(benchmark::State& state) {
     std::memcpy(rst.data(), rst_template.data(), rst_template.size());
     packet::store_be16(&rst[20 + 2], out.tuple.src_port);  // 20: no IP options
     const auto rst_meta = packet::parse_ip(rst);
-    ok += flows.table.translate_in(rst, rst_meta, 3) == NatVerdict::translated;
+    ok += flows.table.translate_in(rst, rst_meta, 0, 3) == NatVerdict::translated;
     ++n;
   }
   if (ok != 2 * n) state.SkipWithError("a packet was not translated");
