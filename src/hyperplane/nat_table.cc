@@ -405,7 +405,7 @@ void NatTable::prefetch_flow(uint64_t hash, bool outside) const {
 
 NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::PacketMeta& meta,
                                    uint16_t gateway_index, uint32_t now, uint32_t inside_underlay,
-                                   uint32_t inside_eni) {
+                                   uint32_t inside_eni, bool partial) {
   if (gateway_index >= gateways_.size()) return NatVerdict::unknown_gateway;
   Gateway& gateway = gateways_[gateway_index];
   add(gateway.counters, NatMetric::PacketsInFromSource);
@@ -457,8 +457,8 @@ NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::Pack
   NatFlow& flow = flows_[slot];
   flow.last_seen = now;
   if (tcp) track_tcp(flow, flags, true, gateway);
-  dataplane::rewrite_ipv4(packet, meta, dataplane::NatSide::source, flow.nat_address,
-                          flow.nat_port);
+  dataplane::rewrite_ipv4(packet, meta, dataplane::NatSide::source, flow.nat_address, flow.nat_port,
+                          partial);
   add(gateway.counters, NatMetric::PacketsOutToDestination);
   add(gateway.counters, NatMetric::BytesOutToDestination, meta.l3_size);
   if (flags & packet::kTcpRst) retire(slot, false);
@@ -466,7 +466,8 @@ NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::Pack
 }
 
 NatVerdict NatTable::translate_in(std::span<uint8_t> packet, const packet::PacketMeta& meta,
-                                  uint16_t gateway_index, uint32_t now, NatFlow* translated) {
+                                  uint16_t gateway_index, uint32_t now, NatFlow* translated,
+                                  bool partial) {
   if (gateway_index >= gateways_.size()) return NatVerdict::unknown_gateway;
   if (!meta.ok() || meta.ip_version != 4) return NatVerdict::untranslatable;
   if (meta.fragment.is_fragment && meta.l4_offset == 0) return NatVerdict::fragment;
@@ -498,7 +499,7 @@ NatVerdict NatTable::translate_in(std::span<uint8_t> packet, const packet::Packe
       add(gateway.counters, NatMetric::ConnectionEstablishedCount);
     }
     dataplane::rewrite_ipv4(packet, meta, dataplane::NatSide::destination, flow.inside_address,
-                            flow.inside_port);
+                            flow.inside_port, partial);
   }
   add(gateway.counters, NatMetric::PacketsOutToSource);
   add(gateway.counters, NatMetric::BytesOutToSource, meta.l3_size);

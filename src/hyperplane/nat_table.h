@@ -151,12 +151,15 @@ class NatTable {
 
   // `packet` is the inner IPv4 packet's buffer and `meta` its parse (offsets from its start).
   // A flow created here records inside_underlay / inside_eni (where replies go).
+  // partial_l4_checksum: a TSO super-frame whose TCP checksum field holds the pseudo-header sum
+  // (nat_rewrite.h updates it as such).
   NatVerdict translate_out(std::span<uint8_t> packet, const packet::PacketMeta& meta,
                            uint16_t gateway, uint32_t now, uint32_t inside_underlay = 0,
-                           uint32_t inside_eni = 0);
+                           uint32_t inside_eni = 0, bool partial_l4_checksum = false);
   // A reply to gateway `gateway`; `translated`, when given, receives the flow it matched.
   NatVerdict translate_in(std::span<uint8_t> packet, const packet::PacketMeta& meta,
-                          uint16_t gateway, uint32_t now, NatFlow* translated = nullptr);
+                          uint16_t gateway, uint32_t now, NatFlow* translated = nullptr,
+                          bool partial_l4_checksum = false);
 
   // Replication (flow_replication.h): a peer's flow of the gateway numbered `gateway_number`
   // (flow.gateway ignored) becomes a replica here, claiming its port, translating both ways
