@@ -16,9 +16,10 @@ namespace openvpc::hyperplane {
 class ReplicationLatency {
  public:
   // Bucket upper bounds in nanoseconds (the last bucket, +Inf, is implicit).
-  static constexpr std::array<uint64_t, 14> kBoundsNs = {
-      10'000,    25'000,    50'000,     100'000,    250'000,    500'000,     1'000'000,
-      2'500'000, 5'000'000, 10'000'000, 25'000'000, 50'000'000, 100'000'000, 1'000'000'000,
+  static constexpr std::array<uint64_t, 17> kBoundsNs = {
+      1'000,      2'500,      5'000,      10'000,      25'000,        50'000,
+      100'000,    250'000,    500'000,    1'000'000,   2'500'000,     5'000'000,
+      10'000'000, 25'000'000, 50'000'000, 100'000'000, 1'000'000'000,
   };
   static constexpr size_t kBuckets = kBoundsNs.size() + 1;
 
