@@ -23,6 +23,13 @@
 // that a bounded number of flows at a time, and a packet that meets an idle flow retires it.
 // Later IPv4 fragments carry no port and are refused (`fragment`): reassembly is not done here.
 //
+// Replication (flow_replication.h, replicator.h): the flows a node creates and retires go to a
+// journal the node drains after each batch and sends to the gateway's other shard nodes, which
+// insert them as replicas (insert_replica: the port is claimed, the flow translates both ways
+// like a local one, but is not counted in ActiveConnectionCount nor journaled again). When a
+// node takes over a dead slot's range (set_gateways), the replicas in it become its own flows.
+// The outside key includes the gateway: two gateways (in two VPCs) may share a private address.
+//
 // Memory is fixed at construction: a flow array with a free list and two open-addressing
 // indexes (by inside tuple and by outside tuple, linear probing, backward-shift deletion) —
 // written here rather than reusing dataplane::BucketTable because a NAT flow must never be
