@@ -249,9 +249,9 @@ void BM_ReplicationLoopback(benchmark::State& state) {
   gb.ranges = {slot_range(1, 2)};
   table_a.set_gateways({ga});
   table_b.set_gateways({gb});
-  a->set_shards({{1, 0, {kB}}});
-  b->set_shards({{1, 0, {kA}}});
-  a->pump(table_a, 1 << 20, 0);  // the (empty) bulk sync toward the new peer
+  a->set_shards({{1, 0, {kB}}}, 0);
+  b->set_shards({{1, 0, {kA}}}, 0);
+  a->pump(table_a, 1 << 20, Replicator::kBulkDelayNs);  // the (empty) bulk sync toward B
   FlowChurn churn;
   uint64_t ok = 0, expected = 0;
   for (auto _ : state) {

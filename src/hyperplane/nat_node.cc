@@ -121,7 +121,7 @@ void NatNode::pick_up_plan() {
   replicator_.drain(table_, monotonic_ns());
   table_.set_gateways(plan_->gateways);
   translator_.set_config(plan_->config);
-  replicator_.set_shards(plan_->shards);
+  replicator_.set_shards(plan_->shards, monotonic_ns());
   table_.clear_journal();  // set_gateways journals nothing; keep the contract explicit
 }
 

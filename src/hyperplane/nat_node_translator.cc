@@ -141,7 +141,9 @@ void NatNodeTranslator::outbound(Packet& p, const packet::PacketMeta& meta, uint
       table_.translate_out({p.data, p.size}, meta, index, now, g.outer_src.v4_host_order(),
                            g.source_eni, p.gso_type != dataplane::kGsoNone);
   if (verdict == NatVerdict::reset) {
-    if (now - gateway.joined_at < kSyncSeconds) return drop(p, NodeDrop::sync_pending);
+    if (int64_t(now) - int64_t(gateway.joined_at) < kSyncSeconds) {
+      return drop(p, NodeDrop::sync_pending);
+    }
     return reset(p, meta, gateway);
   }
   if (verdict != NatVerdict::translated) return drop(p, verdict);

@@ -28,7 +28,7 @@ Replicator::Replicator(io::UnderlaySocket socket)
       receive_storage_(kReceiveBatch * kMaxReplicationDatagram),
       received_(kReceiveBatch) {}
 
-void Replicator::set_shards(std::vector<ShardPeers> shards) {
+void Replicator::set_shards(std::vector<ShardPeers> shards, uint64_t now_ns) {
   // A bulk sync toward each peer that was not a peer of that gateway before.
   std::vector<Bulk> bulk;
   for (const ShardPeers& next : shards) {
@@ -40,6 +40,7 @@ void Replicator::set_shards(std::vector<ShardPeers> shards) {
       job.gateway_index = next.gateway_index;
       job.out.peer = peer;
       job.out.flags = kReplicationFlagBulk;
+      job.start_ns = now_ns + kBulkDelayNs;
       bulk.push_back(job);
     }
   }
@@ -124,6 +125,10 @@ void Replicator::drain(NatTable& table, uint64_t now_ns) {
 bool Replicator::pump(const NatTable& table, size_t slots, uint64_t now_ns) {
   for (size_t i = 0; i < bulk_.size();) {
     Bulk& job = bulk_[i];
+    if (now_ns < job.start_ns) {
+      ++i;
+      continue;
+    }
     const bool more = job.gateway_index < table.gateway_count() &&
                       table.scan(job.gateway_index, &job.cursor, slots, [&](const NatFlow& flow) {
                         add(job.out, {ReplicationOp::upsert, job.gateway_number, flow}, now_ns);

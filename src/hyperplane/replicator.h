@@ -8,7 +8,10 @@
 //     sent at once (flow_replication.h);
 //   set_shards(): on each program; a peer new to a gateway's shard (a restarted node, or one
 //     filling a dead node's slot) gets a bulk sync of every flow of that gateway this node
-//     holds, which pump() sends a bounded number of datagrams at a time;
+//     holds (its own and its replicas), which pump() sends a bounded number of datagrams at a
+//     time, starting kBulkDelayNs later: the newcomer learns of the gateway from its own
+//     program, which may reach it a little after ours reached us (until then it would refuse
+//     the records as not from a peer);
 //   receive(): decodes what peers sent (only from addresses that are a shard peer of the
 //     record's gateway; anything else is a counted drop) into NatTable::insert_replica /
 //     erase_replica, and records the send-to-receive latency (replication_latency.h).
@@ -51,8 +54,9 @@ class Replicator {
 
   int fd() const { return socket_.fd(); }
   uint16_t port() const { return socket_.port(); }
+  static constexpr uint64_t kBulkDelayNs = 500'000'000;
   // Replaces the shards (control path: allocates); starts a bulk sync toward each new peer.
-  void set_shards(std::vector<ShardPeers> shards);
+  void set_shards(std::vector<ShardPeers> shards, uint64_t now_ns);
   // Sends the table's journal to the peers and clears it.
   void drain(NatTable& table, uint64_t now_ns);
   // Advances the bulk syncs by up to `slots` table slots; true while some remain.
@@ -75,6 +79,7 @@ class Replicator {
     uint32_t gateway_number = 0;
     uint16_t gateway_index = 0;
     size_t cursor = 0;
+    uint64_t start_ns = 0;
     Outbox out;
   };
   explicit Replicator(io::UnderlaySocket socket);

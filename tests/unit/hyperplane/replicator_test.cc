@@ -83,10 +83,11 @@ TEST(Replicator, FlowsReachPeersAndNewPeersGetABulkSync) {
   table_a.set_gateways({gateway(0)});
   table_b.set_gateways({gateway(1)});
   table_c.set_gateways({gateway(2)});
-  a->set_shards({peers({kB})});
-  b->set_shards({peers({kA})});
-  EXPECT_TRUE(a->syncing());  // B is new to A: a bulk sync of nothing
-  EXPECT_FALSE(a->pump(table_a, 1 << 20, 1));
+  a->set_shards({peers({kB})}, 0);
+  b->set_shards({peers({kA})}, 0);
+  EXPECT_TRUE(a->syncing());  // B is new to A: a bulk sync of nothing, after the delay
+  EXPECT_TRUE(a->pump(table_a, 1 << 20, 1));
+  EXPECT_FALSE(a->pump(table_a, 1 << 20, Replicator::kBulkDelayNs));
 
   // 100 new flows: 4 datagrams of up to 32 records.
   for (uint16_t i = 0; i < 100; ++i) new_flow(table_a, uint16_t(30000 + i));
@@ -109,9 +110,11 @@ TEST(Replicator, FlowsReachPeersAndNewPeersGetABulkSync) {
   // C joins the shard: A sends it everything it holds, in bulk.
   auto c = Replicator::open(kC);
   ASSERT_TRUE(c.ok()) << c.error().message;
-  c->set_shards({peers({kA, kB})});
-  a->set_shards({peers({kB, kC})});
-  while (a->pump(table_a, 64, 2)) {
+  c->set_shards({peers({kA, kB})}, 1000);
+  a->set_shards({peers({kB, kC})}, 1000);
+  EXPECT_TRUE(a->pump(table_a, 1 << 20, 1001));
+  EXPECT_EQ(a->stats().bulk_records_sent, 0u);  // not before the delay
+  while (a->pump(table_a, 64, 1000 + Replicator::kBulkDelayNs)) {
   }
   EXPECT_EQ(a->stats().bulk_records_sent, 100u);
   receive_until(*c, table_c, 100);
