@@ -28,6 +28,11 @@ constexpr size_t kBulkSlotsPerTurn = 1024;  // up to 32 datagrams per peer per l
 constexpr uint64_t kUnderlayTag = 1;
 constexpr uint64_t kReplicationTag = 2;
 
+// Table slots examined per expiry tick (every 100 ms): the whole table in about 5 s.
+size_t expire_budget(size_t max_flows) {
+  return std::max<size_t>(1024, max_flows / 50);
+}
+
 uint64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -63,7 +68,8 @@ NatNode::NatNode(const NatNodeOptions& options, uint32_t underlay_v4, io::Underl
       underlay_(std::move(underlay)),
       underlay_out_(std::move(underlay_out)),
       replicator_(std::move(replicator)),
-      table_(options.max_flows, NatTimeouts{options.idle_timeout, 10}),
+      table_(options.max_flows, NatTimeouts{options.idle_timeout, 10},
+             expire_budget(options.max_flows) + kBatch),
       translator_(table_),
       storage_(kBatch * kBufferSize),
       datagrams_(kBatch) {
@@ -147,7 +153,7 @@ void NatNode::run() {
     event.data.u64 = tag;
     ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
   }
-  const size_t expire_budget = std::max<size_t>(1024, options_.max_flows / 50);
+  const size_t budget = expire_budget(options_.max_flows);
   uint64_t next_expire = 0, next_snapshot = 0;
   epoll_event events[4];
   while (!stopping_.load(std::memory_order_relaxed)) {
@@ -157,12 +163,15 @@ void NatNode::run() {
     const uint32_t now = now_seconds();
     for (int i = 0; i < ready; ++i) {
       if (events[i].data.u64 == kUnderlayTag) receive_underlay(now);
-      if (events[i].data.u64 == kReplicationTag) replicator_.receive(table_, now, monotonic_ns());
+      if (events[i].data.u64 == kReplicationTag) {
+        replicator_.receive(table_, now, monotonic_ns());
+        replicator_.drain(table_, monotonic_ns());  // a replica may have displaced a stale flow
+      }
     }
     const uint64_t now_ns = monotonic_ns();
     if (now_ns >= next_expire) {
       next_expire = now_ns + kExpireNs;
-      table_.expire(now, expire_budget);
+      table_.expire(now, budget);
       replicator_.drain(table_, now_ns);
     }
     if (replicator_.syncing()) replicator_.pump(table_, kBulkSlotsPerTurn, now_ns);
