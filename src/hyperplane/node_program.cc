@@ -14,7 +14,12 @@ Error invalid(const std::string& message) {
 
 Result<NodePlan> compile_node_program(const program::Program& program, uint32_t underlay_v4,
                                       uint32_t now, const NodePlan* previous) {
-  if (!program.host_underlay.is_v4() || program.host_underlay.v4_host_order() != underlay_v4) {
+  // A program without a host underlay (one with nothing placed on the node yet) is taken as
+  // this node's; its gateways would then not find the node in their shards.
+  const bool unset = program.host_underlay == packet::IpAddress{} ||
+                     (program.host_underlay.is_v4() && program.host_underlay.v4_host_order() == 0);
+  if (!unset &&
+      (!program.host_underlay.is_v4() || program.host_underlay.v4_host_order() != underlay_v4)) {
     return invalid("the program is for another underlay address");
   }
   NodePlan plan;

@@ -75,6 +75,11 @@ TEST(NodeProgram, DeadSlotsGoToTheirNextLiveSlot) {
 TEST(NodeProgram, BadProgramsAreRefused) {
   EXPECT_FALSE(compile_node_program(node_program({kA, kC}), kSelf, 1, nullptr).ok());
   EXPECT_FALSE(compile_node_program(node_program({kSelf}), kA, 1, nullptr).ok());
+  program::Program empty;  // nothing placed yet: no underlay set
+  EXPECT_TRUE(compile_node_program(empty, kSelf, 1, nullptr).ok());
+  empty.nat_gateways = node_program({kSelf}).nat_gateways;
+  empty.host_underlay = IpAddress::v4(0);
+  EXPECT_TRUE(compile_node_program(empty, kSelf, 1, nullptr).ok());
   auto no_address = node_program({kSelf});
   no_address.nat_gateways[0].addresses.clear();
   EXPECT_FALSE(compile_node_program(no_address, kSelf, 1, nullptr).ok());
