@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (again.size() != size || std::memcmp(again.data(), data, size) != 0) std::abort();
 
   // Gateways 1 and 2 (numbers a fuzzer finds in the seeds), NAT 10.0.1.100-101 / 10.0.2.100-101.
-  NatTable table(kMaxFlows);
+  NatTable table(kMaxFlows, {}, kMaxFlows);
   table.set_gateways({gateway(1, 0x0a000164), gateway(2, 0x0a000264)});
   for (size_t i = 0; i < header.count; ++i) {
     const ReplicationRecord& r = records[i];
@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (table.flows() > kMaxFlows || table.replica_flows() > table.flows()) std::abort();
   }
-  table.expire(5 + 400, 1 << 20);  // everything idles out
+  table.expire(5 + 400, kMaxFlows);  // everything idles out
   if (table.flows() != 0) std::abort();
   return 0;
 }
