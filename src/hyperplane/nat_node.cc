@@ -89,7 +89,7 @@ uint32_t NatNode::now_seconds() const {
   return uint32_t((monotonic_ns() - start_ns_) / 1'000'000'000u) + 1000;
 }
 
-Result<void> NatNode::receive_program(const program::Program& program, uint64_t version) {
+Result<void> NatNode::offer_program(const program::Program& program, uint64_t version) {
   std::shared_ptr<const NodePlan> previous;
   {
     std::lock_guard lock(plan_mutex_);
@@ -139,11 +139,13 @@ void NatNode::run() {
   client_options.tls_dir = options_.tls_dir;
   client_options.underlay = packet::IpAddress::v4(underlay_v4_);
   client_options.keepalive = std::chrono::milliseconds(1000);
-  client_ = std::make_unique<mapping::MappingClient>(
-      client_options, [this](const program::Program& program, uint64_t version) {
-        return receive_program(program, version);
-      });
-  client_->start();
+  if (!options_.controller.empty()) {
+    client_ = std::make_unique<mapping::MappingClient>(
+        client_options, [this](const program::Program& program, uint64_t version) {
+          return offer_program(program, version);
+        });
+    client_->start();
+  }
 
   const int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   for (auto [fd, tag] :
@@ -181,7 +183,7 @@ void NatNode::run() {
     }
   }
   ::close(epoll_fd);
-  client_->stop();
+  if (client_) client_->stop();
   publish_snapshot();
 }
 

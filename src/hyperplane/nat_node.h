@@ -37,7 +37,8 @@ namespace openvpc::hyperplane {
 struct NatNodeOptions {
   std::string node_id;
   std::string underlay_ip;
-  std::string controller;       // ADDRESS:PORT of the mapping service
+  std::string controller;       // ADDRESS:PORT of the mapping service; empty: none (tests
+                                // hand programs over with offer_program)
   std::string tls_dir;          // mapping_client.h: ca.pem, cert.pem, key.pem; empty: plaintext
   uint32_t idle_timeout = 350;  // seconds (Amazon's NAT gateway idle timeout)
   size_t max_flows = 65536;     // flows (own and replicas) the table holds
@@ -75,13 +76,14 @@ class NatNode {
 
   // Starts the mapping client and runs the packet loop until stop().
   void run();
+  // Compiles a program and hands it to the loop (the mapping client's callback; any thread).
+  Result<void> offer_program(const program::Program& program, uint64_t version);
   void stop() { stopping_.store(true, std::memory_order_relaxed); }
   NatNodeSnapshot snapshot() const;
 
  private:
   NatNode(const NatNodeOptions& options, uint32_t underlay_v4, io::UnderlaySocket underlay,
           io::RawUnderlaySocket underlay_out, Replicator replicator);
-  Result<void> receive_program(const program::Program& program, uint64_t version);
   void pick_up_plan();
   void receive_underlay(uint32_t now);
   uint32_t now_seconds() const;
