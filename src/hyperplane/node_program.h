@@ -32,8 +32,8 @@ struct NodePlan {
   std::vector<int> slots;                  // this node's slot by index
 };
 
-// Fails for a program of another underlay (an unset one is this node's), or a gateway whose shard does not list this node
-// or has no NAT address.
+// Fails for a program of another underlay (an unset one is this node's), or a gateway whose
+// shard does not list this node or has no NAT address.
 Result<NodePlan> compile_node_program(const program::Program& program, uint32_t underlay_v4,
                                       uint32_t now, const NodePlan* previous);
 
