@@ -220,6 +220,7 @@ TEST(NatNode, AFlowSurvivesItsNode) {
 
   ASSERT_TRUE(wait_for([&] { return b.node->snapshot().counters.events[1] == 1; }));
   const NatNodeSnapshot s = b.node->snapshot();
+  EXPECT_EQ(s.counters.drops[size_t(NodeDrop::sync_pending)], 0u);
   EXPECT_EQ(s.replication.records_received, 1u);
   EXPECT_EQ(s.latency.count(), 1u);
   const std::string text = node_metrics_text(s, "hp2");
@@ -227,6 +228,26 @@ TEST(NatNode, AFlowSurvivesItsNode) {
                       "nat_gateway_id=\"nat-0aa0000000000000a\",slot=\"1\"} 1"),
             std::string::npos)
       << text;
+
+  // A restarts and takes slot 0 back: B sends it the flow in a bulk sync (after its delay),
+  // A owns it again and B keeps a replica; the next reply through A reaches the instance.
+  RunningNode again(kA);
+  ASSERT_TRUE(again.node);
+  again.program(shard_program(kA, {kA, kB}), 1);
+  b.program(shard_program(kB, {kA, kB}), 3);
+  ASSERT_TRUE(wait_for([&] { return again.node->snapshot().flows == 1; }));
+  EXPECT_EQ(again.node->snapshot().replica_flows, 0u);
+  EXPECT_EQ(b.node->snapshot().replica_flows, 1u);
+  EXPECT_EQ(b.node->snapshot().replication.bulk_records_sent, 1u);
+  edge.send(kA, tcp(kRemote, 443, kNat, nat_port, packet::kTcpAck), 0, kGatewayEni,
+            packet::kVpcFlagFromHyperplane);
+  auto via_a = router.receive();
+  ASSERT_TRUE(via_a.has_value());
+  EXPECT_EQ(via_a->second, kA);
+  const packet::PacketMeta v = parse_from(via_a->first, kA, kRouter);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v.tuple.dst.v4_host_order(), kInside);
+  EXPECT_EQ(v.tuple.dst_port, 40000);
 }
 
 }  // namespace
