@@ -82,7 +82,31 @@ std::string_view to_string(NodeEvent event) {
 }
 
 void NatNodeTranslator::process(dataplane::PacketBatch batch, uint32_t now) {
-  for (Packet& p : batch) one(p, now);
+  // In chunks: classify every packet, prefetch the index slots, then the flows (the table's
+  // batch prefetching, nat_table.h), then translate.
+  for (size_t first = 0; first < batch.size(); first += kChunk) {
+    const size_t n = std::min(kChunk, batch.size() - first);
+    for (size_t i = 0; i < n; ++i) {
+      work_[i].direction = classify(batch[first + i], metas_[i], work_[i].gateway);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      work_[i].hash = work_[i].direction == Direction::none
+                          ? 0
+                          : table_.prefetch_index(metas_[i], work_[i].direction == Direction::in,
+                                                  work_[i].gateway);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (work_[i].hash != 0)
+        table_.prefetch_flow(work_[i].hash, work_[i].direction == Direction::in);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (work_[i].direction == Direction::out) {
+        outbound(batch[first + i], metas_[i], work_[i].gateway, now);
+      } else if (work_[i].direction == Direction::in) {
+        inbound(batch[first + i], metas_[i], work_[i].gateway, now);
+      }
+    }
+  }
 }
 
 void NatNodeTranslator::drop(Packet& p, NodeDrop reason) {
@@ -108,27 +132,35 @@ void NatNodeTranslator::drop(Packet& p, NatVerdict verdict) {
   }
 }
 
-void NatNodeTranslator::one(Packet& p, uint32_t now) {
+NatNodeTranslator::Direction NatNodeTranslator::classify(Packet& p, packet::PacketMeta& meta,
+                                                         uint16_t& gateway) {
   p.drop_reason = dataplane::DropReason::none;
-  const packet::PacketMeta meta = packet::parse_ip({p.data, p.size});
+  meta = packet::parse_ip({p.data, p.size});
   p.parse_error = meta.error;
   const packet::GeneveInfo& g = meta.geneve;
-  if (!meta.ok()) return drop(p, NodeDrop::malformed);
-  if (!g.present || !g.has_vpc_option) return drop(p, NodeDrop::not_geneve);
-  if (meta.ip_version != 4 || !take_gso(p, meta)) return drop(p, NodeDrop::unsupported);
-  uint16_t gateway = 0;
+  if (!meta.ok()) return dropped(p, NodeDrop::malformed);
+  if (!g.present || !g.has_vpc_option) return dropped(p, NodeDrop::not_geneve);
+  if (meta.ip_version != 4 || !take_gso(p, meta)) {
+    return dropped(p, NodeDrop::unsupported);
+  }
+  gateway = 0;
   while (gateway < config_.gateways.size() &&
          (config_.gateways[gateway].vni != g.vni ||
           config_.gateways[gateway].eni != g.destination_eni)) {
     ++gateway;
   }
   if (gateway == config_.gateways.size() || gateway >= table_.gateway_count()) {
-    return drop(p, NodeDrop::unknown_gateway);
+    return dropped(p, NodeDrop::unknown_gateway);
   }
   const bool from_hyperplane = (g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0;
-  if (g.source_eni != 0 && !from_hyperplane) return outbound(p, meta, gateway, now);
-  if (g.source_eni == 0 && from_hyperplane) return inbound(p, meta, gateway, now);
-  drop(p, NodeDrop::bad_direction);
+  if (g.source_eni != 0 && !from_hyperplane) return Direction::out;
+  if (g.source_eni == 0 && from_hyperplane) return Direction::in;
+  return dropped(p, NodeDrop::bad_direction);
+}
+
+NatNodeTranslator::Direction NatNodeTranslator::dropped(Packet& p, NodeDrop reason) {
+  drop(p, reason);
+  return Direction::none;
 }
 
 void NatNodeTranslator::outbound(Packet& p, const packet::PacketMeta& meta, uint16_t index,

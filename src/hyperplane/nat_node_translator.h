@@ -108,7 +108,15 @@ class NatNodeTranslator {
   const NodeCounters& counters() const { return counters_; }
 
  private:
-  void one(dataplane::Packet& p, uint32_t now);
+  enum class Direction : uint8_t { none, out, in };  // none: already dropped
+  static constexpr size_t kChunk = 32;
+  struct Work {
+    Direction direction = Direction::none;
+    uint16_t gateway = 0;
+    uint64_t hash = 0;
+  };
+  Direction classify(dataplane::Packet& p, packet::PacketMeta& meta, uint16_t& gateway);
+  Direction dropped(dataplane::Packet& p, NodeDrop reason);
   void outbound(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,
                 uint32_t now);
   void inbound(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,
@@ -122,6 +130,8 @@ class NatNodeTranslator {
   NatTable& table_;
   NodeConfig config_;
   NodeCounters counters_;
+  std::array<packet::PacketMeta, kChunk> metas_{};  // per chunk: no allocation per packet
+  std::array<Work, kChunk> work_{};
 };
 
 }  // namespace openvpc::hyperplane

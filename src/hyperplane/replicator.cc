@@ -60,7 +60,7 @@ void Replicator::set_shards(std::vector<ShardPeers> shards, uint64_t now_ns) {
     }
   }
   // Outboxes: one per distinct peer; records in an old outbox are sent first.
-  for (Outbox& box : outboxes_) flush(box, 0);
+  for (Outbox& box : outboxes_) flush(box, now_ns);
   std::vector<uint32_t> peers;
   for (const ShardPeers& s : shards) peers.insert(peers.end(), s.peers.begin(), s.peers.end());
   std::sort(peers.begin(), peers.end());

@@ -220,6 +220,22 @@ TEST_F(NatNodeTranslatorTest, DropsAreCountedByReason) {
   for (size_t i = 0; i < kNodeDropCount; ++i) EXPECT_NE(to_string(NodeDrop(i)), "?");
 }
 
+TEST_F(NatNodeTranslatorTest, ABatchLongerThanAChunkIsTranslatedWhole) {
+  std::vector<Buffer> buffers;
+  for (uint16_t i = 0; i < 70; ++i) {
+    buffers.emplace_back(i % 10 == 9 ? geneve(udp(kInside, 6000, kRemote, 53), kRouter, 1, 999, 0)
+                                     : from_router(udp(kInside, uint16_t(6000 + i), kRemote, 53)));
+  }
+  std::vector<dataplane::Packet> batch;
+  for (const Buffer& b : buffers) batch.push_back(b.packet);
+  translator.process(batch, 10);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(batch[i].verdict, i % 10 == 9 ? Verdict::drop : Verdict::encapsulate) << i;
+  }
+  EXPECT_EQ(table.flows(), 63u);
+  EXPECT_EQ(drops(NodeDrop::unknown_gateway), 7u);
+}
+
 TEST_F(NatNodeTranslatorTest, PrivateGatewaysAndNoEdgeAreCountedDrops) {
   NodeConfig config = translator.config();
   config.edge_nodes.clear();
