@@ -104,9 +104,13 @@ packet::PacketMeta sent(const Buffer& b, uint32_t to, uint32_t source_eni,
   const uint8_t* ip = b.packet.data + meta.l3_offset;
   EXPECT_TRUE(packet::ipv4_header_checksum_valid(ip, meta.ipv4_ihl * 4u));
   const size_t l4_size = meta.l3_offset + meta.l3_size - meta.l4_offset;
-  EXPECT_EQ(packet::l4_checksum(meta.tuple.src, meta.tuple.dst, meta.tuple.protocol,
-                                b.packet.data + meta.l4_offset, l4_size),
-            0);
+  const uint8_t* l4 = b.packet.data + meta.l4_offset;
+  if (meta.tuple.protocol == packet::kProtoIcmp) {  // no pseudo-header
+    EXPECT_EQ(packet::checksum_fold(packet::checksum_partial(l4, l4_size)), 0);
+  } else {
+    EXPECT_EQ(packet::l4_checksum(meta.tuple.src, meta.tuple.dst, meta.tuple.protocol, l4, l4_size),
+              0);
+  }
   return meta;
 }
 
@@ -171,6 +175,35 @@ TEST_F(NatNodeTranslatorTest, UdpOutAndBack) {
   const packet::PacketMeta r = sent(in, kRouter, 0, kInstanceEni);
   EXPECT_EQ(r.tuple.dst.v4_host_order(), kInside);
   EXPECT_EQ(r.tuple.dst_port, 5353);
+}
+
+TEST_F(NatNodeTranslatorTest, EchoAndAnIcmpErrorFromOutside) {
+  const auto request = packet::build_icmp_echo(
+      {.src = IpAddress::v4(kInside), .dst = IpAddress::v4(kRemote)}, {true, 0x77, 1});
+  const Buffer out = run(from_router(request));
+  const packet::PacketMeta m =
+      sent(out, packet::parse_ip(out.bytes()).geneve.outer_dst.v4_host_order(), kGatewayEni, 0);
+  EXPECT_EQ(m.tuple.src.v4_host_order(), kNat);
+  const uint16_t nat_id = m.icmp.id;
+  const auto reply = packet::build_icmp_echo(
+      {.src = IpAddress::v4(kRemote), .dst = IpAddress::v4(kNat)}, {false, nat_id, 1});
+  const packet::PacketMeta r = sent(run(from_edge(reply)), kRouter, 0, kInstanceEni);
+  EXPECT_EQ(r.tuple.dst.v4_host_order(), kInside);
+  EXPECT_EQ(r.icmp.id, 0x77);
+
+  // A UDP datagram out, then the remote's port unreachable about it (quoting the NAT side).
+  Buffer udp_out = run(from_router(udp(kInside, 5353, kRemote, 53)));
+  const auto sent_meta = packet::parse_ip(udp_out.bytes());
+  const auto quoted = udp_out.bytes().subspan(sent_meta.geneve.inner_offset);
+  std::vector<uint8_t> error(1500);
+  error.resize(packet::write_icmp_error(error.data(), error.size(), IpAddress::v4(kRemote), 3, 3, 0,
+                                        quoted));
+  const Buffer back = run(from_edge(error));
+  const packet::PacketMeta e = sent(back, kRouter, 0, kInstanceEni);
+  EXPECT_EQ(e.tuple.dst.v4_host_order(), kInside);
+  ASSERT_TRUE(e.icmp_inner.present);
+  EXPECT_EQ(e.icmp_inner.tuple.src.v4_host_order(), kInside);  // the quote as the instance sent it
+  EXPECT_EQ(e.icmp_inner.tuple.src_port, 5353);
 }
 
 TEST_F(NatNodeTranslatorTest, TcpWithoutAFlowGetsAnRstAfterTheSyncWindow) {
