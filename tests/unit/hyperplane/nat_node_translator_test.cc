@@ -206,6 +206,54 @@ TEST_F(NatNodeTranslatorTest, EchoAndAnIcmpErrorFromOutside) {
   EXPECT_EQ(e.icmp_inner.tuple.src_port, 5353);
 }
 
+// The folded, uncomplemented pseudo-header sum a TSO super-frame's TCP checksum field holds.
+uint16_t pseudo_header_sum(std::span<const uint8_t> ip) {
+  uint8_t header[12];
+  std::memcpy(header, &ip[12], 8);
+  header[8] = 0;
+  header[9] = ip[9];
+  packet::store_be16(header + 10, uint16_t(packet::load_be16(&ip[2]) - 20));
+  return uint16_t(~packet::checksum_fold(packet::checksum_partial(header, 12)));
+}
+
+TEST_F(NatNodeTranslatorTest, TsoSuperFramesKeepAPartialChecksumAndTheirGso) {
+  packet::TcpSpec spec;
+  spec.src_port = 40000;
+  spec.dst_port = 443;
+  spec.flags = packet::kTcpSyn;
+  auto syn =
+      packet::build_tcp({.src = IpAddress::v4(kInside), .dst = IpAddress::v4(kRemote)}, spec, {});
+  ASSERT_EQ(run(from_router(syn)).packet.verdict, Verdict::encapsulate);
+  spec.flags = packet::kTcpAck;
+  const std::vector<uint8_t> payload(3000, 0x42);
+  auto big = packet::build_tcp({.src = IpAddress::v4(kInside), .dst = IpAddress::v4(kRemote)}, spec,
+                               payload);
+  packet::store_be16(&big[36], pseudo_header_sum(big));
+  packet::GeneveEncap e;
+  e.outer_src_v4 = kRouter;
+  e.outer_dst_v4 = kNode;
+  e.vni = kVpc;
+  e.source_eni = kInstanceEni;
+  e.destination_eni = kGatewayEni;
+  e.vpc_flags = packet::kVpcFlagGsoTcpv4;
+  e.gso_size = 1400;
+  const Buffer b = run(packet::build_geneve(e, big));
+  ASSERT_EQ(b.packet.verdict, Verdict::encapsulate);
+  const packet::PacketMeta m = packet::parse_ip(b.bytes());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m.geneve.vpc_flags, packet::kVpcFlagFromHyperplane | packet::kVpcFlagGsoTcpv4);
+  EXPECT_EQ(m.geneve.gso_size, 1400);
+  const auto ip = b.bytes().subspan(m.geneve.inner_offset);
+  EXPECT_EQ(m.tuple.src.v4_host_order(), kNat);
+  EXPECT_TRUE(packet::ipv4_header_checksum_valid(ip.data(), 20));
+  EXPECT_EQ(packet::load_be16(&ip[36]), pseudo_header_sum(ip)) << "still partial, new address";
+  // GSO on UDP is refused.
+  e.vpc_flags = packet::kVpcFlagGsoTcpv4;
+  EXPECT_EQ(run(packet::build_geneve(e, udp(kInside, 5353, kRemote, 53))).packet.verdict,
+            Verdict::drop);
+  EXPECT_EQ(drops(NodeDrop::unsupported), 1u);
+}
+
 TEST_F(NatNodeTranslatorTest, TcpWithoutAFlowGetsAnRstAfterTheSyncWindow) {
   // Within kSyncSeconds of joining: dropped, since a peer's sync may still be coming.
   const Buffer early = run(from_router(tcp(kInside, 40001, kRemote, 443, packet::kTcpAck)), 1);
