@@ -244,6 +244,31 @@ TEST(FlowReplication, RetiredFlowsAreErasedAndTrafficRefreshesReplicas) {
   EXPECT_EQ(b.erase_replica(5, sample(0).flow), ReplicaResult::not_found);
 }
 
+TEST(FlowReplication, ConflictingAndStaleReplicas) {
+  NatTable b(64);
+  b.set_gateways({shard_gateway(1)});
+  NatFlow f = sample(0).flow;  // NAT port 2000: slot 0's range, a peer's
+  ASSERT_EQ(b.insert_replica(5, f, 1), ReplicaResult::inserted);
+  EXPECT_EQ(b.insert_replica(5, f, 2), ReplicaResult::refreshed);
+  // Another inside tuple on the same NAT address, port and destination: refused.
+  NatFlow other = f;
+  other.inside_port = 40001;
+  EXPECT_EQ(b.insert_replica(5, other, 2), ReplicaResult::port_conflict);
+  // The same inside tuple with another port (the owner re-created it): the stale one goes.
+  NatFlow moved = f;
+  moved.nat_port = 2001;
+  EXPECT_EQ(b.insert_replica(5, moved, 3), ReplicaResult::inserted);
+  EXPECT_EQ(b.flows(), 1u);
+  EXPECT_EQ(
+      b.find_out(0, f.inside_address, f.inside_port, f.remote_address, f.remote_port, f.protocol)
+          ->nat_port,
+      2001);
+  EXPECT_EQ(b.erase_replica(5, f), ReplicaResult::not_found);
+  EXPECT_EQ(b.erase_replica(5, moved), ReplicaResult::erased);
+  EXPECT_EQ(b.flows(), 0u);
+  for (size_t i = 0; i < kReplicaResultCount; ++i) EXPECT_NE(to_string(ReplicaResult(i)), "?");
+}
+
 TEST(FlowReplication, AFullJournalIsCounted) {
   NatTable a(64, {}, 2);
   a.set_gateways({shard_gateway(0)});
