@@ -1,11 +1,13 @@
-// Hyperplane micro-benchmarks (issue #12): the NAT port allocator of one slot under steady
-// churn (a new translation takes a port, the oldest flow frees one), and shuffle-shard
-// placement of one resource over 8 and 100 nodes.
+// Hyperplane micro-benchmarks (issues #12, #13): the NAT port allocator of one slot under
+// steady churn (a new translation takes a port, the oldest flow frees one), shuffle-shard
+// placement of one resource over 8 and 100 nodes, and a load balancer's Maglev table: its
+// build for 10 to 1,000 targets and a lookup.
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
+#include "hyperplane/maglev.h"
 #include "hyperplane/port_space.h"
 #include "model/placement.h"
 
@@ -63,5 +65,42 @@ void BM_PlaceShard(benchmark::State& state) {
 BENCHMARK(BM_PlaceShard)->Args({8, 3})->Args({100, 5});
 
 }  // namespace
+
+std::vector<uint64_t> maglev_targets(int64_t count) {
+  std::vector<uint64_t> keys;
+  for (int64_t i = 0; i < count; ++i) {
+    keys.push_back(openvpc::hyperplane::maglev_key(0x0a000000u + uint32_t(i), 80));
+  }
+  return keys;
+}
+
+// state.range(0) targets into a table of state.range(1) slots; the time is one whole build.
+void BM_MaglevBuild(benchmark::State& state) {
+  const auto keys = maglev_targets(state.range(0));
+  for (auto _ : state) {
+    openvpc::hyperplane::MaglevTable table(keys, uint32_t(state.range(1)));
+    if (table.lookup(0) < 0) state.SkipWithError("empty table");
+    benchmark::DoNotOptimize(table.slots().data());
+  }
+}
+BENCHMARK(BM_MaglevBuild)
+    ->Args({10, openvpc::hyperplane::MaglevTable::kDefaultSize})
+    ->Args({1000, openvpc::hyperplane::MaglevTable::kDefaultSize})
+    ->Args({1000, openvpc::hyperplane::MaglevTable::kLargeSize})
+    ->Unit(benchmark::kMillisecond);
+
+void BM_MaglevLookup(benchmark::State& state) {
+  const auto keys = maglev_targets(1000);
+  openvpc::hyperplane::MaglevTable table(keys);
+  uint64_t h = 1;
+  int64_t found = 0;
+  for (auto _ : state) {
+    h = h * 6364136223846793005ull + 1442695040888963407ull;
+    found += table.lookup(h >> 11) >= 0;
+  }
+  if (found != state.iterations()) state.SkipWithError("a lookup found no target");
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MaglevLookup);
 
 BENCHMARK_MAIN();

@@ -1,5 +1,6 @@
-// NAT gateway actions: CreateNatGateway, DescribeNatGateways, DeleteNatGateway (model in
-// model/nat_gateway.h; the controller's placement moves the states on).
+// NAT gateway actions: CreateNatGateway, DescribeNatGateways, DeleteNatGateway,
+// Associate/DisassociateNatGatewayAddress (model in model/nat_gateway.h; the controller's
+// placement moves the states on).
 #include "api/action.h"
 #include "model/nat_gateway.h"
 
@@ -18,11 +19,9 @@ FilterFields nat_fields(const model::NatGateway& nat) {
   return fields;
 }
 
-void render_nat(XmlWriter& out, const model::NatGateway& nat) {
-  out.text("createTime", nat.create_time).optional("deleteTime", nat.delete_time);
-  out.optional("failureCode", nat.failure_code).optional("failureMessage", nat.failure_message);
+void render_addresses(XmlWriter& out, const std::vector<model::NatGatewayAddress>& addresses) {
   out.open("natGatewayAddressSet");
-  for (const auto& address : nat.addresses) {
+  for (const auto& address : addresses) {
     out.open("item");
     out.optional("allocationId", address.allocation_id);
     out.optional("networkInterfaceId", address.network_interface_id);
@@ -33,6 +32,12 @@ void render_nat(XmlWriter& out, const model::NatGateway& nat) {
     out.close();
   }
   out.close();
+}
+
+void render_nat(XmlWriter& out, const model::NatGateway& nat) {
+  out.text("createTime", nat.create_time).optional("deleteTime", nat.delete_time);
+  out.optional("failureCode", nat.failure_code).optional("failureMessage", nat.failure_message);
+  render_addresses(out, nat.addresses);
   out.text("natGatewayId", nat.id).text("state", nat.state);
   out.text("subnetId", nat.subnet_id).text("vpcId", nat.vpc_id);
   out.text("connectivityType", nat.connectivity_type);
@@ -86,12 +91,42 @@ Result<std::string> delete_nat_gateway(ActionContext& ctx) {
   });
 }
 
+Result<std::string> associate_nat_gateway_address(ActionContext& ctx) {
+  auto id = ctx.params.required("NatGatewayId");
+  if (!id) return id.error();
+  const auto allocations = ctx.params.list("AllocationId");
+  const auto private_ips = ctx.params.list("PrivateIpAddress");
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto added =
+        model::associate_nat_gateway_address(region, ctx.caller, *id, allocations, private_ips);
+    if (!added) return added.error();
+    out.text("natGatewayId", *id);
+    render_addresses(out, *added);
+    return {};
+  });
+}
+
+Result<std::string> disassociate_nat_gateway_address(ActionContext& ctx) {
+  auto id = ctx.params.required("NatGatewayId");
+  if (!id) return id.error();
+  const auto associations = ctx.params.list("AssociationId");
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto removed = model::disassociate_nat_gateway_address(region, ctx.caller, *id, associations);
+    if (!removed) return removed.error();
+    out.text("natGatewayId", *id);
+    render_addresses(out, *removed);
+    return {};
+  });
+}
+
 }  // namespace
 
 void register_nat_gateway_actions(ActionTable& table) {
   table["CreateNatGateway"] = create_nat_gateway;
   table["DescribeNatGateways"] = describe_nat_gateways;
   table["DeleteNatGateway"] = delete_nat_gateway;
+  table["AssociateNatGatewayAddress"] = associate_nat_gateway_address;
+  table["DisassociateNatGatewayAddress"] = disassociate_nat_gateway_address;
 }
 
 }  // namespace openvpc::api

@@ -24,6 +24,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 #   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateRouteTable.html
 # - CreateNatGateway Secondary*: secondary addresses (nat_gateway.h);
 #   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNatGateway.html
+# - AssociateNatGatewayAddress, DisassociateNatGatewayAddress: actions newer than the model
+#   (NEWER_ACTIONS; MaxDrainDurationSeconds is left out: addresses are released at once);
+#   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateNatGatewayAddress.html
+#   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateNatGatewayAddress.html
+NEWER_ACTIONS = {
+    "AssociateNatGatewayAddress": {"AllocationId", "DryRun", "NatGatewayId", "PrivateIpAddress"},
+    "DisassociateNatGatewayAddress": {"AssociationId", "DryRun", "NatGatewayId"},
+}
 NEWER = {
     "CreateNatGateway": {"SecondaryAllocationId", "SecondaryPrivateIpAddress",
                          "SecondaryPrivateIpAddressCount"},
@@ -44,6 +52,10 @@ def main():
     model = json.load(open(MODEL))
     lines = []
     for action in served_actions():
+        if action in NEWER_ACTIONS:
+            quoted = ", ".join(f'"{n}"' for n in sorted(NEWER_ACTIONS[action]))
+            lines.append(f'      {{"{action}", {{{quoted}}}}},')
+            continue
         shape_name = model["operations"][action].get("input", {}).get("shape")
         members = model["shapes"][shape_name]["members"] if shape_name else {}
         names = set()

@@ -26,7 +26,8 @@ ApiService::ApiService(model::RegionStore& regions, ServiceOptions options, Cloc
       options_(std::move(options)),
       clock_(std::move(clock)),
       request_ids_(seed ^ 0x5eed),
-      resource_ids_(seed) {
+      resource_ids_(seed),
+      throttle_(options_.throttle) {
   register_vpc_actions(actions_);
   register_subnet_actions(actions_);
   register_route_table_actions(actions_);
@@ -50,6 +51,7 @@ std::string ApiService::new_request_id() {
 
 int ApiService::status_for(const Error& error) {
   if (error.code == "store.unavailable" || error.code == "store.conflict") return 503;
+  if (error.code == "RequestLimitExceeded") return 503;
   if (error.code.rfind("store.", 0) == 0 || error.code == "InternalError") return 500;
   if (error.code == "AuthFailure" || error.code == "MissingAuthenticationToken") return 401;
   if (error.code == "SignatureDoesNotMatch") return 403;
@@ -129,6 +131,11 @@ HttpResponse ApiService::handle(const HttpRequestView& request, const std::strin
   if (!account) {
     audit("", params ? *params : Params(), account.error().code, request_id, source_ip);
     return {status_for(account.error()), error_body(account.error(), request_id)};
+  }
+  if (params && !throttle_.admit(account->account_id, params->get_or("Action", ""))) {
+    const Error limited{"RequestLimitExceeded", "Request limit exceeded."};
+    audit(account->account_id, *params, limited.code, request_id, source_ip);
+    return {status_for(limited), error_body(limited, request_id)};
   }
   if (account->service != "ec2" && params) {
     auto region = regions_.snapshot();

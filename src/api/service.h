@@ -6,7 +6,8 @@
 // store. It never throws and never answers 500 for a malformed request: bad input is an
 // EC2 client error with HTTP 400 (as EC2: 401 for AuthFailure / MissingAuthenticationToken,
 // 403 for SignatureDoesNotMatch); only store failures are 5xx (503 Unavailable, which clients
-// retry).
+// retry). A call over its account's request rate for that action (request_throttle.h) gets
+// RequestLimitExceeded with HTTP 503, as EC2 answers, before it does anything.
 // Thread-safe: the HTTP server calls it from many threads.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "api/action.h"
+#include "api/request_throttle.h"
 #include "api/sigv4.h"
 #include "model/ids.h"
 #include "model/operations.h"
@@ -31,6 +33,7 @@ struct ServiceOptions {
   bool audit = true;
   FlowLogErrorSource flow_log_errors{};  // DescribeFlowLogs' DeliverLogsStatus (the routers' Acks)
   std::vector<std::string> public_pools = model::kDefaultPublicPools;  // --public-pool
+  ThrottleOptions throttle{};  // request_throttle.h; off unless enabled (--api-throttle)
 };
 
 struct HttpResponse {
@@ -45,6 +48,7 @@ class ApiService {
 
   HttpResponse handle(const HttpRequestView& request, const std::string& source_ip = "");
   const ActionTable& actions() const { return actions_; }
+  uint64_t throttled() const { return throttle_.throttled(); }
 
   // The error document EC2 sends (also used by the controller's admin endpoints).
   static std::string error_body(const Error& error, const std::string& request_id);
@@ -68,6 +72,7 @@ class ApiService {
   std::mutex ids_mutex_;
   model::IdSource request_ids_;
   model::IdSource resource_ids_;  // used only inside RegionStore::mutate (serialised there)
+  RequestThrottle throttle_;
 };
 
 }  // namespace openvpc::api

@@ -197,6 +197,11 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", public_pools.error().message);
     return 2;
   }
+  auto throttle = api::parse_throttle(options.api_throttle);
+  if (!throttle) {
+    spdlog::critical("{}", throttle.error().message);
+    return 2;
+  }
   auto compile_options = controller::parse_hosts(options.hosts);
   if (!compile_options) {
     spdlog::critical("{}", compile_options.error().message);
@@ -234,7 +239,8 @@ int main(int argc, char** argv) {
                              return mapping_server
                                         ? controller::flow_log_errors(mapping_server->hosts())
                                         : api::FlowLogErrors{};
-                           }},
+                           },
+                           *public_pools, *throttle},
                           now_seconds, seed);
   controller::AdminService admin(regions, options.region, now_seconds, seed ^ 0xad);
 
@@ -264,19 +270,20 @@ int main(int argc, char** argv) {
     mapping_options.on_nodes = [&] {
       // Streams end as the mapping service stops: that is the controller going, not the nodes.
       if (stopping.load()) return;
-      std::map<std::string, std::string> edges;
-      for (const auto& node : mapping_server->nodes()) {
-        if (node.role == mapping::NodeRole::edge) {
-          edges[node.node_id] = program::format_address(node.underlay);
-        }
-      }
-      spdlog::info("edge nodes: {}", edges.size());
-      publisher.set_edge_nodes(std::move(edges));
+      std::map<std::string, std::string> edges, hyperplane_nodes;
       std::vector<std::string> hyperplane;
       for (const auto& node : mapping_server->nodes()) {
-        if (node.role == mapping::NodeRole::hyperplane) hyperplane.push_back(node.node_id);
+        const auto underlay = program::format_address(node.underlay);
+        if (node.role == mapping::NodeRole::edge) edges[node.node_id] = underlay;
+        if (node.role == mapping::NodeRole::hyperplane) {
+          hyperplane_nodes[node.node_id] = underlay;
+          hyperplane.push_back(node.node_id);
+        }
       }
-      spdlog::info("hyperplane nodes: {}", hyperplane.size());
+      spdlog::info("edge nodes: {}, hyperplane nodes: {}", edges.size(), hyperplane.size());
+      // First the programs (a dead node's slots show as down: routers and edges move its flows
+      // to its successor at once), then placement (which refills its slots).
+      publisher.set_fleet(std::move(edges), std::move(hyperplane_nodes));
       if (auto placed = placement.set_live_nodes(std::move(hyperplane)); !placed) {
         spdlog::warn("hyperplane placement: {}", placed.error().message);
       }

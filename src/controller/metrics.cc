@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/prometheus_text.h"
+#include "hyperplane/nat_table.h"
 
 namespace openvpc::controller {
 
@@ -107,6 +108,31 @@ std::string ApiMetrics::text(const std::vector<mapping::HostStatus>& hosts,
     out.sample("openvpc_controller_mapping_refused_total",
                {{"reason", std::string(mapping::to_string(mapping::MappingRefusal(i)))}},
                refusals[i]);
+  }
+  // Each NAT gateway's metrics summed over the hyperplane nodes that report them (their Acks):
+  // one figure per gateway, as CloudWatch shows it.
+  std::map<std::string, hyperplane::NatGatewayCounters> nat_gateways;
+  for (const auto& host : hosts) {
+    for (const auto& resource : host.resource_metrics) {
+      if (!resource.resource.starts_with("nat-")) continue;
+      auto& sums = nat_gateways[resource.resource];
+      for (size_t i = 0; i < hyperplane::kNatMetricCount; ++i) {
+        const auto name = hyperplane::to_string(hyperplane::NatMetric(i));
+        for (const auto& [reported, value] : resource.values) {
+          if (reported == name) sums[i] += value;
+        }
+      }
+    }
+  }
+  for (size_t i = 0; i < hyperplane::kNatMetricCount; ++i) {
+    const auto metric = hyperplane::NatMetric(i);
+    const std::string family = hyperplane::metric_family(metric);
+    out.family(family, hyperplane::is_gauge(metric) ? Type::gauge : Type::counter,
+               "The NAT gateway's " + std::string(hyperplane::to_string(metric)) +
+                   ", summed over its hyperplane nodes.");
+    for (const auto& [id, sums] : nat_gateways) {
+      out.sample(family, {{"nat_gateway_id", id}}, sums[i]);
+    }
   }
   out.family("openvpc_controller_resources", Type::gauge, "Resources in the region, by kind.");
   for (const auto& [kind, count] : resources) {

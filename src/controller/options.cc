@@ -29,6 +29,9 @@ void add_options(CLI::App& app, ControllerOptions& options) {
   app.add_option("--public-pool", options.public_pools,
                  "IPv4 CIDR of public addresses for elastic and launch-time public IPs "
                  "(repeatable; default 198.51.100.0/24)");
+  app.add_option("--api-throttle", options.api_throttle,
+                 "request throttling per account and action: ec2 (EC2's buckets), off, or "
+                 "non_mutating=CAPACITY/REFILL,mutating=CAPACITY/REFILL");
   app.add_option("--hyperplane-shard-size", options.hyperplane_shard_size,
                  "hyperplane nodes each NAT gateway is placed on (shuffle shard; default 3)")
       ->check(CLI::Range(1, 64));

@@ -34,6 +34,8 @@ struct ControllerOptions {
   int hyperplane_shard_size = 3;  // hyperplane nodes per NAT gateway (shuffle shard)
   // After a start: shards stay as stored while the nodes resubscribe (HyperplanePlacement).
   int hyperplane_grace_seconds = 30;
+  // EC2's API request throttling (api/request_throttle.h): "ec2", "off" or CLASS=CAP/REFILL,...
+  std::string api_throttle = "ec2";
 };
 
 void add_options(CLI::App& app, ControllerOptions& options);

@@ -27,10 +27,12 @@ Result<std::vector<std::string>> ProgramPublisher::refresh() {
   return hosts;
 }
 
-void ProgramPublisher::set_edge_nodes(std::map<std::string, std::string> edge_nodes) {
+void ProgramPublisher::set_fleet(std::map<std::string, std::string> edge_nodes,
+                                 std::map<std::string, std::string> hyperplane_nodes) {
   std::lock_guard lock(refresh_mutex_);
   model::CompileOptions options = cache_.options();
   options.edge_nodes = std::move(edge_nodes);
+  options.hyperplane_nodes = std::move(hyperplane_nodes);
   for (const auto& host : cache_.set_options(std::move(options))) {
     publish_(host, cache_.programs().at(host));
   }

@@ -5,8 +5,8 @@
 // function (MappingServer::publish, which makes a new version only when the program differs).
 // The controller calls it at start, after every API/admin request, and whenever the store's
 // version key moves (watch(): a commit by this or another controller sharing the store).
-// lookup() answers a router's mapping miss from the Region last compiled. set_edge_nodes()
-// follows the live edge fleet (the mapping service's node registry).
+// lookup() answers a router's mapping miss from the Region last compiled. set_fleet()
+// follows the live edge and hyperplane fleet (the mapping service's node registry).
 //
 // Threading: refresh() and lookup() may be called from any thread; refreshes are serialised.
 // watch() runs a thread of its own until stop() (or the destructor).
@@ -40,9 +40,11 @@ class ProgramPublisher {
   // when the store cannot be read (nothing is published then).
   Result<std::vector<std::string>> refresh();
 
-  // The live edge nodes changed (node id -> underlay address): recompiles every program (the
-  // routers' edge lists, the edges' own programs) and publishes what changed.
-  void set_edge_nodes(std::map<std::string, std::string> edge_nodes);
+  // The live edge and hyperplane nodes changed (node id -> underlay address): recompiles every
+  // program (the routers' edge lists and NAT gateway shards, the nodes' own programs) and
+  // publishes what changed.
+  void set_fleet(std::map<std::string, std::string> edge_nodes,
+                 std::map<std::string, std::string> hyperplane_nodes);
 
   std::optional<program::Mapping> lookup(uint32_t vni, const program::IpAddress& address) const;
 

@@ -68,6 +68,20 @@ bool is_gauge(NatMetric metric) {
   return metric == NatMetric::ActiveConnectionCount;
 }
 
+std::string metric_family(NatMetric metric) {
+  std::string out = "openvpc_nat_gateway";
+  for (char c : to_string(metric)) {
+    if (c >= 'A' && c <= 'Z') {
+      out += '_';
+      out += char(c - 'A' + 'a');
+    } else {
+      out += c;
+    }
+  }
+  if (!is_gauge(metric)) out += "_total";
+  return out;
+}
+
 std::string_view to_string(ReplicaResult result) {
   const size_t i = size_t(result);
   return i < kReplicaResultNames.size() ? kReplicaResultNames[i] : "?";

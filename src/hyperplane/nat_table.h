@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -71,6 +72,11 @@ enum class NatMetric : uint8_t {
 inline constexpr size_t kNatMetricCount = size_t(NatMetric::count_);
 std::string_view to_string(NatMetric metric);
 bool is_gauge(NatMetric metric);
+// The Prometheus family a metric is shown as, on a node and summed by the controller:
+// "openvpc_nat_gateway_" + the name in snake case, "_total" after a counter's
+// (ActiveConnectionCount -> openvpc_nat_gateway_active_connection_count, ErrorPortAllocation ->
+// openvpc_nat_gateway_error_port_allocation_total), labelled nat_gateway_id.
+std::string metric_family(NatMetric metric);
 
 using NatGatewayCounters = std::array<uint64_t, kNatMetricCount>;
 

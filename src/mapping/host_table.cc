@@ -1,5 +1,7 @@
 #include "mapping/host_table.h"
 
+#include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include "mapping/program_delta.h"
@@ -100,17 +102,46 @@ bool HostTable::refuse(const std::string& host_id, const Subscriber* subscriber,
   return true;
 }
 
+namespace {
+
+// A name a Prometheus label value and a metric family suffix can carry as it is.
+bool plain_name(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+bool resource_name(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '/' || c == '_';
+  });
+}
+
+}  // namespace
+
 bool HostTable::report(const std::string& host_id, const Subscriber* subscriber,
-                       const google::protobuf::RepeatedPtrField<wire::FlowLogStatus>& flow_logs) {
+                       const wire::Ack& ack) {
   std::vector<FlowLogStatus> statuses;
-  for (const auto& status : flow_logs) {
+  for (const auto& status : ack.flow_logs()) {
     if (statuses.size() == kMaxFlowLogStatuses) break;
     statuses.push_back({status.flow_log().substr(0, 64), status.error().substr(0, 512)});
+  }
+  std::vector<ResourceMetrics> metrics;
+  for (const auto& resource : ack.resource_metrics()) {
+    if (metrics.size() == kMaxResources) break;
+    if (!resource_name(resource.resource())) continue;
+    ResourceMetrics out{resource.resource(), {}};
+    for (const auto& metric : resource.metrics()) {
+      if (out.values.size() == kMaxMetrics) break;
+      if (plain_name(metric.name())) out.values.emplace_back(metric.name(), metric.value());
+    }
+    metrics.push_back(std::move(out));
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = hosts_.find(host_id);
   if (it == hosts_.end() || it->second.subscriber != subscriber) return false;
   it->second.flow_logs = std::move(statuses);
+  it->second.resource_metrics = std::move(metrics);
   return true;
 }
 
@@ -127,7 +158,8 @@ std::vector<HostStatus> HostTable::hosts() const {
   out.reserve(hosts_.size());
   for (const auto& [id, host] : hosts_) {
     out.push_back({id, host.version, host.acked_version, host.subscriber != nullptr,
-                   host.refused_version, host.refused_reason, host.flow_logs});
+                   host.refused_version, host.refused_reason, host.flow_logs,
+                   host.resource_metrics});
   }
   return out;
 }

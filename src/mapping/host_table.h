@@ -26,6 +26,7 @@
 
 #include "mapping.pb.h"
 #include "mapping/flow_log_status.h"
+#include "mapping/resource_metrics.h"
 #include "program/program.h"
 
 namespace openvpc::mapping {
@@ -47,7 +48,8 @@ struct HostStatus {
   bool connected = false;
   uint64_t refused_version = 0;  // the last version the router refused (0: none since)
   std::string refused_reason;
-  std::vector<FlowLogStatus> flow_logs{};  // as the router's last Ack reported them
+  std::vector<FlowLogStatus> flow_logs{};           // as the router's last Ack reported them
+  std::vector<ResourceMetrics> resource_metrics{};  // as a hyperplane node's last Ack did
 };
 
 class HostTable {
@@ -73,11 +75,14 @@ class HostTable {
   // later ACK clears it. Same conditions as acknowledge().
   bool refuse(const std::string& host_id, const Subscriber* subscriber, uint64_t version,
               const std::string& reason);
-  // Records the flow-log statuses an Ack carried (bounded: kMaxFlowLogStatuses, each error
-  // cut to 512 bytes). False (nothing recorded) when `subscriber` is not the host's stream.
-  bool report(const std::string& host_id, const Subscriber* subscriber,
-              const google::protobuf::RepeatedPtrField<wire::FlowLogStatus>& flow_logs);
+  // Records the flow-log statuses and resource metrics an Ack carried (bounded:
+  // kMaxFlowLogStatuses, each error cut to 512 bytes; kMaxResources resources of at most
+  // kMaxMetrics metrics, names of letters, digits and '_' only, else left out). False (nothing
+  // recorded) when `subscriber` is not the host's stream.
+  bool report(const std::string& host_id, const Subscriber* subscriber, const wire::Ack& ack);
   static constexpr size_t kMaxFlowLogStatuses = 4096;
+  static constexpr size_t kMaxResources = 4096;
+  static constexpr size_t kMaxMetrics = 64;
   // Closes every stream (the server is stopping); the state stays.
   void close_all(const std::string& reason);
 
@@ -90,6 +95,7 @@ class HostTable {
     uint64_t refused_version = 0;
     std::string refused_reason;
     std::vector<FlowLogStatus> flow_logs;
+    std::vector<ResourceMetrics> resource_metrics;
     // The current program as a ready-to-send snapshot (null before the first publish).
     std::shared_ptr<const wire::ProgramUpdate> snapshot;
     std::deque<std::shared_ptr<const wire::ProgramUpdate>> history;  // deltas, oldest first

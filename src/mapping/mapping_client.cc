@@ -198,7 +198,7 @@ bool MappingClient::session() {
   return reached;
 }
 
-void MappingClient::add_flow_logs(wire::Ack& ack) const {
+void MappingClient::add_reports(wire::Ack& ack) const {
   std::lock_guard<std::mutex> lock(mutex_);
   ack.clear_flow_logs();
   for (const FlowLogStatus& status : flow_logs_) {
@@ -206,11 +206,21 @@ void MappingClient::add_flow_logs(wire::Ack& ack) const {
     out->set_flow_log(status.flow_log);
     out->set_error(status.error);
   }
+  ack.clear_resource_metrics();
+  for (const ResourceMetrics& resource : resource_metrics_) {
+    auto* out = ack.add_resource_metrics();
+    out->set_resource(resource.resource);
+    for (const auto& [name, value] : resource.values) {
+      auto* metric = out->add_metrics();
+      metric->set_name(name);
+      metric->set_value(value);
+    }
+  }
 }
 
 bool MappingClient::send_ack(Stream& stream, wire::RouterMessage ack) {
   std::lock_guard<std::mutex> write(write_mutex_);
-  add_flow_logs(*ack.mutable_ack());
+  add_reports(*ack.mutable_ack());
   live_stream_ = &stream;
   last_ack_ = ack;
   return stream.Write(ack);
@@ -222,9 +232,22 @@ void MappingClient::report_flow_logs(std::vector<FlowLogStatus> statuses) {
     if (statuses == flow_logs_) return;
     flow_logs_ = std::move(statuses);
   }
+  resend_last_ack();
+}
+
+void MappingClient::report_resource_metrics(std::vector<ResourceMetrics> metrics) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (metrics == resource_metrics_) return;
+    resource_metrics_ = std::move(metrics);
+  }
+  resend_last_ack();
+}
+
+void MappingClient::resend_last_ack() {
   std::lock_guard<std::mutex> write(write_mutex_);
   if (live_stream_ == nullptr || !last_ack_) return;  // the next session's first Ack has them
-  add_flow_logs(*last_ack_->mutable_ack());
+  add_reports(*last_ack_->mutable_ack());
   (void)live_stream_->Write(*last_ack_);  // a broken stream ends its session on its own
 }
 

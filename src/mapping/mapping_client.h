@@ -9,7 +9,9 @@
 // has the history. With tls_dir it speaks mutual TLS with the certificate found there.
 //
 // Every Ack carries the host's flow-log delivery statuses (flow_log_status.h) as last given to
-// report_flow_logs(); when they change, the last Ack of the session is sent again with them.
+// report_flow_logs(), and a hyperplane node's resource metrics (resource_metrics.h) as last
+// given to report_resource_metrics(); when they change, the last Ack of the session is sent
+// again with them.
 //
 // Threading: one thread of its own runs the stream and calls the callback, in version order,
 // never concurrently. lookup(), status() and report_flow_logs() may be called from any thread
@@ -33,6 +35,7 @@
 #include "common/result.h"
 #include "mapping.grpc.pb.h"
 #include "mapping/flow_log_status.h"
+#include "mapping/resource_metrics.h"
 #include "pki/certificate_authority.h"
 #include "program/program.h"
 
@@ -96,6 +99,8 @@ class MappingClient {
   // The flow-log statuses Acks carry from now on; when they differ from the last ones, the
   // session's last Ack is sent again with them (nothing is sent before the first Ack).
   void report_flow_logs(std::vector<FlowLogStatus> statuses);
+  // The same for a hyperplane node's per-resource metrics (resource_metrics.h).
+  void report_resource_metrics(std::vector<ResourceMetrics> metrics);
 
  private:
   using Stream = grpc::ClientReaderWriter<wire::RouterMessage, wire::ProgramUpdate>;
@@ -110,7 +115,8 @@ class MappingClient {
   std::shared_ptr<wire::MappingService::Stub> stub() const;
   // Writes `ack` with the current flow-log statuses and remembers it as the session's last.
   bool send_ack(Stream& stream, wire::RouterMessage ack);
-  void add_flow_logs(wire::Ack& ack) const;
+  void add_reports(wire::Ack& ack) const;  // flow-log statuses and resource metrics
+  void resend_last_ack();
 
   const MappingClientOptions options_;
   const ProgramCallback callback_;
@@ -127,6 +133,7 @@ class MappingClient {
   grpc::ClientContext* live_context_ = nullptr;  // the stream to cancel on stop()
   MappingClientStatus status_;
   std::vector<FlowLogStatus> flow_logs_;
+  std::vector<ResourceMetrics> resource_metrics_;
   // Writes to the live stream (acks and repeated acks); taken before mutex_, never after.
   std::mutex write_mutex_;
   Stream* live_stream_ = nullptr;                // under write_mutex_; null between sessions

@@ -157,7 +157,7 @@ class SubscribeReactor final
     }
     if (message.has_ack() && !host_id_.empty()) {
       uint64_t version = message.ack().version();
-      shared_->table->report(host_id_, this, message.ack().flow_logs());
+      shared_->table->report(host_id_, this, message.ack());
       if (message.ack().refused()) {
         shared_->table->refuse(host_id_, this, version, message.ack().reason());
         return grpc::Status::OK;

@@ -215,6 +215,30 @@ void decode_flow_logs(Decoder& d, const wire::Program& in, program::Program& out
   }
 }
 
+void encode_nat_gateways(const program::Program& p, wire::Program* out) {
+  for (const auto& gateway : p.nat_gateways) {
+    auto* g = out->add_nat_gateways();
+    g->set_id(gateway.id);
+    g->set_name(gateway.name);
+    g->set_vpc(gateway.vpc);
+    g->set_eni(gateway.eni);
+    g->set_is_public(gateway.is_public);
+    for (const auto& a : gateway.addresses) g->add_addresses(encode_address(a));
+    for (const auto& n : gateway.nodes) g->add_nodes(encode_address(n));
+  }
+}
+
+void decode_nat_gateways(Decoder& d, const wire::Program& in, program::Program& out) {
+  for (const auto& g : in.nat_gateways()) {
+    program::NatGateway gateway{g.id(), g.name(), g.vpc(), g.eni(), g.is_public(), {}, {}};
+    for (const auto& a : g.addresses()) {
+      gateway.addresses.push_back(d.address(a, "nat gateway address"));
+    }
+    for (const auto& n : g.nodes()) gateway.nodes.push_back(d.address(n, "nat gateway node"));
+    out.nat_gateways.push_back(std::move(gateway));
+  }
+}
+
 void decode_objects(Decoder& d, const wire::Program& in, program::Program& out) {
   for (const auto& v : in.vpcs()) {
     program::Vpc vpc{v.id(), v.name(), {}, v.dns_support(), v.dns_hostnames()};
@@ -282,6 +306,7 @@ program::Mapping decode_mapping(Decoder& d, const wire::Mapping& m) {
   if (!m.public_address().empty()) {
     out.public_address = d.address(m.public_address(), "mapping public address");
   }
+  out.nat_gateway = m.nat_gateway();
   return out;
 }
 
@@ -314,6 +339,7 @@ wire::Program encode(const program::Program& program) {
   encode_enis(program, &out);
   encode_flow_logs(program, &out);
   for (const auto& edge : program.edge_nodes) out.add_edge_nodes(encode_address(edge));
+  encode_nat_gateways(program, &out);
   return out;
 }
 
@@ -332,6 +358,7 @@ Result<program::Program> decode(const wire::Program& message) {
   for (const auto& edge : message.edge_nodes()) {
     out.edge_nodes.push_back(d.address(edge, "edge node"));
   }
+  decode_nat_gateways(d, message, out);
   if (!d.problem.empty()) return invalid(d.problem);
   return out;
 }
@@ -344,6 +371,7 @@ wire::Mapping encode(const program::Mapping& mapping) {
   out.set_eni(mapping.eni);
   out.set_source_dest_check(mapping.source_dest_check);
   if (mapping.public_address) out.set_public_address(encode_address(*mapping.public_address));
+  out.set_nat_gateway(mapping.nat_gateway);
   return out;
 }
 

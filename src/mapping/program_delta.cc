@@ -130,6 +130,8 @@ wire::ProgramDelta diff(const wire::Program& from, const wire::Program& to) {
                   to.edge_nodes().end())) {
     d.mutable_edge_nodes()->mutable_addresses()->CopyFrom(to.edge_nodes());
   }
+  diff_kind(from.nat_gateways(), to.nat_gateways(), d.mutable_upsert_nat_gateways(),
+            d.mutable_remove_nat_gateways());
   return d;
 }
 
@@ -152,6 +154,8 @@ wire::Program apply(const wire::Program& from, const wire::ProgramDelta& d) {
   apply_kind(from.flow_logs(), d.upsert_flow_logs(), d.remove_flow_logs(), out.mutable_flow_logs());
   out.mutable_edge_nodes()->CopyFrom(d.has_edge_nodes() ? d.edge_nodes().addresses()
                                                         : from.edge_nodes());
+  apply_kind(from.nat_gateways(), d.upsert_nat_gateways(), d.remove_nat_gateways(),
+             out.mutable_nat_gateways());
   return out;
 }
 

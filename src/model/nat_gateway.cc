@@ -224,11 +224,137 @@ Result<void> delete_nat_gateway(Region& region, const Caller& caller, const std:
   return {};
 }
 
+Result<std::vector<NatGatewayAddress>> associate_nat_gateway_address(
+    Region& region, const Caller& caller, const std::string& id,
+    const std::vector<std::string>& allocation_ids, const std::vector<std::string>& private_ips) {
+  auto nat = find_nat(region, caller, id);
+  if (!nat) return nat.error();
+  if (!nat_gateway_live(**nat)) {
+    return make_error("IncorrectState",
+                      "The NAT gateway " + id + " is in state " + (*nat)->state + ".");
+  }
+  if ((*nat)->connectivity_type != "public") {
+    return invalid_parameter("A private NAT gateway cannot have elastic IP addresses.");
+  }
+  if (allocation_ids.empty()) {
+    return make_error("MissingParameter", "The request must contain the parameter AllocationId");
+  }
+  if (private_ips.size() > allocation_ids.size()) {
+    return invalid_parameter("More private IP addresses than allocation IDs were given.");
+  }
+  if ((*nat)->addresses.size() + allocation_ids.size() > kNatGatewayAddresses) {
+    return make_error("AddressLimitExceeded", "A NAT gateway can have at most 8 addresses.");
+  }
+  NatGatewayRequest request;
+  request.allocation_id = allocation_ids.front();
+  request.secondary_allocation_ids.assign(allocation_ids.begin() + 1, allocation_ids.end());
+  auto checked = check_allocations(region, caller, request);
+  if (!checked) return checked.error();
+  const std::string eni_id = (*nat)->network_interface_id;
+  std::vector<std::string> added;
+  if (!private_ips.empty()) {
+    auto given = assign_private_ip_addresses(region, caller, eni_id, private_ips, 0);
+    if (!given) return given.error();
+    added = *given;
+  }
+  if (allocation_ids.size() > private_ips.size()) {
+    auto free = assign_private_ip_addresses(region, caller, eni_id, {},
+                                            int(allocation_ids.size() - private_ips.size()));
+    if (!free) return free.error();
+    added.insert(added.end(), free->begin(), free->end());
+  }
+  std::vector<NatGatewayAddress> out;
+  for (size_t i = 0; i < allocation_ids.size() && i < added.size(); ++i) {
+    auto association =
+        associate_address(region, caller, {allocation_ids[i], "", eni_id, added[i], false});
+    if (!association) return association.error();
+    NatGatewayAddress address{.allocation_id = allocation_ids[i],
+                              .association_id = *association,
+                              .public_ip = region.addresses.at(allocation_ids[i]).public_ip,
+                              .network_interface_id = eni_id,
+                              .private_ip = added[i],
+                              .is_primary = false,
+                              .status = "associating"};
+    (*nat)->addresses.push_back(address);
+    out.push_back(std::move(address));
+  }
+  return out;
+}
+
+Result<std::vector<NatGatewayAddress>> disassociate_nat_gateway_address(
+    Region& region, const Caller& caller, const std::string& id,
+    const std::vector<std::string>& association_ids) {
+  auto nat = find_nat(region, caller, id);
+  if (!nat) return nat.error();
+  if (!nat_gateway_live(**nat)) {
+    return make_error("IncorrectState",
+                      "The NAT gateway " + id + " is in state " + (*nat)->state + ".");
+  }
+  if (association_ids.empty()) {
+    return make_error("MissingParameter", "The request must contain the parameter AssociationId");
+  }
+  std::vector<NatGatewayAddress*> found;
+  for (const auto& association_id : association_ids) {
+    auto it = std::find_if((*nat)->addresses.begin(), (*nat)->addresses.end(),
+                           [&](const auto& a) { return a.association_id == association_id; });
+    if (it == (*nat)->addresses.end()) {
+      return make_error("InvalidAssociationID.NotFound",
+                        "The association ID '" + association_id + "' does not exist");
+    }
+    if (it->is_primary) {
+      return invalid_parameter("The primary address of NAT gateway " + id +
+                               " cannot be disassociated.");
+    }
+    found.push_back(&*it);
+  }
+  std::vector<NatGatewayAddress> out;
+  for (auto* address : found) {
+    address->status = "disassociating";
+    out.push_back(*address);
+  }
+  return out;
+}
+
+namespace {
+
+// Releases the secondary addresses that are disassociating: the elastic IP is free again and
+// the private address leaves the interface.
+bool release_disassociated(Region& region, NatGateway& nat) {
+  bool changed = false;
+  for (auto it = nat.addresses.begin(); it != nat.addresses.end();) {
+    if (it->status == "associating") {
+      it->status = "succeeded";
+      changed = true;
+    }
+    if (it->status != "disassociating" || it->is_primary) {
+      ++it;
+      continue;
+    }
+    if (auto address = region.addresses.find(it->allocation_id);
+        address != region.addresses.end()) {
+      address->second.association_id.clear();
+      address->second.network_interface_id.clear();
+      address->second.private_ip.clear();
+      address->second.instance_id.clear();
+    }
+    if (auto eni = region.network_interfaces.find(nat.network_interface_id);
+        eni != region.network_interfaces.end()) {
+      std::erase(eni->second.secondary_private_ips, it->private_ip);
+    }
+    it = nat.addresses.erase(it);
+    changed = true;
+  }
+  return changed;
+}
+
+}  // namespace
+
 bool advance_nat_gateways(Region& region, const NatPlacement& placement, int64_t now) {
   bool changed = false;
   std::vector<std::string> expired;
   for (auto& [id, nat] : region.nat_gateways) {
     if (nat.state == "pending" || nat.state == "available") {
+      changed |= release_disassociated(region, nat);
       auto shard = placement.shards.find(id);
       std::vector<std::string> nodes =
           shard == placement.shards.end() ? std::vector<std::string>{} : shard->second;

@@ -37,6 +37,23 @@ Result<std::string> create_nat_gateway(Region& region, const Caller& caller,
 // pending/available/failed -> deleting (deleting/deleted: unchanged). NatGatewayNotFound.
 Result<void> delete_nat_gateway(Region& region, const Caller& caller, const std::string& id);
 
+// AssociateNatGatewayAddress: each elastic IP of a public NAT gateway gets an address of its
+// interface (private_ips, in order, else the subnet's lowest free) and is associated with it;
+// at most kNatGatewayAddresses in all. The new addresses are "associating" until the next
+// advance. Returns them. Errors as EC2: NatGatewayNotFound, InvalidAllocationID.NotFound,
+// Resource.AlreadyAssociated, AddressLimitExceeded, IncorrectState (not pending/available),
+// InvalidParameterValue (a private NAT gateway, more private IPs than allocations).
+Result<std::vector<NatGatewayAddress>> associate_nat_gateway_address(
+    Region& region, const Caller& caller, const std::string& id,
+    const std::vector<std::string>& allocation_ids, const std::vector<std::string>& private_ips);
+// DisassociateNatGatewayAddress: the secondary addresses with these association ids go
+// "disassociating"; the next advance releases their elastic IP and private address (and the
+// flows through them end). The primary address cannot be disassociated. Returns them.
+// InvalidAssociationID.NotFound for an id that is not one of its secondary addresses.
+Result<std::vector<NatGatewayAddress>> disassociate_nat_gateway_address(
+    Region& region, const Caller& caller, const std::string& id,
+    const std::vector<std::string>& association_ids);
+
 // What placement decided: the shard of each NAT gateway (hyperplane node ids, slot order).
 // advance_nat_gateways applies it and moves states on; returns whether anything changed.
 struct NatPlacement {

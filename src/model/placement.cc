@@ -35,20 +35,23 @@ std::vector<std::string> place_shard(const std::string& resource_id,
                                      const std::vector<std::string>& previous,
                                      const std::vector<std::string>& live_nodes, int shard_size) {
   const std::set<std::string> live(live_nodes.begin(), live_nodes.end());
-  const size_t size = std::min(static_cast<size_t>(std::max(shard_size, 0)), live.size());
+  const size_t cap = static_cast<size_t>(std::max(shard_size, 0));
+  // A shard never loses slots (each slot owns a share of the port space: fewer slots would
+  // move every flow's owner), and grows up to shard_size while live nodes allow.
+  const size_t size = std::max(std::min(previous.size(), cap), std::min(cap, live.size()));
   // Candidates best first (ties, which need equal 64-bit scores, broken by node id).
   std::vector<std::pair<uint64_t, std::string>> ranked;
   for (const auto& node : live) ranked.emplace_back(placement_score(resource_id, node), node);
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
-  std::vector<std::string> shard;
-  std::set<std::string> taken;
+  std::vector<std::string> shard, dead;  // dead[i]: the slot's dead node, kept if unfilled
+  std::set<std::string> taken(previous.begin(), previous.end());  // never twice in one shard
   for (const auto& node : previous) {  // survivors keep their slots; dead slots are holes
     if (shard.size() == size) break;
-    const bool keep = live.contains(node) && !taken.contains(node);
+    const bool keep = live.contains(node);
     shard.push_back(keep ? node : std::string());
-    if (keep) taken.insert(node);
+    dead.push_back(keep ? std::string() : node);
   }
   auto next = ranked.begin();
   auto fill = [&]() -> std::string {
@@ -57,10 +60,15 @@ std::vector<std::string> place_shard(const std::string& resource_id,
     taken.insert(next->second);
     return (next++)->second;
   };
-  for (auto& slot : shard) {
-    if (slot.empty()) slot = fill();
+  for (size_t i = 0; i < shard.size(); ++i) {
+    if (shard[i].empty()) shard[i] = fill();
+    if (shard[i].empty()) shard[i] = dead[i];  // no spare node: the slot waits for its own
   }
-  while (shard.size() < size) shard.push_back(fill());
+  while (shard.size() < size) {
+    auto node = fill();
+    if (node.empty()) break;
+    shard.push_back(std::move(node));
+  }
   std::erase(shard, std::string());
   return shard;
 }

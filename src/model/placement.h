@@ -25,8 +25,10 @@ inline constexpr int kDefaultShardSize = 3;
 uint64_t placement_score(const std::string& resource_id, const std::string& node_id);
 
 // The shard for resource_id over live_nodes: `previous` slots whose node is still live stay;
-// empty or dead slots are refilled; the shard has min(shard_size, live nodes) slots (a shorter
-// previous shard grows, a longer one keeps its first shard_size live slots).
+// dead slots are refilled with the best live node not in the shard, and where no such node is
+// left keep their dead node (the slot is down until that node returns or a node is spare). The
+// shard never shrinks — every slot owns a share of the port space, so fewer slots would move
+// every flow — and grows to min(shard_size, live nodes).
 std::vector<std::string> place_shard(const std::string& resource_id,
                                      const std::vector<std::string>& previous,
                                      const std::vector<std::string>& live_nodes, int shard_size);

@@ -47,6 +47,7 @@ std::set<std::string> changed_vpcs(const Region& before, const Region& after) {
   for_each_change(before.network_acls, after.network_acls, by_vpc_id);
   for_each_change(before.network_interfaces, after.network_interfaces, by_vpc_id);
   for_each_change(before.instances, after.instances, by_vpc_id);
+  for_each_change(before.nat_gateways, after.nat_gateways, by_vpc_id);  // states and shards
   for_each_change(before.internet_gateways, after.internet_gateways,
                   [&](const InternetGateway* old_value, const InternetGateway* new_value) {
                     if (old_value) vpcs.insert(old_value->attached_vpc_id);
@@ -120,7 +121,8 @@ std::set<std::string> affected_hosts(const Region& before, const Region& after,
     if (!programs.contains(host)) affected.insert(host);
   }
   for (const auto& [host, program] : programs) {
-    if (is_edge_node(options, host)) {  // an edge's program spans the region: always recompiled
+    if (is_edge_node(options, host) || is_hyperplane_node(options, host)) {
+      // an edge's or hyperplane node's program spans the region: always recompiled
       affected.insert(host);
     } else if (auto it = vpcs_before.find(host);
                it != vpcs_before.end() && intersects(it->second, vpcs)) {

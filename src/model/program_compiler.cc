@@ -87,6 +87,27 @@ class HostCompiler {
     add_enis_and_mappings();
     add_flow_logs();
     add_edge_nodes();
+    add_routed_nat_gateways();
+    return std::move(program_);
+  }
+
+  // What a hyperplane node needs: the NAT gateways placed on it and where the edge is.
+  program::Program compile_hyperplane() {
+    if (auto it = options_.hyperplane_nodes.find(host_id_); it != options_.hyperplane_nodes.end()) {
+      if (auto underlay = program::parse_address(it->second)) program_.host_underlay = *underlay;
+    }
+    program_.router_mac = options_.router_mac;
+    program_.region = options_.region;
+    for (const auto& [id, nat] : region_.nat_gateways) {
+      if (nat.state != "available") continue;
+      if (std::find(nat.shard.begin(), nat.shard.end(), host_id_) == nat.shard.end()) continue;
+      program_.nat_gateways.push_back(nat_gateway(nat));
+    }
+    for (const auto& [id, underlay] : options_.edge_nodes) {
+      if (auto address = program::parse_address(underlay)) program_.edge_nodes.push_back(*address);
+    }
+    std::sort(program_.edge_nodes.begin(), program_.edge_nodes.end());
+    sort_nat_gateways();
     return std::move(program_);
   }
 
@@ -113,6 +134,7 @@ class HostCompiler {
         if (mapping.public_address) program_.mappings.push_back(std::move(mapping));
       }
     }
+    add_nat_gateway_bindings();
     return std::move(program_);
   }
 
@@ -319,6 +341,81 @@ class HostCompiler {
     return out;
   }
 
+  // A NAT gateway as hosts see it: its shard's node addresses by slot, 0.0.0.0 where the
+  // slot's node is not live.
+  program::NatGateway nat_gateway(const NatGateway& nat) const {
+    program::NatGateway out{.id = nat.number,
+                            .name = nat.id,
+                            .vpc = vni_of(nat.vpc_id),
+                            .eni = 0,
+                            .is_public = nat.connectivity_type != "private",
+                            .addresses = {},
+                            .nodes = {}};
+    if (auto eni = region_.network_interfaces.find(nat.network_interface_id);
+        eni != region_.network_interfaces.end()) {
+      out.eni = eni->second.number;
+    }
+    for (const auto& address : nat.addresses) {
+      if (auto parsed = program::parse_address(address.private_ip)) {
+        out.addresses.push_back(*parsed);
+      }
+    }
+    for (const auto& node : nat.shard) {
+      auto it = options_.hyperplane_nodes.find(node);
+      auto underlay =
+          it == options_.hyperplane_nodes.end() ? std::nullopt : program::parse_address(it->second);
+      out.nodes.push_back(underlay.value_or(program::IpAddress::v4(0)));
+    }
+    return out;
+  }
+
+  void sort_nat_gateways() {
+    std::sort(program_.nat_gateways.begin(), program_.nat_gateways.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+  }
+
+  // The NAT gateways the program's route tables send to (routes to them are programmed only
+  // while they are available, route_reach()).
+  void add_routed_nat_gateways() {
+    std::set<uint32_t> numbers;
+    for (const auto& table : program_.route_tables) {
+      for (const auto& route : table.routes) {
+        if (route.target == program::RouteTargetKind::nat_gateway) numbers.insert(route.target_id);
+      }
+    }
+    for (const auto& [id, nat] : region_.nat_gateways) {
+      if (numbers.contains(nat.number) && nat.state == "available") {
+        program_.nat_gateways.push_back(nat_gateway(nat));
+      }
+    }
+    sort_nat_gateways();
+  }
+
+  // An edge's bindings for the public NAT gateways of its VPCs: each address with an elastic
+  // IP, served by the gateway's shard (Mapping::nat_gateway).
+  void add_nat_gateway_bindings() {
+    for (const auto& [id, nat] : region_.nat_gateways) {
+      if (nat.state != "available" || !vpc_ids_.contains(nat.vpc_id)) continue;
+      auto gateway = nat_gateway(nat);
+      bool bound = false;
+      for (const auto& address : nat.addresses) {
+        auto private_ip = program::parse_address(address.private_ip);
+        auto public_ip = program::parse_address(address.public_ip);
+        if (!private_ip || !public_ip) continue;
+        program_.mappings.push_back(program::Mapping{.vpc = gateway.vpc,
+                                                     .address = *private_ip,
+                                                     .underlay = program::IpAddress::v4(0),
+                                                     .eni = gateway.eni,
+                                                     .source_dest_check = true,
+                                                     .public_address = *public_ip,
+                                                     .nat_gateway = gateway.id});
+        bound = true;
+      }
+      if (bound) program_.nat_gateways.push_back(std::move(gateway));
+    }
+    sort_nat_gateways();
+  }
+
   // The live edge nodes, for programs in which a VPC has an attached internet gateway.
   void add_edge_nodes() {
     const bool needed =
@@ -399,6 +496,7 @@ std::set<std::string> program_hosts(const Region& region, const CompileOptions& 
   std::set<std::string> hosts;
   for (const auto& [id, underlay] : options.host_underlays) hosts.insert(id);
   for (const auto& [id, underlay] : options.edge_nodes) hosts.insert(id);
+  for (const auto& [id, underlay] : options.hyperplane_nodes) hosts.insert(id);
   for (const auto& [id, eni] : region.network_interfaces) {
     if (!eni.host_id.empty()) hosts.insert(eni.host_id);
   }
@@ -408,11 +506,18 @@ std::set<std::string> program_hosts(const Region& region, const CompileOptions& 
 program::Program compile_host_program(const Region& region, std::string_view host_id,
                                       const CompileOptions& options) {
   if (is_edge_node(options, host_id)) return HostCompiler(region, host_id, options).compile_edge();
+  if (is_hyperplane_node(options, host_id)) {
+    return HostCompiler(region, host_id, options).compile_hyperplane();
+  }
   return HostCompiler(region, host_id, options).compile();
 }
 
 bool is_edge_node(const CompileOptions& options, std::string_view host_id) {
   return options.edge_nodes.contains(std::string(host_id));
+}
+
+bool is_hyperplane_node(const CompileOptions& options, std::string_view host_id) {
+  return options.hyperplane_nodes.contains(std::string(host_id));
 }
 
 std::optional<program::Mapping> lookup_mapping(const Region& region, const CompileOptions& options,

@@ -20,9 +20,14 @@
 //   the numbers of the ENIs it covers here;
 // - each mapping's public address (elastic IP, or the public IP given at launch), and, when a
 //   VPC of the program has an attached internet gateway, the live edge nodes' addresses.
+// - the NAT gateways its route tables target (available ones, with their shard's node
+//   addresses by slot: 0.0.0.0 for a slot whose node is not live).
 // An edge node (CompileOptions::edge_nodes) gets an edge program instead: every VPC with an
 // attached internet gateway, and the mappings of those VPCs' addresses that have a public
-// address (public IP <-> (VPC, ENI, private IP, host)).
+// address (public IP <-> (VPC, ENI, private IP, host)); a NAT gateway's addresses are mapped
+// with Mapping::nat_gateway set and the gateway listed (its shard steers replies by port).
+// A hyperplane node (CompileOptions::hyperplane_nodes) gets its underlay, the live edge nodes
+// and the NAT gateways whose shard holds it — no VPC tables: it learns addresses from flows.
 // Numbers: a VPC is its VNI, an ENI its region-unique number; subnets, route tables, ACLs,
 // groups, gateways and flow logs their stored program number (program_numbers.h, unique in
 // the region, the same on every host); each object's name is its model id. Routes are
@@ -53,9 +58,13 @@ struct CompileOptions {
   // The live edge nodes (node id -> underlay address): each gets an edge program, and every
   // router program with an attached internet gateway lists their addresses.
   std::map<std::string, std::string> edge_nodes;
+  // The live hyperplane nodes (node id -> underlay address): each gets a hyperplane program (the
+  // NAT gateways placed on it), and a NAT gateway's shard lists their addresses by slot.
+  std::map<std::string, std::string> hyperplane_nodes;
   bool operator==(const CompileOptions& other) const {
     return host_underlays == other.host_underlays && router_mac.bytes == other.router_mac.bytes &&
-           region == other.region && edge_nodes == other.edge_nodes;
+           region == other.region && edge_nodes == other.edge_nodes &&
+           hyperplane_nodes == other.hyperplane_nodes;
   }
 };
 
@@ -68,6 +77,8 @@ std::set<std::string> program_hosts(const Region& region, const CompileOptions& 
 
 // Whether host_id names a live edge node (it gets an edge program).
 bool is_edge_node(const CompileOptions& options, std::string_view host_id);
+// Whether host_id names a live hyperplane node (it gets a hyperplane program).
+bool is_hyperplane_node(const CompileOptions& options, std::string_view host_id);
 
 // The host's program; generation 0. A host with no ENIs gets an empty program.
 program::Program compile_host_program(const Region& region, std::string_view host_id,

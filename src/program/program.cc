@@ -195,10 +195,21 @@ std::string to_text(const Program& program) {
         << format_address(m.underlay) << " eni=" << m.eni
         << " source-dest-check=" << (m.source_dest_check ? "on" : "off");
     if (m.public_address) out << " public=" << format_address(*m.public_address);
+    if (m.nat_gateway != 0) out << " nat-gateway=" << m.nat_gateway;
     out << "\n";
   }
   for (const auto& log : sorted(program.flow_logs, by_id)) dump_flow_log(out, log);
   for (const auto& edge : program.edge_nodes) out << "edge-node " << format_address(edge) << "\n";
+  for (const auto& g : sorted(program.nat_gateways, by_id)) {
+    out << "nat-gateway " << g.id << " " << g.name << " vpc=" << g.vpc << " eni=" << g.eni
+        << (g.is_public ? " public" : " private") << " addresses=";
+    for (size_t i = 0; i < g.addresses.size(); ++i) {
+      out << (i ? "," : "") << format_address(g.addresses[i]);
+    }
+    out << " nodes=";
+    for (size_t i = 0; i < g.nodes.size(); ++i) out << (i ? "," : "") << format_address(g.nodes[i]);
+    out << "\n";
+  }
   return out.str();
 }
 

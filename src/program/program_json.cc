@@ -148,8 +148,15 @@ void read_hosts(const json& j, Program& p) {
                           get<uint32_t>(m, "eni", 0), get<bool>(m, "source_dest_check", true)});
     if (m.contains("public_address"))
       p.mappings.back().public_address = address(m, "public_address");
+    p.mappings.back().nat_gateway = get<uint32_t>(m, "nat_gateway", 0);
   }
   p.edge_nodes = addresses(j, "edge_nodes");
+  for (const auto& g : j.value("nat_gateways", json::array())) {
+    p.nat_gateways.push_back({get<uint32_t>(g, "id", 0), get<std::string>(g, "name", ""),
+                              get<uint32_t>(g, "vpc", 0), get<uint32_t>(g, "eni", 0),
+                              get<bool>(g, "is_public", true), addresses(g, "addresses"),
+                              addresses(g, "nodes")});
+  }
 }
 
 FlowLogTraffic flow_log_traffic(const std::string& name) {
@@ -279,8 +286,18 @@ json hosts_json(const Program& p) {
                              {"source_dest_check", m.source_dest_check}});
     if (m.public_address)
       j["mappings"].back()["public_address"] = format_address(*m.public_address);
+    if (m.nat_gateway != 0) j["mappings"].back()["nat_gateway"] = m.nat_gateway;
   }
   if (!p.edge_nodes.empty()) j["edge_nodes"] = address_list(p.edge_nodes);
+  for (const auto& g : p.nat_gateways) {
+    j["nat_gateways"].push_back({{"id", g.id},
+                                 {"name", g.name},
+                                 {"vpc", g.vpc},
+                                 {"eni", g.eni},
+                                 {"is_public", g.is_public},
+                                 {"addresses", address_list(g.addresses)},
+                                 {"nodes", address_list(g.nodes)}});
+  }
   return j;
 }
 

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import tempfile
 import urllib.parse
+import xml.etree.ElementTree as ET
 
 import pytest
 from botocore.exceptions import ClientError
@@ -36,7 +37,7 @@ class Fleet:
         self.controller = Controller(extra_args=[
             "--mapping-port", str(free_port()), "--mapping-port-file", port_file,
             "--hyperplane-shard-size", str(SHARD), "--hyperplane-grace-seconds", str(GRACE),
-            "--limit", "elastic_ips_per_account=20"])
+            "--limit", "elastic_ips_per_account=20", "--limit", "vpcs_per_account=10"])
         assert wait_until(lambda: os.path.exists(port_file) and open(port_file).read().strip())
         self.mapping = "127.0.0.1:" + open(port_file).read().strip()
         self.nodes = {}
@@ -258,6 +259,59 @@ def test_private_nat_gateway_and_secondary_addresses(ec2, fleet):
                 AllocationId=first) == "InvalidSubnetID.NotFound"
     for nat_id in (private_id, public_id):
         ec2.delete_nat_gateway(NatGatewayId=nat_id)
+
+
+def raw_addresses(fleet, nat_id):
+    """NatGatewayAddresses as the Query API answers them (Debian's botocore predates their
+    status, association id and isPrimary fields, so boto3 drops them)."""
+    status, text = query(fleet, "DescribeNatGateways", **{"NatGatewayId.1": nat_id})
+    assert status == 200, text
+    root = ET.fromstring(text)
+    ns = {"ec2": root.tag.split("}")[0][1:]}
+    return [{child.tag.split("}")[1]: child.text for child in item}
+            for item in root.iterfind(".//ec2:natGatewayAddressSet/ec2:item", ns)]
+
+
+def test_associate_and_disassociate_nat_gateway_addresses(ec2, fleet):
+    """Newer than Debian's botocore, so sent as signed Query requests (the stock CLI lacks
+    them)."""
+    vpc, subnet = network(ec2, "10.43.0.0/16")
+    first, second, third = (ec2.allocate_address(Domain="vpc")["AllocationId"] for _ in range(3))
+    nat_id = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=first)["NatGateway"][
+        "NatGatewayId"]
+    assert wait_until(lambda: nat(ec2, nat_id)["State"] == "available", 10)
+    status, text = query(fleet, "AssociateNatGatewayAddress", NatGatewayId=nat_id,
+                         **{"AllocationId.1": second, "AllocationId.2": third,
+                            "PrivateIpAddress.1": "10.43.1.60"})
+    assert status == 200, text
+    assert text.count("<status>associating</status>") == 2, text
+    assert "<privateIp>10.43.1.60</privateIp>" in text
+    assert wait_until(lambda: all(a["status"] == "succeeded"
+                                  for a in raw_addresses(fleet, nat_id)), 10)
+    addresses = raw_addresses(fleet, nat_id)
+    assert [a["allocationId"] for a in addresses] == [first, second, third]
+    assert [a["isPrimary"] for a in addresses] == ["true", "false", "false"]
+    public = {a["AllocationId"]: a for a in ec2.describe_addresses()["Addresses"]}
+    assert public[second]["PrivateIpAddress"] == "10.43.1.60"
+    status, text = query(fleet, "AssociateNatGatewayAddress", NatGatewayId=nat_id,
+                         **{"AllocationId.1": second})
+    assert status == 400 and "Resource.AlreadyAssociated" in text, text
+    status, text = query(fleet, "DisassociateNatGatewayAddress", NatGatewayId=nat_id,
+                         **{"AssociationId.1": addresses[0]["associationId"]})
+    assert status == 400 and "InvalidParameterValue" in text, text
+    status, text = query(fleet, "DisassociateNatGatewayAddress", NatGatewayId=nat_id,
+                         **{"AssociationId.1": addresses[1]["associationId"]})
+    assert status == 200 and "<status>disassociating</status>" in text, text
+    assert wait_until(lambda: len(raw_addresses(fleet, nat_id)) == 2, 10)
+    assert "AssociationId" not in {a["AllocationId"]: a for a in
+                                   ec2.describe_addresses()["Addresses"]}[second]
+    status, text = query(fleet, "DisassociateNatGatewayAddress", NatGatewayId=nat_id,
+                         **{"AssociationId.1": "eipassoc-0123456789abcdef0"})
+    assert status == 400 and "InvalidAssociationID.NotFound" in text, text
+    status, text = query(fleet, "AssociateNatGatewayAddress", NatGatewayId=nat_id,
+                         AllocationId=second, MaxDrainDurationSeconds="5")
+    assert status == 400 and "UnknownParameter" in text, text
+    ec2.delete_nat_gateway(NatGatewayId=nat_id)
 
 
 def test_node_death_refills_shards(ec2, fleet):

@@ -100,18 +100,27 @@ TEST_F(HyperplanePlacementTest, RestartKeepsShardsDuringTheGraceThenRefills) {
   EXPECT_EQ(nat().state, "available");
 }
 
-TEST_F(HyperplanePlacementTest, WithoutGraceARestartEmptiesTheShards) {
+// Without the grace a restarted controller re-places against whichever nodes are back first:
+// a shard never shrinks (its dead slots wait), but a spare node that resubscribes before the
+// shard's own nodes takes their slots and moves their flows.
+TEST_F(HyperplanePlacementTest, WithoutGraceTheFirstNodesBackTakeTheSlots) {
+  std::vector<std::string> before;
   {
     HyperplanePlacement first(
         regions_, 3, [&] { return now_; }, 0);
     ASSERT_TRUE(first.set_live_nodes({"hp-a", "hp-b", "hp-c"}).ok());
-    ASSERT_EQ(nat().shard.size(), 3u);
+    before = nat().shard;
+    ASSERT_EQ(before.size(), 3u);
   }
   HyperplanePlacement restarted(
       regions_, 3, [&] { return now_; }, 0);
   EXPECT_TRUE(restarted.settle());
-  EXPECT_TRUE(nat().shard.empty());
-  EXPECT_EQ(nat().state, "pending");
+  EXPECT_EQ(nat().shard, before);  // nobody is back: every slot waits for its node
+  ASSERT_TRUE(restarted.set_live_nodes({"hp-d", before[0]}).ok());
+  const auto after = nat().shard;
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[0], before[0]);
+  EXPECT_EQ(std::count(after.begin(), after.end(), "hp-d"), 1);
 }
 
 }  // namespace

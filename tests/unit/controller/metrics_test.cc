@@ -40,6 +40,27 @@ TEST(ApiMetrics, CountsRequestsAndHistogramsAndParsesStrictly) {
   EXPECT_EQ(page.types.at("openvpc_controller_api_request_duration_seconds"), "histogram");
 }
 
+// Each NAT gateway's metrics are the sums of what its hyperplane nodes reported in their Acks.
+TEST(ApiMetrics, NatGatewayMetricsAreSummedOverNodes) {
+  ApiMetrics metrics;
+  mapping::HostStatus hp1{"hp1", 1, 1, true, 0, ""};
+  hp1.resource_metrics = {{"nat-0a", {{"ActiveConnectionCount", 3}, {"ErrorPortAllocation", 1}}},
+                          {"nat-0b", {{"PacketsDropCount", 7}}}};
+  mapping::HostStatus hp2{"hp2", 1, 1, true, 0, ""};
+  hp2.resource_metrics = {{"nat-0a", {{"ActiveConnectionCount", 4}, {"NotAMetric", 9}}}};
+  const std::string text = metrics.text({hp1, hp2}, {});
+  const auto page = parse_prometheus(text);
+  ASSERT_EQ(page.error, "") << text;
+  EXPECT_EQ(page.at(R"(openvpc_nat_gateway_active_connection_count{nat_gateway_id="nat-0a"})"), 7);
+  EXPECT_EQ(page.at(R"(openvpc_nat_gateway_error_port_allocation_total{nat_gateway_id="nat-0a"})"),
+            1);
+  EXPECT_EQ(page.at(R"(openvpc_nat_gateway_packets_drop_count_total{nat_gateway_id="nat-0b"})"), 7);
+  EXPECT_EQ(page.at(R"(openvpc_nat_gateway_packets_drop_count_total{nat_gateway_id="nat-0a"})"), 0);
+  EXPECT_EQ(page.types.at("openvpc_nat_gateway_active_connection_count"), "gauge");
+  EXPECT_EQ(page.types.at("openvpc_nat_gateway_bytes_out_to_destination_total"), "counter");
+  EXPECT_EQ(text.find("NotAMetric"), std::string::npos);
+}
+
 TEST(ApiMetrics, MappingRefusalsByReasonOneSampleEach) {
   ApiMetrics metrics;
   mapping::MappingRefusalCounts refusals{};

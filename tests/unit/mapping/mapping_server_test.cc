@@ -319,5 +319,25 @@ TEST(MappingServer, FlowLogStatusesComeWithTheAcks) {
   EXPECT_EQ(server.host("h1")->refused_version, 2u);
 }
 
+// A hyperplane node's resource metrics ride its Acks like flow-log statuses: the latest list
+// replaces the last, without waiting for a program; malformed names are left out.
+TEST(MappingServer, AcksCarryResourceMetrics) {
+  MappingServer server(options());
+  auto port = server.start();
+  ASSERT_TRUE(port.ok());
+  server.publish("h1", program_number(1));
+  Router router(*port, "h1");
+  ASSERT_TRUE(wait_until([&] { return acked(server, "h1", 1); }));
+  const std::vector<ResourceMetrics> first = {
+      {"nat-0a", {{"ActiveConnectionCount", 2}, {"ErrorPortAllocation", 0}}}};
+  router.client().report_resource_metrics(first);
+  ASSERT_TRUE(wait_until([&] { return server.host("h1")->resource_metrics == first; }));
+  router.client().report_resource_metrics(
+      {{"nat-0a", {{"ActiveConnectionCount", 5}, {"bad name\n", 1}}}, {"bad\"id", {}}});
+  const std::vector<ResourceMetrics> cleaned = {{"nat-0a", {{"ActiveConnectionCount", 5}}}};
+  ASSERT_TRUE(wait_until([&] { return server.host("h1")->resource_metrics == cleaned; }));
+  EXPECT_EQ(server.host("h1")->acked_version, 1u);
+}
+
 }  // namespace
 }  // namespace openvpc::mapping

@@ -206,6 +206,23 @@ Program rich_program() {
        600,
        {101, 102}},
       {63, "fl-accepts", "210987654321", FlowLogTraffic::accept, "", "/tmp/x", 600, {}}};
+  p.mappings.push_back({7, address_literal("10.0.1.4"), address_literal("0.0.0.0"), 103, true,
+                        address_literal("198.51.100.4"), 81});
+  p.nat_gateways = {
+      {82,
+       "nat-private",
+       7,
+       104,
+       false,
+       {address_literal("10.0.2.7")},
+       {address_literal("127.0.12.2")}},
+      {81,
+       "nat-public",
+       7,
+       103,
+       true,
+       {address_literal("10.0.1.4"), address_literal("10.0.1.5")},
+       {address_literal("127.0.12.1"), address_literal("0.0.0.0"), address_literal("127.0.12.3")}}};
   return p;
 }
 
@@ -230,6 +247,12 @@ Program random_program(std::mt19937_64& random) {
   for (uint32_t id : random_ids(random, 6)) p.enis.push_back(random_eni(random, id));
   p.mappings = random_mappings(random);
   for (uint32_t id : random_ids(random, 3)) p.flow_logs.push_back(random_flow_log(random, id));
+  for (uint32_t id : random_ids(random, 2)) {
+    p.nat_gateways.push_back({id, random_name(random), pick(random, 1, 3), pick(random, 1, 99),
+                              chance(random, 70),
+                              many(random, 3, [&] { return random_address(random); }),
+                              many(random, 3, [&] { return random_address(random); })});
+  }
   return p;
 }
 
@@ -261,6 +284,11 @@ Program mutate(const Program& program, std::mt19937_64& random) {
   }
   if (!p.flow_logs.empty() && chance(random, 20)) p.flow_logs.erase(p.flow_logs.begin());
   if (chance(random, 20)) p.flow_logs.push_back(random_flow_log(random, 70 + pick(random, 0, 3)));
+  if (!p.nat_gateways.empty() && chance(random, 40)) {
+    auto& gateway = p.nat_gateways[pick(random, 0, p.nat_gateways.size() - 1)];
+    if (!gateway.nodes.empty()) gateway.nodes[0] = IpAddress::v4(0);  // its first node died
+  }
+  if (!p.nat_gateways.empty() && chance(random, 20)) p.nat_gateways.pop_back();
   std::set<uint32_t> seen_logs;
   std::erase_if(p.flow_logs, [&](const FlowLog& f) { return !seen_logs.insert(f.id).second; });
   // Keep keys unique: a re-added ENI id may collide with an existing one.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fixture.h"
+#include "model/program_compiler.h"
 
 namespace openvpc::testing {
 namespace {
@@ -142,6 +143,122 @@ TEST_F(NatGatewayTest, SecondaryAddressesAndPrivateGateways) {
   auto other = public_request(a);
   other.subnet_id = "subnet-nope";
   EXPECT_EQ(code(model::create_nat_gateway(region_, caller_, other)), "InvalidSubnetID.NotFound");
+}
+
+// Secondary addresses come and go: each EIP gets an interface address, the primary stays, and a
+// disassociated address is released (EIP free, private address gone) at the next advance.
+TEST_F(NatGatewayTest, AssociateAndDisassociateSecondaryAddresses) {
+  attach_igw();
+  std::string primary = eip();
+  auto id = model::create_nat_gateway(region_, caller_, public_request(primary));
+  ASSERT_TRUE(id.ok()) << id.error().code;
+  model::NatPlacement placement;
+  placement.shards[*id] = {"hp-1"};
+  ASSERT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
+  std::string second = eip(), third = eip();
+  auto added =
+      model::associate_nat_gateway_address(region_, caller_, *id, {second, third}, {"10.0.1.50"});
+  ASSERT_TRUE(added.ok()) << added.error().code;
+  ASSERT_EQ(added->size(), 2u);
+  EXPECT_EQ((*added)[0].private_ip, "10.0.1.50");
+  EXPECT_EQ((*added)[0].status, "associating");
+  EXPECT_FALSE((*added)[1].private_ip.empty());
+  auto& nat = region_.nat_gateways.at(*id);
+  ASSERT_EQ(nat.addresses.size(), 3u);
+  const auto& eni = region_.network_interfaces.at(nat.network_interface_id);
+  EXPECT_EQ(eni.secondary_private_ips.size(), 2u);
+  EXPECT_EQ(region_.addresses.at(second).private_ip, "10.0.1.50");
+  EXPECT_EQ(code(model::associate_nat_gateway_address(region_, caller_, *id, {second}, {})),
+            "Resource.AlreadyAssociated");
+  EXPECT_EQ(code(model::associate_nat_gateway_address(region_, caller_, "nat-0nope", {eip()}, {})),
+            "NatGatewayNotFound");
+  model::advance_nat_gateways(region_, placement, caller_.now + 2);
+  EXPECT_EQ(nat.addresses[1].status, "succeeded");
+  // The primary cannot go; a secondary can.
+  EXPECT_EQ(code(model::disassociate_nat_gateway_address(region_, caller_, *id,
+                                                         {nat.addresses[0].association_id})),
+            "InvalidParameterValue");
+  EXPECT_EQ(code(model::disassociate_nat_gateway_address(region_, caller_, *id, {"eipassoc-0x"})),
+            "InvalidAssociationID.NotFound");
+  auto removed = model::disassociate_nat_gateway_address(region_, caller_, *id,
+                                                         {nat.addresses[1].association_id});
+  ASSERT_TRUE(removed.ok()) << removed.error().code;
+  EXPECT_EQ((*removed)[0].status, "disassociating");
+  EXPECT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 3));
+  ASSERT_EQ(nat.addresses.size(), 2u);
+  EXPECT_TRUE(region_.addresses.at(second).association_id.empty());
+  EXPECT_EQ(region_.network_interfaces.at(nat.network_interface_id).secondary_private_ips.size(),
+            1u);
+  // At most 8 addresses in all.
+  std::vector<std::string> many;  // checked before the allocations themselves
+  for (int i = 0; i < 7; ++i) many.push_back("eipalloc-0" + std::to_string(i));
+  EXPECT_EQ(code(model::associate_nat_gateway_address(region_, caller_, *id, many, {})),
+            "AddressLimitExceeded");
+}
+
+// What the hosts are told about an available NAT gateway: the router whose route table sends
+// to it gets its shard by slot (a slot whose node is not live: 0.0.0.0), the edge binds its
+// EIP to the shard, and each node of the shard gets it in its hyperplane program.
+TEST_F(NatGatewayTest, ProgramsCarryTheShard) {
+  attach_igw();
+  std::string alloc = eip();
+  auto id = model::create_nat_gateway(region_, caller_, public_request(alloc));
+  ASSERT_TRUE(id.ok()) << id.error().code;
+  std::string table = region_.vpcs.at(vpc_).main_route_table_id;
+  model::RouteTarget target;
+  target.nat_gateway_id = *id;
+  ASSERT_EQ(code(model::create_route(region_, caller_, table, "0.0.0.0/0", target, false)), "ok");
+  model::NatPlacement placement;
+  placement.shards[*id] = {"hp-1", "hp-2", "hp-3"};
+  ASSERT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
+  const auto& nat = region_.nat_gateways.at(*id);
+  const auto& nat_eni = region_.network_interfaces.at(nat.network_interface_id);
+  std::string instance_eni = interface(subnet_, "10.0.1.10");
+  region_.network_interfaces.at(instance_eni).host_id = "127.0.0.21";
+
+  model::CompileOptions options;
+  options.edge_nodes = {{"edge-1", "127.0.11.1"}};
+  options.hyperplane_nodes = {{"hp-1", "127.0.12.1"}, {"hp-3", "127.0.12.3"}};  // hp-2 is down
+  auto router = model::compile_host_program(region_, "127.0.0.21", options);
+  ASSERT_EQ(router.nat_gateways.size(), 1u);
+  const auto& g = router.nat_gateways[0];
+  EXPECT_EQ(g.id, nat.number);
+  EXPECT_EQ(g.name, *id);
+  EXPECT_EQ(g.eni, nat_eni.number);
+  EXPECT_TRUE(g.is_public);
+  ASSERT_EQ(g.addresses.size(), 1u);
+  EXPECT_EQ(program::format_address(g.addresses[0]), "10.0.1.4");
+  ASSERT_EQ(g.nodes.size(), 3u);
+  EXPECT_EQ(program::format_address(g.nodes[0]), "127.0.12.1");
+  EXPECT_EQ(program::format_address(g.nodes[1]), "0.0.0.0");
+  EXPECT_EQ(program::format_address(g.nodes[2]), "127.0.12.3");
+
+  auto edge = model::compile_host_program(region_, "edge-1", options);
+  ASSERT_EQ(edge.nat_gateways.size(), 1u);
+  const program::Mapping* binding = nullptr;
+  for (const auto& m : edge.mappings) {
+    if (m.nat_gateway == nat.number) binding = &m;
+  }
+  ASSERT_NE(binding, nullptr);
+  EXPECT_EQ(program::format_address(binding->address), "10.0.1.4");
+  EXPECT_EQ(program::format_address(*binding->public_address),
+            region_.addresses.at(alloc).public_ip);
+  EXPECT_EQ(binding->eni, nat_eni.number);
+
+  auto node = model::compile_host_program(region_, "hp-3", options);
+  EXPECT_EQ(program::format_address(node.host_underlay), "127.0.12.3");
+  ASSERT_EQ(node.nat_gateways.size(), 1u);
+  EXPECT_EQ(node.nat_gateways[0].nodes, g.nodes);
+  ASSERT_EQ(node.edge_nodes.size(), 1u);
+  EXPECT_TRUE(node.mappings.empty());
+  EXPECT_TRUE(node.vpcs.empty());
+  // A node the gateway is not placed on carries nothing of it.
+  options.hyperplane_nodes["hp-4"] = "127.0.12.4";
+  EXPECT_TRUE(model::compile_host_program(region_, "hp-4", options).nat_gateways.empty());
+  // Deleting it takes it out of every program.
+  ASSERT_EQ(code(model::delete_nat_gateway(region_, caller_, *id)), "ok");
+  EXPECT_TRUE(model::compile_host_program(region_, "127.0.0.21", options).nat_gateways.empty());
+  EXPECT_TRUE(model::compile_host_program(region_, "hp-3", options).nat_gateways.empty());
 }
 
 }  // namespace

@@ -105,5 +105,30 @@ TEST(PlacementTest, NodeLossTouchesOnlyItsShards) {
   }
 }
 
+// With no spare node a dead node keeps its slot (down) instead of the shard shrinking, which
+// would re-slice every address's port space; back again, it serves the same slot.
+TEST(PlacementTest, ShardNeverShrinks) {
+  auto live = nodes(3);
+  auto shard = model::place_shard("nat-0abc", {}, live, 3);
+  ASSERT_EQ(shard.size(), 3u);
+  auto survivors = live;
+  std::erase(survivors, shard[1]);
+  EXPECT_EQ(model::place_shard("nat-0abc", shard, survivors, 3), shard);
+  EXPECT_EQ(model::place_shard("nat-0abc", shard, live, 3), shard);
+  // A spare node takes the dead slot; the others stay.
+  auto grown = survivors;
+  grown.push_back("hp-9");
+  auto refilled = model::place_shard("nat-0abc", shard, grown, 3);
+  EXPECT_EQ(refilled[0], shard[0]);
+  EXPECT_EQ(refilled[1], "hp-9");
+  EXPECT_EQ(refilled[2], shard[2]);
+  // A shard placed on fewer nodes than k grows as nodes come, keeping its slots.
+  auto small = model::place_shard("nat-0abc", {}, nodes(1), 3);
+  ASSERT_EQ(small.size(), 1u);
+  auto bigger = model::place_shard("nat-0abc", small, live, 3);
+  ASSERT_EQ(bigger.size(), 3u);
+  EXPECT_EQ(bigger[0], small[0]);
+}
+
 }  // namespace
 }  // namespace openvpc::testing

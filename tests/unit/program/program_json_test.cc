@@ -41,7 +41,16 @@ Program sample() {
              false,
              "i-0abc",
              "ip-10-0-1-5"}};
-  p.mappings = {{7, address_literal("10.0.1.5"), address_literal("192.168.0.1"), 101, false}};
+  p.mappings = {{7, address_literal("10.0.1.5"), address_literal("192.168.0.1"), 101, false},
+                {7, address_literal("10.0.1.4"), address_literal("0.0.0.0"), 103, true,
+                 address_literal("198.51.100.4"), 902}};
+  p.nat_gateways = {{902,
+                     "nat-1",
+                     7,
+                     103,
+                     true,
+                     {address_literal("10.0.1.4")},
+                     {address_literal("127.0.12.1"), address_literal("0.0.0.0")}}};
   p.flow_logs = {{51,
                   "fl-1",
                   "123456789012",

@@ -1,0 +1,429 @@
+"""NAT gateways end to end: instances in a private subnet reach the internet through a public
+NAT gateway carried by a shard of three openvpc-hyperplane nodes, and losing a node loses no
+connection.
+
+A region (controller with --hyperplane-shard-size 3, routers h1=127.0.13.2 and h2=127.0.13.3),
+two openvpc-edge nodes (127.0.13.10, .11) whose outside TAPs live in the `internet` namespace
+(edge_fixtures.py: nginx on 203.0.113.10, the public pool routed to the edges), and three
+hyperplane nodes (127.0.13.20-.22, idle timeout shortened to IDLE_TIMEOUT by flag). Everything
+is set up through the stock `aws ec2` CLI: a VPC with a public subnet (0.0.0.0/0 -> igw) that
+holds the NAT gateway and its elastic IP, and a private subnet (0.0.0.0/0 -> nat-...) with the
+instances app (h1) and worker (h2). Traffic: curl, ping, iperf3, nginx, Python sockets.
+"""
+import json
+import re
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from api_fixtures import wait_until
+from edge_fixtures import SERVER_IP, EdgeUnderTest, Internet, wait_for_edges
+from hyperplane_fixtures import HyperplaneNodeUnderTest, fleet_view, live_nodes
+from region_fixtures import RegionUnderTest
+from router_fixtures import in_ns, run
+
+HOSTS = {"h1": "127.0.13.2", "h2": "127.0.13.3"}
+EDGES = ["127.0.13.10", "127.0.13.11"]
+NODES = {"hp1": "127.0.13.20", "hp2": "127.0.13.21", "hp3": "127.0.13.22"}
+APP_IP, WORKER_IP = "10.0.2.10", "10.0.2.20"
+IDLE_TIMEOUT = 6  # seconds (Amazon: 350)
+ECHO_PORT = 7000
+
+NGINX_CONF = """
+worker_processes 1; daemon on; pid {work}/nginx-{name}.pid;
+error_log {work}/nginx-{name}-error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log {work}/nginx-{name}-access.log; client_body_temp_path {work}/nginx-{name}-body;
+  keepalive_timeout 120s; keepalive_requests 100000;
+  server {{ listen {listen}; location / {{ return 200 "hello from {name}\\n"; }} }} }}
+"""
+
+# A line echo server in the internet namespace: what an idle connection talks to.
+ECHO_SERVER = r"""
+import socket, sys, threading
+server = socket.create_server((sys.argv[1], int(sys.argv[2])), backlog=512)
+def serve(conn):
+    with conn:
+        while True:
+            data = conn.recv(4096)
+            if not data:
+                return
+            conn.sendall(data)
+while True:
+    conn, _ = server.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+"""
+
+# `count` keep-alive HTTP connections to nginx, each asked again every ~50 ms for `seconds`:
+# prints errors (a reset or lost connection) and the worst round trip (the stall).
+KEEPALIVE_CLIENT = r"""
+import socket, sys, time
+count, seconds, server = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+conns = []
+for _ in range(count):
+    s = socket.create_connection((server, 80), timeout=5)
+    s.settimeout(3)
+    conns.append(s)
+print("connected", flush=True)
+request = b"GET / HTTP/1.1\r\nHost: w\r\n\r\n"
+errors, worst, rounds = 0, 0.0, 0
+deadline = time.monotonic() + seconds
+while time.monotonic() < deadline:
+    round_start = time.monotonic()
+    for s in conns:
+        t0 = time.monotonic()
+        try:
+            s.sendall(request)
+            data = b""
+            while not data.endswith(b"hello from world\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise ConnectionError("closed")
+                data += chunk
+        except Exception as e:
+            errors += 1
+            print("error", repr(e), flush=True)
+        worst = max(worst, time.monotonic() - t0)
+    rounds += 1
+    time.sleep(0.05)
+ports = sorted(s.getsockname()[1] for s in conns)
+print(f"rounds {rounds} errors {errors} worst {worst:.3f}", flush=True)
+"""
+
+# One connection to the echo server: a round trip, `idle` seconds of silence, another try.
+IDLE_CLIENT = r"""
+import socket, sys, time
+server, port, idle = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.create_connection((server, port), timeout=5)
+s.sendall(b"before\n")
+assert s.recv(100) == b"before\n"
+time.sleep(idle)
+try:
+    s.sendall(b"after\n")
+    data = s.recv(100)
+    print("answer", data, flush=True)
+except ConnectionResetError:
+    print("reset", flush=True)
+except socket.timeout:
+    print("timeout", flush=True)
+"""
+
+
+# Holds every connection it accepts; every 0.5 s writes "live N most M duplicates D" to a file:
+# D counts accepts whose (source address, source port) was already in use by a live connection.
+MANY_SERVER = r"""
+import os, resource, select, socket, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (200000, 200000))
+server = socket.create_server((sys.argv[1], int(sys.argv[2])), backlog=65535)
+server.setblocking(False)
+poll = select.epoll()
+poll.register(server.fileno(), select.EPOLLIN)
+peers, conns = {}, {}
+in_use, most, duplicates = set(), 0, 0
+last = 0.0
+while True:
+    for fd, events in poll.poll(0.2):
+        if fd == server.fileno():
+            while True:
+                try:
+                    conn, peer = server.accept()
+                except BlockingIOError:
+                    break
+                conn.setblocking(False)
+                if peer in in_use:
+                    duplicates += 1
+                in_use.add(peer)
+                peers[conn.fileno()], conns[conn.fileno()] = peer, conn
+                poll.register(conn.fileno(), select.EPOLLIN)
+                most = max(most, len(in_use))
+        else:
+            try:
+                data = conns[fd].recv(100)
+            except OSError:
+                data = b""
+            if not data:
+                poll.unregister(fd)
+                in_use.discard(peers.pop(fd))
+                conns.pop(fd).close()
+    if time.monotonic() - last > 0.5:
+        last = time.monotonic()
+        with open(sys.argv[3] + ".tmp", "w") as f:
+            f.write(f"live {len(in_use)} most {most} duplicates {duplicates}\n")
+        os.replace(sys.argv[3] + ".tmp", sys.argv[3])
+"""
+
+# Opens `count` connections at `rate` per second without waiting for any, then `settle`
+# seconds later prints "connected C pending P failed F" and holds them until stdin closes.
+MANY_CLIENT = r"""
+import errno, resource, select, socket, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (200000, 200000))
+server, port, count, rate, settle = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+    float(sys.argv[4]), float(sys.argv[5])
+poll = select.epoll()
+socks, state = {}, {}
+started = time.monotonic()
+def drain(timeout):
+    for fd, events in poll.poll(timeout):
+        error = socks[fd].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        state[fd] = "connected" if error == 0 else "failed"
+        poll.unregister(fd)
+for i in range(count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    s.connect_ex((server, port))
+    socks[s.fileno()] = s
+    state[s.fileno()] = "pending"
+    poll.register(s.fileno(), select.EPOLLOUT)
+    while time.monotonic() - started < (i + 1) / rate:
+        drain(0.001)
+deadline = time.monotonic() + settle
+while time.monotonic() < deadline:
+    drain(0.1)
+counts = {k: list(state.values()).count(k) for k in ("connected", "pending", "failed")}
+print(f"connected {counts['connected']} pending {counts['pending']} failed {counts['failed']}",
+      flush=True)
+sys.stdin.read()
+"""
+
+
+def start_nginx(ns, work: Path, name, listen):
+    (work / f"nginx-{name}.conf").write_text(
+        NGINX_CONF.format(work=work, name=name, listen=listen))
+    in_ns(ns, "nginx", "-c", str(work / f"nginx-{name}.conf"))
+    pid_file = work / f"nginx-{name}.pid"
+    assert wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 10)
+    return int(pid_file.read_text())
+
+
+def access_log(work: Path, name):
+    path = work / f"nginx-{name}-access.log"
+    wait_until(lambda: path.exists() and path.read_text().endswith("\n"), 2)
+    return path.read_text().splitlines()
+
+
+def curl(ns, url, timeout=5):
+    return in_ns(ns, "curl", "-s", "--max-time", str(timeout), url, check=False,
+                 timeout=timeout + 5)
+
+
+def node_total(region, name, **labels):
+    return sum(node.metric(name, **labels) for node in region.nodes.values())
+
+
+@pytest.fixture(scope="module")
+def world(build_dir: Path):
+    region = RegionUnderTest(build_dir, HOSTS, name="natgw",
+                             controller_args=["--hyperplane-shard-size", "3",
+                                              "--hyperplane-grace-seconds", "5"])
+    internet = None
+    edges, region.nodes = [], {}
+    region.server_pids = []
+    try:
+        internet = Internet()
+        for index, underlay in enumerate(EDGES):
+            edges.append(EdgeUnderTest(build_dir, region, internet, index, underlay))
+        for node_id, underlay in NODES.items():
+            region.nodes[node_id] = HyperplaneNodeUnderTest(
+                build_dir, region, node_id, underlay,
+                ["--nat-idle-timeout", str(IDLE_TIMEOUT)])
+        region.internet, region.edges = internet, edges
+        region.server_pids.append(start_nginx(internet.name, region.work, "world",
+                                              f"{SERVER_IP}:80"))
+        (region.work / "echo.py").write_text(ECHO_SERVER)
+        echo = subprocess.Popen(["ip", "netns", "exec", internet.name, "/usr/bin/python3",
+                                 str(region.work / "echo.py"), SERVER_IP, str(ECHO_PORT)])
+        region.helpers.append(echo)
+        yield region
+    finally:
+        for pid in region.server_pids:
+            subprocess.run(["kill", "-9", str(pid)], check=False)
+        for node in region.nodes.values():
+            node.stop()
+        for edge in edges:
+            edge.stop()
+        if internet:
+            internet.close()
+        region.close()
+
+
+def test_private_instances_reach_the_internet_through_the_nat_gateway(world):
+    region, c = world, world.controller
+    assert wait_for_edges(region, 2), c.read_log()
+    assert wait_until(lambda: live_nodes(region) == sorted(NODES), 10), fleet_view(region)
+    vpc, (public, private) = region.create_vpc()
+    igw = c.aws_ok("create-internet-gateway")["InternetGateway"]["InternetGatewayId"]
+    c.aws_ok("attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
+    public_table = c.aws_ok("create-route-table", "--vpc-id", vpc)["RouteTable"]["RouteTableId"]
+    c.aws_ok("create-route", "--route-table-id", public_table, "--destination-cidr-block",
+             "0.0.0.0/0", "--gateway-id", igw)
+    c.aws_ok("associate-route-table", "--route-table-id", public_table, "--subnet-id", public)
+    allocation = c.aws_ok("allocate-address", "--domain", "vpc")
+    region.eip = allocation["PublicIp"]
+    nat = c.aws_ok("create-nat-gateway", "--subnet-id", public, "--allocation-id",
+                   allocation["AllocationId"])["NatGateway"]
+    region.nat = nat["NatGatewayId"]
+    assert wait_until(lambda: c.aws_ok("describe-nat-gateways", "--nat-gateway-ids", region.nat)[
+        "NatGateways"][0]["State"] == "available", 10)
+    described = c.aws_ok("describe-nat-gateways", "--nat-gateway-ids", region.nat)["NatGateways"][0]
+    assert described["NatGatewayAddresses"][0]["PublicIp"] == region.eip
+    region.nat_private_ip = described["NatGatewayAddresses"][0]["PrivateIp"]
+    shard = [g for g in fleet_view(region)["nat_gateways"] if g["id"] == region.nat][0]["shard"]
+    assert sorted(shard) == sorted(NODES), shard
+    private_table = c.aws_ok("create-route-table", "--vpc-id", vpc)["RouteTable"]["RouteTableId"]
+    c.aws_ok("create-route", "--route-table-id", private_table, "--destination-cidr-block",
+             "0.0.0.0/0", "--nat-gateway-id", region.nat)
+    c.aws_ok("associate-route-table", "--route-table-id", private_table, "--subnet-id", private)
+    region.private_table = private_table
+    routes = c.aws_ok("describe-route-tables", "--route-table-ids", private_table)[
+        "RouteTables"][0]["Routes"]
+    assert [r["State"] for r in routes if r.get("NatGatewayId") == region.nat] == ["active"]
+    group = region.create_group(vpc, "app")  # no inbound rule: replies get in by conntrack
+    region.app = region.launch("h1", private, APP_IP, [group])
+    region.worker = region.launch("h2", private, WORKER_IP, [group])
+    region.up(region.app)
+    region.up(region.worker)
+    for ns in (region.app, region.worker):
+        out = None
+        ok = wait_until(lambda: (out := curl(ns, f"http://{SERVER_IP}/", timeout=2)).stdout ==
+                        "hello from world\n", 15)
+        assert ok, (ns, [n.log_tail(1500) for n in region.nodes.values()])
+    # The server sees the NAT gateway's elastic IP, never the instances' private addresses.
+    log = access_log(region.work, "world")
+    clients = {line.split()[0] for line in log}
+    assert clients == {region.eip}, log
+    # Ping through it (the echo id is the translated port).
+    out = in_ns(region.app, "ping", "-c", "3", "-i", "0.2", "-W", "2", SERVER_IP, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert node_total(region, "openvpc_nat_gateway_connection_attempt_count_total",
+                      nat_gateway_id=region.nat) >= 2
+
+
+def test_unsolicited_traffic_to_the_nat_gateway_is_dropped(world):
+    region = world
+    out = curl(region.internet.name, f"http://{region.eip}/", timeout=2)
+    assert out.returncode != 0 and out.stdout == ""
+    out = in_ns(region.internet.name, "ping", "-c", "2", "-i", "0.2", "-W", "1", region.eip,
+                check=False)
+    assert out.returncode != 0
+    assert node_total(region, "openvpc_hyperplane_drops_total", reason="unsolicited") >= 1, \
+        "\n".join(n.metrics() for n in region.nodes.values())
+
+
+def test_killing_a_node_of_the_shard_loses_no_connection(world):
+    region = world
+    script = region.work / "keepalive.py"
+    script.write_text(KEEPALIVE_CLIENT)
+    iperf_server = subprocess.Popen(["ip", "netns", "exec", region.internet.name, "iperf3", "-s",
+                                     "-1", "-B", SERVER_IP], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+    region.helpers.append(iperf_server)
+    time.sleep(0.5)
+    clients = subprocess.Popen(["ip", "netns", "exec", region.app, "/usr/bin/python3",
+                                str(script), "200", "9", SERVER_IP],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    region.helpers.append(clients)
+    assert clients.stdout.readline().strip() == "connected", clients.stderr.read()
+    iperf = subprocess.Popen(["ip", "netns", "exec", region.worker, "iperf3", "-c", SERVER_IP,
+                              "-t", "7", "-J", "--connect-timeout", "3000"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    region.helpers.append(iperf)
+    time.sleep(2.5)
+    # Every node carries some of the 201 flows (routers spread them by flow hash).
+    carried = {n: node.metric("openvpc_nat_gateway_active_connection_count")
+               for n, node in region.nodes.items()}
+    assert all(v > 0 for v in carried.values()), carried
+    victim = "hp2"
+    region.nodes[victim].kill()
+    out, err = clients.communicate(timeout=40)
+    iperf_out, _ = iperf.communicate(timeout=40)
+    summary = re.search(r"rounds (\d+) errors (\d+) worst ([\d.]+)", out)
+    assert summary, out + err
+    rounds, errors, worst = int(summary[1]), int(summary[2]), float(summary[3])
+    print(f"200 keep-alive connections through the NAT gateway, {victim} killed: "
+          f"{rounds} rounds, {errors} errors, worst stall {worst} s")
+    assert errors == 0, out
+    assert worst <= 1.5, out
+    result = json.loads(iperf_out)
+    assert "error" not in result, result.get("error")
+    intervals = [i["sum"]["bits_per_second"] for i in result["intervals"]]
+    print("iperf3 through the NAT gateway, Gbit/s per second:",
+          [round(b / 1e9, 2) for b in intervals])
+    assert sum(1 for b in intervals if b == 0) <= 1, intervals
+    # The node restarts under its id and rejoins its slot (no spare node took it).
+    region.nodes[victim].start()
+    assert wait_until(lambda: live_nodes(region) == sorted(NODES), 10)
+    shard = [g for g in fleet_view(region)["nat_gateways"] if g["id"] == region.nat][0]["shard"]
+    assert victim in shard
+    assert wait_until(lambda: curl(region.app, f"http://{SERVER_IP}/", timeout=2).stdout ==
+                      "hello from world\n", 10)
+
+
+def test_an_idle_connection_gets_a_reset(world):
+    region = world
+    script = region.work / "idle.py"
+    script.write_text(IDLE_CLIENT)
+    before = node_total(region, "openvpc_nat_gateway_idle_timeout_count_total",
+                        nat_gateway_id=region.nat)
+    out = in_ns(region.app, "/usr/bin/python3", str(script), SERVER_IP, str(ECHO_PORT),
+                str(IDLE_TIMEOUT + 4), check=False, timeout=60)
+    assert out.stdout.strip() == "reset", out.stdout + out.stderr
+    assert node_total(region, "openvpc_nat_gateway_idle_timeout_count_total",
+                      nat_gateway_id=region.nat) > before
+
+
+def test_at_most_55000_connections_to_one_destination_per_address(world):
+    """EC2: 55,000 concurrent connections per (NAT address, destination IP, port, protocol).
+    60,000 from one instance to one ip:port: 55,000 open, the rest are refused and counted
+    (ErrorPortAllocation); the server never sees one (address, port) twice at once."""
+    region = world
+    port = ECHO_PORT + 1
+    (region.work / "many_server.py").write_text(MANY_SERVER)
+    (region.work / "many_client.py").write_text(MANY_CLIENT)
+    stats = region.work / "many_server.txt"
+    server = subprocess.Popen(["ip", "netns", "exec", region.internet.name, "/usr/bin/python3",
+                               str(region.work / "many_server.py"), SERVER_IP, str(port),
+                               str(stats)])
+    region.helpers.append(server)
+    in_ns(region.app, "sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535")
+    assert wait_until(stats.exists, 10)
+    errors_before = node_total(region, "openvpc_nat_gateway_error_port_allocation_total",
+                               nat_gateway_id=region.nat)
+    client = subprocess.Popen(["ip", "netns", "exec", region.app, "/usr/bin/python3",
+                               str(region.work / "many_client.py"), SERVER_IP, str(port),
+                               "60000", "4000", "8"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    region.helpers.append(client)
+    try:
+        line = client.stdout.readline()
+        counts = dict(zip(line.split()[0::2], map(int, line.split()[1::2])))
+        time.sleep(1.0)
+        live, most, duplicates = (int(v) for v in stats.read_text().split()[1::2])
+        errors = node_total(region, "openvpc_nat_gateway_error_port_allocation_total",
+                            nat_gateway_id=region.nat) - errors_before
+        print(f"60,000 connections through one NAT address to one destination: {counts}; "
+              f"the server holds {live} (at most {most}, {duplicates} duplicate source pairs); "
+              f"ErrorPortAllocation +{int(errors)}")
+        assert counts["connected"] == 55000, counts
+        assert live == 55000 and most == 55000, (live, most)
+        assert duplicates == 0
+        assert errors >= 5000
+    finally:
+        client.stdin.close()
+        client.wait(timeout=60)
+        server.kill()
+        server.wait(timeout=10)
+
+
+def test_a_deleted_nat_gateway_blackholes_its_routes(world):
+    region, c = world, world.controller
+    c.aws_ok("delete-nat-gateway", "--nat-gateway-id", region.nat)
+    def route_state():
+        routes = c.aws_ok("describe-route-tables", "--route-table-ids", region.private_table)[
+            "RouteTables"][0]["Routes"]
+        return [r["State"] for r in routes if r.get("NatGatewayId") == region.nat]
+    assert wait_until(lambda: route_state() == ["blackhole"], 10), route_state()
+    assert wait_until(lambda: curl(region.app, f"http://{SERVER_IP}/", timeout=1).returncode != 0,
+                      10)
