@@ -1,7 +1,7 @@
 // main.cc — openvpc-hyperplane: one node of the hyperplane fleet, until SIGTERM/SIGINT.
 //
 //   openvpc-hyperplane --node-id hp1 --underlay-ip 127.0.12.1 --controller 127.0.0.1:8774
-//       (--tls-dir DIR | --insecure) [--nat-idle-timeout 350] [--max-flows 65536]
+//       (--tls-dir DIR | --insecure) [--nat-idle-timeout 350] [--max-flows 131072]
 //       [--admin ADDRESS:PORT|off] [--log-level info]
 //
 // The node keeps one Subscribe stream to the mapping service with role "hyperplane" and its

@@ -24,7 +24,8 @@ constexpr uint16_t kHeadroom = 128;
 constexpr size_t kBufferSize = kHeadroom + 9216 + io::kUnderlayHeadersSize;
 constexpr uint64_t kExpireNs = 100'000'000;
 constexpr uint64_t kSnapshotNs = 200'000'000;
-constexpr size_t kBulkSlotsPerTurn = 1024;  // up to 32 datagrams per peer per loop turn
+constexpr uint64_t kReportNs = 1'000'000'000;  // per-gateway metrics in the Acks
+constexpr size_t kBulkSlotsPerTurn = 1024;     // up to 32 datagrams per peer per loop turn
 constexpr uint64_t kUnderlayTag = 1;
 constexpr uint64_t kReplicationTag = 2;
 
@@ -156,7 +157,7 @@ void NatNode::run() {
     ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
   }
   const size_t budget = expire_budget(options_.max_flows);
-  uint64_t next_expire = 0, next_snapshot = 0;
+  uint64_t next_expire = 0, next_snapshot = 0, next_report = 0;
   epoll_event events[4];
   while (!stopping_.load(std::memory_order_relaxed)) {
     pick_up_plan();
@@ -180,6 +181,10 @@ void NatNode::run() {
     if (now_ns >= next_snapshot) {
       next_snapshot = now_ns + kSnapshotNs;
       publish_snapshot();
+    }
+    if (now_ns >= next_report) {
+      next_report = now_ns + kReportNs;
+      report_metrics();
     }
   }
   ::close(epoll_fd);
@@ -232,6 +237,21 @@ void NatNode::receive_underlay(uint32_t now) {
     done += sent + refused;
   }
   replicator_.drain(table_, monotonic_ns());
+}
+
+void NatNode::report_metrics() {
+  if (!client_ || !plan_) return;
+  std::vector<mapping::ResourceMetrics> metrics;
+  for (size_t g = 0; g < plan_->names.size() && g < table_.gateway_count(); ++g) {
+    mapping::ResourceMetrics resource;
+    resource.resource = plan_->names[g];
+    const NatGatewayCounters& counters = table_.counters(uint16_t(g));
+    for (size_t m = 0; m < kNatMetricCount; ++m) {
+      resource.values.emplace_back(std::string(to_string(NatMetric(m))), counters[m]);
+    }
+    metrics.push_back(std::move(resource));
+  }
+  client_->report_resource_metrics(std::move(metrics));
 }
 
 void NatNode::publish_snapshot() {

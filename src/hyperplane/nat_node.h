@@ -7,7 +7,9 @@
 //   replication: UDP UNDERLAY:6082 (replicator.h): the table's journal is sent to the shard
 //     peers after every batch; peers' records become replicas; bulk syncs are paced;
 //   timers: NatTable::expire() a slice of the table every 100 ms (idle flows go, flows with
-//     traffic are re-sent to peers), a /metrics snapshot every 200 ms.
+//     traffic are re-sent to peers), a /metrics snapshot every 200 ms, and every second the
+//     per-gateway counters (Amazon's names) given to the mapping client, whose Acks carry them
+//     to the controller (mapping/resource_metrics.h: it sums each gateway over its shard).
 // The program comes from the controller's mapping service (role "hyperplane"): the controller
 // counts the node live while that stream is open and places gateways on it. Each program is
 // compiled (node_program.h) on the mapping client's thread and handed to the loop, which
@@ -41,7 +43,7 @@ struct NatNodeOptions {
                                 // hand programs over with offer_program)
   std::string tls_dir;          // mapping_client.h: ca.pem, cert.pem, key.pem; empty: plaintext
   uint32_t idle_timeout = 350;  // seconds (Amazon's NAT gateway idle timeout)
-  size_t max_flows = 65536;     // flows (own and replicas) the table holds
+  size_t max_flows = 131072;    // flows (own and replicas) the table holds
 };
 
 // What /metrics shows; copied under a mutex a few times a second.
@@ -88,6 +90,7 @@ class NatNode {
   void receive_underlay(uint32_t now);
   uint32_t now_seconds() const;
   void publish_snapshot();
+  void report_metrics();  // this node's per-gateway counters, for the controller's sums
 
   NatNodeOptions options_;
   uint32_t underlay_v4_ = 0;

@@ -15,23 +15,12 @@ using dataplane::Packet;
 using dataplane::Verdict;
 
 constexpr std::array<std::string_view, kNodeDropCount> kDropNames = {
-    "none",
-    "malformed",
-    "not_geneve",
-    "unsupported",
-    "unknown_gateway",
-    "bad_direction",
-    "not_from_edge",
-    "private_gateway",
-    "no_edge_node",
-    "sync_pending",
-    "nat_port_allocation",
-    "nat_table_full",
-    "nat_unsolicited",
-    "nat_untranslatable",
-    "nat_fragment",
-    "no_inside",
-    "encapsulation",
+    "none",          "malformed",       "not_geneve",
+    "unsupported",   "unknown_gateway", "bad_direction",
+    "not_from_edge", "private_gateway", "no_edge_node",
+    "sync_pending",  "port_allocation", "table_full",
+    "unsolicited",   "untranslatable",  "fragment",
+    "no_inside",     "encapsulation",
 };
 
 constexpr std::array<std::string_view, kNodeEventCount> kEventNames = {
@@ -118,17 +107,17 @@ void NatNodeTranslator::drop(Packet& p, NodeDrop reason) {
 void NatNodeTranslator::drop(Packet& p, NatVerdict verdict) {
   switch (verdict) {
     case NatVerdict::port_allocation:
-      return drop(p, NodeDrop::nat_port_allocation);
+      return drop(p, NodeDrop::port_allocation);
     case NatVerdict::table_full:
-      return drop(p, NodeDrop::nat_table_full);
+      return drop(p, NodeDrop::table_full);
     case NatVerdict::unsolicited:
-      return drop(p, NodeDrop::nat_unsolicited);
+      return drop(p, NodeDrop::unsolicited);
     case NatVerdict::fragment:
-      return drop(p, NodeDrop::nat_fragment);
+      return drop(p, NodeDrop::fragment);
     case NatVerdict::unknown_gateway:
       return drop(p, NodeDrop::unknown_gateway);
     default:
-      return drop(p, NodeDrop::nat_untranslatable);
+      return drop(p, NodeDrop::untranslatable);
   }
 }
 
@@ -203,7 +192,7 @@ void NatNodeTranslator::inbound(Packet& p, const packet::PacketMeta& meta, uint1
 void NatNodeTranslator::reset(Packet& p, const packet::PacketMeta& meta,
                               const NodeGateway& gateway) {
   const size_t size = write_tcp_reset({p.data, p.size}, meta);
-  if (size == 0) return drop(p, NodeDrop::nat_untranslatable);
+  if (size == 0) return drop(p, NodeDrop::untranslatable);
   packet::PacketMeta rst = meta;
   rst.l3_size = uint16_t(size);
   rst.l4_offset = uint16_t(meta.l3_offset + 20);  // the RST has no IP options

@@ -42,22 +42,22 @@ inline constexpr uint32_t kSyncSeconds = 3;
 // Why the node dropped a packet. One descriptor: names in nat_node_translator.cc.
 enum class NodeDrop : uint8_t {
   none,
-  malformed,            // the outer or inner packet does not parse
-  not_geneve,           // no Geneve header, or no VPC option
-  unsupported,          // inner IPv6, or a GSO super-frame that is not TCP over IPv4
-  unknown_gateway,      // no NAT gateway of this node has that (VNI, ENI)
-  bad_direction,        // neither from an instance nor from the edge (flags / ENIs)
-  not_from_edge,        // edge-shaped, but the outer source is no edge node
-  private_gateway,      // a private NAT gateway: not built
-  no_edge_node,         // a public gateway with no edge node up
-  sync_pending,         // TCP without a flow just after joining the shard: no RST yet
-  nat_port_allocation,  // NatVerdict::port_allocation (ErrorPortAllocation)
-  nat_table_full,
-  nat_unsolicited,
-  nat_untranslatable,
-  nat_fragment,
-  no_inside,      // a flow without an inside underlay (cannot happen for a local flow)
-  encapsulation,  // no headroom, or too big
+  malformed,        // the outer or inner packet does not parse
+  not_geneve,       // no Geneve header, or no VPC option
+  unsupported,      // inner IPv6, or a GSO super-frame that is not TCP over IPv4
+  unknown_gateway,  // no NAT gateway of this node has that (VNI, ENI)
+  bad_direction,    // neither from an instance nor from the edge (flags / ENIs)
+  not_from_edge,    // edge-shaped, but the outer source is no edge node
+  private_gateway,  // a private NAT gateway: not built
+  no_edge_node,     // a public gateway with no edge node up
+  sync_pending,     // TCP without a flow just after joining the shard: no RST yet
+  port_allocation,  // the NatVerdict drops, by their names (nat_table.h): no port left
+  table_full,       //   (ErrorPortAllocation), no room for a flow,
+  unsolicited,      //   from outside matching no flow,
+  untranslatable,   //   not TCP/UDP/ICMP echo (or an error without a flow),
+  fragment,         //   a later fragment
+  no_inside,        // a flow without an inside underlay (cannot happen for a local flow)
+  encapsulation,    // no headroom, or too big
   count_,
 };
 inline constexpr size_t kNodeDropCount = size_t(NodeDrop::count_);

@@ -1,23 +1,8 @@
 #include "hyperplane/node_metrics.h"
 
-#include <cctype>
-
 #include "common/prometheus_text.h"
 
 namespace openvpc::hyperplane {
-
-std::string lower_snake(std::string_view camel) {
-  std::string out;
-  for (char ch : camel) {
-    if (std::isupper(static_cast<unsigned char>(ch))) {
-      if (!out.empty()) out += '_';
-      out += char(std::tolower(static_cast<unsigned char>(ch)));
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
 
 std::string node_metrics_text(const NatNodeSnapshot& s, const std::string& node_id) {
   using Type = PrometheusText::Type;
@@ -26,10 +11,8 @@ std::string node_metrics_text(const NatNodeSnapshot& s, const std::string& node_
 
   for (size_t m = 0; m < kNatMetricCount; ++m) {
     const NatMetric metric = NatMetric(m);
-    const bool gauge = is_gauge(metric);
-    const std::string name =
-        "openvpc_nat_gateway_" + lower_snake(to_string(metric)) + (gauge ? "" : "_total");
-    out.family(name, gauge ? Type::gauge : Type::counter,
+    const std::string name = metric_family(metric);
+    out.family(name, is_gauge(metric) ? Type::gauge : Type::counter,
                std::string("Amazon's NAT gateway metric ") + std::string(to_string(metric)) +
                    ", as this node counts it (the gateway's total is the sum over its shard).");
     for (const NatNodeSnapshot::Gateway& g : s.gateways) {

@@ -289,7 +289,7 @@ TEST_F(NatNodeTranslatorTest, DropsAreCountedByReason) {
   // Unsolicited from the edge.
   EXPECT_EQ(run(from_edge(tcp(kRemote, 443, kNat, 2000, packet::kTcpAck))).packet.verdict,
             Verdict::drop);
-  EXPECT_EQ(drops(NodeDrop::nat_unsolicited), 1u);
+  EXPECT_EQ(drops(NodeDrop::unsolicited), 1u);
   // Not Geneve at all: a plain inner packet.
   EXPECT_EQ(run(syn).packet.verdict, Verdict::drop);
   EXPECT_EQ(drops(NodeDrop::not_geneve), 1u);
