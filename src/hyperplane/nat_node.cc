@@ -29,9 +29,12 @@ constexpr size_t kBulkSlotsPerTurn = 1024;     // up to 32 datagrams per peer pe
 constexpr uint64_t kUnderlayTag = 1;
 constexpr uint64_t kReplicationTag = 2;
 
-// Table slots examined per expiry tick (every 100 ms): the whole table in about 5 s.
-size_t expire_budget(size_t max_flows) {
-  return std::max<size_t>(1024, max_flows / 50);
+// Table slots examined per expiry tick (every 100 ms): the whole table within an eighth of the
+// idle timeout (at most 5 s), so the owner re-sends a live flow well before its replicas
+// would idle out (the refresh is due every idle_timeout / 4) and idle flows go on time.
+size_t expire_budget(size_t max_flows, uint32_t idle_timeout) {
+  const uint64_t sweep_ticks = std::clamp<uint64_t>(uint64_t(idle_timeout) * 10 / 8, 1, 50);
+  return std::max<size_t>(1024, size_t((max_flows + sweep_ticks - 1) / sweep_ticks));
 }
 
 uint64_t monotonic_ns() {
@@ -70,7 +73,7 @@ NatNode::NatNode(const NatNodeOptions& options, uint32_t underlay_v4, io::Underl
       underlay_out_(std::move(underlay_out)),
       replicator_(std::move(replicator)),
       table_(options.max_flows, NatTimeouts{options.idle_timeout, 10},
-             expire_budget(options.max_flows) + kBatch),
+             expire_budget(options.max_flows, options.idle_timeout) + kBatch),
       translator_(table_),
       storage_(kBatch * kBufferSize),
       datagrams_(kBatch) {
@@ -156,7 +159,7 @@ void NatNode::run() {
     event.data.u64 = tag;
     ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
   }
-  const size_t budget = expire_budget(options_.max_flows);
+  const size_t budget = expire_budget(options_.max_flows, options_.idle_timeout);
   uint64_t next_expire = 0, next_snapshot = 0, next_report = 0;
   epoll_event events[4];
   while (!stopping_.load(std::memory_order_relaxed)) {
