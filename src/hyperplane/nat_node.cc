@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "io/frame.h"
 #include "io/underlay_headers.h"
 #include "packet/bytes.h"
 #include "packet/geneve.h"
@@ -21,7 +22,7 @@ using dataplane::Verdict;
 
 constexpr size_t kBatch = 64;
 constexpr uint16_t kHeadroom = 128;
-constexpr size_t kBufferSize = kHeadroom + 9216 + io::kUnderlayHeadersSize;
+constexpr size_t kBufferSize = kHeadroom + io::kMaxFrameSize;  // TSO super-frames: up to 64 KiB
 constexpr uint64_t kExpireNs = 100'000'000;
 constexpr uint64_t kSnapshotNs = 200'000'000;
 constexpr uint64_t kReportNs = 1'000'000'000;  // per-gateway metrics in the Acks
@@ -214,7 +215,7 @@ void NatNode::receive_underlay(uint32_t now) {
     p.data = outer;
     p.size = uint16_t(d.size + io::kUnderlayHeadersSize);
     p.headroom = kHeadroom;
-    p.capacity = uint16_t(kBufferSize - kHeadroom);
+    p.capacity = uint16_t(std::min<size_t>(kBufferSize - kHeadroom, 65535));
     p.in_port = dataplane::Port::underlay();
     packets_.push_back(p);
   }

@@ -62,7 +62,7 @@ class Peer {
 
   // Sends `inner` in Geneve to `node` as this peer would.
   void send(uint32_t node, std::span<const uint8_t> inner, uint32_t source_eni,
-            uint32_t destination_eni, uint16_t flags) const {
+            uint32_t destination_eni, uint16_t flags, uint16_t gso_size = 0) const {
     packet::GeneveEncap e;
     e.outer_src_v4 = address_;
     e.outer_dst_v4 = node;
@@ -71,6 +71,7 @@ class Peer {
     e.source_eni = source_eni;
     e.destination_eni = destination_eni;
     e.vpc_flags = flags;
+    e.gso_size = gso_size;
     const std::vector<uint8_t> whole = packet::build_geneve(e, inner);
     sockaddr_in to{};
     to.sin_family = AF_INET;
@@ -189,6 +190,25 @@ TEST(NatNode, AFlowSurvivesItsNode) {
   EXPECT_EQ(m.tuple.src.v4_host_order(), kNat);
   const uint16_t nat_port = m.tuple.src_port;
   EXPECT_TRUE(slot_range(0, 2).contains(nat_port));
+
+  // A TSO super-frame of 20,000 payload bytes (the router's GSO) goes out whole.
+  packet::TcpSpec spec;
+  spec.src_port = 40000;
+  spec.dst_port = 443;
+  spec.flags = packet::kTcpAck;
+  const std::vector<uint8_t> bulk(20000, 0x33);
+  router.send(
+      kA,
+      packet::build_tcp({.src = IpAddress::v4(kInside), .dst = IpAddress::v4(kRemote)}, spec, bulk),
+      kInstanceEni, kGatewayEni, packet::kVpcFlagGsoTcpv4, 1448);
+  auto big = edge.receive();
+  ASSERT_TRUE(big.has_value());
+  const packet::PacketMeta gm = parse_from(big->first, kA, kEdge);
+  ASSERT_TRUE(gm.ok());
+  EXPECT_EQ(gm.l3_size, 20000u + 40u);
+  EXPECT_EQ(gm.geneve.vpc_flags, packet::kVpcFlagFromHyperplane | packet::kVpcFlagGsoTcpv4);
+  EXPECT_EQ(gm.geneve.gso_size, 1448);
+  EXPECT_EQ(gm.tuple.src_port, nat_port);
 
   // B holds the replica; A goes; B learns that A's slot is down and owns its range.
   ASSERT_TRUE(wait_for([&] { return b.node->snapshot().replica_flows == 1; }));
