@@ -26,7 +26,21 @@ std::shared_ptr<grpc::ChannelCredentials> channel_credentials(const MappingClien
   return grpc::SslCredentials(ssl);
 }
 
-std::shared_ptr<grpc::Channel> make_channel(const MappingClientOptions& options) {
+std::vector<std::string> split_targets(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  if (out.empty()) out.push_back(text);
+  return out;
+}
+
+std::shared_ptr<grpc::Channel> make_channel(const MappingClientOptions& options,
+                                            const std::string& target) {
   grpc::ChannelArguments args;
   // gRPC's own reconnect backoff would otherwise hold a reconnect back for up to 120 s.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
@@ -38,7 +52,7 @@ std::shared_ptr<grpc::Channel> make_channel(const MappingClientOptions& options)
   args.SetMaxReceiveMessageSize(-1);  // a snapshot of a large VPC can exceed 4 MiB
   auto credentials = channel_credentials(options, args);
   if (!credentials) return nullptr;
-  return grpc::CreateCustomChannel(options.target, credentials, args);
+  return grpc::CreateCustomChannel(target, credentials, args);
 }
 
 }  // namespace
@@ -59,13 +73,14 @@ Result<void> check_tls_choice(const std::string& tls_dir, bool insecure) {
 MappingClient::MappingClient(MappingClientOptions options, ProgramCallback callback)
     : options_(std::move(options)),
       callback_(std::move(callback)),
+      targets_(split_targets(options_.target)),
       jitter_state_(static_cast<uint32_t>(std::hash<std::string>{}(options_.host_id)) | 1) {
   assert(!options_.host_id.empty());
   (void)rebuild_channel();
 }
 
 bool MappingClient::rebuild_channel() {
-  auto channel = make_channel(options_);
+  auto channel = make_channel(options_, targets_[current_]);
   std::shared_ptr<wire::MappingService::Stub> stub;
   if (channel) stub = wire::MappingService::NewStub(channel);
   std::lock_guard<std::mutex> lock(mutex_);
@@ -125,7 +140,11 @@ void MappingClient::run() {
     wake_.wait_for(lock, wait, [this] { return stopping_; });
     if (stopping_) return;
     backoff = std::min(backoff * 2, options_.max_backoff);
-    if (rejected_ || !stub_) {
+    if (targets_.size() > 1) {  // the next controller: this one ended or cannot be reached
+      current_ = (current_ + 1) % targets_.size();
+      lock.unlock();
+      (void)rebuild_channel();
+    } else if (rejected_ || !stub_) {
       lock.unlock();
       (void)rebuild_channel();  // a fresh handshake, with the certificate on disk now
     }
@@ -160,6 +179,7 @@ bool MappingClient::session() {
     std::lock_guard<std::mutex> lock(mutex_);
     status_.connected = true;
     status_.sessions += 1;
+    status_.controller = targets_[current_];
   }
   wire::ProgramUpdate update;
   bool server_ended = false;  // the controller finished the call: its status says why

@@ -42,7 +42,10 @@
 namespace openvpc::mapping {
 
 struct MappingClientOptions {
-  std::string target;   // "127.0.0.1:PORT"
+  // "127.0.0.1:PORT", or several controllers sharing one store, "A:PORT,B:PORT,C:PORT": the
+  // client talks to one at a time and moves to the next when its session ends or it cannot
+  // be reached (a controller killed with SIGKILL ends the stream at once).
+  std::string target;
   std::string host_id;  // must not be empty
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
@@ -75,8 +78,9 @@ struct MappingClientStatus {
   bool connected = false;
   uint64_t snapshots = 0;  // updates applied, by kind
   uint64_t deltas = 0;
-  uint64_t sessions = 0;  // streams that reached the controller
-  uint64_t refused = 0;   // updates the callback refused
+  uint64_t sessions = 0;   // streams that reached the controller
+  uint64_t refused = 0;    // updates the callback refused
+  std::string controller;  // the target of the latest session
 };
 
 class MappingClient {
@@ -120,6 +124,8 @@ class MappingClient {
 
   const MappingClientOptions options_;
   const ProgramCallback callback_;
+  const std::vector<std::string> targets_;            // options_.target split at commas
+  size_t current_ = 0;                                // index into targets_; client thread only
   std::shared_ptr<wire::MappingService::Stub> stub_;  // under mutex_; replaced by rebuild
   bool rejected_ = false;  // the last session ended on TLS or an identity refusal
 

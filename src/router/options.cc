@@ -56,7 +56,9 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   app.add_option("--underlay-ip", underlay, "this host's IPv4 underlay address")->required();
   auto* program = app.add_option("--program", options.program_path, "per-host program (JSON)");
   auto* controller = app.add_option("--controller", options.controller_address,
-                                    "HOST:PORT of the controller's mapping service");
+                                    "HOST:PORT of the controller's mapping service (several "
+                                    "controllers on one store: comma-separated; the router "
+                                    "moves to the next when its own goes)");
   app.add_option("--tls-dir", options.tls_dir,
                  "DIR with ca.pem, cert.pem, key.pem (openvpc host add): mutual TLS to the "
                  "controller, and HTTPS for an admin endpoint off loopback");

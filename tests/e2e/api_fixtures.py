@@ -82,9 +82,12 @@ class Controller:
     """openvpc-controller on a free port. kill() sends a signal; start() (re)starts it on the
     same data directory and store."""
 
-    def __init__(self, store="sqlite", etcd_endpoint=None, extra_args=()):
+    def __init__(self, store="sqlite", etcd_endpoint=None, extra_args=(), pki_from=None):
         self.dir = tempfile.mkdtemp(prefix="openvpc-api-")
         self.data_dir = os.path.join(self.dir, "data")
+        if pki_from:  # another controller of the same region: one CA for the mapping service
+            shutil.copytree(os.path.join(pki_from.data_dir, "pki"),
+                            os.path.join(self.data_dir, "pki"))
         self.store = store
         self.etcd_endpoint = etcd_endpoint
         self.extra_args = list(extra_args)

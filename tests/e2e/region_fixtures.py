@@ -69,11 +69,17 @@ class ControlledRouter:
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [str(self.binary), "--host-id", self.host_id, "--underlay-ip", self.underlay,
-             "--controller", f"127.0.0.1:{self.mapping_port}", "--tap-prefix", self.tag,
+             "--controller", self.controller_target(), "--tap-prefix", self.tag,
              "--state-dir", str(self.state_dir), "--counters-interval", "0.2",
              "--flow-log-root", str(self.flow_log_root), "--log-level", "debug"]
             + self.tls_args + self.extra,
             stdout=self.log, stderr=subprocess.STDOUT)
+
+    def controller_target(self):
+        """The mapping port on 127.0.0.1, or a string of ADDRESS:PORT[,ADDRESS:PORT...]."""
+        if isinstance(self.mapping_port, str):
+            return self.mapping_port
+        return f"127.0.0.1:{self.mapping_port}"
 
     def counters(self):
         import json

@@ -29,8 +29,9 @@ Program program_number(int n) {
 class Router {
  public:
   Router(int port, const std::string& host_id)
-      : client_({"127.0.0.1:" + std::to_string(port), host_id, std::chrono::milliseconds(20),
-                 std::chrono::milliseconds(200)},
+      : Router("127.0.0.1:" + std::to_string(port), host_id) {}
+  Router(const std::string& targets, const std::string& host_id)
+      : client_({targets, host_id, std::chrono::milliseconds(20), std::chrono::milliseconds(200)},
                 [this](const Program& p, uint64_t version) { return record(p, version); }) {
     client_.start();
   }
@@ -337,6 +338,30 @@ TEST(MappingServer, AcksCarryResourceMetrics) {
   const std::vector<ResourceMetrics> cleaned = {{"nat-0a", {{"ActiveConnectionCount", 5}}}};
   ASSERT_TRUE(wait_until([&] { return server.host("h1")->resource_metrics == cleaned; }));
   EXPECT_EQ(server.host("h1")->acked_version, 1u);
+}
+
+// Several controllers on one store: the client talks to one; when it goes, the client moves to
+// the next and takes that one's program (a snapshot: each controller has its own epoch).
+TEST(MappingServer, ClientMovesToTheNextControllerWhenItsOwnGoes) {
+  auto first = std::make_unique<MappingServer>(options(64, 1));
+  MappingServer second(options(64, 2));
+  auto first_port = first->start();
+  auto second_port = second.start();
+  ASSERT_TRUE(first_port.ok() && second_port.ok());
+  first->publish("h1", program_number(1));
+  second.publish("h1", program_number(1));
+  Router router(
+      "127.0.0.1:" + std::to_string(*first_port) + ",127.0.0.1:" + std::to_string(*second_port),
+      "h1");
+  ASSERT_TRUE(wait_until([&] { return acked(*first, "h1", 1); }));
+  EXPECT_EQ(router.client().status().controller, "127.0.0.1:" + std::to_string(*first_port));
+  first->stop();
+  first.reset();
+  ASSERT_TRUE(wait_until([&] { return acked(second, "h1", 1); }));
+  EXPECT_EQ(router.client().status().controller, "127.0.0.1:" + std::to_string(*second_port));
+  second.publish("h1", program_number(2));  // a change made through the other controller
+  ASSERT_TRUE(wait_until([&] { return acked(second, "h1", 2); }));
+  EXPECT_GE(router.client().status().snapshots, 2u);
 }
 
 }  // namespace
