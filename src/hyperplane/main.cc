@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
   CLI::App app{"openvpc-hyperplane: a hyperplane node (NAT gateways)"};
   app.add_option("--node-id", options.node_id, "this node's id")->required();
   app.add_option("--underlay-ip", options.underlay_ip, "underlay IPv4 address")->required();
-  app.add_option("--controller", options.controller, "the mapping service, ADDRESS:PORT")
+  app.add_option("--controller", options.controller,
+                 "the mapping service, ADDRESS:PORT (several controllers: comma-separated)")
       ->required();
   bool insecure = false;
   app.add_option("--tls-dir", options.tls_dir,
