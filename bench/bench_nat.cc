@@ -4,14 +4,22 @@
 // NAT itself costs on top of touching and parsing the packet.
 //
 // Every packet's verdict is checked: a packet that is not `translated` fails the benchmark.
+#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstring>
 #include <span>
 #include <vector>
 
+#include "hyperplane/flow_replication.h"
 #include "hyperplane/nat_table.h"
+#include "hyperplane/replicator.h"
 #include "packet/builder.h"
 #include "packet/bytes.h"
 #include "packet/checksum.h"
@@ -98,7 +106,7 @@ void run(benchmark::State& state) {
       for (size_t i = 0; i < kBatch; ++i) {
         const bool out = ((first + i) & 1) == 0;
         const NatVerdict v = out ? flows.table.translate_out(buffers[i], metas[i], 0, 2)
-                                 : flows.table.translate_in(buffers[i], metas[i], 2);
+                                 : flows.table.translate_in(buffers[i], metas[i], 0, 2);
         translated += v == NatVerdict::translated;
       }
     } else {
@@ -121,39 +129,181 @@ void BM_NatPeerCopyParse(benchmark::State& state) {
 BENCHMARK(BM_NatEstablished)->Args({10'000, 6})->Args({10'000, 1400})->Args({1'000'000, 6});
 BENCHMARK(BM_NatPeerCopyParse)->Args({10'000, 6})->Args({10'000, 1400})->Args({1'000'000, 6});
 
+// Replication's per-flow work on the owner, as hyperplane::Replicator::drain does it: each
+// journal entry (created or retired flow) encoded as a record into the datagram of each of the
+// shard's other nodes (k = 3: two peers), the header written when a datagram is full. The
+// datagrams are not sent (no socket: the system call is measured by io_loopback_bench).
+struct ReplicationEncoder {
+  static constexpr size_t kPeers = 2;
+  std::array<std::array<uint8_t, openvpc::hyperplane::kMaxReplicationDatagram>, kPeers> out{};
+  std::array<uint16_t, kPeers> count{};
+  uint64_t records = 0, datagrams = 0;
+
+  void drain(NatTable& table) {
+    using namespace openvpc::hyperplane;
+    for (const NatJournalEntry& e : table.journal()) {
+      const ReplicationRecord record{e.retired ? ReplicationOp::erase : ReplicationOp::upsert,
+                                     e.gateway_number, e.flow};
+      for (size_t p = 0; p < kPeers; ++p) {
+        encode_record(out[p].data() + kReplicationHeaderSize + count[p] * kReplicationRecordSize,
+                      record);
+        ++records;
+        if (++count[p] == kMaxRecords) {
+          encode_header(out[p].data(), {0, count[p], records});
+          benchmark::DoNotOptimize(out[p].data());
+          ++datagrams;
+          count[p] = 0;
+        }
+      }
+    }
+    table.clear_journal();
+  }
+};
+
 // A new translation: a SYN from a new inside port takes a flow and a port, and the remote's RST
-// retires it (steady state over `live` other flows). Items are new translations.
-void BM_NatNewFlow(benchmark::State& state) {
-  const auto live = size_t(state.range(0));
-  Established flows(live, 6);
-  const auto syn_template = tcp(0x0b000001, 1, kRemote, 80, packet::kTcpSyn, 0);
-  const auto rst_template = tcp(kRemote, 80, kNat, 1, packet::kTcpRst, 0);
-  std::vector<uint8_t> buffer(2048), rst(rst_template);
-  uint64_t n = 0, ok = 0;
-  for (auto _ : state) {
+// retires it (steady state over `live` other flows). Items are new translations. With
+// kReplicate the journal is drained every 16 new flows (32 entries: one batch) and encoded for
+// two peers; the plain case is its peer in the same run (it leaves the journal full, which
+// costs one comparison per entry).
+// One new translation and its retirement at a time: a SYN from a fresh inside port (and address
+// every 60k) out, the remote's RST back in; true when both were translated.
+struct FlowChurn {
+  std::vector<uint8_t> syn_template = tcp(0x0b000001, 1, kRemote, 80, packet::kTcpSyn, 0);
+  std::vector<uint8_t> rst_template = tcp(kRemote, 80, kNat, 1, packet::kTcpRst, 0);
+  std::vector<uint8_t> buffer = std::vector<uint8_t>(2048), rst = rst_template;
+  uint64_t n = 0;
+
+  bool next(NatTable& table, uint32_t now) {
     std::memcpy(buffer.data(), syn_template.data(), syn_template.size());
     const std::span<uint8_t> syn(buffer.data(), syn_template.size());
-    // A distinct source port (and address every 60k) per new flow, patched into the template.
     const uint32_t inside = 0x0b000001 + uint32_t(n / 60000);
     const auto port = uint16_t(1024 + n % 60000);
+    ++n;
     auto meta = packet::parse_ip(syn);
     packet::store_be32(&buffer[12], inside);
     packet::store_be16(&buffer[meta.l4_offset], port);
     packet::store_be16(&buffer[10], 0);  // the parser verifies the header checksum
     packet::store_be16(&buffer[10], packet::ipv4_header_checksum(buffer.data(), 20));
     meta = packet::parse_ip(syn);  // (the TCP checksum is now stale: the NAT only updates it)
-    ok += flows.table.translate_out(syn, meta, 0, 3) == NatVerdict::translated;
+    bool ok = table.translate_out(syn, meta, 0, now) == NatVerdict::translated;
     const auto out = packet::parse_ip(syn);
     std::memcpy(rst.data(), rst_template.data(), rst_template.size());
     packet::store_be16(&rst[20 + 2], out.tuple.src_port);  // 20: no IP options
     const auto rst_meta = packet::parse_ip(rst);
-    ok += flows.table.translate_in(rst, rst_meta, 3) == NatVerdict::translated;
-    ++n;
+    ok &= table.translate_in(rst, rst_meta, 0, now) == NatVerdict::translated;
+    return ok;
   }
-  if (ok != 2 * n) state.SkipWithError("a packet was not translated");
+};
+
+template <bool kReplicate>
+void new_flows(benchmark::State& state) {
+  const auto live = size_t(state.range(0));
+  Established flows(live, 6);
+  ReplicationEncoder encoder;
+  flows.table.clear_journal();
+  FlowChurn churn;
+  uint64_t ok = 0;
+  for (auto _ : state) {
+    ok += churn.next(flows.table, 3);
+    if (kReplicate && churn.n % 16 == 0) encoder.drain(flows.table);
+  }
+  const uint64_t n = churn.n;
+  if (ok != n) state.SkipWithError("a packet was not translated");
+  // Every new flow and every retirement reached both peers' datagrams.
+  if (kReplicate && encoder.records != 2 * ReplicationEncoder::kPeers * (n - n % 16)) {
+    state.SkipWithError("a flow was not replicated");
+  }
   state.SetItemsProcessed(int64_t(n));
+  if (kReplicate) state.counters["datagrams"] = double(encoder.datagrams);
+}
+
+void BM_NatNewFlow(benchmark::State& state) {
+  new_flows<false>(state);
+}
+void BM_NatNewFlowReplicated(benchmark::State& state) {
+  new_flows<true>(state);
 }
 BENCHMARK(BM_NatNewFlow)->Arg(10'000);
+BENCHMARK(BM_NatNewFlowReplicated)->Arg(10'000);
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+}
+
+// Replication between two nodes over loopback UDP (127.31.83.1 -> .2, port 6082), end to end:
+// per iteration node A creates and retires 16 flows (32 journal entries), drains them into one
+// datagram, and node B receives it and applies the 32 records to its table. B's histogram
+// gives the send-to-apply latency (p50/p99 counters, microseconds, bucket upper bounds). Items
+// are records; every one must be applied (16 inserted, 16 erased) or the run fails.
+void BM_ReplicationLoopback(benchmark::State& state) {
+  using namespace openvpc::hyperplane;
+  constexpr uint32_t kA = 0x7f1f5301, kB = 0x7f1f5302;
+  auto a = Replicator::open(kA);
+  auto b = Replicator::open(kB);
+  if (!a || !b) return state.SkipWithError("cannot bind 127.31.83.1-2:6082");
+  NatTable table_a(1 << 14), table_b(1 << 14);
+  NatGatewayConfig ga = one_gateway(), gb = one_gateway();
+  ga.ranges = {slot_range(0, 2)};
+  gb.ranges = {slot_range(1, 2)};
+  table_a.set_gateways({ga});
+  table_b.set_gateways({gb});
+  a->set_shards({{1, 0, {kB}}}, 0);
+  b->set_shards({{1, 0, {kA}}}, 0);
+  a->pump(table_a, 1 << 20, Replicator::kBulkDelayNs);  // the (empty) bulk sync toward B
+  FlowChurn churn;
+  uint64_t ok = 0, expected = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < 16; ++i) ok += churn.next(table_a, 3);
+    a->drain(table_a, monotonic_ns());
+    expected += 32;
+    while (b->stats().records_received < expected) {
+      pollfd p{b->fd(), POLLIN, 0};
+      if (::poll(&p, 1, 1000) <= 0) return state.SkipWithError("a datagram was lost");
+      b->receive(table_b, 3, monotonic_ns());
+    }
+  }
+  const auto& applied = b->stats().applied;
+  if (ok != churn.n || applied[size_t(ReplicaResult::inserted)] != churn.n ||
+      applied[size_t(ReplicaResult::erased)] != churn.n || table_b.flows() != 0) {
+    return state.SkipWithError("a flow was not replicated");
+  }
+  state.SetItemsProcessed(int64_t(expected));
+  state.counters["p50_us"] = double(b->latency().quantile_ns(0.5)) / 1e3;
+  state.counters["p99_us"] = double(b->latency().quantile_ns(0.99)) / 1e3;
+}
+
+// The peer: the same size datagram (16 + 32 records) over a plain UDP socket pair on loopback
+// (127.31.83.3 -> .4), sent and received one at a time, no encoding and no table.
+void BM_PeerLoopbackUdp(benchmark::State& state) {
+  const int tx = ::socket(AF_INET, SOCK_DGRAM, 0), rx = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in from{}, to{};
+  from.sin_family = to.sin_family = AF_INET;
+  from.sin_addr.s_addr = htonl(0x7f1f5303);
+  to.sin_addr.s_addr = htonl(0x7f1f5304);
+  to.sin_port = htons(6082);
+  if (::bind(tx, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::bind(rx, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(tx);
+    ::close(rx);
+    return state.SkipWithError("cannot bind 127.31.83.3-4");
+  }
+  std::vector<uint8_t> datagram(openvpc::hyperplane::kMaxReplicationDatagram, 0x5a), in(2048);
+  uint64_t received = 0;
+  for (auto _ : state) {
+    ::sendto(tx, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    pollfd p{rx, POLLIN, 0};
+    if (::poll(&p, 1, 1000) <= 0) break;
+    received += ::recv(rx, in.data(), in.size(), 0) == ssize_t(datagram.size());
+  }
+  ::close(tx);
+  ::close(rx);
+  if (received != uint64_t(state.iterations())) return state.SkipWithError("a datagram was lost");
+  state.SetItemsProcessed(int64_t(received * 32));
+}
+BENCHMARK(BM_ReplicationLoopback)->UseRealTime();
+BENCHMARK(BM_PeerLoopbackUdp)->UseRealTime();
 
 }  // namespace
 

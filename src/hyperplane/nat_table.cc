@@ -23,6 +23,11 @@ constexpr std::array<std::string_view, 8> kVerdictNames = {
     "unsolicited", "untranslatable", "fragment",        "unknown_gateway",
 };
 
+constexpr std::array<std::string_view, kReplicaResultCount> kReplicaResultNames = {
+    "inserted",        "refreshed",       "erased",        "not_found",
+    "unknown_gateway", "foreign_address", "port_conflict", "table_full",
+};
+
 constexpr uint8_t kIcmpEchoReply = 0;
 constexpr uint8_t kIcmpEchoRequest = 8;
 
@@ -43,7 +48,7 @@ bool same_out(const NatFlow& a, const NatFlow& b) {
 }
 
 bool same_in(const NatFlow& a, const NatFlow& b) {
-  return a.nat_address == b.nat_address && a.nat_port == b.nat_port &&
+  return a.gateway == b.gateway && a.nat_address == b.nat_address && a.nat_port == b.nat_port &&
          a.remote_address == b.remote_address && a.remote_port == b.remote_port &&
          a.protocol == b.protocol;
 }
@@ -77,13 +82,22 @@ std::string metric_family(NatMetric metric) {
   return out;
 }
 
+std::string_view to_string(ReplicaResult result) {
+  const size_t i = size_t(result);
+  return i < kReplicaResultNames.size() ? kReplicaResultNames[i] : "?";
+}
+
 std::string_view to_string(NatVerdict verdict) {
   const size_t i = size_t(verdict);
   return i < kVerdictNames.size() ? kVerdictNames[i] : "?";
 }
 
-NatTable::NatTable(size_t max_flows, NatTimeouts timeouts)
-    : timeouts_(timeouts), flows_(max_flows), live_flags_(max_flows, 0) {
+NatTable::NatTable(size_t max_flows, NatTimeouts timeouts, size_t journal_capacity)
+    : timeouts_(timeouts),
+      flows_(max_flows),
+      live_flags_(max_flows, 0),
+      journal_capacity_(journal_capacity) {
+  journal_.reserve(journal_capacity);
   free_.reserve(max_flows);
   for (size_t i = max_flows; i-- > 0;) free_.push_back(uint32_t(i));
   for (Index* index : {&by_inside_, &by_outside_}) {
@@ -100,9 +114,9 @@ uint64_t NatTable::out_hash(const NatFlow& f) {
 }
 
 uint64_t NatTable::in_hash(const NatFlow& f) {
-  const uint64_t words[2] = {
+  const uint64_t words[3] = {
       uint64_t(f.nat_address) << 32 | f.remote_address,
-      uint64_t(f.nat_port) << 32 | uint64_t(f.remote_port) << 16 | f.protocol};
+      uint64_t(f.nat_port) << 32 | uint64_t(f.remote_port) << 16 | f.protocol, f.gateway};
   return dataplane::mix_words(words);
 }
 
@@ -148,6 +162,8 @@ void NatTable::set_gateways(std::vector<NatGatewayConfig> configs) {
     for (const PortRange& range : config.ranges) {
       next[g].allocators.emplace_back(range, config.cap_per_range, per_allocator, per_allocator);
     }
+    next[g].replica.emplace_back(PortRange{kFirstNatPort, kNatPorts}, kMaxConnectionsPerDestination,
+                                 per_allocator, per_allocator);
     for (const Gateway& old : gateways_) {
       if (old.config.number == config.number) next[g].counters = old.counters;
     }
@@ -160,6 +176,7 @@ void NatTable::set_gateways(std::vector<NatGatewayConfig> configs) {
     if (!live_flags_[i]) continue;
     NatFlow& flow = flows_[i];
     const uint32_t number = gateways_[flow.gateway].config.number;
+    const bool was_replica = flow.replica != 0;
     bool kept = false;
     for (size_t g = 0; g < next.size() && !kept; ++g) {
       const NatGatewayConfig& config = next[g].config;
@@ -167,26 +184,115 @@ void NatTable::set_gateways(std::vector<NatGatewayConfig> configs) {
                                                flow.nat_address) == config.addresses.end()) {
         continue;
       }
-      for (PortAllocator& allocator : next[g].allocators) {
-        if (allocator.range().contains(flow.nat_port) &&
-            allocator.claim(destination_of(flow), flow.nat_port)) {
-          flow.gateway = uint16_t(g);
-          add(next[g].counters, NatMetric::ActiveConnectionCount);
-          kept = true;
-          break;
-        }
-      }
+      kept = claim_port(next[g], flow);
+      if (kept) flow.gateway = uint16_t(g);
     }
+    if (was_replica) --replicas_;
     if (!kept) {
       live_flags_[i] = 0;
       free_.push_back(i);
       --live_;
       continue;
     }
+    if (flow.replica) ++replicas_;
     index_insert(by_inside_, out_hash(flow), i);
     index_insert(by_outside_, in_hash(flow), i);
   }
   gateways_ = std::move(next);
+}
+
+std::optional<uint16_t> NatTable::gateway_by_number(uint32_t number) const {
+  for (size_t g = 0; g < gateways_.size(); ++g) {
+    if (gateways_[g].config.number == number) return uint16_t(g);
+  }
+  return std::nullopt;
+}
+
+bool NatTable::claim_port(Gateway& gateway, NatFlow& flow) {
+  for (PortAllocator& allocator : gateway.allocators) {
+    if (!allocator.range().contains(flow.nat_port)) continue;
+    if (!allocator.claim(destination_of(flow), flow.nat_port)) return false;
+    flow.replica = 0;
+    add(gateway.counters, NatMetric::ActiveConnectionCount);
+    return true;
+  }
+  if (!gateway.replica[0].claim(destination_of(flow), flow.nat_port)) return false;
+  flow.replica = 1;
+  return true;
+}
+
+void NatTable::release_port(Gateway& gateway, const NatFlow& flow) {
+  if (flow.replica) {
+    gateway.replica[0].release(destination_of(flow), flow.nat_port);
+    return;
+  }
+  for (PortAllocator& allocator : gateway.allocators) {
+    if (allocator.range().contains(flow.nat_port)) {
+      allocator.release(destination_of(flow), flow.nat_port);
+      break;
+    }
+  }
+  gateway.counters[size_t(NatMetric::ActiveConnectionCount)] -= 1;
+}
+
+uint32_t NatTable::insert(const NatFlow& flow) {
+  const uint32_t slot = free_.back();
+  free_.pop_back();
+  flows_[slot] = flow;
+  live_flags_[slot] = 1;
+  ++live_;
+  if (flow.replica) ++replicas_;
+  index_insert(by_inside_, out_hash(flow), slot);
+  index_insert(by_outside_, in_hash(flow), slot);
+  return slot;
+}
+
+void NatTable::record(const NatFlow& flow, bool retired) {
+  if (journal_.size() >= journal_capacity_) {
+    ++journal_overflows_;
+    return;
+  }
+  journal_.push_back({flow, gateways_[flow.gateway].config.number, retired});
+}
+
+ReplicaResult NatTable::insert_replica(uint32_t gateway_number, const NatFlow& flow, uint32_t now) {
+  const std::optional<uint16_t> g = gateway_by_number(gateway_number);
+  if (!g) return ReplicaResult::unknown_gateway;
+  Gateway& gateway = gateways_[*g];
+  NatFlow probe = flow;
+  probe.gateway = *g;
+  const auto& addresses = gateway.config.addresses;
+  if (std::find(addresses.begin(), addresses.end(), probe.nat_address) == addresses.end()) {
+    return ReplicaResult::foreign_address;
+  }
+  const uint32_t existing = find(by_outside_, in_hash(probe), probe, true);
+  if (existing != kNone) {
+    NatFlow& held = flows_[existing];
+    if (!same_out(held, probe)) return ReplicaResult::port_conflict;
+    held.last_seen = now;
+    held.tcp_state = flow.tcp_state;
+    return ReplicaResult::refreshed;
+  }
+  // The instance's tuple already translated differently here (e.g. a stale flow): replace it.
+  const uint32_t stale = find(by_inside_, out_hash(probe), probe, false);
+  if (stale != kNone) retire(stale, false);
+  if (free_.empty()) return ReplicaResult::table_full;
+  if (!claim_port(gateway, probe)) return ReplicaResult::port_conflict;
+  probe.last_seen = now;
+  probe.replicated_at = now;
+  insert(probe);
+  return ReplicaResult::inserted;
+}
+
+ReplicaResult NatTable::erase_replica(uint32_t gateway_number, const NatFlow& flow) {
+  const std::optional<uint16_t> g = gateway_by_number(gateway_number);
+  if (!g) return ReplicaResult::unknown_gateway;
+  NatFlow probe = flow;
+  probe.gateway = *g;
+  const uint32_t slot = find(by_outside_, in_hash(probe), probe, true);
+  if (slot == kNone || !same_out(flows_[slot], probe)) return ReplicaResult::not_found;
+  retire(slot, false);
+  return ReplicaResult::erased;
 }
 
 std::optional<uint32_t> NatTable::new_flow(NatFlow& flow, Gateway& gateway, uint32_t hint) {
@@ -200,13 +306,8 @@ std::optional<uint32_t> NatTable::new_flow(NatFlow& flow, Gateway& gateway, uint
       const std::optional<uint16_t> port = allocator.allocate(destination_of(flow), hint);
       if (!port) continue;
       flow.nat_port = *port;
-      const uint32_t slot = free_.back();
-      free_.pop_back();
-      flows_[slot] = flow;
-      live_flags_[slot] = 1;
-      ++live_;
-      index_insert(by_inside_, out_hash(flow), slot);
-      index_insert(by_outside_, in_hash(flow), slot);
+      flow.replica = 0;
+      const uint32_t slot = insert(flow);
       add(gateway.counters, NatMetric::ActiveConnectionCount);
       return slot;
     }
@@ -219,14 +320,13 @@ void NatTable::retire(uint32_t slot, bool idle) {
   index_erase(by_inside_, slot, false);
   index_erase(by_outside_, slot, true);
   Gateway& gateway = gateways_[flow.gateway];
-  for (PortAllocator& allocator : gateway.allocators) {
-    if (allocator.range().contains(flow.nat_port)) {
-      allocator.release(destination_of(flow), flow.nat_port);
-      break;
-    }
+  release_port(gateway, flow);
+  if (flow.replica) {
+    --replicas_;
+  } else {
+    if (idle) add(gateway.counters, NatMetric::IdleTimeoutCount);
+    record(flow, true);
   }
-  gateway.counters[size_t(NatMetric::ActiveConnectionCount)] -= 1;
-  if (idle) add(gateway.counters, NatMetric::IdleTimeoutCount);
   live_flags_[slot] = 0;
   free_.push_back(slot);
   --live_;
@@ -302,6 +402,7 @@ bool NatTable::probe_in(const packet::PacketMeta& meta, NatFlow& probe) {
 uint64_t NatTable::prefetch_index(const packet::PacketMeta& meta, bool outside,
                                   uint16_t gateway) const {
   NatFlow probe;
+  probe.gateway = gateway;
   if (!meta.ok() || meta.ip_version != 4) return 0;
   if (outside ? !probe_in(meta, probe) : !probe_out(meta, gateway, probe)) return 0;
   const uint64_t hash = outside ? in_hash(probe) : out_hash(probe);
@@ -317,7 +418,8 @@ void NatTable::prefetch_flow(uint64_t hash, bool outside) const {
 }
 
 NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::PacketMeta& meta,
-                                   uint16_t gateway_index, uint32_t now) {
+                                   uint16_t gateway_index, uint32_t now, uint32_t inside_underlay,
+                                   uint32_t inside_eni, bool partial) {
   if (gateway_index >= gateways_.size()) return NatVerdict::unknown_gateway;
   Gateway& gateway = gateways_[gateway_index];
   add(gateway.counters, NatMetric::PacketsInFromSource);
@@ -353,6 +455,10 @@ NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::Pack
     if (free_.empty()) return drop(&gateway, NatVerdict::table_full);
     const uint32_t hint =
         uint32_t(dataplane::mix64(uint64_t(probe.inside_address) << 16 | probe.inside_port));
+    probe.inside_underlay = inside_underlay;
+    probe.inside_eni = inside_eni;
+    probe.last_seen = now;
+    probe.replicated_at = now;
     const std::optional<uint32_t> created = new_flow(probe, gateway, hint);
     if (!created) {
       add(gateway.counters, NatMetric::ErrorPortAllocation);
@@ -360,12 +466,13 @@ NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::Pack
     }
     slot = *created;
     add(gateway.counters, NatMetric::ConnectionAttemptCount);
+    record(flows_[slot], false);
   }
   NatFlow& flow = flows_[slot];
   flow.last_seen = now;
   if (tcp) track_tcp(flow, flags, true, gateway);
-  dataplane::rewrite_ipv4(packet, meta, dataplane::NatSide::source, flow.nat_address,
-                          flow.nat_port);
+  dataplane::rewrite_ipv4(packet, meta, dataplane::NatSide::source, flow.nat_address, flow.nat_port,
+                          partial);
   add(gateway.counters, NatMetric::PacketsOutToDestination);
   add(gateway.counters, NatMetric::BytesOutToDestination, meta.l3_size);
   if (flags & packet::kTcpRst) retire(slot, false);
@@ -373,10 +480,13 @@ NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::Pack
 }
 
 NatVerdict NatTable::translate_in(std::span<uint8_t> packet, const packet::PacketMeta& meta,
-                                  uint32_t now) {
+                                  uint16_t gateway_index, uint32_t now, NatFlow* translated,
+                                  bool partial) {
+  if (gateway_index >= gateways_.size()) return NatVerdict::unknown_gateway;
   if (!meta.ok() || meta.ip_version != 4) return NatVerdict::untranslatable;
   if (meta.fragment.is_fragment && meta.l4_offset == 0) return NatVerdict::fragment;
   NatFlow probe;
+  probe.gateway = gateway_index;
   const bool error = meta.tuple.protocol == packet::kProtoIcmp && meta.icmp.is_error;
   if (!probe_in(meta, probe)) return NatVerdict::untranslatable;
   const uint32_t slot = find(by_outside_, in_hash(probe), probe, true);
@@ -403,10 +513,11 @@ NatVerdict NatTable::translate_in(std::span<uint8_t> packet, const packet::Packe
       add(gateway.counters, NatMetric::ConnectionEstablishedCount);
     }
     dataplane::rewrite_ipv4(packet, meta, dataplane::NatSide::destination, flow.inside_address,
-                            flow.inside_port);
+                            flow.inside_port, partial);
   }
   add(gateway.counters, NatMetric::PacketsOutToSource);
   add(gateway.counters, NatMetric::BytesOutToSource, meta.l3_size);
+  if (translated != nullptr) *translated = flow;
   if (flags & packet::kTcpRst) retire(slot, false);
   return NatVerdict::translated;
 }
@@ -416,9 +527,15 @@ size_t NatTable::expire(uint32_t now, size_t budget) {
   for (size_t examined = 0; examined < budget && !flows_.empty(); ++examined) {
     if (sweep_ >= flows_.size()) sweep_ = 0;
     const uint32_t slot = uint32_t(sweep_++);
-    if (live_flags_[slot] && idle(flows_[slot], now)) {
+    if (!live_flags_[slot]) continue;
+    NatFlow& flow = flows_[slot];
+    if (idle(flow, now)) {
       retire(slot, true);
       ++retired;
+    } else if (!flow.replica && flow.last_seen > flow.replicated_at &&
+               now - flow.replicated_at >= std::max<uint32_t>(timeouts_.idle_seconds / 4, 1)) {
+      flow.replicated_at = now;  // it saw traffic: refresh the replicas before they idle out
+      record(flow, false);
     }
   }
   return retired;

@@ -109,7 +109,7 @@ TEST(NatTable, TcpFlowOutAndBack) {
   EXPECT_GE(nat_port, kFirstNatPort);
 
   Packet synack = tcp(kRemote, 80, kNat, nat_port, packet::kTcpSyn | packet::kTcpAck);
-  ASSERT_EQ(table.translate_in(synack.bytes, synack.meta, 101), NatVerdict::translated);
+  ASSERT_EQ(table.translate_in(synack.bytes, synack.meta, 0, 101), NatVerdict::translated);
   const packet::PacketMeta in = checked(synack);
   EXPECT_EQ(in.tuple.dst.v4_host_order(), kInside);
   EXPECT_EQ(in.tuple.dst_port, 40000);
@@ -133,14 +133,14 @@ TEST(NatTable, UnsolicitedInboundIsDropped) {
   NatTable table(16);
   table.set_gateways({gateway(7, {kNat})});
   Packet in = tcp(kRemote, 80, kNat, 2000, packet::kTcpSyn);
-  EXPECT_EQ(table.translate_in(in.bytes, in.meta, 1), NatVerdict::unsolicited);
+  EXPECT_EQ(table.translate_in(in.bytes, in.meta, 0, 1), NatVerdict::unsolicited);
   Packet stray = udp(kRemote, 53, kNat, 3000);
-  EXPECT_EQ(table.translate_in(stray.bytes, stray.meta, 1), NatVerdict::unsolicited);
+  EXPECT_EQ(table.translate_in(stray.bytes, stray.meta, 0, 1), NatVerdict::unsolicited);
   // A reply from another remote port than the flow's is not the flow's reply.
   Packet out = udp(kInside, 5000, kRemote, 53);
   ASSERT_EQ(table.translate_out(out.bytes, out.meta, 0, 1), NatVerdict::translated);
   Packet other = udp(kRemote, 54, kNat, checked(out).tuple.src_port);
-  EXPECT_EQ(table.translate_in(other.bytes, other.meta, 1), NatVerdict::unsolicited);
+  EXPECT_EQ(table.translate_in(other.bytes, other.meta, 0, 1), NatVerdict::unsolicited);
 }
 
 TEST(NatTable, TcpWithoutAFlowFromInsideIsReset) {
@@ -172,7 +172,7 @@ TEST(NatTable, IdleFlowsTimeOutAndThenGetAnRst) {
   Packet u = udp(kInside, 5000, kRemote, 53);
   ASSERT_EQ(table.translate_out(u.bytes, u.meta, 0, 200), NatVerdict::translated);
   Packet reply = udp(kRemote, 53, kNat, checked(u).tuple.src_port);
-  EXPECT_EQ(table.translate_in(reply.bytes, reply.meta, 206), NatVerdict::unsolicited);
+  EXPECT_EQ(table.translate_in(reply.bytes, reply.meta, 0, 206), NatVerdict::unsolicited);
   EXPECT_EQ(table.flows(), 0u);
   EXPECT_EQ(metric(table, NatMetric::IdleTimeoutCount), 2u);
 }
@@ -186,14 +186,14 @@ TEST(NatTable, ClosedAndResetFlowsFreeTheirPorts) {
   Packet fin_in = tcp(kInside, 40000, kRemote, 80, packet::kTcpFin | packet::kTcpAck);
   ASSERT_EQ(table.translate_out(fin_in.bytes, fin_in.meta, 0, 11), NatVerdict::translated);
   Packet fin_out = tcp(kRemote, 80, kNat, port, packet::kTcpFin | packet::kTcpAck);
-  ASSERT_EQ(table.translate_in(fin_out.bytes, fin_out.meta, 11), NatVerdict::translated);
+  ASSERT_EQ(table.translate_in(fin_out.bytes, fin_out.meta, 0, 11), NatVerdict::translated);
   EXPECT_EQ(table.expire(12, 16), 0u);
   EXPECT_EQ(table.expire(14, 16), 1u);  // closed: 2 s, not 350
 
   Packet syn2 = tcp(kInside, 40001, kRemote, 80, packet::kTcpSyn);
   ASSERT_EQ(table.translate_out(syn2.bytes, syn2.meta, 0, 20), NatVerdict::translated);
   Packet rst = tcp(kRemote, 80, kNat, checked(syn2).tuple.src_port, packet::kTcpRst);
-  ASSERT_EQ(table.translate_in(rst.bytes, rst.meta, 21), NatVerdict::translated);
+  ASSERT_EQ(table.translate_in(rst.bytes, rst.meta, 0, 21), NatVerdict::translated);
   EXPECT_EQ(checked(rst).tuple.dst_port, 40001);
   EXPECT_EQ(table.flows(), 0u);
 }
@@ -208,13 +208,13 @@ TEST(NatTable, IcmpEchoUsesTheIdAsItsPort) {
   const uint16_t id = out.icmp.id;
   EXPECT_GE(id, kFirstNatPort);
   Packet reply = echo(kRemote, kNat, false, id);
-  ASSERT_EQ(table.translate_in(reply.bytes, reply.meta, 1), NatVerdict::translated);
+  ASSERT_EQ(table.translate_in(reply.bytes, reply.meta, 0, 1), NatVerdict::translated);
   const packet::PacketMeta in = checked(reply);
   EXPECT_EQ(in.tuple.dst.v4_host_order(), kInside);
   EXPECT_EQ(in.icmp.id, 0x1234);
   // An echo request from outside is not a reply to anything.
   Packet ping_in = echo(kRemote, kNat, true, id);
-  EXPECT_EQ(table.translate_in(ping_in.bytes, ping_in.meta, 1), NatVerdict::untranslatable);
+  EXPECT_EQ(table.translate_in(ping_in.bytes, ping_in.meta, 0, 1), NatVerdict::untranslatable);
   // Id 0 could not be written back on the reply.
   Packet zero = echo(kInside, kRemote, true, 0);
   EXPECT_EQ(table.translate_out(zero.bytes, zero.meta, 0, 1), NatVerdict::untranslatable);
@@ -233,7 +233,7 @@ TEST(NatTable, IcmpErrorFromOutsideIsTranslatedThroughItsQuote) {
   ASSERT_GT(size, 0u);
   error.resize(size);
   Packet e = parsed(error);
-  ASSERT_EQ(table.translate_in(e.bytes, e.meta, 2), NatVerdict::translated);
+  ASSERT_EQ(table.translate_in(e.bytes, e.meta, 0, 2), NatVerdict::translated);
   const packet::PacketMeta in = checked(e);
   EXPECT_EQ(in.tuple.dst.v4_host_order(), kInside);
   ASSERT_TRUE(in.icmp_inner.present);
@@ -247,7 +247,7 @@ TEST(NatTable, IcmpErrorFromOutsideIsTranslatedThroughItsQuote) {
       packet::write_icmp_error(error.data(), 128, v4(kRemote), 3, 3, 0, unknown.bytes);
   error.resize(size2);
   Packet e2 = parsed(error);
-  EXPECT_EQ(table.translate_in(e2.bytes, e2.meta, 2), NatVerdict::unsolicited);
+  EXPECT_EQ(table.translate_in(e2.bytes, e2.meta, 0, 2), NatVerdict::unsolicited);
 }
 
 TEST(NatTable, PortsPerDestinationStopAtTheSlotCap) {
@@ -326,13 +326,22 @@ TEST(NatTable, GatewaysUpdateKeepsFlowsWhoseRangeTheNodeStillOwns) {
   EXPECT_EQ(metric(table, NatMetric::ActiveConnectionCount, 0), 1u);
   EXPECT_EQ(metric(table, NatMetric::PacketsOutToDestination, 0), 1u);  // counters follow
   Packet reply = udp(kRemote, 53, kNat2, port_b);
-  ASSERT_EQ(table.translate_in(reply.bytes, reply.meta, 2), NatVerdict::translated);
+  ASSERT_EQ(table.translate_in(reply.bytes, reply.meta, 0, 2), NatVerdict::translated);
   EXPECT_EQ(checked(reply).tuple.dst.v4_host_order(), kInside2);
   Packet old = udp(kRemote, 53, kNat, checked(a).tuple.src_port);
-  EXPECT_EQ(table.translate_in(old.bytes, old.meta, 2), NatVerdict::unsolicited);
-  // The node lost the slot of a flow: the flow goes.
+  EXPECT_EQ(table.translate_in(old.bytes, old.meta, 0, 2), NatVerdict::unsolicited);
+  // The node lost the slot of a flow: the flow stays as a replica (its new owner is sent it),
+  // no longer counted as this node's connection, and still translates.
   table.set_gateways({gateway(9, {kNat2}, 2, 3)});
+  EXPECT_EQ(table.flows(), 1u);
+  EXPECT_EQ(table.replica_flows(), 1u);
+  EXPECT_EQ(metric(table, NatMetric::ActiveConnectionCount, 0), 0u);
+  Packet again = udp(kRemote, 53, kNat2, port_b);
+  EXPECT_EQ(table.translate_in(again.bytes, again.meta, 0, 3), NatVerdict::translated);
+  // Its gateway leaves the node: the flow goes.
+  table.set_gateways({gateway(7, {kNat}, 2, 3)});
   EXPECT_EQ(table.flows(), 0u);
+  EXPECT_EQ(table.replica_flows(), 0u);
 }
 
 TEST(NatTable, LaterFragmentsAndUnknownGatewaysAreRefused) {
@@ -364,7 +373,7 @@ TEST(NatTable, PrefetchHashesOnlyWhatTranslateWouldLookUp) {
   const uint64_t in_hash = table.prefetch_index(reply.meta, true);
   EXPECT_NE(in_hash, 0u);
   table.prefetch_flow(in_hash, true);
-  EXPECT_EQ(table.translate_in(reply.bytes, reply.meta, 1), NatVerdict::translated);
+  EXPECT_EQ(table.translate_in(reply.bytes, reply.meta, 0, 1), NatVerdict::translated);
   Packet ping_in = echo(kRemote, kNat, true, 99);  // translate refuses it: no hash
   EXPECT_EQ(table.prefetch_index(ping_in.meta, true), 0u);
 }

@@ -1,0 +1,290 @@
+#include "hyperplane/nat_node.h"
+
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "io/frame.h"
+#include "io/underlay_headers.h"
+#include "packet/bytes.h"
+#include "packet/geneve.h"
+
+namespace openvpc::hyperplane {
+
+namespace {
+
+using dataplane::Packet;
+using dataplane::Verdict;
+
+constexpr size_t kBatch = 64;
+constexpr uint16_t kHeadroom = 128;
+constexpr size_t kBufferSize = kHeadroom + io::kMaxFrameSize;  // TSO super-frames: up to 64 KiB
+constexpr uint64_t kExpireNs = 100'000'000;
+constexpr uint64_t kSnapshotNs = 200'000'000;
+constexpr uint64_t kReportNs = 1'000'000'000;  // per-gateway metrics in the Acks
+constexpr size_t kBulkSlotsPerTurn = 1024;     // up to 32 datagrams per peer per loop turn
+constexpr uint64_t kUnderlayTag = 1;
+constexpr uint64_t kReplicationTag = 2;
+
+// Table slots examined per expiry tick (every 100 ms): the whole table within an eighth of the
+// idle timeout (at most 5 s), so the owner re-sends a live flow well before its replicas
+// would idle out (the refresh is due every idle_timeout / 4) and idle flows go on time.
+size_t expire_budget(size_t max_flows, uint32_t idle_timeout) {
+  const uint64_t sweep_ticks = std::clamp<uint64_t>(uint64_t(idle_timeout) * 10 / 8, 1, 50);
+  return std::max<size_t>(1024, size_t((max_flows + sweep_ticks - 1) / sweep_ticks));
+}
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NatNode>> NatNode::create(const NatNodeOptions& options) {
+  auto address = program::parse_address(options.underlay_ip);
+  if (!address || !address->is_v4()) {
+    return make_error("hyperplane.options",
+                      "--underlay-ip: not an IPv4 address: " + options.underlay_ip);
+  }
+  const uint32_t underlay_v4 = address->v4_host_order();
+  io::UnderlaySocketConfig socket_config;
+  socket_config.address = underlay_v4;
+  auto underlay = io::UnderlaySocket::open(socket_config);
+  if (!underlay) return underlay.error();
+  auto underlay_out = io::RawUnderlaySocket::open();
+  if (!underlay_out) return underlay_out.error();
+  auto replicator = Replicator::open(underlay_v4);
+  if (!replicator) return replicator.error();
+  return std::unique_ptr<NatNode>(new NatNode(options, underlay_v4, std::move(*underlay),
+                                              std::move(*underlay_out), std::move(*replicator)));
+}
+
+NatNode::NatNode(const NatNodeOptions& options, uint32_t underlay_v4, io::UnderlaySocket underlay,
+                 io::RawUnderlaySocket underlay_out, Replicator replicator)
+    : options_(options),
+      underlay_v4_(underlay_v4),
+      start_ns_(monotonic_ns()),
+      underlay_(std::move(underlay)),
+      underlay_out_(std::move(underlay_out)),
+      replicator_(std::move(replicator)),
+      table_(options.max_flows, NatTimeouts{options.idle_timeout, 10},
+             expire_budget(options.max_flows, options.idle_timeout) + kBatch),
+      translator_(table_),
+      storage_(kBatch * kBufferSize),
+      datagrams_(kBatch) {
+  packets_.reserve(kBatch);
+  out_batch_.reserve(kBatch);
+  NodeConfig config;
+  config.underlay_v4 = underlay_v4;
+  translator_.set_config(config);
+}
+
+NatNode::~NatNode() {
+  if (client_) client_->stop();
+}
+
+uint32_t NatNode::now_seconds() const {
+  // The table's clock starts at 1000 so that "joined at 0" never falls in the sync window.
+  return uint32_t((monotonic_ns() - start_ns_) / 1'000'000'000u) + 1000;
+}
+
+Result<void> NatNode::offer_program(const program::Program& program, uint64_t version) {
+  std::shared_ptr<const NodePlan> previous;
+  {
+    std::lock_guard lock(plan_mutex_);
+    previous = pending_plan_;
+  }
+  auto plan = compile_node_program(program, underlay_v4_, now_seconds(), previous.get());
+  if (!plan) {
+    programs_refused_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("program version {} refused: {}", version, plan.error().message);
+    return plan.error();
+  }
+  const size_t gateways = plan->gateways.size();
+  {
+    std::lock_guard lock(plan_mutex_);
+    pending_plan_ = std::make_shared<const NodePlan>(std::move(*plan));
+    pending_version_ = version;
+  }
+  plan_generation_.fetch_add(1, std::memory_order_release);
+  programs_applied_.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("program version {}: {} NAT gateways, {} edge nodes", version, gateways,
+               program.edge_nodes.size());
+  return {};
+}
+
+void NatNode::pick_up_plan() {
+  const uint64_t generation = plan_generation_.load(std::memory_order_acquire);
+  if (generation == seen_generation_) return;
+  seen_generation_ = generation;
+  {
+    std::lock_guard lock(plan_mutex_);
+    plan_ = pending_plan_;
+    program_version_ = pending_version_;
+  }
+  // What this node created so far goes out under the old shards, then the new ones apply.
+  replicator_.drain(table_, monotonic_ns());
+  table_.set_gateways(plan_->gateways);
+  translator_.set_config(plan_->config);
+  replicator_.set_shards(plan_->shards, monotonic_ns());
+  table_.clear_journal();  // set_gateways journals nothing; keep the contract explicit
+}
+
+void NatNode::run() {
+  mapping::MappingClientOptions client_options;
+  client_options.target = options_.controller;
+  client_options.host_id = options_.node_id;
+  client_options.role = "hyperplane";
+  client_options.tls_dir = options_.tls_dir;
+  client_options.underlay = packet::IpAddress::v4(underlay_v4_);
+  client_options.keepalive = std::chrono::milliseconds(1000);
+  if (!options_.controller.empty()) {
+    client_ = std::make_unique<mapping::MappingClient>(
+        client_options, [this](const program::Program& program, uint64_t version) {
+          return offer_program(program, version);
+        });
+    client_->start();
+  }
+
+  const int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  for (auto [fd, tag] :
+       {std::pair{underlay_.fd(), kUnderlayTag}, {replicator_.fd(), kReplicationTag}}) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = tag;
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
+  }
+  const size_t budget = expire_budget(options_.max_flows, options_.idle_timeout);
+  uint64_t next_expire = 0, next_snapshot = 0, next_report = 0;
+  epoll_event events[4];
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    pick_up_plan();
+    const int ready = ::epoll_wait(epoll_fd, events, 4, replicator_.syncing() ? 1 : 100);
+    pick_up_plan();
+    const uint32_t now = now_seconds();
+    for (int i = 0; i < ready; ++i) {
+      if (events[i].data.u64 == kUnderlayTag) receive_underlay(now);
+      if (events[i].data.u64 == kReplicationTag) {
+        replicator_.receive(table_, now, monotonic_ns());
+        replicator_.drain(table_, monotonic_ns());  // a replica may have displaced a stale flow
+      }
+    }
+    const uint64_t now_ns = monotonic_ns();
+    if (now_ns >= next_expire) {
+      next_expire = now_ns + kExpireNs;
+      table_.expire(now, budget);
+      replicator_.drain(table_, now_ns);
+    }
+    if (replicator_.syncing()) replicator_.pump(table_, kBulkSlotsPerTurn, now_ns);
+    if (now_ns >= next_snapshot) {
+      next_snapshot = now_ns + kSnapshotNs;
+      publish_snapshot();
+    }
+    if (now_ns >= next_report) {
+      next_report = now_ns + kReportNs;
+      report_metrics();
+    }
+  }
+  ::close(epoll_fd);
+  if (client_) client_->stop();
+  publish_snapshot();
+}
+
+void NatNode::receive_underlay(uint32_t now) {
+  for (size_t i = 0; i < kBatch; ++i) {
+    datagrams_[i] = {};
+    datagrams_[i].data = storage_.data() + i * kBufferSize + kHeadroom + io::kUnderlayHeadersSize;
+    datagrams_[i].capacity = uint32_t(kBufferSize - kHeadroom - io::kUnderlayHeadersSize);
+  }
+  const size_t received = underlay_.receive(datagrams_);
+  packets_.clear();
+  for (size_t i = 0; i < received; ++i) {
+    const io::Datagram& d = datagrams_[i];
+    uint8_t* outer = d.data - io::kUnderlayHeadersSize;
+    if (!io::write_underlay_headers(outer, d.peer_address, underlay_v4_, d.peer_port,
+                                    packet::kGenevePort, d.size)) {
+      continue;
+    }
+    Packet p;
+    p.data = outer;
+    p.size = uint16_t(d.size + io::kUnderlayHeadersSize);
+    p.headroom = kHeadroom;
+    p.capacity = uint16_t(std::min<size_t>(kBufferSize - kHeadroom, 65535));
+    p.in_port = dataplane::Port::underlay();
+    packets_.push_back(p);
+  }
+  if (packets_.empty()) return;
+  translator_.process(packets_, now);
+  out_batch_.clear();
+  for (const Packet& p : packets_) {
+    if (p.verdict != Verdict::encapsulate) continue;
+    io::Datagram d;
+    d.data = p.data;
+    d.size = p.size;
+    d.peer_address = packet::load_be32(p.data + 16);
+    out_batch_.push_back(d);
+  }
+  for (size_t done = 0; done < out_batch_.size();) {
+    const uint64_t errors = underlay_out_.stats().send_errors;
+    const size_t sent = underlay_out_.send(std::span(out_batch_).subspan(done));
+    const size_t refused = size_t(underlay_out_.stats().send_errors - errors);
+    if (sent + refused == 0) {
+      underlay_send_failed_ += out_batch_.size() - done;  // the socket buffer is full
+      break;
+    }
+    done += sent + refused;
+  }
+  replicator_.drain(table_, monotonic_ns());
+}
+
+void NatNode::report_metrics() {
+  if (!client_ || !plan_) return;
+  std::vector<mapping::ResourceMetrics> metrics;
+  for (size_t g = 0; g < plan_->names.size() && g < table_.gateway_count(); ++g) {
+    mapping::ResourceMetrics resource;
+    resource.resource = plan_->names[g];
+    const NatGatewayCounters& counters = table_.counters(uint16_t(g));
+    for (size_t m = 0; m < kNatMetricCount; ++m) {
+      resource.values.emplace_back(std::string(to_string(NatMetric(m))), counters[m]);
+    }
+    metrics.push_back(std::move(resource));
+  }
+  client_->report_resource_metrics(std::move(metrics));
+}
+
+void NatNode::publish_snapshot() {
+  NatNodeSnapshot next;
+  if (plan_) {
+    for (size_t g = 0; g < plan_->names.size() && g < table_.gateway_count(); ++g) {
+      next.gateways.push_back({plan_->names[g], plan_->slots[g], table_.counters(uint16_t(g))});
+    }
+  }
+  next.counters = translator_.counters();
+  next.replication = replicator_.stats();
+  next.latency = replicator_.latency();
+  next.flows = table_.flows();
+  next.replica_flows = table_.replica_flows();
+  next.journal_overflows = table_.journal_overflows();
+  next.program_version = program_version_;
+  next.programs_applied = programs_applied_.load(std::memory_order_relaxed);
+  next.programs_refused = programs_refused_.load(std::memory_order_relaxed);
+  next.controller_connected = client_ && client_->status().connected;
+  next.underlay_receive = underlay_.stats();
+  next.underlay_send = underlay_out_.stats();
+  next.underlay_send_failed = underlay_send_failed_;
+  std::lock_guard lock(snapshot_mutex_);
+  snapshot_ = std::move(next);
+}
+
+NatNodeSnapshot NatNode::snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+}  // namespace openvpc::hyperplane

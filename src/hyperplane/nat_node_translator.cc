@@ -1,0 +1,221 @@
+#include "hyperplane/nat_node_translator.h"
+
+#include <algorithm>
+
+#include "dataplane/actions.h"
+#include "hyperplane/tcp_reset.h"
+#include "packet/bytes.h"
+#include "packet/geneve.h"
+
+namespace openvpc::hyperplane {
+
+namespace {
+
+using dataplane::Packet;
+using dataplane::Verdict;
+
+constexpr std::array<std::string_view, kNodeDropCount> kDropNames = {
+    "none",          "malformed",       "not_geneve",
+    "unsupported",   "unknown_gateway", "bad_direction",
+    "not_from_edge", "private_gateway", "no_edge_node",
+    "sync_pending",  "port_allocation", "table_full",
+    "unsolicited",   "untranslatable",  "fragment",
+    "no_inside",     "encapsulation",
+};
+
+constexpr std::array<std::string_view, kNodeEventCount> kEventNames = {
+    "translated_out",
+    "translated_in",
+    "reset_sent",
+};
+
+// The packet's GSO as its VPC option announces it (as the edge reads it); false for a
+// super-frame that is not TCP over IPv4.
+bool take_gso(Packet& p, const packet::PacketMeta& meta) {
+  const uint16_t flag = meta.geneve.vpc_flags & packet::kVpcFlagsGso;
+  p.gso_type = dataplane::kGsoNone;
+  p.gso_size = 0;
+  if (flag == 0) return true;
+  if (flag != packet::kVpcFlagGsoTcpv4 || meta.tuple.protocol != packet::kProtoTcp ||
+      meta.geneve.gso_size == 0 || meta.fragment.is_fragment) {
+    return false;
+  }
+  p.gso_type = dataplane::kGsoTcpv4;
+  p.gso_size = meta.geneve.gso_size;
+  return true;
+}
+
+// The inner packet's 5-tuple as it now is in the buffer (after a rewrite), for the flow hash.
+packet::FiveTuple current_tuple(const Packet& p, const packet::PacketMeta& meta) {
+  packet::FiveTuple t = meta.tuple;
+  const uint8_t* ip = p.data + meta.l3_offset;
+  t.src = packet::IpAddress::v4_from_wire(ip + 12);
+  t.dst = packet::IpAddress::v4_from_wire(ip + 16);
+  if ((t.protocol == packet::kProtoTcp || t.protocol == packet::kProtoUdp) && meta.l4_offset != 0) {
+    t.src_port = packet::load_be16(p.data + meta.l4_offset);
+    t.dst_port = packet::load_be16(p.data + meta.l4_offset + 2);
+  }
+  return t;
+}
+
+}  // namespace
+
+std::string_view to_string(NodeDrop drop) {
+  const size_t i = size_t(drop);
+  return i < kDropNames.size() ? kDropNames[i] : "?";
+}
+
+std::string_view to_string(NodeEvent event) {
+  const size_t i = size_t(event);
+  return i < kEventNames.size() ? kEventNames[i] : "?";
+}
+
+void NatNodeTranslator::process(dataplane::PacketBatch batch, uint32_t now) {
+  // In chunks: classify every packet, prefetch the index slots, then the flows (the table's
+  // batch prefetching, nat_table.h), then translate.
+  for (size_t first = 0; first < batch.size(); first += kChunk) {
+    const size_t n = std::min(kChunk, batch.size() - first);
+    for (size_t i = 0; i < n; ++i) {
+      work_[i].direction = classify(batch[first + i], metas_[i], work_[i].gateway);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      work_[i].hash = work_[i].direction == Direction::none
+                          ? 0
+                          : table_.prefetch_index(metas_[i], work_[i].direction == Direction::in,
+                                                  work_[i].gateway);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (work_[i].hash != 0)
+        table_.prefetch_flow(work_[i].hash, work_[i].direction == Direction::in);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (work_[i].direction == Direction::out) {
+        outbound(batch[first + i], metas_[i], work_[i].gateway, now);
+      } else if (work_[i].direction == Direction::in) {
+        inbound(batch[first + i], metas_[i], work_[i].gateway, now);
+      }
+    }
+  }
+}
+
+void NatNodeTranslator::drop(Packet& p, NodeDrop reason) {
+  p.verdict = Verdict::drop;
+  p.out_port = dataplane::Port{};
+  ++counters_.drops[size_t(reason)];
+}
+
+void NatNodeTranslator::drop(Packet& p, NatVerdict verdict) {
+  switch (verdict) {
+    case NatVerdict::port_allocation:
+      return drop(p, NodeDrop::port_allocation);
+    case NatVerdict::table_full:
+      return drop(p, NodeDrop::table_full);
+    case NatVerdict::unsolicited:
+      return drop(p, NodeDrop::unsolicited);
+    case NatVerdict::fragment:
+      return drop(p, NodeDrop::fragment);
+    case NatVerdict::unknown_gateway:
+      return drop(p, NodeDrop::unknown_gateway);
+    default:
+      return drop(p, NodeDrop::untranslatable);
+  }
+}
+
+NatNodeTranslator::Direction NatNodeTranslator::classify(Packet& p, packet::PacketMeta& meta,
+                                                         uint16_t& gateway) {
+  p.drop_reason = dataplane::DropReason::none;
+  meta = packet::parse_ip({p.data, p.size});
+  p.parse_error = meta.error;
+  const packet::GeneveInfo& g = meta.geneve;
+  if (!meta.ok()) return dropped(p, NodeDrop::malformed);
+  if (!g.present || !g.has_vpc_option) return dropped(p, NodeDrop::not_geneve);
+  if (meta.ip_version != 4 || !take_gso(p, meta)) {
+    return dropped(p, NodeDrop::unsupported);
+  }
+  gateway = 0;
+  while (gateway < config_.gateways.size() &&
+         (config_.gateways[gateway].vni != g.vni ||
+          config_.gateways[gateway].eni != g.destination_eni)) {
+    ++gateway;
+  }
+  if (gateway == config_.gateways.size() || gateway >= table_.gateway_count()) {
+    return dropped(p, NodeDrop::unknown_gateway);
+  }
+  const bool from_hyperplane = (g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0;
+  if (g.source_eni != 0 && !from_hyperplane) return Direction::out;
+  if (g.source_eni == 0 && from_hyperplane) return Direction::in;
+  return dropped(p, NodeDrop::bad_direction);
+}
+
+NatNodeTranslator::Direction NatNodeTranslator::dropped(Packet& p, NodeDrop reason) {
+  drop(p, reason);
+  return Direction::none;
+}
+
+void NatNodeTranslator::outbound(Packet& p, const packet::PacketMeta& meta, uint16_t index,
+                                 uint32_t now) {
+  const NodeGateway& gateway = config_.gateways[index];
+  if (!gateway.is_public) return drop(p, NodeDrop::private_gateway);
+  if (config_.edge_nodes.empty()) return drop(p, NodeDrop::no_edge_node);
+  const packet::GeneveInfo& g = meta.geneve;
+  const NatVerdict verdict =
+      table_.translate_out({p.data, p.size}, meta, index, now, g.outer_src.v4_host_order(),
+                           g.source_eni, p.gso_type != dataplane::kGsoNone);
+  if (verdict == NatVerdict::reset) {
+    if (int64_t(now) - int64_t(gateway.joined_at) < kSyncSeconds) {
+      return drop(p, NodeDrop::sync_pending);
+    }
+    return reset(p, meta, gateway);
+  }
+  if (verdict != NatVerdict::translated) return drop(p, verdict);
+  const uint16_t port = packet::flow_source_port(current_tuple(p, meta));
+  const uint32_t edge = config_.edge_nodes[port % config_.edge_nodes.size()];
+  ++counters_.events[size_t(NodeEvent::translated_out)];
+  send(p, meta, edge, gateway.vni, gateway.eni, 0);
+}
+
+void NatNodeTranslator::inbound(Packet& p, const packet::PacketMeta& meta, uint16_t index,
+                                uint32_t now) {
+  const uint32_t from = meta.geneve.outer_src.v4_host_order();
+  if (!std::binary_search(config_.edge_nodes.begin(), config_.edge_nodes.end(), from)) {
+    return drop(p, NodeDrop::not_from_edge);
+  }
+  NatFlow flow;
+  const NatVerdict verdict = table_.translate_in({p.data, p.size}, meta, index, now, &flow,
+                                                 p.gso_type != dataplane::kGsoNone);
+  if (verdict != NatVerdict::translated) return drop(p, verdict);
+  if (flow.inside_underlay == 0) return drop(p, NodeDrop::no_inside);
+  ++counters_.events[size_t(NodeEvent::translated_in)];
+  send(p, meta, flow.inside_underlay, config_.gateways[index].vni, 0, flow.inside_eni);
+}
+
+void NatNodeTranslator::reset(Packet& p, const packet::PacketMeta& meta,
+                              const NodeGateway& gateway) {
+  const size_t size = write_tcp_reset({p.data, p.size}, meta);
+  if (size == 0) return drop(p, NodeDrop::untranslatable);
+  packet::PacketMeta rst = meta;
+  rst.l3_size = uint16_t(size);
+  rst.l4_offset = uint16_t(meta.l3_offset + 20);  // the RST has no IP options
+  p.size = uint16_t(meta.l3_offset + size);
+  p.gso_type = dataplane::kGsoNone;
+  p.gso_size = 0;
+  ++counters_.events[size_t(NodeEvent::reset_sent)];
+  send(p, rst, meta.geneve.outer_src.v4_host_order(), gateway.vni, 0, meta.geneve.source_eni);
+}
+
+void NatNodeTranslator::send(Packet& p, const packet::PacketMeta& meta, uint32_t to, uint32_t vni,
+                             uint32_t source_eni, uint32_t destination_eni) {
+  dataplane::FlowAction a;
+  a.verdict = Verdict::encapsulate;
+  a.outer_dst_v4 = to;
+  a.outer_src_port = packet::flow_source_port(current_tuple(p, meta));
+  a.outer_checksum_base = dataplane::outer_checksum_base(config_.underlay_v4, to);
+  a.vni = vni;
+  a.source_eni = source_eni;
+  a.destination_eni = destination_eni;
+  a.vpc_flags = packet::kVpcFlagFromHyperplane;
+  dataplane::encapsulate(a, meta, config_.underlay_v4, p);
+  if (p.verdict == Verdict::drop) drop(p, NodeDrop::encapsulation);
+}
+
+}  // namespace openvpc::hyperplane

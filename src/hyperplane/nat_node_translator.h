@@ -1,0 +1,137 @@
+// nat_node_translator.h — a hyperplane node's packet work for its NAT gateways, batch by batch.
+//
+// Packets arrive on the underlay (outer IPv4 / UDP 6081 / Geneve / VPC option / inner IPv4,
+// packet/geneve.h) and leave on it, re-encapsulated; NatTable (nat_table.h) translates the
+// inner packet in place. The gateway is found by (VNI, destination ENI = the gateway's ENI).
+//
+//   from an instance's router (source ENI non-zero, no from-hyperplane flag): translate_out,
+//     the flow remembering the outer source and the source ENI (where its replies go). A public
+//     gateway sends the packet on to an edge node chosen by flow hash (edge_nodes[outer UDP
+//     source port % n], as a router picks one for an internet gateway) with source ENI = the
+//     gateway's ENI, destination ENI 0 and the from-hyperplane flag; the edge checks that the
+//     inner source is a NAT address and the outer source one of the gateway's shard nodes.
+//     Private gateways (connectivity type private) are not built: their packets are dropped
+//     (private_gateway). TCP without a flow gets an RST back to the instance (tcp_reset.h) —
+//     except in the first kSyncSeconds after this node joined the gateway's shard, when a
+//     peer's bulk sync of the flow may still be on its way (dropped as sync_pending).
+//   from an edge node (source ENI 0, from-hyperplane flag, outer source one of edge_nodes):
+//     translate_in, then encapsulated to the flow's inside underlay with destination ENI = its
+//     inside ENI, source ENI 0 and the from-hyperplane flag (the router trusts that flag only
+//     from hyperplane and edge nodes).
+// TSO super-frames (the option's GSO flag) are translated whole, their partial TCP checksum
+// updated as such. Every packet leaves process() with a verdict (encapsulate or drop); drops
+// are counted by NodeDrop. No allocation, lock, exception or system call per packet; not
+// thread-safe (one per loop thread).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/packet_batch.h"
+#include "hyperplane/nat_table.h"
+
+namespace openvpc::hyperplane {
+
+// Seconds after joining a gateway's shard during which a TCP packet without a flow is dropped
+// rather than reset (the peers' bulk sync may not have arrived yet).
+inline constexpr uint32_t kSyncSeconds = 3;
+
+// Why the node dropped a packet. One descriptor: names in nat_node_translator.cc.
+enum class NodeDrop : uint8_t {
+  none,
+  malformed,        // the outer or inner packet does not parse
+  not_geneve,       // no Geneve header, or no VPC option
+  unsupported,      // inner IPv6, or a GSO super-frame that is not TCP over IPv4
+  unknown_gateway,  // no NAT gateway of this node has that (VNI, ENI)
+  bad_direction,    // neither from an instance nor from the edge (flags / ENIs)
+  not_from_edge,    // edge-shaped, but the outer source is no edge node
+  private_gateway,  // a private NAT gateway: not built
+  no_edge_node,     // a public gateway with no edge node up
+  sync_pending,     // TCP without a flow just after joining the shard: no RST yet
+  port_allocation,  // the NatVerdict drops, by their names (nat_table.h): no port left
+  table_full,       //   (ErrorPortAllocation), no room for a flow,
+  unsolicited,      //   from outside matching no flow,
+  untranslatable,   //   not TCP/UDP/ICMP echo (or an error without a flow),
+  fragment,         //   a later fragment
+  no_inside,        // a flow without an inside underlay (cannot happen for a local flow)
+  encapsulation,    // no headroom, or too big
+  count_,
+};
+inline constexpr size_t kNodeDropCount = size_t(NodeDrop::count_);
+std::string_view to_string(NodeDrop drop);
+
+// What the node counts besides drops. One descriptor.
+enum class NodeEvent : uint8_t {
+  translated_out,  // instance -> edge
+  translated_in,   // edge -> instance
+  reset_sent,      // an RST answered an instance's TCP packet without a flow
+  count_,
+};
+inline constexpr size_t kNodeEventCount = size_t(NodeEvent::count_);
+std::string_view to_string(NodeEvent event);
+
+struct NodeCounters {
+  std::array<uint64_t, kNodeDropCount> drops{};
+  std::array<uint64_t, kNodeEventCount> events{};
+};
+
+// One NAT gateway as the translator sees it; gateways[i] is NatTable gateway i.
+struct NodeGateway {
+  uint32_t number = 0;
+  uint32_t vni = 0;
+  uint32_t eni = 0;
+  bool is_public = true;
+  uint32_t joined_at = 0;  // seconds (NatTable clock): when this node joined its shard
+};
+
+struct NodeConfig {
+  uint32_t underlay_v4 = 0;          // this node: outer source of what it sends
+  std::vector<uint32_t> edge_nodes;  // sorted
+  std::vector<NodeGateway> gateways;
+};
+
+class NatNodeTranslator {
+ public:
+  explicit NatNodeTranslator(NatTable& table) : table_(table) {}
+
+  // Control path (allocates): call with the matching NatTable::set_gateways.
+  void set_config(NodeConfig config) { config_ = std::move(config); }
+  const NodeConfig& config() const { return config_; }
+
+  // Each packet starts at its outer IPv4 header (Packet::data), with headroom for a new
+  // encapsulation; `now` is the NatTable clock in seconds.
+  void process(dataplane::PacketBatch batch, uint32_t now);
+
+  const NodeCounters& counters() const { return counters_; }
+
+ private:
+  enum class Direction : uint8_t { none, out, in };  // none: already dropped
+  static constexpr size_t kChunk = 32;
+  struct Work {
+    Direction direction = Direction::none;
+    uint16_t gateway = 0;
+    uint64_t hash = 0;
+  };
+  Direction classify(dataplane::Packet& p, packet::PacketMeta& meta, uint16_t& gateway);
+  Direction dropped(dataplane::Packet& p, NodeDrop reason);
+  void outbound(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,
+                uint32_t now);
+  void inbound(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,
+               uint32_t now);
+  void reset(dataplane::Packet& p, const packet::PacketMeta& meta, const NodeGateway& gateway);
+  void send(dataplane::Packet& p, const packet::PacketMeta& meta, uint32_t to, uint32_t vni,
+            uint32_t source_eni, uint32_t destination_eni);
+  void drop(dataplane::Packet& p, NodeDrop reason);
+  void drop(dataplane::Packet& p, NatVerdict verdict);
+
+  NatTable& table_;
+  NodeConfig config_;
+  NodeCounters counters_;
+  std::array<packet::PacketMeta, kChunk> metas_{};  // per chunk: no allocation per packet
+  std::array<Work, kChunk> work_{};
+};
+
+}  // namespace openvpc::hyperplane

@@ -1,0 +1,40 @@
+// node_program.h — what a hyperplane node's program (program.h) means for its NAT data path.
+//
+// The controller sends each node its own underlay, the live edge nodes and the NAT gateways
+// placed on it, each with its shard's nodes by slot (0.0.0.0: that slot's node is down). This
+// node's slot is the index of its underlay in `nodes`. It owns its slot's port range and,
+// for each down slot whose next live slot (cyclically, as routers and the edge skip down
+// slots) is its own, that slot's range too — the flows of a dead node land here, and their
+// replicas already are here. Its peers are the other live slots' nodes.
+//
+// compile_node_program() turns that into the NatTable's gateways, the translator's config and
+// the replicator's shards, all indexed alike. `previous` (the plan in force, or nullptr)
+// keeps the time this node joined each gateway's shard, which gates RSTs for kSyncSeconds
+// (nat_node_translator.h). Control path: allocates.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "hyperplane/nat_node_translator.h"
+#include "hyperplane/nat_table.h"
+#include "hyperplane/replicator.h"
+#include "program/program.h"
+
+namespace openvpc::hyperplane {
+
+struct NodePlan {
+  std::vector<NatGatewayConfig> gateways;  // NatTable::set_gateways
+  NodeConfig config;                       // NatNodeTranslator::set_config
+  std::vector<ShardPeers> shards;          // Replicator::set_shards
+  std::vector<std::string> names;          // "nat-..." by index, for metrics
+  std::vector<int> slots;                  // this node's slot by index
+};
+
+// Fails for a program of another underlay (an unset one is this node's), or a gateway whose
+// shard does not list this node or has no NAT address.
+Result<NodePlan> compile_node_program(const program::Program& program, uint32_t underlay_v4,
+                                      uint32_t now, const NodePlan* previous);
+
+}  // namespace openvpc::hyperplane
