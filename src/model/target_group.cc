@@ -302,6 +302,20 @@ TargetHealth target_health(const Region& region, const TargetGroup& group,
     return {"unused", "Target.NotInUse",
             "Target group is not configured to receive traffic from the load balancer"};
   }
+  const bool zone_enabled =
+      std::any_of(region.listeners.begin(), region.listeners.end(), [&](const auto& e) {
+        if (e.second.target_group_arn != group.arn) return false;
+        auto lb = region.load_balancers.find(e.second.load_balancer_arn);
+        return lb != region.load_balancers.end() &&
+               std::any_of(lb->second.addresses.begin(), lb->second.addresses.end(),
+                           [&](const auto& a) {
+                             return a.availability_zone == registered->availability_zone;
+                           });
+      });
+  if (!zone_enabled) {
+    return {"unused", "Target.NotInUse",
+            "Target is in an Availability Zone that is not enabled for the load balancer"};
+  }
   if (!group.health_check_enabled) {
     return {"unavailable", "Target.HealthCheckDisabled", "Health checks are disabled"};
   }

@@ -298,6 +298,15 @@ TEST_F(LoadBalancerTest, TargetHealthFollowsRegistrationListenersAndChecks) {
   ASSERT_EQ(code(model::create_listener(region_, caller_, {lb, "TCP", tg, 80})), "ok");
   EXPECT_EQ(health_of(tg, a).state, "initial");
   EXPECT_EQ(health_of(tg, a).reason, "Elb.RegistrationInProgress");
+  // A target in a zone the load balancer has no subnet in gets no traffic.
+  std::string subnet_c = *model::create_subnet(region_, caller_, vpc_, "10.0.3.0/24", "us-east-1c");
+  std::string c = instance(subnet_c);
+  ASSERT_EQ(code(model::register_targets(region_, caller_, tg, {{c, {}}})), "ok");
+  EXPECT_EQ(health_of(tg, c).state, "unused");
+  EXPECT_EQ(health_of(tg, c).description,
+            "Target is in an Availability Zone that is not enabled for the load balancer");
+  ASSERT_EQ(code(model::deregister_targets(region_, caller_, tg, {{c, {}}})), "ok");
+  caller_.now += 300;                                          // drained
   region_.target_groups.at(tg).targets[0].health = "healthy";  // what the controller records
   region_.target_groups.at(tg).targets[1].health = "unhealthy";
   EXPECT_EQ(health_of(tg, a).state, "healthy");
