@@ -52,7 +52,11 @@ Result<model::Tags> elbv2_tags(const Params& params, const std::string& prefix) 
     if (!key || key->empty() || key->size() > 128) {
       return make_error("ValidationError", "Tag keys must be 1-128 characters (" + member + ")");
     }
-    if (!tags.emplace(*key, params.get_or(member + ".Value", "")).second) {
+    const std::string value = params.get_or(member + ".Value", "");
+    if (value.size() > 256) {
+      return make_error("ValidationError", "Tag values must be at most 256 characters");
+    }
+    if (!tags.emplace(*key, value).second) {
       return make_error("DuplicateTagKeys", "Tag key '" + *key + "' is given more than once");
     }
   }

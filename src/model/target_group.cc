@@ -48,6 +48,30 @@ bool valid_name(const std::string& name) {
   return ok;
 }
 
+// ELB's HTTP matcher: codes 200-599, as "200", "200,202" or "200-299".
+bool valid_matcher(const std::string& matcher) {
+  size_t start = 0;
+  while (start <= matcher.size()) {
+    size_t end = matcher.find(',', start);
+    std::string item = matcher.substr(start, end == std::string::npos ? end : end - start);
+    size_t dash = item.find('-');
+    int low = 0, high = 0;
+    auto parse = [](const std::string& text, int& out) {
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+      return !text.empty() && ec == std::errc() && ptr == text.data() + text.size() && out >= 200 &&
+             out <= 599;
+    };
+    if (dash == std::string::npos ? !parse(item, low)
+                                  : !parse(item.substr(0, dash), low) ||
+                                        !parse(item.substr(dash + 1), high) || high < low) {
+      return false;
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return true;
+}
+
 // Drops targets whose deregistration delay has passed.
 void expire_drained(TargetGroup& group, int64_t now) {
   std::erase_if(group.targets,
@@ -135,6 +159,13 @@ Result<std::string> create_target_group(Region& region, const Caller& caller,
     if (ec != std::errc() || end != text.data() + text.size() || port < 1 || port > 65535) {
       return validation("Health check port '" + text + "' must be 'traffic-port' or 1-65535");
     }
+  }
+  if (request.health_check_enabled == false) {
+    return validation("Health checks cannot be disabled for target groups of type instance or ip");
+  }
+  if (!request.matcher.empty() && !valid_matcher(request.matcher)) {
+    return validation("Matcher '" + request.matcher +
+                      "' must be HTTP codes from 200 to 599, as '200', '200,202' or '200-299'");
   }
   if (!request.health_check_path.empty() && request.health_check_path.front() != '/') {
     return validation("Health check path must begin with '/'");
@@ -315,9 +346,6 @@ TargetHealth target_health(const Region& region, const TargetGroup& group,
   if (!zone_enabled) {
     return {"unused", "Target.NotInUse",
             "Target is in an Availability Zone that is not enabled for the load balancer"};
-  }
-  if (!group.health_check_enabled) {
-    return {"unavailable", "Target.HealthCheckDisabled", "Health checks are disabled"};
   }
   if (registered->health == "healthy") return {"healthy", "", ""};
   if (registered->health == "unhealthy") {

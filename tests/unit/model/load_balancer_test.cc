@@ -266,6 +266,21 @@ TEST_F(LoadBalancerTest, TargetGroupValidationAndDefaults) {
               r.health_check_path = "health";
             }),
             "ValidationError");
+  EXPECT_EQ(make([](auto& r) { r.health_check_enabled = false; }), "ValidationError");
+  for (const char* matcher : {"200-", "199", "600", "300-200", "2OO", "200,,201"}) {
+    EXPECT_EQ(make([&](auto& r) {
+                r.health_check_protocol = "HTTP";
+                r.matcher = matcher;
+              }),
+              "ValidationError")
+        << matcher;
+  }
+  EXPECT_EQ(make([](auto& r) {
+              r.name = "m";
+              r.health_check_protocol = "HTTP";
+              r.matcher = "200,202-204";
+            }),
+            "ok");
   EXPECT_EQ(make([](auto& r) { r.health_check_protocol = "HTTP"; }), "ok");
   const auto& http =
       std::find_if(region_.target_groups.begin(), region_.target_groups.end(), [](const auto& e) {
@@ -275,7 +290,7 @@ TEST_F(LoadBalancerTest, TargetGroupValidationAndDefaults) {
   EXPECT_EQ(http.matcher, "200-399");
   EXPECT_EQ(http.health_check_timeout, 6);
   EXPECT_FALSE(http.preserve_client_ip);  // TCP to IP targets
-  caller_.limits.target_groups_per_account = 2;
+  caller_.limits.target_groups_per_account = 3;
   EXPECT_EQ(make([](auto& r) { r.name = "y"; }), "TooManyTargetGroups");
 }
 
