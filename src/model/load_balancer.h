@@ -83,6 +83,11 @@ std::vector<LoadBalancerTarget> live_targets(const TargetGroup& group, int64_t n
 TargetHealth target_health(const Region& region, const TargetGroup& group,
                            const LoadBalancerTarget& target, int64_t now);
 
+// What the controller records from the hyperplane nodes' health checks: health is "healthy",
+// "unhealthy" or "" (not checked). Returns whether a registered target changed.
+bool record_target_health(Region& region, const std::string& target_group_arn,
+                          const std::string& target_id, int port, const std::string& health);
+
 struct ListenerRequest {
   std::string load_balancer_arn, protocol, target_group_arn;
   std::optional<int> port;

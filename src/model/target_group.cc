@@ -354,6 +354,18 @@ TargetHealth target_health(const Region& region, const TargetGroup& group,
   return {"initial", "Elb.RegistrationInProgress", "Target registration is in progress"};
 }
 
+bool record_target_health(Region& region, const std::string& target_group_arn,
+                          const std::string& target_id, int port, const std::string& health) {
+  auto group = region.target_groups.find(target_group_arn);
+  if (group == region.target_groups.end()) return false;
+  for (auto& target : group->second.targets) {
+    if (target.id != target_id || target.port != port || target.health == health) continue;
+    target.health = health;
+    return true;
+  }
+  return false;
+}
+
 std::vector<std::pair<std::string, std::string>> target_group_attributes(const TargetGroup& tg) {
   return {{"deregistration_delay.timeout_seconds", std::to_string(tg.deregistration_delay)},
           {"preserve_client_ip.enabled", tg.preserve_client_ip ? "true" : "false"},

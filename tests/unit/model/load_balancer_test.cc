@@ -321,9 +321,12 @@ TEST_F(LoadBalancerTest, TargetHealthFollowsRegistrationListenersAndChecks) {
   EXPECT_EQ(health_of(tg, c).description,
             "Target is in an Availability Zone that is not enabled for the load balancer");
   ASSERT_EQ(code(model::deregister_targets(region_, caller_, tg, {{c, {}}})), "ok");
-  caller_.now += 300;                                          // drained
-  region_.target_groups.at(tg).targets[0].health = "healthy";  // what the controller records
-  region_.target_groups.at(tg).targets[1].health = "unhealthy";
+  caller_.now += 300;  // drained
+  // What the controller records from the nodes' health checks.
+  EXPECT_TRUE(model::record_target_health(region_, tg, a, 80, "healthy"));
+  EXPECT_FALSE(model::record_target_health(region_, tg, a, 80, "healthy"));  // no change
+  EXPECT_FALSE(model::record_target_health(region_, tg, a, 81, "healthy"));  // not registered
+  EXPECT_TRUE(model::record_target_health(region_, tg, b, 8080, "unhealthy"));
   EXPECT_EQ(health_of(tg, a).state, "healthy");
   EXPECT_EQ(health_of(tg, a).reason, "");
   EXPECT_EQ(health_of(tg, b, 8080).state, "unhealthy");
