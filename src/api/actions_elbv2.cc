@@ -1,7 +1,7 @@
 // ELBv2 actions on network load balancers, their listeners, attributes and tags:
 // CreateLoadBalancer, DescribeLoadBalancers, DeleteLoadBalancer, CreateListener,
-// DescribeListeners, DeleteListener, Describe/ModifyLoadBalancerAttributes, AddTags,
-// DescribeTags, RemoveTags (model in model/load_balancer.h).
+// DescribeListeners, ModifyListener, DeleteListener, Describe/ModifyLoadBalancerAttributes,
+// AddTags, DescribeTags, RemoveTags (model in model/load_balancer.h).
 #include <algorithm>
 
 #include "api/elbv2.h"
@@ -145,39 +145,51 @@ Result<std::string> delete_load_balancer(ActionContext& ctx) {
   });
 }
 
-Result<std::string> create_listener(ActionContext& ctx) {
-  auto lb_arn = ctx.params.required("LoadBalancerArn");
-  if (!lb_arn) return lb_arn.error();
-  auto port = elbv2_integer(ctx.params, "Port", 1, 65535);
-  if (!port) return port.error();
-  const int actions = ctx.params.count("DefaultActions.member");
+// The target group of DefaultActions (one forward action, to one group); "" when there are no
+// DefaultActions.
+Result<std::string> forward_target_group(const Params& params) {
+  const int actions = params.count("DefaultActions.member");
+  if (actions == 0) return std::string();
   if (actions != 1) {
     return validation("A network load balancer listener takes exactly one default action");
   }
   const std::string action = "DefaultActions.member.1";
-  const std::string type = ctx.params.get_or(action + ".Type", "");
+  const std::string type = params.get_or(action + ".Type", "");
   if (type != "forward") {
     return make_error(
         "InvalidLoadBalancerAction",
         "Network load balancer listeners take only the forward action, not '" + type + "'");
   }
-  std::string group_arn = ctx.params.get_or(action + ".TargetGroupArn", "");
+  std::string group_arn = params.get_or(action + ".TargetGroupArn", "");
   const std::string forward = action + ".ForwardConfig.TargetGroups.member";
-  const int forwards = ctx.params.count(forward);
+  const int forwards = params.count(forward);
   if (forwards > 1) {
     return validation("A network load balancer forwards each listener to one target group");
   }
   if (forwards == 1) {
-    std::string named = ctx.params.get_or(forward + ".1.TargetGroupArn", "");
+    std::string named = params.get_or(forward + ".1.TargetGroupArn", "");
     if (!group_arn.empty() && named != group_arn) {
       return validation("TargetGroupArn and ForwardConfig name different target groups");
     }
     group_arn = named;
   }
   if (group_arn.empty()) return validation("The forward action needs a target group ARN");
+  return group_arn;
+}
+
+Result<std::string> create_listener(ActionContext& ctx) {
+  auto lb_arn = ctx.params.required("LoadBalancerArn");
+  if (!lb_arn) return lb_arn.error();
+  auto port = elbv2_integer(ctx.params, "Port", 1, 65535);
+  if (!port) return port.error();
+  if (ctx.params.count("DefaultActions.member") == 0) {
+    return validation("A listener needs a default action");
+  }
+  auto group_arn = forward_target_group(ctx.params);
+  if (!group_arn) return group_arn.error();
   auto tags = elbv2_tags(ctx.params, "Tags.member");
   if (!tags) return tags.error();
-  model::ListenerRequest request{*lb_arn, ctx.params.get_or("Protocol", "TCP"), group_arn, *port};
+  model::ListenerRequest request{*lb_arn, ctx.params.get_or("Protocol", "TCP"), *group_arn, *port};
   return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
     auto arn = model::create_listener(region, ctx.caller, request);
     if (!arn) return arn.error();
@@ -225,6 +237,24 @@ Result<std::string> describe_listeners(ActionContext& ctx) {
   out.close();
   out.optional("NextMarker", page->next_marker);
   return out.finish();
+}
+
+Result<std::string> modify_listener(ActionContext& ctx) {
+  auto arn = ctx.params.required("ListenerArn");
+  if (!arn) return arn.error();
+  auto port = elbv2_integer(ctx.params, "Port", 1, 65535);
+  if (!port) return port.error();
+  auto group_arn = forward_target_group(ctx.params);
+  if (!group_arn) return group_arn.error();
+  model::ListenerRequest change{"", ctx.params.get_or("Protocol", ""), *group_arn, *port};
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto changed = model::modify_listener(region, ctx.caller, *arn, change);
+    if (!changed) return changed.error();
+    out.open("Listeners");
+    render_listener(out, region.listeners.at(*arn));
+    out.close();
+    return {};
+  });
 }
 
 Result<std::string> delete_listener(ActionContext& ctx) {
@@ -333,6 +363,8 @@ void register_elbv2_load_balancer_actions(Elbv2Table& table) {
   table.emplace(
       "DescribeListeners",
       Elbv2Action{{"ListenerArns", "LoadBalancerArn", "Marker", "PageSize"}, describe_listeners});
+  table.emplace("ModifyListener", Elbv2Action{{"ListenerArn", "Protocol", "Port", "DefaultActions"},
+                                              modify_listener});
   table.emplace("DeleteListener", Elbv2Action{{"ListenerArn"}, delete_listener});
   table.emplace("DescribeLoadBalancerAttributes",
                 Elbv2Action{{"LoadBalancerArn"}, describe_load_balancer_attributes});

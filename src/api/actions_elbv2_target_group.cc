@@ -1,4 +1,5 @@
-// ELBv2 actions on target groups: CreateTargetGroup, DescribeTargetGroups, DeleteTargetGroup,
+// ELBv2 actions on target groups: CreateTargetGroup, DescribeTargetGroups, ModifyTargetGroup,
+// DeleteTargetGroup,
 // RegisterTargets, DeregisterTargets, DescribeTargetHealth and
 // Describe/ModifyTargetGroupAttributes (model in model/load_balancer.h).
 #include <algorithm>
@@ -76,6 +77,32 @@ Result<std::vector<model::TargetSpec>> target_specs(const Params& params) {
   return specs;
 }
 
+// The Health* parameters and Matcher of CreateTargetGroup and ModifyTargetGroup.
+Result<void> read_health_check(const Params& params, model::TargetGroupRequest& request) {
+  auto enabled = params.boolean("HealthCheckEnabled");
+  if (!enabled) return enabled.error();
+  request.health_check_enabled = *enabled;
+  request.health_check_protocol = params.get_or("HealthCheckProtocol", "");
+  request.health_check_port = params.get_or("HealthCheckPort", "");
+  request.health_check_path = params.get_or("HealthCheckPath", "");
+  request.matcher = params.get_or("Matcher.HttpCode", "");
+  for (const auto& [name, value] : params.all()) {
+    if (name.rfind("Matcher.", 0) == 0 && name != "Matcher.HttpCode") {
+      return validation("Only Matcher.HttpCode is taken here, not " + name);
+    }
+  }
+  for (auto [name, field] :
+       {std::pair{"HealthCheckIntervalSeconds", &request.health_check_interval},
+        std::pair{"HealthCheckTimeoutSeconds", &request.health_check_timeout},
+        std::pair{"HealthyThresholdCount", &request.healthy_threshold},
+        std::pair{"UnhealthyThresholdCount", &request.unhealthy_threshold}}) {
+    auto value = elbv2_integer(params, name, 0, 1000000);
+    if (!value) return value.error();
+    *field = *value;
+  }
+  return {};
+}
+
 Result<std::string> create_target_group(ActionContext& ctx) {
   auto name = ctx.params.required("Name");
   if (!name) return name.error();
@@ -90,22 +117,7 @@ Result<std::string> create_target_group(ActionContext& ctx) {
   auto port = elbv2_integer(ctx.params, "Port", 1, 65535);
   if (!port) return port.error();
   request.port = *port;
-  auto enabled = ctx.params.boolean("HealthCheckEnabled");
-  if (!enabled) return enabled.error();
-  request.health_check_enabled = *enabled;
-  request.health_check_protocol = ctx.params.get_or("HealthCheckProtocol", "");
-  request.health_check_port = ctx.params.get_or("HealthCheckPort", "");
-  request.health_check_path = ctx.params.get_or("HealthCheckPath", "");
-  request.matcher = ctx.params.get_or("Matcher.HttpCode", "");
-  for (auto [name_, field] :
-       {std::pair{"HealthCheckIntervalSeconds", &request.health_check_interval},
-        std::pair{"HealthCheckTimeoutSeconds", &request.health_check_timeout},
-        std::pair{"HealthyThresholdCount", &request.healthy_threshold},
-        std::pair{"UnhealthyThresholdCount", &request.unhealthy_threshold}}) {
-    auto value = elbv2_integer(ctx.params, name_, 0, 1000000);
-    if (!value) return value.error();
-    *field = *value;
-  }
+  if (auto read = read_health_check(ctx.params, request); !read) return read.error();
   auto tags = elbv2_tags(ctx.params, "Tags.member");
   if (!tags) return tags.error();
   return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
@@ -167,6 +179,21 @@ Result<std::string> describe_target_groups(ActionContext& ctx) {
   out.close();
   out.optional("NextMarker", page->next_marker);
   return out.finish();
+}
+
+Result<std::string> modify_target_group(ActionContext& ctx) {
+  auto arn = ctx.params.required("TargetGroupArn");
+  if (!arn) return arn.error();
+  model::TargetGroupRequest request;
+  if (auto read = read_health_check(ctx.params, request); !read) return read.error();
+  return ctx.commit([&](Region& region, XmlWriter& out) -> Result<void> {
+    auto changed = model::modify_target_group(region, ctx.caller, *arn, request);
+    if (!changed) return changed.error();
+    out.open("TargetGroups");
+    render_target_group(out, region, region.target_groups.at(*arn));
+    out.close();
+    return {};
+  });
 }
 
 Result<std::string> delete_target_group(ActionContext& ctx) {
@@ -270,6 +297,12 @@ void register_elbv2_target_group_actions(Elbv2Table& table) {
   table.emplace("DescribeTargetGroups",
                 Elbv2Action{{"TargetGroupArns", "Names", "LoadBalancerArn", "Marker", "PageSize"},
                             describe_target_groups});
+  table.emplace(
+      "ModifyTargetGroup",
+      Elbv2Action{{"TargetGroupArn", "HealthCheckEnabled", "HealthCheckProtocol", "HealthCheckPort",
+                   "HealthCheckPath", "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds",
+                   "HealthyThresholdCount", "UnhealthyThresholdCount", "Matcher"},
+                  modify_target_group});
   table.emplace("DeleteTargetGroup", Elbv2Action{{"TargetGroupArn"}, delete_target_group});
   table.emplace("RegisterTargets",
                 Elbv2Action{{"TargetGroupArn", "Targets"}, change_targets(true)});

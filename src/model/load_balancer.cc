@@ -241,8 +241,11 @@ Result<void> delete_load_balancer(Region& region, const Caller& caller, const st
   return {};
 }
 
-Result<std::string> create_listener(Region& region, const Caller& caller,
-                                    const ListenerRequest& request) {
+namespace {
+
+// A listener as request describes it is valid next to the others (self: the one it replaces).
+Result<LoadBalancer*> check_listener(Region& region, const Caller& caller,
+                                     const ListenerRequest& request, const std::string& self) {
   auto lb = find_load_balancer(region, caller, request.load_balancer_arn);
   if (!lb) return lb.error();
   if (request.protocol != "TCP" && request.protocol != "UDP" && request.protocol != "TCP_UDP") {
@@ -266,6 +269,7 @@ Result<std::string> create_listener(Region& region, const Caller& caller,
                                                    (*group)->protocol + "'");
   }
   for (const auto& [arn, listener] : region.listeners) {
+    if (arn == self) continue;
     if (listener.target_group_arn == request.target_group_arn &&
         listener.load_balancer_arn != request.load_balancer_arn) {
       return make_error("TargetGroupAssociationLimit",
@@ -283,6 +287,15 @@ Result<std::string> create_listener(Region& region, const Caller& caller,
                                                  " of this load balancer");
     }
   }
+  return lb;
+}
+
+}  // namespace
+
+Result<std::string> create_listener(Region& region, const Caller& caller,
+                                    const ListenerRequest& request) {
+  auto lb = check_listener(region, caller, request, "");
+  if (!lb) return lb.error();
   Listener listener;
   listener.arn = arn_prefix(caller) + "listener/net/" + (*lb)->name + "/" + (*lb)->id + "/" +
                  caller.ids->hex(16);
@@ -294,6 +307,23 @@ Result<std::string> create_listener(Region& region, const Caller& caller,
   std::string arn = listener.arn;
   region.listeners[arn] = std::move(listener);
   return arn;
+}
+
+Result<void> modify_listener(Region& region, const Caller& caller, const std::string& arn,
+                             const ListenerRequest& change) {
+  auto listener = find_arn(region.listeners, caller, arn, "ListenerNotFound", "Listener");
+  if (!listener) return listener.error();
+  Listener& current = **listener;
+  ListenerRequest request{
+      current.load_balancer_arn, change.protocol.empty() ? current.protocol : change.protocol,
+      change.target_group_arn.empty() ? current.target_group_arn : change.target_group_arn,
+      change.port ? change.port : std::optional<int>(current.port)};
+  auto checked = check_listener(region, caller, request, arn);
+  if (!checked) return checked.error();
+  current.protocol = request.protocol;
+  current.port = *request.port;
+  current.target_group_arn = request.target_group_arn;
+  return {};
 }
 
 Result<void> delete_listener(Region& region, const Caller& caller, const std::string& arn) {

@@ -56,6 +56,10 @@ struct TargetGroupRequest {
 
 Result<std::string> create_target_group(Region& region, const Caller& caller,
                                         const TargetGroupRequest& request);
+// ModifyTargetGroup: the health check settings of request that are set (name, protocol, port,
+// VPC and target type cannot change and are ignored), validated as on create.
+Result<void> modify_target_group(Region& region, const Caller& caller, const std::string& arn,
+                                 const TargetGroupRequest& request);
 // ResourceInUse while a listener forwards to it.
 Result<void> delete_target_group(Region& region, const Caller& caller, const std::string& arn);
 Result<TargetGroup*> find_target_group(Region& region, const Caller& caller,
@@ -94,6 +98,10 @@ struct ListenerRequest {
 };
 Result<std::string> create_listener(Region& region, const Caller& caller,
                                     const ListenerRequest& request);
+// ModifyListener: the protocol, port and target group of change that are set (its
+// load_balancer_arn is ignored), validated as on create.
+Result<void> modify_listener(Region& region, const Caller& caller, const std::string& arn,
+                             const ListenerRequest& change);
 Result<void> delete_listener(Region& region, const Caller& caller, const std::string& arn);
 
 // Attributes by ELB's key names; values as ELB reports them ("true", "300", ...).

@@ -106,6 +106,67 @@ Result<std::string> target_zone(const Region& region, const Caller& caller,
                     "The following targets are not in a subnet of the target group's VPC: " + id);
 }
 
+// The health check settings of request that are set, over group's; validated as ELB does.
+// A change of protocol brings that protocol's defaults for what request leaves unset.
+Result<void> apply_health_check(TargetGroup& group, const TargetGroupRequest& request) {
+  const std::string protocol = request.health_check_protocol.empty()
+                                   ? group.health_check_protocol
+                                   : request.health_check_protocol;
+  if (protocol != "TCP" && protocol != "HTTP") {
+    return validation("Health check protocol '" + protocol +
+                      "' is not available here; TCP and HTTP are");
+  }
+  if (protocol == "TCP" && (!request.health_check_path.empty() || !request.matcher.empty())) {
+    return validation("A health check path and matcher need health check protocol HTTP");
+  }
+  if (!request.health_check_port.empty() && request.health_check_port != "traffic-port") {
+    int port = 0;
+    const auto& text = request.health_check_port;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+    if (ec != std::errc() || end != text.data() + text.size() || port < 1 || port > 65535) {
+      return validation("Health check port '" + text + "' must be 'traffic-port' or 1-65535");
+    }
+  }
+  if (request.health_check_enabled == false) {
+    return validation("Health checks cannot be disabled for target groups of type instance or ip");
+  }
+  if (!request.matcher.empty() && !valid_matcher(request.matcher)) {
+    return validation("Matcher '" + request.matcher +
+                      "' must be HTTP codes from 200 to 599, as '200', '200,202' or '200-299'");
+  }
+  if (!request.health_check_path.empty() && request.health_check_path.front() != '/') {
+    return validation("Health check path must begin with '/'");
+  }
+  for (auto [value, name, low, high] :
+       {std::tuple{request.health_check_interval, "HealthCheckIntervalSeconds", 5, 300},
+        std::tuple{request.health_check_timeout, "HealthCheckTimeoutSeconds", 2, 120},
+        std::tuple{request.healthy_threshold, "HealthyThresholdCount", 2, 10},
+        std::tuple{request.unhealthy_threshold, "UnhealthyThresholdCount", 2, 10}}) {
+    if (auto ok = check_range(value, name, low, high); !ok) return ok.error();
+  }
+  const bool changed_protocol = protocol != group.health_check_protocol;
+  group.health_check_protocol = protocol;
+  if (!request.health_check_port.empty()) group.health_check_port = request.health_check_port;
+  if (protocol == "HTTP") {
+    if (!request.health_check_path.empty()) group.health_check_path = request.health_check_path;
+    if (group.health_check_path.empty()) group.health_check_path = "/";
+    if (!request.matcher.empty()) group.matcher = request.matcher;
+    if (group.matcher.empty()) group.matcher = "200-399";
+  } else {
+    group.health_check_path.clear();
+    group.matcher.clear();
+  }
+  if (request.health_check_interval) group.health_check_interval = *request.health_check_interval;
+  if (request.health_check_timeout) {
+    group.health_check_timeout = *request.health_check_timeout;
+  } else if (changed_protocol) {
+    group.health_check_timeout = protocol == "HTTP" ? 6 : 10;
+  }
+  if (request.healthy_threshold) group.healthy_threshold = *request.healthy_threshold;
+  if (request.unhealthy_threshold) group.unhealthy_threshold = *request.unhealthy_threshold;
+  return {};
+}
+
 }  // namespace
 
 Result<TargetGroup*> find_target_group(Region& region, const Caller& caller,
@@ -143,40 +204,6 @@ Result<std::string> create_target_group(Region& region, const Caller& caller,
   if (vpc == region.vpcs.end() || vpc->second.owner != caller.account_id) {
     return validation("The VPC ID '" + request.vpc_id + "' is not found");
   }
-  const std::string check_protocol =
-      request.health_check_protocol.empty() ? "TCP" : request.health_check_protocol;
-  if (check_protocol != "TCP" && check_protocol != "HTTP") {
-    return validation("Health check protocol '" + check_protocol +
-                      "' is not available here; TCP and HTTP are");
-  }
-  if (check_protocol == "TCP" && (!request.health_check_path.empty() || !request.matcher.empty())) {
-    return validation("A health check path and matcher need health check protocol HTTP");
-  }
-  if (!request.health_check_port.empty() && request.health_check_port != "traffic-port") {
-    int port = 0;
-    const auto& text = request.health_check_port;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-    if (ec != std::errc() || end != text.data() + text.size() || port < 1 || port > 65535) {
-      return validation("Health check port '" + text + "' must be 'traffic-port' or 1-65535");
-    }
-  }
-  if (request.health_check_enabled == false) {
-    return validation("Health checks cannot be disabled for target groups of type instance or ip");
-  }
-  if (!request.matcher.empty() && !valid_matcher(request.matcher)) {
-    return validation("Matcher '" + request.matcher +
-                      "' must be HTTP codes from 200 to 599, as '200', '200,202' or '200-299'");
-  }
-  if (!request.health_check_path.empty() && request.health_check_path.front() != '/') {
-    return validation("Health check path must begin with '/'");
-  }
-  for (auto [value, name, low, high] :
-       {std::tuple{request.health_check_interval, "HealthCheckIntervalSeconds", 5, 300},
-        std::tuple{request.health_check_timeout, "HealthCheckTimeoutSeconds", 2, 120},
-        std::tuple{request.healthy_threshold, "HealthyThresholdCount", 2, 10},
-        std::tuple{request.unhealthy_threshold, "UnhealthyThresholdCount", 2, 10}}) {
-    if (auto ok = check_range(value, name, low, high); !ok) return ok.error();
-  }
   int owned = 0;
   for (const auto& [arn, group] : region.target_groups) {
     if (group.owner != caller.account_id) continue;
@@ -203,24 +230,22 @@ Result<std::string> create_target_group(Region& region, const Caller& caller,
   group.protocol = request.protocol;
   group.port = *request.port;
   group.target_type = request.target_type;
-  group.health_check_enabled = request.health_check_enabled.value_or(true);
-  group.health_check_protocol = check_protocol;
-  group.health_check_port =
-      request.health_check_port.empty() ? "traffic-port" : request.health_check_port;
-  if (check_protocol == "HTTP") {
-    group.health_check_path = request.health_check_path.empty() ? "/" : request.health_check_path;
-    group.matcher = request.matcher.empty() ? "200-399" : request.matcher;
-  }
-  group.health_check_interval = request.health_check_interval.value_or(30);
-  group.health_check_timeout =
-      request.health_check_timeout.value_or(check_protocol == "HTTP" ? 6 : 10);
-  group.healthy_threshold = request.healthy_threshold.value_or(5);
-  group.unhealthy_threshold = request.unhealthy_threshold.value_or(2);
+  if (auto checked = apply_health_check(group, request); !checked) return checked.error();
   // ELB keeps client addresses for instance targets and for UDP; not for TCP to IP targets.
   group.preserve_client_ip = request.target_type == "instance" || request.protocol != "TCP";
   std::string arn = group.arn;
   region.target_groups[arn] = std::move(group);
   return arn;
+}
+
+Result<void> modify_target_group(Region& region, const Caller& caller, const std::string& arn,
+                                 const TargetGroupRequest& request) {
+  auto found = find_target_group(region, caller, arn);
+  if (!found) return found.error();
+  TargetGroup group = **found;
+  if (auto checked = apply_health_check(group, request); !checked) return checked.error();
+  **found = std::move(group);
+  return {};
 }
 
 Result<void> delete_target_group(Region& region, const Caller& caller, const std::string& arn) {

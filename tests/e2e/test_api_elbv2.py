@@ -158,6 +158,13 @@ def test_network_load_balancer_lifecycle(ec2, elb):
     assert code(elb.modify_target_group_attributes, TargetGroupArn=tg_arn,
                 Attributes=[{"Key": "stickiness.type", "Value": "lb_cookie"}]) == "ValidationError"
 
+    modified = elb.modify_target_group(TargetGroupArn=tg_arn, HealthCheckProtocol="TCP",
+                                       HealthyThresholdCount=3)["TargetGroups"][0]
+    assert (modified["HealthCheckProtocol"], modified["HealthyThresholdCount"],
+            "HealthCheckPath" in modified) == ("TCP", 3, False)
+    moved = elb.modify_listener(ListenerArn=listener_arn, Port=8080)["Listeners"][0]
+    assert (moved["Port"], moved["DefaultActions"][0]["TargetGroupArn"]) == (8080, tg_arn)
+
     # Deregistering a target of a group in use drains it.
     elb.deregister_targets(TargetGroupArn=tg_arn, Targets=[{"Id": instance}])
     assert health(elb, tg_arn) == [(instance, "draining", "Target.DeregistrationInProgress")]

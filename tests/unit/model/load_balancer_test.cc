@@ -225,6 +225,14 @@ TEST_F(LoadBalancerTest, ListenersForwardToOneGroupOfTheSameVpcAndProtocol) {
       region_, caller_, group_request("elsewhere", "TCP", other_vpc, "instance", 80));
   EXPECT_EQ(code(listen(lb, "TCP", 83, far)), "ValidationError");
 
+  // ModifyListener: validated like a new one, itself excepted.
+  EXPECT_EQ(code(model::modify_listener(region_, caller_, *listener, {"", "", "", 80})), "ok");
+  EXPECT_EQ(code(model::modify_listener(region_, caller_, *listener, {"", "UDP", "", {}})),
+            "IncompatibleProtocols");
+  EXPECT_EQ(code(model::modify_listener(region_, caller_, *listener, {"", "", "", 8080})), "ok");
+  EXPECT_EQ(region_.listeners.at(*listener).port, 8080);
+  EXPECT_EQ(code(model::modify_listener(region_, caller_, "arn:nope", {"", "", "", 1})),
+            "ListenerNotFound");
   EXPECT_EQ(code(model::delete_target_group(region_, caller_, tcp)), "ResourceInUse");
   ASSERT_EQ(code(model::delete_listener(region_, caller_, *listener)), "ok");
   EXPECT_EQ(code(model::delete_listener(region_, caller_, *listener)), "ListenerNotFound");
@@ -290,6 +298,27 @@ TEST_F(LoadBalancerTest, TargetGroupValidationAndDefaults) {
   EXPECT_EQ(http.matcher, "200-399");
   EXPECT_EQ(http.health_check_timeout, 6);
   EXPECT_FALSE(http.preserve_client_ip);  // TCP to IP targets
+  // ModifyTargetGroup: a change of protocol brings its defaults; the rest stays.
+  model::TargetGroupRequest change;
+  change.health_check_protocol = "HTTP";
+  change.health_check_interval = 10;
+  ASSERT_EQ(code(model::modify_target_group(region_, caller_, tg, change)), "ok");
+  const auto& modified = region_.target_groups.at(tg);
+  EXPECT_EQ(modified.health_check_path, "/");
+  EXPECT_EQ(modified.matcher, "200-399");
+  EXPECT_EQ(modified.health_check_timeout, 6);
+  EXPECT_EQ(modified.health_check_interval, 10);
+  EXPECT_EQ(modified.healthy_threshold, 5);
+  change = {};
+  change.healthy_threshold = 1;
+  EXPECT_EQ(code(model::modify_target_group(region_, caller_, tg, change)), "ValidationError");
+  EXPECT_EQ(region_.target_groups.at(tg).healthy_threshold, 5);
+  change = {};
+  change.health_check_protocol = "TCP";
+  ASSERT_EQ(code(model::modify_target_group(region_, caller_, tg, change)), "ok");
+  EXPECT_TRUE(region_.target_groups.at(tg).health_check_path.empty());
+  EXPECT_EQ(region_.target_groups.at(tg).health_check_timeout, 10);
+  EXPECT_EQ(code(model::modify_target_group(region_, other_, tg, change)), "TargetGroupNotFound");
   caller_.limits.target_groups_per_account = 3;
   EXPECT_EQ(make([](auto& r) { r.name = "y"; }), "TooManyTargetGroups");
 }
