@@ -89,9 +89,11 @@ TEST_F(LoadBalancerTest, OwnsOneRequesterManagedInterfacePerSubnet) {
     EXPECT_EQ(code(model::delete_network_interface(region_, caller_, eni.id)),
               "InvalidNetworkInterface.InUse");
   }
+  EXPECT_EQ(code(model::delete_subnet(region_, caller_, subnet_a_)), "DependencyViolation");
   ASSERT_EQ(code(model::delete_load_balancer(region_, caller_, *arn)), "ok");
   EXPECT_TRUE(region_.load_balancers.empty());
   EXPECT_TRUE(region_.network_interfaces.empty());
+  EXPECT_EQ(code(model::delete_subnet(region_, caller_, subnet_a_)), "ok");
 }
 
 TEST_F(LoadBalancerTest, RefusesWhatElbRefuses) {
