@@ -230,7 +230,7 @@ def test_subnet_mappings_with_elastic_ip_and_private_address(ec2, elb):
     ec2.release_address(AllocationId=eip["AllocationId"])
 
 
-def test_errors_through_the_aws_cli(controller, ec2, tenant):
+def test_errors_through_the_aws_cli(controller, ec2, elb, tenant):
     env = controller.aws_env(tenant)
     vpc, subnets = network(ec2, 33)
     bare_vpc, bare_subnets = network(ec2, 34, igw=False)
@@ -268,6 +268,11 @@ def test_errors_through_the_aws_cli(controller, ec2, tenant):
     assert error("create-load-balancer", "--name", "quota3", "--type", "network",
                  "--scheme", "internal", "--subnets", subnets[1]) == "TooManyLoadBalancers"
     assert error("describe-load-balancers", "--names", "nothere") == "LoadBalancerNotFound"
+    # boto3's paginator walks them with PageSize and Marker/NextMarker.
+    pages = list(elb.get_paginator("describe_load_balancers").paginate(
+        PaginationConfig={"PageSize": 1}))
+    assert len(pages) == 3
+    assert sorted(p["LoadBalancers"][0]["LoadBalancerArn"] for p in pages) == sorted(arns)
 
     tg = ok("create-target-group", "--name", "udp", "--protocol", "UDP", "--port", "53",
             "--vpc-id", vpc, "--target-type", "ip")["TargetGroups"][0]["TargetGroupArn"]
