@@ -154,5 +154,43 @@ TEST_F(Elbv2ServiceTest, DescribePagesWithMarker) {
   EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c"}));
 }
 
+TEST(Elbv2ThrottleTest, ThrottledAsElbAnswers) {
+  testing::MemoryStore store;
+  model::RegionStore regions(store);
+  ServiceOptions options;
+  options.throttle.enabled = true;
+  options.throttle.non_mutating = {1, 0.001};  // one call, then (practically) none
+  ApiService service(
+      regions, options, [] { return kNow; }, 1);
+  model::IdSource ids(3);
+  model::AccessKey key;
+  ASSERT_TRUE(regions
+                  .mutate([&](model::Region& region) -> Result<void> {
+                    auto account = model::create_account(region, ids, "alice", false);
+                    if (!account) return account.error();
+                    auto created = model::create_access_key(region, ids, *account);
+                    if (!created) return created.error();
+                    key = *created;
+                    return {};
+                  })
+                  .ok());
+  auto call = [&] {
+    HttpRequestView request;
+    request.headers["host"] = "127.0.0.1";
+    request.headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8";
+    request.body = "Action=DescribeLoadBalancers&Version=2015-12-01";
+    sign_request(request, {"us-east-1", "elasticloadbalancing"}, key.access_key_id,
+                 key.secret_access_key, kNow);
+    return service.handle(request, "127.0.0.1");
+  };
+  EXPECT_EQ(call().status, 200);
+  auto throttled = call();
+  EXPECT_EQ(throttled.status, 400);
+  EXPECT_NE(throttled.body.find("<ErrorResponse xmlns=\"" + std::string(kElbv2Namespace) +
+                                "\"><Error><Type>Sender</Type><Code>Throttling</Code>"),
+            std::string::npos)
+      << throttled.body;
+}
+
 }  // namespace
 }  // namespace openvpc::api
