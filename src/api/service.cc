@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/action_parameters.h"
+#include "api/elbv2.h"
 #include "api/identity.h"
 #include "api/xml.h"
 
@@ -40,6 +41,8 @@ ApiService::ApiService(model::RegionStore& regions, ServiceOptions options, Cloc
   register_flow_log_actions(actions_);
   register_nat_gateway_actions(actions_);
   register_unavailable_actions(actions_);
+  register_elbv2_load_balancer_actions(elbv2_actions_);
+  register_elbv2_target_group_actions(elbv2_actions_);
 }
 
 std::string ApiService::new_request_id() {
@@ -81,15 +84,44 @@ Result<ApiService::Caller> ApiService::authenticate(const HttpRequestView& reque
     if (it == (*region)->access_keys.end()) return std::nullopt;
     return it->second.secret_access_key;
   };
-  // The credential scope names the API: EC2, or the identity calls (identity.h). IAM is global:
-  // clients sign it for us-east-1 whatever the region.
+  // The credential scope names the API: EC2, ELBv2 (elbv2.h), or the identity calls
+  // (identity.h). IAM is global: clients sign it for us-east-1 whatever the region.
   std::string service = signed_service(request);
-  if (service != "sts" && service != "iam") service = "ec2";
+  if (service != "sts" && service != "iam" && service != kElbv2Service) service = "ec2";
   const std::string scope_region = service == "iam" ? "us-east-1" : options_.region;
   auto verified = verify_signature(request, {scope_region, service}, lookup, clock_());
   if (!verified) return verified.error();
   return Caller{(*region)->access_keys.at(verified->access_key_id).account_id,
                 verified->access_key_id, service};
+}
+
+Result<std::string> ApiService::dispatch_elbv2(const Params& params,
+                                               const std::string& account_id) {
+  auto action = params.required("Action");
+  if (!action) return action.error();
+  auto entry = elbv2_actions_.find(*action);
+  if (entry == elbv2_actions_.end()) {
+    return make_error("InvalidAction", "The action " + *action +
+                                           " is not valid for this web service (Elastic Load "
+                                           "Balancing here serves network load balancers).");
+  }
+  for (const auto& [name, value] : params.all()) {
+    std::string top = name.substr(0, name.find('.'));
+    if (top == "Action" || top == "Version") continue;
+    if (!entry->second.parameters.contains(top)) {
+      return make_error("ValidationError", "The parameter " + top + " is not recognized");
+    }
+  }
+  model::Caller caller{account_id,     options_.region, options_.limits, options_.public_pools,
+                       &resource_ids_, clock_()};
+  ActionContext context(params, *action, std::move(caller), regions_);
+  try {
+    auto answer = entry->second.handler(context);
+    if (!answer) return elbv2_error(answer.error());
+    return answer;
+  } catch (const std::exception& e) {
+    return make_error("InternalError", std::string("An internal error has occurred: ") + e.what());
+  }
 }
 
 Result<std::string> ApiService::dispatch(const Params& params, const std::string& account_id) {
@@ -130,12 +162,37 @@ HttpResponse ApiService::handle(const HttpRequestView& request, const std::strin
   auto params = Params::parse(request.body.empty() ? request.query : request.body);
   if (!account) {
     audit("", params ? *params : Params(), account.error().code, request_id, source_ip);
+    if (signed_service(request) == kElbv2Service) {
+      return {status_for(account.error()), elbv2_error_body(account.error(), request_id)};
+    }
     return {status_for(account.error()), error_body(account.error(), request_id)};
   }
   if (params && !throttle_.admit(account->account_id, params->get_or("Action", ""))) {
+    if (account->service == kElbv2Service) {  // ELB's throttling error: HTTP 400, retried
+      const Error limited{"Throttling", "Rate exceeded"};
+      audit(account->account_id, *params, limited.code, request_id, source_ip);
+      return {status_for(limited), elbv2_error_body(limited, request_id)};
+    }
     const Error limited{"RequestLimitExceeded", "Request limit exceeded."};
     audit(account->account_id, *params, limited.code, request_id, source_ip);
     return {status_for(limited), error_body(limited, request_id)};
+  }
+  if (account->service == kElbv2Service) {
+    Result<std::string> answer = params ? dispatch_elbv2(*params, account->account_id)
+                                        : Result<std::string>(elbv2_error(params.error()));
+    const Params& shown = params ? *params : Params();
+    audit(account->account_id, shown, answer ? "Success" : answer.error().code, request_id,
+          source_ip);
+    if (!answer) {
+      Error shown_error = answer.error();
+      if (shown_error.code == "store.unavailable" || shown_error.code == "store.conflict") {
+        shown_error = {"ServiceUnavailable", "The service is unavailable. Please try again."};
+      } else if (shown_error.code.rfind("store.", 0) == 0) {
+        shown_error = {"InternalError", "An internal error has occurred"};
+      }
+      return {status_for(answer.error()), elbv2_error_body(shown_error, request_id)};
+    }
+    return {200, elbv2_response(shown.get_or("Action", ""), *answer, request_id)};
   }
   if (account->service != "ec2" && params) {
     auto region = regions_.snapshot();

@@ -7,7 +7,10 @@
 // EC2 client error with HTTP 400 (as EC2: 401 for AuthFailure / MissingAuthenticationToken,
 // 403 for SignatureDoesNotMatch); only store failures are 5xx (503 Unavailable, which clients
 // retry). A call over its account's request rate for that action (request_throttle.h) gets
-// RequestLimitExceeded with HTTP 503, as EC2 answers, before it does anything.
+// RequestLimitExceeded with HTTP 503, as EC2 answers, before it does anything. Requests signed
+// for service "elasticloadbalancing" go to the ELBv2 actions instead, with ELB's envelope and
+// error shape (elbv2.h); they take tokens from the same per-account, per-action buckets and are
+// refused as ELB refuses, Throttling with HTTP 400.
 // Thread-safe: the HTTP server calls it from many threads.
 #pragma once
 
@@ -16,6 +19,7 @@
 #include <string>
 
 #include "api/action.h"
+#include "api/elbv2.h"
 #include "api/request_throttle.h"
 #include "api/sigv4.h"
 #include "model/ids.h"
@@ -57,10 +61,11 @@ class ApiService {
  private:
   struct Caller {
     std::string account_id, access_key_id;
-    std::string service;  // the signature's: ec2, sts or iam
+    std::string service;  // the signature's: ec2, elasticloadbalancing, sts or iam
   };
   Result<Caller> authenticate(const HttpRequestView& request);
   Result<std::string> dispatch(const Params& params, const std::string& account_id);
+  Result<std::string> dispatch_elbv2(const Params& params, const std::string& account_id);
   void audit(const std::string& account_id, const Params& params, const std::string& code,
              const std::string& request_id, const std::string& source_ip);
   std::string new_request_id();
@@ -69,6 +74,7 @@ class ApiService {
   ServiceOptions options_;
   Clock clock_;
   ActionTable actions_;
+  Elbv2Table elbv2_actions_;
   std::mutex ids_mutex_;
   model::IdSource request_ids_;
   model::IdSource resource_ids_;  // used only inside RegionStore::mutate (serialised there)

@@ -95,7 +95,10 @@ Result<model::Limits> parse_limits(const std::vector<std::string>& overrides) {
       {"instances_per_account", &limits.instances_per_account},
       {"elastic_ips_per_account", &limits.elastic_ips_per_account},
       {"dhcp_options_per_account", &limits.dhcp_options_per_account},
-      {"flow_logs_per_resource", &limits.flow_logs_per_resource}};
+      {"flow_logs_per_resource", &limits.flow_logs_per_resource},
+      {"load_balancers_per_account", &limits.load_balancers_per_account},
+      {"target_groups_per_account", &limits.target_groups_per_account},
+      {"targets_per_target_group", &limits.targets_per_target_group}};
   for (const auto& text : overrides) {
     size_t eq = text.find('=');
     std::string name = text.substr(0, eq);

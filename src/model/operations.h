@@ -36,6 +36,9 @@ struct Limits {  // EC2's default quotas; the controller lets an operator change
   int elastic_ips_per_account = 5;
   int dhcp_options_per_account = 1000;
   int flow_logs_per_resource = 2;
+  int load_balancers_per_account = 50;  // Elastic Load Balancing's network load balancer quota
+  int target_groups_per_account = 3000;
+  int targets_per_target_group = 1000;
 };
 
 // The region's public IPv4 pools (the controller's --public-pool flags): elastic IPs and the

@@ -17,6 +17,8 @@ void for_each_numbered_kind(R& region, F&& visit) {
   visit(region.internet_gateways);
   visit(region.flow_logs);
   visit(region.nat_gateways);
+  visit(region.load_balancers);
+  visit(region.target_groups);
 }
 
 std::set<uint32_t> numbers_in_use(const Region& region) {

@@ -1,5 +1,6 @@
 // program_numbers.h — the 32-bit numbers by which programs name subnets, route tables, network
-// ACLs, security groups, internet gateways and flow logs.
+// ACLs, security groups, internet gateways and flow logs (NAT gateways, load balancers and
+// target groups draw theirs from the same namespace).
 //
 // A number is drawn at random when the resource is created — never 0 (0 means "none" in a
 // program) and never one that another resource of these kinds holds: one namespace for all of
@@ -20,7 +21,7 @@
 namespace openvpc::model {
 
 // An unused number for a new subnet, route table, network ACL, security group, internet
-// gateway or flow log.
+// gateway, flow log, NAT gateway, load balancer or target group.
 uint32_t new_program_number(const Region& region, IdSource& ids);
 
 // Gives every resource of those kinds that has number 0 a unique one (see above).

@@ -67,6 +67,21 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NatGateway, id, owner, vpc_id, s
                                                 connectivity_type, state, failure_code,
                                                 failure_message, network_interface_id, addresses,
                                                 shard, create_time, delete_time, state_since, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancerAddress, subnet_id, availability_zone,
+                                                network_interface_id, private_ip, allocation_id,
+                                                association_id, public_ip)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancer, arn, id, owner, name, vpc_id, number,
+                                                scheme, type, state, dns_name, created_time,
+                                                addresses, cross_zone, deletion_protection, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancerTarget, id, port, availability_zone,
+                                                draining_until, health)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    TargetGroup, arn, id, owner, name, vpc_id, number, protocol, port, target_type,
+    health_check_enabled, health_check_protocol, health_check_port, health_check_path,
+    health_check_interval, health_check_timeout, healthy_threshold, unhealthy_threshold, matcher,
+    deregistration_delay, preserve_client_ip, stickiness, stickiness_type, targets, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Listener, arn, owner, load_balancer_arn, protocol,
+                                                port, target_group_arn, tags)
 
 namespace {
 
@@ -87,6 +102,9 @@ void for_each_kind(R& region, F&& visit) {
   visit("dhcp-options", region.dhcp_options);
   visit("flow-log", region.flow_logs);
   visit("nat-gateway", region.nat_gateways);
+  visit("load-balancer", region.load_balancers);
+  visit("target-group", region.target_groups);
+  visit("listener", region.listeners);
   visit("client-token", region.client_tokens);
 }
 

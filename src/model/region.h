@@ -36,6 +36,9 @@ struct Region {
   std::map<std::string, DhcpOptions> dhcp_options;
   std::map<std::string, FlowLog> flow_logs;
   std::map<std::string, NatGateway> nat_gateways;
+  std::map<std::string, LoadBalancer> load_balancers;  // by ARN
+  std::map<std::string, TargetGroup> target_groups;    // by ARN
+  std::map<std::string, Listener> listeners;           // by ARN
   // ClientToken idempotency: "account/action/token" -> the response body first returned.
   std::map<std::string, std::string> client_tokens;
 };

@@ -244,4 +244,70 @@ struct NatGateway {
   bool operator==(const NatGateway&) const = default;
 };
 
+// --- Elastic Load Balancing v2: network load balancers (load_balancer.h). Keyed by ARN.
+
+// One subnet of a network load balancer: the interface it owns there and its addresses.
+struct LoadBalancerAddress {
+  std::string subnet_id, availability_zone, network_interface_id, private_ip;
+  std::string allocation_id, association_id;  // an elastic IP (SubnetMappings), or empty
+  std::string public_ip;  // internet-facing: the elastic IP, else one given like a launch IP
+  bool operator==(const LoadBalancerAddress&) const = default;
+};
+
+struct LoadBalancer {
+  std::string arn, id, owner, name, vpc_id;  // id: the ARN's 16 hex digits
+  uint32_t number = 0;                       // region-unique program number
+  std::string scheme = "internet-facing";    // internet-facing | internal
+  std::string type = "network";
+  std::string state = "active";  // provisioning | active | active_impaired | failed
+  std::string dns_name, created_time;
+  std::vector<LoadBalancerAddress> addresses;  // one per subnet, in request order
+  bool cross_zone = false;                     // load_balancing.cross_zone.enabled
+  bool deletion_protection = false;            // deletion_protection.enabled
+  Tags tags;
+  bool operator==(const LoadBalancer&) const = default;
+};
+
+struct LoadBalancerTarget {
+  std::string id;  // i-... (instance target group) or an IPv4 address (ip)
+  int port = 0;
+  std::string availability_zone;
+  int64_t draining_until = 0;  // deregistered: removed once this passes; 0 while registered
+  // What the hyperplane nodes' health checks found: "" (not checked yet), healthy, unhealthy.
+  // Only the controller sets it.
+  std::string health;
+  bool operator==(const LoadBalancerTarget&) const = default;
+};
+
+struct TargetGroup {
+  std::string arn, id, owner, name, vpc_id;
+  uint32_t number = 0;           // region-unique program number
+  std::string protocol = "TCP";  // TCP | UDP | TCP_UDP
+  int port = 0;
+  std::string target_type = "instance";  // instance | ip
+  bool health_check_enabled = true;
+  std::string health_check_protocol = "TCP";  // TCP | HTTP
+  std::string health_check_port = "traffic-port";
+  std::string health_check_path;  // HTTP only
+  int health_check_interval = 30, health_check_timeout = 10;
+  int healthy_threshold = 5, unhealthy_threshold = 2;
+  std::string matcher;  // HTTP only: e.g. "200-399"
+  int deregistration_delay = 300;
+  bool preserve_client_ip = true;
+  bool stickiness = false;
+  std::string stickiness_type = "source_ip";
+  std::vector<LoadBalancerTarget> targets;
+  Tags tags;
+  bool operator==(const TargetGroup&) const = default;
+};
+
+struct Listener {
+  std::string arn, owner, load_balancer_arn;
+  std::string protocol = "TCP";  // TCP | UDP | TCP_UDP
+  int port = 0;
+  std::string target_group_arn;  // the default action: forward to this group
+  Tags tags;
+  bool operator==(const Listener&) const = default;
+};
+
 }  // namespace openvpc::model

@@ -156,33 +156,34 @@ class Controller:
                    AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard")
         return env
 
-    def aws(self, *args, env=None):
-        """Runs `aws ec2 ARGS` and returns (returncode, parsed JSON or None, stderr)."""
-        cmd = [AWS, "ec2", "--endpoint-url", self.endpoint, "--region", REGION,
+    def aws(self, *args, env=None, service="ec2"):
+        """Runs `aws SERVICE ARGS` (ec2, or elbv2) and returns (returncode, parsed JSON or None,
+        stderr)."""
+        cmd = [AWS, service, "--endpoint-url", self.endpoint, "--region", REGION,
                "--output", "json"] + [str(a) for a in args]
         done = subprocess.run(cmd, env=env or self.env, capture_output=True, text=True,
                               timeout=60)
         out = json.loads(done.stdout) if done.stdout.strip() else None
         return done.returncode, out, done.stderr
 
-    def aws_ok(self, *args, env=None):
-        rc, out, err = self.aws(*args, env=env)
-        assert rc == 0, f"aws ec2 {' '.join(map(str, args))} failed: {err}"
+    def aws_ok(self, *args, env=None, service="ec2"):
+        rc, out, err = self.aws(*args, env=env, service=service)
+        assert rc == 0, f"aws {service} {' '.join(map(str, args))} failed: {err}"
         return out
 
-    def aws_error(self, *args, env=None):
-        """The EC2 error code the AWS CLI prints for a failing call."""
-        rc, _, err = self.aws(*args, env=env)
-        assert rc != 0, f"aws ec2 {' '.join(map(str, args))} unexpectedly succeeded"
+    def aws_error(self, *args, env=None, service="ec2"):
+        """The error code the AWS CLI prints for a failing call."""
+        rc, _, err = self.aws(*args, env=env, service=service)
+        assert rc != 0, f"aws {service} {' '.join(map(str, args))} unexpectedly succeeded"
         match = re.search(r"An error occurred \(([^)]+)\)", err)
         assert match, err
         return match.group(1)
 
-    def boto3(self, credentials=None):
+    def boto3(self, credentials=None, service="ec2"):
         import boto3
         from botocore.config import Config
         key, secret = credentials or self.credentials
-        return boto3.client("ec2", endpoint_url=self.endpoint, region_name=REGION,
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
                             aws_access_key_id=key, aws_secret_access_key=secret,
                             config=Config(retries={"max_attempts": 1}))
 

@@ -3,9 +3,10 @@
 // Three things per input: (1) the form decoder and the structured readers (Name.N lists,
 // Filter.N.Value.M, Tag.N, typed values); (2) SigV4 verification of a request whose
 // Authorization / X-Amz-Date headers come from the input; (3) the whole ApiService with the
-// input as a correctly signed body, so every action handler sees arbitrary parameters. The
-// invariant: no crash, no sanitizer report, and every answer is 200 or an EC2 error document
-// with status 400 (never 5xx: the in-memory store cannot fail).
+// input as a correctly signed body, so every action handler sees arbitrary parameters — signed
+// once for EC2 and once for Elastic Load Balancing (elbv2.h). The invariant: no crash, no
+// sanitizer report, and every answer is 200 or, with status 400, the error document of the
+// API it was signed for (never 5xx: the in-memory store cannot fail).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -80,16 +81,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   exercise_params(input);
   exercise_signature(input);
 
-  api::HttpRequestView request;
-  request.headers["host"] = "127.0.0.1";
-  request.headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8";
-  request.body = input;
-  api::sign_request(request, {}, harness->key.access_key_id, harness->key.secret_access_key, kNow);
-  auto response = harness->service.handle(request);
-  if (response.status != 200 && response.status != 400) __builtin_trap();
-  if (response.status == 400 &&
-      response.body.find("<Response><Errors><Error><Code>") == std::string::npos) {
-    __builtin_trap();
+  for (const std::string service : {"ec2", "elasticloadbalancing"}) {
+    api::HttpRequestView request;
+    request.headers["host"] = "127.0.0.1";
+    request.headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8";
+    request.body = input;
+    api::sign_request(request, {"us-east-1", service}, harness->key.access_key_id,
+                      harness->key.secret_access_key, kNow);
+    auto response = harness->service.handle(request);
+    if (response.status != 200 && response.status != 400) __builtin_trap();
+    const char* error_shape =
+        service == "ec2" ? "<Response><Errors><Error><Code>" : "<Error><Type>Sender</Type><Code>";
+    if (response.status == 400 && response.body.find(error_shape) == std::string::npos) {
+      __builtin_trap();
+    }
   }
   return 0;
 }
