@@ -93,6 +93,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400));
   app.add_option("--max-flows", options.max_flows, "NAT flows (own and replicas) the node can hold")
       ->check(CLI::Range(16, 1 << 24));
+  app.add_option("--max-connections-per-destination", options.max_connections_per_destination,
+                 "connections per (NAT address, destination IP, port, protocol) over the "
+                 "gateway's shard (EC2: 55,000; tests lower it)")
+      ->check(CLI::Range(1u, openvpc::hyperplane::kMaxConnectionsPerDestination));
   app.add_option("--admin", admin, "ADDRESS:PORT for /metrics, or off (default UNDERLAY:9182)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   try {

@@ -100,7 +100,8 @@ Result<void> NatNode::offer_program(const program::Program& program, uint64_t ve
     std::lock_guard lock(plan_mutex_);
     previous = pending_plan_;
   }
-  auto plan = compile_node_program(program, underlay_v4_, now_seconds(), previous.get());
+  auto plan = compile_node_program(program, underlay_v4_, now_seconds(), previous.get(),
+                                   options_.max_connections_per_destination);
   if (!plan) {
     programs_refused_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("program version {} refused: {}", version, plan.error().message);

@@ -44,6 +44,8 @@ struct NatNodeOptions {
   std::string tls_dir;          // mapping_client.h: ca.pem, cert.pem, key.pem; empty: plaintext
   uint32_t idle_timeout = 350;  // seconds (Amazon's NAT gateway idle timeout)
   size_t max_flows = 131072;    // flows (own and replicas) the table holds
+  // Connections per (NAT address, destination, port, protocol) over the shard (EC2: 55,000).
+  uint32_t max_connections_per_destination = kMaxConnectionsPerDestination;
 };
 
 // What /metrics shows; copied under a mutex a few times a second.

@@ -13,7 +13,8 @@ Error invalid(const std::string& message) {
 }  // namespace
 
 Result<NodePlan> compile_node_program(const program::Program& program, uint32_t underlay_v4,
-                                      uint32_t now, const NodePlan* previous) {
+                                      uint32_t now, const NodePlan* previous,
+                                      uint32_t max_per_destination) {
   // A program without a host underlay (one with nothing placed on the node yet) is taken as
   // this node's; its gateways would then not find the node in their shards.
   const bool unset = program.host_underlay == packet::IpAddress{} ||
@@ -45,7 +46,7 @@ Result<NodePlan> compile_node_program(const program::Program& program, uint32_t 
     }
     if (config.addresses.empty()) return invalid(name + ": no IPv4 address");
     config.ranges.push_back(slot_range(slot, slots));
-    config.cap_per_range = slot_cap(slot, slots);
+    config.cap_per_range = slot_cap(slot, slots, max_per_destination);
     // Down slots whose next live slot is this one.
     for (int down = 0; down < slots; ++down) {
       if (nodes[size_t(down)] != 0) continue;

@@ -34,7 +34,10 @@ struct NodePlan {
 
 // Fails for a program of another underlay (an unset one is this node's), or a gateway whose
 // shard does not list this node or has no NAT address.
+// max_per_destination: the gateway's connections per (address, destination, port, protocol)
+// over its whole shard (EC2: 55,000), split among the slots.
 Result<NodePlan> compile_node_program(const program::Program& program, uint32_t underlay_v4,
-                                      uint32_t now, const NodePlan* previous);
+                                      uint32_t now, const NodePlan* previous,
+                                      uint32_t max_per_destination = kMaxConnectionsPerDestination);
 
 }  // namespace openvpc::hyperplane

@@ -39,11 +39,11 @@ int slot_of_port(uint32_t port, int slots) {
   return -1;
 }
 
-uint32_t slot_cap(int slot, int slots) {
+uint32_t slot_cap(int slot, int slots, uint32_t total) {
   if (slots <= 0 || slot < 0 || slot >= slots) return 0;
   const uint32_t n = static_cast<uint32_t>(slots), i = static_cast<uint32_t>(slot);
-  const uint32_t base = kMaxConnectionsPerDestination / n;
-  const uint32_t extra = kMaxConnectionsPerDestination % n;
+  const uint32_t base = total / n;
+  const uint32_t extra = total % n;
   return std::min(base + (i < extra ? 1u : 0u), slot_range(slot, slots).count);
 }
 

@@ -37,8 +37,9 @@ struct PortRange {
 PortRange slot_range(int slot, int slots);
 // The slot whose range holds port; -1 for ports below 1024 or a bad slot count.
 int slot_of_port(uint32_t port, int slots);
-// Slot's share of the 55,000 connections per destination (shares sum to exactly 55,000).
-uint32_t slot_cap(int slot, int slots);
+// Slot's share of the `total` (EC2: 55,000) connections per destination (shares sum to
+// exactly total, each at most the slot's range).
+uint32_t slot_cap(int slot, int slots, uint32_t total = kMaxConnectionsPerDestination);
 
 struct Destination {
   uint32_t nat_address = 0;  // host order

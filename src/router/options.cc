@@ -66,6 +66,10 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   program->excludes(controller);
   controller->excludes(program);
   app.add_option("--workers", options.worker_count, "worker threads")->check(CLI::Range(1u, 64u));
+  app.add_option("--max-connections", options.max_connections,
+                 "tracked connections per worker, all ENIs together (rounded up to a power of "
+                 "two)")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 24));
   app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error|critical|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--state-dir", options.state_dir, "directory for counters.json");

@@ -30,6 +30,8 @@ struct RouterOptions {
   std::string tls_dir;
   bool insecure = false;
   unsigned worker_count = 1;
+  // Tracked connections each worker's table holds (all its ENIs together; a power of two).
+  size_t max_connections = size_t{1} << 16;
   std::string log_level = "info";
   std::string state_dir;  // empty: no counters file
   std::string tap_prefix = "ovpc-";

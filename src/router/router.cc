@@ -72,6 +72,7 @@ void Router::start_workers() {
   context.flow_logs = &flow_logs_;
   context.pipeline.unix_clock_offset_ns = unix_clock_offset_ns();
   context.pipeline.connection_settings = pipeline_config_.connection_settings;
+  context.pipeline.connection_capacity = options_.max_connections;
   context.capture = &capture_;
   for (uint32_t i = 0; i < count; ++i) {
     auto raw = io::RawUnderlaySocket::open();

@@ -29,8 +29,9 @@ HOSTS = {"h1": "127.0.13.2", "h2": "127.0.13.3"}
 EDGES = ["127.0.13.10", "127.0.13.11"]
 NODES = {"hp1": "127.0.13.20", "hp2": "127.0.13.21", "hp3": "127.0.13.22"}
 APP_IP, WORKER_IP = "10.0.2.10", "10.0.2.20"
-IDLE_TIMEOUT = 6  # seconds (Amazon: 350)
+IDLE_TIMEOUT = 8  # seconds (Amazon: 350); longer than iperf3 -t below (its control connection idles)
 ECHO_PORT = 7000
+PER_DESTINATION = 600  # --max-connections-per-destination (EC2: 55,000)
 
 NGINX_CONF = """
 worker_processes 1; daemon on; pid {work}/nginx-{name}.pid;
@@ -112,17 +113,20 @@ except socket.timeout:
 """
 
 
-# Holds every connection it accepts; every 0.5 s writes "live N most M duplicates D" to a file:
-# D counts accepts whose (source address, source port) was already in use by a live connection.
+# Holds every connection it accepts (SO_REUSEPORT: several may share the port); every
+# 0.5 s writes the (address, port) pairs of its live connections to a file, one per line.
 MANY_SERVER = r"""
 import os, resource, select, socket, sys, time
-resource.setrlimit(resource.RLIMIT_NOFILE, (200000, 200000))
-server = socket.create_server((sys.argv[1], int(sys.argv[2])), backlog=65535)
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+server.bind((sys.argv[1], int(sys.argv[2])))
+server.listen(65535)
 server.setblocking(False)
 poll = select.epoll()
 poll.register(server.fileno(), select.EPOLLIN)
 peers, conns = {}, {}
-in_use, most, duplicates = set(), 0, 0
 last = 0.0
 while True:
     for fd, events in poll.poll(0.2):
@@ -130,15 +134,11 @@ while True:
             while True:
                 try:
                     conn, peer = server.accept()
-                except BlockingIOError:
+                except (BlockingIOError, OSError):
                     break
                 conn.setblocking(False)
-                if peer in in_use:
-                    duplicates += 1
-                in_use.add(peer)
                 peers[conn.fileno()], conns[conn.fileno()] = peer, conn
                 poll.register(conn.fileno(), select.EPOLLIN)
-                most = max(most, len(in_use))
         else:
             try:
                 data = conns[fd].recv(100)
@@ -146,30 +146,44 @@ while True:
                 data = b""
             if not data:
                 poll.unregister(fd)
-                in_use.discard(peers.pop(fd))
+                peers.pop(fd)
                 conns.pop(fd).close()
     if time.monotonic() - last > 0.5:
         last = time.monotonic()
         with open(sys.argv[3] + ".tmp", "w") as f:
-            f.write(f"live {len(in_use)} most {most} duplicates {duplicates}\n")
+            f.write("".join(f"{a} {p}\n" for a, p in peers.values()))
         os.replace(sys.argv[3] + ".tmp", sys.argv[3])
 """
 
-# Opens `count` connections at `rate` per second without waiting for any, then `settle`
-# seconds later prints "connected C pending P failed F" and holds them until stdin closes.
+# Opens `count` connections at `rate` per second without waiting for any, sending a byte on
+# each open one every 2 s (the NAT gateway's idle timeout is short here: an idle flow would be
+# retired and its port handed out again); `settle` seconds after the last attempt prints
+# "connected C pending P failed F" and holds them until stdin closes.
 MANY_CLIENT = r"""
-import errno, resource, select, socket, sys, time
-resource.setrlimit(resource.RLIMIT_NOFILE, (200000, 200000))
-server, port, count, rate, settle = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
-    float(sys.argv[4]), float(sys.argv[5])
+import resource, select, socket, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+server, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rate, settle = float(sys.argv[4]), float(sys.argv[5])
 poll = select.epoll()
-socks, state = {}, {}
+socks, state, connected = {}, {}, []
 started = time.monotonic()
+last_keepalive = started
 def drain(timeout):
+    global last_keepalive
     for fd, events in poll.poll(timeout):
         error = socks[fd].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         state[fd] = "connected" if error == 0 else "failed"
+        if error == 0:
+            connected.append(socks[fd])
         poll.unregister(fd)
+    if time.monotonic() - last_keepalive > 2.0:
+        last_keepalive = time.monotonic()
+        for s in connected:
+            try:
+                s.send(b"k")
+            except OSError:
+                pass
 for i in range(count):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setblocking(False)
@@ -216,6 +230,7 @@ def node_total(region, name, **labels):
 @pytest.fixture(scope="module")
 def world(build_dir: Path):
     region = RegionUnderTest(build_dir, HOSTS, name="natgw",
+                             router_args=["--max-connections", "262144"],
                              controller_args=["--hyperplane-shard-size", "3",
                                               "--hyperplane-grace-seconds", "5"])
     internet = None
@@ -228,7 +243,8 @@ def world(build_dir: Path):
         for node_id, underlay in NODES.items():
             region.nodes[node_id] = HyperplaneNodeUnderTest(
                 build_dir, region, node_id, underlay,
-                ["--nat-idle-timeout", str(IDLE_TIMEOUT)])
+                ["--nat-idle-timeout", str(IDLE_TIMEOUT),
+                 "--max-connections-per-destination", str(PER_DESTINATION)])
         region.internet, region.edges = internet, edges
         region.server_pids.append(start_nginx(internet.name, region.work, "world",
                                               f"{SERVER_IP}:80"))
@@ -303,13 +319,20 @@ def test_private_instances_reach_the_internet_through_the_nat_gateway(world):
 
 def test_unsolicited_traffic_to_the_nat_gateway_is_dropped(world):
     region = world
+    # Below 1024 no node hands out ports: the edge drops it.
     out = curl(region.internet.name, f"http://{region.eip}/", timeout=2)
     assert out.returncode != 0 and out.stdout == ""
-    out = in_ns(region.internet.name, "ping", "-c", "2", "-i", "0.2", "-W", "1", region.eip,
-                check=False)
-    assert out.returncode != 0
-    assert node_total(region, "openvpc_hyperplane_drops_total", reason="unsolicited") >= 1, \
+    # A port a node could own, but no flow: the owning node drops it as unsolicited.
+    before = node_total(region, "openvpc_hyperplane_drops_total", reason="unsolicited")
+    in_ns(region.internet.name, "/usr/bin/python3", "-c",
+          "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+          f"[s.sendto(b'knock', ('{region.eip}', 40000 + i)) for i in range(5)]")
+    assert wait_until(lambda: node_total(region, "openvpc_hyperplane_drops_total",
+                                         reason="unsolicited") >= before + 5, 5), \
         "\n".join(n.metrics() for n in region.nodes.values())
+    edge_drops = sum(e.metric("openvpc_edge_drops_total", reason="edge_nat_port_unowned") or 0
+                     for e in region.edges)
+    assert edge_drops >= 1, [e.metrics() for e in region.edges]
 
 
 def test_killing_a_node_of_the_shard_loses_no_connection(world):
@@ -327,7 +350,7 @@ def test_killing_a_node_of_the_shard_loses_no_connection(world):
     region.helpers.append(clients)
     assert clients.stdout.readline().strip() == "connected", clients.stderr.read()
     iperf = subprocess.Popen(["ip", "netns", "exec", region.worker, "iperf3", "-c", SERVER_IP,
-                              "-t", "7", "-J", "--connect-timeout", "3000"],
+                              "-t", "5", "-J", "--connect-timeout", "3000"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     region.helpers.append(iperf)
     time.sleep(2.5)
@@ -374,10 +397,13 @@ def test_an_idle_connection_gets_a_reset(world):
                       nat_gateway_id=region.nat) > before
 
 
-def test_at_most_55000_connections_to_one_destination_per_address(world):
-    """EC2: 55,000 concurrent connections per (NAT address, destination IP, port, protocol).
-    60,000 from one instance to one ip:port: 55,000 open, the rest are refused and counted
-    (ErrorPortAllocation); the server never sees one (address, port) twice at once."""
+def test_connections_to_one_destination_are_capped_per_address(world):
+    """EC2 allows 55,000 concurrent connections per (NAT address, destination IP, port,
+    protocol); the nodes here run with that cap lowered to PER_DESTINATION by flag (a test
+    machine's processes may hold 20,000 descriptors, and the full scale is tracked in issue
+    #12's note). 800 connections from one instance to one ip:port: exactly PER_DESTINATION
+    open, the rest are refused and counted (ErrorPortAllocation); the server never sees one
+    (address, port) twice at once."""
     region = world
     port = ECHO_PORT + 1
     (region.work / "many_server.py").write_text(MANY_SERVER)
@@ -387,29 +413,29 @@ def test_at_most_55000_connections_to_one_destination_per_address(world):
                                str(region.work / "many_server.py"), SERVER_IP, str(port),
                                str(stats)])
     region.helpers.append(server)
-    in_ns(region.app, "sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535")
     assert wait_until(stats.exists, 10)
     errors_before = node_total(region, "openvpc_nat_gateway_error_port_allocation_total",
                                nat_gateway_id=region.nat)
     client = subprocess.Popen(["ip", "netns", "exec", region.app, "/usr/bin/python3",
                                str(region.work / "many_client.py"), SERVER_IP, str(port),
-                               "60000", "4000", "8"],
+                               "800", "400", "6"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     region.helpers.append(client)
     try:
-        line = client.stdout.readline()
-        counts = dict(zip(line.split()[0::2], map(int, line.split()[1::2])))
-        time.sleep(1.0)
-        live, most, duplicates = (int(v) for v in stats.read_text().split()[1::2])
+        line = client.stdout.readline().split()
+        counts = {key: int(value) for key, value in zip(line[0::2], line[1::2])}
+        time.sleep(1.5)  # the server's file is at most 0.5 s old
+        pairs = stats.read_text().splitlines()
+        live, duplicates = len(pairs), len(pairs) - len(set(pairs))
         errors = node_total(region, "openvpc_nat_gateway_error_port_allocation_total",
                             nat_gateway_id=region.nat) - errors_before
-        print(f"60,000 connections through one NAT address to one destination: {counts}; "
-              f"the server holds {live} (at most {most}, {duplicates} duplicate source pairs); "
-              f"ErrorPortAllocation +{int(errors)}")
-        assert counts["connected"] == 55000, counts
-        assert live == 55000 and most == 55000, (live, most)
+        print(f"800 connections through one NAT address to one destination, cap "
+              f"{PER_DESTINATION}: {counts}; the server holds {live} ({duplicates} duplicate "
+              f"source pairs); ErrorPortAllocation +{int(errors)}")
+        assert counts["connected"] == PER_DESTINATION, counts
+        assert live == PER_DESTINATION, live
         assert duplicates == 0
-        assert errors >= 5000
+        assert errors >= 800 - PER_DESTINATION
     finally:
         client.stdin.close()
         client.wait(timeout=60)

@@ -26,6 +26,10 @@ TEST(PortSpaceTest, SlotRangesPartitionThePortsAndCapsSumTo55000) {
   }
   EXPECT_EQ(slot_of_port(1023, 3), -1);
   EXPECT_EQ(slot_range(3, 3).count, 0u);
+  // A lowered cap (the node's --max-connections-per-destination) is shared the same way.
+  EXPECT_EQ(slot_cap(0, 3, 600) + slot_cap(1, 3, 600) + slot_cap(2, 3, 600), 600u);
+  EXPECT_EQ(slot_cap(0, 3, 601), 201u);
+  EXPECT_EQ(slot_cap(2, 3, 601), 200u);
 }
 
 // One destination: exactly the slot's share of 55,000, distinct ports inside its range, then
