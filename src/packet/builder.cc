@@ -1,6 +1,8 @@
 // builder.cc — packet builders returning vectors (tests, tools, control side).
 #include "packet/builder.h"
 
+#include "packet/ecn.h"
+
 #include <algorithm>
 
 #include "packet/checksum.h"
@@ -149,7 +151,9 @@ std::vector<uint8_t> with_ethernet(const FrameSpec& frame, std::span<const uint8
 
 std::vector<uint8_t> build_geneve(const GeneveEncap& encap, std::span<const uint8_t> inner_ip) {
   std::vector<uint8_t> out(kGeneveEncapSize);
-  write_geneve_encap(out.data(), encap, uint16_t(inner_ip.size()));
+  GeneveEncap outer = encap;
+  if (inner_ip.size() >= 2) outer.tos = ip_tos(inner_ip.data());  // RFC 6040 normal mode
+  write_geneve_encap(out.data(), outer, uint16_t(inner_ip.size()));
   append(out, inner_ip);
   return out;
 }

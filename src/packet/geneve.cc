@@ -2,7 +2,6 @@
 #include "packet/geneve.h"
 
 #include "packet/checksum.h"
-#include "packet/ecn.h"
 
 namespace openvpc::packet {
 namespace {
@@ -22,8 +21,7 @@ void write_geneve_encap(uint8_t* out, const GeneveEncap& encap, uint16_t inner_s
   // IPv4: version 4, IHL 5, DF, protocol UDP.
   uint8_t* ip = out;
   ip[0] = 0x45;
-  // RFC 6040 normal mode: the inner TOS byte (ECN and DSCP), when there is an inner header.
-  ip[1] = inner_size >= 2 ? ip_tos(out + kGeneveEncapSize) : 0;
+  ip[1] = encap.tos;  // RFC 6040 normal mode: the inner packet's TOS byte (ecn.h)
   store_be16(ip + 2, total);
   store_be32(ip + 4, 0x00004000);  // id 0, DF (RFC 6864: atomic datagrams may use id 0)
   ip[8] = encap.ttl;

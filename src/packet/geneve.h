@@ -42,11 +42,12 @@ struct GeneveEncap {
   uint16_t vpc_flags = 0;
   uint16_t gso_size = 0;  // with kVpcFlagGsoTcpv4/6 in vpc_flags; 0 otherwise
   uint8_t ttl = 64;
+  uint8_t tos = 0;  // RFC 6040 normal mode: the inner packet's TOS byte (packet::ip_tos, ecn.h)
   uint16_t protocol_type = kEthertypeIpv4;  // 0x0800 / 0x86dd
 };
 
-// Writes outer IPv4 (DF set, TOS copied from the inner header: ecn.h, checksum filled) + UDP
-// (dst 6081, checksum 0 as RFC 8926 allows
+// Writes outer IPv4 (DF set, TOS from encap.tos, checksum filled) + UDP (dst 6081, checksum 0
+// as RFC 8926 allows
 // over IPv4) + Geneve (opt_len 4 words) + the VPC option into out[0..kGeneveEncapSize) for an
 // inner IP packet of inner_size bytes that follows immediately. inner_size must not exceed
 // 65535 - kGeneveEncapSize. No allocation; hot path.

@@ -399,9 +399,8 @@ def test_an_idle_connection_gets_a_reset(world):
 
 def test_connections_to_one_destination_are_capped_per_address(world):
     """EC2 allows 55,000 concurrent connections per (NAT address, destination IP, port,
-    protocol); the nodes here run with that cap lowered to PER_DESTINATION by flag (a test
-    machine's processes may hold 20,000 descriptors, and the full scale is tracked in issue
-    #12's note). 800 connections from one instance to one ip:port: exactly PER_DESTINATION
+    protocol); the nodes here run with that cap lowered to PER_DESTINATION by flag (the full
+    scale, with Amazon's idle timeout, is test_nat_gateway_scale.py). 800 connections from one instance to one ip:port: exactly PER_DESTINATION
     open, the rest are refused and counted (ErrorPortAllocation); the server never sees one
     (address, port) twice at once."""
     region = world
