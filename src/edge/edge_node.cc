@@ -10,7 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "io/offload.h"
-#include "io/underlay_headers.h"
+#include "io/underlay_batch.h"
 #include "packet/geneve.h"
 
 namespace openvpc::edge {
@@ -214,22 +214,14 @@ void EdgeNode::receive_outside() {
 }
 
 void EdgeNode::receive_underlay() {
-  for (size_t i = 0; i < kBatch; ++i) {
-    datagrams_[i] = {};
-    datagrams_[i].data = storage_.data() + i * kBufferSize + kHeadroom + io::kUnderlayHeadersSize;
-    datagrams_[i].capacity = uint32_t(kBufferSize - kHeadroom - io::kUnderlayHeadersSize);
-  }
-  const size_t received = underlay_.receive(datagrams_);
+  const size_t received = io::receive_underlay_packets(underlay_, datagrams_, storage_.data(),
+                                                       kBufferSize, kHeadroom, underlay_v4_);
   packets_.clear();
   for (size_t i = 0; i < received; ++i) {
     const io::Datagram& d = datagrams_[i];
-    uint8_t* outer = d.data - io::kUnderlayHeadersSize;
-    if (!io::write_underlay_headers(outer, d.peer_address, underlay_v4_, d.peer_port,
-                                    packet::kGenevePort, d.size)) {
-      continue;
-    }
+    if (d.size == 0) continue;
     Packet p;
-    p.data = outer;
+    p.data = d.data - io::kUnderlayHeadersSize;
     p.size = uint16_t(d.size + io::kUnderlayHeadersSize);
     p.headroom = kHeadroom;
     p.capacity = uint16_t(std::min<size_t>(kBufferSize - kHeadroom, 65535));
@@ -259,13 +251,7 @@ void EdgeNode::process_and_send(size_t count) {
   if (!outside_out_.empty()) {
     outside_send_failed_ += outside_out_.size() - outside_.send(outside_out_);
   }
-  for (size_t done = 0; done < underlay_out_batch_.size();) {
-    const uint64_t errors = underlay_out_.stats().send_errors;
-    const size_t sent = underlay_out_.send(std::span(underlay_out_batch_).subspan(done));
-    const size_t refused = size_t(underlay_out_.stats().send_errors - errors);
-    if (sent + refused == 0) break;  // the socket buffer is full: the rest is lost
-    done += sent + refused;
-  }
+  (void)io::send_underlay_all(underlay_out_, underlay_out_batch_);  // a full buffer: lost
 }
 
 void EdgeNode::send_arp_request(uint64_t now_ns) {

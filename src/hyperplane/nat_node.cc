@@ -9,7 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "io/frame.h"
-#include "io/underlay_headers.h"
+#include "io/underlay_batch.h"
 #include "packet/bytes.h"
 #include "packet/geneve.h"
 
@@ -198,22 +198,14 @@ void NatNode::run() {
 }
 
 void NatNode::receive_underlay(uint32_t now) {
-  for (size_t i = 0; i < kBatch; ++i) {
-    datagrams_[i] = {};
-    datagrams_[i].data = storage_.data() + i * kBufferSize + kHeadroom + io::kUnderlayHeadersSize;
-    datagrams_[i].capacity = uint32_t(kBufferSize - kHeadroom - io::kUnderlayHeadersSize);
-  }
-  const size_t received = underlay_.receive(datagrams_);
+  const size_t received = io::receive_underlay_packets(underlay_, datagrams_, storage_.data(),
+                                                       kBufferSize, kHeadroom, underlay_v4_);
   packets_.clear();
   for (size_t i = 0; i < received; ++i) {
     const io::Datagram& d = datagrams_[i];
-    uint8_t* outer = d.data - io::kUnderlayHeadersSize;
-    if (!io::write_underlay_headers(outer, d.peer_address, underlay_v4_, d.peer_port,
-                                    packet::kGenevePort, d.size)) {
-      continue;
-    }
+    if (d.size == 0) continue;
     Packet p;
-    p.data = outer;
+    p.data = d.data - io::kUnderlayHeadersSize;
     p.size = uint16_t(d.size + io::kUnderlayHeadersSize);
     p.headroom = kHeadroom;
     p.capacity = uint16_t(std::min<size_t>(kBufferSize - kHeadroom, 65535));
@@ -231,16 +223,7 @@ void NatNode::receive_underlay(uint32_t now) {
     d.peer_address = packet::load_be32(p.data + 16);
     out_batch_.push_back(d);
   }
-  for (size_t done = 0; done < out_batch_.size();) {
-    const uint64_t errors = underlay_out_.stats().send_errors;
-    const size_t sent = underlay_out_.send(std::span(out_batch_).subspan(done));
-    const size_t refused = size_t(underlay_out_.stats().send_errors - errors);
-    if (sent + refused == 0) {
-      underlay_send_failed_ += out_batch_.size() - done;  // the socket buffer is full
-      break;
-    }
-    done += sent + refused;
-  }
+  underlay_send_failed_ += io::send_underlay_all(underlay_out_, out_batch_);
   replicator_.drain(table_, monotonic_ns());
 }
 
