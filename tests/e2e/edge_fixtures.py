@@ -161,3 +161,73 @@ def wait_for_edges(region, count, timeout=10):
                 return int(float(line.split()[-1])) == count
         return False
     return wait_until(listed, timeout)
+
+
+NGINX_CONF = """
+worker_processes 1; daemon on; pid {work}/nginx-{name}.pid;
+error_log {work}/nginx-{name}-error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log {work}/nginx-{name}-access.log; client_body_temp_path {work}/nginx-{name}-body;
+  keepalive_timeout 120s; keepalive_requests 100000;
+  server {{ listen {listen}; location / {{ return 200 "hello from {name}\\n"; }} }} }}
+"""
+
+# A line echo server in the internet namespace: what an idle connection talks to.
+
+# `count` keep-alive HTTP connections to nginx, each asked again every ~50 ms for `seconds`:
+# prints errors (a reset or lost connection) and the worst round trip (the stall).
+KEEPALIVE_CLIENT = r"""
+import socket, sys, time
+count, seconds, server = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+conns = []
+for _ in range(count):
+    s = socket.create_connection((server, 80), timeout=5)
+    s.settimeout(3)
+    conns.append(s)
+print("connected", flush=True)
+request = b"GET / HTTP/1.1\r\nHost: w\r\n\r\n"
+errors, worst, rounds = 0, 0.0, 0
+deadline = time.monotonic() + seconds
+while time.monotonic() < deadline:
+    for s in conns:
+        t0 = time.monotonic()
+        try:
+            s.sendall(request)
+            data = b""
+            while not data.endswith(b"hello from world\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise ConnectionError("closed")
+                data += chunk
+        except Exception as e:
+            errors += 1
+            print("error", repr(e), flush=True)
+        worst = max(worst, time.monotonic() - t0)
+    rounds += 1
+    time.sleep(0.05)
+print(f"rounds {rounds} errors {errors} worst {worst:.3f}", flush=True)
+"""
+
+# One connection to the echo server: a round trip, `idle` seconds of silence, another try.
+
+
+def start_nginx(ns, work: Path, name, listen):
+    (work / f"nginx-{name}.conf").write_text(
+        NGINX_CONF.format(work=work, name=name, listen=listen))
+    in_ns(ns, "nginx", "-c", str(work / f"nginx-{name}.conf"))
+    pid_file = work / f"nginx-{name}.pid"
+    assert wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 10)
+    return int(pid_file.read_text())
+
+
+def access_log(work: Path, name):
+    """nginx `name`'s access log lines, once it has written the last request (nginx logs after
+    it answered)."""
+    path = work / f"nginx-{name}-access.log"
+    wait_until(lambda: path.exists() and path.read_text().endswith("\n"), 2)
+    return path.read_text().splitlines()
+
+
+def curl(ns, url, timeout=5, extra=()):
+    return in_ns(ns, "curl", "-s", "--max-time", str(timeout), *extra, url, check=False,
+                 timeout=timeout + 5)

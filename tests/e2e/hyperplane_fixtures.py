@@ -90,3 +90,98 @@ def fleet_view(region):
 
 def live_nodes(region):
     return sorted(n["node_id"] for n in fleet_view(region)["nodes"] if n["live"])
+
+
+def node_total(region, name, **labels):
+    return sum(node.metric(name, **labels) for node in region.nodes.values())
+
+
+# Holds every connection it accepts (SO_REUSEPORT: several may share the port); every
+# 0.5 s writes the (address, port) pairs of its live connections to a file, one per line.
+MANY_SERVER = r"""
+import os, resource, select, socket, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+server.bind((sys.argv[1], int(sys.argv[2])))
+server.listen(65535)
+server.setblocking(False)
+poll = select.epoll()
+poll.register(server.fileno(), select.EPOLLIN)
+peers, conns = {}, {}
+last = 0.0
+while True:
+    for fd, events in poll.poll(0.2):
+        if fd == server.fileno():
+            while True:
+                try:
+                    conn, peer = server.accept()
+                except (BlockingIOError, OSError):
+                    break
+                conn.setblocking(False)
+                peers[conn.fileno()], conns[conn.fileno()] = peer, conn
+                poll.register(conn.fileno(), select.EPOLLIN)
+        else:
+            try:
+                data = conns[fd].recv(100)
+            except OSError:
+                data = b""
+            if not data:
+                poll.unregister(fd)
+                peers.pop(fd)
+                conns.pop(fd).close()
+    if time.monotonic() - last > 0.5:
+        last = time.monotonic()
+        with open(sys.argv[3] + ".tmp", "w") as f:
+            f.write("".join(f"{a} {p}\n" for a, p in peers.values()))
+        os.replace(sys.argv[3] + ".tmp", sys.argv[3])
+"""
+
+
+# Opens `count` connections at `rate` per second without waiting for any, sending a byte on
+# each open one every 2 s (the NAT gateway's idle timeout is short here: an idle flow would be
+# retired and its port handed out again); `settle` seconds after the last attempt prints
+# "connected C pending P failed F" and holds them until stdin closes.
+MANY_CLIENT = r"""
+import resource, select, socket, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+server, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rate, settle = float(sys.argv[4]), float(sys.argv[5])
+poll = select.epoll()
+socks, state, connected = {}, {}, []
+started = time.monotonic()
+last_keepalive = started
+def drain(timeout):
+    global last_keepalive
+    for fd, events in poll.poll(timeout):
+        error = socks[fd].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        state[fd] = "connected" if error == 0 else "failed"
+        if error == 0:
+            connected.append(socks[fd])
+        poll.unregister(fd)
+    if time.monotonic() - last_keepalive > 2.0:
+        last_keepalive = time.monotonic()
+        for s in connected:
+            try:
+                s.send(b"k")
+            except OSError:
+                pass
+for i in range(count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    s.connect_ex((server, port))
+    socks[s.fileno()] = s
+    state[s.fileno()] = "pending"
+    poll.register(s.fileno(), select.EPOLLOUT)
+    while time.monotonic() - started < (i + 1) / rate:
+        drain(0.001)
+deadline = time.monotonic() + settle
+while time.monotonic() < deadline:
+    drain(0.1)
+counts = {k: list(state.values()).count(k) for k in ("connected", "pending", "failed")}
+print(f"connected {counts['connected']} pending {counts['pending']} failed {counts['failed']}",
+      flush=True)
+sys.stdin.read()
+"""

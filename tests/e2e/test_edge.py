@@ -9,7 +9,6 @@ public IP) on h2. Traffic comes from real programs: curl, nginx, ping, dig, iper
 """
 import json
 import re
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -17,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from api_fixtures import wait_until
-from edge_fixtures import SERVER_IP, EdgeUnderTest, Internet, wait_for_edges
+from edge_fixtures import (KEEPALIVE_CLIENT, SERVER_IP, EdgeUnderTest, Internet, access_log,
+                           curl, start_nginx, wait_for_edges)
 from region_fixtures import RegionUnderTest
 from router_fixtures import in_ns, run
 
@@ -28,25 +28,6 @@ OPEN_WEB = ["IpProtocol=tcp,FromPort=80,ToPort=80,IpRanges=[{CidrIp=0.0.0.0/0}]"
             "IpProtocol=icmp,FromPort=-1,ToPort=-1,IpRanges=[{CidrIp=0.0.0.0/0}]",
             "IpProtocol=tcp,FromPort=5201,ToPort=5201,IpRanges=[{CidrIp=0.0.0.0/0}]"]
 
-NGINX_CONF = """
-worker_processes 1; daemon on; pid {work}/nginx-{name}.pid;
-error_log {work}/nginx-{name}-error.log;
-events {{ worker_connections 256; }}
-http {{ access_log {work}/nginx-{name}-access.log; client_body_temp_path {work}/nginx-{name}-body;
-  keepalive_timeout 120s; keepalive_requests 100000;
-  server {{ listen {listen}; location / {{ return 200 "hello from {name}\\n"; }} }} }}
-"""
-
-
-def start_nginx(ns, work: Path, name, listen):
-    (work / f"nginx-{name}.conf").write_text(
-        NGINX_CONF.format(work=work, name=name, listen=listen))
-    in_ns(ns, "nginx", "-c", str(work / f"nginx-{name}.conf"))
-    pid_file = work / f"nginx-{name}.pid"
-    assert wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 10)
-    return int(pid_file.read_text())
-
-
 def router_drops(region, host, reason):
     text = run("curl", "-s", "--max-time", "2",
                f"http://{HOSTS[host]}:9180/metrics", check=False).stdout
@@ -54,19 +35,6 @@ def router_drops(region, host, reason):
         if line.startswith("openvpc_pipeline_drops_total") and f'reason="{reason}"' in line:
             return int(float(line.split()[-1]))
     return 0
-
-
-def access_log(work: Path, name):
-    """nginx `name`'s access log lines, once it has written the last request (nginx logs after
-    it answered)."""
-    path = work / f"nginx-{name}-access.log"
-    wait_until(lambda: path.exists() and path.read_text().endswith("\n"), 2)
-    return path.read_text().splitlines()
-
-
-def curl(ns, url, timeout=5, extra=()):
-    return in_ns(ns, "curl", "-s", "--max-time", str(timeout), *extra, url, check=False,
-                 timeout=timeout + 5)
 
 
 @pytest.fixture(scope="module")
@@ -275,38 +243,6 @@ def test_disassociate_and_move_an_elastic_ip_within_a_second(world):
     region.association = association["AssociationId"]
     assert wait_until(lambda: curl(region.internet.name, url, timeout=0.5).stdout ==
                       "hello from web\n", 5)
-
-
-KEEPALIVE_CLIENT = r"""
-import socket, sys, time
-count, seconds, server = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-conns = []
-for _ in range(count):
-    s = socket.create_connection((server, 80), timeout=5)
-    s.settimeout(3)
-    conns.append(s)
-request = b"GET / HTTP/1.1\r\nHost: w\r\n\r\n"
-errors, worst, rounds = 0, 0.0, 0
-deadline = time.monotonic() + seconds
-while time.monotonic() < deadline:
-    for s in conns:
-        t0 = time.monotonic()
-        try:
-            s.sendall(request)
-            data = b""
-            while not data.endswith(b"hello from world\n"):
-                chunk = s.recv(4096)
-                if not chunk:
-                    raise ConnectionError("closed")
-                data += chunk
-        except Exception as e:
-            errors += 1
-            print("error", repr(e), flush=True)
-        worst = max(worst, time.monotonic() - t0)
-    rounds += 1
-    time.sleep(0.05)
-print(f"rounds {rounds} errors {errors} worst {worst:.3f}", flush=True)
-"""
 
 
 def test_killing_an_edge_node_loses_no_connection(world):

@@ -12,7 +12,6 @@ instances app (h1) and worker (h2). Traffic: curl, ping, iperf3, nginx, Python s
 """
 import json
 import re
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -20,10 +19,12 @@ from pathlib import Path
 import pytest
 
 from api_fixtures import wait_until
-from edge_fixtures import SERVER_IP, EdgeUnderTest, Internet, wait_for_edges
-from hyperplane_fixtures import HyperplaneNodeUnderTest, fleet_view, live_nodes
+from edge_fixtures import (KEEPALIVE_CLIENT, SERVER_IP, EdgeUnderTest, Internet, access_log,
+                           curl, start_nginx, wait_for_edges)
+from hyperplane_fixtures import (MANY_CLIENT, MANY_SERVER, HyperplaneNodeUnderTest, fleet_view,
+                                 live_nodes, node_total)
 from region_fixtures import RegionUnderTest
-from router_fixtures import in_ns, run
+from router_fixtures import in_ns
 
 HOSTS = {"h1": "127.0.13.2", "h2": "127.0.13.3"}
 EDGES = ["127.0.13.10", "127.0.13.11"]
@@ -33,16 +34,6 @@ IDLE_TIMEOUT = 8  # seconds (Amazon: 350); longer than iperf3 -t below (its cont
 ECHO_PORT = 7000
 PER_DESTINATION = 600  # --max-connections-per-destination (EC2: 55,000)
 
-NGINX_CONF = """
-worker_processes 1; daemon on; pid {work}/nginx-{name}.pid;
-error_log {work}/nginx-{name}-error.log;
-events {{ worker_connections 1024; }}
-http {{ access_log {work}/nginx-{name}-access.log; client_body_temp_path {work}/nginx-{name}-body;
-  keepalive_timeout 120s; keepalive_requests 100000;
-  server {{ listen {listen}; location / {{ return 200 "hello from {name}\\n"; }} }} }}
-"""
-
-# A line echo server in the internet namespace: what an idle connection talks to.
 ECHO_SERVER = r"""
 import socket, sys, threading
 server = socket.create_server((sys.argv[1], int(sys.argv[2])), backlog=512)
@@ -58,43 +49,6 @@ while True:
     threading.Thread(target=serve, args=(conn,), daemon=True).start()
 """
 
-# `count` keep-alive HTTP connections to nginx, each asked again every ~50 ms for `seconds`:
-# prints errors (a reset or lost connection) and the worst round trip (the stall).
-KEEPALIVE_CLIENT = r"""
-import socket, sys, time
-count, seconds, server = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-conns = []
-for _ in range(count):
-    s = socket.create_connection((server, 80), timeout=5)
-    s.settimeout(3)
-    conns.append(s)
-print("connected", flush=True)
-request = b"GET / HTTP/1.1\r\nHost: w\r\n\r\n"
-errors, worst, rounds = 0, 0.0, 0
-deadline = time.monotonic() + seconds
-while time.monotonic() < deadline:
-    round_start = time.monotonic()
-    for s in conns:
-        t0 = time.monotonic()
-        try:
-            s.sendall(request)
-            data = b""
-            while not data.endswith(b"hello from world\n"):
-                chunk = s.recv(4096)
-                if not chunk:
-                    raise ConnectionError("closed")
-                data += chunk
-        except Exception as e:
-            errors += 1
-            print("error", repr(e), flush=True)
-        worst = max(worst, time.monotonic() - t0)
-    rounds += 1
-    time.sleep(0.05)
-ports = sorted(s.getsockname()[1] for s in conns)
-print(f"rounds {rounds} errors {errors} worst {worst:.3f}", flush=True)
-"""
-
-# One connection to the echo server: a round trip, `idle` seconds of silence, another try.
 IDLE_CLIENT = r"""
 import socket, sys, time
 server, port, idle = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
@@ -111,120 +65,6 @@ except ConnectionResetError:
 except socket.timeout:
     print("timeout", flush=True)
 """
-
-
-# Holds every connection it accepts (SO_REUSEPORT: several may share the port); every
-# 0.5 s writes the (address, port) pairs of its live connections to a file, one per line.
-MANY_SERVER = r"""
-import os, resource, select, socket, sys, time
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-server.bind((sys.argv[1], int(sys.argv[2])))
-server.listen(65535)
-server.setblocking(False)
-poll = select.epoll()
-poll.register(server.fileno(), select.EPOLLIN)
-peers, conns = {}, {}
-last = 0.0
-while True:
-    for fd, events in poll.poll(0.2):
-        if fd == server.fileno():
-            while True:
-                try:
-                    conn, peer = server.accept()
-                except (BlockingIOError, OSError):
-                    break
-                conn.setblocking(False)
-                peers[conn.fileno()], conns[conn.fileno()] = peer, conn
-                poll.register(conn.fileno(), select.EPOLLIN)
-        else:
-            try:
-                data = conns[fd].recv(100)
-            except OSError:
-                data = b""
-            if not data:
-                poll.unregister(fd)
-                peers.pop(fd)
-                conns.pop(fd).close()
-    if time.monotonic() - last > 0.5:
-        last = time.monotonic()
-        with open(sys.argv[3] + ".tmp", "w") as f:
-            f.write("".join(f"{a} {p}\n" for a, p in peers.values()))
-        os.replace(sys.argv[3] + ".tmp", sys.argv[3])
-"""
-
-# Opens `count` connections at `rate` per second without waiting for any, sending a byte on
-# each open one every 2 s (the NAT gateway's idle timeout is short here: an idle flow would be
-# retired and its port handed out again); `settle` seconds after the last attempt prints
-# "connected C pending P failed F" and holds them until stdin closes.
-MANY_CLIENT = r"""
-import resource, select, socket, sys, time
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-server, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rate, settle = float(sys.argv[4]), float(sys.argv[5])
-poll = select.epoll()
-socks, state, connected = {}, {}, []
-started = time.monotonic()
-last_keepalive = started
-def drain(timeout):
-    global last_keepalive
-    for fd, events in poll.poll(timeout):
-        error = socks[fd].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        state[fd] = "connected" if error == 0 else "failed"
-        if error == 0:
-            connected.append(socks[fd])
-        poll.unregister(fd)
-    if time.monotonic() - last_keepalive > 2.0:
-        last_keepalive = time.monotonic()
-        for s in connected:
-            try:
-                s.send(b"k")
-            except OSError:
-                pass
-for i in range(count):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setblocking(False)
-    s.connect_ex((server, port))
-    socks[s.fileno()] = s
-    state[s.fileno()] = "pending"
-    poll.register(s.fileno(), select.EPOLLOUT)
-    while time.monotonic() - started < (i + 1) / rate:
-        drain(0.001)
-deadline = time.monotonic() + settle
-while time.monotonic() < deadline:
-    drain(0.1)
-counts = {k: list(state.values()).count(k) for k in ("connected", "pending", "failed")}
-print(f"connected {counts['connected']} pending {counts['pending']} failed {counts['failed']}",
-      flush=True)
-sys.stdin.read()
-"""
-
-
-def start_nginx(ns, work: Path, name, listen):
-    (work / f"nginx-{name}.conf").write_text(
-        NGINX_CONF.format(work=work, name=name, listen=listen))
-    in_ns(ns, "nginx", "-c", str(work / f"nginx-{name}.conf"))
-    pid_file = work / f"nginx-{name}.pid"
-    assert wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 10)
-    return int(pid_file.read_text())
-
-
-def access_log(work: Path, name):
-    path = work / f"nginx-{name}-access.log"
-    wait_until(lambda: path.exists() and path.read_text().endswith("\n"), 2)
-    return path.read_text().splitlines()
-
-
-def curl(ns, url, timeout=5):
-    return in_ns(ns, "curl", "-s", "--max-time", str(timeout), url, check=False,
-                 timeout=timeout + 5)
-
-
-def node_total(region, name, **labels):
-    return sum(node.metric(name, **labels) for node in region.nodes.values())
 
 
 @pytest.fixture(scope="module")
@@ -302,8 +142,7 @@ def test_private_instances_reach_the_internet_through_the_nat_gateway(world):
     region.up(region.app)
     region.up(region.worker)
     for ns in (region.app, region.worker):
-        out = None
-        ok = wait_until(lambda: (out := curl(ns, f"http://{SERVER_IP}/", timeout=2)).stdout ==
+        ok = wait_until(lambda: curl(ns, f"http://{SERVER_IP}/", timeout=2).stdout ==
                         "hello from world\n", 15)
         assert ok, (ns, [n.log_tail(1500) for n in region.nodes.values()])
     # The server sees the NAT gateway's elastic IP, never the instances' private addresses.

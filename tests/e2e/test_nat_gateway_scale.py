@@ -17,10 +17,10 @@ import pytest
 
 from api_fixtures import wait_until
 from edge_fixtures import SERVER_IP, EdgeUnderTest, Internet, wait_for_edges
-from hyperplane_fixtures import HyperplaneNodeUnderTest, fleet_view, live_nodes
+from hyperplane_fixtures import (MANY_CLIENT, MANY_SERVER, HyperplaneNodeUnderTest, fleet_view,
+                                 live_nodes, node_total)
 from region_fixtures import RegionUnderTest
 from router_fixtures import in_ns
-from test_nat_gateway import MANY_CLIENT, MANY_SERVER, node_total
 
 HOSTS = {"h1": "127.0.15.2", "h2": "127.0.15.3"}
 EDGE = "127.0.15.10"
