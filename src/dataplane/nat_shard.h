@@ -1,4 +1,5 @@
-// nat_shard.h — a NAT gateway's hyperplane shard as the hosts that send to it see it.
+// nat_shard.h — a hyperplane shard (a NAT gateway's, a load balancer's) as the hosts that send
+// to it see it.
 //
 // program::NatGateway::nodes lists the shard's node underlay addresses in slot order, an
 // unspecified address (0) marking a slot whose node is not up. A sender picks a slot — a
@@ -32,6 +33,16 @@ inline uint32_t serving_node(std::span<const uint32_t> nodes_v4, size_t slot) {
 // for the flow) modulo the slot count; 0 for an empty shard.
 inline size_t flow_slot(uint16_t flow_port, size_t slots) {
   return slots == 0 ? 0 : size_t(flow_port) % slots;
+}
+
+// The slot of a load balancer's flow (program::LoadBalancer): a function of the client's
+// address and port alone, because three parties must agree on it without sharing state — the
+// client's router (which sees client -> listener), the edge (internet clients) and the target's
+// router (which sees the reply, target -> client). 0 for an empty shard.
+inline size_t load_balancer_slot(uint32_t client_v4, uint16_t client_port, size_t slots) {
+  if (slots == 0) return 0;
+  const uint64_t mixed = ((uint64_t(client_v4) << 16) | client_port) * 0x9e3779b97f4a7c15ull;
+  return size_t((mixed >> 32) % slots);
 }
 
 }  // namespace openvpc::dataplane

@@ -135,6 +135,22 @@ std::string_view to_string(AclAction action) {
   return action == AclAction::allow ? "allow" : "deny";
 }
 
+std::string_view to_string(ListenerProtocol protocol) {
+  switch (protocol) {
+    case ListenerProtocol::tcp:
+      return "TCP";
+    case ListenerProtocol::udp:
+      return "UDP";
+    case ListenerProtocol::tcp_udp:
+      return "TCP_UDP";
+  }
+  return "?";
+}
+
+std::string_view to_string(HealthCheckProtocol protocol) {
+  return protocol == HealthCheckProtocol::http ? "HTTP" : "TCP";
+}
+
 std::string_view to_string(FlowLogTraffic traffic) {
   switch (traffic) {
     case FlowLogTraffic::accept:

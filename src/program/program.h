@@ -152,6 +152,9 @@ struct Mapping {
   // Non-zero: the address is a NAT gateway's (that gateway's id in Program::nat_gateways), served
   // by its hyperplane shard rather than by one host; `underlay` is then unused.
   uint32_t nat_gateway = 0;
+  // Non-zero: the address is a network load balancer's (that load balancer's id in
+  // Program::load_balancers), served by its hyperplane shard; `underlay` is then unused.
+  uint32_t load_balancer = 0;
 };
 
 // A NAT gateway as the hosts that carry its packets see it (DESIGN.md §7, src/hyperplane). A
@@ -169,6 +172,77 @@ struct NatGateway {
   bool is_public = true;             // connectivity type public: leaves by the internet gateway
   std::vector<IpAddress> addresses;  // private; primary first (EC2: up to 8)
   std::vector<IpAddress> nodes;      // the shard's underlay addresses, in slot order
+};
+
+// A network load balancer (Elastic Load Balancing v2, DESIGN.md §7, src/hyperplane) as the hosts
+// that carry its packets see it. Its addresses (one interface per subnet) are served by its
+// hyperplane shard: a router sends a client's packets for one of them to the node of slot
+// load_balancer_slot(client address, client port) (dataplane/nat_shard.h; the next live slot
+// when that node is down). The node picks a target, rewrites the destination to it (the client's
+// address is kept: preserve_client_ip) and sends it to the target's host with source ENI = the
+// load balancer's interface and the from-hyperplane flag; the target's router remembers that in
+// the connection and sends the replies back to the shard node of the same slot, which restores
+// the listener's address. Routers get id, name, vpc, interfaces and nodes; the shard's nodes get
+// listeners and target groups too.
+struct LoadBalancerInterface {
+  uint32_t eni = 0;  // the interface's number (the Geneve option's ENI id)
+  uint32_t subnet = 0;
+  IpAddress address;                          // its private address: a listener address
+  std::optional<IpAddress> public_address{};  // internet-facing: its elastic IP
+};
+
+enum class ListenerProtocol : uint8_t { tcp, udp, tcp_udp };
+
+struct LoadBalancerListener {
+  uint16_t port = 0;
+  ListenerProtocol protocol = ListenerProtocol::tcp;
+  uint32_t target_group = 0;  // id in LoadBalancer::target_groups
+};
+
+enum class HealthCheckProtocol : uint8_t { tcp, http };
+
+struct HealthCheck {
+  bool enabled = true;
+  HealthCheckProtocol protocol = HealthCheckProtocol::tcp;
+  uint16_t port = 0;      // 0: the target's own port ("traffic-port")
+  std::string path{};     // HTTP: "/"
+  std::string matcher{};  // HTTP: status codes, "200-399" or "200,202"
+  uint32_t interval_seconds = 30;
+  uint32_t timeout_seconds = 10;
+  uint32_t healthy_threshold = 5;
+  uint32_t unhealthy_threshold = 2;
+};
+
+struct LoadBalancerTarget {
+  IpAddress address;  // an instance target: its primary private address
+  uint16_t port = 0;
+  uint32_t eni = 0;    // the interface holding the address
+  IpAddress underlay;  // the host of that interface
+  // Deregistered and draining: no new flows; its flows live until the controller drops the
+  // target from the program (the deregistration delay ended), then they are reset.
+  bool draining = false;
+};
+
+struct LoadBalancerTargetGroup {
+  uint32_t id = 0;
+  std::string name;  // the target group's ARN (health reports name it)
+  HealthCheck health_check;
+  uint32_t deregistration_delay_seconds = 300;
+  bool preserve_client_ip = true;
+  bool stickiness = false;                  // source_ip stickiness
+  std::vector<LoadBalancerTarget> targets;  // sorted by (address, port)
+};
+
+struct LoadBalancer {
+  uint32_t id = 0;
+  std::string name;  // "net/<name>/<16 hex>", as CloudWatch's LoadBalancer dimension
+  uint32_t vpc = 0;
+  std::string dns_name{};  // "<name>-<id>.elb.<region>.amazonaws.com": resolves to the addresses
+  std::vector<LoadBalancerInterface> interfaces;  // one per subnet
+  std::vector<IpAddress> nodes;  // the shard's underlay addresses in slot order; 0.0.0.0: down
+  bool cross_zone = false;
+  std::vector<LoadBalancerListener> listeners{};         // hyperplane nodes only
+  std::vector<LoadBalancerTargetGroup> target_groups{};  // hyperplane nodes only; sorted by id
 };
 
 // TrafficType of a flow log: which records it keeps.
@@ -207,13 +281,19 @@ struct Program {
   // NAT gateways, sorted by id: on a router those its route tables target; on an edge node
   // those with a public address in its VPCs; on a hyperplane node those placed on it.
   std::vector<NatGateway> nat_gateways{};
+  // Network load balancers, sorted by id: on a router those of its VPCs (with their
+  // interfaces and nodes); on an edge node the internet-facing ones of its VPCs; on a
+  // hyperplane node those placed on it (with listeners and target groups).
+  std::vector<LoadBalancer> load_balancers{};
 };
 
 std::string_view to_string(Direction direction);
 std::string_view to_string(RouteTargetKind kind);
 std::string_view to_string(AclAction action);
-std::string_view to_string(FlowLogTraffic traffic);  // "ACCEPT", "REJECT", "ALL"
-std::string to_string(const TrafficMatch& traffic);  // "tcp 22-22", "icmp type 8", "all"
+std::string_view to_string(FlowLogTraffic traffic);        // "ACCEPT", "REJECT", "ALL"
+std::string_view to_string(ListenerProtocol protocol);     // "TCP", "UDP", "TCP_UDP"
+std::string_view to_string(HealthCheckProtocol protocol);  // "TCP", "HTTP"
+std::string to_string(const TrafficMatch& traffic);        // "tcp 22-22", "icmp type 8", "all"
 
 // Normalised text dump for golden tests: one line per object, every list sorted by id (rules
 // and routes in their evaluation order), so two programs with the same meaning print the same.
