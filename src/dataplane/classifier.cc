@@ -133,15 +133,23 @@ Classification Classifier::outbound(const LocalEni& eni, const packet::PacketMet
   if (groups.local_index < 0) return drop(groups.denied);
   Classification result;
   result.groups[0] = groups;
-  if (!route_to_target(eni, meta, result)) {
+  // A reply on a connection a load balancer's node brought in goes back through that node,
+  // which restores the listener's address (whatever the route to the client says).
+  const uint32_t via = connections_.via(groups.local_index, t);
+  const bool routed = via != 0 ? to_load_balancer(eni, via, t.dst, t.dst_port, meta, result)
+                               : route_to_target(eni, meta, result);
+  if (!routed) {
     const DropReason reason = result.action.drop_reason;
     return drop(reason);
   }
-  if (result.action.gateway_kind == program::RouteTargetKind::nat_gateway &&
+  if ((result.action.gateway_kind == program::RouteTargetKind::nat_gateway ||
+       result.action.via_load_balancer) &&
       result.groups[0].untracked) {
-    // REFERENCE.md: connections through a NAT gateway are tracked whatever the rules say.
+    // REFERENCE.md: connections through a NAT gateway or a load balancer are tracked whatever
+    // the rules say (their replies must find the way back).
     result.groups[0].untracked = false;
-    note("sg-egress", [] { return std::string("tracked after all: routed to a NAT gateway"); });
+    note("sg-egress",
+         [] { return std::string("tracked after all: through a NAT gateway or a load balancer"); });
   }
   return result;
 }
@@ -168,6 +176,10 @@ bool Classifier::route_to_target(const LocalEni& source, const packet::PacketMet
   switch (route->target) {
     case program::RouteTargetKind::local: {
       const program::Mapping* mapping = program_.find_mapping(source.vpc, meta.tuple.dst);
+      if (mapping != nullptr && mapping->load_balancer != 0) {
+        return to_load_balancer(source, mapping->eni, meta.tuple.src, meta.tuple.src_port, meta,
+                                result);
+      }
       if (mapping == nullptr || mapping->nat_gateway != 0) {
         note("mapping", [&] {
           return mapping == nullptr
@@ -329,6 +341,57 @@ bool Classifier::to_nat_gateway(const LocalEni& source, uint32_t gateway_id,
   return true;
 }
 
+// A network load balancer's address (a client's packet) or a connection it brought in (the
+// target's reply): to the load balancer's interface `interface_eni` at the node of the slot of
+// the client's address and port (nat_shard.h load_balancer_slot: the client's router, the
+// target's router and the nodes agree on it without sharing state), the next live slot's when
+// that node is down. Not placed, of another VPC, no node up: gateway_unavailable.
+bool Classifier::to_load_balancer(const LocalEni& source, uint32_t interface_eni,
+                                  const packet::IpAddress& client, uint16_t client_port,
+                                  const packet::PacketMeta& meta, Classification& result) {
+  const CompiledLoadBalancer* lb = program_.find_load_balancer_interface(interface_eni);
+  if (lb == nullptr || lb->vpc != source.vpc || !client.is_v4()) {
+    note("load-balancer", [&] {
+      return std::string(eni_text(interface_eni) +
+                         (lb == nullptr           ? " is no interface of a placed load balancer"
+                          : lb->vpc != source.vpc ? " is in another vpc"
+                                                  : ": load balancers serve IPv4 only"));
+    });
+    result.action.drop_reason = DropReason::gateway_unavailable;
+    return false;
+  }
+  const size_t slot = load_balancer_slot(client.v4_host_order(), client_port, lb->nodes_v4.size());
+  const uint32_t node = serving_node(lb->nodes_v4, slot);
+  if (node == 0) {
+    note("load-balancer", [&] {
+      return std::string("load balancer " + std::to_string(lb->id) + ": none of its " +
+                         std::to_string(lb->nodes_v4.size()) + " shard nodes is up");
+    });
+    result.action.drop_reason = DropReason::gateway_unavailable;
+    return false;
+  }
+  FlowAction& a = result.action;
+  a.verdict = Verdict::encapsulate;
+  a.via_load_balancer = true;
+  a.out_id = lb->id;
+  a.decrement_ttl = true;
+  a.outer_src_port = packet::flow_source_port(meta.tuple);
+  a.outer_dst_v4 = node;
+  a.outer_checksum_base = outer_checksum_base(program_.host_underlay_v4, a.outer_dst_v4);
+  a.vni = source.vpc;
+  a.source_eni = source.id;
+  a.destination_eni = interface_eni;
+  a.vpc_flags = source.source_dest_check ? 0 : packet::kVpcFlagSourceCheckOff;
+  note("target", [&] {
+    const bool moved = node != lb->nodes_v4[slot];
+    return std::string("load balancer " + std::to_string(lb->id) + " (" + eni_text(interface_eni) +
+                       "): node " + format_address(packet::IpAddress::v4(node)) + " (slot " +
+                       std::to_string(slot) + " of " + std::to_string(lb->nodes_v4.size()) +
+                       (moved ? ", its node down: the next live slot's" : "") + ")");
+  });
+  return true;
+}
+
 void Classifier::deliver_locally(const LocalEni& destination, const packet::PacketMeta& meta,
                                  Classification& result) {
   const CompiledSubnet& subnet = program_.subnets[destination.subnet];
@@ -374,6 +437,15 @@ DropReason Classifier::isolation_rule(const packet::PacketMeta& meta,
     return program_.is_fleet_node(g.vni, g.outer_src) ? DropReason::none
                                                       : DropReason::geneve_untrusted_node;
   }
+  // From a node of a network load balancer of the VPC, as its interface: any inner source
+  // (the client's address is preserved), but only from a live node of that load balancer.
+  if ((g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0) {
+    if (const CompiledLoadBalancer* lb = program_.find_load_balancer_interface(g.source_eni)) {
+      return lb->vpc == g.vni && CompiledProgram::is_load_balancer_node(*lb, g.outer_src)
+                 ? DropReason::none
+                 : DropReason::geneve_untrusted_node;
+    }
+  }
   const EniLocation* source = program_.find_eni(g.source_eni);
   if (source == nullptr) return DropReason::geneve_source_eni_unknown;
   if (source->vpc != g.vni) return DropReason::geneve_source_eni_other_vpc;
@@ -414,8 +486,19 @@ Classification Classifier::inbound(const packet::PacketMeta& meta) {
   } else if (!network_acl(subnet, Direction::ingress, meta)) {
     return drop(DropReason::nacl_ingress_denied);
   }
-  const GroupStage groups = security_groups(*destination, Direction::ingress, meta);
+  GroupStage groups = security_groups(*destination, Direction::ingress, meta);
   if (groups.local_index < 0) return drop(groups.denied);
+  if ((g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0 && g.source_eni != 0 &&
+      program_.find_load_balancer_interface(g.source_eni) != nullptr) {
+    // Through a load balancer: the connection remembers it (its replies go back to the node)
+    // and is tracked whatever the rules say.
+    groups.via = g.source_eni;
+    groups.untracked = false;
+    note("conntrack", [&] {
+      return std::string("through load balancer interface " + eni_text(g.source_eni) +
+                         ": replies go back to its node");
+    });
+  }
   result.groups[0] = groups;
   FlowAction& a = result.action;
   a.verdict = Verdict::deliver;

@@ -4,9 +4,11 @@
 // -> SG egress -> longest-prefix route -> target -> for a local destination NACL ingress
 // (crossing subnets) and SG ingress; an internet gateway target goes to an edge node (only
 // from a private address with a public one), a NAT gateway target to one node of its
-// hyperplane shard by flow hash (nat_shard.h). Inbound from the underlay: the isolation rule
-// (an edge node, or a node of a NAT gateway of the VPC, may send any inner source) -> NACL
-// ingress (crossing subnets) -> SG ingress. The
+// hyperplane shard by flow hash (nat_shard.h), a load balancer's address (and a target's reply
+// on a connection a load balancer brought in, whatever the route) to one node of its shard by
+// client hash. Inbound from the underlay: the isolation rule (an edge node, a node of a NAT
+// gateway of the VPC, or a node of a load balancer as its interface may send any inner source)
+// -> NACL ingress (crossing subnets) -> SG ingress. The
 // result is a FlowAction for the flow cache plus, per security-group stage the flow crossed, what
 // the rules said; the pipeline's ConnectionStage then tracks or opens the connections (conntrack
 // decides per packet).
@@ -42,6 +44,11 @@ struct ConnectionView {
     if (table == nullptr || local_index < 0 || size_t(local_index) >= slots.size()) return false;
     return table->has_connection(slots[size_t(local_index)], meta, now, generation);
   }
+  // The load balancer interface the live connection of this 5-tuple came through, or 0.
+  uint32_t via(int32_t local_index, const packet::FiveTuple& tuple) const {
+    if (table == nullptr || local_index < 0 || size_t(local_index) >= slots.size()) return 0;
+    return table->via_of(slots[size_t(local_index)], tuple, now);
+  }
 };
 
 // One security-group stage a flow crossed (the source ENI's egress, a local destination's
@@ -50,6 +57,9 @@ struct GroupStage {
   int32_t local_index = -1;  // the ENI whose groups decided; -1: stage not reached
   bool allowed_by_rules = false;
   bool untracked = false;  // the rules allow it as an untracked flow
+  // Non-zero: the flow came in from a node of a network load balancer through its interface
+  // with this ENI number; a connection it opens remembers that (conntrack Connection::via).
+  uint32_t via = 0;
   // The reason to drop for: when the stage was not passed (local_index -1), or when only a
   // connection allowed it and that connection turns out to be gone.
   DropReason denied = DropReason::none;
@@ -80,6 +90,9 @@ class Classifier {
   bool to_edge(const LocalEni& source, const packet::PacketMeta& meta, Classification& result);
   bool to_nat_gateway(const LocalEni& source, uint32_t gateway_id, const packet::PacketMeta& meta,
                       Classification& result);
+  bool to_load_balancer(const LocalEni& source, uint32_t interface_eni,
+                        const packet::IpAddress& client, uint16_t client_port,
+                        const packet::PacketMeta& meta, Classification& result);
   void deliver_locally(const LocalEni& destination, const packet::PacketMeta& meta,
                        Classification& result);
   // DropReason::none when the packet passes; sets destination once it is known.

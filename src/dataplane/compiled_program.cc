@@ -182,6 +182,34 @@ Result<void> compile_nat_gateways(const program::Program& p, const Indices& ix,
   return {};
 }
 
+// Network load balancers: unique ids, IPv4 nodes, interfaces with a unique non-zero ENI (an
+// interface ENI is no instance's: no mapping may give it an underlay).
+Result<void> compile_load_balancers(const program::Program& p, CompiledProgram& out,
+                                    std::vector<uint32_t>& interface_enis,
+                                    std::vector<uint32_t>& interface_lbs) {
+  if (auto ids = index_by_id(p.load_balancers, "load balancer"); !ids) return ids.error();
+  std::set<uint32_t> enis;
+  for (const auto& lb : p.load_balancers) {
+    const std::string name = "load balancer " + std::to_string(lb.id);
+    CompiledLoadBalancer c{lb.id, lb.vpc, {}};
+    for (const auto& node : lb.nodes) {
+      if (!node.is_v4()) {
+        return invalid(name + " node " + program::format_address(node) + " is not IPv4");
+      }
+      c.nodes_v4.push_back(node.v4_host_order());
+    }
+    for (const auto& i : lb.interfaces) {
+      if (i.eni == 0 || !enis.insert(i.eni).second) {
+        return invalid(name + " has a zero or duplicate interface eni " + std::to_string(i.eni));
+      }
+      interface_enis.push_back(i.eni);
+      interface_lbs.push_back(uint32_t(out.load_balancers.size()));
+    }
+    out.load_balancers.push_back(std::move(c));
+  }
+  return {};
+}
+
 }  // namespace
 
 void IdIndex::build(const std::vector<uint32_t>& ids) {
@@ -216,6 +244,19 @@ uint64_t CompiledProgram::mapping_hash(uint32_t vpc, const IpAddress& address) {
 const CompiledNatGateway* CompiledProgram::find_nat_gateway(uint32_t id) const {
   const int32_t i = nat_gateway_index_.find(id);
   return i < 0 ? nullptr : &nat_gateways[size_t(i)];
+}
+
+const CompiledLoadBalancer* CompiledProgram::find_load_balancer_interface(uint32_t eni) const {
+  const int32_t i = load_balancer_interface_index_.find(eni);
+  return i < 0 ? nullptr : &load_balancers[load_balancer_interface_lbs_[size_t(i)]];
+}
+
+bool CompiledProgram::is_load_balancer_node(const CompiledLoadBalancer& lb,
+                                            const IpAddress& underlay) {
+  if (!underlay.is_v4()) return false;
+  const uint32_t v4 = underlay.v4_host_order();
+  if (v4 == 0) return false;
+  return std::find(lb.nodes_v4.begin(), lb.nodes_v4.end(), v4) != lb.nodes_v4.end();
 }
 
 bool CompiledProgram::is_fleet_node(uint32_t vni, const IpAddress& underlay) const {
@@ -317,11 +358,20 @@ Result<std::shared_ptr<const CompiledProgram>> compile(const program::Program& p
   out->nat_nodes_.erase(std::unique(out->nat_nodes_.begin(), out->nat_nodes_.end()),
                         out->nat_nodes_.end());
 
-  // ENI locations: remote ENIs from the mappings (not a NAT gateway's: its interface lives on
-  // no one host, its shard serves it), then this host's own ENIs.
+  {
+    std::vector<uint32_t> enis, indexes;
+    if (auto r = compile_load_balancers(p, *out, enis, indexes); !r) return r.error();
+    out->load_balancer_interface_index_.build(enis);
+    // IdIndex maps an id to its position in the list it was built from: translate positions
+    // (interfaces) to load balancer indexes.
+    out->load_balancer_interface_lbs_ = std::move(indexes);
+  }
+
+  // ENI locations: remote ENIs from the mappings (not a NAT gateway's or a load balancer's:
+  // its interface lives on no one host, its shard serves it), then this host's own ENIs.
   std::map<uint32_t, EniLocation> locations;
   for (const auto& m : p.mappings) {
-    if (m.nat_gateway != 0) continue;
+    if (m.nat_gateway != 0 || m.load_balancer != 0) continue;
     locations.emplace(m.eni, EniLocation{m.vpc, m.underlay, m.source_dest_check, -1});
   }
   for (size_t i = 0; i < out->local_enis.size(); ++i) {

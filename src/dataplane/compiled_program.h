@@ -106,6 +106,16 @@ struct CompiledNatGateway {
   std::vector<uint32_t> nodes_v4;
 };
 
+// A network load balancer of one of this program's VPCs: its shard's nodes by slot, host
+// order, 0 for a slot whose node is down. A client's packets for one of its addresses go to
+// serving_node(nodes_v4, load_balancer_slot(client)) (nat_shard.h); so do a target's replies
+// on a connection that came in through it (conntrack Connection::via).
+struct CompiledLoadBalancer {
+  uint32_t id = 0;
+  uint32_t vpc = 0;
+  std::vector<uint32_t> nodes_v4;
+};
+
 class CompiledProgram {
  public:
   uint64_t generation = 0;
@@ -121,12 +131,17 @@ class CompiledProgram {
   std::vector<program::Mapping> mappings;
   std::vector<uint32_t> edge_nodes_v4;  // host order, as the program lists them (sorted)
   std::vector<CompiledNatGateway> nat_gateways;
+  std::vector<CompiledLoadBalancer> load_balancers;
 
   int32_t find_local_eni(uint32_t id) const { return local_eni_index_.find(id); }
   const CompiledVpc* find_vpc(uint32_t vni) const;
   const EniLocation* find_eni(uint32_t id) const;
   const program::Mapping* find_mapping(uint32_t vpc, const IpAddress& address) const;
   const CompiledNatGateway* find_nat_gateway(uint32_t id) const;
+  // The load balancer that owns the interface with ENI number `eni`, or nullptr.
+  const CompiledLoadBalancer* find_load_balancer_interface(uint32_t eni) const;
+  // Whether underlay is a live node of that load balancer's shard.
+  static bool is_load_balancer_node(const CompiledLoadBalancer& lb, const IpAddress& underlay);
   // Whether a packet "from an edge/hyperplane node" (source ENI 0) of VPC vni may come from
   // underlay: a live edge node (any VPC of the program), or a live node of a NAT gateway of
   // that VPC.
@@ -149,6 +164,8 @@ class CompiledProgram {
   IdIndex vpc_index_;
   IdIndex eni_location_index_;
   IdIndex nat_gateway_index_;
+  IdIndex load_balancer_interface_index_;              // interface ENI -> position in the next
+  std::vector<uint32_t> load_balancer_interface_lbs_;  // position -> index into load_balancers
   std::vector<uint64_t> nat_nodes_;  // (vpc << 32 | node host order), sorted, unique
   std::vector<EniLocation> eni_locations_;
   std::vector<MappingSlot> mapping_slots_;

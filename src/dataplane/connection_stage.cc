@@ -52,7 +52,7 @@ DropReason ConnectionStage::commit(const Classification& c, const packet::Packet
       }
       const auto tracking =
           stage.untracked ? conntrack::Tracking::untracked : conntrack::Tracking::tracked;
-      r = table_.open(slot, meta, now, tracking, generation_, &ref);
+      r = table_.open(slot, meta, now, tracking, generation_, &ref, stage.via);
       opened = opened || r.ok();
       note(trace, "conntrack", [&] {
         return "eni " + std::to_string(eni) + ": new connection" +

@@ -47,6 +47,7 @@ struct FlowAction {
   // gateway (out_id its number), local otherwise.
   program::RouteTargetKind gateway_kind = program::RouteTargetKind::local;
   bool decrement_ttl = false;
+  bool via_load_balancer = false;  // encapsulate: to a load balancer's node (out_id: its id)
   uint32_t out_id = 0;             // destination ENI (deliver) or gateway number
   int32_t destination_index = -1;  // local index of the destination ENI (deliver)
   packet::MacAddress dst_mac;      // deliver: the destination ENI's MAC

@@ -2,10 +2,10 @@
 //
 // ConnectionState is what a per-protocol tracker reads and updates for one packet; it is the
 // same 36 bytes for every protocol (TCP uses the two peers, the others only the first
-// bytes), so a connection-table slot is key (40) + expiry/generation (8) + state (36) = 84
-// bytes. Trackers are plain functions (tcp_tracker.h, udp_tracker.h, icmp_tracker.h,
-// other_tracker.h) dispatched by a switch on the protocol: no virtual call, no allocation,
-// no exception per packet.
+// bytes), so a connection-table slot is key (40) + expiry/generation (8) + state (36) + the
+// load balancer it came through (4) = 88 bytes. Trackers are plain functions (tcp_tracker.h,
+// udp_tracker.h, icmp_tracker.h, other_tracker.h) dispatched by a switch on the protocol: no
+// virtual call, no allocation, no exception per packet.
 //
 // TcpPeer follows Linux nf_conntrack_proto_tcp's ip_ct_tcp_state: per direction, the highest
 // sequence sent (end), the highest sequence the other side allows it to send (maxend), the

@@ -342,7 +342,8 @@ TrackResult ConntrackTable::track_icmp_error(uint16_t eni, const PacketMeta& met
 }
 
 TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t now,
-                                 Tracking tracking, uint32_t generation, ConnectionRef* ref) {
+                                 Tracking tracking, uint32_t generation, ConnectionRef* ref,
+                                 uint32_t via) {
   EniEntry& e = enis_[eni];
   if (ref != nullptr) *ref = ConnectionRef{};
   if (!meta.ok()) return count_result(e, TrackResult::dropped(DropReason::malformed));
@@ -371,7 +372,7 @@ TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t 
   }
   state.entry_flags = uint8_t((source_is_low ? kEntryInitiatorIsLow : 0) |
                               (counted ? kEntryCounted : kEntryUntracked));
-  slots_[slot] = Connection{key, now + r.timeout, generation, state};
+  slots_[slot] = Connection{key, now + r.timeout, generation, state, via};
   tag_at(slot) = tag_of(hash);
   ++count_;
   if (counted) ++e.tracked;
@@ -405,6 +406,14 @@ bool ConntrackTable::has_connection(uint16_t eni, const PacketMeta& meta, uint32
   if (slot == kNoSlot || is_expired(slot, now)) return false;
   const Connection& c = slots_[slot];
   return !(c.state.entry_flags & kEntryUntracked) || c.generation == generation;
+}
+
+uint32_t ConntrackTable::via_of(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const {
+  if (eni >= enis_.size()) return 0;
+  bool source_is_low = false;
+  const ConnectionKey key = ConnectionKey::of(eni, tuple, source_is_low);
+  const uint32_t slot = peek(key, key.hash());
+  return slot == kNoSlot || is_expired(slot, now) ? 0 : slots_[slot].via;
 }
 
 const Connection* ConntrackTable::find(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) {

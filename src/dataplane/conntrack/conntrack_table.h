@@ -14,7 +14,7 @@
 // Invariants:
 // - A connection is keyed by (ENI, canonical 5-tuple): lower endpoint first, so both
 //   directions find the same slot; the ENI is a dense per-host index < eni_count.
-// - Memory is allocated once by the constructor. A slot is 84 bytes + a 4-byte tag.
+// - Memory is allocated once by the constructor. A slot is 88 bytes + a 4-byte tag.
 //   Each key may live in one of two 8-way buckets (two-choice hashing); there is no eviction
 //   of live connections: a full table or an ENI at its allowance drops *new* connections
 //   (table_full / conntrack_allowance_exceeded), never established ones.
@@ -62,8 +62,11 @@ struct Connection {
   uint32_t expires_at = 0;  // seconds on the caller's clock; dead when <= now
   uint32_t generation = 0;  // untracked entries: configuration generation that allowed them
   ConnectionState state;
+  // The network load balancer interface (its ENI number) the connection came in through, 0
+  // for none: its replies go back to the load balancer's node (program.h LoadBalancer).
+  uint32_t via = 0;
 };
-static_assert(sizeof(Connection) == 84);
+static_assert(sizeof(Connection) == 88);
 
 enum class Tracking : uint8_t { tracked, untracked };
 
@@ -106,10 +109,11 @@ class ConntrackTable {
   // refreshed when the connection has moved.
   TrackResult track_at(uint16_t eni, ConnectionRef& ref, const packet::PacketMeta& meta,
                        uint32_t now, uint32_t generation = 0);
-  // Starts tracking the connection whose first packet is `meta` (the rules allowed it).
+  // Starts tracking the connection whose first packet is `meta` (the rules allowed it);
+  // `via`: Connection::via.
   TrackResult open(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
                    Tracking tracking = Tracking::tracked, uint32_t generation = 0,
-                   ConnectionRef* ref = nullptr);
+                   ConnectionRef* ref = nullptr, uint32_t via = 0);
   // Frees expired entries among the next `slot_budget` slots; returns how many were freed.
   size_t sweep(uint32_t now, size_t slot_budget);
   // Slots open() sweeps before it refuses a connection for the ENI's allowance.
@@ -131,6 +135,10 @@ class ConntrackTable {
   // Changes nothing (an expired entry is left for track() or sweep() to free).
   bool has_connection(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
                       uint32_t generation) const;
+
+  // Read-only: the Connection::via of the live connection of this 5-tuple (either direction),
+  // 0 when there is none or it came in directly.
+  uint32_t via_of(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const;
 
   size_t count() const { return count_; }
   size_t capacity() const { return slots_.size(); }

@@ -42,6 +42,19 @@ TEST(ConntrackTable, ReplyFindsTheConnectionOpenedByTheRequest) {
             Verdict::new_connection);  // another ENI has its own connections
 }
 
+TEST(ConntrackTable, AConnectionRemembersTheLoadBalancerItCameThroughBothWays) {
+  auto table = make_table();
+  const auto e = Endpoints::v4();
+  const auto request = parsed(testing::udp_packet(e, true));
+  const auto reply = parsed(testing::udp_packet(e, false));
+  EXPECT_EQ(table.via_of(kEni, request.tuple, 100), 0u);
+  EXPECT_TRUE(table.open(kEni, request, 100, Tracking::tracked, 0, nullptr, 960).ok());
+  EXPECT_EQ(table.via_of(kEni, request.tuple, 101), 960u);
+  EXPECT_EQ(table.via_of(kEni, reply.tuple, 101), 960u);
+  EXPECT_EQ(table.via_of(2, reply.tuple, 101), 0u);       // another ENI's
+  EXPECT_EQ(table.via_of(kEni, reply.tuple, 100000), 0u);  // expired
+}
+
 TEST(ConntrackTable, ConfigureRejectsTimeoutsOutsideAmazonRanges) {
   ConntrackTable table(64, 2);
   struct Case {
