@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace openvpc::edge {
 
@@ -70,8 +71,45 @@ Result<std::shared_ptr<const EdgeTable>> compile_edge_table(const program::Progr
     }
     table->nat_shards.push_back(std::move(shard));
   }
+  std::map<uint32_t, int32_t> lb_shard_of;  // load balancer id -> index into nat_shards
+  std::set<std::pair<uint32_t, uint32_t>> lb_interfaces;  // (load balancer id, interface eni)
+  for (const auto& lb : program.load_balancers) {
+    const std::string name = "load balancer " + std::to_string(lb.id);
+    if (!lb_shard_of.emplace(lb.id, int32_t(table->nat_shards.size())).second) {
+      return invalid("duplicate " + name);
+    }
+    NatShard shard{lb.id, 0, {}, true};
+    for (const auto& node : lb.nodes) {
+      if (!node.is_v4()) {
+        return invalid(name + " node " + program::format_address(node) + " is not IPv4");
+      }
+      shard.nodes_v4.push_back(node.v4_host_order());
+    }
+    for (const auto& i : lb.interfaces) lb_interfaces.emplace(lb.id, i.eni);
+    table->nat_shards.push_back(std::move(shard));
+  }
   for (const auto& m : program.mappings) {
     if (!m.public_address) continue;
+    if (m.load_balancer != 0) {
+      if (!m.public_address->is_v4() || !m.address.is_v4()) {
+        return invalid("binding " + program::format_address(m.address) + " is not IPv4");
+      }
+      const auto shard = lb_shard_of.find(m.load_balancer);
+      if (shard == lb_shard_of.end() || m.eni == 0 ||
+          !lb_interfaces.count({m.load_balancer, m.eni})) {
+        return invalid("binding " + program::format_address(m.address) +
+                       " names no interface of a known load balancer " +
+                       std::to_string(m.load_balancer));
+      }
+      PublicBinding b{m.public_address->v4_host_order(),
+                      m.address.v4_host_order(),
+                      m.vpc,
+                      m.eni,
+                      0,
+                      shard->second};
+      table->bindings.push_back(b);
+      continue;
+    }
     const bool nat = m.nat_gateway != 0;
     if (!m.public_address->is_v4() || !m.address.is_v4() || (!nat && !m.underlay.is_v4())) {
       return invalid("binding " + program::format_address(m.address) + " is not IPv4");

@@ -9,11 +9,14 @@
 //
 // A binding of a NAT gateway's address (Mapping::nat_gateway) lives on no one host: it names
 // the gateway's shard (NatShard: the nodes by slot, 0 for a node that is down), and the
-// translation sends each packet to the node that owns its port (edge_translator.h).
+// translation sends each packet to the node that owns its port (edge_translator.h). So does
+// the elastic IP of an internet-facing load balancer's interface (Mapping::load_balancer),
+// whose packets go to the node of the client's slot.
 //
 // compile_edge_table() refuses a program where one public address is bound twice, a binding
-// is not IPv4, or a NAT gateway is malformed (a duplicate id, no ENI, a node not IPv4) or missing
-// for a binding that names it ("edge.invalid_program"): the edge keeps its previous table then.
+// is not IPv4, or a NAT gateway or load balancer is malformed (a duplicate id, no ENI, a node not
+// IPv4) or missing for a binding that names it (or a binding's ENI is not its interface)
+// ("edge.invalid_program"): the edge keeps its previous table then.
 #pragma once
 
 #include <cstdint>
@@ -35,12 +38,15 @@ struct PublicBinding {
   int32_t shard = -1;    // a NAT gateway's address: index into EdgeTable::nat_shards
 };
 
-// A NAT gateway's shard as the edge sends to it: the nodes' underlay addresses by slot, host
-// order, 0 for a slot whose node is down.
+// A hyperplane shard as the edge sends to it: the nodes' underlay addresses by slot, host
+// order, 0 for a slot whose node is down. A NAT gateway's (the slot owns the destination
+// port) or an internet-facing network load balancer's (by_client: the slot of the client's
+// address and port, dataplane/nat_shard.h load_balancer_slot, as the routers pick it).
 struct NatShard {
-  uint32_t gateway = 0;  // program number
-  uint32_t eni = 0;      // the gateway's interface
+  uint32_t gateway = 0;  // program number (of the NAT gateway or the load balancer)
+  uint32_t eni = 0;      // the gateway's interface; 0 for a load balancer (one per binding)
   std::vector<uint32_t> nodes_v4;
+  bool by_client = false;
 
   bool has_live_node(uint32_t underlay_v4) const {
     for (uint32_t node : nodes_v4) {

@@ -137,7 +137,8 @@ void EdgeTranslator::from_underlay(Packet& p) {
   // Hairpin: to another public address of this region (a NAT gateway's goes to the node owning
   // its destination port, as from outside).
   uint32_t host_v4 = 0;
-  if (const DropReason why = host_of(*target, meta, host_v4); why != DropReason::none) {
+  if (const DropReason why = host_of(*target, meta, translated.src, host_v4);
+      why != DropReason::none) {
     return drop(p, why);
   }
   dataplane::rewrite_ipv4(bytes, meta, NatSide::destination, target->private_v4, 0, partial);
@@ -166,7 +167,7 @@ void EdgeTranslator::to_outside(Packet& p, const packet::PacketMeta& meta) {
 }
 
 DropReason EdgeTranslator::host_of(const PublicBinding& binding, const packet::PacketMeta& meta,
-                                   uint32_t& host_v4) {
+                                   const packet::IpAddress& client, uint32_t& host_v4) {
   if (binding.shard < 0) {
     host_v4 = binding.host_v4;
     return DropReason::none;
@@ -177,7 +178,10 @@ DropReason EdgeTranslator::host_of(const PublicBinding& binding, const packet::P
     host_v4 = fragments_.node_of(meta);  // where its first fragment went
     return host_v4 == 0 ? DropReason::edge_nat_port_unowned : DropReason::none;
   }
-  const int slot = hyperplane::slot_of_port(nat_port(meta), int(shard.nodes_v4.size()));
+  const int slot = shard.by_client
+                       ? int(dataplane::load_balancer_slot(
+                             client.v4_host_order(), meta.tuple.src_port, shard.nodes_v4.size()))
+                       : hyperplane::slot_of_port(nat_port(meta), int(shard.nodes_v4.size()));
   if (slot < 0) return DropReason::edge_nat_port_unowned;
   host_v4 = dataplane::serving_node(shard.nodes_v4, size_t(slot));
   if (host_v4 == 0) return DropReason::gateway_unavailable;
@@ -219,7 +223,8 @@ void EdgeTranslator::from_outside(Packet& p) {
   const PublicBinding* binding = table_->by_public(meta.tuple.dst.v4_host_order());
   if (binding == nullptr) return drop(p, DropReason::edge_unknown_public_address);
   uint32_t host_v4 = 0;
-  if (const DropReason why = host_of(*binding, meta, host_v4); why != DropReason::none) {
+  if (const DropReason why = host_of(*binding, meta, meta.tuple.src, host_v4);
+      why != DropReason::none) {
     return drop(p, why);
   }
   if (!dataplane::decrement_ipv4_ttl(p.data + meta.l3_offset)) {

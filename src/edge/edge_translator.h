@@ -29,6 +29,12 @@
 //     an error without quoted ports is dropped as edge_nat_port_unowned, a shard with no node up
 //     as gateway_unavailable. From the underlay, such an address is accepted only from a live node
 //     of its shard with the gateway's ENI as source ENI (else edge_source_mismatch).
+//   an internet-facing network load balancer's elastic IP (a binding with a by_client shard) is
+//     served by its shard too: a packet goes to the node of the client's slot
+//     (dataplane/nat_shard.h load_balancer_slot of the client's public address and port, the
+//     slot the target's router sends the replies to), destination ENI the load balancer's
+//     interface; from the underlay its private address is accepted only from a live node of
+//     the shard with that interface as source ENI.
 //   ICMP errors are translated through the packet they quote (nat_rewrite.h), so an instance
 //   sees errors about what it sent, and the outside sees errors about public addresses.
 //
@@ -100,10 +106,11 @@ class EdgeTranslator {
   void from_underlay(dataplane::Packet& p);
   void from_outside(dataplane::Packet& p);
   void answer_arp(dataplane::Packet& p, const packet::PacketMeta& meta);
-  // Where a packet for binding's private address goes: its host, or the live node of its NAT
-  // gateway's shard that owns the packet's port; else the reason to drop.
+  // Where a packet for binding's private address goes: its host, the live node of its NAT
+  // gateway's shard that owns the packet's port, or of its load balancer's shard that serves
+  // the slot of (client, the packet's source port); else the reason to drop.
   dataplane::DropReason host_of(const PublicBinding& binding, const packet::PacketMeta& meta,
-                                uint32_t& host_v4);
+                                const packet::IpAddress& client, uint32_t& host_v4);
   void to_host(dataplane::Packet& p, const packet::PacketMeta& meta, const PublicBinding& binding,
                uint32_t host_v4, packet::FiveTuple translated);
   void to_outside(dataplane::Packet& p, const packet::PacketMeta& meta);
