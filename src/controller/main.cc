@@ -352,8 +352,8 @@ int main(int argc, char** argv) {
       for (int i = 0; i < 5 && !stop.stop_requested(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
-      if (stop.stop_requested() || !mapping_server) continue;
-      if (auto region = regions.snapshot(); region.ok()) {
+      if (stop.stop_requested()) break;
+      if (auto region = regions.snapshot(); mapping_server && region.ok()) {
         auto changes = controller::fold_target_health(**region, mapping_server->hosts());
         if (!changes.empty()) {
           auto recorded = regions.mutate([&](model::Region& r) -> Result<void> {
