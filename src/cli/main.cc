@@ -77,7 +77,8 @@ int show_hosts(const Result<json>& answer, bool as_json) {
   return 0;
 }
 
-// The live hyperplane nodes and the NAT gateways placed on each (shuffle shards).
+// The live hyperplane nodes and the NAT gateways placed on each (shuffle shards); then, when
+// there are any, the network load balancers with their state and shard (node ids by slot).
 int show_hyperplane(const Result<json>& answer, bool as_json) {
   if (!answer) return fail(answer.error());
   if (as_json) {
@@ -93,6 +94,16 @@ int show_hyperplane(const Result<json>& answer, bool as_json) {
                     std::to_string(node["nat_gateways"].size()), nats.empty() ? "-" : nats});
   }
   std::cout << cli::format_table({"NODE", "HEALTH", "RESOURCES", "NAT GATEWAYS"}, rows);
+  std::vector<std::vector<std::string>> balancers;
+  for (const auto& lb : answer->value("load_balancers", json::array())) {
+    std::string shard;
+    for (const auto& node : lb["shard"])
+      shard += (shard.empty() ? "" : ",") + node.get<std::string>();
+    balancers.push_back({lb.value("name", ""), lb.value("state", ""), shard.empty() ? "-" : shard});
+  }
+  if (!balancers.empty()) {
+    std::cout << "\n" << cli::format_table({"LOAD BALANCER", "STATE", "SHARD"}, balancers);
+  }
   return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/load_balancer.h"
 #include "model/nat_gateway.h"
 #include "model/placement.h"
 
@@ -48,10 +49,28 @@ Result<void> HyperplanePlacement::reconcile() {
                                  : model::place_shard(id, nat.shard, live, shard_size_);
     }
     model::advance_nat_gateways(region, placement, now);
+    // Load balancers share the fleet and the rule: placed by their ARN (every load balancer
+    // in the region is live until deleted).
+    model::LoadBalancerPlacement balancers;
+    for (const auto& [arn, lb] : region.load_balancers) {
+      balancers.shards[arn] = grace && !lb.shard.empty()
+                                  ? lb.shard
+                                  : model::place_shard(arn, lb.shard, live, shard_size_);
+    }
+    model::advance_load_balancers(region, balancers, now);
     return {};
   });
   if (!changed) return changed.error();
+  {
+    std::lock_guard lock(mutex_);
+    next_deadline_ = model::next_draining_deadline(**changed, now);
+  }
   return {};
+}
+
+bool HyperplanePlacement::due() const {
+  std::lock_guard lock(mutex_);
+  return next_deadline_ != 0 && now_() >= next_deadline_;
 }
 
 Result<std::string> HyperplanePlacement::describe() {
@@ -65,12 +84,32 @@ Result<std::string> HyperplanePlacement::describe() {
     for (const auto& node : nat.shard) by_node[node].push_back(id);
     nats.push_back({{"id", id}, {"owner", nat.owner}, {"state", nat.state}, {"shard", nat.shard}});
   }
+  std::map<std::string, std::vector<std::string>> balancers_by_node;
+  nlohmann::json balancers = nlohmann::json::array();
+  for (const auto& [arn, lb] : (*region)->load_balancers) {
+    const std::string name = "net/" + lb.name + "/" + lb.id;
+    for (const auto& node : lb.shard) {
+      by_node[node];
+      balancers_by_node[node].push_back(name);
+    }
+    balancers.push_back({{"arn", arn},
+                         {"name", name},
+                         {"owner", lb.owner},
+                         {"state", lb.state},
+                         {"shard", lb.shard}});
+  }
   const std::set<std::string> alive(live.begin(), live.end());
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& [node, ids] : by_node) {
-    nodes.push_back({{"node_id", node}, {"live", alive.contains(node)}, {"nat_gateways", ids}});
+    nodes.push_back({{"node_id", node},
+                     {"live", alive.contains(node)},
+                     {"nat_gateways", ids},
+                     {"load_balancers", balancers_by_node[node]}});
   }
-  return nlohmann::json{{"nodes", nodes}, {"nat_gateways", nats}, {"shard_size", shard_size_}}
+  return nlohmann::json{{"nodes", nodes},
+                        {"nat_gateways", nats},
+                        {"load_balancers", balancers},
+                        {"shard_size", shard_size_}}
       .dump();
 }
 

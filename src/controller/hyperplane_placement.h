@@ -1,13 +1,16 @@
 // hyperplane_placement.h — the controller's side of the hyperplane fleet: which NAT gateways
-// live on which nodes.
+// and network load balancers live on which nodes.
 //
-// reconcile() places every pending or available NAT gateway on a shuffle shard of the live
-// hyperplane nodes (model/placement.h: survivors keep their slots, a dead node's slots are
-// refilled), records the shards in the store and moves states on (model::advance_nat_gateways:
-// pending -> available once placed, deleting -> deleted). It runs when the live fleet changes
-// (the mapping service's NodeRegistry) and after every API change, so a NAT gateway created
-// with nodes alive is available at the next Describe. Thread-safe: the node list is guarded,
-// the store change is one RegionStore::mutate.
+// reconcile() places every pending or available NAT gateway and every load balancer on a
+// shuffle shard of the live hyperplane nodes (model/placement.h: survivors keep their slots, a
+// dead node's slots are refilled), records the shards in the store and moves states on
+// (model::advance_nat_gateways: pending -> available once placed, deleting -> deleted;
+// model::advance_load_balancers: provisioning -> active once placed, and targets whose
+// deregistration delay ended are dropped). due() says when a draining target's delay has
+// ended since the last reconcile: the controller then reconciles (and so recompiles) again. It runs
+// when the live fleet changes (the mapping service's NodeRegistry) and after every API change, so a
+// NAT gateway created with nodes alive is available at the next Describe. Thread-safe: the node
+// list is guarded, the store change is one RegionStore::mutate.
 //
 // A controller that restarts knows no live node until the nodes resubscribe (their reconnect
 // backoff): re-placing then would empty every shard, make every NAT gateway pending and move
@@ -43,8 +46,11 @@ class HyperplanePlacement {
   // Reconciles once, the first time it is called after the grace is over; true when it did.
   bool settle();
   bool in_grace() const { return now_() < grace_until_; }
+  // Whether a target's draining ended since the last reconcile (reconcile() then drops it).
+  bool due() const;
   // JSON for `openvpc hyperplane` (the admin verb "hyperplane"): {"nodes": [{node_id, live,
-  // nat_gateways: [ids]}], "nat_gateways": [{id, owner, state, shard: [node ids]}]}.
+  // nat_gateways: [ids], load_balancers: ["net/<name>/<id>"]}], "nat_gateways": [{id, owner,
+  // state, shard: [node ids]}], "load_balancers": [{arn, name, owner, state, shard}]}.
   Result<std::string> describe();
 
  private:
@@ -55,6 +61,7 @@ class HyperplanePlacement {
   mutable std::mutex mutex_;
   std::vector<std::string> nodes_;
   bool settled_ = false;
+  int64_t next_deadline_ = 0;  // the earliest draining_until after the last reconcile; 0: none
 };
 
 }  // namespace openvpc::controller

@@ -36,6 +36,7 @@
 #include "controller/metrics.h"
 #include "controller/options.h"
 #include "controller/program_publisher.h"
+#include "controller/target_health.h"
 #include "mapping/mapping_server.h"
 #include "model/region_store.h"
 #include "store/store.h"
@@ -344,7 +345,30 @@ int main(int argc, char** argv) {
     }
     if (!stop.stop_requested() && mapping_server) (void)publisher.refresh();
   });
+  // About once a second: fold the hyperplane nodes' health reports into the targets, and when a
+  // draining target's delay has ended, reconcile (it is dropped) and recompile.
+  std::jthread upkeep([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      for (int i = 0; i < 5 && !stop.stop_requested(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      if (stop.stop_requested()) break;
+      if (auto region = regions.snapshot(); mapping_server && region.ok()) {
+        auto changes = controller::fold_target_health(**region, mapping_server->hosts());
+        if (!changes.empty()) {
+          auto recorded = regions.mutate([&](model::Region& r) -> Result<void> {
+            controller::apply_target_health(r, changes);
+            return {};
+          });
+          if (!recorded) spdlog::warn("target health: {}", recorded.error().message);
+        }
+      }
+      if (placement.due()) after_change();
+    }
+  });
   serve_until_stopped(*server, stop_signals);
+  upkeep.request_stop();
+  upkeep.join();
   settler.request_stop();
   settler.join();
   stopping = true;

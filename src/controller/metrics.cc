@@ -1,6 +1,8 @@
 #include "controller/metrics.h"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 
 #include "common/prometheus_text.h"
 #include "hyperplane/nat_table.h"
@@ -19,6 +21,52 @@ void api_families(PrometheusText& out,
     const std::string code = std::to_string(key.second);
     out.sample("openvpc_controller_api_requests_total", {{"action", key.first}, {"code", code}},
                count);
+  }
+}
+
+// A network load balancer's metrics as the controller shows them: CloudWatch's name, the
+// family, whether a gauge, and how nodes' reports combine. Flows and bytes are each node's own,
+// so they add up; every node of the shard checks every target, so a host count is the largest
+// any node reports, not the sum.
+struct LoadBalancerMetric {
+  std::string_view name, family;
+  bool gauge, largest;
+};
+constexpr LoadBalancerMetric kLoadBalancerMetrics[] = {
+    {"ActiveFlowCount", "openvpc_load_balancer_active_flow_count", true, false},
+    {"NewFlowCount", "openvpc_load_balancer_new_flow_count_total", false, false},
+    {"ProcessedBytes", "openvpc_load_balancer_processed_bytes_total", false, false},
+    {"HealthyHostCount", "openvpc_load_balancer_healthy_host_count", true, true},
+    {"UnHealthyHostCount", "openvpc_load_balancer_unhealthy_host_count", true, true},
+    {"TCP_Client_Reset_Count", "openvpc_load_balancer_tcp_client_reset_count_total", false, false},
+    {"TCP_Target_Reset_Count", "openvpc_load_balancer_tcp_target_reset_count_total", false, false},
+};
+constexpr size_t kLoadBalancerMetricCount = std::size(kLoadBalancerMetrics);
+
+void load_balancer_families(PrometheusText& out, const std::vector<mapping::HostStatus>& hosts) {
+  std::map<std::string, std::array<uint64_t, kLoadBalancerMetricCount>> balancers;
+  for (const auto& host : hosts) {
+    for (const auto& resource : host.resource_metrics) {
+      if (!resource.resource.starts_with("net/")) continue;
+      auto& figures = balancers.try_emplace(resource.resource).first->second;
+      for (size_t i = 0; i < kLoadBalancerMetricCount; ++i) {
+        for (const auto& [reported, value] : resource.values) {
+          if (reported != kLoadBalancerMetrics[i].name) continue;
+          figures[i] =
+              kLoadBalancerMetrics[i].largest ? std::max(figures[i], value) : figures[i] + value;
+        }
+      }
+    }
+  }
+  for (size_t i = 0; i < kLoadBalancerMetricCount; ++i) {
+    const auto& metric = kLoadBalancerMetrics[i];
+    out.family(metric.family, metric.gauge ? Type::gauge : Type::counter,
+               "The network load balancer's " + std::string(metric.name) +
+                   (metric.largest ? ", the largest any of its hyperplane nodes reports."
+                                   : ", summed over its hyperplane nodes."));
+    for (const auto& [name, figures] : balancers) {
+      out.sample(metric.family, {{"load_balancer", name}}, figures[i]);
+    }
   }
 }
 
@@ -134,6 +182,7 @@ std::string ApiMetrics::text(const std::vector<mapping::HostStatus>& hosts,
       out.sample(family, {{"nat_gateway_id", id}}, sums[i]);
     }
   }
+  load_balancer_families(out, hosts);
   out.family("openvpc_controller_resources", Type::gauge, "Resources in the region, by kind.");
   for (const auto& [kind, count] : resources) {
     out.sample("openvpc_controller_resources", {{"kind", kind}}, count);

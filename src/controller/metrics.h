@@ -12,6 +12,11 @@
 //   openvpc_controller_fleet_nodes{role} and openvpc_fleet_node{node_id,role,underlay} for the
 //   live edge and hyperplane nodes,
 //   openvpc_controller_mapping_refused_total{reason} (mapping calls a certificate did not allow)
+//   openvpc_nat_gateway_*{nat_gateway_id} (hyperplane/nat_table.h), summed over the nodes, and
+//   openvpc_load_balancer_*{load_balancer="net/<name>/<id>"} with CloudWatch's network load
+//   balancer metrics: active_flow_count, new_flow_count_total, processed_bytes_total,
+//   healthy_host_count, unhealthy_host_count (the largest a node reports),
+//   tcp_client_reset_count_total, tcp_target_reset_count_total (the others summed)
 // Thread-safe: record() and text() take one mutex (the HTTP server calls them from its pool).
 #pragma once
 

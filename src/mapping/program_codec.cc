@@ -239,6 +239,140 @@ void decode_nat_gateways(Decoder& d, const wire::Program& in, program::Program& 
   }
 }
 
+void encode_target_group(const program::LoadBalancerTargetGroup& group,
+                         wire::LoadBalancerTargetGroup* out) {
+  out->set_id(group.id);
+  out->set_name(group.name);
+  const program::HealthCheck& hc = group.health_check;
+  auto* h = out->mutable_health_check();
+  h->set_enabled(hc.enabled);
+  h->set_protocol(hc.protocol == program::HealthCheckProtocol::http
+                      ? wire::HEALTH_CHECK_PROTOCOL_HTTP
+                      : wire::HEALTH_CHECK_PROTOCOL_TCP);
+  h->set_port(hc.port);
+  h->set_path(hc.path);
+  h->set_matcher(hc.matcher);
+  h->set_interval_seconds(hc.interval_seconds);
+  h->set_timeout_seconds(hc.timeout_seconds);
+  h->set_healthy_threshold(hc.healthy_threshold);
+  h->set_unhealthy_threshold(hc.unhealthy_threshold);
+  out->set_deregistration_delay_seconds(group.deregistration_delay_seconds);
+  out->set_preserve_client_ip(group.preserve_client_ip);
+  out->set_stickiness(group.stickiness);
+  for (const auto& target : group.targets) {
+    auto* t = out->add_targets();
+    t->set_address(encode_address(target.address));
+    t->set_port(target.port);
+    t->set_eni(target.eni);
+    t->set_underlay(encode_address(target.underlay));
+    t->set_draining(target.draining);
+  }
+}
+
+void encode_load_balancers(const program::Program& p, wire::Program* out) {
+  for (const auto& lb : p.load_balancers) {
+    auto* l = out->add_load_balancers();
+    l->set_id(lb.id);
+    l->set_name(lb.name);
+    l->set_vpc(lb.vpc);
+    l->set_dns_name(lb.dns_name);
+    for (const auto& interface : lb.interfaces) {
+      auto* i = l->add_interfaces();
+      i->set_eni(interface.eni);
+      i->set_subnet(interface.subnet);
+      i->set_address(encode_address(interface.address));
+      if (interface.public_address) {
+        i->set_public_address(encode_address(*interface.public_address));
+      }
+    }
+    for (const auto& n : lb.nodes) l->add_nodes(encode_address(n));
+    l->set_cross_zone(lb.cross_zone);
+    for (const auto& listener : lb.listeners) {
+      auto* w = l->add_listeners();
+      w->set_port(listener.port);
+      w->set_protocol(static_cast<wire::ListenerProtocol>(static_cast<int>(listener.protocol) +
+                                                          wire::LISTENER_PROTOCOL_TCP));
+      w->set_target_group(listener.target_group);
+    }
+    for (const auto& group : lb.target_groups) encode_target_group(group, l->add_target_groups());
+  }
+}
+
+program::HealthCheck decode_health_check(Decoder& d, const wire::HealthCheck& h) {
+  program::HealthCheck out;
+  out.enabled = h.enabled();
+  if (h.protocol() == wire::HEALTH_CHECK_PROTOCOL_TCP) {
+    out.protocol = program::HealthCheckProtocol::tcp;
+  } else if (h.protocol() == wire::HEALTH_CHECK_PROTOCOL_HTTP) {
+    out.protocol = program::HealthCheckProtocol::http;
+  } else {
+    d.fail("health check protocol unspecified");
+  }
+  out.port = d.u16(h.port(), "health check port");
+  out.path = h.path();
+  out.matcher = h.matcher();
+  out.interval_seconds = h.interval_seconds();
+  out.timeout_seconds = h.timeout_seconds();
+  out.healthy_threshold = h.healthy_threshold();
+  out.unhealthy_threshold = h.unhealthy_threshold();
+  if (out.interval_seconds == 0) d.fail("health check interval of 0 seconds");
+  return out;
+}
+
+program::LoadBalancerTargetGroup decode_target_group(Decoder& d,
+                                                     const wire::LoadBalancerTargetGroup& g) {
+  program::LoadBalancerTargetGroup out;
+  out.id = g.id();
+  out.name = g.name();
+  out.health_check = decode_health_check(d, g.health_check());
+  out.deregistration_delay_seconds = g.deregistration_delay_seconds();
+  out.preserve_client_ip = g.preserve_client_ip();
+  out.stickiness = g.stickiness();
+  for (const auto& t : g.targets()) {
+    out.targets.push_back({d.address(t.address(), "target address"), d.u16(t.port(), "target port"),
+                           t.eni(), d.address(t.underlay(), "target underlay"), t.draining()});
+    if (t.port() == 0) d.fail("target port 0");
+  }
+  return out;
+}
+
+void decode_load_balancers(Decoder& d, const wire::Program& in, program::Program& out) {
+  for (const auto& l : in.load_balancers()) {
+    program::LoadBalancer lb;
+    lb.id = l.id();
+    lb.name = l.name();
+    lb.vpc = l.vpc();
+    lb.dns_name = l.dns_name();
+    for (const auto& i : l.interfaces()) {
+      program::LoadBalancerInterface interface {
+        i.eni(), i.subnet(), d.address(i.address(), "load balancer address"), {}
+      };
+      if (!i.public_address().empty()) {
+        interface.public_address = d.address(i.public_address(), "load balancer public address");
+      }
+      lb.interfaces.push_back(interface);
+    }
+    for (const auto& n : l.nodes()) lb.nodes.push_back(d.address(n, "load balancer node"));
+    lb.cross_zone = l.cross_zone();
+    for (const auto& w : l.listeners()) {
+      program::LoadBalancerListener listener;
+      listener.port = d.u16(w.port(), "listener port");
+      if (w.port() == 0) d.fail("listener port 0");
+      if (w.protocol() < wire::LISTENER_PROTOCOL_TCP ||
+          w.protocol() > wire::LISTENER_PROTOCOL_TCP_UDP) {
+        d.fail("listener protocol unspecified");
+      } else {
+        listener.protocol =
+            static_cast<program::ListenerProtocol>(w.protocol() - wire::LISTENER_PROTOCOL_TCP);
+      }
+      listener.target_group = w.target_group();
+      lb.listeners.push_back(listener);
+    }
+    for (const auto& g : l.target_groups()) lb.target_groups.push_back(decode_target_group(d, g));
+    out.load_balancers.push_back(std::move(lb));
+  }
+}
+
 void decode_objects(Decoder& d, const wire::Program& in, program::Program& out) {
   for (const auto& v : in.vpcs()) {
     program::Vpc vpc{v.id(), v.name(), {}, v.dns_support(), v.dns_hostnames()};
@@ -307,6 +441,10 @@ program::Mapping decode_mapping(Decoder& d, const wire::Mapping& m) {
     out.public_address = d.address(m.public_address(), "mapping public address");
   }
   out.nat_gateway = m.nat_gateway();
+  out.load_balancer = m.load_balancer();
+  if (out.nat_gateway != 0 && out.load_balancer != 0) {
+    d.fail("mapping both a NAT gateway's and a load balancer's");
+  }
   return out;
 }
 
@@ -340,6 +478,7 @@ wire::Program encode(const program::Program& program) {
   encode_flow_logs(program, &out);
   for (const auto& edge : program.edge_nodes) out.add_edge_nodes(encode_address(edge));
   encode_nat_gateways(program, &out);
+  encode_load_balancers(program, &out);
   return out;
 }
 
@@ -359,6 +498,7 @@ Result<program::Program> decode(const wire::Program& message) {
     out.edge_nodes.push_back(d.address(edge, "edge node"));
   }
   decode_nat_gateways(d, message, out);
+  decode_load_balancers(d, message, out);
   if (!d.problem.empty()) return invalid(d.problem);
   return out;
 }
@@ -372,6 +512,7 @@ wire::Mapping encode(const program::Mapping& mapping) {
   out.set_source_dest_check(mapping.source_dest_check);
   if (mapping.public_address) out.set_public_address(encode_address(*mapping.public_address));
   out.set_nat_gateway(mapping.nat_gateway);
+  out.set_load_balancer(mapping.load_balancer);
   return out;
 }
 

@@ -3,7 +3,9 @@
 // encode() writes every field; decode(encode(p)) equals p field for field, list order included.
 // decode() is where an untrusted program enters the router: it checks what the types cannot
 // (address and MAC sizes, prefix lengths within the family, ports and rule numbers within 16
-// bits, enum values known, protocol -1..255) and returns "mapping.invalid_program" otherwise.
+// bits, enum values known, protocol -1..255; a load balancer's listener and target ports 1-65535
+// and health check interval non-zero; a mapping not both a NAT gateway's and a load
+// balancer's) and returns "mapping.invalid_program" otherwise.
 // It does not check references (dataplane::compile does). IPv4 addresses travel as 4 bytes,
 // IPv6 as 16; a 16-byte IPv4-mapped address decodes to the same IPv4 address.
 #pragma once

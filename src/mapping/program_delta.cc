@@ -132,6 +132,8 @@ wire::ProgramDelta diff(const wire::Program& from, const wire::Program& to) {
   }
   diff_kind(from.nat_gateways(), to.nat_gateways(), d.mutable_upsert_nat_gateways(),
             d.mutable_remove_nat_gateways());
+  diff_kind(from.load_balancers(), to.load_balancers(), d.mutable_upsert_load_balancers(),
+            d.mutable_remove_load_balancers());
   return d;
 }
 
@@ -156,6 +158,8 @@ wire::Program apply(const wire::Program& from, const wire::ProgramDelta& d) {
                                                         : from.edge_nodes());
   apply_kind(from.nat_gateways(), d.upsert_nat_gateways(), d.remove_nat_gateways(),
              out.mutable_nat_gateways());
+  apply_kind(from.load_balancers(), d.upsert_load_balancers(), d.remove_load_balancers(),
+             out.mutable_load_balancers());
   return out;
 }
 

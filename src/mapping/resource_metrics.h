@@ -1,10 +1,16 @@
 // resource_metrics.h — a hyperplane node's per-resource metrics as it reports them in its Acks.
 //
 // Each node counts what it carries per resource (a NAT gateway: Amazon's CloudWatch metric
-// names, hyperplane/nat_table.h); the controller shows the fleet-wide sums, as CloudWatch
+// names, hyperplane/nat_table.h; a network load balancer, "net/<name>/<id>": likewise); the
+// controller shows the fleet-wide sums, as CloudWatch
 // shows one figure per NAT gateway whatever node carried its flows. So a node's Acks carry its
 // latest values and it repeats its last Ack when they change (at most about once a second);
 // the mapping service keeps the last list per node (HostStatus::resource_metrics).
+//
+// Target health is reported the same way: resource = the target group's ARN, one value per
+// target whose state the node has concluded, named "target <address>:<port>" (IPv6 addresses
+// in brackets), 1 for healthy, 0 for unhealthy. The controller folds the reports of the
+// load balancer's shard nodes into the model (controller/target_health.h).
 #pragma once
 
 #include <cstdint>

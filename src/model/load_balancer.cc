@@ -385,4 +385,42 @@ Result<Tags*> find_elb_tags(Region& region, const Caller& caller, const std::str
   return const_cast<Tags*>(*found);  // region is not const here
 }
 
+bool advance_load_balancers(Region& region, const LoadBalancerPlacement& placement, int64_t now) {
+  bool changed = false;
+  for (auto& [arn, lb] : region.load_balancers) {
+    auto shard = placement.shards.find(arn);
+    std::vector<std::string> nodes =
+        shard == placement.shards.end() ? std::vector<std::string>{} : shard->second;
+    if (nodes != lb.shard) {
+      lb.shard = std::move(nodes);
+      changed = true;
+    }
+    // Active while at least one node carries it; with none it waits, and routers drop its
+    // traffic (the compiler leaves it out).
+    const std::string state = lb.shard.empty() ? "provisioning" : "active";
+    if (state != lb.state) {
+      lb.state = state;
+      changed = true;
+    }
+  }
+  for (auto& [arn, group] : region.target_groups) {
+    changed |= std::erase_if(group.targets, [&](const LoadBalancerTarget& t) {
+                 return t.draining_until != 0 && t.draining_until <= now;
+               }) > 0;
+  }
+  return changed;
+}
+
+int64_t next_draining_deadline(const Region& region, int64_t now) {
+  int64_t next = 0;
+  for (const auto& [arn, group] : region.target_groups) {
+    for (const auto& target : group.targets) {
+      if (target.draining_until > now && (next == 0 || target.draining_until < next)) {
+        next = target.draining_until;
+      }
+    }
+  }
+  return next;
+}
+
 }  // namespace openvpc::model

@@ -7,16 +7,21 @@
 // or the subnet's first free private address. An internet-facing one needs an internet gateway
 // attached to its VPC; each of its interfaces gets the subnet mapping's elastic IP (associated
 // like a NAT gateway's) or a public address from the region's pools, as an instance gets at
-// launch. It is "active" as soon as it is created (the hyperplane data path will later move it
-// through "provisioning"). Deleting it deletes its listeners and releases its interfaces (its
-// elastic IPs stay allocated).
+// launch. It is created "provisioning"; the controller's placement (advance_load_balancers)
+// puts it on a shard of live hyperplane nodes and only then makes it "active" — as a NAT
+// gateway is "pending" until placed, a load balancer stays "provisioning" while no hyperplane
+// node is up, and routers drop its traffic until then. Deleting it deletes its listeners and
+// releases its interfaces (its elastic IPs stay allocated).
 //
 // Targets: registered ones are healthy/unhealthy once the controller records the nodes' health
 // checks (LoadBalancerTarget::health); until then they are "initial", or "unused" while no
 // listener forwards to the group. Deregistering one of a group in use drains it for the
-// group's deregistration delay. Resources are keyed by ARN; other accounts' ARNs are not found.
+// group's deregistration delay; advance_load_balancers drops it once that has passed (the
+// shard's nodes then reset its connections). Resources are keyed by ARN; other accounts' ARNs
+// are not found.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,6 +108,18 @@ Result<std::string> create_listener(Region& region, const Caller& caller,
 Result<void> modify_listener(Region& region, const Caller& caller, const std::string& arn,
                              const ListenerRequest& change);
 Result<void> delete_listener(Region& region, const Caller& caller, const std::string& arn);
+
+// What placement decided: the shard of each load balancer (ARN -> hyperplane node ids, slot
+// order). advance_load_balancers applies it: a load balancer with a shard is "active", one
+// without "provisioning"; and it drops the targets whose draining ended at `now`. Returns
+// whether anything changed.
+struct LoadBalancerPlacement {
+  std::map<std::string, std::vector<std::string>> shards;
+};
+bool advance_load_balancers(Region& region, const LoadBalancerPlacement& placement, int64_t now);
+// The earliest draining_until after `now` of any target (0: none): when the next
+// advance_load_balancers has something to drop, so the controller wakes then.
+int64_t next_draining_deadline(const Region& region, int64_t now);
 
 // Attributes by ELB's key names; values as ELB reports them ("true", "300", ...).
 std::vector<std::pair<std::string, std::string>> load_balancer_attributes(const LoadBalancer& lb);

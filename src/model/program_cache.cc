@@ -47,7 +47,8 @@ std::set<std::string> changed_vpcs(const Region& before, const Region& after) {
   for_each_change(before.network_acls, after.network_acls, by_vpc_id);
   for_each_change(before.network_interfaces, after.network_interfaces, by_vpc_id);
   for_each_change(before.instances, after.instances, by_vpc_id);
-  for_each_change(before.nat_gateways, after.nat_gateways, by_vpc_id);  // states and shards
+  for_each_change(before.nat_gateways, after.nat_gateways, by_vpc_id);      // states and shards
+  for_each_change(before.load_balancers, after.load_balancers, by_vpc_id);  // likewise
   for_each_change(before.internet_gateways, after.internet_gateways,
                   [&](const InternetGateway* old_value, const InternetGateway* new_value) {
                     if (old_value) vpcs.insert(old_value->attached_vpc_id);

@@ -1,18 +1,19 @@
 // program_cache.h — per-host programs kept up to date incrementally as the Region changes.
 //
 // A host's program (program_compiler.h) reads only: its own interfaces, and within the VPCs
-// they are in, the VPC, subnets, route tables, network ACLs, interfaces, instances and
-// internet gateways and the flow logs on them; plus the security groups it lists. So a change to
-// the Region affects a host when (a) any of those per-VPC resources of a VPC the host is in (before
-// or after) changed — an interface moving between hosts changes the interface, so both hosts count
-// — or (b) a security group its previous program lists changed, or an interface in such a group
-// changed (its members: a group may be named by a rule of another VPC's group). affected_hosts()
-// computes exactly that; everything else keeps its previous program. The invariant the tests check
-// after every step of long random operation sequences: update() leaves programs() equal to
-// compiling every host afresh.
+// they are in, the VPC, subnets, route tables, network ACLs, interfaces, instances, internet
+// gateways, NAT gateways, load balancers and the flow logs on them; plus the security groups it
+// lists. So a change to the Region affects a host when (a) any of those per-VPC resources of a
+// VPC the host is in (before or after) changed — an interface moving between hosts changes the
+// interface, so both hosts count — or (b) a security group its previous program lists changed,
+// or an interface in such a group changed (its members: a group may be named by a rule of
+// another VPC's group). affected_hosts() computes exactly that; everything else keeps its
+// previous program. The invariant the tests check after every step of long random operation
+// sequences: update() leaves programs() equal to compiling every host afresh.
 //
-// Edge nodes (CompileOptions::edge_nodes) are recompiled on every change: their program
-// spans every VPC with an internet gateway. Hosts are never forgotten: a host whose last interface
+// Edge and hyperplane nodes (CompileOptions::edge_nodes, hyperplane_nodes) are recompiled on
+// every change: their programs span the region (a hyperplane node's also reads target groups,
+// listeners and instances anywhere). Hosts are never forgotten: a host whose last interface
 // left gets an empty program (its router must drop the old one), and stays in programs().
 //
 // Not thread-safe; the controller's ProgramPublisher serialises calls.

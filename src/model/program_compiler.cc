@@ -1,6 +1,7 @@
 #include "model/program_compiler.h"
 
 #include "model/operations.h"
+#include "model/program_compiler_load_balancers.h"
 #include "model/program_numbers.h"
 
 #include <algorithm>
@@ -88,10 +89,12 @@ class HostCompiler {
     add_flow_logs();
     add_edge_nodes();
     add_routed_nat_gateways();
+    add_router_load_balancers(region_, vpc_ids_, options_, program_);
     return std::move(program_);
   }
 
-  // What a hyperplane node needs: the NAT gateways placed on it and where the edge is.
+  // What a hyperplane node needs: the NAT gateways and load balancers placed on it and where
+  // the edge is.
   program::Program compile_hyperplane() {
     if (auto it = options_.hyperplane_nodes.find(host_id_); it != options_.hyperplane_nodes.end()) {
       if (auto underlay = program::parse_address(it->second)) program_.host_underlay = *underlay;
@@ -108,6 +111,7 @@ class HostCompiler {
     }
     std::sort(program_.edge_nodes.begin(), program_.edge_nodes.end());
     sort_nat_gateways();
+    add_node_load_balancers(region_, host_id_, options_, program_);
     return std::move(program_);
   }
 
@@ -135,6 +139,7 @@ class HostCompiler {
       }
     }
     add_nat_gateway_bindings();
+    add_edge_load_balancers(region_, vpc_ids_, options_, program_);
     return std::move(program_);
   }
 

@@ -22,12 +22,16 @@
 //   VPC of the program has an attached internet gateway, the live edge nodes' addresses.
 // - the NAT gateways its route tables target (available ones, with their shard's node
 //   addresses by slot: 0.0.0.0 for a slot whose node is not live).
+// - the placed network load balancers of its VPCs, and a mapping (Mapping::load_balancer) for
+//   each of their addresses (program_compiler_load_balancers.h).
 // An edge node (CompileOptions::edge_nodes) gets an edge program instead: every VPC with an
 // attached internet gateway, and the mappings of those VPCs' addresses that have a public
 // address (public IP <-> (VPC, ENI, private IP, host)); a NAT gateway's addresses are mapped
-// with Mapping::nat_gateway set and the gateway listed (its shard steers replies by port).
+// with Mapping::nat_gateway set and the gateway listed (its shard steers replies by port);
+// likewise the internet-facing load balancers' addresses with Mapping::load_balancer.
 // A hyperplane node (CompileOptions::hyperplane_nodes) gets its underlay, the live edge nodes
-// and the NAT gateways whose shard holds it — no VPC tables: it learns addresses from flows.
+// and the NAT gateways and load balancers (with listeners and target groups) whose shard holds
+// it — no VPC tables: it learns addresses from flows and targets from the load balancers.
 // Numbers: a VPC is its VNI, an ENI its region-unique number; subnets, route tables, ACLs,
 // groups, gateways and flow logs their stored program number (program_numbers.h, unique in
 // the region, the same on every host); each object's name is its model id. Routes are

@@ -72,7 +72,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancerAddress, subnet_id, 
                                                 association_id, public_ip)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancer, arn, id, owner, name, vpc_id, number,
                                                 scheme, type, state, dns_name, created_time,
-                                                addresses, cross_zone, deletion_protection, tags)
+                                                addresses, cross_zone, deletion_protection, shard,
+                                                tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancerTarget, id, port, availability_zone,
                                                 draining_until, health)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(

@@ -259,11 +259,12 @@ struct LoadBalancer {
   uint32_t number = 0;                       // region-unique program number
   std::string scheme = "internet-facing";    // internet-facing | internal
   std::string type = "network";
-  std::string state = "active";  // provisioning | active | active_impaired | failed
+  std::string state = "provisioning";  // provisioning | active | active_impaired | failed
   std::string dns_name, created_time;
   std::vector<LoadBalancerAddress> addresses;  // one per subnet, in request order
   bool cross_zone = false;                     // load_balancing.cross_zone.enabled
   bool deletion_protection = false;            // deletion_protection.enabled
+  std::vector<std::string> shard;              // hyperplane node ids, in slot order (placement.h)
   Tags tags;
   bool operator==(const LoadBalancer&) const = default;
 };

@@ -105,6 +105,60 @@ void dump_flow_log(std::ostream& out, const FlowLog& log) {
   out << " format=" << (log.format.empty() ? "-" : log.format) << "\n";
 }
 
+std::string join_nodes(const std::vector<IpAddress>& nodes) {  // slot order: not sorted
+  std::string out;
+  for (const auto& n : nodes) out += (out.empty() ? "" : ",") + format_address(n);
+  return out.empty() ? "-" : out;
+}
+
+void dump_target_group(std::ostream& out, const LoadBalancerTargetGroup& group) {
+  const HealthCheck& hc = group.health_check;
+  out << "  target-group " << group.id << " " << group.name
+      << " health-check=" << (hc.enabled ? "on" : "off") << " " << to_string(hc.protocol)
+      << " port=" << (hc.port == 0 ? std::string("traffic-port") : std::to_string(hc.port));
+  if (hc.protocol == HealthCheckProtocol::http) {
+    out << " path=" << hc.path << " matcher=" << hc.matcher;
+  }
+  out << " interval=" << hc.interval_seconds << " timeout=" << hc.timeout_seconds
+      << " healthy=" << hc.healthy_threshold << " unhealthy=" << hc.unhealthy_threshold
+      << " deregistration-delay=" << group.deregistration_delay_seconds
+      << " preserve-client-ip=" << (group.preserve_client_ip ? "on" : "off")
+      << " stickiness=" << (group.stickiness ? "on" : "off") << "\n";
+  auto targets =
+      sorted(group.targets, [](const LoadBalancerTarget& a, const LoadBalancerTarget& b) {
+        return std::tie(a.address, a.port) < std::tie(b.address, b.port);
+      });
+  for (const auto& t : targets) {
+    out << "    target " << format_address(t.address) << " port=" << t.port << " eni=" << t.eni
+        << " underlay=" << format_address(t.underlay) << (t.draining ? " draining" : "") << "\n";
+  }
+}
+
+void dump_load_balancer(std::ostream& out, const LoadBalancer& lb) {
+  out << "load-balancer " << lb.id << " " << lb.name << " vpc=" << lb.vpc
+      << " dns=" << (lb.dns_name.empty() ? "-" : lb.dns_name)
+      << " cross-zone=" << (lb.cross_zone ? "on" : "off") << " nodes=" << join_nodes(lb.nodes)
+      << "\n";
+  auto interfaces = sorted(
+      lb.interfaces,
+      [](const LoadBalancerInterface& a, const LoadBalancerInterface& b) { return a.eni < b.eni; });
+  for (const auto& i : interfaces) {
+    out << "  interface eni=" << i.eni << " subnet=" << i.subnet
+        << " address=" << format_address(i.address);
+    if (i.public_address) out << " public=" << format_address(*i.public_address);
+    out << "\n";
+  }
+  auto listeners =
+      sorted(lb.listeners, [](const LoadBalancerListener& a, const LoadBalancerListener& b) {
+        return std::tie(a.port, a.protocol) < std::tie(b.port, b.protocol);
+      });
+  for (const auto& l : listeners) {
+    out << "  listener " << to_string(l.protocol) << " " << l.port << " -> target-group "
+        << l.target_group << "\n";
+  }
+  for (const auto& g : sorted(lb.target_groups, by_id)) dump_target_group(out, g);
+}
+
 }  // namespace
 
 std::string_view to_string(Direction direction) {
@@ -212,6 +266,7 @@ std::string to_text(const Program& program) {
         << " source-dest-check=" << (m.source_dest_check ? "on" : "off");
     if (m.public_address) out << " public=" << format_address(*m.public_address);
     if (m.nat_gateway != 0) out << " nat-gateway=" << m.nat_gateway;
+    if (m.load_balancer != 0) out << " load-balancer=" << m.load_balancer;
     out << "\n";
   }
   for (const auto& log : sorted(program.flow_logs, by_id)) dump_flow_log(out, log);
@@ -226,6 +281,7 @@ std::string to_text(const Program& program) {
     for (size_t i = 0; i < g.nodes.size(); ++i) out << (i ? "," : "") << format_address(g.nodes[i]);
     out << "\n";
   }
+  for (const auto& lb : sorted(program.load_balancers, by_id)) dump_load_balancer(out, lb);
   return out.str();
 }
 

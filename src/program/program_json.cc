@@ -1,5 +1,7 @@
 #include "program/program_json.h"
 
+#include <initializer_list>
+
 #include <nlohmann/json.hpp>
 
 namespace openvpc::program {
@@ -149,6 +151,7 @@ void read_hosts(const json& j, Program& p) {
     if (m.contains("public_address"))
       p.mappings.back().public_address = address(m, "public_address");
     p.mappings.back().nat_gateway = get<uint32_t>(m, "nat_gateway", 0);
+    p.mappings.back().load_balancer = get<uint32_t>(m, "load_balancer", 0);
   }
   p.edge_nodes = addresses(j, "edge_nodes");
   for (const auto& g : j.value("nat_gateways", json::array())) {
@@ -157,6 +160,130 @@ void read_hosts(const json& j, Program& p) {
                               get<bool>(g, "is_public", true), addresses(g, "addresses"),
                               addresses(g, "nodes")});
   }
+}
+
+template <typename Enum>
+Enum enum_named(const std::string& name, std::initializer_list<Enum> values, const char* what) {
+  for (Enum v : values) {
+    if (to_string(v) == name) return v;
+  }
+  throw BadField{std::string(what) + ": unknown '" + name + "'"};
+}
+
+LoadBalancerTargetGroup read_target_group(const json& g) {
+  LoadBalancerTargetGroup group;
+  group.id = get<uint32_t>(g, "id", 0);
+  group.name = get<std::string>(g, "name", "");
+  const json hc = g.value("health_check", json::object());
+  HealthCheck& h = group.health_check;
+  h.enabled = get<bool>(hc, "enabled", true);
+  h.protocol = enum_named(get<std::string>(hc, "protocol", "TCP"),
+                          {HealthCheckProtocol::tcp, HealthCheckProtocol::http}, "health check");
+  h.port = get<uint16_t>(hc, "port", 0);
+  h.path = get<std::string>(hc, "path", "");
+  h.matcher = get<std::string>(hc, "matcher", "");
+  h.interval_seconds = get<uint32_t>(hc, "interval_seconds", 30);
+  h.timeout_seconds = get<uint32_t>(hc, "timeout_seconds", 10);
+  h.healthy_threshold = get<uint32_t>(hc, "healthy_threshold", 5);
+  h.unhealthy_threshold = get<uint32_t>(hc, "unhealthy_threshold", 2);
+  group.deregistration_delay_seconds = get<uint32_t>(g, "deregistration_delay_seconds", 300);
+  group.preserve_client_ip = get<bool>(g, "preserve_client_ip", true);
+  group.stickiness = get<bool>(g, "stickiness", false);
+  for (const auto& t : g.value("targets", json::array())) {
+    group.targets.push_back({address(t, "address"), get<uint16_t>(t, "port", 0),
+                             get<uint32_t>(t, "eni", 0), address(t, "underlay"),
+                             get<bool>(t, "draining", false)});
+  }
+  return group;
+}
+
+void read_load_balancers(const json& j, Program& p) {
+  for (const auto& l : j.value("load_balancers", json::array())) {
+    LoadBalancer lb;
+    lb.id = get<uint32_t>(l, "id", 0);
+    lb.name = get<std::string>(l, "name", "");
+    lb.vpc = get<uint32_t>(l, "vpc", 0);
+    lb.dns_name = get<std::string>(l, "dns_name", "");
+    for (const auto& i : l.value("interfaces", json::array())) {
+      lb.interfaces.push_back(
+          {get<uint32_t>(i, "eni", 0), get<uint32_t>(i, "subnet", 0), address(i, "address"), {}});
+      if (i.contains("public_address")) {
+        lb.interfaces.back().public_address = address(i, "public_address");
+      }
+    }
+    lb.nodes = addresses(l, "nodes");
+    lb.cross_zone = get<bool>(l, "cross_zone", false);
+    for (const auto& w : l.value("listeners", json::array())) {
+      lb.listeners.push_back(
+          {get<uint16_t>(w, "port", 0),
+           enum_named(get<std::string>(w, "protocol", "TCP"),
+                      {ListenerProtocol::tcp, ListenerProtocol::udp, ListenerProtocol::tcp_udp},
+                      "listener protocol"),
+           get<uint32_t>(w, "target_group", 0)});
+    }
+    for (const auto& g : l.value("target_groups", json::array())) {
+      lb.target_groups.push_back(read_target_group(g));
+    }
+    p.load_balancers.push_back(std::move(lb));
+  }
+}
+
+json target_group_json(const LoadBalancerTargetGroup& g) {
+  const HealthCheck& h = g.health_check;
+  json targets = json::array();
+  for (const auto& t : g.targets) {
+    targets.push_back({{"address", format_address(t.address)},
+                       {"port", t.port},
+                       {"eni", t.eni},
+                       {"underlay", format_address(t.underlay)},
+                       {"draining", t.draining}});
+  }
+  return {{"id", g.id},
+          {"name", g.name},
+          {"health_check",
+           {{"enabled", h.enabled},
+            {"protocol", std::string(to_string(h.protocol))},
+            {"port", h.port},
+            {"path", h.path},
+            {"matcher", h.matcher},
+            {"interval_seconds", h.interval_seconds},
+            {"timeout_seconds", h.timeout_seconds},
+            {"healthy_threshold", h.healthy_threshold},
+            {"unhealthy_threshold", h.unhealthy_threshold}}},
+          {"deregistration_delay_seconds", g.deregistration_delay_seconds},
+          {"preserve_client_ip", g.preserve_client_ip},
+          {"stickiness", g.stickiness},
+          {"targets", targets}};
+}
+
+json load_balancers_json(const Program& p) {
+  json j = json::object();
+  for (const auto& lb : p.load_balancers) {
+    json interfaces = json::array();
+    for (const auto& i : lb.interfaces) {
+      interfaces.push_back(
+          {{"eni", i.eni}, {"subnet", i.subnet}, {"address", format_address(i.address)}});
+      if (i.public_address) interfaces.back()["public_address"] = format_address(*i.public_address);
+    }
+    json listeners = json::array();
+    for (const auto& w : lb.listeners) {
+      listeners.push_back({{"port", w.port},
+                           {"protocol", std::string(to_string(w.protocol))},
+                           {"target_group", w.target_group}});
+    }
+    json groups = json::array();
+    for (const auto& g : lb.target_groups) groups.push_back(target_group_json(g));
+    j["load_balancers"].push_back({{"id", lb.id},
+                                   {"name", lb.name},
+                                   {"vpc", lb.vpc},
+                                   {"dns_name", lb.dns_name},
+                                   {"interfaces", interfaces},
+                                   {"nodes", address_list(lb.nodes)},
+                                   {"cross_zone", lb.cross_zone},
+                                   {"listeners", listeners},
+                                   {"target_groups", groups}});
+  }
+  return j;
 }
 
 FlowLogTraffic flow_log_traffic(const std::string& name) {
@@ -287,6 +414,7 @@ json hosts_json(const Program& p) {
     if (m.public_address)
       j["mappings"].back()["public_address"] = format_address(*m.public_address);
     if (m.nat_gateway != 0) j["mappings"].back()["nat_gateway"] = m.nat_gateway;
+    if (m.load_balancer != 0) j["mappings"].back()["load_balancer"] = m.load_balancer;
   }
   if (!p.edge_nodes.empty()) j["edge_nodes"] = address_list(p.edge_nodes);
   for (const auto& g : p.nat_gateways) {
@@ -320,6 +448,7 @@ Result<Program> program_from_json(std::string_view text) {
     read_policy(j, p);
     read_hosts(j, p);
     read_flow_logs(j, p);
+    read_load_balancers(j, p);
     return p;
   } catch (const BadField& bad) {
     return make_error("program.json", bad.what);
@@ -334,7 +463,8 @@ std::string program_to_json(const Program& p) {
   j["host_underlay"] = format_address(p.host_underlay);
   j["router_mac"] = format_mac(p.router_mac);
   j["region"] = p.region;
-  for (const json& part : {topology_json(p), policy_json(p), hosts_json(p), flow_logs_json(p)}) {
+  for (const json& part : {topology_json(p), policy_json(p), hosts_json(p), flow_logs_json(p),
+                           load_balancers_json(p)}) {
     j.update(part);
   }
   return j.dump(2) + "\n";

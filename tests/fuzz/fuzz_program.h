@@ -3,9 +3,10 @@
 // One VPC (VNI 7) with two subnets (an open and a strict network ACL), one security group,
 // ENI 1 (source/dest check on) and ENI 2 (off) on this host, ENI 3 on a remote host, a
 // default route to an internet gateway and 172.16.0.0/12 to NAT gateway 5 (ENI 50; shard
-// 192.168.0.21, a down slot, 192.168.0.23, whose nodes may send from the internet). Record format
-// shared by the targets: [port byte] [size lo][size hi][bytes...]; the port byte's top bit picks
-// the underlay, otherwise ENI 1 + (byte % 3) (ENI 3 is not attached here).
+// 192.168.0.21, a down slot, 192.168.0.23, whose nodes may send from the internet) and network
+// load balancer 6 at 10.0.1.60 (ENI 60, the same shard, mapped with load_balancer = 6). Record
+// format shared by the targets: [port byte] [size lo][size hi][bytes...]; the port byte's top bit
+// picks the underlay, otherwise ENI 1 + (byte % 3) (ENI 3 is not attached here).
 #pragma once
 
 #include <cstddef>
@@ -44,6 +45,14 @@ inline program::Program fuzz_program() {
   nat.nodes = {program::address_literal("192.168.0.21"), program::address_literal("0.0.0.0"),
                program::address_literal("192.168.0.23")};
   p.nat_gateways = {nat};
+  program::LoadBalancer lb;
+  lb.id = 6;
+  lb.name = "net/fuzz/0000000000000006";
+  lb.vpc = 7;
+  lb.dns_name = "fuzz-0000000000000006.elb.us-east-1.amazonaws.com";
+  lb.interfaces = {{60, 11, program::address_literal("10.0.1.60"), std::nullopt}};
+  lb.nodes = nat.nodes;
+  p.load_balancers = {lb};
   program::NetworkAclEntry allow_in{
       100, Direction::ingress, {}, cidr_literal("0.0.0.0/0"), program::AclAction::allow};
   program::NetworkAclEntry allow_out = allow_in;
@@ -68,7 +77,9 @@ inline program::Program fuzz_program() {
   const auto remote = program::address_literal("192.168.0.2");
   p.mappings = {{7, a1, p.host_underlay, 1, true},
                 {7, a2, p.host_underlay, 2, false},
-                {7, a3, remote, 3, true}};
+                {7, a3, remote, 3, true},
+                {7, program::address_literal("10.0.1.60"), program::IpAddress::v4(0), 60, true,
+                 std::nullopt, 0, 6}};
   return p;
 }
 

@@ -42,25 +42,43 @@ std::optional<uint16_t> edns_size(std::span<const uint8_t> message, const DnsQue
                               kEdnsMaxSize);
 }
 
+// A load balancer has one address per Availability Zone; more than this many are not listed.
+constexpr size_t kMaxAnswers = 16;
+
 struct Lookup {
   DnsRcode rcode = DnsRcode::name_error;
-  size_t answer_count = 0;  // 0 or 1
-  DnsAnswer answer;
+  size_t answer_count = 0;  // 0 or 1, up to kMaxAnswers for a named address set
+  DnsAnswer answers[kMaxAnswers];
 };
 
 // target: room for a PTR record's name, at least kDnsMaxNameSize bytes.
 Lookup look_up(const DnsQuery& query, const ReplyContext& c, char* target) {
   Lookup result;
-  if (!c.vpc.dns_hostnames) return result;
   const std::string_view name = query.name.view();
   const bool any = query.qtype == kTypeAny;
-  result.answer.ttl = c.globals.dns_ttl_seconds;
+  result.answers[0].ttl = c.globals.dns_ttl_seconds;
+  // A load balancer's DNS name is public (Route 53's): it resolves whatever enableDnsHostnames
+  // says, to all of its addresses.
+  if (const std::vector<uint32_t>* named = c.vpc.addresses_named(name)) {
+    result.rcode = DnsRcode::no_error;
+    if (query.qtype == packet::kDnsTypeA || any) {
+      for (uint32_t address : *named) {
+        if (result.answer_count == kMaxAnswers) break;
+        DnsAnswer& answer = result.answers[result.answer_count++];
+        answer.type = packet::kDnsTypeA;
+        answer.address = packet::IpAddress::v4(address);
+        answer.ttl = c.globals.dns_ttl_seconds;
+      }
+    }
+    return result;
+  }
+  if (!c.vpc.dns_hostnames) return result;
   if (const auto address = parse_private_hostname(name, c.globals.zone)) {
     if (!c.vpc.has_address(*address)) return result;
     result.rcode = DnsRcode::no_error;
     if (query.qtype == packet::kDnsTypeA || any) {
-      result.answer.type = packet::kDnsTypeA;
-      result.answer.address = packet::IpAddress::v4(*address);
+      result.answers[0].type = packet::kDnsTypeA;
+      result.answers[0].address = packet::IpAddress::v4(*address);
       result.answer_count = 1;
     }
   } else if (const auto public_address = parse_public_hostname(name, c.globals.public_zone)) {
@@ -69,8 +87,8 @@ Lookup look_up(const DnsQuery& query, const ReplyContext& c, char* target) {
     if (!address) return result;
     result.rcode = DnsRcode::no_error;
     if (query.qtype == packet::kDnsTypeA || any) {
-      result.answer.type = packet::kDnsTypeA;
-      result.answer.address = packet::IpAddress::v4(*address);
+      result.answers[0].type = packet::kDnsTypeA;
+      result.answers[0].address = packet::IpAddress::v4(*address);
       result.answer_count = 1;
     }
   } else if (const auto reverse = parse_reverse_name(name)) {
@@ -79,8 +97,8 @@ Lookup look_up(const DnsQuery& query, const ReplyContext& c, char* target) {
     if (query.qtype == packet::kDnsTypePtr || any) {
       const size_t size =
           format_private_hostname(*reverse, c.globals.zone, target, packet::kDnsMaxNameSize);
-      result.answer.type = packet::kDnsTypePtr;
-      result.answer.target = std::string_view(target, size);
+      result.answers[0].type = packet::kDnsTypePtr;
+      result.answers[0].target = std::string_view(target, size);
       result.answer_count = size == 0 ? 0 : 1;
     }
   }
@@ -130,7 +148,7 @@ DnsMessageResult answer_dns_message(const ReplyContext& c, std::span<const uint8
   uint8_t* at = out.data();
   size_t size =
       packet::write_dns_response(at, out.size(), query, lookup.rcode,
-                                 std::span(&lookup.answer, lookup.answer_count), limit - reserve);
+                                 std::span(lookup.answers, lookup.answer_count), limit - reserve);
   if (size == 0) return {0, ServicesEvent::dropped_reply_too_large};
   if (edns) {
     uint8_t* opt = at + size;

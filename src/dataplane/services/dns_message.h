@@ -4,7 +4,9 @@
 // length prefix) and writes the response message, nothing else: the UDP (dns_reply.cc) and TCP
 // (dns_tcp.cc) responders frame it. What it answers (REFERENCE.md "Addressing"): with
 // enableDnsHostnames, "ip-a-b-c-d.<zone>" has an A record and a.b.c.d's reverse name a PTR
-// record for every address of the VPC; any other name is NXDOMAIN (there is no upstream);
+// record for every address of the VPC; a network load balancer's DNS name (its VPC's
+// VpcServicesConfig::named_addresses, whatever enableDnsHostnames says) an A record for each
+// of its addresses; any other name is NXDOMAIN (there is no upstream);
 // another record type of an existing name is an empty NOERROR. A query that cannot be read
 // past its header, or with other than one question: FORMERR; another opcode: NOTIMP.
 // Size: over UDP at most dns_udp_size_without_edns bytes, or with an EDNS OPT record the

@@ -56,6 +56,14 @@ VpcState compile_vpc(const VpcServicesConfig& config, const std::string& zone) {
     }
   }
   std::sort(vpc.public_addresses.begin(), vpc.public_addresses.end());
+  for (const auto& [name, addresses] : config.named_addresses) {
+    std::vector<uint32_t> v4;
+    for (const IpAddress& address : addresses) {
+      if (address.is_v4()) v4.push_back(address.v4_host_order());
+    }
+    if (!name.empty() && !v4.empty()) vpc.named_addresses.emplace_back(name, std::move(v4));
+  }
+  std::sort(vpc.named_addresses.begin(), vpc.named_addresses.end());
   return vpc;
 }
 
@@ -108,6 +116,14 @@ std::optional<uint32_t> VpcState::private_of_public(uint32_t public_address) con
                              std::make_pair(public_address, uint32_t{0}));
   if (it == public_addresses.end() || it->first != public_address) return std::nullopt;
   return it->second;
+}
+
+const std::vector<uint32_t>* VpcState::addresses_named(std::string_view name) const {
+  auto it = std::lower_bound(
+      named_addresses.begin(), named_addresses.end(), name,
+      [](const auto& entry, std::string_view key) { return std::string_view(entry.first) < key; });
+  if (it == named_addresses.end() || it->first != name) return nullptr;
+  return &it->second;
 }
 
 bool EniState::owns(const IpAddress& address) const {

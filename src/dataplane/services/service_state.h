@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dataplane/services/services_counters.h"
@@ -45,8 +47,12 @@ struct VpcState {
   std::vector<uint32_t> addresses;             // sorted, host order: what the resolver names
   // (public, private), sorted, host order: public names resolve to the private address.
   std::vector<std::pair<uint32_t, uint32_t>> public_addresses;
+  // (name, addresses in host order), sorted by name: a load balancer's DNS name.
+  std::vector<std::pair<std::string, std::vector<uint32_t>>> named_addresses;
 
   bool has_address(uint32_t address) const;
+  // The addresses `name` resolves to; null when it is no such name.
+  const std::vector<uint32_t>* addresses_named(std::string_view name) const;
   std::optional<uint32_t> private_of_public(uint32_t public_address) const;
 };
 

@@ -2,6 +2,7 @@
 #include "dataplane/services/services_config.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace openvpc::dataplane::services {
 namespace {
@@ -38,6 +39,20 @@ VpcServicesConfig vpc_config(const program::Program& program, const program::Vpc
   }
   std::sort(out.addresses.begin(), out.addresses.end());
   out.addresses.erase(std::unique(out.addresses.begin(), out.addresses.end()), out.addresses.end());
+  for (const program::LoadBalancer& lb : program.load_balancers) {
+    if (lb.vpc != vpc.id || lb.dns_name.empty()) continue;
+    std::string name = lb.dns_name;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (name.back() == '.') name.pop_back();
+    std::vector<IpAddress> addresses;
+    for (const auto& interface : lb.interfaces) {
+      if (interface.address.is_v4()) addresses.push_back(interface.address);
+    }
+    std::sort(addresses.begin(), addresses.end());
+    out.named_addresses.emplace_back(std::move(name), std::move(addresses));
+  }
+  std::sort(out.named_addresses.begin(), out.named_addresses.end());
   return out;
 }
 

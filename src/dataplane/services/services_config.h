@@ -43,6 +43,10 @@ struct VpcServicesConfig {
   std::vector<IpAddress> addresses;  // every address of the VPC the resolver may name
   // (public, private) pairs: "ec2-<public>.<public zone>" resolves to the private address.
   std::vector<std::pair<IpAddress, IpAddress>> public_addresses;
+  // Names that resolve to a set of addresses whatever enableDnsHostnames says: each network
+  // load balancer's DNS name (lower case, no trailing dot) -> its interfaces' private IPv4
+  // addresses, sorted by name.
+  std::vector<std::pair<std::string, std::vector<IpAddress>>> named_addresses{};
 };
 
 struct EniServicesConfig {
@@ -82,7 +86,8 @@ struct ServicesDefaults {
 };
 
 // Every local ENI of the program with its subnet and VPC; each VPC's addresses are the
-// program's mappings for it plus its local ENIs' addresses. ENIs whose subnet or VPC does not
+// program's mappings for it plus its local ENIs' addresses; its named addresses are its load
+// balancers' DNS names (Program::load_balancers). ENIs whose subnet or VPC does not
 // resolve, and non-IPv4 VPCs, are left out.
 ServicesConfig services_config_from_program(const program::Program& program,
                                             const ServicesDefaults& defaults);

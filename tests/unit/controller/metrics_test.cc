@@ -90,5 +90,37 @@ TEST(ApiMetrics, EmptyPageIsValidAndConcurrentRecordsAllCount) {
             4000);
 }
 
+// A load balancer's flows and bytes add up over its nodes; host counts are the largest any
+// node reports (every node checks every target).
+TEST(ApiMetrics, LoadBalancerMetricsCombineOverNodes) {
+  ApiMetrics metrics;
+  const std::string lb = "net/front/0123456789abcdef";
+  mapping::HostStatus hp1{"hp1", 1, 1, true, 0, ""};
+  hp1.resource_metrics = {{lb,
+                           {{"ActiveFlowCount", 3},
+                            {"NewFlowCount", 10},
+                            {"HealthyHostCount", 2},
+                            {"UnHealthyHostCount", 1},
+                            {"TCP_Target_Reset_Count", 4}}},
+                          {"arn:tg", {{"target 10.0.1.5:80", 1}}}};
+  mapping::HostStatus hp2{"hp2", 1, 1, true, 0, ""};
+  hp2.resource_metrics = {
+      {lb, {{"ActiveFlowCount", 5}, {"ProcessedBytes", 900}, {"HealthyHostCount", 3}}}};
+  const std::string text = metrics.text({hp1, hp2}, {});
+  const auto page = parse_prometheus(text);
+  ASSERT_EQ(page.error, "") << text;
+  const std::string label = R"({load_balancer="net/front/0123456789abcdef"})";
+  EXPECT_EQ(page.at("openvpc_load_balancer_active_flow_count" + label), 8);
+  EXPECT_EQ(page.at("openvpc_load_balancer_new_flow_count_total" + label), 10);
+  EXPECT_EQ(page.at("openvpc_load_balancer_processed_bytes_total" + label), 900);
+  EXPECT_EQ(page.at("openvpc_load_balancer_healthy_host_count" + label), 3);
+  EXPECT_EQ(page.at("openvpc_load_balancer_unhealthy_host_count" + label), 1);
+  EXPECT_EQ(page.at("openvpc_load_balancer_tcp_client_reset_count_total" + label), 0);
+  EXPECT_EQ(page.at("openvpc_load_balancer_tcp_target_reset_count_total" + label), 4);
+  EXPECT_EQ(page.types.at("openvpc_load_balancer_active_flow_count"), "gauge");
+  EXPECT_EQ(page.types.at("openvpc_load_balancer_processed_bytes_total"), "counter");
+  EXPECT_EQ(text.find("arn:tg"), std::string::npos);  // health reports are no metric
+}
+
 }  // namespace
 }  // namespace openvpc::controller

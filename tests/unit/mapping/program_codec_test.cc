@@ -132,6 +132,56 @@ std::vector<BadProgramCase> bad_program_cases() {
       {"flow log traffic unspecified",
        [](auto& p) { p.mutable_flow_logs(0)->set_traffic(wire::FLOW_LOG_TRAFFIC_UNSPECIFIED); },
        "flow log traffic"},
+      {"listener protocol unspecified",
+       [](auto& p) {
+         p.mutable_load_balancers(1)->mutable_listeners(0)->set_protocol(
+             wire::LISTENER_PROTOCOL_UNSPECIFIED);
+       },
+       "listener protocol"},
+      {"listener port beyond 16 bits",
+       [](auto& p) { p.mutable_load_balancers(1)->mutable_listeners(0)->set_port(65536); },
+       "listener port"},
+      {"listener port 0",
+       [](auto& p) { p.mutable_load_balancers(1)->mutable_listeners(0)->set_port(0); },
+       "listener port"},
+      {"health check protocol unspecified",
+       [](auto& p) {
+         p.mutable_load_balancers(1)
+             ->mutable_target_groups(0)
+             ->mutable_health_check()
+             ->set_protocol(wire::HEALTH_CHECK_PROTOCOL_UNSPECIFIED);
+       },
+       "health check protocol"},
+      {"health check interval 0",
+       [](auto& p) {
+         p.mutable_load_balancers(1)
+             ->mutable_target_groups(0)
+             ->mutable_health_check()
+             ->set_interval_seconds(0);
+       },
+       "health check interval"},
+      {"target address of 3 bytes",
+       [](auto& p) {
+         p.mutable_load_balancers(1)->mutable_target_groups(0)->mutable_targets(0)->set_address(
+             "abc");
+       },
+       "target address"},
+      {"target port 0",
+       [](auto& p) {
+         p.mutable_load_balancers(1)->mutable_target_groups(0)->mutable_targets(0)->set_port(0);
+       },
+       "target port"},
+      {"load balancer node of 5 bytes",
+       [](auto& p) { p.mutable_load_balancers(1)->set_nodes(0, "12345"); }, "load balancer node"},
+      {"load balancer interface without an address",
+       [](auto& p) { p.mutable_load_balancers(1)->mutable_interfaces(0)->clear_address(); },
+       "load balancer address"},
+      {"mapping to a NAT gateway and a load balancer",
+       [](auto& p) {
+         p.mutable_mappings(3)->set_nat_gateway(81);
+         p.mutable_mappings(3)->set_load_balancer(91);
+       },
+       "both"},
   };
 }
 

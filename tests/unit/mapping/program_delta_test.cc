@@ -77,7 +77,10 @@ int entry_count(const wire::ProgramDelta& d) {
          d.remove_subnets_size() + d.upsert_route_tables_size() + d.remove_route_tables_size() +
          d.upsert_security_groups_size() + d.remove_security_groups_size() +
          d.upsert_network_acls_size() + d.remove_network_acls_size() + d.upsert_enis_size() +
-         d.remove_enis_size() + d.upsert_mappings_size() + d.remove_mappings_size();
+         d.remove_enis_size() + d.upsert_mappings_size() + d.remove_mappings_size() +
+         d.upsert_flow_logs_size() + d.remove_flow_logs_size() + d.has_edge_nodes() +
+         d.upsert_nat_gateways_size() + d.remove_nat_gateways_size() +
+         d.upsert_load_balancers_size() + d.remove_load_balancers_size();
 }
 
 TEST(ProgramDelta, OneChangeGivesOneEntry) {
@@ -119,6 +122,21 @@ TEST(ProgramDelta, OneChangeGivesOneEntry) {
        1,
        [](const auto& d) {
          return d.upsert_enis_size() == 1 && d.upsert_enis(0).instance_id() == "i-new";
+       }},
+      {"load balancer node down",
+       [](Program& p) { p.load_balancers[1].nodes[0] = address_literal("0.0.0.0"); }, 1,
+       [](const auto& d) {
+         return d.upsert_load_balancers_size() == 1 && d.upsert_load_balancers(0).id() == 91;
+       }},
+      {"target deregistered (draining)",
+       [](Program& p) { p.load_balancers[1].target_groups[0].targets[0].draining = true; }, 1,
+       [](const auto& d) {
+         return d.upsert_load_balancers_size() == 1 &&
+                d.upsert_load_balancers(0).target_groups(0).targets(0).draining();
+       }},
+      {"load balancer deleted", [](Program& p) { p.load_balancers.pop_back(); }, 1,
+       [](const auto& d) {
+         return d.remove_load_balancers_size() == 1 && d.remove_load_balancers(0) == 91;
        }},
       {"order only (same meaning, other bytes)",
        [](Program& p) { std::swap(p.subnets[0], p.subnets[1]); }, 0,  // matched by key

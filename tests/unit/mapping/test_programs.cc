@@ -124,12 +124,62 @@ FlowLog random_flow_log(std::mt19937_64& random, uint32_t id) {
           many(random, 3, [&] { return pick(random, 100, 105); })};
 }
 
+LoadBalancerTargetGroup random_target_group(std::mt19937_64& random, uint32_t id) {
+  LoadBalancerTargetGroup g;
+  g.id = id;
+  g.name = "arn:tg/" + random_name(random);
+  g.health_check.enabled = chance(random, 80);
+  g.health_check.protocol =
+      chance(random, 50) ? HealthCheckProtocol::tcp : HealthCheckProtocol::http;
+  g.health_check.port = static_cast<uint16_t>(chance(random, 50) ? 0 : pick(random, 1, 65535));
+  if (g.health_check.protocol == HealthCheckProtocol::http) {
+    g.health_check.path = "/" + random_name(random);
+    g.health_check.matcher = chance(random, 50) ? "200-399" : "200,202";
+  }
+  g.health_check.interval_seconds = pick(random, 5, 300);
+  g.health_check.timeout_seconds = pick(random, 2, 120);
+  g.health_check.healthy_threshold = pick(random, 2, 10);
+  g.health_check.unhealthy_threshold = pick(random, 2, 10);
+  g.deregistration_delay_seconds = pick(random, 0, 3600);
+  g.preserve_client_ip = chance(random, 70);
+  g.stickiness = chance(random, 30);
+  g.targets = many(random, 3, [&] {
+    return LoadBalancerTarget{random_address(random), static_cast<uint16_t>(pick(random, 1, 65535)),
+                              pick(random, 1, 50), random_address(random), chance(random, 20)};
+  });
+  return g;
+}
+
+LoadBalancer random_load_balancer(std::mt19937_64& random, uint32_t id) {
+  LoadBalancer lb;
+  lb.id = id;
+  lb.name = "net/" + random_name(random) + "/0123456789abcdef";
+  lb.vpc = pick(random, 1, 3);
+  lb.dns_name = chance(random, 80) ? random_name(random) + ".elb.example" : "";
+  lb.interfaces = many(random, 3, [&] {
+    LoadBalancerInterface i{pick(random, 1, 99), pick(random, 1, 12), random_address(random), {}};
+    if (chance(random, 30)) i.public_address = IpAddress::v4(0xc6336400 | pick(random, 0, 255));
+    return i;
+  });
+  lb.nodes = many(random, 3, [&] { return random_address(random); });
+  lb.cross_zone = chance(random, 50);
+  for (uint32_t tg : random_ids(random, 2))
+    lb.target_groups.push_back(random_target_group(random, tg));
+  lb.listeners = many(random, 3, [&] {
+    return LoadBalancerListener{static_cast<uint16_t>(pick(random, 1, 65535)),
+                                static_cast<ListenerProtocol>(pick(random, 0, 2)),
+                                pick(random, 1, 12)};
+  });
+  return lb;
+}
+
 std::vector<Mapping> random_mappings(std::mt19937_64& random) {
   std::set<std::tuple<uint32_t, IpAddress>> keys;
   std::vector<Mapping> out;
   for (uint32_t i = pick(random, 0, 12); i > 0; --i) {
     Mapping m{pick(random, 1, 3), random_address(random), random_address(random),
               pick(random, 0, 50), chance(random, 50)};
+    if (chance(random, 15)) m.load_balancer = pick(random, 1, 3);
     if (keys.insert({m.vpc, m.address}).second) out.push_back(m);
   }
   return out;
@@ -223,6 +273,33 @@ Program rich_program() {
        true,
        {address_literal("10.0.1.4"), address_literal("10.0.1.5")},
        {address_literal("127.0.12.1"), address_literal("0.0.0.0"), address_literal("127.0.12.3")}}};
+  p.mappings.push_back({7, address_literal("10.0.2.20"), address_literal("0.0.0.0"), 105, true,
+                        std::nullopt, 0, 91});
+  LoadBalancerTargetGroup web{
+      202,
+      "arn:aws:elasticloadbalancing:ap-southeast-2:123456789012:targetgroup/web/00000000000000ca",
+      {true, HealthCheckProtocol::http, 8080, "/healthz", "200-399", 10, 5, 3, 2},
+      30,
+      false,
+      true,
+      {{address_literal("10.0.2.9"), 80, 102, address_literal("192.168.0.1"), false},
+       {address_literal("fd00:7:0:1::5"), 80, 101, address_literal("192.168.0.1"), true},
+       {address_literal("10.0.2.9"), 8080, 102, address_literal("192.168.0.1"), false}}};
+  LoadBalancerTargetGroup dns{201, "arn:tg/dns", {}, 300, true, false, {}};
+  dns.health_check.enabled = false;
+  p.load_balancers = {{92, "net/idle/00000000000000bb", 9, "", {}, {}, false, {}, {}},
+                      {91,
+                       "net/web/00000000000000aa",
+                       7,
+                       "web-00000000000000aa.elb.ap-southeast-2.amazonaws.com",
+                       {{106, 12, address_literal("10.0.2.21"), address_literal("198.51.100.21")},
+                        {105, 12, address_literal("10.0.2.20"), std::nullopt}},
+                       {address_literal("127.0.12.2"), address_literal("0.0.0.0")},
+                       true,
+                       {{80, ListenerProtocol::tcp, 202},
+                        {53, ListenerProtocol::udp, 201},
+                        {53, ListenerProtocol::tcp_udp, 201}},
+                       {web, dns}}};
   return p;
 }
 
@@ -252,6 +329,9 @@ Program random_program(std::mt19937_64& random) {
                               chance(random, 70),
                               many(random, 3, [&] { return random_address(random); }),
                               many(random, 3, [&] { return random_address(random); })});
+  }
+  for (uint32_t id : random_ids(random, 2)) {
+    p.load_balancers.push_back(random_load_balancer(random, id));
   }
   return p;
 }
@@ -289,6 +369,14 @@ Program mutate(const Program& program, std::mt19937_64& random) {
     if (!gateway.nodes.empty()) gateway.nodes[0] = IpAddress::v4(0);  // its first node died
   }
   if (!p.nat_gateways.empty() && chance(random, 20)) p.nat_gateways.pop_back();
+  if (!p.load_balancers.empty() && chance(random, 40)) {
+    auto& lb = p.load_balancers[pick(random, 0, p.load_balancers.size() - 1)];
+    if (!lb.nodes.empty()) lb.nodes[0] = IpAddress::v4(0);
+    for (auto& g : lb.target_groups) {
+      if (!g.targets.empty()) g.targets.back().draining = true;  // deregistered
+    }
+  }
+  if (!p.load_balancers.empty() && chance(random, 20)) p.load_balancers.pop_back();
   std::set<uint32_t> seen_logs;
   std::erase_if(p.flow_logs, [&](const FlowLog& f) { return !seen_logs.insert(f.id).second; });
   // Keep keys unique: a re-added ENI id may collide with an existing one.

@@ -10,6 +10,7 @@
 
 #include "model/cidr.h"
 #include "model/fixture.h"
+#include "model/load_balancer.h"
 
 namespace openvpc::model {
 namespace {
@@ -21,6 +22,7 @@ class RandomOperations : public testing::RegionTest {
   explicit RandomOperations(uint32_t seed = 1) : random_(seed) {
     options_.host_underlays = {{"h1", "192.0.2.1"}, {"h2", "192.0.2.2"}, {"h3", "192.0.2.3"}};
     // h4 has no underlay address: its interfaces are never mapped.
+    options_.hyperplane_nodes = {{"hp-1", "192.0.2.9"}};  // carries every load balancer
   }
 
   size_t below(size_t n) {
@@ -238,6 +240,24 @@ class RandomOperations : public testing::RegionTest {
         }
         return done(associate_route_table(region_, caller_, table->id, s->id));
       }
+      case 17: {  // a network load balancer, placed at once (routers of its VPC carry it)
+        if (const LoadBalancer* lb = pick(region_.load_balancers); lb && below(3) == 0) {
+          return delete_load_balancer(region_, caller_, lb->arn);
+        }
+        const Subnet* s = pick(region_.subnets);
+        if (!s) return skipped;
+        LoadBalancerRequest request;
+        request.name = "lb" + std::to_string(below(1000));
+        request.type = "network";
+        request.scheme = "internal";
+        request.subnets = {{s->id, "", ""}};
+        auto created = create_load_balancer(region_, caller_, request);
+        if (!created) return created.error();
+        LoadBalancerPlacement placement;
+        for (const auto& [arn, lb] : region_.load_balancers) placement.shards[arn] = {"hp-1"};
+        advance_load_balancers(region_, placement, caller_.now);
+        return {};
+      }
       case 18: {  // a flow log on a VPC, a subnet or an interface
         std::string resource;
         if (const size_t kind = below(3); kind == 0) {
@@ -295,7 +315,8 @@ TEST_P(ProgramCacheTest, IncrementalEqualsFullRecomputeAfterEveryStep) {
   EXPECT_GT(region_.network_interfaces.size(), 5u);
   std::cout << "[ seed " << GetParam() << " ] recompiled " << recompiled << " of " << possible
             << " host programs; " << region_.network_interfaces.size() << " interfaces, "
-            << region_.security_groups.size() << " groups\n";
+            << region_.security_groups.size() << " groups, " << region_.load_balancers.size()
+            << " load balancers\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, ProgramCacheTest, ::testing::Values(1u, 2u, 3u, 4u));

@@ -59,6 +59,25 @@ Program sample() {
                   "/var/log/flows.log",
                   60,
                   {101}}};
+  p.mappings.push_back({7, address_literal("10.0.1.50"), address_literal("0.0.0.0"), 105, true,
+                        address_literal("198.51.100.5"), 0, 91});
+  LoadBalancerTargetGroup web{
+      202,
+      "arn:tg/web",
+      {false, HealthCheckProtocol::http, 8080, "/", "200", 10, 5, 3, 2},
+      30,
+      false,
+      true,
+      {{address_literal("10.0.1.5"), 80, 101, address_literal("192.168.0.1"), true}}};
+  p.load_balancers = {{91,
+                       "net/front/00000000000000aa",
+                       7,
+                       "front.elb.example",
+                       {{105, 11, address_literal("10.0.1.50"), address_literal("198.51.100.5")}},
+                       {address_literal("127.0.12.1"), address_literal("0.0.0.0")},
+                       true,
+                       {{53, ListenerProtocol::tcp_udp, 202}},
+                       {web}}};
   return p;
 }
 
@@ -116,6 +135,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad flow log traffic",
                 R"({"host_underlay": "1.1.1.1", "router_mac": "02:00:00:00:00:01",
                     "flow_logs": [{"id": 1, "traffic": "SOME"}]})"},
+        BadCase{"bad listener protocol",
+                R"({"host_underlay": "1.1.1.1", "router_mac": "02:00:00:00:00:01",
+                     "load_balancers": [{"listeners": [{"port": 80, "protocol": "SCTP"}]}]})"},
+        BadCase{"bad target address",
+                R"({"host_underlay": "1.1.1.1", "router_mac": "02:00:00:00:00:01",
+                     "load_balancers": [{"target_groups": [{"targets": [{"address": "x"}]}]}]})"},
         BadCase{"bad cidr", R"({"host_underlay": "1.1.1.1", "router_mac": "02:00:00:00:00:01",
                                 "subnets": [{"cidr": "10.0.0.0/40"}]})"},
         BadCase{"wrong type", R"({"host_underlay": "1.1.1.1", "router_mac": "02:00:00:00:00:01",

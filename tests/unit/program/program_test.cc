@@ -124,6 +124,63 @@ TEST(ToText, EveryInstanceAndDnsFieldShows) {
   }
 }
 
+// A load balancer as a hyperplane node gets it: one line for it, then its interfaces,
+// listeners, target groups and their targets, each list sorted; nodes stay in slot order.
+Program load_balancer_sample() {
+  Program p;
+  p.host_underlay = address_literal("127.0.12.1");
+  p.router_mac = mac_literal("02:00:00:00:00:01");
+  p.mappings = {{7, address_literal("10.0.1.50"), address_literal("0.0.0.0"), 105, true,
+                 std::nullopt, 0, 91}};
+  LoadBalancerTargetGroup web{
+      202,
+      "arn:tg/web",
+      {true, HealthCheckProtocol::http, 0, "/healthz", "200-399", 10, 5, 3, 2},
+      30,
+      true,
+      false,
+      {{address_literal("10.0.2.9"), 80, 102, address_literal("192.168.0.2"), true},
+       {address_literal("10.0.1.5"), 80, 101, address_literal("192.168.0.1"), false}}};
+  LoadBalancerTargetGroup dns{201, "arn:tg/dns", {}, 300, true, true, {}};
+  p.load_balancers = {
+      {91,
+       "net/front/00000000000000aa",
+       7,
+       "front-00000000000000aa.elb.eu-west-1.amazonaws.com",
+       {{106, 12, address_literal("10.0.2.50"), address_literal("198.51.100.5")},
+        {105, 11, address_literal("10.0.1.50"), std::nullopt}},
+       {address_literal("127.0.12.3"), address_literal("0.0.0.0"), address_literal("127.0.12.1")},
+       true,
+       {{80, ListenerProtocol::tcp, 202}, {53, ListenerProtocol::udp, 201}},
+       {web, dns}}};
+  return p;
+}
+
+TEST(ToText, GoldenLoadBalancer) {
+  EXPECT_EQ(to_text(load_balancer_sample()),
+            "generation 0\n"
+            "host underlay=127.0.12.1 router-mac=02:00:00:00:00:01\n"
+            "mapping vpc=7 10.0.1.50 -> 0.0.0.0 eni=105 source-dest-check=on load-balancer=91\n"
+            "load-balancer 91 net/front/00000000000000aa vpc=7 "
+            "dns=front-00000000000000aa.elb.eu-west-1.amazonaws.com cross-zone=on "
+            "nodes=127.0.12.3,0.0.0.0,127.0.12.1\n"
+            "  interface eni=105 subnet=11 address=10.0.1.50\n"
+            "  interface eni=106 subnet=12 address=10.0.2.50 public=198.51.100.5\n"
+            "  listener UDP 53 -> target-group 201\n"
+            "  listener TCP 80 -> target-group 202\n"
+            "  target-group 201 arn:tg/dns health-check=on TCP port=traffic-port interval=30 "
+            "timeout=10 healthy=5 unhealthy=2 deregistration-delay=300 preserve-client-ip=on "
+            "stickiness=on\n"
+            "  target-group 202 arn:tg/web health-check=on HTTP port=traffic-port path=/healthz "
+            "matcher=200-399 interval=10 timeout=5 healthy=3 unhealthy=2 "
+            "deregistration-delay=30 preserve-client-ip=on stickiness=off\n"
+            "    target 10.0.1.5 port=80 eni=101 underlay=192.168.0.1\n"
+            "    target 10.0.2.9 port=80 eni=102 underlay=192.168.0.2 draining\n");
+  Program changed = load_balancer_sample();
+  std::swap(changed.load_balancers[0].nodes[0], changed.load_balancers[0].nodes[2]);
+  EXPECT_NE(to_text(changed), to_text(load_balancer_sample()));  // slot order is meaning
+}
+
 TEST(TrafficMatch, Text) {
   EXPECT_EQ(to_string(TrafficMatch{}), "all");
   EXPECT_EQ(to_string(TrafficMatch{17, {53, 53}, -1, -1}), "udp 53");

@@ -155,6 +155,37 @@ TEST(DnsReply, HostnamesOffMeansNxdomain) {
   EXPECT_EQ(services.counters()[ServicesEvent::dns_nxdomain], 2u);
 }
 
+// A load balancer's DNS name resolves to all of its addresses (one A record each), even with
+// enableDnsHostnames off; another VPC's load balancer is not known here.
+TEST(DnsReply, LoadBalancerNameHasAnAddressPerInterface) {
+  ServicesConfig config = test_config();
+  config.vpcs[0].dns_hostnames = false;
+  config.vpcs[0].named_addresses = {
+      {"front-0123456789abcdef.elb.eu-west-1.amazonaws.com",
+       {IpAddress::v4(0x0a000132), IpAddress::v4(0x0a000232)}}};  // 10.0.1.50, 10.0.2.50
+  LocalServices services(config);
+  const DnsQuerySpec query{.name = "FRONT-0123456789abcdef.elb.eu-west-1.amazonaws.com"};
+  const Reply reply = respond(services, dns_frame(query));
+  ASSERT_FALSE(reply.frame.empty());
+  const std::span<const uint8_t> message = reply.udp_payload();
+  EXPECT_EQ(rcode_of(reply), uint16_t(DnsRcode::no_error));
+  ASSERT_EQ(packet::load_be16(&message[6]), 2);  // two answers
+  size_t at = packet::parse_dns_query(dns_payload(query)).question_end;
+  for (const char* expected : {"10.0.1.50", "10.0.2.50"}) {
+    EXPECT_EQ(packet::load_be16(&message[at + 2]), 1);  // A
+    EXPECT_EQ(packet::load_be16(&message[at + 10]), 4);
+    EXPECT_EQ(IpAddress::v4_from_wire(&message[at + 12]).to_string(), expected);
+    at += 16;
+  }
+  // AAAA of the name: NOERROR without answers; another name under elb: NXDOMAIN.
+  const Reply aaaa = respond(services, dns_frame({.name = query.name, .qtype = 28}));
+  EXPECT_EQ(rcode_of(aaaa), uint16_t(DnsRcode::no_error));
+  EXPECT_EQ(packet::load_be16(&aaaa.udp_payload()[6]), 0);
+  const Reply other =
+      respond(services, dns_frame({.name = "back-0123456789abcdef.elb.eu-west-1.amazonaws.com"}));
+  EXPECT_EQ(rcode_of(other), uint16_t(DnsRcode::name_error));
+}
+
 // enableDnsSupport off: the resolver is not there at all (no answer, not even REFUSED), at
 // every one of its addresses; the drop is counted and takes no rate-limit token.
 TEST(DnsReply, DnsSupportOffMeansNoAnswer) {

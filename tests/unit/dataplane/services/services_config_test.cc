@@ -87,5 +87,25 @@ TEST(ServicesConfig, PrivateDnsZone) {
   EXPECT_EQ(program::private_dns_zone("eu-west-1"), "eu-west-1.compute.internal");
 }
 
+// Each load balancer's DNS name (lower-cased) names its interfaces' addresses, in its VPC only.
+TEST(ServicesConfig, LoadBalancerNamesTheirAddresses) {
+  program::Program p = two_vpc_program();
+  program::LoadBalancer lb;
+  lb.id = 5;
+  lb.vpc = 7;
+  lb.dns_name = "Front-0123456789abcdef.elb.ap-south-1.amazonaws.com";
+  lb.interfaces = {{11, 70, address_literal("10.0.2.50"), std::nullopt},
+                   {10, 70, address_literal("10.0.1.50"), address_literal("198.51.100.5")}};
+  p.load_balancers = {lb};
+  const ServicesConfig config = services_config_from_program(p, {});
+  ASSERT_EQ(config.vpcs.size(), 2u);
+  ASSERT_EQ(config.vpcs[0].named_addresses.size(), 1u);
+  EXPECT_EQ(config.vpcs[0].named_addresses[0].first,
+            "front-0123456789abcdef.elb.ap-south-1.amazonaws.com");
+  EXPECT_EQ(config.vpcs[0].named_addresses[0].second,
+            (std::vector<IpAddress>{address_literal("10.0.1.50"), address_literal("10.0.2.50")}));
+  EXPECT_TRUE(config.vpcs[1].named_addresses.empty());
+}
+
 }  // namespace
 }  // namespace openvpc::dataplane::services
