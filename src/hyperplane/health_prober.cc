@@ -80,6 +80,11 @@ std::vector<ProbeTarget> HealthProber::targets_of(const program::LoadBalancer& l
   if (!any_v4) return out;
 
   for (const auto& group : lb.target_groups) {
+    // A target group no listener forwards to is "unused" (Elastic Load Balancing): unchecked.
+    const auto used = [&](const program::LoadBalancerListener& l) {
+      return l.target_group == group.id;
+    };
+    if (std::none_of(lb.listeners.begin(), lb.listeners.end(), used)) continue;
     const program::HealthCheck& hc = group.health_check;
     const HttpMatcher matcher = HttpMatcher::parse(hc.matcher).value_or(HttpMatcher{});
     const uint32_t interval_ms = std::max<uint32_t>(hc.interval_seconds, 1) * 1000;

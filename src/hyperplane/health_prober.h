@@ -109,8 +109,11 @@ class HealthProber {
   // `seed` varies the initial sequence numbers (tests pass a fixed one).
   explicit HealthProber(uint64_t seed = 0x6f70656e767063ull);
 
-  // The targets of every target group of `lb` (IPv4 targets only; none when slot is outside
-  // lb.nodes or the load balancer has no IPv4 interface). node_underlay_v4: this node's.
+  // The targets of every target group of `lb` that a listener forwards to (others are
+  // "unused"), draining ones included; IPv4 targets only; none when slot is outside lb.nodes or
+  // the load balancer has no IPv4 interface. node_underlay_v4: this node's. The source
+  // interface is the one whose address shares the most leading bits with the target's (the
+  // one in the target's subnet: a VPC's subnets are disjoint).
   static std::vector<ProbeTarget> targets_of(const program::LoadBalancer& lb,
                                              uint32_t node_underlay_v4, int slot);
 

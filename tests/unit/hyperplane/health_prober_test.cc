@@ -142,6 +142,9 @@ TEST(HealthProberTargets, BuiltFromTheProgram) {
   EXPECT_TRUE(HealthProber::targets_of(make_lb(hc), kNode, -1).empty());
   hc.port = 0;
   EXPECT_EQ(HealthProber::targets_of(make_lb(hc), kNode, 0)[0].check_port, 80);
+  program::LoadBalancer unused = make_lb(hc);
+  unused.listeners[0].target_group = 10;  // no listener forwards to group 9
+  EXPECT_TRUE(HealthProber::targets_of(unused, kNode, 0).empty());
 }
 
 TEST(HealthProberTargets, OtherSubnetFallsBackToAnInterface) {
@@ -202,6 +205,21 @@ TEST(HealthProber, SourcePortsVaryAndKeepTheSlot) {
   }
   EXPECT_EQ(ports.size(), 100u);
   EXPECT_EQ(h.state(), TargetState::unhealthy);
+}
+
+TEST(HealthProber, SourcePortsAreNeverListenerPorts) {
+  program::HealthCheck hc = tcp_check();
+  hc.interval_seconds = 2;
+  hc.timeout_seconds = 1;
+  program::LoadBalancer lb = make_lb(hc);
+  for (uint16_t port = 1024; port < 1400; ++port) {
+    lb.listeners.push_back({port, program::ListenerProtocol::tcp, 9});
+  }
+  Harness h(lb);
+  for (uint64_t now = 0; now < 40000; now += 1000) {
+    for (const Sent& s : h.poll(now)) EXPECT_GE(s.meta.tuple.src_port, 1400);
+  }
+  EXPECT_EQ(h.prober.counters().probes, 20u);
 }
 
 TEST(HealthProber, TcpSynAckIsHealthyAfterThreshold) {
