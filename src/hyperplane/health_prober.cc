@@ -23,6 +23,7 @@ constexpr uint16_t kWindow = 8192;  // idem
 constexpr size_t kMaxPayload =
     HealthProber::kPacketCapacity - packet::kGeneveEncapSize - kIpHeader - kTcpHeader;
 constexpr uint32_t kTotalPorts = 65536 - HealthProber::kFirstSourcePort;
+constexpr uint32_t kInitialRtoMs = 1000;  // RFC 6298
 
 bool seq_lt(uint32_t a, uint32_t b) {
   return int32_t(a - b) < 0;
@@ -253,6 +254,8 @@ bool HealthProber::start_probe(Entry& e, uint64_t now_ms) {
   port_owner_[port] = uint32_t(&e - entries_.data()) + 1;
   e.phase = Phase::syn_sent;
   e.deadline_ms = now_ms + e.target.timeout_ms;
+  e.rto_ms = kInitialRtoMs;
+  e.retransmit_ms = now_ms + e.rto_ms;
   e.iss = next_iss();
   e.snd_nxt = e.iss + 1;
   e.rcv_nxt = 0;
@@ -367,11 +370,24 @@ size_t HealthProber::poll(uint64_t now_ms, std::span<std::array<uint8_t, kPacket
         if (full) break;
       }
     }
+    if (e.phase != Phase::idle && now_ms >= e.retransmit_ms) {  // before the deadline (above)
+      ++counters_.retransmits;
+      if (e.phase == Phase::syn_sent) {
+        emit(write_segment(e, out[n].data(), packet::kTcpSyn, e.iss, 0, {}, true));
+      } else {
+        const auto* request = reinterpret_cast<const uint8_t*>(e.target.request.data());
+        emit(write_segment(e, out[n].data(), packet::kTcpAck | packet::kTcpPsh, e.iss + 1,
+                           e.rcv_nxt, {request, e.target.request.size()}, false));
+      }
+      e.rto_ms *= 2;
+      e.retransmit_ms = now_ms + e.rto_ms;
+      if (full) break;
+    }
     if (e.phase == Phase::idle && e.target.enabled && e.next_ms != kUnscheduled &&
         now_ms >= e.next_ms && start_probe(e, now_ms)) {
       emit(write_segment(e, out[n].data(), packet::kTcpSyn, e.iss, 0, {}, true));
     }
-    if (e.phase != Phase::idle) wake = std::min(wake, e.deadline_ms);
+    if (e.phase != Phase::idle) wake = std::min({wake, e.deadline_ms, e.retransmit_ms});
     if (e.target.enabled && e.next_ms != kUnscheduled) wake = std::min(wake, e.next_ms);
   }
   pending_tx_ = full;
@@ -389,6 +405,7 @@ void HealthProber::on_data(Entry& e, const uint8_t* payload, size_t size, uint32
       std::memcpy(e.status.data() + e.status_size, payload + skip, take);
       e.status_size = uint8_t(e.status_size + take);
       e.rcv_nxt = end;
+      e.retransmit_ms = kUnscheduled;  // the target has the request: it answers
     } else {
       e.tx |= kTxAck;  // out of order or old: say where we are
       pending_tx_ = true;
@@ -418,7 +435,6 @@ void HealthProber::on_data(Entry& e, const uint8_t* payload, size_t size, uint32
 
 bool HealthProber::on_reply(uint32_t vni, const uint8_t* inner_ipv4, size_t length,
                             uint64_t now_ms) {
-  (void)now_ms;  // deadlines are poll()'s; a reply is judged by the probe's state alone
   if (inner_ipv4 == nullptr || length < kIpHeader + kTcpHeader || (inner_ipv4[0] >> 4) != 4) {
     return false;
   }
@@ -454,6 +470,8 @@ bool HealthProber::on_reply(uint32_t vni, const uint8_t* inner_ipv4, size_t leng
     }
     e.phase = Phase::established;
     e.snd_nxt = e.iss + 1 + uint32_t(t.request.size());
+    e.rto_ms = kInitialRtoMs;
+    e.retransmit_ms = now_ms + e.rto_ms;
     e.tx = kTxRequest;
     pending_tx_ = true;
     return true;

@@ -14,7 +14,8 @@
 //   the timeout a failure. HTTP check: handshake; the ACK carries "GET <path> HTTP/1.1" (Host,
 //   User-Agent: ELB-HealthChecker/2.0, Connection: close); data is ACKed until the status
 //   line is read; its code matching the matcher (health_matcher.h) is a success; then RST.
-//   One SYN per probe, no retransmission (a lost packet is one failure; thresholds absorb it).
+//   Within the timeout the SYN, and the request until data comes, are sent again after 1 s,
+//   then 2 s, 4 s ... (RFC 6298's initial RTO, doubling), so one lost packet is no failure.
 // Every interval per target (first probes of newly added targets spread over their interval);
 // healthy after healthy_threshold consecutive successes, unhealthy after unhealthy_threshold
 // consecutive failures; `initial` until the first threshold is crossed. A target group with
@@ -97,8 +98,9 @@ struct HealthProberCounters {
   uint64_t probes = 0;     // SYNs sent
   uint64_t successes = 0;  // probes that succeeded
   uint64_t failures = 0;
-  uint64_t replies = 0;  // on_reply packets that matched a probe
-  uint64_t packets = 0;  // poll packets written
+  uint64_t replies = 0;      // on_reply packets that matched a probe
+  uint64_t retransmits = 0;  // SYNs and requests sent again
+  uint64_t packets = 0;      // poll packets written
 };
 
 class HealthProber {
@@ -168,6 +170,8 @@ class HealthProber {
     uint32_t failures = 0;
     uint64_t next_ms = kUnscheduled;
     uint64_t deadline_ms = 0;
+    uint64_t retransmit_ms = kUnscheduled;
+    uint32_t rto_ms = 0;
     uint32_t iss = 0;
     uint32_t snd_nxt = 0;
     uint32_t rcv_nxt = 0;

@@ -271,8 +271,8 @@ TEST(HealthProber, TimeoutIsAFailureAndSuccessesResetIt) {
       h.reply(sent[0], kSynAck, 1, sent[0].meta.tcp.seq + 1);
       EXPECT_EQ(h.poll(now + 1).size(), 1u);  // the RST
     } else {
-      EXPECT_TRUE(h.poll(now + 4999).empty());
-      EXPECT_TRUE(h.poll(now + 5000).empty());  // timed out: no packet
+      EXPECT_EQ(h.poll(now + 4999).size(), 1u);  // the SYN again
+      EXPECT_TRUE(h.poll(now + 5000).empty());   // timed out: no packet
     }
   };
   probe(0, true);
@@ -291,6 +291,34 @@ TEST(HealthProber, TimeoutIsAFailureAndSuccessesResetIt) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_TRUE(h.poll(65000).empty());
   EXPECT_FALSE(h.reply(sent[0], kSynAck, 1, sent[0].meta.tcp.seq + 1));
+}
+
+TEST(HealthProber, LostPacketsAreSentAgainWithinTheTimeout) {
+  program::HealthCheck hc = http_check();
+  hc.timeout_seconds = 6;
+  Harness h(make_lb(hc));
+  const auto syn = h.poll(0);
+  ASSERT_EQ(syn.size(), 1u);
+  EXPECT_TRUE(h.poll(999).empty());
+  const auto again = h.poll(1000);  // RTO 1 s
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].meta.tuple, syn[0].meta.tuple);
+  EXPECT_EQ(again[0].meta.tcp.seq, syn[0].meta.tcp.seq);
+  EXPECT_EQ(again[0].flags(), packet::kTcpSyn);
+  EXPECT_TRUE(h.poll(2999).empty());  // then 2 s
+  EXPECT_TRUE(h.reply(syn[0], kSynAck, 7000, syn[0].meta.tcp.seq + 1, "", 2999));
+  const auto request = h.poll(2999);
+  ASSERT_EQ(request.size(), 1u);
+  EXPECT_TRUE(h.poll(3998).empty());
+  const auto request_again = h.poll(3999);  // no answer to the request in 1 s
+  ASSERT_EQ(request_again.size(), 1u);
+  EXPECT_EQ(request_again[0].payload(), request[0].payload());
+  EXPECT_EQ(request_again[0].meta.tcp.seq, request[0].meta.tcp.seq);
+  const uint32_t after = syn[0].meta.tcp.seq + 1 + uint32_t(request[0].payload().size());
+  EXPECT_TRUE(h.reply(syn[0], packet::kTcpAck, 7001, after, "HTTP/1.1 200 OK\r\n", 4500));
+  EXPECT_EQ(h.poll(5999).size(), 1u);  // the RST; nothing sent again
+  EXPECT_EQ(h.prober.counters().successes, 1u);
+  EXPECT_EQ(h.prober.counters().retransmits, 2u);
 }
 
 struct HttpProbe {
@@ -435,8 +463,11 @@ TEST(HealthProber, RepliesOfNoProbe) {
 TEST(HealthProber, FirstProbesSpreadOverTheInterval) {
   Harness h(make_lb(tcp_check(), 10));  // 10 targets, interval 10 s
   std::vector<uint64_t> times;
+  std::set<uint32_t> seen;
   for (uint64_t now = 0; now < 10000; now += 100) {
-    for (size_t i = 0; i < h.poll(now).size(); ++i) times.push_back(now);
+    for (const Sent& s : h.poll(now)) {
+      if (seen.insert(s.meta.tuple.dst.v4_host_order()).second) times.push_back(now);
+    }
   }
   ASSERT_EQ(times.size(), 10u);
   for (size_t i = 0; i < times.size(); ++i) EXPECT_EQ(times[i], i * 1000);
