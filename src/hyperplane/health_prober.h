@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hyperplane/health_matcher.h"
@@ -57,6 +58,20 @@ enum class ProbeFailure : uint8_t {
   bad_response,   // HTTP: not a status line, or the connection ended before one
   no_port,        // no free source port of this node's slot (not expected)
 };
+
+// DescribeTargetHealth's TargetHealth.Reason for an unhealthy target's last failure.
+inline std::string_view reason_code(ProbeFailure failure) {
+  switch (failure) {
+    case ProbeFailure::timeout:
+      return "Target.Timeout";
+    case ProbeFailure::response_code:
+      return "Target.ResponseCodeMismatch";
+    case ProbeFailure::no_port:
+      return "Elb.InternalError";
+    default:
+      return "Target.FailedHealthChecks";
+  }
+}
 
 // One target to check, as targets_of() builds it from the program. Addresses host order.
 struct ProbeTarget {

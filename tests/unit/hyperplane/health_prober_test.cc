@@ -515,6 +515,13 @@ TEST(HealthProber, SetTargetsKeepsStateOfTargetsThatStay) {
   EXPECT_EQ(third[0].meta.tuple.dst.v4_host_order(), kTarget + 2);
 }
 
+TEST(HealthProber, ReasonCodes) {
+  EXPECT_EQ(reason_code(ProbeFailure::timeout), "Target.Timeout");
+  EXPECT_EQ(reason_code(ProbeFailure::refused), "Target.FailedHealthChecks");
+  EXPECT_EQ(reason_code(ProbeFailure::bad_response), "Target.FailedHealthChecks");
+  EXPECT_EQ(reason_code(ProbeFailure::response_code), "Target.ResponseCodeMismatch");
+}
+
 TEST(HttpMatcher, Parses) {
   const auto matches = [](std::string_view text, std::vector<int> codes) {
     const auto m = HttpMatcher::parse(text);
