@@ -132,6 +132,11 @@ uint32_t LbTable::timeout(const LbFlow& flow) const {
   return timeouts_.tcp_seconds;
 }
 
+uint64_t LbTable::hash_key(uint16_t lb, uint8_t protocol, uint32_t a, uint16_t a_port, uint32_t b,
+                           uint16_t b_port) {
+  return key_hash(lb, protocol, a, a_port, b, b_port);
+}
+
 uint64_t LbTable::client_hash(const LbFlow& f) {
   return key_hash(f.lb, f.protocol, f.client_address, f.client_port, f.listener_address,
                   f.listener_port);

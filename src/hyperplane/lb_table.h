@@ -127,6 +127,20 @@ class LbTable {
                        uint32_t listener_address, uint16_t listener_port) const;
   uint32_t find_target(uint16_t lb, uint8_t protocol, uint32_t target_address, uint16_t target_port,
                        uint32_t client_address, uint16_t client_port) const;
+  // Batch prefetching (as NatTable's): the hash of a key — (lb, protocol, source address/port,
+  // destination address/port) of a packet is its client-side key when it comes from the client
+  // and its target-side key when it comes from the target — then its index slot, then the flow.
+  static uint64_t hash_key(uint16_t lb, uint8_t protocol, uint32_t a, uint16_t a_port, uint32_t b,
+                           uint16_t b_port);
+  void prefetch_index(uint64_t hash, bool target) const {
+    const Index& index = target ? by_target_ : by_client_;
+    __builtin_prefetch(&index.slots[hash & index.mask]);
+  }
+  void prefetch_flow(uint64_t hash, bool target) const {
+    const Index& index = target ? by_target_ : by_client_;
+    const uint32_t slot = index.slots[hash & index.mask];
+    if (slot != 0) __builtin_prefetch(&flows_[slot - 1]);
+  }
   LbFlow& flow(uint32_t id) { return flows_[id]; }
   const LbFlow& flow(uint32_t id) const { return flows_[id]; }
 

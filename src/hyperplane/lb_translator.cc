@@ -157,6 +157,35 @@ const LbTarget* LbTranslator::find_target(const NodeLoadBalancer& lb, uint32_t a
   return nullptr;
 }
 
+const LbInterface* LbTranslator::find_interface(uint32_t vni, uint32_t eni, uint16_t* index) const {
+  for (size_t l = 0; l < config_.lbs.size(); ++l) {
+    if (config_.lbs[l].vni != vni) continue;
+    for (const LbInterface& i : config_.lbs[l].interfaces) {
+      if (i.eni == eni) {
+        *index = uint16_t(l);
+        return &i;
+      }
+    }
+  }
+  return nullptr;
+}
+
+uint64_t LbTranslator::prefetch_index(const packet::PacketMeta& meta, bool* target) const {
+  uint16_t index = 0;
+  const LbInterface* itf = find_interface(meta.geneve.vni, meta.geneve.destination_eni, &index);
+  const packet::FiveTuple& t = meta.tuple;
+  if (itf == nullptr || index >= table_.lb_count() ||
+      (t.protocol != packet::kProtoTcp && t.protocol != packet::kProtoUdp)) {
+    return 0;
+  }
+  const uint32_t dst = t.dst.v4_host_order();
+  *target = dst != itf->address;
+  const uint64_t hash =
+      LbTable::hash_key(index, t.protocol, t.src.v4_host_order(), t.src_port, dst, t.dst_port);
+  table_.prefetch_index(hash, *target);
+  return hash;
+}
+
 bool LbTranslator::owns(uint32_t vni, uint32_t eni) const {
   for (const NodeLoadBalancer& lb : config_.lbs) {
     if (lb.vni != vni) continue;
@@ -194,16 +223,7 @@ void LbTranslator::process(dataplane::PacketBatch batch, uint32_t now) {
 void LbTranslator::handle(Packet& p, const packet::PacketMeta& meta, uint32_t now) {
   const packet::GeneveInfo& g = meta.geneve;
   uint16_t index = 0;
-  const LbInterface* itf = nullptr;
-  for (size_t l = 0; l < config_.lbs.size() && itf == nullptr; ++l) {
-    if (config_.lbs[l].vni != g.vni) continue;
-    for (const LbInterface& i : config_.lbs[l].interfaces) {
-      if (i.eni == g.destination_eni) {
-        itf = &i;
-        index = uint16_t(l);
-      }
-    }
-  }
+  const LbInterface* itf = find_interface(g.vni, g.destination_eni, &index);
   if (itf == nullptr || index >= table_.lb_count()) return drop(p, LbDrop::unknown_lb);
   if ((g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0 || g.source_eni == 0) {
     return drop(p, LbDrop::bad_direction);

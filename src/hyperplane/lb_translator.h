@@ -164,6 +164,12 @@ class LbTranslator {
   // One packet the NAT translator's classify parsed (Geneve, VPC option, IPv4, GSO taken)
   // whose (VNI, destination ENI) owns() says is ours: sets its verdict.
   void handle(dataplane::Packet& p, const packet::PacketMeta& meta, uint32_t now);
+  // Batch prefetching (the NAT translator's pass): the packet's flow key hash in the index its
+  // direction uses (*target), or 0; then prefetch_flow with it; then handle.
+  uint64_t prefetch_index(const packet::PacketMeta& meta, bool* target) const;
+  void prefetch_flow(uint64_t hash, bool target) const {
+    if (hash != 0) table_.prefetch_flow(hash, target);
+  }
   // Standalone (tests, bench): parses each packet and handles it; unknown interfaces drop.
   void process(dataplane::PacketBatch batch, uint32_t now);
 
@@ -176,6 +182,8 @@ class LbTranslator {
 
  private:
   const LbTarget* find_target(const NodeLoadBalancer& lb, uint32_t address, uint16_t port) const;
+  // The load balancer index and interface of (VNI, destination ENI); nullptr when none.
+  const LbInterface* find_interface(uint32_t vni, uint32_t eni, uint16_t* index) const;
   void to_target(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t lb,
                  const LbInterface& itf, const LbListener& listener, uint32_t now);
   void to_client(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t lb,

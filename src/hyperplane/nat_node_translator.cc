@@ -48,20 +48,31 @@ void NatNodeTranslator::process(dataplane::PacketBatch batch, uint32_t now) {
   for (size_t first = 0; first < batch.size(); first += kChunk) {
     const size_t n = std::min(kChunk, batch.size() - first);
     for (size_t i = 0; i < n; ++i) {
-      work_[i].direction = classify(batch[first + i], metas_[i], work_[i].gateway, now);
+      work_[i].direction = classify(batch[first + i], metas_[i], work_[i].gateway);
     }
     for (size_t i = 0; i < n; ++i) {
-      work_[i].hash = work_[i].direction == Direction::none
-                          ? 0
-                          : table_.prefetch_index(metas_[i], work_[i].direction == Direction::in,
-                                                  work_[i].gateway);
+      Work& w = work_[i];
+      if (w.direction == Direction::lb) {
+        w.hash = lb_->prefetch_index(metas_[i], &w.lb_target);
+      } else {
+        w.hash = w.direction == Direction::none
+                     ? 0
+                     : table_.prefetch_index(metas_[i], w.direction == Direction::in, w.gateway);
+      }
     }
     for (size_t i = 0; i < n; ++i) {
-      if (work_[i].hash != 0)
-        table_.prefetch_flow(work_[i].hash, work_[i].direction == Direction::in);
+      const Work& w = work_[i];
+      if (w.hash == 0) continue;
+      if (w.direction == Direction::lb) {
+        lb_->prefetch_flow(w.hash, w.lb_target);
+      } else {
+        table_.prefetch_flow(w.hash, w.direction == Direction::in);
+      }
     }
     for (size_t i = 0; i < n; ++i) {
-      if (work_[i].direction == Direction::out) {
+      if (work_[i].direction == Direction::lb) {
+        lb_->handle(batch[first + i], metas_[i], now);
+      } else if (work_[i].direction == Direction::out) {
         outbound(batch[first + i], metas_[i], work_[i].gateway, now);
       } else if (work_[i].direction == Direction::in) {
         inbound(batch[first + i], metas_[i], work_[i].gateway, now);
@@ -94,7 +105,7 @@ void NatNodeTranslator::drop(Packet& p, NatVerdict verdict) {
 }
 
 NatNodeTranslator::Direction NatNodeTranslator::classify(Packet& p, packet::PacketMeta& meta,
-                                                         uint16_t& gateway, uint32_t now) {
+                                                         uint16_t& gateway) {
   p.drop_reason = dataplane::DropReason::none;
   meta = packet::parse_ip({p.data, p.size});
   p.parse_error = meta.error;
@@ -111,10 +122,7 @@ NatNodeTranslator::Direction NatNodeTranslator::classify(Packet& p, packet::Pack
     ++gateway;
   }
   if (gateway == config_.gateways.size() || gateway >= table_.gateway_count()) {
-    if (lb_ != nullptr && lb_->owns(g.vni, g.destination_eni)) {
-      lb_->handle(p, meta, now);
-      return Direction::none;
-    }
+    if (lb_ != nullptr && lb_->owns(g.vni, g.destination_eni)) return Direction::lb;
     return dropped(p, NodeDrop::unknown_gateway);
   }
   const bool from_hyperplane = (g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0;

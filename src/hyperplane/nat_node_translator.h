@@ -114,15 +114,15 @@ class NatNodeTranslator {
   const NodeCounters& counters() const { return counters_; }
 
  private:
-  enum class Direction : uint8_t { none, out, in };  // none: already dropped
+  enum class Direction : uint8_t { none, out, in, lb };  // none: already dropped; lb: lb_'s
   static constexpr size_t kChunk = 32;
   struct Work {
     Direction direction = Direction::none;
     uint16_t gateway = 0;
     uint64_t hash = 0;
+    bool lb_target = false;  // lb: the flow key is the target-side one
   };
-  Direction classify(dataplane::Packet& p, packet::PacketMeta& meta, uint16_t& gateway,
-                     uint32_t now);
+  Direction classify(dataplane::Packet& p, packet::PacketMeta& meta, uint16_t& gateway);
   Direction dropped(dataplane::Packet& p, NodeDrop reason);
   void outbound(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,
                 uint32_t now);
