@@ -1,6 +1,6 @@
 // Load balancer flow replication: ops 3 / 4 records (flow_replication.h) — round trip beside
 // NAT records, every bad field refused — and two nodes' Replicators over real UDP sockets on
-// loopback (127.31.84.x:6082): a flow created on A reaches B's LbTable as a replica, a retired
+// loopback (127.31.86.x:6082): a flow created on A reaches B's LbTable as a replica, a retired
 // one is erased there, and a new peer gets a bulk sync of A's load balancer flows.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -15,9 +15,9 @@
 namespace openvpc::hyperplane {
 namespace {
 
-constexpr uint32_t kA = 0x7f1f5401;  // 127.31.84.1
-constexpr uint32_t kB = 0x7f1f5402;
-constexpr uint32_t kC = 0x7f1f5403;
+constexpr uint32_t kA = 0x7f1f5601;  // 127.31.86.1
+constexpr uint32_t kB = 0x7f1f5602;
+constexpr uint32_t kC = 0x7f1f5603;
 constexpr uint32_t kLb = 9;
 
 LbFlow lb_flow(uint16_t client_port) {
