@@ -16,9 +16,9 @@ using dataplane::Packet;
 using dataplane::Verdict;
 
 constexpr std::array<std::string_view, kLbDropCount> kDropNames = {
-    "none",        "malformed", "unknown_lb",  "bad_direction", "unsupported",
-    "no_listener", "no_target", "not_syn",     "sync_pending",  "table_full",
-    "no_flow",     "forged",    "target_gone", "no_prober",     "encapsulation",
+    "none",        "malformed",    "unknown_lb",    "bad_direction", "unsupported",
+    "no_target",   "sync_pending", "table_full",    "no_flow",       "forged",
+    "target_gone", "no_prober",    "encapsulation",
 };
 
 constexpr std::array<std::string_view, kLbEventCount> kEventNames = {

@@ -47,9 +47,7 @@ enum class LbDrop : uint8_t {
   unknown_lb,     // (process() only) no interface of this node's load balancers
   bad_direction,  // the from-hyperplane flag, or no source ENI
   unsupported,    // not TCP/UDP, or a fragment
-  no_listener,    // (unused by the data path: a listener miss is a probe reply)
   no_target,      // a new flow, and the target group has no non-draining target
-  not_syn,        // (counted as reset_sent or sync_pending instead; kept for the descriptor)
   sync_pending,   // TCP without a flow just after joining the shard: no RST yet
   table_full,     // no room for a flow (or its target side key is taken)
   no_flow,        // a reply matching no flow
