@@ -34,6 +34,24 @@ void encode_header(uint8_t* out, const ReplicationHeader& header) {
 }
 
 void encode_record(uint8_t* out, const ReplicationRecord& record) {
+  if (is_lb(record.op)) {
+    const LbFlow& f = record.lb_flow;
+    out[0] = uint8_t(record.op);
+    out[1] = f.protocol;
+    out[2] = f.tcp_state;
+    out[3] = 0;
+    store_be32(out + 4, record.gateway_number);
+    store_be32(out + 8, f.client_address);
+    store_be32(out + 12, f.target_address);
+    store_be32(out + 16, f.listener_address);
+    store_be16(out + 20, f.client_port);
+    store_be16(out + 22, f.target_port);
+    store_be16(out + 24, f.listener_port);
+    store_be16(out + 26, 0);
+    store_be32(out + 28, f.client_underlay);
+    store_be32(out + 32, f.client_eni);
+    return;
+  }
   const NatFlow& f = record.flow;
   out[0] = uint8_t(record.op);
   out[1] = f.protocol;
@@ -66,8 +84,35 @@ ReplicationError decode(std::span<const uint8_t> d, ReplicationHeader& header,
   }
   for (size_t i = 0; i < count; ++i) {
     const uint8_t* r = d.data() + kReplicationHeaderSize + i * kReplicationRecordSize;
-    if (r[0] != uint8_t(ReplicationOp::upsert) && r[0] != uint8_t(ReplicationOp::erase)) {
+    if (r[0] < uint8_t(ReplicationOp::upsert) || r[0] > uint8_t(ReplicationOp::lb_erase)) {
       return ReplicationError::bad_op;
+    }
+    if (is_lb(ReplicationOp(r[0]))) {
+      if (r[1] != packet::kProtoTcp && r[1] != packet::kProtoUdp) {
+        return ReplicationError::bad_protocol;
+      }
+      if (r[3] != 0 || load_be16(r + 26) != 0) return ReplicationError::bad_reserved;
+      if (r[2] > (LbTable::kFinClient | LbTable::kFinTarget) ||
+          (r[1] == packet::kProtoUdp && r[2] != 0) || load_be16(r + 20) == 0 ||
+          load_be16(r + 22) == 0 || load_be16(r + 24) == 0) {
+        return ReplicationError::bad_field;
+      }
+      ReplicationRecord& out = records[i];
+      out = {};
+      out.op = ReplicationOp(r[0]);
+      out.gateway_number = load_be32(r + 4);
+      LbFlow& f = out.lb_flow;
+      f.protocol = r[1];
+      f.tcp_state = r[2];
+      f.client_address = load_be32(r + 8);
+      f.target_address = load_be32(r + 12);
+      f.listener_address = load_be32(r + 16);
+      f.client_port = load_be16(r + 20);
+      f.target_port = load_be16(r + 22);
+      f.listener_port = load_be16(r + 24);
+      f.client_underlay = load_be32(r + 28);
+      f.client_eni = load_be32(r + 32);
+      continue;
     }
     if (r[1] != packet::kProtoTcp && r[1] != packet::kProtoUdp && r[1] != packet::kProtoIcmp) {
       return ReplicationError::bad_protocol;

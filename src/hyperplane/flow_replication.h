@@ -13,6 +13,11 @@
 //           reserved (1, 0) | gateway number (4) | inside address (4) | remote address (4) |
 //           NAT address (4) | inside port (2) | remote port (2) | NAT port (2) | reserved (2, 0)
 //           | inside underlay (4) | inside ENI (4)
+//   load balancer record (ops 3 lb upsert, 4 lb erase; lb_table.h), the same 36 bytes:
+//           op (1) | protocol (1: TCP or UDP) | tcp_state (1: 0-3) | reserved (1, 0) |
+//           load balancer number (4) | client address (4) | target address (4) |
+//           listener address (4) | client port (2) | target port (2) | listener port (2) |
+//           reserved (2, 0) | client underlay (4) | client ENI (4); no port is 0.
 // At most kMaxRecords records (a datagram stays under 1,200 bytes). decode() is a parser of
 // untrusted input: it checks every length and field and refuses the whole datagram on the
 // first fault, saying why (the receiver counts drops by that reason).
@@ -24,6 +29,7 @@
 #include <span>
 #include <string_view>
 
+#include "hyperplane/lb_table.h"
 #include "hyperplane/nat_table.h"
 
 namespace openvpc::hyperplane {
@@ -38,12 +44,16 @@ inline constexpr size_t kMaxReplicationDatagram =
     kReplicationHeaderSize + kMaxRecords * kReplicationRecordSize;  // 1,168
 inline constexpr uint8_t kReplicationFlagBulk = 0x01;
 
-enum class ReplicationOp : uint8_t { upsert = 1, erase = 2 };
+enum class ReplicationOp : uint8_t { upsert = 1, erase = 2, lb_upsert = 3, lb_erase = 4 };
+inline bool is_lb(ReplicationOp op) {
+  return op == ReplicationOp::lb_upsert || op == ReplicationOp::lb_erase;
+}
 
 struct ReplicationRecord {
   ReplicationOp op = ReplicationOp::upsert;
-  uint32_t gateway_number = 0;
-  NatFlow flow;  // gateway, last_seen, replica and replicated_at are not carried
+  uint32_t gateway_number = 0;  // ops 3 / 4: the load balancer's number
+  NatFlow flow;      // ops 1 / 2; gateway, last_seen, replica and replicated_at are not carried
+  LbFlow lb_flow{};  // ops 3 / 4; lb and the local fields (lb_table.h) are not carried
 };
 
 // Why a datagram was refused. One descriptor: names below.
@@ -56,7 +66,7 @@ enum class ReplicationError : uint8_t {
   bad_op,
   bad_protocol,
   bad_reserved,  // a reserved field or flag bit is not 0
-  bad_field,     // a NAT port below 1024, an inside port 0, an unknown TCP state
+  bad_field,     // a NAT port below 1024, an inside port 0, an unknown TCP state (LB: a port 0)
   not_a_peer,    // (receiver) from an address that is no shard peer of the node
   count_,
 };

@@ -2,16 +2,16 @@
 //
 //   openvpc-hyperplane --node-id hp1 --underlay-ip 127.0.12.1 --controller 127.0.0.1:8774
 //       (--tls-dir DIR | --insecure) [--nat-idle-timeout 350] [--max-flows 131072]
-//       [--admin ADDRESS:PORT|off] [--log-level info]
+//       [--max-lb-flows 131072] [--admin ADDRESS:PORT|off] [--log-level info]
 //
 // The node keeps one Subscribe stream to the mapping service with role "hyperplane" and its
 // underlay address: while the stream is open the controller counts it live and places NAT
 // gateways on it (controller/hyperplane_placement.h); when the process dies the stream ends
-// and its shards are refilled from the other live nodes. It translates the NAT gateways placed
-// on it (nat_node.h: Geneve on UNDERLAY:6081, flow replication on UNDERLAY:6082) and serves
-// GET /metrics (node_metrics.h) and /healthz on --admin (default: the underlay address, port
-// 9182). Exit status: 0 after a clean shutdown, 1 when it could not start, 2 for a bad
-// command line.
+// and its shards are refilled from the other live nodes. It translates the NAT gateways and
+// forwards for the network load balancers placed on it (nat_node.h: Geneve on UNDERLAY:6081, flow
+// replication on UNDERLAY:6082) and serves GET /metrics (node_metrics.h) and /healthz on --admin
+// (default: the underlay address, port 9182). Exit status: 0 after a clean shutdown, 1 when it
+// could not start, 2 for a bad command line.
 #include <httplib.h>
 #include <signal.h>
 
@@ -92,6 +92,9 @@ int main(int argc, char** argv) {
                  "seconds a NAT flow may idle before it is dropped (Amazon: 350)")
       ->check(CLI::Range(1, 86400));
   app.add_option("--max-flows", options.max_flows, "NAT flows (own and replicas) the node can hold")
+      ->check(CLI::Range(16, 1 << 24));
+  app.add_option("--max-lb-flows", options.max_lb_flows,
+                 "load balancer flows (own and replicas) the node can hold")
       ->check(CLI::Range(16, 1 << 24));
   app.add_option("--max-connections-per-destination", options.max_connections_per_destination,
                  "connections per (NAT address, destination IP, port, protocol) over the "

@@ -29,6 +29,8 @@ constexpr uint64_t kReportNs = 1'000'000'000;  // per-gateway metrics in the Ack
 constexpr size_t kBulkSlotsPerTurn = 1024;     // up to 32 datagrams per peer per loop turn
 constexpr uint64_t kUnderlayTag = 1;
 constexpr uint64_t kReplicationTag = 2;
+constexpr size_t kResets = 32;            // RST packets per LB reap (16 flows)
+constexpr size_t kResetBufferSize = 256;  // headroom + a 40-byte RST
 
 // Table slots examined per expiry tick (every 100 ms): the whole table within an eighth of the
 // idle timeout (at most 5 s), so the owner re-sends a live flow well before its replicas
@@ -76,10 +78,20 @@ NatNode::NatNode(const NatNodeOptions& options, uint32_t underlay_v4, io::Underl
       table_(options.max_flows, NatTimeouts{options.idle_timeout, 10},
              expire_budget(options.max_flows, options.idle_timeout) + kBatch),
       translator_(table_),
+      lb_table_(options.max_lb_flows, LbTimeouts{},
+                expire_budget(options.max_lb_flows, LbTimeouts{}.udp_seconds) + kBatch),
+      lb_translator_(lb_table_),
       storage_(kBatch * kBufferSize),
-      datagrams_(kBatch) {
+      datagrams_(kBatch),
+      reset_storage_(kResets * kResetBufferSize),
+      resets_(kResets) {
   packets_.reserve(kBatch);
-  out_batch_.reserve(kBatch);
+  out_batch_.reserve(std::max(kBatch, kResets));
+  translator_.set_lb(&lb_translator_);
+  replicator_.set_lb_table(&lb_table_);
+  LbConfig lb_config;
+  lb_config.underlay_v4 = underlay_v4;
+  lb_translator_.set_config(lb_config);
   NodeConfig config;
   config.underlay_v4 = underlay_v4;
   translator_.set_config(config);
@@ -108,6 +120,7 @@ Result<void> NatNode::offer_program(const program::Program& program, uint64_t ve
     return plan.error();
   }
   const size_t gateways = plan->gateways.size();
+  const size_t load_balancers = plan->lb.lbs.size();
   {
     std::lock_guard lock(plan_mutex_);
     pending_plan_ = std::make_shared<const NodePlan>(std::move(*plan));
@@ -115,8 +128,8 @@ Result<void> NatNode::offer_program(const program::Program& program, uint64_t ve
   }
   plan_generation_.fetch_add(1, std::memory_order_release);
   programs_applied_.fetch_add(1, std::memory_order_relaxed);
-  spdlog::info("program version {}: {} NAT gateways, {} edge nodes", version, gateways,
-               program.edge_nodes.size());
+  spdlog::info("program version {}: {} NAT gateways, {} load balancers, {} edge nodes", version,
+               gateways, load_balancers, program.edge_nodes.size());
   return {};
 }
 
@@ -133,8 +146,11 @@ void NatNode::pick_up_plan() {
   replicator_.drain(table_, monotonic_ns());
   table_.set_gateways(plan_->gateways);
   translator_.set_config(plan_->config);
-  replicator_.set_shards(plan_->shards, monotonic_ns());
+  lb_table_.set_load_balancers(plan_->lb_numbers);
+  lb_translator_.set_config(plan_->lb);
+  replicator_.set_shards(plan_->shards, monotonic_ns(), plan_->lb_shards);
   table_.clear_journal();  // set_gateways journals nothing; keep the contract explicit
+  lb_table_.clear_journal();
 }
 
 void NatNode::run() {
@@ -180,6 +196,7 @@ void NatNode::run() {
     if (now_ns >= next_expire) {
       next_expire = now_ns + kExpireNs;
       table_.expire(now, budget);
+      reap_load_balancers(now);
       replicator_.drain(table_, now_ns);
     }
     if (replicator_.syncing()) replicator_.pump(table_, kBulkSlotsPerTurn, now_ns);
@@ -227,6 +244,31 @@ void NatNode::receive_underlay(uint32_t now) {
   replicator_.drain(table_, monotonic_ns());
 }
 
+void NatNode::reap_load_balancers(uint32_t now) {
+  for (size_t i = 0; i < kResets; ++i) {
+    Packet& p = resets_[i];
+    p = Packet{};
+    p.data = reset_storage_.data() + i * kResetBufferSize + kHeadroom;
+    p.headroom = kHeadroom;
+    p.capacity = uint16_t(kResetBufferSize - kHeadroom);
+    p.in_port = dataplane::Port::underlay();
+  }
+  const size_t written = lb_translator_.reap(
+      now, expire_budget(options_.max_lb_flows, LbTimeouts{}.udp_seconds), resets_);
+  out_batch_.clear();
+  for (size_t i = 0; i < written; ++i) {
+    const Packet& p = resets_[i];
+    if (p.verdict != Verdict::encapsulate) continue;
+    io::Datagram d;
+    d.data = p.data;
+    d.size = p.size;
+    d.peer_address = packet::load_be32(p.data + 16);
+    out_batch_.push_back(d);
+  }
+  if (!out_batch_.empty())
+    underlay_send_failed_ += io::send_underlay_all(underlay_out_, out_batch_);
+}
+
 void NatNode::report_metrics() {
   if (!client_ || !plan_) return;
   std::vector<mapping::ResourceMetrics> metrics;
@@ -236,6 +278,15 @@ void NatNode::report_metrics() {
     const NatGatewayCounters& counters = table_.counters(uint16_t(g));
     for (size_t m = 0; m < kNatMetricCount; ++m) {
       resource.values.emplace_back(std::string(to_string(NatMetric(m))), counters[m]);
+    }
+    metrics.push_back(std::move(resource));
+  }
+  for (size_t l = 0; l < plan_->lb_names.size() && l < lb_table_.lb_count(); ++l) {
+    mapping::ResourceMetrics resource;
+    resource.resource = plan_->lb_names[l];
+    const LbCounters& counters = lb_table_.counters(uint16_t(l));
+    for (size_t m = 0; m < kLbMetricCount; ++m) {
+      resource.values.emplace_back(std::string(to_string(LbMetric(m))), counters[m]);
     }
     metrics.push_back(std::move(resource));
   }
@@ -249,6 +300,16 @@ void NatNode::publish_snapshot() {
       next.gateways.push_back({plan_->names[g], plan_->slots[g], table_.counters(uint16_t(g))});
     }
   }
+  if (plan_) {
+    for (size_t l = 0; l < plan_->lb_names.size() && l < lb_table_.lb_count(); ++l) {
+      next.load_balancers.push_back(
+          {plan_->lb_names[l], plan_->lb_slots[l], lb_table_.counters(uint16_t(l))});
+    }
+  }
+  next.lb_counters = lb_translator_.counters();
+  next.lb_flows = lb_table_.flows();
+  next.lb_replica_flows = lb_table_.replica_flows();
+  next.lb_journal_overflows = lb_table_.journal_overflows();
   next.counters = translator_.counters();
   next.replication = replicator_.stats();
   next.latency = replicator_.latency();

@@ -1,6 +1,10 @@
 // nat_node.h — openvpc-hyperplane: a hyperplane node's sockets, program and packet loop.
 //
-// One NatNode runs, on one thread, the NAT data path of every NAT gateway placed on the node:
+// One NatNode runs, on one thread, the NAT data path of every NAT gateway placed on the node
+// and the load balancer data path of every network load balancer placed on it (lb_table.h,
+// lb_translator.h: the NAT translator hands each packet for a load balancer interface to the
+// LB translator in the same pass; one send batch; the replicator carries both kinds of flows;
+// every 100 ms LbTranslator::reap() expires LB flows and resets those whose target left):
 //   underlay: a UDP socket bound to UNDERLAY:6081 (receive) and a raw socket (send, so each
 //     flow keeps its outer UDP source port), as the edge and the routers do; each batch goes
 //     through NatNodeTranslator (nat_node_translator.h) over one NatTable;
@@ -46,6 +50,7 @@ struct NatNodeOptions {
   size_t max_flows = 131072;    // flows (own and replicas) the table holds
   // Connections per (NAT address, destination, port, protocol) over the shard (EC2: 55,000).
   uint32_t max_connections_per_destination = kMaxConnectionsPerDestination;
+  size_t max_lb_flows = 131072;  // load balancer flows (own and replicas) the node holds
 };
 
 // What /metrics shows; copied under a mutex a few times a second.
@@ -56,6 +61,16 @@ struct NatNodeSnapshot {
     NatGatewayCounters counters{};
   };
   std::vector<Gateway> gateways;
+  struct LoadBalancer {
+    std::string name;  // "net/<name>/<id>"
+    int slot = 0;
+    LbCounters counters{};
+  };
+  std::vector<LoadBalancer> load_balancers;
+  LbNodeCounters lb_counters;
+  size_t lb_flows = 0;
+  size_t lb_replica_flows = 0;
+  uint64_t lb_journal_overflows = 0;
   NodeCounters counters;
   ReplicationStats replication;
   ReplicationLatency latency;
@@ -84,6 +99,9 @@ class NatNode {
   Result<void> offer_program(const program::Program& program, uint64_t version);
   void stop() { stopping_.store(true, std::memory_order_relaxed); }
   NatNodeSnapshot snapshot() const;
+  // The load balancers' translator, for the health prober (its health input and ProbeSink):
+  // loop thread only.
+  LbTranslator& load_balancers() { return lb_translator_; }
 
  private:
   NatNode(const NatNodeOptions& options, uint32_t underlay_v4, io::UnderlaySocket underlay,
@@ -93,6 +111,7 @@ class NatNode {
   uint32_t now_seconds() const;
   void publish_snapshot();
   void report_metrics();  // this node's per-gateway counters, for the controller's sums
+  void reap_load_balancers(uint32_t now);  // LB idle flows; resets for targets that left
 
   NatNodeOptions options_;
   uint32_t underlay_v4_ = 0;
@@ -102,6 +121,8 @@ class NatNode {
   Replicator replicator_;
   NatTable table_;
   NatNodeTranslator translator_;
+  LbTable lb_table_;
+  LbTranslator lb_translator_;
   std::unique_ptr<mapping::MappingClient> client_;
 
   // Handed over from the mapping client's thread.
@@ -119,6 +140,8 @@ class NatNode {
   std::vector<io::Datagram> datagrams_;
   std::vector<dataplane::Packet> packets_;
   std::vector<io::Datagram> out_batch_;
+  std::vector<uint8_t> reset_storage_;  // the RSTs reap() writes
+  std::vector<dataplane::Packet> resets_;
   uint64_t underlay_send_failed_ = 0;
 
   std::atomic<bool> stopping_{false};

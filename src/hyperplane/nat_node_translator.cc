@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dataplane/actions.h"
+#include "hyperplane/node_packet.h"
 #include "hyperplane/tcp_reset.h"
 #include "packet/bytes.h"
 #include "packet/geneve.h"
@@ -29,35 +30,6 @@ constexpr std::array<std::string_view, kNodeEventCount> kEventNames = {
     "reset_sent",
 };
 
-// The packet's GSO as its VPC option announces it (as the edge reads it); false for a
-// super-frame that is not TCP over IPv4.
-bool take_gso(Packet& p, const packet::PacketMeta& meta) {
-  const uint16_t flag = meta.geneve.vpc_flags & packet::kVpcFlagsGso;
-  p.gso_type = dataplane::kGsoNone;
-  p.gso_size = 0;
-  if (flag == 0) return true;
-  if (flag != packet::kVpcFlagGsoTcpv4 || meta.tuple.protocol != packet::kProtoTcp ||
-      meta.geneve.gso_size == 0 || meta.fragment.is_fragment) {
-    return false;
-  }
-  p.gso_type = dataplane::kGsoTcpv4;
-  p.gso_size = meta.geneve.gso_size;
-  return true;
-}
-
-// The inner packet's 5-tuple as it now is in the buffer (after a rewrite), for the flow hash.
-packet::FiveTuple current_tuple(const Packet& p, const packet::PacketMeta& meta) {
-  packet::FiveTuple t = meta.tuple;
-  const uint8_t* ip = p.data + meta.l3_offset;
-  t.src = packet::IpAddress::v4_from_wire(ip + 12);
-  t.dst = packet::IpAddress::v4_from_wire(ip + 16);
-  if ((t.protocol == packet::kProtoTcp || t.protocol == packet::kProtoUdp) && meta.l4_offset != 0) {
-    t.src_port = packet::load_be16(p.data + meta.l4_offset);
-    t.dst_port = packet::load_be16(p.data + meta.l4_offset + 2);
-  }
-  return t;
-}
-
 }  // namespace
 
 std::string_view to_string(NodeDrop drop) {
@@ -79,17 +51,28 @@ void NatNodeTranslator::process(dataplane::PacketBatch batch, uint32_t now) {
       work_[i].direction = classify(batch[first + i], metas_[i], work_[i].gateway);
     }
     for (size_t i = 0; i < n; ++i) {
-      work_[i].hash = work_[i].direction == Direction::none
-                          ? 0
-                          : table_.prefetch_index(metas_[i], work_[i].direction == Direction::in,
-                                                  work_[i].gateway);
+      Work& w = work_[i];
+      if (w.direction == Direction::lb) {
+        w.hash = lb_->prefetch_index(metas_[i], &w.lb_target);
+      } else {
+        w.hash = w.direction == Direction::none
+                     ? 0
+                     : table_.prefetch_index(metas_[i], w.direction == Direction::in, w.gateway);
+      }
     }
     for (size_t i = 0; i < n; ++i) {
-      if (work_[i].hash != 0)
-        table_.prefetch_flow(work_[i].hash, work_[i].direction == Direction::in);
+      const Work& w = work_[i];
+      if (w.hash == 0) continue;
+      if (w.direction == Direction::lb) {
+        lb_->prefetch_flow(w.hash, w.lb_target);
+      } else {
+        table_.prefetch_flow(w.hash, w.direction == Direction::in);
+      }
     }
     for (size_t i = 0; i < n; ++i) {
-      if (work_[i].direction == Direction::out) {
+      if (work_[i].direction == Direction::lb) {
+        lb_->handle(batch[first + i], metas_[i], now);
+      } else if (work_[i].direction == Direction::out) {
         outbound(batch[first + i], metas_[i], work_[i].gateway, now);
       } else if (work_[i].direction == Direction::in) {
         inbound(batch[first + i], metas_[i], work_[i].gateway, now);
@@ -139,6 +122,7 @@ NatNodeTranslator::Direction NatNodeTranslator::classify(Packet& p, packet::Pack
     ++gateway;
   }
   if (gateway == config_.gateways.size() || gateway >= table_.gateway_count()) {
+    if (lb_ != nullptr && lb_->owns(g.vni, g.destination_eni)) return Direction::lb;
     return dropped(p, NodeDrop::unknown_gateway);
   }
   const bool from_hyperplane = (g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0;

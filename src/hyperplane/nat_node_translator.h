@@ -18,6 +18,9 @@
 //     translate_in, then encapsulated to the flow's inside underlay with destination ENI = its
 //     inside ENI, source ENI 0 and the from-hyperplane flag (the router trusts that flag only
 //     from hyperplane and edge nodes).
+// A packet whose (VNI, destination ENI) is no NAT gateway's but a load balancer interface
+// (the attached LbTranslator owns it: lb_translator.h) is handed to it in the same pass, after
+// the one parse; its verdict is the LB translator's and its drops are counted there.
 // TSO super-frames (the option's GSO flag) are translated whole, their partial TCP checksum
 // updated as such. Every packet leaves process() with a verdict (encapsulate or drop); drops
 // are counted by NodeDrop. No allocation, lock, exception or system call per packet; not
@@ -31,6 +34,7 @@
 #include <vector>
 
 #include "dataplane/packet_batch.h"
+#include "hyperplane/lb_translator.h"
 #include "hyperplane/nat_table.h"
 
 namespace openvpc::hyperplane {
@@ -100,6 +104,8 @@ class NatNodeTranslator {
   // Control path (allocates): call with the matching NatTable::set_gateways.
   void set_config(NodeConfig config) { config_ = std::move(config); }
   const NodeConfig& config() const { return config_; }
+  // The load balancers' translator, given the packets for their interfaces (nullptr: none).
+  void set_lb(LbTranslator* lb) { lb_ = lb; }
 
   // Each packet starts at its outer IPv4 header (Packet::data), with headroom for a new
   // encapsulation; `now` is the NatTable clock in seconds.
@@ -108,12 +114,13 @@ class NatNodeTranslator {
   const NodeCounters& counters() const { return counters_; }
 
  private:
-  enum class Direction : uint8_t { none, out, in };  // none: already dropped
+  enum class Direction : uint8_t { none, out, in, lb };  // none: already dropped; lb: lb_'s
   static constexpr size_t kChunk = 32;
   struct Work {
     Direction direction = Direction::none;
     uint16_t gateway = 0;
     uint64_t hash = 0;
+    bool lb_target = false;  // lb: the flow key is the target-side one
   };
   Direction classify(dataplane::Packet& p, packet::PacketMeta& meta, uint16_t& gateway);
   Direction dropped(dataplane::Packet& p, NodeDrop reason);
@@ -128,6 +135,7 @@ class NatNodeTranslator {
   void drop(dataplane::Packet& p, NatVerdict verdict);
 
   NatTable& table_;
+  LbTranslator* lb_ = nullptr;
   NodeConfig config_;
   NodeCounters counters_;
   std::array<packet::PacketMeta, kChunk> metas_{};  // per chunk: no allocation per packet

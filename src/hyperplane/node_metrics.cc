@@ -20,6 +20,37 @@ std::string node_metrics_text(const NatNodeSnapshot& s, const std::string& node_
       out.sample(name, {node, {"nat_gateway_id", g.name}, {"slot", slot}}, g.counters[m]);
     }
   }
+  for (size_t m = 0; m < kLbMetricCount; ++m) {
+    const LbMetric metric = LbMetric(m);
+    const std::string name = metric_family(metric);
+    out.family(name, is_gauge(metric) ? Type::gauge : Type::counter,
+               std::string("Amazon's network load balancer metric ") +
+                   std::string(to_string(metric)) +
+                   ", as this node counts it (the load balancer's total is the sum over its "
+                   "shard).");
+    for (const NatNodeSnapshot::LoadBalancer& lb : s.load_balancers) {
+      const std::string slot = std::to_string(lb.slot);
+      out.sample(name, {node, {"load_balancer", lb.name}, {"slot", slot}}, lb.counters[m]);
+    }
+  }
+  out.family("openvpc_hyperplane_lb_drops_total", Type::counter,
+             "Load balancer packets dropped, by reason.");
+  for (size_t i = 1; i < kLbDropCount; ++i) {
+    out.sample("openvpc_hyperplane_lb_drops_total", {node, {"reason", to_string(LbDrop(i))}},
+               s.lb_counters.drops[i]);
+  }
+  out.family("openvpc_hyperplane_lb_events_total", Type::counter,
+             "Load balancer forwarding, resets, probe replies and health rebuilds.");
+  for (size_t i = 0; i < kLbEventCount; ++i) {
+    out.sample("openvpc_hyperplane_lb_events_total", {node, {"event", to_string(LbEvent(i))}},
+               s.lb_counters.events[i]);
+  }
+  out.family("openvpc_hyperplane_lb_flows", Type::gauge,
+             "Load balancer flows held: own, and peers' replicas.");
+  out.sample("openvpc_hyperplane_lb_flows", {node, {"kind", "own"}},
+             uint64_t(s.lb_flows - s.lb_replica_flows));
+  out.sample("openvpc_hyperplane_lb_flows", {node, {"kind", "replica"}},
+             uint64_t(s.lb_replica_flows));
   out.family("openvpc_hyperplane_drops_total", Type::counter, "Packets dropped, by reason.");
   for (size_t i = 1; i < kNodeDropCount; ++i) {
     out.sample("openvpc_hyperplane_drops_total", {node, {"reason", to_string(NodeDrop(i))}},
@@ -64,9 +95,18 @@ std::string node_metrics_text(const NatNodeSnapshot& s, const std::string& node_
     out.sample("openvpc_hyperplane_replication_applied_total",
                {node, {"result", to_string(ReplicaResult(i))}}, r.applied[i]);
   }
+  out.family("openvpc_hyperplane_replication_lb_applied_total", Type::counter,
+             "Received load balancer records, by what the LB flow table did with them.");
+  for (size_t i = 0; i < size_t(LbReplicaResult::count_); ++i) {
+    out.sample("openvpc_hyperplane_replication_lb_applied_total",
+               {node, {"result", to_string(LbReplicaResult(i))}}, r.lb_applied[i]);
+  }
   out.family("openvpc_hyperplane_replication_journal_overflows_total", Type::counter,
              "Created or retired flows not replicated: the journal was full.");
-  out.sample("openvpc_hyperplane_replication_journal_overflows_total", {node}, s.journal_overflows);
+  out.sample("openvpc_hyperplane_replication_journal_overflows_total", {node, {"table", "nat"}},
+             s.journal_overflows);
+  out.sample("openvpc_hyperplane_replication_journal_overflows_total",
+             {node, {"table", "load_balancer"}}, s.lb_journal_overflows);
 
   const ReplicationLatency& l = s.latency;
   const char* histogram = "openvpc_hyperplane_replication_latency_seconds";

@@ -10,6 +10,66 @@ Error invalid(const std::string& message) {
   return Error{"hyperplane.invalid_program", message};
 }
 
+Result<std::pair<NodeLoadBalancer, int>> compile_load_balancer(const program::LoadBalancer& lb,
+                                                               uint32_t underlay_v4, uint32_t now,
+                                                               const NodePlan* previous) {
+  const std::string name = lb.name.empty() ? std::to_string(lb.id) : lb.name;
+  int slot = -1;
+  for (size_t i = 0; i < lb.nodes.size(); ++i) {
+    if (lb.nodes[i].is_v4() && lb.nodes[i].v4_host_order() == underlay_v4) slot = int(i);
+  }
+  if (slot < 0) return invalid(name + ": this node is not in its shard");
+  NodeLoadBalancer out;
+  out.number = lb.id;
+  out.vni = lb.vpc;
+  out.joined_at = now;
+  if (previous != nullptr) {
+    for (size_t i = 0; i < previous->lb.lbs.size() && i < previous->lb_slots.size(); ++i) {
+      if (previous->lb.lbs[i].number == lb.id && previous->lb_slots[i] == slot) {
+        out.joined_at = previous->lb.lbs[i].joined_at;
+      }
+    }
+  }
+  for (const program::LoadBalancerInterface& itf : lb.interfaces) {
+    if (itf.address.is_v4()) out.interfaces.push_back({itf.eni, itf.address.v4_host_order()});
+  }
+  for (const program::LoadBalancerTargetGroup& g : lb.target_groups) {
+    LbTargetGroup group;
+    group.id = g.id;
+    group.stickiness = g.stickiness;
+    for (const program::LoadBalancerTarget& t : g.targets) {
+      if (!t.address.is_v4()) continue;
+      LbTarget target;
+      target.address = t.address.v4_host_order();
+      target.port = t.port;
+      target.eni = t.eni;
+      target.underlay = t.underlay.is_v4() ? t.underlay.v4_host_order() : 0;
+      target.draining = t.draining;
+      group.targets.push_back(target);
+    }
+    std::sort(group.targets.begin(), group.targets.end(), [](const LbTarget& a, const LbTarget& b) {
+      return a.address != b.address ? a.address < b.address : a.port < b.port;
+    });
+    rebuild_selection(group);
+    out.groups.push_back(std::move(group));
+  }
+  std::sort(out.groups.begin(), out.groups.end(),
+            [](const LbTargetGroup& a, const LbTargetGroup& b) { return a.id < b.id; });
+  for (const program::LoadBalancerListener& l : lb.listeners) {
+    const auto group = std::find_if(out.groups.begin(), out.groups.end(),
+                                    [&](const LbTargetGroup& g) { return g.id == l.target_group; });
+    if (group == out.groups.end()) continue;
+    LbListener listener;
+    listener.port = l.port;
+    listener.protocol = l.protocol == program::ListenerProtocol::tcp   ? LbProtocol::tcp
+                        : l.protocol == program::ListenerProtocol::udp ? LbProtocol::udp
+                                                                       : LbProtocol::tcp_udp;
+    listener.group = uint16_t(group - out.groups.begin());
+    out.listeners.push_back(listener);
+  }
+  return std::pair{std::move(out), slot};
+}
+
 }  // namespace
 
 Result<NodePlan> compile_node_program(const program::Program& program, uint32_t underlay_v4,
@@ -73,6 +133,23 @@ Result<NodePlan> compile_node_program(const program::Program& program, uint32_t 
     plan.shards.push_back(std::move(shard));
     plan.names.push_back(name);
     plan.slots.push_back(slot);
+  }
+  plan.lb.underlay_v4 = underlay_v4;
+  for (const program::LoadBalancer& lb : program.load_balancers) {
+    auto compiled = compile_load_balancer(lb, underlay_v4, now, previous);
+    if (!compiled) return compiled.error();
+    ShardPeers shard;
+    shard.gateway_number = lb.id;
+    shard.gateway_index = uint16_t(plan.lb.lbs.size());
+    for (const packet::IpAddress& node : lb.nodes) {
+      const uint32_t v4 = node.is_v4() ? node.v4_host_order() : 0;
+      if (v4 != 0 && v4 != underlay_v4) shard.peers.push_back(v4);
+    }
+    plan.lb_slots.push_back(compiled->second);
+    plan.lb.lbs.push_back(std::move(compiled->first));
+    plan.lb_numbers.push_back(lb.id);
+    plan.lb_shards.push_back(std::move(shard));
+    plan.lb_names.push_back(lb.name.empty() ? std::to_string(lb.id) : lb.name);
   }
   return plan;
 }

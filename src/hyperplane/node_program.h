@@ -10,13 +10,21 @@
 // compile_node_program() turns that into the NatTable's gateways, the translator's config and
 // the replicator's shards, all indexed alike. `previous` (the plan in force, or nullptr)
 // keeps the time this node joined each gateway's shard, which gates RSTs for kSyncSeconds
-// (nat_node_translator.h). Control path: allocates.
+// (nat_node_translator.h).
+//
+// Load balancers (program::LoadBalancer) are compiled alike: this node's slot and peers, and
+// for the LB translator (lb_translator.h) its interfaces, listeners and target groups, each
+// group with its Maglev table over its selectable targets (all counted healthy here: the
+// translator applies the health it holds). A listener naming no target group of its load
+// balancer is left out. A program may hold load balancers and no NAT gateways, or the other
+// way round. Control path: allocates.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "hyperplane/lb_translator.h"
 #include "hyperplane/nat_node_translator.h"
 #include "hyperplane/nat_table.h"
 #include "hyperplane/replicator.h"
@@ -30,6 +38,12 @@ struct NodePlan {
   std::vector<ShardPeers> shards;          // Replicator::set_shards
   std::vector<std::string> names;          // "nat-..." by index, for metrics
   std::vector<int> slots;                  // this node's slot by index
+  // Load balancers, indexed alike (LbTable index i = lb.lbs[i]).
+  LbConfig lb;                        // LbTranslator::set_config
+  std::vector<uint32_t> lb_numbers;   // LbTable::set_load_balancers
+  std::vector<ShardPeers> lb_shards;  // Replicator::set_shards (load balancers)
+  std::vector<std::string> lb_names;  // "net/<name>/<id>" by index, for metrics
+  std::vector<int> lb_slots;          // this node's slot by index
 };
 
 // Fails for a program of another underlay (an unset one is this node's), or a gateway whose

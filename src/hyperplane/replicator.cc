@@ -28,30 +28,35 @@ Replicator::Replicator(io::UnderlaySocket socket)
       receive_storage_(kReceiveBatch * kMaxReplicationDatagram),
       received_(kReceiveBatch) {}
 
-void Replicator::set_shards(std::vector<ShardPeers> shards, uint64_t now_ns) {
-  // A bulk sync toward each peer that was not a peer of that gateway before.
+void Replicator::set_shards(std::vector<ShardPeers> shards, uint64_t now_ns,
+                            std::vector<ShardPeers> lb_shards) {
+  // A bulk sync toward each peer that was not a peer of that gateway (load balancer) before.
   std::vector<Bulk> bulk;
-  for (const ShardPeers& next : shards) {
-    const ShardPeers* before = shard(next.gateway_number);
-    for (uint32_t peer : next.peers) {
-      if (before != nullptr && contains(before->peers, peer)) continue;
-      Bulk job;
-      job.gateway_number = next.gateway_number;
-      job.gateway_index = next.gateway_index;
-      job.out.peer = peer;
-      job.out.flags = kReplicationFlagBulk;
-      job.start_ns = now_ns + kBulkDelayNs;
-      bulk.push_back(job);
+  for (const bool lb : {false, true}) {
+    for (const ShardPeers& next : lb ? lb_shards : shards) {
+      const ShardPeers* before = shard(next.gateway_number, lb);
+      for (uint32_t peer : next.peers) {
+        if (before != nullptr && contains(before->peers, peer)) continue;
+        Bulk job;
+        job.lb = lb;
+        job.gateway_number = next.gateway_number;
+        job.gateway_index = next.gateway_index;
+        job.out.peer = peer;
+        job.out.flags = kReplicationFlagBulk;
+        job.start_ns = now_ns + kBulkDelayNs;
+        bulk.push_back(job);
+      }
     }
   }
-  // Syncs under way continue while their peer is still one (the gateway's index may move).
+  // Syncs under way continue while their peer is still one (the index may move).
   for (Bulk& job : bulk_) {
-    for (const ShardPeers& next : shards) {
+    for (const ShardPeers& next : job.lb ? lb_shards : shards) {
       if (next.gateway_number != job.gateway_number || !contains(next.peers, job.out.peer)) {
         continue;
       }
       const bool restarted = std::any_of(bulk.begin(), bulk.end(), [&](const Bulk& b) {
-        return b.gateway_number == job.gateway_number && b.out.peer == job.out.peer;
+        return b.lb == job.lb && b.gateway_number == job.gateway_number &&
+               b.out.peer == job.out.peer;
       });
       if (!restarted) {
         job.gateway_index = next.gateway_index;
@@ -62,24 +67,32 @@ void Replicator::set_shards(std::vector<ShardPeers> shards, uint64_t now_ns) {
   // Outboxes: one per distinct peer; records in an old outbox are sent first.
   for (Outbox& box : outboxes_) flush(box, now_ns);
   std::vector<uint32_t> peers;
-  for (const ShardPeers& s : shards) peers.insert(peers.end(), s.peers.begin(), s.peers.end());
+  for (const auto* list : {&shards, &lb_shards}) {
+    for (const ShardPeers& s : *list) peers.insert(peers.end(), s.peers.begin(), s.peers.end());
+  }
   std::sort(peers.begin(), peers.end());
   peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
   outboxes_.assign(peers.size(), Outbox{});
   for (size_t i = 0; i < peers.size(); ++i) outboxes_[i].peer = peers[i];
-  shard_outboxes_.assign(shards.size(), {});
-  for (size_t s = 0; s < shards.size(); ++s) {
-    for (uint32_t peer : shards[s].peers) {
-      const auto at = std::lower_bound(peers.begin(), peers.end(), peer) - peers.begin();
-      shard_outboxes_[s].push_back(uint16_t(at));
+  const auto boxes = [&](const std::vector<ShardPeers>& list) {
+    std::vector<std::vector<uint16_t>> out(list.size());
+    for (size_t s = 0; s < list.size(); ++s) {
+      for (uint32_t peer : list[s].peers) {
+        const auto at = std::lower_bound(peers.begin(), peers.end(), peer) - peers.begin();
+        out[s].push_back(uint16_t(at));
+      }
     }
-  }
+    return out;
+  };
+  shard_outboxes_ = boxes(shards);
+  lb_shard_outboxes_ = boxes(lb_shards);
   shards_ = std::move(shards);
+  lb_shards_ = std::move(lb_shards);
   bulk_ = std::move(bulk);
 }
 
-const ShardPeers* Replicator::shard(uint32_t gateway_number) const {
-  for (const ShardPeers& s : shards_) {
+const ShardPeers* Replicator::shard(uint32_t gateway_number, bool lb) const {
+  for (const ShardPeers& s : lb ? lb_shards_ : shards_) {
     if (s.gateway_number == gateway_number) return &s;
   }
   return nullptr;
@@ -119,7 +132,23 @@ void Replicator::drain(NatTable& table, uint64_t now_ns) {
     for (uint16_t box : shard_outboxes_[s]) add(outboxes_[box], record, now_ns);
   }
   table.clear_journal();
+  drain_lb(now_ns);
   for (Outbox& box : outboxes_) flush(box, now_ns);
+}
+
+void Replicator::drain_lb(uint64_t now_ns) {
+  if (lb_table_ == nullptr) return;
+  for (const LbJournalEntry& entry : lb_table_->journal()) {
+    size_t s = 0;
+    while (s < lb_shards_.size() && lb_shards_[s].gateway_number != entry.lb_number) ++s;
+    if (s == lb_shards_.size()) continue;  // a load balancer without peers
+    ReplicationRecord record;
+    record.op = entry.retired ? ReplicationOp::lb_erase : ReplicationOp::lb_upsert;
+    record.gateway_number = entry.lb_number;
+    record.lb_flow = entry.flow;
+    for (uint16_t box : lb_shard_outboxes_[s]) add(outboxes_[box], record, now_ns);
+  }
+  lb_table_->clear_journal();
 }
 
 bool Replicator::pump(const NatTable& table, size_t slots, uint64_t now_ns) {
@@ -129,10 +158,21 @@ bool Replicator::pump(const NatTable& table, size_t slots, uint64_t now_ns) {
       ++i;
       continue;
     }
-    const bool more = job.gateway_index < table.gateway_count() &&
-                      table.scan(job.gateway_index, &job.cursor, slots, [&](const NatFlow& flow) {
-                        add(job.out, {ReplicationOp::upsert, job.gateway_number, flow}, now_ns);
-                      });
+    bool more = false;
+    if (!job.lb) {
+      more = job.gateway_index < table.gateway_count() &&
+             table.scan(job.gateway_index, &job.cursor, slots, [&](const NatFlow& flow) {
+               add(job.out, {ReplicationOp::upsert, job.gateway_number, flow}, now_ns);
+             });
+    } else if (lb_table_ != nullptr && job.gateway_index < lb_table_->lb_count()) {
+      more = lb_table_->scan(job.gateway_index, &job.cursor, slots, [&](const LbFlow& flow) {
+        ReplicationRecord record;
+        record.op = ReplicationOp::lb_upsert;
+        record.gateway_number = job.gateway_number;
+        record.lb_flow = flow;
+        add(job.out, record, now_ns);
+      });
+    }
     if (more) {
       ++i;
       continue;
@@ -162,12 +202,21 @@ void Replicator::receive(NatTable& table, uint32_t now, uint64_t now_ns) {
     latency_.record(header.sent_ns, now_ns);
     for (size_t r = 0; r < header.count; ++r) {
       const ReplicationRecord& record = records_[r];
-      const ShardPeers* s = shard(record.gateway_number);
-      if (s == nullptr || !contains(s->peers, d.peer_address)) {
+      const bool lb = is_lb(record.op);
+      const ShardPeers* s = shard(record.gateway_number, lb);
+      if (s == nullptr || !contains(s->peers, d.peer_address) || (lb && lb_table_ == nullptr)) {
         ++stats_.dropped[size_t(ReplicationError::not_a_peer)];
         continue;
       }
       ++stats_.records_received;
+      if (lb) {
+        const LbReplicaResult result =
+            record.op == ReplicationOp::lb_upsert
+                ? lb_table_->insert_replica(record.gateway_number, record.lb_flow, now)
+                : lb_table_->erase_replica(record.gateway_number, record.lb_flow);
+        ++stats_.lb_applied[size_t(result)];
+        continue;
+      }
       const ReplicaResult result =
           record.op == ReplicationOp::upsert
               ? table.insert_replica(record.gateway_number, record.flow, now)

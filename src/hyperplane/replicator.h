@@ -15,6 +15,10 @@
 //   receive(): decodes what peers sent (only from addresses that are a shard peer of the
 //     record's gateway; anything else is a counted drop) into NatTable::insert_replica /
 //     erase_replica, and records the send-to-receive latency (replication_latency.h).
+// Load balancers' flows (lb_table.h) travel the same way, as ops 3 / 4 records, to the live
+// peers of each load balancer's shard, when an LbTable is attached (set_lb_table): drain()
+// sends its journal too, set_shards() takes the load balancers' shards as a second list (a
+// new peer gets a bulk sync of that load balancer's flows), receive() applies ops 3 / 4 to it.
 // Memory is allocated by set_shards (control path); drain/pump/receive allocate nothing.
 #pragma once
 
@@ -24,6 +28,7 @@
 
 #include "common/result.h"
 #include "hyperplane/flow_replication.h"
+#include "hyperplane/lb_table.h"
 #include "hyperplane/nat_table.h"
 #include "hyperplane/replication_latency.h"
 #include "io/underlay_socket.h"
@@ -46,6 +51,7 @@ struct ReplicationStats {
   uint64_t records_received = 0;
   std::array<uint64_t, kReplicationErrorCount> dropped{};  // datagrams (not_a_peer: records)
   std::array<uint64_t, kReplicaResultCount> applied{};     // records, by what the table did
+  std::array<uint64_t, size_t(LbReplicaResult::count_)> lb_applied{};  // load balancer records
 };
 
 class Replicator {
@@ -56,7 +62,12 @@ class Replicator {
   uint16_t port() const { return socket_.port(); }
   static constexpr uint64_t kBulkDelayNs = 500'000'000;
   // Replaces the shards (control path: allocates); starts a bulk sync toward each new peer.
-  void set_shards(std::vector<ShardPeers> shards, uint64_t now_ns);
+  // lb_shards: the load balancers' (gateway_number: the load balancer's number,
+  // gateway_index: its LbTable index).
+  void set_shards(std::vector<ShardPeers> shards, uint64_t now_ns,
+                  std::vector<ShardPeers> lb_shards = {});
+  // The load balancers' flow table (nullptr: none; ops 3 / 4 are then refused as not_a_peer).
+  void set_lb_table(LbTable* table) { lb_table_ = table; }
   // Sends the table's journal to the peers and clears it.
   void drain(NatTable& table, uint64_t now_ns);
   // Advances the bulk syncs by up to `slots` table slots; true while some remain.
@@ -76,6 +87,7 @@ class Replicator {
     std::array<uint8_t, kMaxReplicationDatagram> bytes{};
   };
   struct Bulk {
+    bool lb = false;
     uint32_t gateway_number = 0;
     uint16_t gateway_index = 0;
     size_t cursor = 0;
@@ -85,13 +97,17 @@ class Replicator {
   explicit Replicator(io::UnderlaySocket socket);
   void add(Outbox& box, const ReplicationRecord& record, uint64_t now_ns);
   void flush(Outbox& box, uint64_t now_ns);
-  const ShardPeers* shard(uint32_t gateway_number) const;
+  const ShardPeers* shard(uint32_t gateway_number, bool lb = false) const;
+  void drain_lb(uint64_t now_ns);
   bool is_peer(uint32_t address) const;
 
   io::UnderlaySocket socket_;
   std::vector<ShardPeers> shards_;
+  std::vector<ShardPeers> lb_shards_;
+  LbTable* lb_table_ = nullptr;
   std::vector<Outbox> outboxes_;                       // one per distinct peer
   std::vector<std::vector<uint16_t>> shard_outboxes_;  // per shard: its peers' outboxes
+  std::vector<std::vector<uint16_t>> lb_shard_outboxes_;
   std::vector<Bulk> bulk_;
   std::vector<uint8_t> receive_storage_;
   std::vector<io::Datagram> received_;

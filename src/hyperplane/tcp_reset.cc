@@ -54,4 +54,29 @@ size_t write_tcp_reset(std::span<uint8_t> packet, const packet::PacketMeta& meta
   return kSize;
 }
 
+size_t write_tcp_rst(uint8_t* out, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                     uint32_t seq) {
+  using packet::store_be16;
+  using packet::store_be32;
+  constexpr size_t kSize = packet::kIpv4MinHeaderSize + packet::kTcpMinHeaderSize;
+  uint8_t* ip = out;
+  uint8_t* tcp = ip + packet::kIpv4MinHeaderSize;
+  std::memset(out, 0, kSize);
+  ip[0] = 0x45;
+  store_be16(ip + 2, uint16_t(kSize));
+  ip[8] = 64;
+  ip[9] = packet::kProtoTcp;
+  store_be32(ip + 12, src);
+  store_be32(ip + 16, dst);
+  store_be16(ip + 10, packet::ipv4_header_checksum(ip, packet::kIpv4MinHeaderSize));
+  store_be16(tcp + 0, sport);
+  store_be16(tcp + 2, dport);
+  store_be32(tcp + 4, seq);
+  tcp[12] = 5 << 4;
+  tcp[13] = packet::kTcpRst;
+  store_be16(tcp + 16, packet::l4_checksum(packet::IpAddress::v4(src), packet::IpAddress::v4(dst),
+                                           packet::kProtoTcp, tcp, packet::kTcpMinHeaderSize));
+  return kSize;
+}
+
 }  // namespace openvpc::hyperplane

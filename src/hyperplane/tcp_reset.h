@@ -21,4 +21,10 @@ namespace openvpc::hyperplane {
 
 size_t write_tcp_reset(std::span<uint8_t> packet, const packet::PacketMeta& meta);
 
+// Writes, at out[0..40), a bare IPv4 TCP RST (no ACK) from src:sport to dst:dport (host order)
+// with sequence number `seq`, checksums computed: a load balancer resetting a flow whose
+// target left (lb_translator.h). Returns 40.
+size_t write_tcp_rst(uint8_t* out, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                     uint32_t seq);
+
 }  // namespace openvpc::hyperplane

@@ -6,7 +6,8 @@
 // one spelling per meaning), and applying its records to a NatTable (insert_replica /
 // erase_replica, as the Replicator does) keeps the table consistent: every upserted record
 // that was inserted or refreshed is then found by its inside tuple with its NAT port, and the
-// table never holds more flows than it can.
+// table never holds more flows than it can. Load balancer records (ops 3 / 4) go to an LbTable
+// alike: an inserted or refreshed one is then found by its client side and its target side.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "hyperplane/flow_replication.h"
+#include "hyperplane/lb_table.h"
 #include "hyperplane/nat_table.h"
 
 namespace {
@@ -50,8 +52,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Gateways 1 and 2 (numbers a fuzzer finds in the seeds), NAT 10.0.1.100-101 / 10.0.2.100-101.
   NatTable table(kMaxFlows, {}, kMaxFlows);
   table.set_gateways({gateway(1, 0x0a000164), gateway(2, 0x0a000264)});
+  LbTable lbs(kMaxFlows, {}, kMaxFlows);
+  const uint32_t lb_numbers[] = {1, 2};
+  lbs.set_load_balancers(lb_numbers);
   for (size_t i = 0; i < header.count; ++i) {
     const ReplicationRecord& r = records[i];
+    if (is_lb(r.op)) {
+      if (r.op == ReplicationOp::lb_erase) {
+        lbs.erase_replica(r.gateway_number, r.lb_flow);
+        continue;
+      }
+      const LbReplicaResult result = lbs.insert_replica(r.gateway_number, r.lb_flow, 5);
+      if (result == LbReplicaResult::inserted || result == LbReplicaResult::refreshed) {
+        const LbFlow& f = r.lb_flow;
+        const uint16_t lb = uint16_t(r.gateway_number - 1);
+        const uint32_t by_client = lbs.find_client(lb, f.protocol, f.client_address,
+                                                   f.client_port, f.listener_address,
+                                                   f.listener_port);
+        const uint32_t by_target = lbs.find_target(lb, f.protocol, f.target_address,
+                                                   f.target_port, f.client_address, f.client_port);
+        if (by_client == LbTable::kNone || by_client != by_target) std::abort();
+      }
+      if (lbs.flows() > kMaxFlows || lbs.replica_flows() > lbs.flows()) std::abort();
+      continue;
+    }
     if (r.op == ReplicationOp::erase) {
       table.erase_replica(r.gateway_number, r.flow);
       continue;
@@ -69,5 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   table.expire(5 + 400, kMaxFlows);  // everything idles out
   if (table.flows() != 0) std::abort();
+  lbs.expire(5 + 400, kMaxFlows);
+  if (lbs.flows() != 0) std::abort();
   return 0;
 }

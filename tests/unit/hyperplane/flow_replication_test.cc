@@ -103,7 +103,7 @@ TEST(FlowReplication, BadInputIsRefusedWithItsReason) {
             ReplicationError::too_many);
   EXPECT_EQ(mutated([](auto& b) { packet::store_be16(&b[6], 3); }), ReplicationError::truncated);
   const size_t r = kReplicationHeaderSize + kReplicationRecordSize;  // the second record
-  EXPECT_EQ(mutated([&](auto& b) { b[r] = 3; }), ReplicationError::bad_op);
+  EXPECT_EQ(mutated([&](auto& b) { b[r] = 5; }), ReplicationError::bad_op);
   EXPECT_EQ(mutated([&](auto& b) { b[r + 1] = 47; }), ReplicationError::bad_protocol);
   EXPECT_EQ(mutated([&](auto& b) { b[r + 3] = 1; }), ReplicationError::bad_reserved);
   EXPECT_EQ(mutated([&](auto& b) { b[r + 27] = 1; }), ReplicationError::bad_reserved);
