@@ -64,11 +64,6 @@ std::map<std::string, std::set<std::string>> checking_nodes(const model::Region&
 
 }  // namespace
 
-std::string target_report_name(const program::IpAddress& address, uint16_t port) {
-  const std::string text = program::format_address(address);
-  return "target " + (address.is_v4() ? text : "[" + text + "]") + ":" + std::to_string(port);
-}
-
 std::vector<TargetHealthChange> fold_target_health(const model::Region& region,
                                                    const std::vector<mapping::HostStatus>& hosts) {
   const auto nodes_of = checking_nodes(region);

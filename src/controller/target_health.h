@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mapping/host_table.h"
+#include "mapping/resource_metrics.h"
 #include "model/region.h"
 #include "program/program.h"
 
@@ -31,9 +32,6 @@ struct TargetHealthChange {
   std::string health;  // "healthy" | "unhealthy"
   bool operator==(const TargetHealthChange&) const = default;
 };
-
-// The name of one target's report: "target 10.0.1.5:80", "target [fd00::5]:80".
-std::string target_report_name(const program::IpAddress& address, uint16_t port);
 
 std::vector<TargetHealthChange> fold_target_health(const model::Region& region,
                                                    const std::vector<mapping::HostStatus>& hosts);

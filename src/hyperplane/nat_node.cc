@@ -81,6 +81,7 @@ NatNode::NatNode(const NatNodeOptions& options, uint32_t underlay_v4, io::Underl
       lb_table_(options.max_lb_flows, LbTimeouts{},
                 expire_budget(options.max_lb_flows, LbTimeouts{}.udp_seconds) + kBatch),
       lb_translator_(lb_table_),
+      health_(lb_translator_, uint64_t(underlay_v4) << 32 ^ start_ns_),
       storage_(kBatch * kBufferSize),
       datagrams_(kBatch),
       reset_storage_(kResets * kResetBufferSize),
@@ -88,6 +89,7 @@ NatNode::NatNode(const NatNodeOptions& options, uint32_t underlay_v4, io::Underl
   packets_.reserve(kBatch);
   out_batch_.reserve(std::max(kBatch, kResets));
   translator_.set_lb(&lb_translator_);
+  lb_translator_.set_probe_sink(&health_);
   replicator_.set_lb_table(&lb_table_);
   LbConfig lb_config;
   lb_config.underlay_v4 = underlay_v4;
@@ -148,6 +150,7 @@ void NatNode::pick_up_plan() {
   translator_.set_config(plan_->config);
   lb_table_.set_load_balancers(plan_->lb_numbers);
   lb_translator_.set_config(plan_->lb);
+  health_.set_plan(*plan_);
   replicator_.set_shards(plan_->shards, monotonic_ns(), plan_->lb_shards);
   table_.clear_journal();  // set_gateways journals nothing; keep the contract explicit
   lb_table_.clear_journal();
@@ -191,6 +194,9 @@ void NatNode::run() {
         replicator_.receive(table_, now, monotonic_ns());
         replicator_.drain(table_, monotonic_ns());  // a replica may have displaced a stale flow
       }
+    }
+    if (const auto probes = health_.poll(); !probes.empty()) {
+      underlay_send_failed_ += io::send_underlay_all(underlay_out_, probes);
     }
     const uint64_t now_ns = monotonic_ns();
     if (now_ns >= next_expire) {
@@ -290,6 +296,7 @@ void NatNode::report_metrics() {
     }
     metrics.push_back(std::move(resource));
   }
+  for (mapping::ResourceMetrics& report : health_.reports()) metrics.push_back(std::move(report));
   client_->report_resource_metrics(std::move(metrics));
 }
 
@@ -310,6 +317,8 @@ void NatNode::publish_snapshot() {
   next.lb_flows = lb_table_.flows();
   next.lb_replica_flows = lb_table_.replica_flows();
   next.lb_journal_overflows = lb_table_.journal_overflows();
+  next.health = health_.counters();
+  next.health_unmatched = health_.unmatched_replies();
   next.counters = translator_.counters();
   next.replication = replicator_.stats();
   next.latency = replicator_.latency();

@@ -32,6 +32,7 @@
 
 #include "common/result.h"
 #include "hyperplane/nat_node_translator.h"
+#include "hyperplane/node_health.h"
 #include "hyperplane/node_program.h"
 #include "hyperplane/replicator.h"
 #include "io/raw_underlay_socket.h"
@@ -71,6 +72,8 @@ struct NatNodeSnapshot {
   size_t lb_flows = 0;
   size_t lb_replica_flows = 0;
   uint64_t lb_journal_overflows = 0;
+  HealthProberCounters health;
+  uint64_t health_unmatched = 0;
   NodeCounters counters;
   ReplicationStats replication;
   ReplicationLatency latency;
@@ -123,6 +126,7 @@ class NatNode {
   NatNodeTranslator translator_;
   LbTable lb_table_;
   LbTranslator lb_translator_;
+  NodeHealth health_;  // the targets' health checks (the translator's ProbeSink)
   std::unique_ptr<mapping::MappingClient> client_;
 
   // Handed over from the mapping client's thread.

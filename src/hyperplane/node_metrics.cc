@@ -108,6 +108,24 @@ std::string node_metrics_text(const NatNodeSnapshot& s, const std::string& node_
   out.sample("openvpc_hyperplane_replication_journal_overflows_total",
              {node, {"table", "load_balancer"}}, s.lb_journal_overflows);
 
+  out.family("openvpc_hyperplane_health_checks_total", Type::counter,
+             "Health checks of load balancer targets, by outcome.");
+  out.sample("openvpc_hyperplane_health_checks_total", {node, {"result", "success"}},
+             s.health.successes);
+  out.sample("openvpc_hyperplane_health_checks_total", {node, {"result", "failure"}},
+             s.health.failures);
+  out.family("openvpc_hyperplane_health_check_packets_total", Type::counter,
+             "Health check packets: sent (SYNs, retransmissions and the rest), replies matched "
+             "to a probe, replies matching none.");
+  out.sample("openvpc_hyperplane_health_check_packets_total", {node, {"kind", "sent"}},
+             s.health.packets);
+  out.sample("openvpc_hyperplane_health_check_packets_total", {node, {"kind", "retransmit"}},
+             s.health.retransmits);
+  out.sample("openvpc_hyperplane_health_check_packets_total", {node, {"kind", "reply"}},
+             s.health.replies);
+  out.sample("openvpc_hyperplane_health_check_packets_total", {node, {"kind", "unmatched"}},
+             s.health_unmatched);
+
   const ReplicationLatency& l = s.latency;
   const char* histogram = "openvpc_hyperplane_replication_latency_seconds";
   out.family(histogram, Type::histogram,

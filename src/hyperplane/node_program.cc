@@ -150,6 +150,12 @@ Result<NodePlan> compile_node_program(const program::Program& program, uint32_t 
     plan.lb_numbers.push_back(lb.id);
     plan.lb_shards.push_back(std::move(shard));
     plan.lb_names.push_back(lb.name.empty() ? std::to_string(lb.id) : lb.name);
+    for (ProbeTarget& target : HealthProber::targets_of(lb, underlay_v4, plan.lb_slots.back())) {
+      plan.probe_targets.push_back(std::move(target));
+    }
+    for (const program::LoadBalancerTargetGroup& group : lb.target_groups) {
+      plan.group_names[group.id] = group.name;
+    }
   }
   return plan;
 }

@@ -20,10 +20,12 @@
 // way round. Control path: allocates.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "hyperplane/health_prober.h"
 #include "hyperplane/lb_translator.h"
 #include "hyperplane/nat_node_translator.h"
 #include "hyperplane/nat_table.h"
@@ -44,6 +46,10 @@ struct NodePlan {
   std::vector<ShardPeers> lb_shards;  // Replicator::set_shards (load balancers)
   std::vector<std::string> lb_names;  // "net/<name>/<id>" by index, for metrics
   std::vector<int> lb_slots;          // this node's slot by index
+  // Health checks of the load balancers' targets (HealthProber::set_targets) and the target
+  // groups' names (ARNs: the resource their health is reported under) by id.
+  std::vector<ProbeTarget> probe_targets;
+  std::map<uint32_t, std::string> group_names;
 };
 
 // Fails for a program of another underlay (an unset one is this node's), or a gateway whose

@@ -18,7 +18,16 @@
 #include <utility>
 #include <vector>
 
+#include "program/program.h"
+
 namespace openvpc::mapping {
+
+// The value name a target's health is reported under: "target 10.0.1.5:80",
+// "target [fd00::5]:8080".
+inline std::string target_report_name(const program::IpAddress& address, uint16_t port) {
+  const std::string text = program::format_address(address);
+  return "target " + (address.is_v4() ? text : "[" + text + "]") + ":" + std::to_string(port);
+}
 
 struct ResourceMetrics {
   std::string resource;                                  // "nat-..."

@@ -14,6 +14,8 @@
 namespace openvpc::controller {
 namespace {
 
+using mapping::target_report_name;
+
 constexpr int64_t kStart = 1'700'000'000;
 
 class LoadBalancerControlTest : public ::testing::Test {

@@ -140,6 +140,7 @@ program::Program lb_program(uint32_t self, std::vector<uint32_t> nodes) {
   lb.listeners = {{80, program::ListenerProtocol::tcp, 12}};
   program::LoadBalancerTargetGroup web;
   web.id = 12;
+  web.health_check.enabled = false;  // no probes among the packets the fake host receives
   web.targets = {{IpAddress::v4(kTarget), 8080, kTargetEni, IpAddress::v4(kHost), false}};
   lb.target_groups = {web};
   p.load_balancers = {lb};
