@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 #include <utility>
 
 #include "mapping/program_delta.h"
@@ -111,9 +112,24 @@ bool plain_name(const std::string& name) {
   });
 }
 
+// A metric's name: plain, or a target's health ("target 10.0.1.5:80", "target [fd00::5]:80";
+// resource_metrics.h).
+bool metric_name(const std::string& name) {
+  constexpr std::string_view kTarget = "target ";
+  if (!name.starts_with(kTarget)) return plain_name(name);
+  return name.size() > kTarget.size() && name.size() <= 64 &&
+         std::all_of(name.begin() + kTarget.size(), name.end(), [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':' ||
+                  c == '[' || c == ']';
+         });
+}
+
+// A resource: "nat-...", "net/<name>/<id>", or a target group's ARN
+// ("arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID").
 bool resource_name(const std::string& name) {
-  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '/' || c == '_';
+  return !name.empty() && name.size() <= 256 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '/' || c == '_' ||
+           c == ':' || c == '.';
   });
 }
 
@@ -133,7 +149,7 @@ bool HostTable::report(const std::string& host_id, const Subscriber* subscriber,
     ResourceMetrics out{resource.resource(), {}};
     for (const auto& metric : resource.metrics()) {
       if (out.values.size() == kMaxMetrics) break;
-      if (plain_name(metric.name())) out.values.emplace_back(metric.name(), metric.value());
+      if (metric_name(metric.name())) out.values.emplace_back(metric.name(), metric.value());
     }
     metrics.push_back(std::move(out));
   }

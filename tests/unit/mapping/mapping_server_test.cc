@@ -337,6 +337,17 @@ TEST(MappingServer, AcksCarryResourceMetrics) {
       {{"nat-0a", {{"ActiveConnectionCount", 5}, {"bad name\n", 1}}}, {"bad\"id", {}}});
   const std::vector<ResourceMetrics> cleaned = {{"nat-0a", {{"ActiveConnectionCount", 5}}}};
   ASSERT_TRUE(wait_until([&] { return server.host("h1")->resource_metrics == cleaned; }));
+  // A target group's health as a node reports it (resource_metrics.h) gets through too.
+  const std::string group =
+      "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0a1b";
+  router.client().report_resource_metrics(
+      {{group,
+        {{target_report_name(*program::parse_address("10.0.1.5"), 80), 1},
+         {target_report_name(*program::parse_address("fd00::5"), 80), 0},
+         {"target 10.0.1.6:80\n", 1}}}});
+  const std::vector<ResourceMetrics> health = {
+      {group, {{"target 10.0.1.5:80", 1}, {"target [fd00::5]:80", 0}}}};
+  ASSERT_TRUE(wait_until([&] { return server.host("h1")->resource_metrics == health; }));
   EXPECT_EQ(server.host("h1")->acked_version, 1u);
 }
 
