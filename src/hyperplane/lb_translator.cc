@@ -291,6 +291,15 @@ void LbTranslator::to_target(Packet& p, const packet::PacketMeta& meta, uint16_t
     flow.target_port = target->port;
     flow.client_underlay = meta.geneve.outer_src.v4_host_order();
     flow.client_eni = meta.geneve.source_eni;
+    if (t.protocol == packet::kProtoTcp) {
+      // The target sees the client's own address and port whatever listener address it chose,
+      // so a SYN from a port the client used a moment ago toward another address of this load
+      // balancer (its old connection closed on the client's side) meets that flow's target-side
+      // key: the client has moved on, the old flow goes.
+      const uint32_t stale =
+          table_.find_target(index, t.protocol, target->address, target->port, client, t.src_port);
+      if (stale != LbTable::kNone) table_.erase(stale);
+    }
     id = table_.create(flow, now);
     if (id == LbTable::kNone) return drop(p, LbDrop::table_full);
     table_.counters(index)[size_t(LbMetric::ProcessedBytes)] += meta.l3_size;

@@ -33,6 +33,8 @@ constexpr uint16_t kTargetPort = 8080;
 constexpr uint32_t kVpc = 7;
 constexpr uint32_t kClientEni = 21;
 constexpr uint32_t kLbEni = 90;
+constexpr uint32_t kLbEni2 = 91;             // its interface in another subnet
+constexpr uint32_t kListener2 = 0x0a000332;  // 10.0.3.50
 constexpr uint32_t kLbNumber = 5;
 constexpr uint32_t kTcpGroup = 11;
 constexpr uint32_t kUdpGroup = 12;
@@ -138,7 +140,7 @@ LbConfig config(bool draining0 = false, bool without0 = false) {
   lb.number = kLbNumber;
   lb.vni = kVpc;
   lb.joined_at = 0;
-  lb.interfaces = {{kLbEni, kListener}};
+  lb.interfaces = {{kLbEni, kListener}, {kLbEni2, kListener2}};
   lb.groups = {group(kTcpGroup), group(kUdpGroup)};
   if (draining0) {
     lb.groups[0].targets[0].draining = true;
@@ -223,6 +225,32 @@ TEST_F(LbTranslatorTest, NewFlowPicksATargetAndTheReplyRestoresTheListener) {
   EXPECT_GT(metric(LbMetric::ProcessedBytes), 0u);
   EXPECT_EQ(translator.counters().events[size_t(LbEvent::to_target)], 2u);
   EXPECT_EQ(translator.counters().events[size_t(LbEvent::to_client)], 1u);
+}
+
+// The target sees (client address, client port) whatever listener address the client used: a
+// SYN from a port the client just used toward the other address, landing on the same target,
+// replaces the old flow, and the target's replies then come back from the new address.
+TEST_F(LbTranslatorTest, ASynReusingAPortTowardTheOtherAddressReplacesTheOldFlow) {
+  int replaced = 0;
+  for (uint16_t port = 30000; port < 30060; ++port) {
+    const int first = connect(port);
+    ASSERT_GE(first, 0);
+    const Buffer out = run(
+        geneve(tcp(kClient, port, kListener2, 80, packet::kTcpSyn), kRouter, kClientEni, kLbEni2));
+    ASSERT_EQ(out.packet.verdict, Verdict::encapsulate) << port;
+    const packet::PacketMeta m = packet::parse_ip(out.bytes());
+    const int second = target_of(m.tuple.dst.v4_host_order());
+    ASSERT_GE(second, 0) << port;
+    if (second != first) continue;
+    ++replaced;
+    const Buffer back = run(from_target(
+        tcp(kTargets[second], kTargetPort, kClient, port, packet::kTcpSyn | packet::kTcpAck),
+        second));
+    const packet::PacketMeta r = packet::parse_ip(back.bytes());
+    ASSERT_EQ(back.packet.verdict, Verdict::encapsulate);
+    EXPECT_EQ(r.tuple.src.v4_host_order(), kListener2) << port;
+  }
+  EXPECT_GT(replaced, 5);
 }
 
 TEST_F(LbTranslatorTest, ThreeThousandConnectionsSpreadWithinFifteenPercent) {
