@@ -259,7 +259,15 @@ void LbTranslator::to_target(Packet& p, const packet::PacketMeta& meta, uint16_t
   uint32_t id = table_.find_client(index, t.protocol, client, t.src_port, itf.address, t.dst_port);
   if (id != LbTable::kNone) {
     if (table_.flow(id).client_eni != meta.geneve.source_eni) return drop(p, LbDrop::forged);
-    if (!table_.touch(id, now, meta.l3_size, flags, true)) id = LbTable::kNone;
+    const bool closed = table_.flow(id).tcp_state == (LbTable::kFinClient | LbTable::kFinTarget);
+    if (closed && (flags & (packet::kTcpSyn | packet::kTcpAck)) == packet::kTcpSyn) {
+      // A new connection from the port of one that closed (both FINs) while its flow lingers:
+      // a new flow, whose target is chosen again (the old one may be unhealthy by now).
+      table_.erase(id);
+      id = LbTable::kNone;
+    } else if (!table_.touch(id, now, meta.l3_size, flags, true)) {
+      id = LbTable::kNone;
+    }
   }
   const LbTarget* target = nullptr;
   if (id == LbTable::kNone) {
@@ -306,7 +314,16 @@ void LbTranslator::to_target(Packet& p, const packet::PacketMeta& meta, uint16_t
   } else {
     const LbFlow& f = table_.flow(id);
     target = find_target(lb, f.target_address, f.target_port);
-    if (target == nullptr) return drop(p, LbDrop::target_gone);
+    if (target == nullptr) {
+      // Its target left the program (deregistered, the delay over): the connection is reset
+      // now rather than left to time out while reap() gets to it.
+      if (t.protocol != packet::kProtoTcp || (flags & packet::kTcpRst) != 0) {
+        return drop(p, LbDrop::target_gone);
+      }
+      table_.erase(id);
+      ++counters_.events[size_t(LbEvent::target_gone_reset)];
+      return reset_client(p, meta, lb);
+    }
   }
   LbFlow& f = table_.flow(id);
   f.target_underlay = target->underlay;

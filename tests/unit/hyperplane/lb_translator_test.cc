@@ -253,6 +253,24 @@ TEST_F(LbTranslatorTest, ASynReusingAPortTowardTheOtherAddressReplacesTheOldFlow
   EXPECT_GT(replaced, 5);
 }
 
+// A client that opens a new connection from the port of one that closed (curl does) while the
+// old flow lingers gets a new flow, and its target is chosen again.
+TEST_F(LbTranslatorTest, ASynOnAClosedFlowIsANewFlowWithItsTargetChosenAgain) {
+  const int first = connect(41000);
+  ASSERT_GE(first, 0);
+  run(from_client(
+      tcp(kClient, 41000, kListener, 80, packet::kTcpFin | packet::kTcpAck, 1001, 5001)));
+  run(from_target(tcp(kTargets[first], kTargetPort, kClient, 41000,
+                      packet::kTcpFin | packet::kTcpAck, 5001, 1002),
+                  first));
+  EXPECT_TRUE(translator.on_health(kTcpGroup, kTargets[first], kTargetPort, false));
+  const int second = connect(41000);
+  ASSERT_GE(second, 0);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(metric(LbMetric::NewFlowCount), 2u);
+  EXPECT_EQ(metric(LbMetric::ActiveFlowCount), 1u);
+}
+
 TEST_F(LbTranslatorTest, ThreeThousandConnectionsSpreadWithinFifteenPercent) {
   std::map<int, int> per_target;
   for (uint16_t port = 20000; port < 23000; ++port) ++per_target[connect(port)];
@@ -311,9 +329,6 @@ TEST_F(LbTranslatorTest, AFlowWhoseTargetLeftIsResetBothWays) {
   run(from_client(tcp(kClient, port, kListener, 80, packet::kTcpAck, 1001, 5001)));
   run(from_target(tcp(kTargets[0], kTargetPort, kClient, port, packet::kTcpAck, 5001, 1006), 0));
   translator.set_config(config(false, /*without0=*/true));
-  // Until reaped, its packets are refused.
-  run(from_client(tcp(kClient, port, kListener, 80, packet::kTcpAck, 1006, 5001)));
-  EXPECT_EQ(drops(LbDrop::target_gone), 1u);
   table.clear_journal();
 
   const size_t before = table.flows();
@@ -342,6 +357,21 @@ TEST_F(LbTranslatorTest, AFlowWhoseTargetLeftIsResetBothWays) {
   EXPECT_EQ(table.flows(), before - 1);
   ASSERT_EQ(table.journal().size(), 1u);
   EXPECT_TRUE(table.journal()[0].retired);
+  EXPECT_EQ(translator.counters().events[size_t(LbEvent::target_gone_reset)], 1u);
+}
+
+TEST_F(LbTranslatorTest, AClientPacketForATargetThatLeftIsAnsweredWithAReset) {
+  uint16_t port = 20000;
+  while (connect(port) != 0) ++port;
+  translator.set_config(config(false, /*without0=*/true));
+  const Buffer out =
+      run(from_client(tcp(kClient, port, kListener, 80, packet::kTcpAck, 1001, 5001)));
+  const packet::PacketMeta rst = sent(out, kRouter, kLbEni, kClientEni);
+  EXPECT_EQ(rst.tuple.src.v4_host_order(), kListener);
+  EXPECT_EQ(rst.tuple.dst_port, port);
+  EXPECT_TRUE(rst.tcp.flags & packet::kTcpRst);
+  EXPECT_EQ(rst.tcp.seq, 5001u);  // what the packet acknowledged
+  EXPECT_EQ(table.find_client(0, packet::kProtoTcp, kClient, port, kListener, 80), LbTable::kNone);
   EXPECT_EQ(translator.counters().events[size_t(LbEvent::target_gone_reset)], 1u);
 }
 
