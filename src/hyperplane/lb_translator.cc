@@ -16,9 +16,9 @@ using dataplane::Packet;
 using dataplane::Verdict;
 
 constexpr std::array<std::string_view, kLbDropCount> kDropNames = {
-    "none",        "malformed",    "unknown_lb",    "bad_direction", "unsupported",
-    "no_target",   "sync_pending", "table_full",    "no_flow",       "forged",
-    "target_gone", "no_prober",    "encapsulation",
+    "none",        "malformed",   "unknown_lb",   "bad_direction", "no_listener",
+    "unsupported", "no_target",   "sync_pending", "table_full",    "no_flow",
+    "forged",      "target_gone", "no_prober",    "encapsulation",
 };
 
 constexpr std::array<std::string_view, kLbEventCount> kEventNames = {
@@ -225,9 +225,14 @@ void LbTranslator::handle(Packet& p, const packet::PacketMeta& meta, uint32_t no
   uint16_t index = 0;
   const LbInterface* itf = find_interface(g.vni, g.destination_eni, &index);
   if (itf == nullptr || index >= table_.lb_count()) return drop(p, LbDrop::unknown_lb);
-  if ((g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0 || g.source_eni == 0) {
-    return drop(p, LbDrop::bad_direction);
-  }
+  // From an instance's router (its ENI, no flag), or for an internet-facing load balancer from
+  // a live edge node (ENI 0, the flag): the client is then on the internet, its flow's "ENI" 0
+  // and its "host" that edge node. Anything else has no business here.
+  const bool flagged = (g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0;
+  const bool from_edge = flagged && g.source_eni == 0 &&
+                         std::binary_search(config_.edge_nodes.begin(), config_.edge_nodes.end(),
+                                            g.outer_src.v4_host_order());
+  if (!from_edge && (flagged || g.source_eni == 0)) return drop(p, LbDrop::bad_direction);
   const uint8_t protocol = meta.tuple.protocol;
   if ((protocol != packet::kProtoTcp && protocol != packet::kProtoUdp) ||
       meta.fragment.is_fragment || meta.l4_offset == 0) {
@@ -240,6 +245,7 @@ void LbTranslator::handle(Packet& p, const packet::PacketMeta& meta, uint32_t no
         return to_target(p, meta, index, *itf, listener, now);
       }
     }
+    if (from_edge) return drop(p, LbDrop::no_listener);
     if (probe_ == nullptr) return drop(p, LbDrop::no_prober);
     probe_->on_probe_reply(meta, {p.data + meta.l3_offset, size_t(meta.l3_size)}, lb.number,
                            itf->eni, now);
@@ -247,6 +253,7 @@ void LbTranslator::handle(Packet& p, const packet::PacketMeta& meta, uint32_t no
     p.verdict = Verdict::drop;
     return;
   }
+  if (from_edge) return drop(p, LbDrop::bad_direction);  // replies come from targets
   to_client(p, meta, index, *itf, now);
 }
 

@@ -45,7 +45,8 @@ enum class LbDrop : uint8_t {
   none,
   malformed,      // (process() only) no parse, no Geneve/VPC option, IPv6, bad GSO
   unknown_lb,     // (process() only) no interface of this node's load balancers
-  bad_direction,  // the from-hyperplane flag, or no source ENI
+  bad_direction,  // the from-hyperplane flag, or no source ENI, not from a live edge node
+  no_listener,    // from an edge node, for a port no listener serves
   unsupported,    // not TCP/UDP, or a fragment
   no_target,      // a new flow, and the target group has no non-draining target
   sync_pending,   // TCP without a flow just after joining the shard: no RST yet
@@ -135,6 +136,9 @@ struct NodeLoadBalancer {
 struct LbConfig {
   uint32_t underlay_v4 = 0;
   std::vector<NodeLoadBalancer> lbs;
+  // The live edge nodes, sorted: an internet-facing load balancer's clients come through them
+  // (source ENI 0, the from-hyperplane flag), and its replies go back to the one that sent.
+  std::vector<uint32_t> edge_nodes;
 };
 
 // Fills group.selectable and group.maglev from the targets' health and draining (control

@@ -135,6 +135,7 @@ Result<NodePlan> compile_node_program(const program::Program& program, uint32_t 
     plan.slots.push_back(slot);
   }
   plan.lb.underlay_v4 = underlay_v4;
+  plan.lb.edge_nodes = plan.config.edge_nodes;
   for (const program::LoadBalancer& lb : program.load_balancers) {
     auto compiled = compile_load_balancer(lb, underlay_v4, now, previous);
     if (!compiled) return compiled.error();

@@ -375,6 +375,37 @@ TEST_F(LbTranslatorTest, AClientPacketForATargetThatLeftIsAnsweredWithAReset) {
   EXPECT_EQ(translator.counters().events[size_t(LbEvent::target_gone_reset)], 1u);
 }
 
+// An internet-facing load balancer: a client on the internet comes through an edge node (source
+// ENI 0, the flag); its replies go back to that edge as the interface. Only live edges may.
+TEST_F(LbTranslatorTest, AnInternetClientComesAndGoesThroughTheEdge) {
+  constexpr uint32_t kEdge = 0x7f000a01;      // 127.0.10.1
+  constexpr uint32_t kInternet = 0xcb007109;  // 203.0.113.9
+  LbConfig c = config();
+  c.edge_nodes = {kEdge};
+  translator.set_config(c);
+  const auto syn = tcp(kInternet, 45000, kListener, 80, packet::kTcpSyn);
+  const Buffer out = run(geneve(syn, kEdge, 0, kLbEni, packet::kVpcFlagFromHyperplane));
+  ASSERT_EQ(out.packet.verdict, Verdict::encapsulate);
+  const packet::PacketMeta m = packet::parse_ip(out.bytes());
+  const int t = target_of(m.tuple.dst.v4_host_order());
+  ASSERT_GE(t, 0);
+  EXPECT_EQ(m.tuple.src.v4_host_order(), kInternet);
+  const Buffer back = run(from_target(
+      tcp(kTargets[t], kTargetPort, kInternet, 45000, packet::kTcpSyn | packet::kTcpAck), t));
+  const packet::PacketMeta r = sent(back, kEdge, kLbEni, 0);
+  EXPECT_EQ(r.tuple.src.v4_host_order(), kListener);
+  EXPECT_EQ(r.tuple.dst.v4_host_order(), kInternet);
+  // The same from a host that is no edge node, or to a port no listener serves.
+  EXPECT_EQ(run(geneve(tcp(kInternet, 45001, kListener, 80, packet::kTcpSyn), kRouter, 0, kLbEni,
+                       packet::kVpcFlagFromHyperplane))
+                .packet.verdict,
+            Verdict::drop);
+  EXPECT_EQ(drops(LbDrop::bad_direction), 1u);
+  run(geneve(tcp(kInternet, 45002, kListener, 81, packet::kTcpSyn), kEdge, 0, kLbEni,
+             packet::kVpcFlagFromHyperplane));
+  EXPECT_EQ(drops(LbDrop::no_listener), 1u);
+}
+
 TEST_F(LbTranslatorTest, AReplicaFlowServesTrafficAndBecomesOwn) {
   LbFlow f;
   f.protocol = packet::kProtoTcp;
