@@ -66,11 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (result == LbReplicaResult::inserted || result == LbReplicaResult::refreshed) {
         const LbFlow& f = r.lb_flow;
         const uint16_t lb = uint16_t(r.gateway_number - 1);
-        const uint32_t by_client = lbs.find_client(lb, f.protocol, f.client_address,
-                                                   f.client_port, f.listener_address,
-                                                   f.listener_port);
-        const uint32_t by_target = lbs.find_target(lb, f.protocol, f.target_address,
-                                                   f.target_port, f.client_address, f.client_port);
+        const uint32_t by_client = lbs.find_client(lb, f.protocol, f.client_address, f.client_port,
+                                                   f.listener_address, f.listener_port);
+        const uint32_t by_target = lbs.find_target(lb, f.protocol, f.target_address, f.target_port,
+                                                   f.client_address, f.client_port);
         if (by_client == LbTable::kNone || by_client != by_target) std::abort();
       }
       if (lbs.flows() > kMaxFlows || lbs.replica_flows() > lbs.flows()) std::abort();

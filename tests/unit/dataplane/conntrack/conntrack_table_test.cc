@@ -51,7 +51,7 @@ TEST(ConntrackTable, AConnectionRemembersTheLoadBalancerItCameThroughBothWays) {
   EXPECT_TRUE(table.open(kEni, request, 100, Tracking::tracked, 0, nullptr, 960).ok());
   EXPECT_EQ(table.via_of(kEni, request.tuple, 101), 960u);
   EXPECT_EQ(table.via_of(kEni, reply.tuple, 101), 960u);
-  EXPECT_EQ(table.via_of(2, reply.tuple, 101), 0u);       // another ENI's
+  EXPECT_EQ(table.via_of(2, reply.tuple, 101), 0u);        // another ENI's
   EXPECT_EQ(table.via_of(kEni, reply.tuple, 100000), 0u);  // expired
 }
 
