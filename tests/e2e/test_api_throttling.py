@@ -114,7 +114,7 @@ def test_the_cli_shows_request_limit_exceeded_and_the_bucket_refills(controller)
         env = dict(os.environ, AWS_ACCESS_KEY_ID=keys[0], AWS_SECRET_ACCESS_KEY=keys[1],
                    AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard")
         seen = ""
-        for _ in range(5):  # the bucket is empty but for the tokens refilled in between
+        for _ in range(20):  # the bucket is empty but for the tokens refilled in between
             done = subprocess.run([AWS, "ec2", "--endpoint-url", controller.endpoint, "--region",
                                    REGION, "describe-subnets"], env=env, capture_output=True,
                                   text=True, timeout=30)
