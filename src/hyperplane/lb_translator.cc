@@ -368,14 +368,8 @@ void LbTranslator::to_client(Packet& p, const packet::PacketMeta& meta, uint16_t
 
 void LbTranslator::reset_client(Packet& p, const packet::PacketMeta& meta,
                                 const NodeLoadBalancer& lb) {
-  const size_t size = write_tcp_reset({p.data, p.size}, meta);
-  if (size == 0) return drop(p, LbDrop::unsupported);
-  packet::PacketMeta rst = meta;
-  rst.l3_size = uint16_t(size);
-  rst.l4_offset = uint16_t(meta.l3_offset + 20);
-  p.size = uint16_t(meta.l3_offset + size);
-  p.gso_type = dataplane::kGsoNone;
-  p.gso_size = 0;
+  packet::PacketMeta rst;
+  if (!reset_in_place(p, meta, rst)) return drop(p, LbDrop::unsupported);
   ++counters_.events[size_t(LbEvent::reset_sent)];
   send(p, rst, meta.geneve.outer_src.v4_host_order(), lb.vni, meta.geneve.destination_eni,
        meta.geneve.source_eni);
@@ -383,17 +377,9 @@ void LbTranslator::reset_client(Packet& p, const packet::PacketMeta& meta,
 
 void LbTranslator::send(Packet& p, const packet::PacketMeta& meta, uint32_t to, uint32_t vni,
                         uint32_t source_eni, uint32_t destination_eni) {
-  dataplane::FlowAction a;
-  a.verdict = Verdict::encapsulate;
-  a.outer_dst_v4 = to;
-  a.outer_src_port = packet::flow_source_port(current_tuple(p, meta));
-  a.outer_checksum_base = dataplane::outer_checksum_base(config_.underlay_v4, to);
-  a.vni = vni;
-  a.source_eni = source_eni;
-  a.destination_eni = destination_eni;
-  a.vpc_flags = packet::kVpcFlagFromHyperplane;
-  dataplane::encapsulate(a, meta, config_.underlay_v4, p);
-  if (p.verdict == Verdict::drop) drop(p, LbDrop::encapsulation);
+  if (!send_from_node(p, meta, config_.underlay_v4, to, vni, source_eni, destination_eni)) {
+    drop(p, LbDrop::encapsulation);
+  }
 }
 
 bool LbTranslator::write_reset(Packet& p, uint32_t src, uint16_t sport, uint32_t dst,

@@ -175,31 +175,17 @@ void NatNodeTranslator::inbound(Packet& p, const packet::PacketMeta& meta, uint1
 
 void NatNodeTranslator::reset(Packet& p, const packet::PacketMeta& meta,
                               const NodeGateway& gateway) {
-  const size_t size = write_tcp_reset({p.data, p.size}, meta);
-  if (size == 0) return drop(p, NodeDrop::untranslatable);
-  packet::PacketMeta rst = meta;
-  rst.l3_size = uint16_t(size);
-  rst.l4_offset = uint16_t(meta.l3_offset + 20);  // the RST has no IP options
-  p.size = uint16_t(meta.l3_offset + size);
-  p.gso_type = dataplane::kGsoNone;
-  p.gso_size = 0;
+  packet::PacketMeta rst;
+  if (!reset_in_place(p, meta, rst)) return drop(p, NodeDrop::untranslatable);
   ++counters_.events[size_t(NodeEvent::reset_sent)];
   send(p, rst, meta.geneve.outer_src.v4_host_order(), gateway.vni, 0, meta.geneve.source_eni);
 }
 
 void NatNodeTranslator::send(Packet& p, const packet::PacketMeta& meta, uint32_t to, uint32_t vni,
                              uint32_t source_eni, uint32_t destination_eni) {
-  dataplane::FlowAction a;
-  a.verdict = Verdict::encapsulate;
-  a.outer_dst_v4 = to;
-  a.outer_src_port = packet::flow_source_port(current_tuple(p, meta));
-  a.outer_checksum_base = dataplane::outer_checksum_base(config_.underlay_v4, to);
-  a.vni = vni;
-  a.source_eni = source_eni;
-  a.destination_eni = destination_eni;
-  a.vpc_flags = packet::kVpcFlagFromHyperplane;
-  dataplane::encapsulate(a, meta, config_.underlay_v4, p);
-  if (p.verdict == Verdict::drop) drop(p, NodeDrop::encapsulation);
+  if (!send_from_node(p, meta, config_.underlay_v4, to, vni, source_eni, destination_eni)) {
+    drop(p, NodeDrop::encapsulation);
+  }
 }
 
 }  // namespace openvpc::hyperplane

@@ -5,10 +5,17 @@
 //   into Packet::gso_type / gso_size; false for a super-frame that is not TCP over IPv4.
 // current_tuple(): the inner packet's 5-tuple as it now is in the buffer (after a rewrite), for
 //   the outer UDP source port (flow hash) of what the node sends.
+// send_from_node(): re-encapsulates the inner packet toward `to` as a node sends everything
+//   (the from-hyperplane flag, the flow hash of the packet as it now is); false when it did
+//   not fit (the packet is then dropped).
+// reset_in_place(): turns a TCP packet into the RST answering it (tcp_reset.h), its meta into
+//   `rst`; false when there is nothing to answer.
 // Header-only, no allocation.
 #pragma once
 
+#include "dataplane/actions.h"
 #include "dataplane/packet_batch.h"
+#include "hyperplane/tcp_reset.h"
 #include "packet/bytes.h"
 #include "packet/geneve.h"
 #include "packet/parser.h"
@@ -39,6 +46,35 @@ inline packet::FiveTuple current_tuple(const dataplane::Packet& p, const packet:
     t.dst_port = packet::load_be16(p.data + meta.l4_offset + 2);
   }
   return t;
+}
+
+inline bool send_from_node(dataplane::Packet& p, const packet::PacketMeta& meta,
+                           uint32_t underlay_v4, uint32_t to, uint32_t vni, uint32_t source_eni,
+                           uint32_t destination_eni) {
+  dataplane::FlowAction a;
+  a.verdict = dataplane::Verdict::encapsulate;
+  a.outer_dst_v4 = to;
+  a.outer_src_port = packet::flow_source_port(current_tuple(p, meta));
+  a.outer_checksum_base = dataplane::outer_checksum_base(underlay_v4, to);
+  a.vni = vni;
+  a.source_eni = source_eni;
+  a.destination_eni = destination_eni;
+  a.vpc_flags = packet::kVpcFlagFromHyperplane;
+  dataplane::encapsulate(a, meta, underlay_v4, p);
+  return p.verdict != dataplane::Verdict::drop;
+}
+
+inline bool reset_in_place(dataplane::Packet& p, const packet::PacketMeta& meta,
+                           packet::PacketMeta& rst) {
+  const size_t size = write_tcp_reset({p.data, p.size}, meta);
+  if (size == 0) return false;
+  rst = meta;
+  rst.l3_size = uint16_t(size);
+  rst.l4_offset = uint16_t(meta.l3_offset + 20);  // the RST has no IP options
+  p.size = uint16_t(meta.l3_offset + size);
+  p.gso_type = dataplane::kGsoNone;
+  p.gso_size = 0;
+  return true;
 }
 
 }  // namespace openvpc::hyperplane
