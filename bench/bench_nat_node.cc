@@ -71,7 +71,7 @@ struct Node {
     hyperplane::NodeConfig config;
     config.underlay_v4 = kNode;
     config.edge_nodes = {kEdge};
-    config.gateways = {{3, 7, kGatewayEni, true, 0}};
+    config.gateways = {{3, 7, kGatewayEni, true, 0, {}}};
     translator.set_config(config);
     std::vector<uint8_t> buffer(kBufferSize);
     for (size_t i = 0; i < flows; ++i) {

@@ -180,6 +180,12 @@ bool Classifier::route_to_target(const LocalEni& source, const packet::PacketMet
         return to_load_balancer(source, mapping->eni, meta.tuple.src, meta.tuple.src_port, meta,
                                 result);
       }
+      if (mapping != nullptr && mapping->nat_gateway != 0) {
+        const CompiledNatGateway* gateway = program_.find_nat_gateway(mapping->nat_gateway);
+        if (gateway != nullptr && !gateway->is_public) {
+          return to_nat_address(source, *gateway, meta, result);
+        }
+      }
       if (mapping == nullptr || mapping->nat_gateway != 0) {
         note("mapping", [&] {
           return mapping == nullptr
@@ -341,6 +347,45 @@ bool Classifier::to_nat_gateway(const LocalEni& source, uint32_t gateway_id,
   return true;
 }
 
+// A private NAT gateway's address, inside its VPC: what a destination sends back to a flow the
+// gateway translated. The port it carries (nat_reply_port: the destination port, echo id,
+// quoted source port) names the slot whose node handed it out (nat_port_slot), the next live
+// slot's node when that one is down — as the edge sends a public gateway's replies. Ports
+// below 1024 are no node's (nothing else is served at the address): no_mapping.
+bool Classifier::to_nat_address(const LocalEni& source, const CompiledNatGateway& gateway,
+                                const packet::PacketMeta& meta, Classification& result) {
+  const int slot = nat_port_slot(nat_reply_port(meta), int(gateway.nodes_v4.size()));
+  const uint32_t node = slot < 0 ? 0 : serving_node(gateway.nodes_v4, size_t(slot));
+  if (gateway.vpc != source.vpc || node == 0) {
+    note("nat-gateway", [&] {
+      return std::string("nat gateway " + std::to_string(gateway.id) +
+                         (gateway.vpc != source.vpc ? " is in another vpc"
+                          : slot < 0                ? ": no node hands out that port"
+                                                    : ": none of its shard nodes is up"));
+    });
+    result.action.drop_reason = slot < 0 ? DropReason::no_mapping : DropReason::gateway_unavailable;
+    return false;
+  }
+  FlowAction& a = result.action;
+  a.verdict = Verdict::encapsulate;
+  a.out_id = gateway.id;
+  a.decrement_ttl = true;
+  a.outer_src_port = packet::flow_source_port(meta.tuple);
+  a.outer_dst_v4 = node;
+  a.outer_checksum_base = outer_checksum_base(program_.host_underlay_v4, a.outer_dst_v4);
+  a.vni = source.vpc;
+  a.source_eni = source.id;
+  a.destination_eni = gateway.eni;
+  a.vpc_flags = source.source_dest_check ? 0 : packet::kVpcFlagSourceCheckOff;
+  note("target", [&] {
+    return std::string(
+        "private nat gateway " + std::to_string(gateway.id) + " (" + eni_text(gateway.eni) +
+        "): node " + format_address(packet::IpAddress::v4(node)) + " (slot " +
+        std::to_string(slot) + ", owner of port " + std::to_string(nat_reply_port(meta)) + ")");
+  });
+  return true;
+}
+
 // A network load balancer's address (a client's packet) or a connection it brought in (the
 // target's reply): to the load balancer's interface `interface_eni` at the node of the slot of
 // the client's address and port (nat_shard.h load_balancer_slot: the client's router, the
@@ -438,8 +483,16 @@ DropReason Classifier::isolation_rule(const packet::PacketMeta& meta,
                                                       : DropReason::geneve_untrusted_node;
   }
   // From a node of a network load balancer of the VPC, as its interface: any inner source
-  // (the client's address is preserved), but only from a live node of that load balancer.
+  // (the client's address is preserved), but only from a live node of that load balancer. From
+  // a node of a private NAT gateway as its interface (a translated flow inside the VPC): only
+  // from a live node of that gateway.
   if ((g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0) {
+    if (const CompiledNatGateway* nat = program_.find_nat_gateway_interface(g.source_eni)) {
+      return nat->vpc == g.vni && !nat->is_public &&
+                     CompiledProgram::is_nat_gateway_node(*nat, g.outer_src)
+                 ? DropReason::none
+                 : DropReason::geneve_untrusted_node;
+    }
     if (const CompiledLoadBalancer* lb = program_.find_load_balancer_interface(g.source_eni)) {
       return lb->vpc == g.vni && CompiledProgram::is_load_balancer_node(*lb, g.outer_src)
                  ? DropReason::none

@@ -90,6 +90,8 @@ class Classifier {
   bool to_edge(const LocalEni& source, const packet::PacketMeta& meta, Classification& result);
   bool to_nat_gateway(const LocalEni& source, uint32_t gateway_id, const packet::PacketMeta& meta,
                       Classification& result);
+  bool to_nat_address(const LocalEni& source, const CompiledNatGateway& gateway,
+                      const packet::PacketMeta& meta, Classification& result);
   bool to_load_balancer(const LocalEni& source, uint32_t interface_eni,
                         const packet::IpAddress& client, uint16_t client_port,
                         const packet::PacketMeta& meta, Classification& result);

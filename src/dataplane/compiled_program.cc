@@ -246,6 +246,21 @@ const CompiledNatGateway* CompiledProgram::find_nat_gateway(uint32_t id) const {
   return i < 0 ? nullptr : &nat_gateways[size_t(i)];
 }
 
+const CompiledNatGateway* CompiledProgram::find_nat_gateway_interface(uint32_t eni) const {
+  for (const CompiledNatGateway& gateway : nat_gateways) {
+    if (gateway.eni == eni) return &gateway;
+  }
+  return nullptr;
+}
+
+bool CompiledProgram::is_nat_gateway_node(const CompiledNatGateway& gateway,
+                                          const IpAddress& underlay) {
+  if (!underlay.is_v4()) return false;
+  const uint32_t v4 = underlay.v4_host_order();
+  return v4 != 0 &&
+         std::find(gateway.nodes_v4.begin(), gateway.nodes_v4.end(), v4) != gateway.nodes_v4.end();
+}
+
 const CompiledLoadBalancer* CompiledProgram::find_load_balancer_interface(uint32_t eni) const {
   const int32_t i = load_balancer_interface_index_.find(eni);
   return i < 0 ? nullptr : &load_balancers[load_balancer_interface_lbs_[size_t(i)]];

@@ -138,6 +138,10 @@ class CompiledProgram {
   const EniLocation* find_eni(uint32_t id) const;
   const program::Mapping* find_mapping(uint32_t vpc, const IpAddress& address) const;
   const CompiledNatGateway* find_nat_gateway(uint32_t id) const;
+  // The NAT gateway whose interface has ENI number `eni`, or nullptr (a scan: a VPC has few).
+  const CompiledNatGateway* find_nat_gateway_interface(uint32_t eni) const;
+  // Whether underlay is a live node of that gateway's shard.
+  static bool is_nat_gateway_node(const CompiledNatGateway& gateway, const IpAddress& underlay);
   // The load balancer that owns the interface with ENI number `eni`, or nullptr.
   const CompiledLoadBalancer* find_load_balancer_interface(uint32_t eni) const;
   // Whether underlay is a live node of that load balancer's shard.

@@ -6,7 +6,6 @@
 #include "dataplane/actions.h"
 #include "dataplane/nat_rewrite.h"
 #include "dataplane/nat_shard.h"
-#include "hyperplane/port_space.h"
 #include "packet/builder.h"
 #include "packet/bytes.h"
 #include "packet/fast_parse.h"
@@ -59,20 +58,6 @@ bool take_gso(Packet& p, const packet::PacketMeta& meta) {
 size_t wire_ip_size(const Packet& p, const packet::PacketMeta& meta) {
   if (p.gso_type == dataplane::kGsoNone || meta.payload_offset == 0) return meta.l3_size;
   return std::min<size_t>(meta.l3_size, size_t(meta.payload_offset - meta.l3_offset) + p.gso_size);
-}
-
-// The port of a NAT gateway's address this packet carries, as one of the gateway's nodes handed
-// it out (hyperplane/port_space.h): the destination port — for an ICMP echo its identifier,
-// which the parser puts in both ports — or, for an ICMP error, the source port of the packet it
-// quotes (what the node sent). 0 when it carries none: a quote cut before its ports, another
-// protocol (a later fragment follows its first one instead: fragment_steering.h).
-uint32_t nat_port(const packet::PacketMeta& meta) {
-  if (meta.l4_offset == 0) return 0;
-  if (meta.tuple.protocol == packet::kProtoIcmp && meta.icmp.is_error) {
-    const packet::IcmpInner& quote = meta.icmp_inner;
-    return quote.present && quote.l4_offset != 0 ? quote.tuple.src_port : 0;
-  }
-  return meta.tuple.dst_port;
 }
 
 }  // namespace
@@ -178,10 +163,11 @@ DropReason EdgeTranslator::host_of(const PublicBinding& binding, const packet::P
     host_v4 = fragments_.node_of(meta);  // where its first fragment went
     return host_v4 == 0 ? DropReason::edge_nat_port_unowned : DropReason::none;
   }
-  const int slot = shard.by_client
-                       ? int(dataplane::load_balancer_slot(
-                             client.v4_host_order(), meta.tuple.src_port, shard.nodes_v4.size()))
-                       : hyperplane::slot_of_port(nat_port(meta), int(shard.nodes_v4.size()));
+  const int slot =
+      shard.by_client
+          ? int(dataplane::load_balancer_slot(client.v4_host_order(), meta.tuple.src_port,
+                                              shard.nodes_v4.size()))
+          : dataplane::nat_port_slot(dataplane::nat_reply_port(meta), int(shard.nodes_v4.size()));
   if (slot < 0) return DropReason::edge_nat_port_unowned;
   host_v4 = dataplane::serving_node(shard.nodes_v4, size_t(slot));
   if (host_v4 == 0) return DropReason::gateway_unavailable;

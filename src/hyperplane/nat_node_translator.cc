@@ -16,12 +16,10 @@ using dataplane::Packet;
 using dataplane::Verdict;
 
 constexpr std::array<std::string_view, kNodeDropCount> kDropNames = {
-    "none",          "malformed",       "not_geneve",
-    "unsupported",   "unknown_gateway", "bad_direction",
-    "not_from_edge", "private_gateway", "no_edge_node",
-    "sync_pending",  "port_allocation", "table_full",
-    "unsolicited",   "untranslatable",  "fragment",
-    "no_inside",     "encapsulation",
+    "none",          "malformed",       "not_geneve",     "unsupported",      "unknown_gateway",
+    "bad_direction", "not_from_edge",   "no_destination", "untrusted_sender", "no_edge_node",
+    "sync_pending",  "port_allocation", "table_full",     "unsolicited",      "untranslatable",
+    "fragment",      "no_inside",       "encapsulation",
 };
 
 constexpr std::array<std::string_view, kNodeEventCount> kEventNames = {
@@ -40,6 +38,13 @@ std::string_view to_string(NodeDrop drop) {
 std::string_view to_string(NodeEvent event) {
   const size_t i = size_t(event);
   return i < kEventNames.size() ? kEventNames[i] : "?";
+}
+
+const NodeDestination* NodeConfig::find_destination(uint32_t vni, uint32_t address) const {
+  const uint64_t key = uint64_t{vni} << 32 | address;
+  auto it = std::lower_bound(destinations.begin(), destinations.end(), key,
+                             [](const NodeDestination& d, uint64_t k) { return d.key() < k; });
+  return it != destinations.end() && it->key() == key ? &*it : nullptr;
 }
 
 void NatNodeTranslator::process(dataplane::PacketBatch batch, uint32_t now) {
@@ -126,7 +131,13 @@ NatNodeTranslator::Direction NatNodeTranslator::classify(Packet& p, packet::Pack
     return dropped(p, NodeDrop::unknown_gateway);
   }
   const bool from_hyperplane = (g.vpc_flags & packet::kVpcFlagFromHyperplane) != 0;
-  if (g.source_eni != 0 && !from_hyperplane) return Direction::out;
+  if (g.source_eni != 0 && !from_hyperplane) {
+    const NodeGateway& nat = config_.gateways[gateway];
+    const uint32_t to = meta.tuple.dst.v4_host_order();
+    const bool reply = !nat.is_public && std::find(nat.addresses.begin(), nat.addresses.end(),
+                                                   to) != nat.addresses.end();
+    return reply ? Direction::in : Direction::out;
+  }
   if (g.source_eni == 0 && from_hyperplane) return Direction::in;
   return dropped(p, NodeDrop::bad_direction);
 }
@@ -139,8 +150,13 @@ NatNodeTranslator::Direction NatNodeTranslator::dropped(Packet& p, NodeDrop reas
 void NatNodeTranslator::outbound(Packet& p, const packet::PacketMeta& meta, uint16_t index,
                                  uint32_t now) {
   const NodeGateway& gateway = config_.gateways[index];
-  if (!gateway.is_public) return drop(p, NodeDrop::private_gateway);
-  if (config_.edge_nodes.empty()) return drop(p, NodeDrop::no_edge_node);
+  const NodeDestination* destination = nullptr;
+  if (!gateway.is_public) {
+    destination = config_.find_destination(gateway.vni, meta.tuple.dst.v4_host_order());
+    if (destination == nullptr) return drop(p, NodeDrop::no_destination);
+  } else if (config_.edge_nodes.empty()) {
+    return drop(p, NodeDrop::no_edge_node);
+  }
   const packet::GeneveInfo& g = meta.geneve;
   const NatVerdict verdict =
       table_.translate_out({p.data, p.size}, meta, index, now, g.outer_src.v4_host_order(),
@@ -152,17 +168,35 @@ void NatNodeTranslator::outbound(Packet& p, const packet::PacketMeta& meta, uint
     return reset(p, meta, gateway);
   }
   if (verdict != NatVerdict::translated) return drop(p, verdict);
+  ++counters_.events[size_t(NodeEvent::translated_out)];
+  if (destination != nullptr) {
+    return send(p, meta, destination->underlay, gateway.vni, gateway.eni, destination->eni);
+  }
   const uint16_t port = packet::flow_source_port(current_tuple(p, meta));
   const uint32_t edge = config_.edge_nodes[port % config_.edge_nodes.size()];
-  ++counters_.events[size_t(NodeEvent::translated_out)];
   send(p, meta, edge, gateway.vni, gateway.eni, 0);
+}
+
+// A private gateway's reply comes from a router as its instance's interface: the outer source
+// and source ENI must be those of the inner source's mapping (a router checks its instances'
+// inner sources; this checks the router).
+bool NatNodeTranslator::trusted_reply(const packet::PacketMeta& meta,
+                                      const NodeGateway& gateway) const {
+  if (gateway.is_public) {
+    return std::binary_search(config_.edge_nodes.begin(), config_.edge_nodes.end(),
+                              meta.geneve.outer_src.v4_host_order());
+  }
+  const NodeDestination* sender =
+      config_.find_destination(gateway.vni, meta.tuple.src.v4_host_order());
+  return sender != nullptr && sender->eni == meta.geneve.source_eni &&
+         sender->underlay == meta.geneve.outer_src.v4_host_order();
 }
 
 void NatNodeTranslator::inbound(Packet& p, const packet::PacketMeta& meta, uint16_t index,
                                 uint32_t now) {
-  const uint32_t from = meta.geneve.outer_src.v4_host_order();
-  if (!std::binary_search(config_.edge_nodes.begin(), config_.edge_nodes.end(), from)) {
-    return drop(p, NodeDrop::not_from_edge);
+  const NodeGateway& gateway = config_.gateways[index];
+  if (!trusted_reply(meta, gateway)) {
+    return drop(p, gateway.is_public ? NodeDrop::not_from_edge : NodeDrop::untrusted_sender);
   }
   NatFlow flow;
   const NatVerdict verdict = table_.translate_in({p.data, p.size}, meta, index, now, &flow,
@@ -170,7 +204,7 @@ void NatNodeTranslator::inbound(Packet& p, const packet::PacketMeta& meta, uint1
   if (verdict != NatVerdict::translated) return drop(p, verdict);
   if (flow.inside_underlay == 0) return drop(p, NodeDrop::no_inside);
   ++counters_.events[size_t(NodeEvent::translated_in)];
-  send(p, meta, flow.inside_underlay, config_.gateways[index].vni, 0, flow.inside_eni);
+  send(p, meta, flow.inside_underlay, gateway.vni, 0, flow.inside_eni);
 }
 
 void NatNodeTranslator::reset(Packet& p, const packet::PacketMeta& meta,

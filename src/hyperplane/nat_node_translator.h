@@ -10,10 +10,18 @@
 //     source port % n], as a router picks one for an internet gateway) with source ENI = the
 //     gateway's ENI, destination ENI 0 and the from-hyperplane flag; the edge checks that the
 //     inner source is a NAT address and the outer source one of the gateway's shard nodes.
-//     Private gateways (connectivity type private) are not built: their packets are dropped
-//     (private_gateway). TCP without a flow gets an RST back to the instance (tcp_reset.h) —
+//     A private gateway (connectivity type private) routes what it translated by its subnet's
+//     local route: straight to the destination's host and interface (NodeConfig::destinations,
+//     the VPC's interface addresses; none: no_destination), with source ENI = the gateway's ENI
+//     and the from-hyperplane flag (the destination's router accepts that only from a live node
+//     of the gateway). TCP without a flow gets an RST back to the instance (tcp_reset.h) —
 //     except in the first kSyncSeconds after this node joined the gateway's shard, when a
 //     peer's bulk sync of the flow may still be on its way (dropped as sync_pending).
+//   from a destination's router to a private gateway (source ENI non-zero, no from-hyperplane
+//     flag, the inner destination one of the gateway's addresses): the reply, sent here because
+//     this node's slot owns its port (dataplane/nat_shard.h). Its sender must be the interface of
+//     its inner source (the outer source and source ENI of that address's mapping; else
+//     untrusted_sender); then as from an edge node.
 //   from an edge node (source ENI 0, from-hyperplane flag, outer source one of edge_nodes):
 //     translate_in, then encapsulated to the flow's inside underlay with destination ENI = its
 //     inside ENI, source ENI 0 and the from-hyperplane flag (the router trusts that flag only
@@ -46,22 +54,23 @@ inline constexpr uint32_t kSyncSeconds = 3;
 // Why the node dropped a packet. One descriptor: names in nat_node_translator.cc.
 enum class NodeDrop : uint8_t {
   none,
-  malformed,        // the outer or inner packet does not parse
-  not_geneve,       // no Geneve header, or no VPC option
-  unsupported,      // inner IPv6, or a GSO super-frame that is not TCP over IPv4
-  unknown_gateway,  // no NAT gateway of this node has that (VNI, ENI)
-  bad_direction,    // neither from an instance nor from the edge (flags / ENIs)
-  not_from_edge,    // edge-shaped, but the outer source is no edge node
-  private_gateway,  // a private NAT gateway: not built
-  no_edge_node,     // a public gateway with no edge node up
-  sync_pending,     // TCP without a flow just after joining the shard: no RST yet
-  port_allocation,  // the NatVerdict drops, by their names (nat_table.h): no port left
-  table_full,       //   (ErrorPortAllocation), no room for a flow,
-  unsolicited,      //   from outside matching no flow,
-  untranslatable,   //   not TCP/UDP/ICMP echo (or an error without a flow),
-  fragment,         //   a later fragment
-  no_inside,        // a flow without an inside underlay (cannot happen for a local flow)
-  encapsulation,    // no headroom, or too big
+  malformed,         // the outer or inner packet does not parse
+  not_geneve,        // no Geneve header, or no VPC option
+  unsupported,       // inner IPv6, or a GSO super-frame that is not TCP over IPv4
+  unknown_gateway,   // no NAT gateway of this node has that (VNI, ENI)
+  bad_direction,     // neither from an instance nor from the edge (flags / ENIs)
+  not_from_edge,     // edge-shaped, but the outer source is no edge node
+  no_destination,    // a private gateway: no interface of its VPC has the destination address
+  untrusted_sender,  // a private gateway's reply not from the interface of its inner source
+  no_edge_node,      // a public gateway with no edge node up
+  sync_pending,      // TCP without a flow just after joining the shard: no RST yet
+  port_allocation,   // the NatVerdict drops, by their names (nat_table.h): no port left
+  table_full,        //   (ErrorPortAllocation), no room for a flow,
+  unsolicited,       //   from outside matching no flow,
+  untranslatable,    //   not TCP/UDP/ICMP echo (or an error without a flow),
+  fragment,          //   a later fragment
+  no_inside,         // a flow without an inside underlay (cannot happen for a local flow)
+  encapsulation,     // no headroom, or too big
   count_,
 };
 inline constexpr size_t kNodeDropCount = size_t(NodeDrop::count_);
@@ -69,8 +78,8 @@ std::string_view to_string(NodeDrop drop);
 
 // What the node counts besides drops. One descriptor.
 enum class NodeEvent : uint8_t {
-  translated_out,  // instance -> edge
-  translated_in,   // edge -> instance
+  translated_out,  // instance -> edge (public) or destination (private)
+  translated_in,   // edge or destination -> instance
   reset_sent,      // an RST answered an instance's TCP packet without a flow
   count_,
 };
@@ -88,13 +97,27 @@ struct NodeGateway {
   uint32_t vni = 0;
   uint32_t eni = 0;
   bool is_public = true;
-  uint32_t joined_at = 0;  // seconds (NatTable clock): when this node joined its shard
+  uint32_t joined_at = 0;           // seconds (NatTable clock): when this node joined its shard
+  std::vector<uint32_t> addresses;  // host order (a private gateway's replies are sent to them)
+};
+
+// An interface address of a private gateway's VPC and where it lives: what the gateway sends
+// translated packets to and whom it accepts replies from. Host order.
+struct NodeDestination {
+  uint32_t vni = 0;
+  uint32_t address = 0;
+  uint32_t underlay = 0;
+  uint32_t eni = 0;
+  uint64_t key() const { return uint64_t{vni} << 32 | address; }
 };
 
 struct NodeConfig {
   uint32_t underlay_v4 = 0;          // this node: outer source of what it sends
   std::vector<uint32_t> edge_nodes;  // sorted
   std::vector<NodeGateway> gateways;
+  std::vector<NodeDestination> destinations;  // sorted by key(), unique
+  // The destination with that key, or nullptr (binary search: no allocation).
+  const NodeDestination* find_destination(uint32_t vni, uint32_t address) const;
 };
 
 class NatNodeTranslator {
@@ -128,6 +151,7 @@ class NatNodeTranslator {
                 uint32_t now);
   void inbound(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,
                uint32_t now);
+  bool trusted_reply(const packet::PacketMeta& meta, const NodeGateway& gateway) const;
   void reset(dataplane::Packet& p, const packet::PacketMeta& meta, const NodeGateway& gateway);
   void send(dataplane::Packet& p, const packet::PacketMeta& meta, uint32_t to, uint32_t vni,
             uint32_t source_eni, uint32_t destination_eni);

@@ -120,7 +120,7 @@ Result<NodePlan> compile_node_program(const program::Program& program, uint32_t 
     for (uint32_t node : nodes) {
       if (node != 0 && node != underlay_v4) shard.peers.push_back(node);
     }
-    NodeGateway gateway{g.id, g.vpc, g.eni, g.is_public, now};
+    NodeGateway gateway{g.id, g.vpc, g.eni, g.is_public, now, config.addresses};
     if (previous != nullptr) {
       for (size_t i = 0; i < previous->gateways.size(); ++i) {
         if (previous->gateways[i].number == g.id && previous->slots[i] == slot) {
@@ -134,6 +134,21 @@ Result<NodePlan> compile_node_program(const program::Program& program, uint32_t 
     plan.names.push_back(name);
     plan.slots.push_back(slot);
   }
+  // A private gateway's destinations: its VPC's interface addresses (the compiler sends them
+  // only for those VPCs).
+  for (const program::Mapping& m : program.mappings) {
+    if (m.nat_gateway != 0 || m.load_balancer != 0 || !m.address.is_v4() || !m.underlay.is_v4()) {
+      continue;
+    }
+    plan.config.destinations.push_back(
+        NodeDestination{m.vpc, m.address.v4_host_order(), m.underlay.v4_host_order(), m.eni});
+  }
+  std::sort(plan.config.destinations.begin(), plan.config.destinations.end(),
+            [](const auto& a, const auto& b) { return a.key() < b.key(); });
+  plan.config.destinations.erase(
+      std::unique(plan.config.destinations.begin(), plan.config.destinations.end(),
+                  [](const auto& a, const auto& b) { return a.key() == b.key(); }),
+      plan.config.destinations.end());
   plan.lb.underlay_v4 = underlay_v4;
   plan.lb.edge_nodes = plan.config.edge_nodes;
   for (const program::LoadBalancer& lb : program.load_balancers) {

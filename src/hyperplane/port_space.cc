@@ -31,14 +31,6 @@ PortRange slot_range(int slot, int slots) {
   return {first, base + (i < extra ? 1u : 0u)};
 }
 
-int slot_of_port(uint32_t port, int slots) {
-  if (slots <= 0 || port < kFirstNatPort || port > 65535) return -1;
-  for (int slot = 0; slot < slots; ++slot) {
-    if (slot_range(slot, slots).contains(port)) return slot;
-  }
-  return -1;
-}
-
 uint32_t slot_cap(int slot, int slots, uint32_t total) {
   if (slots <= 0 || slot < 0 || slot >= slots) return 0;
   const uint32_t n = static_cast<uint32_t>(slots), i = static_cast<uint32_t>(slot);

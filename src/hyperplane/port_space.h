@@ -20,10 +20,12 @@
 #include <optional>
 #include <vector>
 
+#include "dataplane/nat_shard.h"
+
 namespace openvpc::hyperplane {
 
-inline constexpr uint32_t kFirstNatPort = 1024;
-inline constexpr uint32_t kNatPorts = 65536 - kFirstNatPort;  // 64,512
+inline constexpr uint32_t kFirstNatPort = dataplane::kFirstNatPort;
+inline constexpr uint32_t kNatPorts = dataplane::kNatPorts;
 inline constexpr uint32_t kMaxConnectionsPerDestination = 55'000;
 
 struct PortRange {
@@ -35,8 +37,11 @@ struct PortRange {
 // Slot `slot` of `slots` (0 <= slot < slots): contiguous ranges covering 1024..65535, sizes
 // differing by at most one.
 PortRange slot_range(int slot, int slots);
-// The slot whose range holds port; -1 for ports below 1024 or a bad slot count.
-int slot_of_port(uint32_t port, int slots);
+// The slot whose range holds port; -1 for ports below 1024 or a bad slot count (the senders'
+// dataplane::nat_port_slot: one definition).
+inline int slot_of_port(uint32_t port, int slots) {
+  return dataplane::nat_port_slot(port, slots);
+}
 // Slot's share of the `total` (EC2: 55,000) connections per destination (shares sum to
 // exactly total, each at most the slot's range).
 uint32_t slot_cap(int slot, int slots, uint32_t total = kMaxConnectionsPerDestination);

@@ -89,6 +89,7 @@ class HostCompiler {
     add_flow_logs();
     add_edge_nodes();
     add_routed_nat_gateways();
+    add_private_nat_gateway_addresses();
     add_router_load_balancers(region_, vpc_ids_, options_, program_);
     return std::move(program_);
   }
@@ -105,6 +106,7 @@ class HostCompiler {
       if (nat.state != "available") continue;
       if (std::find(nat.shard.begin(), nat.shard.end(), host_id_) == nat.shard.end()) continue;
       program_.nat_gateways.push_back(nat_gateway(nat));
+      if (nat.connectivity_type == "private") add_vpc_destinations(nat.vpc_id);
     }
     for (const auto& [id, underlay] : options_.edge_nodes) {
       if (auto address = program::parse_address(underlay)) program_.edge_nodes.push_back(*address);
@@ -394,6 +396,41 @@ class HostCompiler {
       }
     }
     sort_nat_gateways();
+  }
+
+  // The addresses of the private NAT gateways of this host's VPCs (Mapping::nat_gateway, no
+  // underlay: the shard serves them), and those gateways: a destination's replies to a flow a
+  // private gateway translated go to the node owning the port (Classifier::to_nat_address).
+  void add_private_nat_gateway_addresses() {
+    for (const auto& [id, nat] : region_.nat_gateways) {
+      if (nat.state != "available" || nat.connectivity_type != "private" ||
+          !vpc_ids_.contains(nat.vpc_id)) {
+        continue;
+      }
+      auto gateway = nat_gateway(nat);
+      for (const auto& address : gateway.addresses) {
+        program_.mappings.push_back(program::Mapping{.vpc = gateway.vpc,
+                                                     .address = address,
+                                                     .underlay = program::IpAddress::v4(0),
+                                                     .eni = gateway.eni,
+                                                     .source_dest_check = true,
+                                                     .nat_gateway = gateway.id});
+      }
+      const bool listed = std::any_of(program_.nat_gateways.begin(), program_.nat_gateways.end(),
+                                      [&](const auto& g) { return g.id == gateway.id; });
+      if (!listed) program_.nat_gateways.push_back(std::move(gateway));
+    }
+    sort_nat_gateways();
+  }
+
+  // A node's private NAT gateway sends what it translated straight to the destination's host
+  // (its subnet's local route): the node gets its VPC's interface addresses, once per VPC.
+  void add_vpc_destinations(const std::string& vpc_id) {
+    if (!vpc_ids_.insert(vpc_id).second) return;
+    for (const auto& [id, eni] : region_.network_interfaces) {
+      if (eni.vpc_id != vpc_id) continue;
+      for (auto& mapping : mappings_of(eni)) program_.mappings.push_back(std::move(mapping));
+    }
   }
 
   // An edge's bindings for the public NAT gateways of its VPCs: each address with an elastic

@@ -291,3 +291,51 @@ def test_a_deleted_nat_gateway_blackholes_its_routes(world):
     assert wait_until(lambda: route_state() == ["blackhole"], 10), route_state()
     assert wait_until(lambda: curl(region.app, f"http://{SERVER_IP}/", timeout=1).returncode != 0,
                       10)
+
+
+def test_a_private_nat_gateway_translates_inside_the_vpc(world):
+    """A private NAT gateway (no elastic IP, no internet gateway): a client subnet routes the
+    server subnet through it (a route more specific than the local one); the server sees only
+    the gateway's private address; its replies find the node owning the port; the server
+    cannot open a connection to the gateway's address."""
+    region, c = world, world.controller
+    vpc, (nat_subnet, client_subnet, server_subnet) = region.create_vpc(
+        "10.8.0.0/16", ("10.8.1.0/24", "10.8.2.0/24", "10.8.3.0/24"))
+    nat = c.aws_ok("create-nat-gateway", "--subnet-id", nat_subnet, "--connectivity-type",
+                   "private")["NatGateway"]["NatGatewayId"]
+    assert wait_until(lambda: c.aws_ok("describe-nat-gateways", "--nat-gateway-ids", nat)[
+        "NatGateways"][0]["State"] == "available", 10)
+    described = c.aws_ok("describe-nat-gateways", "--nat-gateway-ids", nat)["NatGateways"][0]
+    assert described["ConnectivityType"] == "private"
+    nat_ip = described["NatGatewayAddresses"][0]["PrivateIp"]
+    assert "PublicIp" not in described["NatGatewayAddresses"][0]
+    table = c.aws_ok("create-route-table", "--vpc-id", vpc)["RouteTable"]["RouteTableId"]
+    c.aws_ok("create-route", "--route-table-id", table, "--destination-cidr-block",
+             "10.8.3.0/24", "--nat-gateway-id", nat)
+    c.aws_ok("associate-route-table", "--route-table-id", table, "--subnet-id", client_subnet)
+    client_group = region.create_group(vpc, "pnat-client")
+    server_group = region.create_group(
+        vpc, "pnat-server",
+        "IpProtocol=tcp,FromPort=80,ToPort=80,IpRanges=[{CidrIp=10.8.0.0/16}]",
+        "IpProtocol=icmp,FromPort=-1,ToPort=-1,IpRanges=[{CidrIp=10.8.0.0/16}]")
+    client = region.launch("h1", client_subnet, "10.8.2.10", [client_group])
+    server = region.launch("h2", server_subnet, "10.8.3.10", [server_group])
+    region.up(client)
+    region.up(server)
+    region.server_pids.append(start_nginx(server, region.work, "inside", "10.8.3.10:80"))
+    attempts_before = node_total(region, "openvpc_nat_gateway_connection_attempt_count_total",
+                                 nat_gateway_id=nat)
+    ok = wait_until(lambda: curl(client, "http://10.8.3.10/", timeout=2).stdout ==
+                    "hello from inside\n", 15)
+    assert ok, [n.log_tail(1500) for n in region.nodes.values()]
+    for _ in range(20):
+        assert curl(client, "http://10.8.3.10/", timeout=3).stdout == "hello from inside\n"
+    clients = {line.split()[0] for line in access_log(region.work, "inside")}
+    assert clients == {nat_ip}, clients
+    out = in_ns(client, "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.8.3.10", check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert node_total(region, "openvpc_nat_gateway_connection_attempt_count_total",
+                      nat_gateway_id=nat) >= attempts_before + 21
+    # Nothing is served at the gateway's address: the server cannot connect to it.
+    assert curl(server, f"http://{nat_ip}/", timeout=2).returncode != 0
+    print(f"private NAT gateway {nat} ({nat_ip}): 21 requests, the server saw only {nat_ip}")

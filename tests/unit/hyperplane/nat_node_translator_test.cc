@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include "dataplane/nat_shard.h"
 #include "packet/builder.h"
 #include "packet/bytes.h"
 #include "packet/checksum.h"
@@ -126,7 +128,7 @@ class NatNodeTranslatorTest : public ::testing::Test {
     NodeConfig config;
     config.underlay_v4 = kNode;
     config.edge_nodes = {kEdgeA, kEdgeB};
-    config.gateways = {{3, kVpc, kGatewayEni, true, 0}};
+    config.gateways = {{3, kVpc, kGatewayEni, true, 0, {}}};
     translator.set_config(config);
   }
 
@@ -317,18 +319,77 @@ TEST_F(NatNodeTranslatorTest, ABatchLongerThanAChunkIsTranslatedWhole) {
   EXPECT_EQ(drops(NodeDrop::unknown_gateway), 7u);
 }
 
-TEST_F(NatNodeTranslatorTest, PrivateGatewaysAndNoEdgeAreCountedDrops) {
+TEST_F(NatNodeTranslatorTest, APublicGatewayWithNoEdgeIsACountedDrop) {
   NodeConfig config = translator.config();
   config.edge_nodes.clear();
   translator.set_config(config);
   const auto syn = tcp(kInside, 40000, kRemote, 443, packet::kTcpSyn);
   EXPECT_EQ(run(from_router(syn)).packet.verdict, Verdict::drop);
   EXPECT_EQ(drops(NodeDrop::no_edge_node), 1u);
-  config.gateways[0].is_public = false;
-  translator.set_config(config);
-  EXPECT_EQ(run(from_router(syn)).packet.verdict, Verdict::drop);
-  EXPECT_EQ(drops(NodeDrop::private_gateway), 1u);
   EXPECT_EQ(table.flows(), 0u);
+}
+
+// A private gateway: translated packets go straight to the destination's host and interface
+// (its VPC's mappings), as the gateway's ENI; the destination's reply comes from its router to
+// the gateway's address and goes back to the instance. Forged replies and destinations outside
+// the VPC's interfaces are counted drops.
+class PrivateNatNodeTest : public NatNodeTranslatorTest {
+ protected:
+  static constexpr uint32_t kServer = 0x0a000305;      // 10.0.3.5
+  static constexpr uint32_t kServerHost = 0x7f000102;  // 127.0.1.2
+  static constexpr uint32_t kServerEni = 33;
+  PrivateNatNodeTest() {
+    NodeConfig config = translator.config();
+    config.edge_nodes.clear();  // a private gateway needs no edge
+    config.gateways[0].is_public = false;
+    config.gateways[0].addresses = {kNat};
+    config.destinations = {{kVpc, kInside, kRouter, kInstanceEni},
+                           {kVpc, kServer, kServerHost, kServerEni}};
+    std::sort(config.destinations.begin(), config.destinations.end(),
+              [](const auto& a, const auto& b) { return a.key() < b.key(); });
+    translator.set_config(config);
+  }
+  std::vector<uint8_t> from_server(std::span<const uint8_t> inner, uint32_t host = kServerHost,
+                                   uint32_t eni = kServerEni) {
+    return geneve(inner, host, eni, kGatewayEni, 0);
+  }
+};
+
+TEST_F(PrivateNatNodeTest, TranslatedToTheDestinationsHostAndTheReplyBack) {
+  const Buffer out = run(from_router(tcp(kInside, 40000, kServer, 80, packet::kTcpSyn)));
+  const packet::PacketMeta m = sent(out, kServerHost, kGatewayEni, kServerEni);
+  EXPECT_EQ(m.tuple.src.v4_host_order(), kNat);
+  EXPECT_EQ(m.tuple.dst.v4_host_order(), kServer);
+  const uint16_t nat_port = m.tuple.src_port;
+  EXPECT_EQ(dataplane::nat_port_slot(nat_port, 2), 0);  // this node's slot owns the port
+
+  const Buffer in =
+      run(from_server(tcp(kServer, 80, kNat, nat_port, packet::kTcpSyn | packet::kTcpAck)));
+  const packet::PacketMeta r = sent(in, kRouter, 0, kInstanceEni);
+  EXPECT_EQ(r.tuple.src.v4_host_order(), kServer);
+  EXPECT_EQ(r.tuple.dst.v4_host_order(), kInside);
+  EXPECT_EQ(r.tuple.dst_port, 40000);
+  EXPECT_EQ(translator.counters().events[size_t(NodeEvent::translated_out)], 1u);
+  EXPECT_EQ(translator.counters().events[size_t(NodeEvent::translated_in)], 1u);
+
+  // A reply whose outer source or source ENI is not its inner source's: refused.
+  const auto reply = tcp(kServer, 80, kNat, nat_port, packet::kTcpAck);
+  EXPECT_EQ(run(from_server(reply, kRouter)).packet.verdict, Verdict::drop);
+  EXPECT_EQ(run(from_server(reply, kServerHost, kInstanceEni)).packet.verdict, Verdict::drop);
+  EXPECT_EQ(drops(NodeDrop::untrusted_sender), 2u);
+  // Unsolicited: from the right sender but matching no flow.
+  EXPECT_EQ(run(from_server(tcp(kServer, 81, kNat, nat_port, packet::kTcpAck))).packet.verdict,
+            Verdict::drop);
+  EXPECT_EQ(drops(NodeDrop::unsolicited), 1u);
+}
+
+TEST_F(PrivateNatNodeTest, NoInterfaceAtTheDestinationIsACountedDropWithoutAFlow) {
+  EXPECT_EQ(run(from_router(udp(kInside, 5353, kRemote, 53))).packet.verdict, Verdict::drop);
+  EXPECT_EQ(drops(NodeDrop::no_destination), 1u);
+  EXPECT_EQ(table.flows(), 0u);
+  const Buffer out = run(from_router(udp(kInside, 5353, kServer, 53)));
+  sent(out, kServerHost, kGatewayEni, kServerEni);
+  EXPECT_EQ(table.flows(), 1u);
 }
 
 }  // namespace

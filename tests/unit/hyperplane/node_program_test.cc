@@ -56,6 +56,36 @@ TEST(NodeProgram, OwnSlotAndPeers) {
   EXPECT_EQ(moved->config.gateways[0].joined_at, 90u);
 }
 
+// A private gateway's node gets its VPC's interface addresses: sorted, unique, without the
+// gateway's or a load balancer's own (no host serves those).
+TEST(NodeProgram, APrivateGatewaysDestinationsAreItsVpcsInterfaces) {
+  program::Program p = node_program({kA, kSelf});
+  p.nat_gateways[0].is_public = false;
+  auto mapping = [](uint32_t address, uint32_t underlay, uint32_t eni) {
+    program::Mapping m;
+    m.vpc = 7;
+    m.address = IpAddress::v4(address);
+    m.underlay = IpAddress::v4(underlay);
+    m.eni = eni;
+    return m;
+  };
+  p.mappings = {mapping(0x0a000305, kC, 33), mapping(0x0a000205, kD, 21),
+                mapping(0x0a000305, kC, 33), mapping(0x0a000164, 0, 90)};
+  p.mappings.back().nat_gateway = 4;
+  auto plan = compile_node_program(p, kSelf, 50, nullptr);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_FALSE(plan->config.gateways[0].is_public);
+  EXPECT_EQ(plan->config.gateways[0].addresses, std::vector<uint32_t>{0x0a000164});
+  ASSERT_EQ(plan->config.destinations.size(), 2u);
+  EXPECT_EQ(plan->config.destinations[0].address, 0x0a000205u);
+  const NodeDestination* server = plan->config.find_destination(7, 0x0a000305);
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(server->underlay, kC);
+  EXPECT_EQ(server->eni, 33u);
+  EXPECT_EQ(plan->config.find_destination(8, 0x0a000305), nullptr);
+  EXPECT_EQ(plan->config.find_destination(7, 0x0a000164), nullptr);
+}
+
 TEST(NodeProgram, DeadSlotsGoToTheirNextLiveSlot) {
   // Slots: 0 A, 1 down, 2 down, 3 self, 4 D. Slots 1 and 2 are taken over by slot 3 (self).
   auto plan = compile_node_program(node_program({kA, 0, 0, kSelf, kD}), kSelf, 1, nullptr);

@@ -26,6 +26,15 @@ TEST(PortSpaceTest, SlotRangesPartitionThePortsAndCapsSumTo55000) {
   }
   EXPECT_EQ(slot_of_port(1023, 3), -1);
   EXPECT_EQ(slot_range(3, 3).count, 0u);
+  // The senders' closed form (dataplane::nat_port_slot) agrees with the ranges on every port.
+  for (int slots : {1, 2, 3, 7, 8, 100}) {
+    for (int slot = 0; slot < slots; ++slot) {
+      const PortRange range = slot_range(slot, slots);
+      for (uint32_t port = range.first; port < range.first + range.count; ++port) {
+        ASSERT_EQ(slot_of_port(port, slots), slot) << port << " " << slots;
+      }
+    }
+  }
   // A lowered cap (the node's --max-connections-per-destination) is shared the same way.
   EXPECT_EQ(slot_cap(0, 3, 600) + slot_cap(1, 3, 600) + slot_cap(2, 3, 600), 600u);
   EXPECT_EQ(slot_cap(0, 3, 601), 201u);

@@ -261,5 +261,45 @@ TEST_F(NatGatewayTest, ProgramsCarryTheShard) {
   EXPECT_TRUE(model::compile_host_program(region_, "hp-3", options).nat_gateways.empty());
 }
 
+// A private gateway: a router of its VPC gets its addresses as mappings served by the shard
+// (the destinations' replies go to the node owning the port), whether or not a route targets
+// it; its nodes get the VPC's interface addresses (where translated packets go).
+TEST_F(NatGatewayTest, PrivateGatewayProgramsCarryItsAddressesAndTheVpcsInterfaces) {
+  model::NatGatewayRequest request;
+  request.subnet_id = subnet_;
+  request.connectivity_type = "private";
+  auto id = model::create_nat_gateway(region_, caller_, request);
+  ASSERT_TRUE(id.ok()) << id.error().code;
+  model::NatPlacement placement;
+  placement.shards[*id] = {"hp-1", "hp-2"};
+  ASSERT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
+  const auto& nat = region_.nat_gateways.at(*id);
+  std::string instance_eni = interface(subnet_, "10.0.1.10");
+  region_.network_interfaces.at(instance_eni).host_id = "127.0.0.21";
+  model::CompileOptions options;
+  options.hyperplane_nodes = {{"hp-1", "127.0.12.1"}, {"hp-2", "127.0.12.2"}};
+
+  auto router = model::compile_host_program(region_, "127.0.0.21", options);
+  ASSERT_EQ(router.nat_gateways.size(), 1u);
+  EXPECT_FALSE(router.nat_gateways[0].is_public);
+  const program::Mapping* served = nullptr;
+  for (const auto& m : router.mappings) {
+    if (m.nat_gateway == nat.number) served = &m;
+  }
+  ASSERT_NE(served, nullptr);
+  EXPECT_EQ(program::format_address(served->address), nat.addresses[0].private_ip);
+
+  auto node = model::compile_host_program(region_, "hp-2", options);
+  ASSERT_EQ(node.nat_gateways.size(), 1u);
+  bool instance_mapped = false;
+  for (const auto& m : node.mappings) {
+    EXPECT_EQ(m.nat_gateway, 0u);
+    if (program::format_address(m.address) == "10.0.1.10") {
+      instance_mapped = program::format_address(m.underlay) == "127.0.0.21";
+    }
+  }
+  EXPECT_TRUE(instance_mapped);
+}
+
 }  // namespace
 }  // namespace openvpc::testing
