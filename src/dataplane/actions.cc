@@ -108,6 +108,14 @@ void move_start(Packet& p, uint8_t* start, size_t size) {
 
 }  // namespace
 
+bool decapsulate_ecn(Packet& p, const packet::PacketMeta& meta) {
+  const uint8_t inner = meta.tos & packet::kEcnMask;
+  const auto ecn = packet::decapsulated_ecn(meta.geneve.outer_tos, inner);
+  if (!ecn) return false;
+  if (*ecn != inner) packet::set_ip_ecn(p.data + meta.l3_offset, *ecn);
+  return true;
+}
+
 uint32_t outer_checksum_base(uint32_t outer_src, uint32_t outer_dst) {
   // The IPv4 header words of write_encapsulation() except the TOS, total length and checksum.
   uint32_t sum = 0x4500 + 0x0000 + 0x4000 + (uint32_t(kOuterTtl) << 8 | packet::kProtoUdp);

@@ -31,6 +31,12 @@ void encapsulate(const FlowAction& a, const packet::PacketMeta& meta, uint32_t o
 // total length), as a ones-complement sum; the classifier stores it in FlowAction.
 uint32_t outer_checksum_base(uint32_t outer_src_v4, uint32_t outer_dst_v4);
 
+// RFC 6040 decapsulation (packet/ecn.h) of a packet that came in encapsulated (its meta has
+// the outer TOS): an outer CE mark reaches the inner header (IPv4 checksum updated); false when
+// the packet must be dropped (outer CE on a Not-ECT packet: its sender would not understand
+// it). Every receiver of the underlay applies it — routers, edges, hyperplane nodes.
+bool decapsulate_ecn(Packet& p, const packet::PacketMeta& meta);
+
 // The tenant MTU inside a VPC, and toward gateways (an internet gateway's path is 1500).
 inline constexpr uint16_t kVpcMtu = 9001;
 inline constexpr uint16_t kGatewayMtu = 1500;

@@ -44,16 +44,6 @@ bool take_gso(Packet& p, const packet::PacketMeta& meta) {
          !meta.fragment.is_fragment && meta.payload_offset != 0;
 }
 
-// RFC 6040 decapsulation (packet/ecn.h): an outer CE mark reaches the inner header, or drops a
-// packet whose sender is not ECN-capable; false: drop.
-bool decapsulate_ecn(Packet& p, const packet::PacketMeta& meta) {
-  const uint8_t inner = meta.tos & packet::kEcnMask;
-  const auto ecn = packet::decapsulated_ecn(meta.geneve.outer_tos, inner);
-  if (!ecn) return false;
-  if (*ecn != inner) packet::set_ip_ecn(p.data + meta.l3_offset, *ecn);
-  return true;
-}
-
 // The largest IP packet the packet stands for: a super-frame's headers plus one segment.
 size_t segment_l3_size(const Packet& p, const packet::PacketMeta& meta) {
   if (p.gso_type == kGsoNone) return meta.l3_size;

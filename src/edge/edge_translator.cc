@@ -110,6 +110,7 @@ void EdgeTranslator::from_underlay(Packet& p) {
       !table_->sends_for(*self, g.outer_src.v4_host_order())) {
     return drop(p, DropReason::edge_source_mismatch);
   }
+  if (!dataplane::decapsulate_ecn(p, meta)) return drop(p, DropReason::ecn_ce_not_ect);
   const bool partial = p.gso_type != dataplane::kGsoNone;
   dataplane::rewrite_ipv4(bytes, meta, NatSide::source, self->public_v4, 0, partial);
   if (dataplane::rewrite_icmp_quote(bytes, meta, NatSide::destination, self->public_v4)) {

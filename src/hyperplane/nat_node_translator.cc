@@ -19,7 +19,7 @@ constexpr std::array<std::string_view, kNodeDropCount> kDropNames = {
     "none",          "malformed",       "not_geneve",     "unsupported",      "unknown_gateway",
     "bad_direction", "not_from_edge",   "no_destination", "untrusted_sender", "no_edge_node",
     "sync_pending",  "port_allocation", "table_full",     "unsolicited",      "untranslatable",
-    "fragment",      "no_inside",       "encapsulation",
+    "fragment",      "no_inside",       "encapsulation",  "ecn_ce_not_ect",
 };
 
 constexpr std::array<std::string_view, kNodeEventCount> kEventNames = {
@@ -120,6 +120,7 @@ NatNodeTranslator::Direction NatNodeTranslator::classify(Packet& p, packet::Pack
   if (meta.ip_version != 4 || !take_gso(p, meta)) {
     return dropped(p, NodeDrop::unsupported);
   }
+  if (!dataplane::decapsulate_ecn(p, meta)) return dropped(p, NodeDrop::ecn_ce_not_ect);
   gateway = 0;
   while (gateway < config_.gateways.size() &&
          (config_.gateways[gateway].vni != g.vni ||

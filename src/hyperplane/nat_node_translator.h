@@ -71,6 +71,7 @@ enum class NodeDrop : uint8_t {
   fragment,          //   a later fragment
   no_inside,         // a flow without an inside underlay (cannot happen for a local flow)
   encapsulation,     // no headroom, or too big
+  ecn_ce_not_ect,    // the underlay marked CE on a Not-ECT packet (RFC 6040: dataplane/actions.h)
   count_,
 };
 inline constexpr size_t kNodeDropCount = size_t(NodeDrop::count_);

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "edge_packets.h"
+#include "packet/ecn.h"
 #include "packet/headers.h"
 #include "packet/parser.h"
 
@@ -100,6 +101,24 @@ TEST_F(EdgeTranslatorTest, OutboundTcpGetsThePublicSourceAndFreshChecksums) {
   EXPECT_EQ(events(EdgeEvent::translated_out), 1u);
   EXPECT_EQ(translator.counters().outside_bytes_out, inner.size());
   EXPECT_EQ(translator.counters().verdicts[size_t(Verdict::deliver)], 2u);  // ARP reply too
+}
+
+// RFC 6040 at the edge: a CE mark the underlay put on the outer header reaches the inner one
+// of an ECN-capable packet, and drops a Not-ECT one (its sender would not understand it).
+TEST_F(EdgeTranslatorTest, AnUnderlayCeMarkReachesTheInnerHeaderOrDropsANotEctPacket) {
+  learn_gateway();
+  auto ect = tcp(kPrivate5, kOutsideHost, 100);
+  packet::set_ip_ecn(ect.data(), packet::kEcnEct0);
+  auto frame = from_host(ect, 7, 1, kHostA);
+  packet::set_ip_ecn(frame.data(), packet::kEcnCe);  // a congested underlay switch
+  const Buffer b = run(frame, dataplane::Port::underlay());
+  const auto ip = outside_ip(b);
+  EXPECT_EQ(ip[1] & packet::kEcnMask, packet::kEcnCe);
+  expect_checksums_from_scratch(ip);
+  auto not_ect = from_host(tcp(kPrivate5, kOutsideHost, 101), 7, 1, kHostA);
+  packet::set_ip_ecn(not_ect.data(), packet::kEcnCe);
+  EXPECT_EQ(run(not_ect, dataplane::Port::underlay()).packet.verdict, Verdict::drop);
+  EXPECT_EQ(drops(DropReason::ecn_ce_not_ect), 1u);
 }
 
 TEST_F(EdgeTranslatorTest, OutboundUdpAndIcmpEcho) {

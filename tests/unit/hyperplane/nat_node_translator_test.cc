@@ -13,6 +13,7 @@
 #include "packet/builder.h"
 #include "packet/bytes.h"
 #include "packet/checksum.h"
+#include "packet/ecn.h"
 #include "packet/geneve.h"
 
 namespace openvpc::hyperplane {
@@ -167,6 +168,25 @@ TEST_F(NatNodeTranslatorTest, OutboundGoesToAnEdgeAndTheReplyBackToTheInstance) 
   EXPECT_EQ(r.tuple.dst_port, 40000);
   EXPECT_EQ(translator.counters().events[size_t(NodeEvent::translated_out)], 1u);
   EXPECT_EQ(translator.counters().events[size_t(NodeEvent::translated_in)], 1u);
+}
+
+// RFC 6040 at the node: an outer CE mark reaches the inner header of an ECN-capable packet
+// (and so the outer header of what the node sends on), and drops a Not-ECT one.
+TEST_F(NatNodeTranslatorTest, AnUnderlayCeMarkReachesTheInnerHeaderOrDropsANotEctPacket) {
+  auto ect = tcp(kInside, 40000, kRemote, 443, packet::kTcpSyn);
+  packet::set_ip_ecn(ect.data(), packet::kEcnEct0);
+  auto marked = from_router(ect);
+  packet::set_ip_ecn(marked.data(), packet::kEcnCe);
+  const Buffer out = run(marked);
+  const packet::PacketMeta m =
+      sent(out, packet::parse_ip(out.bytes()).geneve.outer_dst.v4_host_order(), kGatewayEni, 0);
+  EXPECT_EQ(m.tos & packet::kEcnMask, packet::kEcnCe);
+  EXPECT_EQ(m.geneve.outer_tos & packet::kEcnMask, packet::kEcnCe);
+  auto not_ect = from_router(tcp(kInside, 40001, kRemote, 443, packet::kTcpSyn));
+  packet::set_ip_ecn(not_ect.data(), packet::kEcnCe);
+  EXPECT_EQ(run(not_ect).packet.verdict, Verdict::drop);
+  EXPECT_EQ(drops(NodeDrop::ecn_ce_not_ect), 1u);
+  EXPECT_EQ(table.flows(), 1u);
 }
 
 TEST_F(NatNodeTranslatorTest, UdpOutAndBack) {
