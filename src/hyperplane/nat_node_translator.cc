@@ -26,6 +26,7 @@ constexpr std::array<std::string_view, kNodeEventCount> kEventNames = {
     "translated_out",
     "translated_in",
     "reset_sent",
+    "fragments_translated",
 };
 
 }  // namespace
@@ -158,6 +159,9 @@ void NatNodeTranslator::outbound(Packet& p, const packet::PacketMeta& meta, uint
   } else if (config_.edge_nodes.empty()) {
     return drop(p, NodeDrop::no_edge_node);
   }
+  if (NatFragments::is_later_fragment(meta)) {
+    return later_fragment(p, meta, index, NatFragments::Direction::out, now);
+  }
   const packet::GeneveInfo& g = meta.geneve;
   const NatVerdict verdict =
       table_.translate_out({p.data, p.size}, meta, index, now, g.outer_src.v4_host_order(),
@@ -171,10 +175,17 @@ void NatNodeTranslator::outbound(Packet& p, const packet::PacketMeta& meta, uint
   if (verdict != NatVerdict::translated) return drop(p, verdict);
   ++counters_.events[size_t(NodeEvent::translated_out)];
   if (destination != nullptr) {
+    if (NatFragments::is_first_fragment(meta)) {
+      remember_first(p, meta, index, NatFragments::Direction::out, destination->underlay,
+                     destination->eni, now);
+    }
     return send(p, meta, destination->underlay, gateway.vni, gateway.eni, destination->eni);
   }
   const uint16_t port = packet::flow_source_port(current_tuple(p, meta));
   const uint32_t edge = config_.edge_nodes[port % config_.edge_nodes.size()];
+  if (NatFragments::is_first_fragment(meta)) {
+    remember_first(p, meta, index, NatFragments::Direction::out, edge, 0, now);
+  }
   send(p, meta, edge, gateway.vni, gateway.eni, 0);
 }
 
@@ -199,12 +210,19 @@ void NatNodeTranslator::inbound(Packet& p, const packet::PacketMeta& meta, uint1
   if (!trusted_reply(meta, gateway)) {
     return drop(p, gateway.is_public ? NodeDrop::not_from_edge : NodeDrop::untrusted_sender);
   }
+  if (NatFragments::is_later_fragment(meta)) {
+    return later_fragment(p, meta, index, NatFragments::Direction::in, now);
+  }
   NatFlow flow;
   const NatVerdict verdict = table_.translate_in({p.data, p.size}, meta, index, now, &flow,
                                                  p.gso_type != dataplane::kGsoNone);
   if (verdict != NatVerdict::translated) return drop(p, verdict);
   if (flow.inside_underlay == 0) return drop(p, NodeDrop::no_inside);
   ++counters_.events[size_t(NodeEvent::translated_in)];
+  if (NatFragments::is_first_fragment(meta)) {
+    remember_first(p, meta, index, NatFragments::Direction::in, flow.inside_underlay,
+                   flow.inside_eni, now);
+  }
   send(p, meta, flow.inside_underlay, gateway.vni, 0, flow.inside_eni);
 }
 
@@ -214,6 +232,41 @@ void NatNodeTranslator::reset(Packet& p, const packet::PacketMeta& meta,
   if (!reset_in_place(p, meta, rst)) return drop(p, NodeDrop::untranslatable);
   ++counters_.events[size_t(NodeEvent::reset_sent)];
   send(p, rst, meta.geneve.outer_src.v4_host_order(), gateway.vni, 0, meta.geneve.source_eni);
+}
+
+void NatNodeTranslator::remember_first(const Packet& p, const packet::PacketMeta& meta,
+                                       uint16_t index, NatFragments::Direction direction,
+                                       uint32_t to, uint32_t eni, uint32_t now) {
+  // `meta` is the fragment as it came (the key its later fragments carry); the buffer holds it
+  // translated (the address they get, and the flow hash send() puts in the outer header).
+  const packet::FiveTuple translated = current_tuple(p, meta);
+  NatFragmentRoute route;
+  route.address =
+      (direction == NatFragments::Direction::out ? translated.src : translated.dst).v4_host_order();
+  route.to = to;
+  route.eni = eni;
+  route.outer_port = packet::flow_source_port(translated);
+  fragments_.remember(direction, config_.gateways[index].number, meta, route, now);
+}
+
+void NatNodeTranslator::later_fragment(Packet& p, const packet::PacketMeta& meta, uint16_t index,
+                                       NatFragments::Direction direction, uint32_t now) {
+  const NodeGateway& gateway = config_.gateways[index];
+  const bool out = direction == NatFragments::Direction::out;
+  const NatFragmentRoute* route =
+      fragments_.translate(direction, gateway.number, {p.data, p.size}, meta, now);
+  if (route == nullptr) {
+    // Its first fragment was not translated here: the table refuses it (and counts it so).
+    return drop(p, out ? table_.translate_out({p.data, p.size}, meta, index, now)
+                       : table_.translate_in({p.data, p.size}, meta, index, now));
+  }
+  table_.count_fragment(index, !out, meta.l3_size);
+  ++counters_.events[size_t(out ? NodeEvent::translated_out : NodeEvent::translated_in)];
+  ++counters_.events[size_t(NodeEvent::fragments_translated)];
+  if (!send_from_node(p, meta, config_.underlay_v4, route->to, route->outer_port, gateway.vni,
+                      out ? gateway.eni : 0, route->eni)) {
+    drop(p, NodeDrop::encapsulation);
+  }
 }
 
 void NatNodeTranslator::send(Packet& p, const packet::PacketMeta& meta, uint32_t to, uint32_t vni,

@@ -29,6 +29,11 @@
 // A packet whose (VNI, destination ENI) is no NAT gateway's but a load balancer interface
 // (the attached LbTranslator owns it: lb_translator.h) is handed to it in the same pass, after
 // the one parse; its verdict is the LB translator's and its drops are counted there.
+// IPv4 fragments, both ways: a first fragment is translated like any packet and remembered;
+// a later one (no ports) gets its address rewritten as its first's was and the same outer
+// header, to the same edge node or router (nat_fragments.h). The router sends all fragments of
+// a datagram to one node (they share the first's flow action), the edge steers them to the node
+// of their first fragment (edge/fragment_steering.h).
 // TSO super-frames (the option's GSO flag) are translated whole, their partial TCP checksum
 // updated as such. Every packet leaves process() with a verdict (encapsulate or drop); drops
 // are counted by NodeDrop. No allocation, lock, exception or system call per packet; not
@@ -43,6 +48,7 @@
 
 #include "dataplane/packet_batch.h"
 #include "hyperplane/lb_translator.h"
+#include "hyperplane/nat_fragments.h"
 #include "hyperplane/nat_table.h"
 
 namespace openvpc::hyperplane {
@@ -68,7 +74,7 @@ enum class NodeDrop : uint8_t {
   table_full,        //   (ErrorPortAllocation), no room for a flow,
   unsolicited,       //   from outside matching no flow,
   untranslatable,    //   not TCP/UDP/ICMP echo (or an error without a flow),
-  fragment,          //   a later fragment
+  fragment,          //   a later fragment whose first one this node did not translate
   no_inside,         // a flow without an inside underlay (cannot happen for a local flow)
   encapsulation,     // no headroom, or too big
   ecn_ce_not_ect,    // the underlay marked CE on a Not-ECT packet (RFC 6040: dataplane/actions.h)
@@ -79,9 +85,10 @@ std::string_view to_string(NodeDrop drop);
 
 // What the node counts besides drops. One descriptor.
 enum class NodeEvent : uint8_t {
-  translated_out,  // instance -> edge (public) or destination (private)
-  translated_in,   // edge or destination -> instance
-  reset_sent,      // an RST answered an instance's TCP packet without a flow
+  translated_out,        // instance -> edge (public) or destination (private)
+  translated_in,         // edge or destination -> instance
+  reset_sent,            // an RST answered an instance's TCP packet without a flow
+  fragments_translated,  // later fragments translated as their first (also in translated_*)
   count_,
 };
 inline constexpr size_t kNodeEventCount = size_t(NodeEvent::count_);
@@ -154,6 +161,12 @@ class NatNodeTranslator {
                uint32_t now);
   bool trusted_reply(const packet::PacketMeta& meta, const NodeGateway& gateway) const;
   void reset(dataplane::Packet& p, const packet::PacketMeta& meta, const NodeGateway& gateway);
+  // Fragments (nat_fragments.h): a translated first fragment sent to `to` / `eni` is
+  // remembered; a later one follows it (or is dropped as NodeDrop::fragment).
+  void remember_first(const dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,
+                      NatFragments::Direction direction, uint32_t to, uint32_t eni, uint32_t now);
+  void later_fragment(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,
+                      NatFragments::Direction direction, uint32_t now);
   void send(dataplane::Packet& p, const packet::PacketMeta& meta, uint32_t to, uint32_t vni,
             uint32_t source_eni, uint32_t destination_eni);
   void drop(dataplane::Packet& p, NodeDrop reason);
@@ -163,6 +176,7 @@ class NatNodeTranslator {
   LbTranslator* lb_ = nullptr;
   NodeConfig config_;
   NodeCounters counters_;
+  NatFragments fragments_;                          // where first fragments went: fixed size
   std::array<packet::PacketMeta, kChunk> metas_{};  // per chunk: no allocation per packet
   std::array<Work, kChunk> work_{};
 };

@@ -522,6 +522,18 @@ NatVerdict NatTable::translate_in(std::span<uint8_t> packet, const packet::Packe
   return NatVerdict::translated;
 }
 
+void NatTable::count_fragment(uint16_t gateway_index, bool from_outside, uint32_t size) {
+  if (gateway_index >= gateways_.size()) return;
+  NatGatewayCounters& counters = gateways_[gateway_index].counters;
+  add(counters,
+      from_outside ? NatMetric::PacketsInFromDestination : NatMetric::PacketsInFromSource);
+  add(counters, from_outside ? NatMetric::BytesInFromDestination : NatMetric::BytesInFromSource,
+      size);
+  add(counters, from_outside ? NatMetric::PacketsOutToSource : NatMetric::PacketsOutToDestination);
+  add(counters, from_outside ? NatMetric::BytesOutToSource : NatMetric::BytesOutToDestination,
+      size);
+}
+
 size_t NatTable::expire(uint32_t now, size_t budget) {
   size_t retired = 0;
   for (size_t examined = 0; examined < budget && !flows_.empty(); ++examined) {

@@ -21,7 +21,8 @@
 // Flows idle for longer than the timeout (350 s by default; a TCP flow closed by FIN from both
 // sides lingers `closed_timeout`, one reset by RST goes at once) free their port; expire() does
 // that a bounded number of flows at a time, and a packet that meets an idle flow retires it.
-// Later IPv4 fragments carry no port and are refused (`fragment`): reassembly is not done here.
+// Later IPv4 fragments carry no port and are refused here (`fragment`): the node translates them
+// as their first fragment was (nat_fragments.h) and only counts them here (count_fragment).
 //
 // Replication (flow_replication.h, replicator.h): the flows a node creates and retires go to a
 // journal the node drains after each batch and sends to the gateway's other shard nodes, which
@@ -173,6 +174,10 @@ class NatTable {
   NatVerdict translate_in(std::span<uint8_t> packet, const packet::PacketMeta& meta,
                           uint16_t gateway, uint32_t now, NatFlow* translated = nullptr,
                           bool partial_l4_checksum = false);
+
+  // A later fragment the caller translated as its datagram's first fragment was
+  // (nat_fragments.h): counted in gateway `gateway`'s metrics as that fragment was.
+  void count_fragment(uint16_t gateway, bool from_outside, uint32_t size);
 
   // Replication (flow_replication.h): a peer's flow of the gateway numbered `gateway_number`
   // (flow.gateway ignored) becomes a replica here, claiming its port, translating both ways

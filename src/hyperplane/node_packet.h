@@ -7,7 +7,8 @@
 //   the outer UDP source port (flow hash) of what the node sends.
 // send_from_node(): re-encapsulates the inner packet toward `to` as a node sends everything
 //   (the from-hyperplane flag, the flow hash of the packet as it now is); false when it did
-//   not fit (the packet is then dropped).
+//   not fit (the packet is then dropped). With an explicit outer_src_port: a later fragment
+//   (no ports) keeps its first fragment's flow hash (nat_fragments.h).
 // reset_in_place(): turns a TCP packet into the RST answering it (tcp_reset.h), its meta into
 //   `rst`; false when there is nothing to answer.
 // Header-only, no allocation.
@@ -49,12 +50,12 @@ inline packet::FiveTuple current_tuple(const dataplane::Packet& p, const packet:
 }
 
 inline bool send_from_node(dataplane::Packet& p, const packet::PacketMeta& meta,
-                           uint32_t underlay_v4, uint32_t to, uint32_t vni, uint32_t source_eni,
-                           uint32_t destination_eni) {
+                           uint32_t underlay_v4, uint32_t to, uint16_t outer_src_port, uint32_t vni,
+                           uint32_t source_eni, uint32_t destination_eni) {
   dataplane::FlowAction a;
   a.verdict = dataplane::Verdict::encapsulate;
   a.outer_dst_v4 = to;
-  a.outer_src_port = packet::flow_source_port(current_tuple(p, meta));
+  a.outer_src_port = outer_src_port;
   a.outer_checksum_base = dataplane::outer_checksum_base(underlay_v4, to);
   a.vni = vni;
   a.source_eni = source_eni;
@@ -62,6 +63,13 @@ inline bool send_from_node(dataplane::Packet& p, const packet::PacketMeta& meta,
   a.vpc_flags = packet::kVpcFlagFromHyperplane;
   dataplane::encapsulate(a, meta, underlay_v4, p);
   return p.verdict != dataplane::Verdict::drop;
+}
+
+inline bool send_from_node(dataplane::Packet& p, const packet::PacketMeta& meta,
+                           uint32_t underlay_v4, uint32_t to, uint32_t vni, uint32_t source_eni,
+                           uint32_t destination_eni) {
+  return send_from_node(p, meta, underlay_v4, to, packet::flow_source_port(current_tuple(p, meta)),
+                        vni, source_eni, destination_eni);
 }
 
 inline bool reset_in_place(dataplane::Packet& p, const packet::PacketMeta& meta,

@@ -156,6 +156,77 @@ def test_private_instances_reach_the_internet_through_the_nat_gateway(world):
                       nat_gateway_id=region.nat) >= 2
 
 
+# Echoes each UDP datagram back; DF clear both ways (IP_MTU_DISCOVER = IP_PMTUDISC_DONT), so a
+# datagram above the path MTU is cut into fragments rather than refused.
+UDP_ECHO_SERVER = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)
+s.bind((sys.argv[1], int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(65535)
+    s.sendto(data, peer)
+"""
+
+UDP_BIG_CLIENT = r"""
+import socket, sys
+server, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)
+s.settimeout(2)
+answered = 0
+for i in range(3):
+    payload = bytes((i + j) % 251 for j in range(size))
+    s.sendto(payload, (server, port))
+    try:
+        data, _ = s.recvfrom(65535)
+        answered += data == payload
+    except socket.timeout:
+        pass
+print("answered", answered, flush=True)
+"""
+
+
+def node_lines(region, prefix):
+    """The nodes' non-zero samples whose names start with prefix, for a failure message."""
+    return "\n".join(line for n in region.nodes.values() for line in n.metrics().splitlines()
+                     if line.startswith(prefix) and not line.endswith(" 0"))
+
+
+def test_fragmented_datagrams_cross_the_nat_gateway_both_ways(world):
+    """A 3,000-byte echo request and UDP datagram leave the instance through the NAT gateway in
+    fragments (the router cuts them to the public gateway's 1,500-byte path MTU), and their
+    3,000-byte answers come back in fragments from the internet host: later fragments follow
+    their first one through the node (the router and the edge send them to its node) and get
+    its translation there."""
+    region = world
+    before = node_total(region, "openvpc_hyperplane_events_total", event="fragments_translated")
+    out = in_ns(region.app, "ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "3000", "-M", "dont",
+                SERVER_IP, check=False)
+    assert " 3 received" in out.stdout, out.stdout + out.stderr + node_lines(region,
+                                                                             "openvpc_hyperplane_")
+    port = ECHO_PORT + 2
+    (region.work / "udp_echo.py").write_text(UDP_ECHO_SERVER)
+    (region.work / "udp_big.py").write_text(UDP_BIG_CLIENT)
+    server = subprocess.Popen(["ip", "netns", "exec", region.internet.name, "/usr/bin/python3",
+                               str(region.work / "udp_echo.py"), SERVER_IP, str(port)])
+    region.helpers.append(server)
+    time.sleep(0.5)
+    out = in_ns(region.worker, "/usr/bin/python3", str(region.work / "udp_big.py"), SERVER_IP,
+                str(port), "3000", check=False, timeout=30)
+    assert out.stdout.strip() == "answered 3", out.stdout + out.stderr
+    # 3 pings and 3 datagrams, 3 fragments each way: 24 later fragments followed their first
+    # (the nodes publish their counters every so often: wait for them).
+    def translated():
+        return node_total(region, "openvpc_hyperplane_events_total",
+                          event="fragments_translated") - before
+    assert wait_until(lambda: translated() >= 24, 5), node_lines(region, "openvpc_hyperplane_")
+    print(f"ping -s 3000 and 3,000-byte UDP through the NAT gateway: {int(translated())} later "
+          "fragments translated")
+    server.kill()
+    server.wait(timeout=10)
+
+
 def test_unsolicited_traffic_to_the_nat_gateway_is_dropped(world):
     region = world
     # Below 1024 no node hands out ports: the edge drops it.

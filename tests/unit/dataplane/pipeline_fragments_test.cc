@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 
 #include "dataplane/actions.h"
@@ -386,6 +387,62 @@ TEST(Ipv4Fragment, LaterPiecesCarryOnlyCopiedOptions) {
   const auto again = cut(fragments[0], 8);
   EXPECT_EQ(packet::Ipv4View(again.back().data()).fragment_offset(), 32);
   EXPECT_TRUE(packet::Ipv4View(again.back().data()).more_fragments());
+}
+
+// --- To a NAT gateway ---------------------------------------------------------------------------
+
+// The outer headers (destination node, UDP source port = flow hash, ENIs) of what a batch and
+// the pieces the router cut from it left with.
+std::vector<packet::GeneveInfo> outer_headers(const Batch& batch, World& world) {
+  std::vector<Packet> out(batch.packets.begin(), batch.packets.end());
+  for (const Packet& r : released(world)) out.push_back(r);
+  std::vector<packet::GeneveInfo> headers;
+  for (const Packet& p : out) {
+    EXPECT_EQ(to_string(p.verdict), "encapsulate");
+    headers.push_back(packet::parse_ip({p.data, p.size}).geneve);
+  }
+  return headers;
+}
+
+// A NAT gateway's shard node is picked by the flow hash of a packet's ports, which only a
+// datagram's first fragment carries: every later fragment goes to the first's node with the
+// same outer header (it takes the first fragment's flow action), whether the instance cut the
+// datagram or the router did (to the public gateway's 1500-byte path MTU), so the node sees the
+// whole datagram.
+TEST(FragmentsToANatGateway, GoToTheNodeOfTheirFirstFragment) {
+  program::Program program = standard_program();
+  with_nat_gateway(program);  // three shard nodes
+  World world(program);
+  const IpAddress remote = address_literal("172.16.1.1");
+  std::set<uint32_t> nodes;
+  for (uint16_t i = 0; i < 12; ++i) {
+    packet::IpSpec ip{kWeb1.ip, remote, 64, 0, false, uint16_t(100 + i), 0, false};
+    const std::vector<uint8_t> payload(3000, uint8_t(i));
+    const auto datagram = packet::build_udp(ip, {uint16_t(40000 + 17 * i), 53}, payload);
+    const auto fragments = cut(datagram, 1200);
+    ASSERT_EQ(fragments.size(), 3u);
+    const Batch by_instance =
+        run(world, {from_web1(fragments[0]), from_web1(fragments[1]), from_web1(fragments[2])});
+    auto headers = outer_headers(by_instance, world);
+    ASSERT_EQ(headers.size(), 3u);
+    ip.id = uint16_t(200 + i);
+    const Batch by_router =
+        run(world, {from_web1(packet::build_udp(ip, {uint16_t(40000 + 17 * i), 53}, payload))});
+    const auto cut_headers = outer_headers(by_router, world);
+    EXPECT_EQ(cut_headers.size(), 3u) << "3,028 bytes cut at 1,500";
+    headers.insert(headers.end(), cut_headers.begin(), cut_headers.end());
+    for (const packet::GeneveInfo& g : headers) {
+      EXPECT_EQ(g.outer_dst, headers[0].outer_dst) << i;
+      EXPECT_EQ(g.outer_src_port, headers[0].outer_src_port) << i;
+      EXPECT_EQ(g.destination_eni, kNatGatewayEni) << i;
+      EXPECT_EQ(g.source_eni, kWeb1.id) << i;
+    }
+    nodes.insert(headers[0].outer_dst.v4_host_order());
+  }
+  // The first fragments went to several nodes while all later ones share one portless tuple:
+  // hashed on their own, some would have gone to another node than their first.
+  EXPECT_GT(nodes.size(), 1u) << "the datagrams' flows spread over the shard";
+  EXPECT_EQ(world.pipeline.counters().drops[size_t(D::fragment_orphan)], 0u);
 }
 
 }  // namespace
