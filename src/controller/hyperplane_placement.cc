@@ -12,6 +12,24 @@
 
 namespace openvpc::controller {
 
+namespace {
+
+// Whether the live nodes of `shard` (those in `carried`) all run `name`, and there is one.
+bool run_by_shard(const std::vector<std::string>& shard,
+                  const std::map<std::string, NodeCarries>& carried, const std::string& name,
+                  std::set<std::string> NodeCarries::*kind) {
+  bool any = false;
+  for (const auto& node : shard) {
+    auto it = carried.find(node);
+    if (it == carried.end()) continue;  // not live: its slot waits, its successor serves
+    if (!(it->second.*kind).contains(name)) return false;
+    any = true;
+  }
+  return any;
+}
+
+}  // namespace
+
 Result<void> HyperplanePlacement::set_live_nodes(std::vector<std::string> nodes) {
   std::sort(nodes.begin(), nodes.end());
   {
@@ -40,22 +58,32 @@ Result<void> HyperplanePlacement::reconcile() {
   const std::vector<std::string> live = live_nodes();
   const int64_t now = now_();
   const bool grace = now < grace_until_;
+  // What the live nodes run, read once: a shard decided below that names a node which has not
+  // ACKed the gateway yet leaves it waiting, and the node's ACK brings the next reconcile.
+  const std::map<std::string, NodeCarries> carried = acks_.carried(live);
   auto changed = regions_.mutate([&](model::Region& region) -> Result<void> {
     model::NatPlacement placement;
     for (const auto& [id, nat] : region.nat_gateways) {
       if (!model::nat_gateway_live(nat)) continue;
-      placement.shards[id] = grace && !nat.shard.empty()
-                                 ? nat.shard
-                                 : model::place_shard(id, nat.shard, live, shard_size_);
+      const auto& shard = placement.shards[id] =
+          grace && !nat.shard.empty() ? nat.shard
+                                      : model::place_shard(id, nat.shard, live, shard_size_);
+      if (run_by_shard(shard, carried, id, &NodeCarries::nat_gateways)) {
+        placement.carried.insert(id);
+      }
     }
     model::advance_nat_gateways(region, placement, now);
     // Load balancers share the fleet and the rule: placed by their ARN (every load balancer
-    // in the region is live until deleted).
+    // in the region is live until deleted), run by their program name.
     model::LoadBalancerPlacement balancers;
     for (const auto& [arn, lb] : region.load_balancers) {
-      balancers.shards[arn] = grace && !lb.shard.empty()
-                                  ? lb.shard
-                                  : model::place_shard(arn, lb.shard, live, shard_size_);
+      const auto& shard = balancers.shards[arn] =
+          grace && !lb.shard.empty() ? lb.shard
+                                     : model::place_shard(arn, lb.shard, live, shard_size_);
+      if (run_by_shard(shard, carried, model::load_balancer_name(lb),
+                       &NodeCarries::load_balancers)) {
+        balancers.carried.insert(arn);
+      }
     }
     model::advance_load_balancers(region, balancers, now);
     return {};
@@ -73,6 +101,19 @@ bool HyperplanePlacement::due() const {
   return next_deadline_ != 0 && now_() >= next_deadline_;
 }
 
+bool HyperplanePlacement::news() {
+  if (!acks_.take_news()) return false;
+  auto region = regions_.snapshot();
+  if (!region) return true;  // let reconcile() report it
+  for (const auto& [id, nat] : (*region)->nat_gateways) {
+    if (nat.state == "pending" && !nat.shard.empty()) return true;
+  }
+  for (const auto& [arn, lb] : (*region)->load_balancers) {
+    if (lb.state == "provisioning" && !lb.shard.empty()) return true;
+  }
+  return false;
+}
+
 Result<std::string> HyperplanePlacement::describe() {
   auto region = regions_.snapshot();
   if (!region) return region.error();
@@ -87,7 +128,7 @@ Result<std::string> HyperplanePlacement::describe() {
   std::map<std::string, std::vector<std::string>> balancers_by_node;
   nlohmann::json balancers = nlohmann::json::array();
   for (const auto& [arn, lb] : (*region)->load_balancers) {
-    const std::string name = "net/" + lb.name + "/" + lb.id;
+    const std::string name = model::load_balancer_name(lb);
     for (const auto& node : lb.shard) {
       by_node[node];
       balancers_by_node[node].push_back(name);

@@ -4,12 +4,15 @@
 // reconcile() places every pending or available NAT gateway and every load balancer on a
 // shuffle shard of the live hyperplane nodes (model/placement.h: survivors keep their slots, a
 // dead node's slots are refilled), records the shards in the store and moves states on
-// (model::advance_nat_gateways: pending -> available once placed, deleting -> deleted;
-// model::advance_load_balancers: provisioning -> active once placed, and targets whose
-// deregistration delay ended are dropped). due() says when a draining target's delay has
-// ended since the last reconcile: the controller then reconciles (and so recompiles) again. It runs
-// when the live fleet changes (the mapping service's NodeRegistry) and after every API change, so a
-// NAT gateway created with nodes alive is available at the next Describe. Thread-safe: the node
+// (model::advance_nat_gateways: pending -> available once the live nodes of its shard all run
+// it — HyperplaneAcks: they ACKed a program that carries it —, deleting -> deleted;
+// model::advance_load_balancers: provisioning -> active likewise, and targets whose
+// deregistration delay ended are dropped). A shard with no live node runs nothing: it waits.
+// due() says when a draining target's delay has ended since the last reconcile, and news()
+// when an ACK may have made a waiting one ready: the controller then reconciles (and so
+// recompiles) again. It runs when the live fleet changes (the mapping service's NodeRegistry)
+// and after every API change, so a NAT gateway created with nodes alive is placed at once (and
+// compiled into its nodes' programs) and available as soon as they ACK. Thread-safe: the node
 // list is guarded, the store change is one RegionStore::mutate.
 //
 // A controller that restarts knows no live node until the nodes resubscribe (their reconnect
@@ -25,15 +28,17 @@
 #include <vector>
 
 #include "common/result.h"
+#include "controller/hyperplane_acks.h"
 #include "model/region_store.h"
 
 namespace openvpc::controller {
 
 class HyperplanePlacement {
  public:
-  HyperplanePlacement(model::RegionStore& regions, int shard_size, std::function<int64_t()> now,
-                      int64_t grace_seconds = 0)
+  HyperplanePlacement(model::RegionStore& regions, int shard_size, HyperplaneAcks& acks,
+                      std::function<int64_t()> now, int64_t grace_seconds = 0)
       : regions_(regions),
+        acks_(acks),
         shard_size_(shard_size),
         now_(std::move(now)),
         grace_until_(now_() + grace_seconds) {}
@@ -48,6 +53,9 @@ class HyperplanePlacement {
   bool in_grace() const { return now_() < grace_until_; }
   // Whether a target's draining ended since the last reconcile (reconcile() then drops it).
   bool due() const;
+  // Whether something was published or ACKed since the last call while a placed NAT gateway
+  // is pending or a placed load balancer provisioning (reconcile() may then move it on).
+  bool news();
   // JSON for `openvpc hyperplane` (the admin verb "hyperplane"): {"nodes": [{node_id, live,
   // nat_gateways: [ids], load_balancers: ["net/<name>/<id>"]}], "nat_gateways": [{id, owner,
   // state, shard: [node ids]}], "load_balancers": [{arn, name, owner, state, shard}]}.
@@ -55,6 +63,7 @@ class HyperplanePlacement {
 
  private:
   model::RegionStore& regions_;
+  HyperplaneAcks& acks_;
   const int shard_size_;
   const std::function<int64_t()> now_;
   const int64_t grace_until_;

@@ -31,6 +31,7 @@
 #include "common/prometheus_text.h"
 #include "controller/admin.h"
 #include "controller/flow_log_status.h"
+#include "controller/hyperplane_acks.h"
 #include "controller/hyperplane_placement.h"
 #include "controller/mapping_tls.h"
 #include "controller/metrics.h"
@@ -246,12 +247,21 @@ int main(int argc, char** argv) {
   controller::AdminService admin(regions, options.region, now_seconds, seed ^ 0xad);
 
   std::atomic<bool> stopping{false};
-  controller::HyperplanePlacement placement(regions, options.hyperplane_shard_size, now_seconds,
-                                            options.hyperplane_grace_seconds);
+  // What each hyperplane node runs: the versions published to it (below) against the one it
+  // last ACKed (the mapping service's).
+  controller::HyperplaneAcks acks([&](const std::string& node) -> uint64_t {
+    return mapping_server ? mapping_server->acked_version(node) : 0;
+  });
+  controller::HyperplanePlacement placement(regions, options.hyperplane_shard_size, acks,
+                                            now_seconds, options.hyperplane_grace_seconds);
   admin.set_hyperplane_source([&] { return placement.describe(); });
   controller::ProgramPublisher publisher(
-      regions, *compile_options, [&](const std::string& host, const program::Program& program) {
-        mapping_server->publish(host, program);
+      regions, *compile_options,
+      [&](const std::string& host, const program::Program& program) {
+        return mapping_server->publish(host, program);
+      },
+      [&](const std::string& node, uint64_t version, const program::Program& program) {
+        acks.published(node, version, program);
       });
   if (options.mapping_port >= 0) {
     mapping::MappingServerOptions mapping_options;
@@ -267,6 +277,8 @@ int main(int argc, char** argv) {
     mapping_options.lookup = [&](uint32_t vni, const program::IpAddress& address) {
       return publisher.lookup(vni, address);
     };
+    // Runs on a gRPC thread: only raises a flag; the upkeep thread reconciles.
+    mapping_options.on_ack = [&](const std::string&, uint64_t) { acks.acknowledged(); };
     // The live edge fleet decides the routers' edge lists and the edges' programs.
     mapping_options.on_nodes = [&] {
       // Streams end as the mapping service stops: that is the controller going, not the nodes.
@@ -345,12 +357,15 @@ int main(int argc, char** argv) {
     }
     if (!stop.stop_requested() && mapping_server) (void)publisher.refresh();
   });
-  // About once a second: fold the hyperplane nodes' health reports into the targets, and when a
-  // draining target's delay has ended, reconcile (it is dropped) and recompile.
+  // Every 200 ms: when the nodes' ACKs may have made a waiting NAT gateway or load balancer
+  // ready, reconcile (it becomes available) and recompile. About once a second: fold the
+  // hyperplane nodes' health reports into the targets, and when a draining target's delay has
+  // ended, reconcile (it is dropped) and recompile.
   std::jthread upkeep([&](std::stop_token stop) {
     while (!stop.stop_requested()) {
       for (int i = 0; i < 5 && !stop.stop_requested(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (!stop.stop_requested() && placement.news()) after_change();
       }
       if (stop.stop_requested()) break;
       if (auto region = regions.snapshot(); mapping_server && region.ok()) {

@@ -5,10 +5,11 @@
 namespace openvpc::controller {
 
 ProgramPublisher::ProgramPublisher(model::RegionStore& regions, model::CompileOptions options,
-                                   Publish publish)
+                                   Publish publish, NodePublished node_published)
     : regions_(regions),
       options_(std::move(options)),
       publish_(std::move(publish)),
+      node_published_(std::move(node_published)),
       cache_(options_) {}
 
 ProgramPublisher::~ProgramPublisher() {
@@ -21,7 +22,7 @@ Result<std::vector<std::string>> ProgramPublisher::refresh() {
   if (!region) return region.error();
   if (*region == cache_.region()) return std::vector<std::string>{};
   auto hosts = cache_.update(*region);
-  for (const auto& host : hosts) publish_(host, cache_.programs().at(host));
+  for (const auto& host : hosts) publish(host);
   std::lock_guard region_lock(region_mutex_);
   region_ = *region;
   return hosts;
@@ -33,9 +34,17 @@ void ProgramPublisher::set_fleet(std::map<std::string, std::string> edge_nodes,
   model::CompileOptions options = cache_.options();
   options.edge_nodes = std::move(edge_nodes);
   options.hyperplane_nodes = std::move(hyperplane_nodes);
-  for (const auto& host : cache_.set_options(std::move(options))) {
-    publish_(host, cache_.programs().at(host));
-  }
+  for (const auto& host : cache_.set_options(std::move(options))) publish(host);
+}
+
+void ProgramPublisher::publish(const std::string& host) {
+  const program::Program& program = cache_.programs().at(host);
+  const uint64_t version = publish_(host, program);
+  if (!node_published_) return;
+  // Every host: one that left the hyperplane fleet runs none of its NAT gateways any more.
+  static const program::Program kNothing;
+  node_published_(host, version,
+                  model::is_hyperplane_node(cache_.options(), host) ? program : kNothing);
 }
 
 std::optional<program::Mapping> ProgramPublisher::lookup(uint32_t vni,

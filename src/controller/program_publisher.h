@@ -6,7 +6,10 @@
 // The controller calls it at start, after every API/admin request, and whenever the store's
 // version key moves (watch(): a commit by this or another controller sharing the store).
 // lookup() answers a router's mapping miss from the Region last compiled. set_fleet()
-// follows the live edge and hyperplane fleet (the mapping service's node registry).
+// follows the live edge and hyperplane fleet (the mapping service's node registry). Each
+// program published to a hyperplane node, with the version it got, also goes to the
+// NodePublished observer (HyperplaneAcks::published: what the node runs once it ACKs); any
+// other host's goes there as an empty program (a node that left the fleet carries nothing).
 //
 // Threading: refresh() and lookup() may be called from any thread; refreshes are serialised.
 // watch() runs a thread of its own until stop() (or the destructor).
@@ -29,9 +32,13 @@ namespace openvpc::controller {
 
 class ProgramPublisher {
  public:
-  using Publish = std::function<void(const std::string& host_id, const program::Program&)>;
+  // Returns the host's program version afterwards (MappingServer::publish).
+  using Publish = std::function<uint64_t(const std::string& host_id, const program::Program&)>;
+  using NodePublished =
+      std::function<void(const std::string& node_id, uint64_t version, const program::Program&)>;
 
-  ProgramPublisher(model::RegionStore& regions, model::CompileOptions options, Publish publish);
+  ProgramPublisher(model::RegionStore& regions, model::CompileOptions options, Publish publish,
+                   NodePublished node_published = {});
   ~ProgramPublisher();
   ProgramPublisher(const ProgramPublisher&) = delete;
   ProgramPublisher& operator=(const ProgramPublisher&) = delete;
@@ -57,10 +64,12 @@ class ProgramPublisher {
 
  private:
   void watch_loop(store::Store& store, std::chrono::milliseconds retry);
+  void publish(const std::string& host);  // the cache's program for host; under refresh_mutex_
 
   model::RegionStore& regions_;
   const model::CompileOptions options_;
   const Publish publish_;
+  const NodePublished node_published_;
   std::mutex refresh_mutex_;
   model::ProgramCache cache_;
   mutable std::mutex region_mutex_;

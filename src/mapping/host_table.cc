@@ -180,4 +180,10 @@ std::vector<HostStatus> HostTable::hosts() const {
   return out;
 }
 
+uint64_t HostTable::acked_version(const std::string& host_id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = hosts_.find(host_id);
+  return it == hosts_.end() ? 0 : it->second.acked_version;
+}
+
 }  // namespace openvpc::mapping

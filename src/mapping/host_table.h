@@ -87,6 +87,9 @@ class HostTable {
   void close_all(const std::string& reason);
 
   std::vector<HostStatus> hosts() const;  // sorted by host id
+  // The version the host last ACKed (0: none in this epoch, or no such host); cheap, for
+  // asking about a few hosts often (hosts() copies every host's reports).
+  uint64_t acked_version(const std::string& host_id) const;
 
  private:
   struct Host {

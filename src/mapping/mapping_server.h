@@ -85,6 +85,8 @@ class MappingServer {
   uint64_t publish(const std::string& host_id, const program::Program& program);
   std::vector<HostStatus> hosts() const;
   std::optional<HostStatus> host(const std::string& host_id) const;
+  // HostTable::acked_version: what the host last ACKed (0: nothing), without copying reports.
+  uint64_t acked_version(const std::string& host_id) const { return table_.acked_version(host_id); }
   // The live edge and hyperplane nodes (node_registry.h), sorted by id.
   std::vector<NodeStatus> nodes() const { return nodes_.nodes(); }
   uint64_t epoch() const { return table_.epoch(); }

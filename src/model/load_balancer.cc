@@ -395,9 +395,15 @@ bool advance_load_balancers(Region& region, const LoadBalancerPlacement& placeme
       lb.shard = std::move(nodes);
       changed = true;
     }
-    // Active while at least one node carries it; with none it waits, and routers drop its
-    // traffic (the compiler leaves it out).
-    const std::string state = lb.shard.empty() ? "provisioning" : "active";
+    // Provisioning (routers drop its traffic: the compiler leaves it out) until the nodes of
+    // its shard run it; active then while at least one node is in its shard; with none it
+    // waits again.
+    std::string state = lb.state;
+    if (lb.shard.empty()) {
+      state = "provisioning";
+    } else if (lb.state == "provisioning" && placement.carried.contains(arn)) {
+      state = "active";
+    }
     if (state != lb.state) {
       lb.state = state;
       changed = true;

@@ -8,9 +8,10 @@
 // attached to its VPC; each of its interfaces gets the subnet mapping's elastic IP (associated
 // like a NAT gateway's) or a public address from the region's pools, as an instance gets at
 // launch. It is created "provisioning"; the controller's placement (advance_load_balancers)
-// puts it on a shard of live hyperplane nodes and only then makes it "active" — as a NAT
-// gateway is "pending" until placed, a load balancer stays "provisioning" while no hyperplane
-// node is up, and routers drop its traffic until then. Deleting it deletes its listeners and
+// puts it on a shard of live hyperplane nodes and makes it "active" once those nodes have
+// acknowledged a program that carries it — as a NAT gateway is "pending" until then, a load
+// balancer stays "provisioning" while no hyperplane node runs it, and routers drop its traffic
+// until then. Deleting it deletes its listeners and
 // releases its interfaces (its elastic IPs stay allocated).
 //
 // Targets: registered ones are healthy/unhealthy once the controller records the nodes' health
@@ -23,6 +24,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,10 @@ struct LoadBalancerRequest {
 
 Result<std::string> create_load_balancer(Region& region, const Caller& caller,
                                          const LoadBalancerRequest& request);
+// "net/<name>/<id>": its name in programs and in `openvpc hyperplane`.
+inline std::string load_balancer_name(const LoadBalancer& lb) {
+  return "net/" + lb.name + "/" + lb.id;
+}
 // Succeeds when there is no such load balancer (as ELB does); OperationNotPermitted while
 // deletion protection is on.
 Result<void> delete_load_balancer(Region& region, const Caller& caller, const std::string& arn);
@@ -110,11 +116,14 @@ Result<void> modify_listener(Region& region, const Caller& caller, const std::st
 Result<void> delete_listener(Region& region, const Caller& caller, const std::string& arn);
 
 // What placement decided: the shard of each load balancer (ARN -> hyperplane node ids, slot
-// order). advance_load_balancers applies it: a load balancer with a shard is "active", one
-// without "provisioning"; and it drops the targets whose draining ended at `now`. Returns
+// order), and the load balancers whose shard's live nodes have all acknowledged a program
+// carrying them. advance_load_balancers applies it: a provisioning load balancer with a shard
+// becomes "active" once carried, an active one stays active while it has a shard, one without
+// a shard is "provisioning"; and it drops the targets whose draining ended at `now`. Returns
 // whether anything changed.
 struct LoadBalancerPlacement {
   std::map<std::string, std::vector<std::string>> shards;
+  std::set<std::string> carried;  // ARNs
 };
 bool advance_load_balancers(Region& region, const LoadBalancerPlacement& placement, int64_t now);
 // The earliest draining_until after `now` of any target (0: none): when the next

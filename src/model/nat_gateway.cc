@@ -362,9 +362,15 @@ bool advance_nat_gateways(Region& region, const NatPlacement& placement, int64_t
         nat.shard = std::move(nodes);
         changed = true;
       }
-      // Available while at least one node carries it; with none it waits (pending) and its
-      // routes are blackholes.
-      const std::string state = nat.shard.empty() ? "pending" : "available";
+      // Pending (its routes blackholes) until the nodes of its shard run it: a router sending
+      // to it earlier would have its flows dropped by nodes that do not know it yet. Available
+      // then while at least one node is in its shard; with none it waits again.
+      std::string state = nat.state;
+      if (nat.shard.empty()) {
+        state = "pending";
+      } else if (nat.state == "pending" && placement.carried.contains(id)) {
+        state = "available";
+      }
       if (state != nat.state) {
         nat.state = state;
         nat.state_since = now;

@@ -4,13 +4,16 @@
 // no security group) with one private address per NAT address, and — for a public NAT gateway —
 // associates each elastic IP with one of those addresses, so the edge's 1:1 NAT maps the
 // interface's private address to the EIP like any other. It starts "pending"; the controller's
-// placement (advance_nat_gateways) puts it on a shard of live hyperplane nodes and only then
-// makes it "available". Deleting makes it "deleting"; the next advance releases its addresses
-// and interface ("deleted"), and a deleted or failed NAT gateway stays describable for an hour.
-// A public NAT gateway in a VPC without an attached internet gateway is created "failed" with
-// FailureCode Gateway.NotAttached and holds nothing (as EC2 does).
+// placement (advance_nat_gateways) puts it on a shard of live hyperplane nodes, and it becomes
+// "available" once those nodes have acknowledged a program that carries it. Deleting makes it
+// "deleting"; the next advance releases its addresses and interface ("deleted"), and a deleted or
+// failed NAT gateway stays describable for an hour. A public NAT gateway in a VPC without an
+// attached internet gateway is created "failed" with FailureCode Gateway.NotAttached and holds
+// nothing (as EC2 does).
 #pragma once
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,10 +57,15 @@ Result<std::vector<NatGatewayAddress>> disassociate_nat_gateway_address(
     Region& region, const Caller& caller, const std::string& id,
     const std::vector<std::string>& association_ids);
 
-// What placement decided: the shard of each NAT gateway (hyperplane node ids, slot order).
-// advance_nat_gateways applies it and moves states on; returns whether anything changed.
+// What placement decided: the shard of each NAT gateway (hyperplane node ids, slot order), and
+// the NAT gateways whose shard's live nodes have all acknowledged a program carrying them.
+// advance_nat_gateways applies it and moves states on: a pending one with a shard becomes
+// available once it is carried; an available one stays available while it has a shard (a node
+// that replaces a dead one does not take its routes away from the survivors); one without a
+// shard is pending. Returns whether anything changed.
 struct NatPlacement {
   std::map<std::string, std::vector<std::string>> shards;  // nat id -> nodes
+  std::set<std::string> carried;                           // nat ids
 };
 bool advance_nat_gateways(Region& region, const NatPlacement& placement, int64_t now);
 

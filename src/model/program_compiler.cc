@@ -1,5 +1,6 @@
 #include "model/program_compiler.h"
 
+#include "model/nat_gateway.h"
 #include "model/operations.h"
 #include "model/program_compiler_load_balancers.h"
 #include "model/program_numbers.h"
@@ -95,7 +96,8 @@ class HostCompiler {
   }
 
   // What a hyperplane node needs: the NAT gateways and load balancers placed on it and where
-  // the edge is.
+  // the edge is. A pending NAT gateway with a shard is in its nodes' programs already: it
+  // becomes available only once they have acknowledged one (routers and edges get it then).
   program::Program compile_hyperplane() {
     if (auto it = options_.hyperplane_nodes.find(host_id_); it != options_.hyperplane_nodes.end()) {
       if (auto underlay = program::parse_address(it->second)) program_.host_underlay = *underlay;
@@ -103,7 +105,7 @@ class HostCompiler {
     program_.router_mac = options_.router_mac;
     program_.region = options_.region;
     for (const auto& [id, nat] : region_.nat_gateways) {
-      if (nat.state != "available") continue;
+      if (!nat_gateway_live(nat)) continue;
       if (std::find(nat.shard.begin(), nat.shard.end(), host_id_) == nat.shard.end()) continue;
       program_.nat_gateways.push_back(nat_gateway(nat));
       if (nat.connectivity_type == "private") add_vpc_destinations(nat.vpc_id);

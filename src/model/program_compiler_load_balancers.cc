@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "model/load_balancer.h"
 #include "model/program_numbers.h"
 
 namespace openvpc::model {
@@ -29,7 +30,7 @@ program::LoadBalancer outline(const Region& region, const LoadBalancer& lb,
                               const CompileOptions& options) {
   program::LoadBalancer out;
   out.id = lb.number;
-  out.name = "net/" + lb.name + "/" + lb.id;
+  out.name = load_balancer_name(lb);
   out.vpc = vni_of(region, lb.vpc_id);
   out.dns_name = lb.dns_name;
   out.cross_zone = lb.cross_zone;
@@ -206,9 +207,8 @@ void add_edge_load_balancers(const Region& region, const std::set<std::string>& 
 void add_node_load_balancers(const Region& region, std::string_view node_id,
                              const CompileOptions& options, program::Program& out) {
   for (const auto& [arn, lb] : region.load_balancers) {
-    if (!placed(lb) || std::find(lb.shard.begin(), lb.shard.end(), node_id) == lb.shard.end()) {
-      continue;
-    }
+    // Provisioning ones too: the load balancer becomes active once its nodes run it.
+    if (std::find(lb.shard.begin(), lb.shard.end(), node_id) == lb.shard.end()) continue;
     program::LoadBalancer balancer = outline(region, lb, options);
     std::set<std::string> groups;
     for (const auto& [listener_arn, listener] : region.listeners) {

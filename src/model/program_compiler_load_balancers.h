@@ -1,8 +1,10 @@
 // program_compiler_load_balancers.h — network load balancers in the compiled programs
 // (program_compiler.h; program/program.h's LoadBalancer and Mapping::load_balancer).
 //
-// Only placed load balancers (state "active": a shard of at least one node) are compiled; one
-// not yet placed is left out everywhere, and routers drop traffic to its addresses. Each one is
+// Routers and edges get only active load balancers (placed, and their shard's nodes run them);
+// one not yet active is left out there, and routers drop traffic to its addresses. A hyperplane
+// node gets every load balancer whose shard holds it, provisioning ones included (the nodes'
+// acknowledgements are what make it active). Each one is
 // program::LoadBalancer{id = its program number, name = "net/<name>/<id>", vpc = its VPC's VNI,
 // dns_name, interfaces (one per subnet: the interface's ENI number, subnet number, private
 // address, elastic/public address), nodes = its shard's node underlays in slot order (0.0.0.0

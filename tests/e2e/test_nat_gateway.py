@@ -12,6 +12,7 @@ instances app (h1) and worker (h2). Traffic: curl, ping, iperf3, nginx, Python s
 """
 import json
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -118,9 +119,22 @@ def test_private_instances_reach_the_internet_through_the_nat_gateway(world):
     c.aws_ok("associate-route-table", "--route-table-id", public_table, "--subnet-id", public)
     allocation = c.aws_ok("allocate-address", "--domain", "vpc")
     region.eip = allocation["PublicIp"]
-    nat = c.aws_ok("create-nat-gateway", "--subnet-id", public, "--allocation-id",
-                   allocation["AllocationId"])["NatGateway"]
-    region.nat = nat["NatGatewayId"]
+    # Placed on nodes that cannot ACK it (stopped: their streams stay open, so they stay in
+    # the fleet), it stays pending; once they run it, it is available.
+    for node in region.nodes.values():
+        node.proc.send_signal(signal.SIGSTOP)
+    try:
+        nat = c.aws_ok("create-nat-gateway", "--subnet-id", public, "--allocation-id",
+                       allocation["AllocationId"])["NatGateway"]
+        region.nat = nat["NatGatewayId"]
+        time.sleep(1.5)  # the controller's upkeep would have seen an ACK by now
+        placed = [g for g in fleet_view(region)["nat_gateways"] if g["id"] == region.nat][0]
+        assert sorted(placed["shard"]) == sorted(NODES), placed
+        assert c.aws_ok("describe-nat-gateways", "--nat-gateway-ids", region.nat)[
+            "NatGateways"][0]["State"] == "pending"
+    finally:
+        for node in region.nodes.values():
+            node.proc.send_signal(signal.SIGCONT)
     assert wait_until(lambda: c.aws_ok("describe-nat-gateways", "--nat-gateway-ids", region.nat)[
         "NatGateways"][0]["State"] == "available", 10)
     described = c.aws_ok("describe-nat-gateways", "--nat-gateway-ids", region.nat)["NatGateways"][0]

@@ -56,7 +56,7 @@ class ProgramPublisherTest : public ::testing::Test {
             regions_, {}, [] { return kNow; }, 1),
         publisher_(regions_, compile_options(),
                    [this](const std::string& host, const program::Program& program) {
-                     server_->publish(host, program);
+                     return server_->publish(host, program);
                    }) {
     mapping::MappingServerOptions options;
     options.lookup = [this](uint32_t vni, const program::IpAddress& address) {

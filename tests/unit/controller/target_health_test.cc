@@ -1,9 +1,11 @@
-// Network load balancers in the controller: placement makes them active and drops drained
-// targets when due; the shard nodes' health reports are folded into the targets by majority.
+// Network load balancers in the controller: placement makes them active once their shard's
+// nodes ACK a program carrying them and drops drained targets when due; the shard nodes' health
+// reports are folded into the targets by majority.
 #include "controller/target_health.h"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "controller/hyperplane_placement.h"
@@ -80,9 +82,19 @@ class LoadBalancerControlTest : public ::testing::Test {
   static mapping::HostStatus node(std::string id, bool connected = true) {
     return {std::move(id), 1, 1, connected, 0, ""};
   }
+  // `node` ACKs version `version` of a program that carries the load balancer.
+  void runs(const std::string& node, uint64_t version) {
+    program::Program program;
+    program.load_balancers.emplace_back().name =
+        model::load_balancer_name(region()->load_balancers.at(lb_));
+    acks_.published(node, version, program);
+    acked_[node] = version;
+  }
 
   testing::MemoryStore store_;
   model::RegionStore regions_;
+  std::map<std::string, uint64_t> acked_;
+  HyperplaneAcks acks_{[this](const std::string& node) { return acked_[node]; }};
   model::IdSource ids_{5};
   int64_t now_ = kStart;
   std::string lb_, tg_;
@@ -90,12 +102,20 @@ class LoadBalancerControlTest : public ::testing::Test {
 };
 
 TEST_F(LoadBalancerControlTest, PlacementMakesItActiveAndDropsDrainedTargetsWhenDue) {
-  HyperplanePlacement placement(regions_, 2, [&] { return now_; });
+  HyperplanePlacement placement(regions_, 2, acks_, [&] { return now_; });
   ASSERT_TRUE(placement.set_live_nodes({}).ok());
   EXPECT_EQ(region()->load_balancers.at(lb_).state, "provisioning");  // no node: waits
   ASSERT_TRUE(placement.set_live_nodes({"hp-a", "hp-b", "hp-c"}).ok());
+  EXPECT_EQ(region()->load_balancers.at(lb_).state, "provisioning");  // placed, not ACKed
+  const auto shard = region()->load_balancers.at(lb_).shard;
+  ASSERT_EQ(shard.size(), 2u);
+  runs(shard[0], 3);
+  ASSERT_TRUE(placement.reconcile().ok());
+  EXPECT_EQ(region()->load_balancers.at(lb_).state, "provisioning");  // one node of two
+  runs(shard[1], 2);
+  EXPECT_TRUE(placement.news());
+  ASSERT_TRUE(placement.reconcile().ok());
   EXPECT_EQ(region()->load_balancers.at(lb_).state, "active");
-  EXPECT_EQ(region()->load_balancers.at(lb_).shard.size(), 2u);
   auto described = placement.describe();
   ASSERT_TRUE(described.ok());
   auto json = nlohmann::json::parse(*described);
@@ -122,7 +142,7 @@ TEST_F(LoadBalancerControlTest, PlacementMakesItActiveAndDropsDrainedTargetsWhen
 }
 
 TEST_F(LoadBalancerControlTest, HealthIsTheShardsMajorityTiesHealthy) {
-  HyperplanePlacement placement(regions_, 2, [&] { return now_; });
+  HyperplanePlacement placement(regions_, 2, acks_, [&] { return now_; });
   ASSERT_TRUE(placement.set_live_nodes({"hp-a", "hp-b", "hp-c"}).ok());
   const auto shard = region()->load_balancers.at(lb_).shard;
   ASSERT_EQ(shard.size(), 2u);

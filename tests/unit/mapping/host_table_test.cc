@@ -121,12 +121,15 @@ TEST(HostTable, AcknowledgeRecordsOnlyPlausibleVersionsFromTheLiveStream) {
   RecordingSubscriber router;
   RecordingSubscriber stranger;
   table.attach(hello("h1", 0, 0), &router);
+  EXPECT_EQ(table.acked_version("h1"), 0u);
   EXPECT_FALSE(table.acknowledge("h1", &stranger, 3));
   EXPECT_FALSE(table.acknowledge("h1", &router, 4));  // never published
   EXPECT_TRUE(table.acknowledge("h1", &router, 3));
   EXPECT_FALSE(table.acknowledge("h1", &router, 2));  // older than the last ACK
   EXPECT_FALSE(table.acknowledge("nope", &router, 1));
   EXPECT_EQ(table.hosts()[0].acked_version, 3u);
+  EXPECT_EQ(table.acked_version("h1"), 3u);
+  EXPECT_EQ(table.acked_version("nope"), 0u);
 }
 
 TEST(HostTable, ANewStreamSupersedesTheOldOne) {

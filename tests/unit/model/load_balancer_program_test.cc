@@ -55,6 +55,7 @@ class LoadBalancerProgramTest : public RegionTest {
   void place(const std::string& arn, std::vector<std::string> shard) {
     model::LoadBalancerPlacement placement;
     placement.shards[arn] = std::move(shard);
+    placement.carried.insert(arn);  // and its nodes ACKed it
     model::advance_load_balancers(region_, placement, caller_.now);
   }
 
@@ -62,14 +63,22 @@ class LoadBalancerProgramTest : public RegionTest {
   model::CompileOptions options_;
 };
 
-TEST_F(LoadBalancerProgramTest, ProvisioningUntilPlacedOnANode) {
+TEST_F(LoadBalancerProgramTest, ProvisioningUntilPlacedOnANodeThatRunsIt) {
   std::string arn = load_balancer("front");
   EXPECT_EQ(region_.load_balancers.at(arn).state, "provisioning");
   EXPECT_FALSE(model::advance_load_balancers(region_, {}, caller_.now));  // no node: waits
   model::LoadBalancerPlacement placement;
   placement.shards[arn] = {"hp-1", "hp-2"};
   EXPECT_TRUE(model::advance_load_balancers(region_, placement, caller_.now));
+  EXPECT_EQ(region_.load_balancers.at(arn).state, "provisioning");  // its nodes have not ACKed
+  // Its nodes get it to ACK; routers of its VPC do not yet.
+  instance(subnet_a_, "127.0.0.21");
+  EXPECT_EQ(model::compile_host_program(region_, "hp-1", options_).load_balancers.size(), 1u);
+  EXPECT_TRUE(model::compile_host_program(region_, "127.0.0.21", options_).load_balancers.empty());
+  placement.carried.insert(arn);
+  EXPECT_TRUE(model::advance_load_balancers(region_, placement, caller_.now));
   EXPECT_EQ(region_.load_balancers.at(arn).state, "active");
+  EXPECT_EQ(model::compile_host_program(region_, "127.0.0.21", options_).load_balancers.size(), 1u);
   EXPECT_EQ(region_.load_balancers.at(arn).shard, (std::vector<std::string>{"hp-1", "hp-2"}));
   EXPECT_FALSE(model::advance_load_balancers(region_, placement, caller_.now));
   EXPECT_TRUE(model::advance_load_balancers(region_, {}, caller_.now));  // every node gone

@@ -68,7 +68,7 @@ TEST_F(NatGatewayTest, LifecycleOwnsInterfaceAndElasticIp) {
   EXPECT_EQ(code(model::create_nat_gateway(region_, caller_, public_request(alloc))),
             "Resource.AlreadyAssociated");
 
-  // A route to it is a blackhole until it is placed, then active.
+  // A route to it is a blackhole until it is placed and its nodes run it, then active.
   std::string table = region_.vpcs.at(vpc_).main_route_table_id;
   model::RouteTarget target;
   target.nat_gateway_id = *id;
@@ -78,6 +78,12 @@ TEST_F(NatGatewayTest, LifecycleOwnsInterfaceAndElasticIp) {
   model::NatPlacement placement;
   placement.shards[*id] = {"hp-1", "hp-2", "hp-3"};
   EXPECT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
+  EXPECT_EQ(nat.state, "pending");  // placed, but its nodes have not ACKed it
+  EXPECT_EQ(nat.shard, placement.shards[*id]);
+  EXPECT_FALSE(model::route_active(region_, region_.route_tables.at(table), route));
+  EXPECT_FALSE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
+  placement.carried.insert(*id);
+  EXPECT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
   EXPECT_EQ(nat.state, "available");
   EXPECT_EQ(nat.shard, placement.shards[*id]);
   EXPECT_FALSE(model::advance_nat_gateways(region_, placement, caller_.now + 2));
@@ -85,10 +91,20 @@ TEST_F(NatGatewayTest, LifecycleOwnsInterfaceAndElasticIp) {
   EXPECT_EQ(reach.kind, program::RouteTargetKind::nat_gateway);
   EXPECT_EQ(reach.number, nat.number);
 
-  // Losing every node makes it wait again (and its routes blackholes).
+  // A shard that changes (a node replaced) while the new node has not ACKed yet keeps it
+  // available: its routes keep working through the survivors.
+  model::NatPlacement replaced;
+  replaced.shards[*id] = {"hp-1", "hp-4", "hp-3"};
+  EXPECT_TRUE(model::advance_nat_gateways(region_, replaced, caller_.now + 2));
+  EXPECT_EQ(nat.state, "available");
+  // Losing every node makes it wait again (and its routes blackholes), and placed again it
+  // waits for its nodes' ACKs again.
   EXPECT_TRUE(model::advance_nat_gateways(region_, {}, caller_.now + 3));
   EXPECT_EQ(nat.state, "pending");
+  EXPECT_TRUE(model::advance_nat_gateways(region_, replaced, caller_.now + 4));
+  EXPECT_EQ(nat.state, "pending");
   EXPECT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 4));
+  EXPECT_EQ(nat.state, "available");
 
   ASSERT_EQ(code(model::delete_nat_gateway(region_, caller_, *id)), "ok");
   EXPECT_EQ(nat.state, "deleting");
@@ -154,6 +170,7 @@ TEST_F(NatGatewayTest, AssociateAndDisassociateSecondaryAddresses) {
   ASSERT_TRUE(id.ok()) << id.error().code;
   model::NatPlacement placement;
   placement.shards[*id] = {"hp-1"};
+  placement.carried.insert(*id);
   ASSERT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
   std::string second = eip(), third = eip();
   auto added =
@@ -196,9 +213,10 @@ TEST_F(NatGatewayTest, AssociateAndDisassociateSecondaryAddresses) {
             "AddressLimitExceeded");
 }
 
-// What the hosts are told about an available NAT gateway: the router whose route table sends
-// to it gets its shard by slot (a slot whose node is not live: 0.0.0.0), the edge binds its
-// EIP to the shard, and each node of the shard gets it in its hyperplane program.
+// What the hosts are told about a NAT gateway: each node of its shard gets it in its
+// hyperplane program as soon as it is placed (pending: the nodes' ACKs make it available);
+// once available, the router whose route table sends to it gets its shard by slot (a slot
+// whose node is not live: 0.0.0.0) and the edge binds its EIP to the shard.
 TEST_F(NatGatewayTest, ProgramsCarryTheShard) {
   attach_igw();
   std::string alloc = eip();
@@ -212,6 +230,7 @@ TEST_F(NatGatewayTest, ProgramsCarryTheShard) {
   placement.shards[*id] = {"hp-1", "hp-2", "hp-3"};
   ASSERT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
   const auto& nat = region_.nat_gateways.at(*id);
+  ASSERT_EQ(nat.state, "pending");
   const auto& nat_eni = region_.network_interfaces.at(nat.network_interface_id);
   std::string instance_eni = interface(subnet_, "10.0.1.10");
   region_.network_interfaces.at(instance_eni).host_id = "127.0.0.21";
@@ -219,6 +238,13 @@ TEST_F(NatGatewayTest, ProgramsCarryTheShard) {
   model::CompileOptions options;
   options.edge_nodes = {{"edge-1", "127.0.11.1"}};
   options.hyperplane_nodes = {{"hp-1", "127.0.12.1"}, {"hp-3", "127.0.12.3"}};  // hp-2 is down
+  // Pending: its nodes have it, routers and edges do not yet.
+  EXPECT_EQ(model::compile_host_program(region_, "hp-1", options).nat_gateways.size(), 1u);
+  EXPECT_TRUE(model::compile_host_program(region_, "127.0.0.21", options).nat_gateways.empty());
+  EXPECT_TRUE(model::compile_host_program(region_, "edge-1", options).nat_gateways.empty());
+  placement.carried.insert(*id);
+  ASSERT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 2));
+  ASSERT_EQ(nat.state, "available");
   auto router = model::compile_host_program(region_, "127.0.0.21", options);
   ASSERT_EQ(router.nat_gateways.size(), 1u);
   const auto& g = router.nat_gateways[0];

@@ -254,7 +254,10 @@ class RandomOperations : public testing::RegionTest {
         auto created = create_load_balancer(region_, caller_, request);
         if (!created) return created.error();
         LoadBalancerPlacement placement;
-        for (const auto& [arn, lb] : region_.load_balancers) placement.shards[arn] = {"hp-1"};
+        for (const auto& [arn, lb] : region_.load_balancers) {
+          placement.shards[arn] = {"hp-1"};
+          if (below(2) == 0) placement.carried.insert(arn);  // some still provisioning
+        }
         advance_load_balancers(region_, placement, caller_.now);
         return {};
       }
