@@ -17,9 +17,16 @@
 // every flow. For `grace_seconds` after start a NAT gateway that has a shard keeps it as it is
 // (new ones are placed on the nodes already back); settle() — called periodically — re-places
 // once the grace is over, so a node that did not come back loses its slots then.
+//
+// Several controllers on one store: the live list is the whole fleet's (fleet_sync.h: every
+// controller's records), not only the nodes attached to this controller, and placement is a
+// function of (the shards in the store, the live list) alone — model::place_shard is
+// deterministic — so controllers reconciling at once write the same shards (each mutate is one
+// transaction on the latest Region; the later one finds nothing to change).
 #pragma once
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -43,14 +50,17 @@ class HyperplanePlacement {
   // Places and advances against the last live node list.
   Result<void> reconcile();
   std::vector<std::string> live_nodes() const;
+  // Node id -> the controller it is attached to, for describe() (unset: not shown).
+  void set_controller_source(std::function<std::map<std::string, std::string>()> source);
   // Reconciles once, the first time it is called after the grace is over; true when it did.
   bool settle();
   bool in_grace() const { return now_() < grace_until_; }
   // Whether a target's draining ended since the last reconcile (reconcile() then drops it).
   bool due() const;
   // JSON for `openvpc hyperplane` (the admin verb "hyperplane"): {"nodes": [{node_id, live,
-  // nat_gateways: [ids], load_balancers: ["net/<name>/<id>"]}], "nat_gateways": [{id, owner,
-  // state, shard: [node ids]}], "load_balancers": [{arn, name, owner, state, shard}]}.
+  // controller (when known), nat_gateways: [ids], load_balancers: ["net/<name>/<id>"]}],
+  // "nat_gateways": [{id, owner, state, shard: [node ids]}], "load_balancers": [{arn, name, owner,
+  // state, shard}]}.
   Result<std::string> describe();
 
  private:
@@ -60,6 +70,7 @@ class HyperplanePlacement {
   const int64_t grace_until_;
   mutable std::mutex mutex_;
   std::vector<std::string> nodes_;
+  std::function<std::map<std::string, std::string>()> controllers_;
   bool settled_ = false;
   int64_t next_deadline_ = 0;  // the earliest draining_until after the last reconcile; 0: none
 };
