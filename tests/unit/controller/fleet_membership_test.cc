@@ -72,15 +72,25 @@ TEST(FleetMembershipTest, AnotherControllersRecordLivesOneLeaseAfterItsLastRenew
   fleet.observe({record(kRemoteHp2, 7), record(kRemoteEdge, 7)}, 1'000);
   EXPECT_EQ(ids(fleet.live(1'000)), (std::vector<std::string>{"edge1@b", "hp2@b"}));
   // Read again unchanged: its age counts from when its mod_revision last moved.
-  fleet.observe({record(kRemoteHp2, 7), record(kRemoteEdge, 7)}, 9'000);
+  fleet.observe({record(kRemoteHp2, 7), record(kRemoteEdge, 7)}, 5'000);
   EXPECT_EQ(fleet.live(1'000 + kLease - 1).size(), 2u);
   EXPECT_TRUE(fleet.live(1'000 + kLease).empty());
-  // hp2 renewed at 9 s, edge1 not: only hp2 is live at 12 s.
+  // hp2 renewed at 9.5 s, edge1 not: only hp2 is live at 12 s.
   fleet.observe({record(kRemoteHp2, 8, 2), record(kRemoteEdge, 7)}, 9'500);
   EXPECT_EQ(ids(fleet.live(12'000)), (std::vector<std::string>{"hp2@b"}));
   // Erased: gone at once.
   fleet.observe({record(kRemoteEdge, 7)}, 9'600);
   EXPECT_EQ(ids(fleet.live(9'600)), (std::vector<std::string>{"edge1@b"}));
+}
+
+TEST(FleetMembershipTest, TimeWithoutAReadAgesNoRecord) {
+  FleetMembership fleet("a", kLease);
+  fleet.observe({record(kRemoteHp2, 7)}, 0);
+  // 20 s without a read (the store was down): only the first half lease of it counts.
+  fleet.observe({record(kRemoteHp2, 7)}, 20'000);
+  EXPECT_EQ(ids(fleet.live(20'000)), (std::vector<std::string>{"hp2@b"}));
+  EXPECT_EQ(fleet.live(20'000 + kLease / 2 - 1).size(), 1u);
+  EXPECT_TRUE(fleet.live(20'000 + kLease / 2).empty());
 }
 
 TEST(FleetMembershipTest, OwnAttachmentWinsThenTheNewestRecord) {
