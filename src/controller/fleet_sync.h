@@ -11,8 +11,13 @@
 // plain renewal — so heartbeats are not region changes and recompile nothing.
 //
 // Without a store (nullptr: the SQLite backend, which one controller owns) there is nobody to
-// share with: the live set is exactly the local one, nothing is written, and run() is not
-// needed — the single-controller behaviour of before.
+// share with: the live set is exactly the local one, nothing is written, and start() starts
+// nothing — the single-controller behaviour of before (and no renewal rows in a SQLite history
+// that nothing compacts).
+//
+// Cost on etcd: one transaction per controller that holds nodes every lease/3 (each a store
+// revision, kept in etcd's history until etcd compacts it: run etcd with
+// --auto-compaction-retention), and one range read of the records per event and per tick.
 //
 // A read or write that fails leaves the other controllers' nodes as they were (expiry is
 // judged at the last successful read) but still applies this controller's own: a controller

@@ -8,7 +8,8 @@
 // model::advance_load_balancers: provisioning -> active once placed, and targets whose
 // deregistration delay ended are dropped). due() says when a draining target's delay has
 // ended since the last reconcile: the controller then reconciles (and so recompiles) again. It runs
-// when the live fleet changes (the mapping service's NodeRegistry) and after every API change, so a
+// when the live fleet changes (fleet_sync.h, fed by the mapping service's NodeRegistry) and after
+// every API change, so a
 // NAT gateway created with nodes alive is available at the next Describe. Thread-safe: the node
 // list is guarded, the store change is one RegionStore::mutate.
 //
