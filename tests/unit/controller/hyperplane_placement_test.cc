@@ -67,6 +67,27 @@ TEST_F(HyperplanePlacementTest, FirstStartPlacesOnTheLiveNodes) {
   EXPECT_EQ(nat().shard.size(), 3u);
 }
 
+TEST_F(HyperplanePlacementTest, TwoControllersWithOneFleetWriteTheSameShards) {
+  // Two controllers on one store, each told the whole fleet (fleet_sync.h) in its own order:
+  // the first places, the second finds nothing to change.
+  HyperplanePlacement a(
+      regions_, 3, [&] { return now_; }, 0);
+  HyperplanePlacement b(
+      regions_, 3, [&] { return now_; }, 0);
+  ASSERT_TRUE(a.set_live_nodes({"hp-d", "hp-b", "hp-a", "hp-c"}).ok());
+  const auto shard = nat().shard;
+  const int txns = store_.txn_count;
+  ASSERT_TRUE(b.set_live_nodes({"hp-a", "hp-b", "hp-c", "hp-d"}).ok());
+  EXPECT_EQ(nat().shard, shard);
+  EXPECT_EQ(store_.txn_count, txns);
+  // describe() names the controller each node is attached to, where it is known.
+  b.set_controller_source([] { return std::map<std::string, std::string>{{"hp-a", "ctl-1:10"}}; });
+  auto described = b.describe();
+  ASSERT_TRUE(described.ok());
+  EXPECT_NE(described->find(R"("controller":"ctl-1:10","live":true,)"), std::string::npos)
+      << *described;
+}
+
 TEST_F(HyperplanePlacementTest, RestartKeepsShardsDuringTheGraceThenRefills) {
   std::vector<std::string> shard;
   {
