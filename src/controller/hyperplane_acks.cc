@@ -45,17 +45,19 @@ void HyperplaneAcks::published(const std::string& node_id, uint64_t version,
 std::map<std::string, NodeCarries> HyperplaneAcks::carried(
     const std::vector<std::string>& nodes) const {
   std::map<std::string, uint64_t> acked;  // read before the lock: acked_ takes the service's
-  for (const auto& node : nodes) acked[node] = acked_(node);
+  for (const auto& node : nodes) {
+    if (auto version = acked_(node)) acked[node] = *version;
+  }
   std::map<std::string, NodeCarries> out;
   std::lock_guard lock(mutex_);
-  for (const auto& node : nodes) {
+  for (const auto& [node, version] : acked) {
     auto it = nodes_.find(node);
     if (it == nodes_.end()) {
       out[node];
       continue;
     }
-    out[node] = {running(it->second.nat_gateways, acked[node]),
-                 running(it->second.load_balancers, acked[node])};
+    out[node] = {running(it->second.nat_gateways, version),
+                 running(it->second.load_balancers, version)};
   }
   return out;
 }

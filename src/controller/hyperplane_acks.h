@@ -25,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,8 +42,10 @@ struct NodeCarries {
 
 class HyperplaneAcks {
  public:
-  // The version `node_id` last ACKed (0: none, or not connected in this epoch).
-  using Acked = std::function<uint64_t(const std::string& node_id)>;
+  // The version `node_id` last ACKed (0: none, or not connected in this epoch); nullopt when
+  // the node is not attached to this controller (another controller of the same store holds
+  // it: its ACKs are that controller's to count).
+  using Acked = std::function<std::optional<uint64_t>(const std::string& node_id)>;
   explicit HyperplaneAcks(Acked acked) : acked_(std::move(acked)) {}
 
   // `program` is node_id's program at `version` (the mapping service's version after publish);
@@ -53,7 +56,8 @@ class HyperplaneAcks {
   // Whether anything was published or ACKed since the last call; clears the flag.
   bool take_news() { return news_.exchange(false); }
 
-  // What each of `nodes` runs now (nodes never published to run nothing).
+  // What each of `nodes` attached here runs now (nodes never published to run nothing); nodes
+  // attached elsewhere are left out, as placement leaves out nodes that are not live.
   std::map<std::string, NodeCarries> carried(const std::vector<std::string>& nodes) const;
 
  private:

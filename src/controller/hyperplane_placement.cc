@@ -39,6 +39,12 @@ Result<void> HyperplanePlacement::set_live_nodes(std::vector<std::string> nodes)
   return reconcile();
 }
 
+void HyperplanePlacement::set_controller_source(
+    std::function<std::map<std::string, std::string>()> source) {
+  std::lock_guard lock(mutex_);
+  controllers_ = std::move(source);
+}
+
 std::vector<std::string> HyperplanePlacement::live_nodes() const {
   std::lock_guard lock(mutex_);
   return nodes_;
@@ -140,12 +146,22 @@ Result<std::string> HyperplanePlacement::describe() {
                          {"shard", lb.shard}});
   }
   const std::set<std::string> alive(live.begin(), live.end());
+  std::function<std::map<std::string, std::string>()> source;
+  {
+    std::lock_guard lock(mutex_);
+    source = controllers_;
+  }
+  const auto controllers = source ? source() : std::map<std::string, std::string>{};
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& [node, ids] : by_node) {
-    nodes.push_back({{"node_id", node},
-                     {"live", alive.contains(node)},
-                     {"nat_gateways", ids},
-                     {"load_balancers", balancers_by_node[node]}});
+    nlohmann::json entry{{"node_id", node},
+                         {"live", alive.contains(node)},
+                         {"nat_gateways", ids},
+                         {"load_balancers", balancers_by_node[node]}};
+    if (auto holder = controllers.find(node); holder != controllers.end()) {
+      entry["controller"] = holder->second;
+    }
+    nodes.push_back(std::move(entry));
   }
   return nlohmann::json{{"nodes", nodes},
                         {"nat_gateways", nats},

@@ -10,19 +10,26 @@
 // deregistration delay ended are dropped). A shard with no live node runs nothing: it waits.
 // due() says when a draining target's delay has ended since the last reconcile, and news()
 // when an ACK may have made a waiting one ready: the controller then reconciles (and so
-// recompiles) again. It runs when the live fleet changes (the mapping service's NodeRegistry)
-// and after every API change, so a NAT gateway created with nodes alive is placed at once (and
-// compiled into its nodes' programs) and available as soon as they ACK. Thread-safe: the node
-// list is guarded, the store change is one RegionStore::mutate.
+// recompiles) again. It runs when the live fleet changes (fleet_sync.h, fed by the mapping
+// service's NodeRegistry) and after every API change, so a NAT gateway created with nodes alive is
+// placed at once (and compiled into its nodes' programs) and available as soon as they ACK.
+// Thread-safe: the node list is guarded, the store change is one RegionStore::mutate.
 //
 // A controller that restarts knows no live node until the nodes resubscribe (their reconnect
 // backoff): re-placing then would empty every shard, make every NAT gateway pending and move
 // every flow. For `grace_seconds` after start a NAT gateway that has a shard keeps it as it is
 // (new ones are placed on the nodes already back); settle() — called periodically — re-places
 // once the grace is over, so a node that did not come back loses its slots then.
+//
+// Several controllers on one store: the live list is the whole fleet's (fleet_sync.h: every
+// controller's records), not only the nodes attached to this controller, and placement is a
+// function of (the shards in the store, the live list) alone — model::place_shard is
+// deterministic — so controllers reconciling at once write the same shards (each mutate is one
+// transaction on the latest Region; the later one finds nothing to change).
 #pragma once
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -48,6 +55,8 @@ class HyperplanePlacement {
   // Places and advances against the last live node list.
   Result<void> reconcile();
   std::vector<std::string> live_nodes() const;
+  // Node id -> the controller it is attached to, for describe() (unset: not shown).
+  void set_controller_source(std::function<std::map<std::string, std::string>()> source);
   // Reconciles once, the first time it is called after the grace is over; true when it did.
   bool settle();
   bool in_grace() const { return now_() < grace_until_; }
@@ -57,8 +66,9 @@ class HyperplanePlacement {
   // is pending or a placed load balancer provisioning (reconcile() may then move it on).
   bool news();
   // JSON for `openvpc hyperplane` (the admin verb "hyperplane"): {"nodes": [{node_id, live,
-  // nat_gateways: [ids], load_balancers: ["net/<name>/<id>"]}], "nat_gateways": [{id, owner,
-  // state, shard: [node ids]}], "load_balancers": [{arn, name, owner, state, shard}]}.
+  // controller (when known), nat_gateways: [ids], load_balancers: ["net/<name>/<id>"]}],
+  // "nat_gateways": [{id, owner, state, shard: [node ids]}], "load_balancers": [{arn, name, owner,
+  // state, shard}]}.
   Result<std::string> describe();
 
  private:
@@ -69,6 +79,7 @@ class HyperplanePlacement {
   const int64_t grace_until_;
   mutable std::mutex mutex_;
   std::vector<std::string> nodes_;
+  std::function<std::map<std::string, std::string>()> controllers_;
   bool settled_ = false;
   int64_t next_deadline_ = 0;  // the earliest draining_until after the last reconcile; 0: none
 };

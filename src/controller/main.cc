@@ -6,13 +6,15 @@
 //                      [--tls-cert PEM --tls-key PEM] [--region us-east-1]
 //                      [--limit vpcs_per_account=5 ...]
 //                      [--mapping-port PORT --mapping-port-file FILE --mapping-listen ADDR]
-//                      [--host h1=127.0.0.2 ...]
+//                      [--host h1=127.0.0.2 ...] [--fleet-lease-seconds 10]
 // With --mapping-port it also runs the mapping service: every committed change (this
 // controller's or another's on the same store) is compiled into the affected hosts' programs
-// and streamed to their routers. GET /metrics (no auth, like /healthz) serves Prometheus text
-// (metrics.h). Logs go to stderr through spdlog. Stops cleanly on SIGINT/SIGTERM.
+// and streamed to their routers. With --store etcd the controllers share the live edge and
+// hyperplane fleet through the store (fleet_sync.h). GET /metrics (no auth, like /healthz) serves
+// Prometheus text (metrics.h). Logs go to stderr through spdlog. Stops cleanly on SIGINT/SIGTERM.
 #include <httplib.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -30,6 +32,7 @@
 #include "api/service.h"
 #include "common/prometheus_text.h"
 #include "controller/admin.h"
+#include "controller/fleet_sync.h"
 #include "controller/flow_log_status.h"
 #include "controller/hyperplane_acks.h"
 #include "controller/hyperplane_placement.h"
@@ -70,6 +73,20 @@ api::HttpRequestView request_view(const httplib::Request& req) {
   }
   view.body = req.body;
   return view;
+}
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Names this controller process in the fleet records (fleet_membership.h): unique among the
+// controllers sharing a store, and telling an operator where to look.
+std::string controller_id() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "controller");
+  return std::string(host) + ":" + std::to_string(getpid());
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -249,8 +266,14 @@ int main(int argc, char** argv) {
   std::atomic<bool> stopping{false};
   // What each hyperplane node runs: the versions published to it (below) against the one it
   // last ACKed (the mapping service's).
-  controller::HyperplaneAcks acks([&](const std::string& node) -> uint64_t {
-    return mapping_server ? mapping_server->acked_version(node) : 0;
+  // Only nodes attached here count: a node attached to another controller (etcd, fleet_sync.h)
+  // ACKs that controller's versions, and that controller moves the states on for it.
+  controller::HyperplaneAcks acks([&](const std::string& node) -> std::optional<uint64_t> {
+    if (!mapping_server) return std::nullopt;
+    for (const auto& attached : mapping_server->nodes()) {
+      if (attached.node_id == node) return mapping_server->acked_version(node);
+    }
+    return std::nullopt;
   });
   controller::HyperplanePlacement placement(regions, options.hyperplane_shard_size, acks,
                                             now_seconds, options.hyperplane_grace_seconds);
@@ -263,6 +286,36 @@ int main(int argc, char** argv) {
       [&](const std::string& node, uint64_t version, const program::Program& program) {
         acks.published(node, version, program);
       });
+  // The live edge and hyperplane fleet — on etcd, every controller's nodes (fleet_sync.h) —
+  // decides the routers' edge lists, the nodes' programs and placement. It runs only when
+  // membership changes, not on the records' renewals.
+  auto apply_fleet = [&](const std::vector<controller::FleetNode>& live) {
+    std::map<std::string, std::string> edges, hyperplane_nodes;
+    std::vector<std::string> hyperplane;
+    for (const auto& node : live) {
+      if (node.role == mapping::NodeRole::edge) edges[node.node_id] = node.underlay;
+      if (node.role == mapping::NodeRole::hyperplane) {
+        hyperplane_nodes[node.node_id] = node.underlay;
+        hyperplane.push_back(node.node_id);
+      }
+    }
+    spdlog::info("edge nodes: {}, hyperplane nodes: {}", edges.size(), hyperplane.size());
+    // First the programs (a dead node's slots show as down: routers and edges move its flows
+    // to its successor at once), then placement (which refills its slots).
+    if (mapping_server) publisher.set_fleet(std::move(edges), std::move(hyperplane_nodes));
+    if (auto placed = placement.set_live_nodes(std::move(hyperplane)); !placed) {
+      spdlog::warn("hyperplane placement: {}", placed.error().message);
+    }
+  };
+  // SQLite has one controller: the fleet is the nodes attached to it, nothing is shared.
+  controller::FleetSync fleet(options.store == "etcd" ? store->get() : nullptr, controller_id(),
+                              std::chrono::seconds(options.fleet_lease_seconds), steady_ms,
+                              apply_fleet);
+  placement.set_controller_source([&] {
+    std::map<std::string, std::string> holders;
+    for (const auto& node : fleet.live()) holders[node.node_id] = node.controller;
+    return holders;
+  });
   if (options.mapping_port >= 0) {
     mapping::MappingServerOptions mapping_options;
     mapping_options.address = options.mapping_listen + ":" + std::to_string(options.mapping_port);
@@ -279,26 +332,11 @@ int main(int argc, char** argv) {
     };
     // Runs on a gRPC thread: only raises a flag; the upkeep thread reconciles.
     mapping_options.on_ack = [&](const std::string&, uint64_t) { acks.acknowledged(); };
-    // The live edge fleet decides the routers' edge lists and the edges' programs.
     mapping_options.on_nodes = [&] {
       // Streams end as the mapping service stops: that is the controller going, not the nodes.
       if (stopping.load()) return;
-      std::map<std::string, std::string> edges, hyperplane_nodes;
-      std::vector<std::string> hyperplane;
-      for (const auto& node : mapping_server->nodes()) {
-        const auto underlay = program::format_address(node.underlay);
-        if (node.role == mapping::NodeRole::edge) edges[node.node_id] = underlay;
-        if (node.role == mapping::NodeRole::hyperplane) {
-          hyperplane_nodes[node.node_id] = underlay;
-          hyperplane.push_back(node.node_id);
-        }
-      }
-      spdlog::info("edge nodes: {}, hyperplane nodes: {}", edges.size(), hyperplane.size());
-      // First the programs (a dead node's slots show as down: routers and edges move its flows
-      // to its successor at once), then placement (which refills its slots).
-      publisher.set_fleet(std::move(edges), std::move(hyperplane_nodes));
-      if (auto placed = placement.set_live_nodes(std::move(hyperplane)); !placed) {
-        spdlog::warn("hyperplane placement: {}", placed.error().message);
+      if (auto written = fleet.set_local(mapping_server->nodes()); !written) {
+        spdlog::warn("fleet: {}: {}", written.error().code, written.error().message);
       }
     };
     mapping_server = std::make_unique<mapping::MappingServer>(std::move(mapping_options));
@@ -306,6 +344,10 @@ int main(int argc, char** argv) {
     if (!refreshed) {
       spdlog::critical("compiling programs: {}", refreshed.error().message);
       return 1;
+    }
+    // The other controllers' nodes, before any router asks for a program.
+    if (auto synced = fleet.sync(); !synced) {
+      spdlog::warn("fleet: {}: {}", synced.error().code, synced.error().message);
     }
     auto mapping_port = mapping_server->start();
     if (!mapping_port) {
@@ -318,7 +360,12 @@ int main(int argc, char** argv) {
                  options.insecure ? "plaintext: --insecure" : "mutual TLS, CA in DATA_DIR/pki");
     admin.set_host_source([&] { return mapping_server->hosts(); }, *compile_options);
     publisher.watch(**store);
+  } else if (auto synced = fleet.sync(); !synced) {  // placement still needs the fleet
+    spdlog::warn("fleet: {}: {}", synced.error().code, synced.error().message);
   }
+  fleet.start();
+  spdlog::info("fleet: controller id {} ({})", controller_id(),
+               options.store == "etcd" ? "nodes shared through the store" : "one controller");
   // A named std::function: serve()'s handlers keep a reference to it for the server's life.
   const std::function<void()> after_change = [&] {
     if (auto placed = placement.reconcile(); !placed) {
@@ -387,6 +434,7 @@ int main(int argc, char** argv) {
   settler.request_stop();
   settler.join();
   stopping = true;
+  fleet.stop();
   publisher.stop();
   if (mapping_server) mapping_server->stop();
   return 0;

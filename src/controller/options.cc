@@ -39,6 +39,10 @@ void add_options(CLI::App& app, ControllerOptions& options) {
                  "after a start, keep NAT gateways' shards this long while the hyperplane nodes "
                  "resubscribe (default 30)")
       ->check(CLI::Range(0, 3600));
+  app.add_option("--fleet-lease-seconds", options.fleet_lease_seconds,
+                 "with --store etcd: how long the other controllers count a node attached to "
+                 "this one live after this one stops renewing its record (default 10)")
+      ->check(CLI::Range(1, 3600));
   app.add_option("--host", options.hosts,
                  "ID=ADDRESS: a physical host and its underlay address (a host id that is an "
                  "address needs none)");

@@ -34,6 +34,9 @@ struct ControllerOptions {
   int hyperplane_shard_size = 3;  // hyperplane nodes per NAT gateway (shuffle shard)
   // After a start: shards stay as stored while the nodes resubscribe (HyperplanePlacement).
   int hyperplane_grace_seconds = 30;
+  // Several controllers on one etcd: how long a controller's record of a node it holds lasts
+  // unrenewed (it renews every third of this; fleet_membership.h).
+  int fleet_lease_seconds = 10;
   // EC2's API request throttling (api/request_throttle.h): "ec2", "off" or CLASS=CAP/REFILL,...
   std::string api_throttle = "ec2";
 };

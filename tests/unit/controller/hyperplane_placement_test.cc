@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <set>
+
 #include <algorithm>
 #include <map>
 
@@ -74,7 +77,9 @@ class HyperplanePlacementTest : public ::testing::Test {
   std::string nat_id_;
   int64_t now_ = kStart;
   std::map<std::string, uint64_t> acked_;  // what the mapping service knows
-  HyperplaneAcks acks_{[this](const std::string& node) -> uint64_t {
+  std::set<std::string> elsewhere_;        // attached to another controller of the same store
+  HyperplaneAcks acks_{[this](const std::string& node) -> std::optional<uint64_t> {
+    if (elsewhere_.contains(node)) return std::nullopt;
     auto it = acked_.find(node);
     return it == acked_.end() ? 0 : it->second;
   }};
@@ -134,6 +139,25 @@ TEST_F(HyperplanePlacementTest, OneNodeOfTheShardNotAckedStaysPending) {
   ASSERT_TRUE(placement.reconcile().ok());
   EXPECT_EQ(nat().state, "pending");
   acked_[shard[1]] = 4;
+  ASSERT_TRUE(placement.reconcile().ok());
+  EXPECT_EQ(nat().state, "available");
+}
+
+// With several controllers on one store, a shard node attached to another controller ACKs
+// that controller's versions: here it neither blocks nor counts; the nodes attached here do.
+TEST_F(HyperplanePlacementTest, ANodeAttachedToAnotherControllerIsLeftToIt) {
+  HyperplanePlacement placement(regions_, 3, acks_, [&] { return now_; });
+  ASSERT_TRUE(placement.set_live_nodes({"hp-a", "hp-b", "hp-c"}).ok());
+  const auto shard = nat().shard;
+  ASSERT_EQ(shard.size(), 3u);
+  elsewhere_ = {shard[0], shard[1], shard[2]};
+  ASSERT_TRUE(placement.reconcile().ok());
+  EXPECT_EQ(nat().state, "pending");  // none attached here: nothing to count
+  elsewhere_ = {shard[1]};
+  runs(shard[0], 2);
+  ASSERT_TRUE(placement.reconcile().ok());
+  EXPECT_EQ(nat().state, "pending");  // shard[2] is attached here and has not ACKed
+  runs(shard[2], 5);
   ASSERT_TRUE(placement.reconcile().ok());
   EXPECT_EQ(nat().state, "available");
 }
@@ -215,6 +239,27 @@ TEST_F(HyperplanePlacementTest, PublishedNodeProgramsCarryThePendingGateway) {
   acked_[shard[1]] = versions[shard[1]];
   ASSERT_TRUE(placement.reconcile().ok());
   EXPECT_EQ(nat().state, "available");
+}
+
+TEST_F(HyperplanePlacementTest, TwoControllersWithOneFleetWriteTheSameShards) {
+  // Two controllers on one store, each told the whole fleet (fleet_sync.h) in its own order:
+  // the first places, the second finds nothing to change.
+  HyperplanePlacement a(
+      regions_, 3, acks_, [&] { return now_; }, 0);
+  HyperplanePlacement b(
+      regions_, 3, acks_, [&] { return now_; }, 0);
+  ASSERT_TRUE(a.set_live_nodes({"hp-d", "hp-b", "hp-a", "hp-c"}).ok());
+  const auto shard = nat().shard;
+  const int txns = store_.txn_count;
+  ASSERT_TRUE(b.set_live_nodes({"hp-a", "hp-b", "hp-c", "hp-d"}).ok());
+  EXPECT_EQ(nat().shard, shard);
+  EXPECT_EQ(store_.txn_count, txns);
+  // describe() names the controller each node is attached to, where it is known.
+  b.set_controller_source([] { return std::map<std::string, std::string>{{"hp-a", "ctl-1:10"}}; });
+  auto described = b.describe();
+  ASSERT_TRUE(described.ok());
+  EXPECT_NE(described->find(R"("controller":"ctl-1:10","live":true,)"), std::string::npos)
+      << *described;
 }
 
 TEST_F(HyperplanePlacementTest, RestartKeepsShardsDuringTheGraceThenRefills) {

@@ -298,6 +298,7 @@ TEST_F(NatGatewayTest, PrivateGatewayProgramsCarryItsAddressesAndTheVpcsInterfac
   ASSERT_TRUE(id.ok()) << id.error().code;
   model::NatPlacement placement;
   placement.shards[*id] = {"hp-1", "hp-2"};
+  placement.carried.insert(*id);  // its nodes ACKed it
   ASSERT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
   const auto& nat = region_.nat_gateways.at(*id);
   std::string instance_eni = interface(subnet_, "10.0.1.10");
