@@ -14,14 +14,30 @@ namespace {
 
 using dataplane::Packet;
 using dataplane::Verdict;
+using AclDirection = program::Direction;
+
+const GatewayAcl kNoAcl{};
 
 constexpr std::array<std::string_view, kNodeDropCount> kDropNames = {
-    "none",          "malformed",       "not_geneve",
-    "unsupported",   "unknown_gateway", "bad_direction",
-    "not_from_edge", "private_gateway", "no_edge_node",
-    "sync_pending",  "port_allocation", "table_full",
-    "unsolicited",   "untranslatable",  "fragment",
-    "no_inside",     "encapsulation",
+    "none",
+    "malformed",
+    "not_geneve",
+    "unsupported",
+    "unknown_gateway",
+    "bad_direction",
+    "not_from_edge",
+    "private_gateway",
+    "no_edge_node",
+    "sync_pending",
+    "port_allocation",
+    "table_full",
+    "unsolicited",
+    "untranslatable",
+    "fragment",
+    "no_inside",
+    "encapsulation",
+    "nacl_ingress_denied",
+    "nacl_egress_denied",
 };
 
 constexpr std::array<std::string_view, kNodeEventCount> kEventNames = {
@@ -139,6 +155,9 @@ NatNodeTranslator::Direction NatNodeTranslator::dropped(Packet& p, NodeDrop reas
 void NatNodeTranslator::outbound(Packet& p, const packet::PacketMeta& meta, uint16_t index,
                                  uint32_t now) {
   const NodeGateway& gateway = config_.gateways[index];
+  if (const NodeDrop denied = acl_outbound(index, meta); denied != NodeDrop::none) {
+    return drop(p, denied);
+  }
   if (!gateway.is_public) return drop(p, NodeDrop::private_gateway);
   if (config_.edge_nodes.empty()) return drop(p, NodeDrop::no_edge_node);
   const packet::GeneveInfo& g = meta.geneve;
@@ -164,13 +183,45 @@ void NatNodeTranslator::inbound(Packet& p, const packet::PacketMeta& meta, uint1
   if (!std::binary_search(config_.edge_nodes.begin(), config_.edge_nodes.end(), from)) {
     return drop(p, NodeDrop::not_from_edge);
   }
+  if (!acl_of(index).allows(AclDirection::ingress, meta)) {
+    return drop(p, NodeDrop::nacl_ingress_denied);
+  }
   NatFlow flow;
   const NatVerdict verdict = table_.translate_in({p.data, p.size}, meta, index, now, &flow,
                                                  p.gso_type != dataplane::kGsoNone);
   if (verdict != NatVerdict::translated) return drop(p, verdict);
   if (flow.inside_underlay == 0) return drop(p, NodeDrop::no_inside);
+  if (!acl_allows_to_instance(index, p, meta)) return drop(p, NodeDrop::nacl_egress_denied);
   ++counters_.events[size_t(NodeEvent::translated_in)];
   send(p, meta, flow.inside_underlay, config_.gateways[index].vni, 0, flow.inside_eni);
+}
+
+const GatewayAcl& NatNodeTranslator::acl_of(uint16_t gateway) const {
+  return gateway < config_.acls.size() ? config_.acls[gateway] : kNoAcl;
+}
+
+// The ACL's checks of a packet from an instance: ingress as it arrives, then egress as it will
+// leave toward the internet. Egress is judged on the packet before translate_out: egress rules
+// match the destination, its port, the protocol and the ICMP type and code, which translation
+// keeps (it rewrites the source only), so the verdict is the translated packet's — and a
+// denied packet takes no port and leaves no flow behind.
+NodeDrop NatNodeTranslator::acl_outbound(uint16_t gateway, const packet::PacketMeta& meta) const {
+  const GatewayAcl& acl = acl_of(gateway);
+  if (!acl.allows(AclDirection::ingress, meta)) return NodeDrop::nacl_ingress_denied;
+  if (!acl.allows(AclDirection::egress, meta)) return NodeDrop::nacl_egress_denied;
+  return NodeDrop::none;
+}
+
+// Egress toward the instance, on the packet as translate_in left it (its destination is now
+// the instance's address and port). The reply has already refreshed its flow; the flow was made
+// by an allowed packet and the ACL keeps no state, so it stays.
+bool NatNodeTranslator::acl_allows_to_instance(uint16_t gateway, const Packet& p,
+                                               const packet::PacketMeta& meta) const {
+  const GatewayAcl& acl = acl_of(gateway);
+  if (acl.allows_all(AclDirection::egress)) return true;
+  packet::PacketMeta translated = meta;  // on the stack: no allocation
+  translated.tuple = current_tuple(p, meta);
+  return acl.allows(AclDirection::egress, translated);
 }
 
 void NatNodeTranslator::reset(Packet& p, const packet::PacketMeta& meta,

@@ -21,6 +21,8 @@
 // A packet whose (VNI, destination ENI) is no NAT gateway's but a load balancer interface
 // (the attached LbTranslator owns it: lb_translator.h) is handed to it in the same pass, after
 // the one parse; its verdict is the LB translator's and its drops are counted there.
+// Both ways, the gateway's subnet network ACL (NodeConfig::acls, node_acl.h) is checked twice:
+// ingress as the packet arrives, egress as it leaves translated (nacl_*_denied drops).
 // TSO super-frames (the option's GSO flag) are translated whole, their partial TCP checksum
 // updated as such. Every packet leaves process() with a verdict (encapsulate or drop); drops
 // are counted by NodeDrop. No allocation, lock, exception or system call per packet; not
@@ -36,6 +38,7 @@
 #include "dataplane/packet_batch.h"
 #include "hyperplane/lb_translator.h"
 #include "hyperplane/nat_table.h"
+#include "hyperplane/node_acl.h"
 
 namespace openvpc::hyperplane {
 
@@ -62,6 +65,10 @@ enum class NodeDrop : uint8_t {
   fragment,         //   a later fragment
   no_inside,        // a flow without an inside underlay (cannot happen for a local flow)
   encapsulation,    // no headroom, or too big
+  // The gateway's subnet network ACL (node_acl.h): ingress from the instance or from the
+  // internet; egress toward the internet or toward the instance.
+  nacl_ingress_denied,
+  nacl_egress_denied,
   count_,
 };
 inline constexpr size_t kNodeDropCount = size_t(NodeDrop::count_);
@@ -95,6 +102,8 @@ struct NodeConfig {
   uint32_t underlay_v4 = 0;          // this node: outer source of what it sends
   std::vector<uint32_t> edge_nodes;  // sorted
   std::vector<NodeGateway> gateways;
+  // The gateways' subnet network ACLs, indexed as gateways; a gateway past the end has none.
+  std::vector<GatewayAcl> acls;
 };
 
 class NatNodeTranslator {
@@ -128,6 +137,10 @@ class NatNodeTranslator {
                 uint32_t now);
   void inbound(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,
                uint32_t now);
+  const GatewayAcl& acl_of(uint16_t gateway) const;
+  NodeDrop acl_outbound(uint16_t gateway, const packet::PacketMeta& meta) const;
+  bool acl_allows_to_instance(uint16_t gateway, const dataplane::Packet& p,
+                              const packet::PacketMeta& meta) const;
   void reset(dataplane::Packet& p, const packet::PacketMeta& meta, const NodeGateway& gateway);
   void send(dataplane::Packet& p, const packet::PacketMeta& meta, uint32_t to, uint32_t vni,
             uint32_t source_eni, uint32_t destination_eni);
