@@ -14,12 +14,18 @@ namespace {
 
 using dataplane::Packet;
 using dataplane::Verdict;
+using AclDirection = program::Direction;
+
+const GatewayAcl kNoAcl{};
 
 constexpr std::array<std::string_view, kNodeDropCount> kDropNames = {
-    "none",          "malformed",       "not_geneve",     "unsupported",      "unknown_gateway",
-    "bad_direction", "not_from_edge",   "no_destination", "untrusted_sender", "no_edge_node",
-    "sync_pending",  "port_allocation", "table_full",     "unsolicited",      "untranslatable",
-    "fragment",      "no_inside",       "encapsulation",  "ecn_ce_not_ect",
+    "none",           "malformed",           "not_geneve",
+    "unsupported",    "unknown_gateway",     "bad_direction",
+    "not_from_edge",  "no_destination",      "untrusted_sender",
+    "no_edge_node",   "sync_pending",        "port_allocation",
+    "table_full",     "unsolicited",         "untranslatable",
+    "fragment",       "no_inside",           "encapsulation",
+    "ecn_ce_not_ect", "nacl_ingress_denied", "nacl_egress_denied",
 };
 
 constexpr std::array<std::string_view, kNodeEventCount> kEventNames = {
@@ -162,6 +168,9 @@ void NatNodeTranslator::outbound(Packet& p, const packet::PacketMeta& meta, uint
   if (NatFragments::is_later_fragment(meta)) {
     return later_fragment(p, meta, index, NatFragments::Direction::out, now);
   }
+  if (const NodeDrop denied = acl_outbound(index, meta); denied != NodeDrop::none) {
+    return drop(p, denied);
+  }
   const packet::GeneveInfo& g = meta.geneve;
   const NatVerdict verdict =
       table_.translate_out({p.data, p.size}, meta, index, now, g.outer_src.v4_host_order(),
@@ -213,17 +222,49 @@ void NatNodeTranslator::inbound(Packet& p, const packet::PacketMeta& meta, uint1
   if (NatFragments::is_later_fragment(meta)) {
     return later_fragment(p, meta, index, NatFragments::Direction::in, now);
   }
+  if (!acl_of(index).allows(AclDirection::ingress, meta)) {
+    return drop(p, NodeDrop::nacl_ingress_denied);
+  }
   NatFlow flow;
   const NatVerdict verdict = table_.translate_in({p.data, p.size}, meta, index, now, &flow,
                                                  p.gso_type != dataplane::kGsoNone);
   if (verdict != NatVerdict::translated) return drop(p, verdict);
   if (flow.inside_underlay == 0) return drop(p, NodeDrop::no_inside);
+  if (!acl_allows_to_instance(index, p, meta)) return drop(p, NodeDrop::nacl_egress_denied);
   ++counters_.events[size_t(NodeEvent::translated_in)];
   if (NatFragments::is_first_fragment(meta)) {
     remember_first(p, meta, index, NatFragments::Direction::in, flow.inside_underlay,
                    flow.inside_eni, now);
   }
   send(p, meta, flow.inside_underlay, gateway.vni, 0, flow.inside_eni);
+}
+
+const GatewayAcl& NatNodeTranslator::acl_of(uint16_t gateway) const {
+  return gateway < config_.acls.size() ? config_.acls[gateway] : kNoAcl;
+}
+
+// The ACL's checks of a packet from an instance: ingress as it arrives, then egress as it will
+// leave toward the internet. Egress is judged on the packet before translate_out: egress rules
+// match the destination, its port, the protocol and the ICMP type and code, which translation
+// keeps (it rewrites the source only), so the verdict is the translated packet's — and a
+// denied packet takes no port and leaves no flow behind.
+NodeDrop NatNodeTranslator::acl_outbound(uint16_t gateway, const packet::PacketMeta& meta) const {
+  const GatewayAcl& acl = acl_of(gateway);
+  if (!acl.allows(AclDirection::ingress, meta)) return NodeDrop::nacl_ingress_denied;
+  if (!acl.allows(AclDirection::egress, meta)) return NodeDrop::nacl_egress_denied;
+  return NodeDrop::none;
+}
+
+// Egress toward the instance, on the packet as translate_in left it (its destination is now
+// the instance's address and port). The reply has already refreshed its flow; the flow was made
+// by an allowed packet and the ACL keeps no state, so it stays.
+bool NatNodeTranslator::acl_allows_to_instance(uint16_t gateway, const Packet& p,
+                                               const packet::PacketMeta& meta) const {
+  const GatewayAcl& acl = acl_of(gateway);
+  if (acl.allows_all(AclDirection::egress)) return true;
+  packet::PacketMeta translated = meta;  // on the stack: no allocation
+  translated.tuple = current_tuple(p, meta);
+  return acl.allows(AclDirection::egress, translated);
 }
 
 void NatNodeTranslator::reset(Packet& p, const packet::PacketMeta& meta,

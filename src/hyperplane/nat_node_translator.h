@@ -34,6 +34,8 @@
 // header, to the same edge node or router (nat_fragments.h). The router sends all fragments of
 // a datagram to one node (they share the first's flow action), the edge steers them to the node
 // of their first fragment (edge/fragment_steering.h).
+// Both ways, the gateway's subnet network ACL (NodeConfig::acls, node_acl.h) is checked twice:
+// ingress as the packet arrives, egress as it leaves translated (nacl_*_denied drops).
 // TSO super-frames (the option's GSO flag) are translated whole, their partial TCP checksum
 // updated as such. Every packet leaves process() with a verdict (encapsulate or drop); drops
 // are counted by NodeDrop. No allocation, lock, exception or system call per packet; not
@@ -50,6 +52,7 @@
 #include "hyperplane/lb_translator.h"
 #include "hyperplane/nat_fragments.h"
 #include "hyperplane/nat_table.h"
+#include "hyperplane/node_acl.h"
 
 namespace openvpc::hyperplane {
 
@@ -78,6 +81,10 @@ enum class NodeDrop : uint8_t {
   no_inside,         // a flow without an inside underlay (cannot happen for a local flow)
   encapsulation,     // no headroom, or too big
   ecn_ce_not_ect,    // the underlay marked CE on a Not-ECT packet (RFC 6040: dataplane/actions.h)
+  // The gateway's subnet network ACL (node_acl.h): ingress from the instance or from the
+  // internet; egress toward the internet or toward the instance.
+  nacl_ingress_denied,
+  nacl_egress_denied,
   count_,
 };
 inline constexpr size_t kNodeDropCount = size_t(NodeDrop::count_);
@@ -126,6 +133,8 @@ struct NodeConfig {
   std::vector<NodeDestination> destinations;  // sorted by key(), unique
   // The destination with that key, or nullptr (binary search: no allocation).
   const NodeDestination* find_destination(uint32_t vni, uint32_t address) const;
+  // The gateways' subnet network ACLs, indexed as gateways; a gateway past the end has none.
+  std::vector<GatewayAcl> acls;
 };
 
 class NatNodeTranslator {
@@ -160,6 +169,10 @@ class NatNodeTranslator {
   void inbound(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,
                uint32_t now);
   bool trusted_reply(const packet::PacketMeta& meta, const NodeGateway& gateway) const;
+  const GatewayAcl& acl_of(uint16_t gateway) const;
+  NodeDrop acl_outbound(uint16_t gateway, const packet::PacketMeta& meta) const;
+  bool acl_allows_to_instance(uint16_t gateway, const dataplane::Packet& p,
+                              const packet::PacketMeta& meta) const;
   void reset(dataplane::Packet& p, const packet::PacketMeta& meta, const NodeGateway& gateway);
   // Fragments (nat_fragments.h): a translated first fragment sent to `to` / `eni` is
   // remembered; a later one follows it (or is dropped as NodeDrop::fragment).

@@ -70,6 +70,22 @@ Result<std::pair<NodeLoadBalancer, int>> compile_load_balancer(const program::Lo
   return std::pair{std::move(out), slot};
 }
 
+// The gateway's subnet network ACL, compiled (none for a gateway without a subnet).
+Result<GatewayAcl> compile_gateway_acl(const program::Program& program,
+                                       const program::NatGateway& g, const std::string& name) {
+  if (g.subnet == 0) return GatewayAcl{};
+  const auto subnet = std::find_if(program.subnets.begin(), program.subnets.end(),
+                                   [&](const program::Subnet& s) { return s.id == g.subnet; });
+  if (subnet == program.subnets.end()) return invalid(name + ": its subnet is not in the program");
+  const auto acl =
+      std::find_if(program.network_acls.begin(), program.network_acls.end(),
+                   [&](const program::NetworkAcl& a) { return a.id == subnet->network_acl; });
+  if (acl == program.network_acls.end()) {
+    return invalid(name + ": its subnet's network ACL is not in the program");
+  }
+  return GatewayAcl(subnet->cidr, *acl);
+}
+
 }  // namespace
 
 Result<NodePlan> compile_node_program(const program::Program& program, uint32_t underlay_v4,
@@ -105,6 +121,8 @@ Result<NodePlan> compile_node_program(const program::Program& program, uint32_t 
       if (a.is_v4()) config.addresses.push_back(a.v4_host_order());
     }
     if (config.addresses.empty()) return invalid(name + ": no IPv4 address");
+    auto acl = compile_gateway_acl(program, g, name);
+    if (!acl) return acl.error();
     config.ranges.push_back(slot_range(slot, slots));
     config.cap_per_range = slot_cap(slot, slots, max_per_destination);
     // Down slots whose next live slot is this one.
@@ -130,6 +148,7 @@ Result<NodePlan> compile_node_program(const program::Program& program, uint32_t 
     }
     plan.gateways.push_back(std::move(config));
     plan.config.gateways.push_back(gateway);
+    plan.config.acls.push_back(std::move(*acl));
     plan.shards.push_back(std::move(shard));
     plan.names.push_back(name);
     plan.slots.push_back(slot);

@@ -10,7 +10,8 @@
 // compile_node_program() turns that into the NatTable's gateways, the translator's config and
 // the replicator's shards, all indexed alike. `previous` (the plan in force, or nullptr)
 // keeps the time this node joined each gateway's shard, which gates RSTs for kSyncSeconds
-// (nat_node_translator.h).
+// (nat_node_translator.h). A gateway naming its subnet (NatGateway::subnet) gets that subnet's
+// network ACL (NodeConfig::acls, node_acl.h), compiled here once per program.
 //
 // Load balancers (program::LoadBalancer) are compiled alike: this node's slot and peers, and
 // for the LB translator (lb_translator.h) its interfaces, listeners and target groups, each
@@ -53,7 +54,8 @@ struct NodePlan {
 };
 
 // Fails for a program of another underlay (an unset one is this node's), or a gateway whose
-// shard does not list this node or has no NAT address.
+// shard does not list this node, has no NAT address, or names a subnet (or whose subnet names a
+// network ACL) the program does not carry.
 // max_per_destination: the gateway's connections per (address, destination, port, protocol)
 // over its whole shard (EC2: 55,000), split among the slots.
 Result<NodePlan> compile_node_program(const program::Program& program, uint32_t underlay_v4,

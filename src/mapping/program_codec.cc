@@ -225,12 +225,14 @@ void encode_nat_gateways(const program::Program& p, wire::Program* out) {
     g->set_is_public(gateway.is_public);
     for (const auto& a : gateway.addresses) g->add_addresses(encode_address(a));
     for (const auto& n : gateway.nodes) g->add_nodes(encode_address(n));
+    g->set_subnet(gateway.subnet);
   }
 }
 
 void decode_nat_gateways(Decoder& d, const wire::Program& in, program::Program& out) {
   for (const auto& g : in.nat_gateways()) {
-    program::NatGateway gateway{g.id(), g.name(), g.vpc(), g.eni(), g.is_public(), {}, {}};
+    program::NatGateway gateway{g.id(),        g.name(), g.vpc(), g.eni(),
+                                g.is_public(), {},       {},      g.subnet()};
     for (const auto& a : g.addresses()) {
       gateway.addresses.push_back(d.address(a, "nat gateway address"));
     }

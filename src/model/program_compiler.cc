@@ -95,9 +95,11 @@ class HostCompiler {
     return std::move(program_);
   }
 
-  // What a hyperplane node needs: the NAT gateways and load balancers placed on it and where
-  // the edge is. A pending NAT gateway with a shard is in its nodes' programs already: it
-  // becomes available only once they have acknowledged one (routers and edges get it then).
+  // What a hyperplane node needs: the NAT gateways and load balancers placed on it, where the
+  // edge is, and each gateway's subnet with its network ACL (the node applies it, as a router
+  // does for the subnets of its interfaces). A pending NAT gateway with a shard is in its nodes'
+  // programs already: it becomes available only once they have acknowledged one (routers and
+  // edges get it then).
   program::Program compile_hyperplane() {
     if (auto it = options_.hyperplane_nodes.find(host_id_); it != options_.hyperplane_nodes.end()) {
       if (auto underlay = program::parse_address(it->second)) program_.host_underlay = *underlay;
@@ -109,7 +111,9 @@ class HostCompiler {
       if (std::find(nat.shard.begin(), nat.shard.end(), host_id_) == nat.shard.end()) continue;
       program_.nat_gateways.push_back(nat_gateway(nat));
       if (nat.connectivity_type == "private") add_vpc_destinations(nat.vpc_id);
+      add_gateway_subnet(nat, program_.nat_gateways.back());
     }
+    add_network_acls();
     for (const auto& [id, underlay] : options_.edge_nodes) {
       if (auto address = program::parse_address(underlay)) program_.edge_nodes.push_back(*address);
     }
@@ -174,12 +178,7 @@ class HostCompiler {
           if (association.subnet_id == id) table_id = tid;
         }
       }
-      std::string acl_id = vpc->second.default_network_acl_id;
-      for (const auto& [aid, acl] : region_.network_acls) {
-        for (const auto& association : acl.associations) {
-          if (association.subnet_id == id) acl_id = aid;
-        }
-      }
+      const std::string acl_id = network_acl_of(id, vpc->second);
       route_table_ids_.insert(table_id);
       network_acl_ids_.insert(acl_id);
       program_.subnets.push_back(
@@ -190,6 +189,40 @@ class HostCompiler {
                           .network_acl = program_number_of(region_.network_acls, acl_id),
                           .route_table = program_number_of(region_.route_tables, table_id)});
     }
+  }
+
+  // The network ACL associated with the subnet, else its VPC's default.
+  std::string network_acl_of(const std::string& subnet_id, const Vpc& vpc) const {
+    std::string acl_id = vpc.default_network_acl_id;
+    for (const auto& [aid, acl] : region_.network_acls) {
+      for (const auto& association : acl.associations) {
+        if (association.subnet_id == subnet_id) acl_id = aid;
+      }
+    }
+    return acl_id;
+  }
+
+  // A hyperplane node's copy of a NAT gateway's subnet (once, however many of its gateways are
+  // in it; no route table: the node routes nothing) and the ACL add_network_acls() then emits.
+  void add_gateway_subnet(const NatGateway& nat, program::NatGateway& gateway) {
+    auto subnet = region_.subnets.find(nat.subnet_id);
+    if (subnet == region_.subnets.end()) return;
+    auto vpc = region_.vpcs.find(subnet->second.vpc_id);
+    if (vpc == region_.vpcs.end()) return;
+    gateway.subnet = subnet->second.number;
+    const bool listed =
+        std::any_of(program_.subnets.begin(), program_.subnets.end(),
+                    [&](const program::Subnet& s) { return s.id == gateway.subnet; });
+    if (listed) return;
+    const std::string acl_id = network_acl_of(nat.subnet_id, vpc->second);
+    network_acl_ids_.insert(acl_id);
+    program_.subnets.push_back(
+        program::Subnet{.id = subnet->second.number,
+                        .name = nat.subnet_id,
+                        .vpc = vpc->second.vni,
+                        .cidr = program::Cidr::parse(subnet->second.cidr).value_or(program::Cidr{}),
+                        .network_acl = program_number_of(region_.network_acls, acl_id),
+                        .route_table = 0});
   }
 
   uint32_t vni_of(const std::string& vpc_id) const {

@@ -279,6 +279,7 @@ std::string to_text(const Program& program) {
     }
     out << " nodes=";
     for (size_t i = 0; i < g.nodes.size(); ++i) out << (i ? "," : "") << format_address(g.nodes[i]);
+    if (g.subnet != 0) out << " subnet=" << g.subnet;
     out << "\n";
   }
   for (const auto& lb : sorted(program.load_balancers, by_id)) dump_load_balancer(out, lb);

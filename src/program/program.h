@@ -15,8 +15,9 @@
 // - a flow log lists only ENIs of this program (its ENIs on this host), sorted, no duplicates;
 // - an edge node's program (src/edge) has no ENIs: its VPCs are those with an attached
 //   internet gateway and its mappings are their addresses that have a public address;
-// - a hyperplane node's program (src/hyperplane) has only its host_underlay, the edge nodes
-//   and the NAT gateways placed on it: it learns its flows' addresses from the flows.
+// - a hyperplane node's program (src/hyperplane) has only its host_underlay, the edge nodes,
+//   the NAT gateways and load balancers placed on it, and the gateways' subnets (route_table 0)
+//   with their network ACLs: it learns its flows' addresses from the flows.
 // Protocol numbers are IANA numbers; kAllProtocols (-1) matches any (the AWS "-1").
 #pragma once
 
@@ -172,6 +173,9 @@ struct NatGateway {
   bool is_public = true;             // connectivity type public: leaves by the internet gateway
   std::vector<IpAddress> addresses;  // private; primary first (EC2: up to 8)
   std::vector<IpAddress> nodes;      // the shard's underlay addresses, in slot order
+  // Hyperplane nodes only (0 elsewhere): the subnet it is in, carried in Program::subnets with
+  // its network ACL in Program::network_acls, which the nodes apply to its traffic.
+  uint32_t subnet = 0;
 };
 
 // A network load balancer (Elastic Load Balancing v2, DESIGN.md §7, src/hyperplane) as the hosts

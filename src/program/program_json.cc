@@ -158,7 +158,7 @@ void read_hosts(const json& j, Program& p) {
     p.nat_gateways.push_back({get<uint32_t>(g, "id", 0), get<std::string>(g, "name", ""),
                               get<uint32_t>(g, "vpc", 0), get<uint32_t>(g, "eni", 0),
                               get<bool>(g, "is_public", true), addresses(g, "addresses"),
-                              addresses(g, "nodes")});
+                              addresses(g, "nodes"), get<uint32_t>(g, "subnet", 0)});
   }
 }
 
@@ -425,6 +425,7 @@ json hosts_json(const Program& p) {
                                  {"is_public", g.is_public},
                                  {"addresses", address_list(g.addresses)},
                                  {"nodes", address_list(g.nodes)}});
+    if (g.subnet != 0) j["nat_gateways"].back()["subnet"] = g.subnet;
   }
   return j;
 }

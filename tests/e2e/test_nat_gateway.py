@@ -259,6 +259,41 @@ def test_unsolicited_traffic_to_the_nat_gateway_is_dropped(world):
     assert edge_drops >= 1, [e.metrics() for e in region.edges]
 
 
+def test_the_nat_gateway_subnets_network_acl_filters_its_traffic(world):
+    """The NAT gateway's own subnet's network ACL applies to its traffic (its nodes check it):
+    an egress deny toward the server there stops the private instances' curl, though their own
+    subnet's ACL (the default) allows everything; deleting the entry lets it through again."""
+    region, c = world, world.controller
+    public = c.aws_ok("describe-nat-gateways", "--nat-gateway-ids", region.nat)[
+        "NatGateways"][0]["SubnetId"]
+    default = c.aws_ok("describe-network-acls", "--filters",
+                       f"Name=association.subnet-id,Values={public}")["NetworkAcls"][0]
+    association = [a for a in default["Associations"] if a["SubnetId"] == public][0]
+    acl = c.aws_ok("create-network-acl", "--vpc-id", default["VpcId"])["NetworkAcl"][
+        "NetworkAclId"]
+    for direction in ("--ingress", "--egress"):
+        c.aws_ok("create-network-acl-entry", "--network-acl-id", acl, direction, "--rule-number",
+                 "100", "--protocol", "-1", "--rule-action", "allow", "--cidr-block", "0.0.0.0/0")
+    c.aws_ok("create-network-acl-entry", "--network-acl-id", acl, "--egress", "--rule-number",
+             "50", "--protocol", "-1", "--rule-action", "deny", "--cidr-block", f"{SERVER_IP}/32")
+    moved = c.aws_ok("replace-network-acl-association", "--association-id",
+                     association["NetworkAclAssociationId"], "--network-acl-id", acl)
+    try:
+        before = node_total(region, "openvpc_hyperplane_drops_total", reason="nacl_egress_denied")
+        assert wait_until(lambda: curl(region.app, f"http://{SERVER_IP}/", timeout=2).returncode
+                          != 0, 15), "the gateway subnet's egress deny did not stop the curl"
+        assert node_total(region, "openvpc_hyperplane_drops_total",
+                          reason="nacl_egress_denied") > before
+        c.aws_ok("delete-network-acl-entry", "--network-acl-id", acl, "--egress",
+                 "--rule-number", "50")
+        assert wait_until(lambda: curl(region.app, f"http://{SERVER_IP}/", timeout=2).stdout ==
+                          "hello from world\n", 15), "the curl still fails with the entry deleted"
+    finally:
+        c.aws_ok("replace-network-acl-association", "--association-id",
+                 moved["NewAssociationId"], "--network-acl-id", default["NetworkAclId"])
+        c.aws_ok("delete-network-acl", "--network-acl-id", acl)
+
+
 def test_killing_a_node_of_the_shard_loses_no_connection(world):
     region = world
     script = region.work / "keepalive.py"

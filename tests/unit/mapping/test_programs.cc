@@ -272,7 +272,8 @@ Program rich_program() {
        103,
        true,
        {address_literal("10.0.1.4"), address_literal("10.0.1.5")},
-       {address_literal("127.0.12.1"), address_literal("0.0.0.0"), address_literal("127.0.12.3")}}};
+       {address_literal("127.0.12.1"), address_literal("0.0.0.0"), address_literal("127.0.12.3")},
+       12}};
   p.mappings.push_back({7, address_literal("10.0.2.20"), address_literal("0.0.0.0"), 105, true,
                         std::nullopt, 0, 91});
   LoadBalancerTargetGroup web{
@@ -328,7 +329,8 @@ Program random_program(std::mt19937_64& random) {
     p.nat_gateways.push_back({id, random_name(random), pick(random, 1, 3), pick(random, 1, 99),
                               chance(random, 70),
                               many(random, 3, [&] { return random_address(random); }),
-                              many(random, 3, [&] { return random_address(random); })});
+                              many(random, 3, [&] { return random_address(random); }),
+                              chance(random, 50) ? pick(random, 1, 12) : 0});
   }
   for (uint32_t id : random_ids(random, 2)) {
     p.load_balancers.push_back(random_load_balancer(random, id));

@@ -328,5 +328,71 @@ TEST_F(NatGatewayTest, PrivateGatewayProgramsCarryItsAddressesAndTheVpcsInterfac
   EXPECT_TRUE(instance_mapped);
 }
 
+// A node of the gateway's shard gets the gateway's subnet and that subnet's network ACL (its
+// nodes apply it, hyperplane/node_acl.h) — not the subnets of the instances that use it.
+TEST_F(NatGatewayTest, NodeProgramCarriesTheGatewaySubnetsNetworkAcl) {
+  attach_igw();
+  auto id = model::create_nat_gateway(region_, caller_, public_request(eip()));
+  ASSERT_TRUE(id.ok()) << id.error().code;
+  model::NatPlacement placement;
+  placement.shards[*id] = {"hp-1"};
+  placement.carried.insert(*id);  // its node ACKed it
+  ASSERT_TRUE(model::advance_nat_gateways(region_, placement, caller_.now + 1));
+  std::string private_subnet = subnet(vpc_, "10.0.2.0/24");
+  region_.network_interfaces.at(interface(private_subnet, "10.0.2.10")).host_id = "127.0.0.21";
+  model::CompileOptions options;
+  options.hyperplane_nodes = {{"hp-1", "127.0.12.1"}};
+
+  // The default ACL first: the subnet names it.
+  const auto& defaults = region_.network_acls.at(region_.vpcs.at(vpc_).default_network_acl_id);
+  auto node = model::compile_host_program(region_, "hp-1", options);
+  ASSERT_EQ(node.nat_gateways.size(), 1u);
+  ASSERT_EQ(node.subnets.size(), 1u);
+  EXPECT_EQ(node.nat_gateways[0].subnet, region_.subnets.at(subnet_).number);
+  EXPECT_EQ(node.subnets[0].id, region_.subnets.at(subnet_).number);
+  EXPECT_EQ(node.subnets[0].cidr.to_string(), "10.0.1.0/24");
+  EXPECT_EQ(node.subnets[0].network_acl, defaults.number);
+  ASSERT_EQ(node.network_acls.size(), 1u);
+  EXPECT_EQ(node.network_acls[0].id, defaults.number);
+
+  // A custom ACL associated with the gateway's subnet replaces it, entries and all.
+  std::string acl = *model::create_network_acl(region_, caller_, vpc_);
+  model::NetworkAclEntry deny{.rule_number = 90,
+                              .egress = true,
+                              .protocol = "6",
+                              .allow = false,
+                              .cidr = "203.0.113.10/32",
+                              .from_port = 80,
+                              .to_port = 80};
+  ASSERT_EQ(code(model::create_network_acl_entry(region_, caller_, acl, deny, false)), "ok");
+  std::string association;
+  for (const auto& a : defaults.associations) {
+    if (a.subnet_id == subnet_) association = a.id;
+  }
+  ASSERT_TRUE(model::replace_network_acl_association(region_, caller_, association, acl).ok());
+  node = model::compile_host_program(region_, "hp-1", options);
+  ASSERT_EQ(node.subnets.size(), 1u);
+  EXPECT_EQ(node.subnets[0].network_acl, region_.network_acls.at(acl).number);
+  ASSERT_EQ(node.network_acls.size(), 1u);
+  const program::NetworkAcl& carried = node.network_acls[0];
+  EXPECT_EQ(carried.id, region_.network_acls.at(acl).number);
+  ASSERT_EQ(carried.entries.size(), 1u);
+  EXPECT_EQ(carried.entries[0].rule_number, 90);
+  EXPECT_EQ(carried.entries[0].direction, program::Direction::egress);
+  EXPECT_EQ(carried.entries[0].action, program::AclAction::deny);
+  EXPECT_EQ(carried.entries[0].cidr.to_string(), "203.0.113.10/32");
+  EXPECT_EQ(carried.entries[0].traffic.protocol, 6);
+  EXPECT_EQ(carried.entries[0].traffic.ports.first, 80);
+  // A router's program is unchanged: its gateways name no subnet.
+  model::RouteTarget target;
+  target.nat_gateway_id = *id;
+  ASSERT_EQ(code(model::create_route(region_, caller_, region_.vpcs.at(vpc_).main_route_table_id,
+                                     "0.0.0.0/0", target, false)),
+            "ok");
+  auto router = model::compile_host_program(region_, "127.0.0.21", options);
+  ASSERT_EQ(router.nat_gateways.size(), 1u);
+  EXPECT_EQ(router.nat_gateways[0].subnet, 0u);
+}
+
 }  // namespace
 }  // namespace openvpc::testing

@@ -50,7 +50,8 @@ Program sample() {
                      103,
                      true,
                      {address_literal("10.0.1.4")},
-                     {address_literal("127.0.12.1"), address_literal("0.0.0.0")}}};
+                     {address_literal("127.0.12.1"), address_literal("0.0.0.0")},
+                     11}};
   p.flow_logs = {{51,
                   "fl-1",
                   "123456789012",
