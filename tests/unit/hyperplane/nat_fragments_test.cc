@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hyperplane/nat_node_translator.h"
+#include "node_packets.h"
 #include "packet/builder.h"
 #include "packet/bytes.h"
 #include "packet/checksum.h"
@@ -39,27 +40,7 @@ constexpr uint32_t kInstance2Eni = 22;
 constexpr uint32_t kGatewayEni = 90;
 constexpr size_t kPiece = 1480;  // fragment payload bytes, as a 1500-byte MTU cuts them
 
-// A packet in a buffer with headroom, as the node's receive hands it over.
-struct Buffer {
-  static constexpr size_t kHeadroom = 128;
-  std::vector<uint8_t> storage;
-  dataplane::Packet packet;
-
-  explicit Buffer(std::span<const uint8_t> bytes) : storage(kHeadroom + bytes.size() + 64) {
-    std::memcpy(storage.data() + kHeadroom, bytes.data(), bytes.size());
-    packet.data = storage.data() + kHeadroom;
-    packet.size = uint16_t(bytes.size());
-    packet.headroom = kHeadroom;
-    packet.capacity = uint16_t(storage.size() - kHeadroom);
-    packet.in_port = dataplane::Port::underlay();
-  }
-  std::span<const uint8_t> bytes() const { return {packet.data, packet.size}; }
-  packet::PacketMeta meta() const { return packet::parse_ip(bytes()); }
-  std::vector<uint8_t> inner() const {
-    const packet::PacketMeta m = meta();
-    return {packet.data + m.l3_offset, packet.data + m.l3_offset + m.l3_size};
-  }
-};
+using Buffer = testing::NodeBuffer;
 
 std::vector<uint8_t> payload(size_t size, uint8_t seed) {
   std::vector<uint8_t> bytes(size);
@@ -94,15 +75,7 @@ std::vector<std::vector<uint8_t>> cut(const std::vector<uint8_t>& ip) {
 
 std::vector<uint8_t> geneve(std::span<const uint8_t> inner, uint32_t from, uint32_t source_eni,
                             uint32_t destination_eni, uint16_t flags) {
-  packet::GeneveEncap e;
-  e.outer_src_v4 = from;
-  e.outer_dst_v4 = kNode;
-  e.src_port = 50000;
-  e.vni = kVpc;
-  e.source_eni = source_eni;
-  e.destination_eni = destination_eni;
-  e.vpc_flags = flags;
-  return packet::build_geneve(e, inner);
+  return testing::node_geneve(inner, from, kNode, kVpc, source_eni, destination_eni, flags);
 }
 
 std::vector<uint8_t> from_router(std::span<const uint8_t> inner, uint32_t router = kRouter,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dataplane/nat_shard.h"
+#include "node_packets.h"
 #include "packet/builder.h"
 #include "packet/bytes.h"
 #include "packet/checksum.h"
@@ -33,52 +34,20 @@ constexpr uint32_t kVpc = 7;
 constexpr uint32_t kInstanceEni = 21;
 constexpr uint32_t kGatewayEni = 90;
 
-// A packet in a buffer with headroom, as the node's receive hands it over.
-struct Buffer {
-  static constexpr size_t kHeadroom = 128;
-  std::vector<uint8_t> storage;
-  dataplane::Packet packet;
-
-  explicit Buffer(std::span<const uint8_t> bytes) : storage(kHeadroom + bytes.size() + 64) {
-    std::memcpy(storage.data() + kHeadroom, bytes.data(), bytes.size());
-    packet.data = storage.data() + kHeadroom;
-    packet.size = uint16_t(bytes.size());
-    packet.headroom = kHeadroom;
-    packet.capacity = uint16_t(storage.size() - kHeadroom);
-    packet.in_port = dataplane::Port::underlay();
-  }
-  std::span<const uint8_t> bytes() const { return {packet.data, packet.size}; }
-};
+using Buffer = testing::NodeBuffer;
 
 std::vector<uint8_t> tcp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                          uint8_t flags) {
-  packet::TcpSpec spec;
-  spec.src_port = sport;
-  spec.dst_port = dport;
-  spec.flags = flags;
-  spec.seq = 1000;
-  spec.ack = 77;
-  const uint8_t payload[] = {'h', 'e', 'l', 'l', 'o'};
-  return packet::build_tcp({.src = IpAddress::v4(src), .dst = IpAddress::v4(dst)}, spec, payload);
+  return testing::node_tcp(src, sport, dst, dport, flags);
 }
 
 std::vector<uint8_t> udp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) {
-  const uint8_t payload[] = {1, 2, 3, 4};
-  return packet::build_udp({.src = IpAddress::v4(src), .dst = IpAddress::v4(dst)}, {sport, dport},
-                           payload);
+  return testing::node_udp(src, sport, dst, dport);
 }
 
 std::vector<uint8_t> geneve(std::span<const uint8_t> inner, uint32_t from, uint32_t source_eni,
                             uint32_t destination_eni, uint16_t flags, uint32_t vni = kVpc) {
-  packet::GeneveEncap e;
-  e.outer_src_v4 = from;
-  e.outer_dst_v4 = kNode;
-  e.src_port = 50000;
-  e.vni = vni;
-  e.source_eni = source_eni;
-  e.destination_eni = destination_eni;
-  e.vpc_flags = flags;
-  return packet::build_geneve(e, inner);
+  return testing::node_geneve(inner, from, kNode, vni, source_eni, destination_eni, flags);
 }
 
 std::vector<uint8_t> from_router(std::span<const uint8_t> inner) {

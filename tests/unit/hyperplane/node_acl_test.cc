@@ -13,6 +13,7 @@
 
 #include "hyperplane/nat_node_translator.h"
 #include "hyperplane/node_program.h"
+#include "node_packets.h"
 #include "packet/builder.h"
 #include "packet/geneve.h"
 
@@ -39,21 +40,7 @@ constexpr uint32_t kGatewayEni = 90;
 constexpr uint32_t kSubnet = 11;  // 10.0.1.0/24
 constexpr uint32_t kAcl = 31;
 
-struct Buffer {
-  static constexpr size_t kHeadroom = 128;
-  std::vector<uint8_t> storage;
-  dataplane::Packet packet;
-
-  explicit Buffer(std::span<const uint8_t> bytes) : storage(kHeadroom + bytes.size() + 64) {
-    std::memcpy(storage.data() + kHeadroom, bytes.data(), bytes.size());
-    packet.data = storage.data() + kHeadroom;
-    packet.size = uint16_t(bytes.size());
-    packet.headroom = kHeadroom;
-    packet.capacity = uint16_t(storage.size() - kHeadroom);
-    packet.in_port = dataplane::Port::underlay();
-  }
-  packet::PacketMeta meta() const { return packet::parse_ip({packet.data, packet.size}); }
-};
+using Buffer = testing::NodeBuffer;
 
 std::vector<uint8_t> tcp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                          uint8_t flags) {
@@ -66,15 +53,7 @@ std::vector<uint8_t> tcp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dp
 
 std::vector<uint8_t> geneve(std::span<const uint8_t> inner, uint32_t from, uint32_t source_eni,
                             uint16_t flags) {
-  packet::GeneveEncap e;
-  e.outer_src_v4 = from;
-  e.outer_dst_v4 = kNode;
-  e.src_port = 50000;
-  e.vni = kVpc;
-  e.source_eni = source_eni;
-  e.destination_eni = kGatewayEni;
-  e.vpc_flags = flags;
-  return packet::build_geneve(e, inner);
+  return testing::node_geneve(inner, from, kNode, kVpc, source_eni, kGatewayEni, flags);
 }
 
 program::NetworkAclEntry entry(uint16_t number, Direction direction, const char* cidr,
