@@ -179,7 +179,7 @@ void NatNodeTranslator::outbound(Packet& p, const packet::PacketMeta& meta, uint
     if (int64_t(now) - int64_t(gateway.joined_at) < kSyncSeconds) {
       return drop(p, NodeDrop::sync_pending);
     }
-    return reset(p, meta, gateway);
+    return reset(p, meta, index);
   }
   if (verdict != NatVerdict::translated) return drop(p, verdict);
   ++counters_.events[size_t(NodeEvent::translated_out)];
@@ -267,10 +267,12 @@ bool NatNodeTranslator::acl_allows_to_instance(uint16_t gateway, const Packet& p
   return acl.allows(AclDirection::egress, translated);
 }
 
-void NatNodeTranslator::reset(Packet& p, const packet::PacketMeta& meta,
-                              const NodeGateway& gateway) {
+void NatNodeTranslator::reset(Packet& p, const packet::PacketMeta& meta, uint16_t index) {
+  const NodeGateway& gateway = config_.gateways[index];
   packet::PacketMeta rst;
   if (!reset_in_place(p, meta, rst)) return drop(p, NodeDrop::untranslatable);
+  // The RST goes to the instance as every packet toward it does: through the subnet ACL's egress.
+  if (!acl_allows_to_instance(index, p, rst)) return drop(p, NodeDrop::nacl_egress_denied);
   ++counters_.events[size_t(NodeEvent::reset_sent)];
   send(p, rst, meta.geneve.outer_src.v4_host_order(), gateway.vni, 0, meta.geneve.source_eni);
 }

@@ -173,7 +173,7 @@ class NatNodeTranslator {
   NodeDrop acl_outbound(uint16_t gateway, const packet::PacketMeta& meta) const;
   bool acl_allows_to_instance(uint16_t gateway, const dataplane::Packet& p,
                               const packet::PacketMeta& meta) const;
-  void reset(dataplane::Packet& p, const packet::PacketMeta& meta, const NodeGateway& gateway);
+  void reset(dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway);
   // Fragments (nat_fragments.h): a translated first fragment sent to `to` / `eni` is
   // remembered; a later one follows it (or is dropped as NodeDrop::fragment).
   void remember_first(const dataplane::Packet& p, const packet::PacketMeta& meta, uint16_t gateway,

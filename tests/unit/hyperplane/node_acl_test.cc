@@ -188,6 +188,22 @@ TEST_F(NodeAclTest, EgressTowardTheInstanceDeniesTheTranslatedReply) {
   EXPECT_TRUE(in(kOther, neighbour));
 }
 
+// The RST the node answers a flowless TCP packet with goes toward the instance: egress too.
+TEST_F(NodeAclTest, TheResetTowardTheInstancePassesEgressToo) {
+  const auto ack =
+      geneve(tcp(kInside, 40000, kRemote, 443, packet::kTcpAck), kRouter, kInstanceEni, 0);
+  load(open_but({}));
+  const Buffer allowed = run(ack);
+  ASSERT_EQ(allowed.packet.verdict, Verdict::encapsulate);
+  EXPECT_EQ(allowed.meta().geneve.outer_dst.v4_host_order(), kRouter);
+  EXPECT_EQ(translator.counters().events[size_t(NodeEvent::reset_sent)], 1u);
+  load(open_but({entry(90, Direction::egress, "10.0.0.0/16", AclAction::deny, packet::kProtoTcp,
+                       {40000, 40000})}));
+  EXPECT_EQ(run(ack).packet.verdict, Verdict::drop);
+  EXPECT_EQ(drops(NodeDrop::nacl_egress_denied), 1u);
+  EXPECT_EQ(translator.counters().events[size_t(NodeEvent::reset_sent)], 1u);
+}
+
 // Lowest number first: the same two rules decide differently as their numbers swap; with no
 // rule matching, the `*` rule denies.
 TEST_F(NodeAclTest, TheLowerRuleNumberWins) {
