@@ -2,6 +2,7 @@
 
 #include "model/nat_gateway.h"
 #include "model/operations.h"
+#include "model/program_compiler_flow_logs.h"
 #include "model/program_compiler_load_balancers.h"
 #include "model/program_numbers.h"
 
@@ -87,7 +88,7 @@ class HostCompiler {
     add_network_acls();
     add_security_groups();
     add_enis_and_mappings();
-    add_flow_logs();
+    add_host_flow_logs(region_, host_id_, program_);
     add_edge_nodes();
     add_routed_nat_gateways();
     add_private_nat_gateway_addresses();
@@ -508,36 +509,6 @@ class HostCompiler {
   std::optional<program::IpAddress> host_underlay_of_edge() const {
     auto it = options_.edge_nodes.find(host_id_);
     return it == options_.edge_nodes.end() ? std::nullopt : program::parse_address(it->second);
-  }
-
-  // Each flow log whose resource (VPC, subnet or interface) covers an ENI on this host.
-  void add_flow_logs() {
-    for (const auto& [id, log] : region_.flow_logs) {
-      program::FlowLog out{.id = log.number,
-                           .name = id,
-                           .account_id = log.owner,
-                           .traffic = flow_log_traffic(log.traffic_type),
-                           .format = log.log_format,
-                           .destination = log.log_destination,
-                           .aggregation_seconds = uint32_t(log.max_aggregation_interval),
-                           .enis = {}};
-      for (const auto& [eni_id, eni] : region_.network_interfaces) {
-        if (eni.host_id != host_id_) continue;
-        if (log.resource_id == eni_id || log.resource_id == eni.subnet_id ||
-            log.resource_id == eni.vpc_id) {
-          out.enis.push_back(eni.number);
-        }
-      }
-      if (out.enis.empty()) continue;
-      std::sort(out.enis.begin(), out.enis.end());
-      program_.flow_logs.push_back(std::move(out));
-    }
-  }
-
-  static program::FlowLogTraffic flow_log_traffic(const std::string& traffic_type) {
-    if (traffic_type == "ACCEPT") return program::FlowLogTraffic::accept;
-    if (traffic_type == "REJECT") return program::FlowLogTraffic::reject;
-    return program::FlowLogTraffic::all;
   }
 
   // The running instance on this host the interface is attached to; empty when none.
