@@ -154,8 +154,16 @@ def curl_spread(region):
     for _ in range(CURLS):
         out = curl(region.app, f"http://{SERVER_IP}/", timeout=3)
         assert out.stdout == "hello from world17\n", (out.returncode, out.stderr)
-    after = attempts()
-    return {n: after[n] - before[n] for n in after}
+    # A node's /metrics is a snapshot its loop takes every 200 ms or so, later under load: wait
+    # until the nodes' counts add up to the CURLS new flows (each is counted by one node).
+    spread = {}
+
+    def counted():
+        after = attempts()
+        spread.update({n: after[n] - before[n] for n in after})
+        return sum(spread.values()) >= CURLS
+    assert wait_until(counted, 10), spread
+    return spread
 
 
 def test_both_controllers_see_every_node_and_place_over_all(world):

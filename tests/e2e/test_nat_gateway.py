@@ -454,8 +454,10 @@ def test_a_private_nat_gateway_translates_inside_the_vpc(world):
     assert clients == {nat_ip}, clients
     out = in_ns(client, "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.8.3.10", check=False)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert node_total(region, "openvpc_nat_gateway_connection_attempt_count_total",
-                      nat_gateway_id=nat) >= attempts_before + 21
+    # The nodes' /metrics are snapshots taken every 200 ms or so.
+    attempts = "openvpc_nat_gateway_connection_attempt_count_total"
+    assert wait_until(lambda: node_total(region, attempts, nat_gateway_id=nat) >=
+                      attempts_before + 21, 10)
     # Nothing is served at the gateway's address: the server cannot connect to it.
     assert curl(server, f"http://{nat_ip}/", timeout=2).returncode != 0
     print(f"private NAT gateway {nat} ({nat_ip}): 21 requests, the server saw only {nat_ip}")
