@@ -45,36 +45,45 @@ def wait_until(predicate, timeout=15.0, interval=0.05):
 
 
 class Etcd:
-    """A single-node etcd on free loopback ports; stop() kills it by PID."""
+    """An etcd of `size` members on free loopback ports (endpoint: the first member's;
+    endpoints: all of them); stop() kills them by PID."""
 
-    def __init__(self):
+    def __init__(self, size=1):
         self.dir = tempfile.mkdtemp(prefix="openvpc-etcd-")
-        self.client_port, self.peer_port = free_port(), free_port()
-        self.endpoint = f"http://127.0.0.1:{self.client_port}"
-        peer = f"http://127.0.0.1:{self.peer_port}"
-        self.log = open(os.path.join(self.dir, "log"), "w")
-        self.proc = subprocess.Popen(
-            [ETCD, "--name", "n0", "--data-dir", os.path.join(self.dir, "data"),
-             "--listen-client-urls", self.endpoint, "--advertise-client-urls", self.endpoint,
-             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-             "--initial-cluster", f"n0={peer}"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+        members = [(f"n{i}", free_port(), free_port()) for i in range(size)]
+        cluster = ",".join(f"{name}=http://127.0.0.1:{peer}" for name, _, peer in members)
+        self.endpoints = [f"http://127.0.0.1:{client}" for _, client, _ in members]
+        self.endpoint = self.endpoints[0]
+        self.procs, self.logs = [], []
+        for name, client, peer in members:
+            log = open(os.path.join(self.dir, f"{name}.log"), "w")
+            self.logs.append(log)
+            self.procs.append(subprocess.Popen(
+                [ETCD, "--name", name, "--data-dir", os.path.join(self.dir, name),
+                 "--listen-client-urls", f"http://127.0.0.1:{client}",
+                 "--advertise-client-urls", f"http://127.0.0.1:{client}",
+                 "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+                 "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+                 "--initial-cluster", cluster, "--initial-cluster-state", "new"],
+                stdout=log, stderr=subprocess.STDOUT))
 
-        def healthy():
+        def healthy(endpoint):
             try:
-                with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as r:
+                with urllib.request.urlopen(endpoint + "/health", timeout=1) as r:
                     return b"true" in r.read()
             except (OSError, urllib.error.URLError):
                 return False
-        if not wait_until(healthy, 20):
+        if not wait_until(lambda: all(healthy(e) for e in self.endpoints), 30):
             self.stop()
-            raise RuntimeError("etcd did not start")
+            raise RuntimeError("etcd did not become healthy")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.log.close()
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+        for log in self.logs:
+            log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

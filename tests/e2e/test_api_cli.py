@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from api_fixtures import CLI, Controller, signed_post
+from api_fixtures import CLI, Controller
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,8 @@ rewritten (a higher generation) to turn the VPC's DNS attributes off. Needs root
 dig and /usr/bin/python3 with scapy. Everything is removed by PID and by this run's unique tag
 whatever happens; every command is bounded in time.
 """
-import json
 import os
 import shutil
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -121,7 +119,7 @@ def test_reverse_names(region, transport):
 
 @pytest.mark.parametrize("transport", ["+notcp", "+tcp"])
 def test_nxdomain_for_names_it_does_not_own(region, transport):
-    for name in ("example.com", f"ip-10-0-9-9.{ZONE}", f"ip-10-0-2-7.us-west-2.compute.internal"):
+    for name in ("example.com", f"ip-10-0-9-9.{ZONE}", "ip-10-0-2-7.us-west-2.compute.internal"):
         out = dig(region, "@169.254.169.253", transport, name)
         assert out.returncode == 0, out.stdout + out.stderr
         assert "status: NXDOMAIN" in out.stdout, out.stdout

@@ -15,19 +15,16 @@ namespace) to B. Each controller records the nodes attached to it in the store, 
     was, and the instance still reaches the internet over all three nodes.
 Addresses 127.0.17.x are this test's own.
 """
-import os
 import signal
-import socket
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from api_fixtures import Controller, Etcd, wait_until
+from api_fixtures import wait_until
 from edge_fixtures import SERVER_IP, EdgeUnderTest, Internet, curl, start_nginx, wait_for_edges
 from hyperplane_fixtures import HyperplaneNodeUnderTest, fleet_view, live_nodes
-from region_fixtures import ControlledRouter, RegionUnderTest, require_region_tools
+from multi_controller_fixtures import MultiControllerRegion
 
 HOSTS = {"h1": "127.0.17.2"}
 EDGE = "127.0.17.10"
@@ -38,78 +35,20 @@ APP_IP = "10.0.2.10"
 CURLS = 30  # flows hashed over 3 slots: each node misses all of them with odds (2/3)^30
 
 
-class TwoControllerRegion(RegionUnderTest):
-    """RegionUnderTest with controllers A and B on one etcd instead of one SQLite controller."""
-
-    def __init__(self, build_dir: Path):
-        require_region_tools()
-        from conftest import require_binary
-        self.router_binary = require_binary(build_dir, "src/router/openvpc-router",
-                                            "openvpc-router")
-        self.hosts = dict(HOSTS)
-        self.tag = f"r{os.getpid() % 1000:03d}q"
-        self.work = Path(tempfile.mkdtemp(prefix="ovt-fleet-"))
-        self.routers, self.instances, self.helpers = {}, {}, []
-        self.router_args = []
-        self.controllers, self.mapping = [], []
-        self.etcd = Etcd()
-        host_args = [a for h, address in HOSTS.items() for a in ("--host", f"{h}={address}")]
-        try:
-            for i in range(2):
-                port_file = self.work / f"mapping-port-{i}"
-                c = Controller(store="etcd", etcd_endpoint=self.etcd.endpoint,
-                               extra_args=["--mapping-port", "0", "--mapping-port-file",
-                                           str(port_file), "--hyperplane-shard-size", "3",
-                                           "--hyperplane-grace-seconds", "5"] + host_args,
-                               pki_from=self.controllers[0] if self.controllers else None)
-                self.controllers.append(c)
-                assert wait_until(lambda: port_file.exists() and port_file.read_text().strip(),
-                                  20), c.read_log()
-                self.mapping.append(f"127.0.0.1:{int(port_file.read_text())}")
-            self.controller = self.controllers[0]
-            tls_dir = self.controller.issue("h1", "router", self.work / "tls-h1", [HOSTS["h1"]])
-            self.routers["h1"] = ControlledRouter(
-                self.router_binary, "h1", HOSTS["h1"], self.targets([0, 1]), self.work,
-                self.tag, [], tls_dir)
-        except BaseException:
-            self.close()
-            raise
-
-    def targets(self, order):
-        """The --controller list in this order (indexes into self.controllers)."""
-        return ",".join(self.mapping[i] for i in order)
-
-    def use_targets(self, order):
-        """Makes the edge and node fixtures, which pass `127.0.0.1:{region.mapping_port}` as
-        --controller, pass the list in `order` instead."""
-        listed = self.targets(order)
-        self.mapping_port = listed[len("127.0.0.1:"):]
-
-    def controller_id(self, index):
-        """The id controller `index` writes in its fleet records (hostname:pid)."""
-        return f"{socket.gethostname()}:{self.controllers[index].proc.pid}"
-
-    def fleet(self, index):
-        """`openvpc hyperplane --json` on controller `index`."""
-        saved, self.controller = self.controller, self.controllers[index]
-        try:
-            return fleet_view(self)
-        finally:
-            self.controller = saved
-
-    def close(self):
-        for c in self.controllers[1:]:
-            c.stop()
-        self.controllers = self.controllers[:1]
-        if self.controllers:
-            self.controller = self.controllers[0]  # super().close() stops this one
-            super().close()
-        self.etcd.stop()
+def fleet_of(region, index):
+    """`openvpc hyperplane --json` on controller `index`."""
+    saved, region.controller = region.controller, region.controllers[index]
+    try:
+        return fleet_view(region)
+    finally:
+        region.controller = saved
 
 
 @pytest.fixture(scope="module")
 def world(build_dir: Path):
-    region = TwoControllerRegion(build_dir)
+    region = MultiControllerRegion(
+        build_dir, HOSTS, {"h1": [0, 1]}, count=2, name="quorum",
+        controller_args=["--hyperplane-shard-size", "3", "--hyperplane-grace-seconds", "5"])
     internet, edge = None, None
     region.nodes = {}
     region.server_pids = []
@@ -171,8 +110,8 @@ def test_both_controllers_see_every_node_and_place_over_all(world):
     a, b = region.controller_id(0), region.controller_id(1)
     expected = {"hp1": a, "hp2": b, "hp3": a}
     for index in (0, 1):
-        assert wait_until(lambda: nodes_by_controller(region.fleet(index)) == expected, 15), \
-            (index, region.fleet(index), region.controllers[index].read_log())
+        assert wait_until(lambda: nodes_by_controller(fleet_of(region, index)) == expected, 15), \
+            (index, fleet_of(region, index), region.controllers[index].read_log())
     region.controller = region.controllers[1]  # everything below through B
     c = region.controller
     assert wait_for_edges(region, 1), c.read_log()
@@ -189,9 +128,9 @@ def test_both_controllers_see_every_node_and_place_over_all(world):
     assert wait_until(lambda: c.aws_ok("describe-nat-gateways", "--nat-gateway-ids", region.nat)[
         "NatGateways"][0]["State"] == "available", 10)
     # Both controllers show the one shard, over nodes attached to each of them.
-    region.shard = shard_of(region.fleet(1), region.nat)
+    region.shard = shard_of(fleet_of(region, 1), region.nat)
     assert sorted(region.shard) == sorted(NODES), region.shard
-    assert shard_of(region.fleet(0), region.nat) == region.shard
+    assert shard_of(fleet_of(region, 0), region.nat) == region.shard
     assert {expected[n] for n in region.shard} == {a, b}
     private_table = c.aws_ok("create-route-table", "--vpc-id", vpc)["RouteTable"]["RouteTableId"]
     c.aws_ok("create-route", "--route-table-id", private_table, "--destination-cidr-block",
@@ -215,14 +154,14 @@ def test_a_killed_controllers_nodes_move_and_the_shard_stays(world):
     log_before = len(Path(region.controllers[1].dir, "controller.log").read_text())
     region.controllers[0].kill(signal.SIGKILL)
     # h1 and hp1, hp3 reattach to B; B's fleet stays the three nodes all along.
-    assert wait_until(lambda: nodes_by_controller(region.fleet(1)) ==
-                      {n: b for n in NODES}, 15), region.fleet(1)
-    assert shard_of(region.fleet(1), region.nat) == region.shard
+    assert wait_until(lambda: nodes_by_controller(fleet_of(region, 1)) ==
+                      {n: b for n in NODES}, 15), fleet_of(region, 1)
+    assert shard_of(fleet_of(region, 1), region.nat) == region.shard
     assert live_nodes_of(region, 1) == sorted(NODES)
     spread = curl_spread(region)
     print(f"after the SIGKILL of A, attempts per node: {spread}")
     assert all(v > 0 for v in spread.values()), spread
-    assert shard_of(region.fleet(1), region.nat) == region.shard
+    assert shard_of(fleet_of(region, 1), region.nat) == region.shard
     # B never applied a fleet change: no "edge nodes: N, hyperplane nodes: M" line since.
     log = Path(region.controllers[1].dir, "controller.log").read_text()[log_before:]
     assert "hyperplane nodes:" not in log, log[-3000:]

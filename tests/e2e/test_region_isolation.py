@@ -9,7 +9,6 @@ security group admits only that group's members; a revoked rule keeps an establi
 tracked TCP connection while an untracked one (TCP open to 0.0.0.0/0) is cut at once.
 Everything is driven with /usr/bin/aws and removed by PID and by name in every outcome.
 """
-import socket
 import subprocess
 import time
 from pathlib import Path
