@@ -242,7 +242,9 @@ void Pipeline::forward(Packet& p, const packet::PacketMeta& meta, const FlowEntr
   int32_t out_index = -1;
   if (entry != nullptr) {
     const LocalEni* source = in_index >= 0 ? &program_->local_enis[size_t(in_index)] : nullptr;
-    const uint16_t mtu = path_mtu(entry->action);
+    const uint16_t mtu = entry->action.verdict == Verdict::encapsulate
+                             ? std::min(path_mtu(entry->action), config_.encapsulated_mtu)
+                             : path_mtu(entry->action);
     const bool ttl_expires = entry->action.decrement_ttl && meta.ttl <= 1;  // answered first
     if (mtu != 0 && segment_l3_size(p, meta) > mtu && meta.ip_version == 4 && !ttl_expires) {
       note(trace_, "path-mtu", [&] {

@@ -31,7 +31,8 @@
 // FragmentTracker with their reasons.
 //
 // Path MTU (after routing, after the TTL check): an IPv4 packet larger than path_mtu() of its
-// action (9001 inside the VPC, 1500 toward gateways) with DF set is answered with ICMP
+// action (9001 inside the VPC or PipelineConfig::encapsulated_mtu when lower, 1500 toward
+// gateways) with DF set is answered with ICMP
 // fragmentation needed from the router address when it came from a local ENI (verdict
 // icmp_error, reason mtu_exceeded), else dropped as mtu_exceeded; without DF it is cut into
 // fragments (RFC 791): the packet itself becomes the first, the others are written into the
@@ -63,6 +64,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/actions.h"
 #include "dataplane/admission.h"
 #include "dataplane/classifier.h"
 #include "dataplane/compiled_program.h"
@@ -92,6 +94,11 @@ struct PipelineConfig {
   size_t fragment_hold_slots_per_eni = 16;  // of those, at most this many for one ENI
   uint32_t fragment_hold_seconds = 2;       // how long one waits (1 to 2 s: whole seconds)
   size_t fragment_output_slots = 128;       // fragments cut for the path MTU, per process()
+  // The largest inner IPv4 packet an encapsulated path carries: kVpcMtu on an underlay that
+  // takes 9001 + 52 bytes of encapsulation (loopback, jumbo NICs); the router lowers it to its
+  // underlay MTU - 52 below that, so a DF packet above it is answered with fragmentation
+  // needed instead of leaving too big for the underlay. (Super-frames are cut, worker.h.)
+  uint16_t encapsulated_mtu = kVpcMtu;
 };
 
 class Pipeline {

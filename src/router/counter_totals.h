@@ -99,6 +99,8 @@ inline constexpr std::array kWorkerCounterFields = {
                        "TCP super-frames (TSO) read from ENI TAPs."},
     WorkerCounterField{"gso_segmented", &WorkerCounters::gso_segmented,
                        "TCP super-frames cut in software to hand to another worker."},
+    WorkerCounterField{"gso_cut_for_underlay", &WorkerCounters::gso_cut_for_underlay,
+                       "TCP super-frames cut in software because they exceed the underlay MTU."},
     WorkerCounterField{"oversize_dropped", &WorkerCounters::oversize_dropped,
                        "Packets dropped for being too large."},
     WorkerCounterField{"handed_off", &WorkerCounters::handed_off,

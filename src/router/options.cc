@@ -3,6 +3,7 @@
 #include "mapping/mapping_client.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 
 #include "program/cidr.h"
 
@@ -78,6 +79,10 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   std::string tso = "on";
   app.add_option("--tso", tso, "on|off: TCP segmentation offload through the instance TAPs")
       ->check(CLI::IsMember({"on", "off"}));
+  std::string underlay_mtu = "auto";
+  app.add_option("--underlay-mtu", underlay_mtu,
+                 "auto|1280-65536: TCP super-frames larger than this are cut before they "
+                 "leave (auto: the MTU of the interface holding --underlay-ip)");
   app.add_option("--instance", instances, "ENI=NAMESPACE: create the instance namespace");
   app.add_option("--counters-interval", options.counters_interval_seconds,
                  "seconds between counters.json rewrites")
@@ -135,6 +140,15 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
     }
   }
   options.tso = tso == "on";
+  if (underlay_mtu != "auto") {
+    char* end = nullptr;
+    const unsigned long mtu = std::strtoul(underlay_mtu.c_str(), &end, 10);
+    if (underlay_mtu.empty() || *end != '\0' || mtu < 1280 || mtu > 65536) {
+      return make_error("options.invalid",
+                        "--underlay-mtu must be auto or 1280-65536: " + underlay_mtu);
+    }
+    options.underlay_mtu = uint32_t(mtu);
+  }
   for (const auto& text : instances) {
     auto binding = parse_instance(text);
     if (!binding) return binding.error();

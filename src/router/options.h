@@ -39,6 +39,10 @@ struct RouterOptions {
   // --tso on|off: instance TAPs hand over TCP super-frames (TSO4/TSO6, eni_port.h) that cross
   // the router whole. Received super-frames are taken either way.
   bool tso = true;
+  // --underlay-mtu N | auto: super-frames larger than this are cut before they are
+  // encapsulated onto the underlay (underlay_segments.h). 0 (auto): the MTU of the interface
+  // holding the underlay address, learned at start (loopback: 65536, nothing cut).
+  uint32_t underlay_mtu = 0;
   std::vector<InstanceBinding> instances;
   double counters_interval_seconds = 1.0;
   // Flow logs (flow_log_files.h). flow_log_window_seconds is a test/demo knob: when not 0,

@@ -2,9 +2,13 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <optional>
 
 #include <spdlog/spdlog.h>
+
+#include "io/interface_mtu.h"
+#include "packet/geneve.h"
 
 namespace openvpc::router {
 
@@ -74,6 +78,23 @@ void Router::start_workers() {
   context.pipeline.connection_settings = pipeline_config_.connection_settings;
   context.pipeline.connection_capacity = options_.max_connections;
   context.capture = &capture_;
+  context.underlay_mtu = options_.underlay_mtu;
+  std::string mtu_source = "--underlay-mtu";
+  if (context.underlay_mtu == 0) {
+    auto learned = io::interface_mtu_for(options_.underlay_address);
+    if (learned) {
+      context.underlay_mtu = learned->mtu;
+      mtu_source = learned->name;
+    } else {  // no cut then: what every router did before it learned the MTU
+      spdlog::warn("underlay MTU: {}; super-frames leave whole", learned.error().message);
+      context.underlay_mtu = 65536;
+      mtu_source = "unknown";
+    }
+  }
+  // What an inner packet may weigh so that it still fits one underlay packet once
+  // encapsulated; below 9001 a DF packet above it gets fragmentation needed (pipeline.h).
+  const uint32_t inner_fits = context.underlay_mtu - uint32_t(packet::kGeneveEncapSize);
+  context.pipeline.encapsulated_mtu = uint16_t(std::min<uint32_t>(dataplane::kVpcMtu, inner_fits));
   for (uint32_t i = 0; i < count; ++i) {
     auto raw = io::RawUnderlaySocket::open();
     if (!raw) {
@@ -83,8 +104,8 @@ void Router::start_workers() {
     workers_.push_back(std::make_unique<Worker>(i, context, std::move(*raw)));
   }
   for (auto& worker : workers_) worker->start();
-  spdlog::info("{}: {} worker(s) running, underlay {}:{}", options_.host_id, count,
-               status_.underlay_address, packet::kGenevePort);
+  spdlog::info("{}: {} worker(s) running, underlay {}:{}, MTU {} ({})", options_.host_id, count,
+               status_.underlay_address, packet::kGenevePort, context.underlay_mtu, mtu_source);
 }
 
 Result<void> Router::reload(bool force) {

@@ -16,6 +16,7 @@
 #include "packet/bytes.h"
 #include "packet/checksum.h"
 #include "packet/geneve.h"
+#include "router/underlay_segments.h"
 
 namespace openvpc::router {
 
@@ -47,42 +48,6 @@ void add_fd(int epoll_fd, int fd, uint64_t tag) {
   }
 }
 
-// Where the VPC option's flags and GSO size sit in an underlay packet this router's peers
-// write: outer IPv4 (20) + UDP (8) + Geneve (8), then the option header (4) and two ENIs (8).
-constexpr size_t kOptionAt = 20 + 8 + packet::kGeneveHeaderSize;
-constexpr size_t kOptionFlagsAt = kOptionAt + packet::kGeneveOptionHeaderSize + 8;
-
-// The GSO a received underlay packet's VPC option announces, as a virtio-net header for
-// io::segment_tcp (no checksum flag: the segments get theirs computed); GSO none otherwise.
-io::VirtioNetHeader underlay_gso(const uint8_t* outer, size_t size) {
-  io::VirtioNetHeader vnet;
-  if (size < packet::kGeneveEncapSize || outer[0] != 0x45 ||
-      packet::load_be16(outer + kOptionAt) != packet::kVpcOptionClass ||
-      (outer[kOptionAt + 2] & 0x7f) != packet::kVpcOptionType) {
-    return vnet;
-  }
-  const uint16_t flags = packet::load_be16(outer + kOptionFlagsAt);
-  if ((flags & packet::kVpcFlagsGso) == packet::kVpcFlagGsoTcpv4) {
-    vnet.gso_type = io::kVirtioGsoTcpv4;
-  } else if ((flags & packet::kVpcFlagsGso) == packet::kVpcFlagGsoTcpv6) {
-    vnet.gso_type = io::kVirtioGsoTcpv6;
-  }
-  vnet.gso_size = packet::load_be16(outer + kOptionFlagsAt + 2);
-  return vnet;
-}
-
-// One software segment of an underlay super-frame: its outer lengths and checksum for its
-// size, and the option's GSO flag and size cleared (it is a plain packet now).
-void fix_outer_headers(uint8_t* outer, size_t size) {
-  packet::store_be16(outer + 2, uint16_t(size));
-  packet::store_be16(outer + 10, 0);
-  packet::store_be16(outer + 10, packet::ipv4_header_checksum(outer, 20));
-  packet::store_be16(outer + 24, uint16_t(size - 20));
-  const uint16_t flags = packet::load_be16(outer + kOptionFlagsAt);
-  packet::store_be16(outer + kOptionFlagsAt, uint16_t(flags & ~packet::kVpcFlagsGso));
-  packet::store_be16(outer + kOptionFlagsAt + 2, 0);
-}
-
 // The virtio-net header a packet is written to a TAP with (io::tso_header for a super-frame).
 io::VirtioNetHeader gso_header(const Packet& p) {
   return io::tso_header(p.data, p.size, p.gso_type, p.gso_size);
@@ -109,6 +74,8 @@ Worker::Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySock
       segment_frames_(kSegmentSlots),
       frames_(kReceiveBatch),
       datagrams_(kReceiveBatch),
+      cut_storage_(context.underlay_mtu < kLargestPacket ? kCutSlots * kCutSlotSize : 0),
+      cut_frames_(context.underlay_mtu < kLargestPacket ? kCutSlots : 0),
       reply_buffer_(kBufferSize) {
   pending_.reserve(dataplane::kMaxBatch);
   underlay_pending_.reserve(dataplane::kMaxBatch);
@@ -293,16 +260,15 @@ void Worker::hand_off_segments(uint8_t* data, size_t size, const io::VirtioNetHe
     segment_frames_[i] = {
         segment_storage_.data() + i * kBufferSize, 0, uint32_t(kBufferSize - kHeadroom), {}};
   }
-  const uint32_t l3_offset = outer ? uint32_t(packet::kGeneveEncapSize) : 14;
-  const io::SegmentResult cut = io::segment_tcp({data, size}, vnet, l3_offset, segment_frames_);
+  const io::SegmentResult cut = outer ? cut_encapsulated({data, size}, vnet, segment_frames_)
+                                      : io::segment_tcp({data, size}, vnet, 14, segment_frames_);
   if (cut.error != io::OffloadError::none) {
     ++counters_.segmentation_offload_dropped;
     return;
   }
   ++counters_.gso_segmented;
   for (uint32_t i = 0; i < cut.count; ++i) {
-    io::Frame& piece = segment_frames_[i];
-    if (outer) fix_outer_headers(piece.data, piece.size);
+    const io::Frame& piece = segment_frames_[i];
     accept(piece.data, piece.size, in_port, target);
   }
 }
@@ -384,6 +350,7 @@ void Worker::emit(dataplane::PacketBatch batch, uint64_t now_ns) {
 
 void Worker::queue_to_port(const Packet& p) {
   if (p.out_port.kind == PortKind::underlay) {
+    if (p.size > context_.underlay_mtu && cut_for_underlay(p)) return;
     io::Datagram d;
     d.data = p.data;
     d.size = p.size;
@@ -397,6 +364,43 @@ void Worker::queue_to_port(const Packet& p) {
     return;
   }
   eni_out_[size_t(position)].push_back({p.data, p.size, p.capacity, gso_header(p)});
+}
+
+bool Worker::cut_for_underlay(const Packet& p) {
+  if (underlay_gso(p.data, p.size).gso_type == io::kVirtioGsoNone) {
+    return false;  // sent as it is: a plain packet's size is the sender's path MTU business
+  }
+  const uint32_t mtu = std::min<uint32_t>(context_.underlay_mtu, kCutSlotSize);
+  io::SegmentResult cut;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // The segments wait in underlay_pending_ until flush(); when the slots left do not hold
+    // this super-frame's (a 64 KB one at MTU 1500 takes ~45), flush and cut again.
+    const std::span<io::Frame> free = std::span(cut_frames_).subspan(cut_slots_used_);
+    for (size_t i = 0; i < free.size(); ++i) {
+      free[i] = {cut_storage_.data() + (cut_slots_used_ + i) * kCutSlotSize,
+                 0,
+                 uint32_t(kCutSlotSize),
+                 {}};
+    }
+    cut = cut_to_mtu({p.data, p.size}, mtu, free);
+    if (cut.error != io::OffloadError::too_many_segments || cut_slots_used_ == 0) break;
+    flush();
+  }
+  if (cut.error != io::OffloadError::none) {
+    ++counters_.segmentation_offload_dropped;
+    return true;
+  }
+  ++counters_.gso_cut_for_underlay;
+  for (uint32_t i = 0; i < cut.count; ++i) {
+    const io::Frame& piece = cut_frames_[cut_slots_used_ + i];
+    io::Datagram d;
+    d.data = piece.data;
+    d.size = piece.size;
+    d.peer_address = packet::load_be32(piece.data + 16);
+    underlay_pending_.push_back(d);
+  }
+  cut_slots_used_ += cut.count;
+  return true;
 }
 
 void Worker::serve_local(const Packet& p, uint64_t now_ns) {
@@ -457,6 +461,7 @@ void Worker::flush() {
     ::poll(&writable, 1, 1);
   }
   underlay_pending_.clear();
+  cut_slots_used_ = 0;
 }
 
 void Worker::publish_snapshot() {

@@ -14,7 +14,9 @@
 // GSO size) or, to a TAP, with a virtio-net GSO header (NEEDS_CSUM at the TCP checksum), so
 // the destination kernel takes one skb. Receive buffers are kReceiveBufferSize for that. A
 // super-frame dispatched to another worker is cut in software first (inbox slots are
-// kBufferSize); a UDP GSO frame is dropped (segmentation_offload_dropped).
+// kBufferSize); a UDP GSO frame is dropped (segmentation_offload_dropped). A super-frame
+// for the underlay that exceeds its MTU (WorkerContext::underlay_mtu) is cut to fit before it
+// leaves (underlay_segments.h; gso_cut_for_underlay).
 //
 // Configuration (program, services, port table) is picked up between batches; nothing on the
 // per-packet path allocates or locks except a TAP's send mutex once per batch. Counters are
@@ -49,7 +51,8 @@ struct WorkerCounters {
   uint64_t checksum_completion_failed = 0;    // a partial-checksum frame offload.h refused
   uint64_t segmentation_offload_dropped = 0;  // a UDP GSO frame, or one not cut for a handoff
   uint64_t gso_frames = 0;                    // TCP super-frames received (from ENIs)
-  uint64_t gso_segmented = 0;  // super-frames cut in software (to hand to another worker)
+  uint64_t gso_segmented = 0;         // super-frames cut in software (to hand to another worker)
+  uint64_t gso_cut_for_underlay = 0;  // super-frames cut to fit the underlay MTU
   uint64_t oversize_dropped = 0;
   uint64_t handed_off = 0;       // to another worker's inbox
   uint64_t handoff_full = 0;     // that inbox was full: dropped
@@ -88,7 +91,11 @@ struct WorkerContext {
   const Published<PortTable>* ports = nullptr;
   io::UnderlaySocket* underlay = nullptr;  // received by worker `underlay_worker` only
   uint32_t underlay_worker = 0;
-  uint32_t underlay_address = 0;                           // host order
+  uint32_t underlay_address = 0;  // host order
+  // Super-frames larger than this are cut before they leave (underlay_segments.h); at 65535
+  // (the largest IPv4 packet) or above, as on loopback (65536), nothing is ever cut and no cut
+  // buffers are made.
+  uint32_t underlay_mtu = 65536;
   std::vector<std::unique_ptr<Inbox>>* inboxes = nullptr;  // one per worker
   uint32_t worker_count = 1;
   dataplane::PipelineConfig pipeline;
@@ -104,6 +111,11 @@ class Worker {
   // Receive buffers (ENI and underlay): a TSO super-frame, or one encapsulated, fits whole.
   static constexpr size_t kReceiveBufferSize = kHeadroom + io::kMaxFrameSize;
   static constexpr size_t kSegmentSlots = 128;  // software segments of one super-frame
+  // Segments of super-frames cut to the underlay MTU, waiting for flush(): 128 hold two 64 KB
+  // super-frames at MTU 1500; the cut is at most kCutSlotSize bytes whatever the MTU.
+  static constexpr size_t kCutSlots = 128;
+  static constexpr size_t kCutSlotSize = kBufferSize;
+  static constexpr uint32_t kLargestPacket = 65535;
 
   Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySocket underlay_out);
   ~Worker();
@@ -132,6 +144,9 @@ class Worker {
   void process_pending(uint64_t now_ns);
   void emit(dataplane::PacketBatch batch, uint64_t now_ns);
   void queue_to_port(const dataplane::Packet& p);
+  // A super-frame for the underlay larger than its MTU: cut, the segments queued. False when
+  // it is not a super-frame (the caller queues it as it is).
+  bool cut_for_underlay(const dataplane::Packet& p);
   void serve_local(const dataplane::Packet& p, uint64_t now_ns);
   void send_to_eni(size_t position, std::span<const io::Frame> frames);
   void capture(uint32_t eni, std::span<const io::Frame> frames);  // when the ENI is watched
@@ -161,6 +176,9 @@ class Worker {
   std::vector<Inbox::Entry> inbox_entries_;
   std::vector<std::vector<io::Frame>> eni_out_;  // by port position
   std::vector<io::Datagram> underlay_pending_;
+  std::vector<uint8_t> cut_storage_;  // kCutSlots buffers of kCutSlotSize (small MTUs only)
+  std::vector<io::Frame> cut_frames_;
+  size_t cut_slots_used_ = 0;  // by segments in underlay_pending_
   std::vector<uint8_t> reply_buffer_;
   WorkerCounters counters_;
 

@@ -84,7 +84,7 @@ class RouterProcess:
     """One openvpc-router; its counters come from STATE_DIR/counters.json."""
 
     def __init__(self, binary, host_id, underlay, program, work: Path, tag, instances=(),
-                 workers=1):
+                 workers=1, extra=()):
         self.host_id, self.work = host_id, work
         self.program_path = work / f"{host_id}.json"
         self.state_dir = work / f"state-{host_id}"
@@ -97,6 +97,7 @@ class RouterProcess:
                 "--log-level", "debug"]
         for eni, ns in instances:
             args += ["--instance", f"{eni}={ns}"]
+        args += list(extra)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
 

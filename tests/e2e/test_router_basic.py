@@ -13,6 +13,7 @@ run's unique tag in every outcome; the last test checks nothing is left.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,7 +34,10 @@ HOSTS = [
 ]
 
 
-@pytest.fixture(scope="module", params=[1, 2], ids=["1-worker", "2-workers"])
+# (workers, --underlay-mtu): loopback's 65536 carries super-frames whole; 1500, as a NIC's
+# would, makes the sending router cut them to fit (router/underlay_segments.h).
+@pytest.fixture(scope="module", params=[(1, None), (2, None), (1, 1500)],
+                ids=["1-worker", "2-workers", "1-worker-underlay-mtu-1500"])
 def region(request, build_dir: Path):
     if os.geteuid() != 0:
         pytest.skip("needs root for TAPs and namespaces")
@@ -44,17 +48,20 @@ def region(request, build_dir: Path):
     tag = f"{os.getpid() % 100000}"
     work = Path(tempfile.mkdtemp(prefix="ovt-rt-"))
     ns_a, ns_b = f"ovt-rt-a-{tag}", f"ovt-rt-b-{tag}"
-    workers = request.param
+    workers, underlay_mtu = request.param
+    extra = ["--underlay-mtu", str(underlay_mtu)] if underlay_mtu else []
     programs = two_host_programs(HOSTS, allowed_tcp_ports=(80, 5201))
     routers, helpers = [], []
-    state = {"workers": workers, "tag": tag, "work": work, "ns_a": ns_a, "ns_b": ns_b, "routers": routers,
+    state = {"workers": workers, "underlay_mtu": underlay_mtu, "tag": tag, "work": work,
+             "ns_a": ns_a, "ns_b": ns_b, "routers": routers,
              "helpers": helpers, "programs": programs,
              "tap_a": f"ovr{tag}-101", "tap_b": f"ovr{tag}-201"}
     try:
         routers.append(RouterProcess(binary, "h1", "127.0.0.2", programs[0], work, tag,
-                                     instances=[("101", ns_a)], workers=workers))
+                                     instances=[("101", ns_a)], workers=workers, extra=extra))
         routers.append(RouterProcess(binary, "h2", "127.0.0.3", programs[1], work, tag,
-                                     instances=[("eni-201", ns_b)], workers=workers))
+                                     instances=[("eni-201", ns_b)], workers=workers,
+                                     extra=extra))
         for r in routers:
             r.wait_ready()
         for ns, tap in ((ns_a, state["tap_a"]), (ns_b, state["tap_b"])):
@@ -219,8 +226,22 @@ def test_iperf3_tcp_between_hosts_crosses_as_super_frames(region):
     catches a collapse (measured here: 1 worker 0.48 of veth with TSO, 0.24 with --tso off;
     2 workers 0.25)."""
     h1, h2 = region["routers"]
+    pcap = region["work"] / "underlay-sizes.pcap"
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-nn", "-U", "-s", "96", "-c", "500", "-w",
+                             str(pcap), "udp port 6081 and src 127.0.0.2 and dst 127.0.0.3"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    region["helpers"].append(dump)
+    time.sleep(1.0)
     before = [r.counters() for r in (h1, h2)]
     gbits = iperf3_gbits(region["ns_b"], region["ns_a"], B_IP, 3, region["helpers"])
+    try:
+        dump.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        dump.kill()
+    # The outer IPv4 lengths h1 sent to h2 while iperf3 ran.
+    sizes = [int(m) for m in re.findall(r"proto UDP \(17\), length (\d+)\)",
+                                          run("tcpdump", "-r", str(pcap), "-nn", "-v").stdout)]
+    assert len(sizes) > 100, len(sizes)
     time.sleep(0.5)  # counters.json: every 0.2 s
     after = [r.counters() for r in (h1, h2)]
     kernel = kernel_path_gbits(region, 3)
@@ -236,13 +257,26 @@ def test_iperf3_tcp_between_hosts_crosses_as_super_frames(region):
     # Each frame from A stands for several segments (rx counts wire packets) ...
     segments_in = after[0]["enis"]["101"]["rx_packets"] - before[0]["enis"]["101"]["rx_packets"]
     assert segments_in > 2 * frames, (segments_in, frames)
-    if moved(0, "router", "gso_segmented") == 0 and moved(1, "router", "gso_segmented") == 0:
+    if region["underlay_mtu"]:
+        # h1 cut every super-frame to the underlay MTU before it left: h2 received plain
+        # segments, one per datagram, each within the MTU (52 bytes of encapsulation included).
+        cut = moved(0, "router", "gso_cut_for_underlay")
+        assert cut > 100 and cut * 2 > super_frames, (cut, super_frames)
+        assert moved(0, "router", "segmentation_offload_dropped") == 0
+        datagrams = moved(1, "router", "underlay_datagrams_received")
+        segments_out = after[1]["enis"]["201"]["tx_packets"] - \
+            before[1]["enis"]["201"]["tx_packets"]
+        assert datagrams >= segments_out > 2 * cut, (datagrams, segments_out, cut)
+        assert moved(1, "router", "gso_segmented") == 0
+        assert 1400 < max(sizes) <= region["underlay_mtu"], max(sizes)
+    elif moved(0, "router", "gso_segmented") == 0 and moved(1, "router", "gso_segmented") == 0:
         # ... and, when no worker handed one to another (which cuts it), each datagram on the
         # underlay to h2 carried several segments to B whole.
         datagrams = moved(1, "router", "underlay_datagrams_received")
         segments_out = after[1]["enis"]["201"]["tx_packets"] - \
             before[1]["enis"]["201"]["tx_packets"]
         assert segments_out > 2 * datagrams, (segments_out, datagrams)
+        assert max(sizes) > 10000, max(sizes)  # whole super-frames on the underlay
     else:
         assert region["workers"] > 1  # only a handoff between workers cuts super-frames
     assert gbits >= 0.1 * kernel, (gbits, kernel)

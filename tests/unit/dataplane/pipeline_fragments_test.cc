@@ -356,6 +356,29 @@ TEST(PathMtuLimits, DfFromTheUnderlayAboveTheMtuIsDropped) {
   EXPECT_EQ(to_string(batch.packets[0].drop_reason), "mtu_exceeded");
 }
 
+// A router whose underlay carries 1500 bytes (encapsulated_mtu 1448): what goes encapsulated
+// is held to it, DF packets get fragmentation needed with 1448; local delivery keeps 9001.
+TEST(PathMtuLimits, AnUnderlayBelowJumboLowersTheEncapsulatedPath) {
+  PipelineConfig config{1024, 1024};
+  config.encapsulated_mtu = 1448;
+  World world(standard_program(), config);
+  EXPECT_EQ(
+      to_string(run(world, {from_web1(ping_of_size(kRemote, 1448, true))}).packets[0].verdict),
+      "encapsulate");
+  Batch big = run(world, {from_web1(ping_of_size(kRemote, 1449, true, 2))});
+  ASSERT_EQ(to_string(big.packets[0].verdict), "icmp_error");
+  const Packet& p = big.packets[0];
+  const auto meta = packet::parse_frame({p.data, p.size});
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(load_be16(p.data + meta.l4_offset + 6), 1448);
+  Batch cut = run(world, {from_web1(ping_of_size(kRemote, 4000, false, 3))});
+  EXPECT_EQ(to_string(cut.packets[0].verdict), "encapsulate");
+  EXPECT_EQ(world.pipeline.released().size(), 2u);  // three pieces of at most 1448
+  EXPECT_EQ(
+      to_string(run(world, {from_web1(ping_of_size(kLocal, 9001, true, 4))}).packets[0].verdict),
+      "deliver");
+}
+
 TEST(PathMtuLimits, NoRoomForTheFragmentsDropsThePacket) {
   PipelineConfig config{1024, 1024};
   config.fragment_output_slots = 1;

@@ -39,6 +39,22 @@ TEST(RouterOptions, TsoCanBeTurnedOff) {
   EXPECT_EQ(bad.error().code, "options.invalid");
 }
 
+TEST(RouterOptions, UnderlayMtuIsLearnedUnlessGiven) {
+  auto learned = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p"});
+  ASSERT_TRUE(learned.ok()) << learned.error().message;
+  EXPECT_EQ(learned->underlay_mtu, 0u);  // auto: the interface's, at start
+  auto given = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p",
+                      "--underlay-mtu", "1500"});
+  ASSERT_TRUE(given.ok()) << given.error().message;
+  EXPECT_EQ(given->underlay_mtu, 1500u);
+  for (const char* bad : {"1279", "65537", "15x", "", "-1"}) {
+    auto refused = parse(
+        {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--underlay-mtu", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().code, "options.invalid") << bad;
+  }
+}
+
 TEST(RouterOptions, ControllerInsteadOfProgram) {
   auto o = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--controller", "127.0.0.1:7000",
                   "--insecure"});
