@@ -3,7 +3,7 @@
 #
 # Usage: sudo bash bench/e2e/tso_probe.sh [--reps N] [--load-seconds S] [--modes frames,tso]
 #
-# Two tso_path_probe processes (src/io/tso_path_probe.cc; built here with g++ into a temp
+# Two tso_path_probe processes (tools/tso_path_probe.cc; built here with g++ into a temp
 # dir) stand for the two routers: each owns a TAP moved into an instance namespace (ovp-vmA,
 # ovp-vmB: 10.96.1.1 and 10.96.1.2/24, MTU 1400 like the peers) and forwards frames over a
 # UDP socket on 127.0.5.2:6091 <-> 127.0.5.3:6091 -- the router's I/O without its pipeline.
@@ -98,7 +98,7 @@ main() {
   trap on_exit EXIT
   trap 'exit 130' INT TERM
   WORK=$(mktemp -d /tmp/openvpc-tso-probe.XXXXXX)
-  g++ -O2 -std=c++20 -I"$REPO/src" -o "$WORK/tso_path_probe" "$REPO/src/io/tso_path_probe.cc" "$REPO/src/io/offload.cc" "$REPO/src/packet/checksum.cc"
+  g++ -O2 -std=c++20 -I"$REPO/src" -o "$WORK/tso_path_probe" "$REPO/tools/tso_path_probe.cc" "$REPO/src/io/offload.cc" "$REPO/src/packet/checksum.cc"
   : >"$WORK/results.tsv"
   local rep mode
   echo "# mode rep tcp_gbps udp64_rx_kpps loadavg"

@@ -21,8 +21,9 @@
 //           UDP datagram on lo (the caller runs `ip link set dev TAP gso_max_size 60000`).
 //
 // Not part of the router: the wiring into src/router and src/dataplane is described in
-// bench/README.md ("End to end against the peers"). Built by hand (bench/e2e/tso_probe.sh):
-//   g++ -O2 -std=c++20 -Isrc -o tso_path_probe src/io/tso_path_probe.cc src/io/offload.cc
+// bench/README.md ("End to end against the peers"). Target tso-path-probe (not built by
+// default), or by hand as bench/e2e/tso_probe.sh does:
+//   g++ -O2 -std=c++20 -Isrc -o tso_path_probe tools/tso_path_probe.cc src/io/offload.cc
 //       src/packet/checksum.cc   (one command line)
 // Stops on SIGTERM/SIGINT, or after --seconds-max (default 120) so it cannot outlive a run.
 #include <arpa/inet.h>
