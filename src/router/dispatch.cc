@@ -30,11 +30,13 @@ uint32_t worker_for_underlay(std::span<const uint8_t> outer_ipv4, uint32_t worke
   return worker_for(packet::parse_ip(outer_ipv4), worker_count);
 }
 
-Inbox::Inbox(size_t slot_count, size_t slot_size, uint16_t headroom)
-    : storage_(slot_count * slot_size), slot_size_(slot_size), headroom_(headroom) {
-  free_.reserve(slot_count);
-  ready_.reserve(slot_count);
-  for (size_t i = slot_count; i > 0; --i) free_.push_back(uint32_t(i - 1));
+Inbox::Inbox(size_t producers, size_t slots_per_producer, size_t slot_size, uint16_t headroom)
+    : rings_(producers),
+      slots_per_producer_(slots_per_producer),
+      storage_(producers * slots_per_producer * slot_size),
+      slot_size_(slot_size),
+      headroom_(headroom) {
+  for (Ring& ring : rings_) ring.entries.resize(slots_per_producer);
   event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
@@ -42,22 +44,27 @@ Inbox::~Inbox() {
   if (event_fd_ >= 0) ::close(event_fd_);
 }
 
-bool Inbox::push(std::span<const uint8_t> bytes, dataplane::Port in_port) {
-  if (bytes.size() > slot_capacity()) return false;
-  bool was_empty = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (free_.empty()) return false;
-    const uint32_t slot = free_.back();
-    free_.pop_back();
-    std::memcpy(slot_data(slot), bytes.data(), bytes.size());
-    was_empty = ready_.empty();
-    ready_.push_back({slot, uint16_t(bytes.size()), in_port});
-  }
-  if (was_empty) {
-    const uint64_t one = 1;
-    [[maybe_unused]] const ssize_t n = ::write(event_fd_, &one, sizeof one);
-  }
+void Inbox::wake() {
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(event_fd_, &one, sizeof one);
+}
+
+bool Inbox::push(uint32_t producer, std::span<const uint8_t> bytes, dataplane::Port in_port) {
+  if (bytes.size() > slot_capacity() || producer >= rings_.size()) return false;
+  Ring& ring = rings_[producer];
+  const uint64_t tail = ring.tail.load(std::memory_order_relaxed);  // only this thread writes it
+  const uint64_t head = ring.head.load(std::memory_order_acquire);  // slots released before
+  if (tail - head >= slots_per_producer_) return false;
+  const uint32_t index = uint32_t(tail % slots_per_producer_);
+  const uint32_t slot = uint32_t(producer * slots_per_producer_ + index);
+  std::memcpy(slot_data(slot), bytes.data(), bytes.size());
+  ring.entries[index] = {slot, uint16_t(bytes.size()), in_port};
+  // Publish, then look at head again (both sequentially consistent, against release()'s store
+  // head / load tail): when the owner had released everything before this entry it may never
+  // look again, so wake it; otherwise release() sees this tail and wakes it itself. One of the
+  // two always sees the other's store, so an entry is never left asleep.
+  ring.tail.store(tail + 1, std::memory_order_seq_cst);
+  if (ring.head.load(std::memory_order_seq_cst) == tail) wake();
   return true;
 }
 
@@ -65,14 +72,23 @@ void Inbox::take(std::vector<Entry>& out) {
   out.clear();
   uint64_t value = 0;
   [[maybe_unused]] const ssize_t n = ::read(event_fd_, &value, sizeof value);
-  std::lock_guard<std::mutex> lock(mutex_);
-  out.swap(ready_);
-  ready_.reserve(free_.capacity());
+  for (Ring& ring : rings_) {
+    const uint64_t head = ring.head.load(std::memory_order_relaxed);  // only the owner writes it
+    ring.taken = ring.tail.load(std::memory_order_acquire);
+    for (uint64_t i = head; i < ring.taken; ++i) {
+      out.push_back(ring.entries[size_t(i % slots_per_producer_)]);
+    }
+  }
 }
 
-void Inbox::release(std::span<const Entry> entries) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& entry : entries) free_.push_back(entry.slot);
+void Inbox::release() {
+  bool pending = false;
+  for (Ring& ring : rings_) {
+    ring.head.store(ring.taken, std::memory_order_seq_cst);
+    // A push after take() that saw the ring not empty did not wake us (see push()).
+    pending |= ring.tail.load(std::memory_order_seq_cst) != ring.taken;
+  }
+  if (pending) wake();
 }
 
 }  // namespace openvpc::router

@@ -14,8 +14,6 @@ namespace openvpc::router {
 
 namespace {
 
-constexpr size_t kInboxSlots = 1024;
-
 // Unix time minus the monotonic clock the workers read, for the flow log's timestamps.
 int64_t unix_clock_offset_ns() {
   timespec real{}, monotonic{};
@@ -61,8 +59,8 @@ Result<std::unique_ptr<Router>> Router::create(const RouterOptions& options,
 void Router::start_workers() {
   const uint32_t count = options_.worker_count;
   for (uint32_t i = 0; i < count; ++i) {
-    inboxes_.push_back(
-        std::make_unique<Inbox>(kInboxSlots, Worker::kBufferSize, Worker::kHeadroom));
+    inboxes_.push_back(std::make_unique<Inbox>(count, inbox_slots_per_producer(count),
+                                               Worker::kBufferSize, Worker::kHeadroom));
   }
   WorkerContext context;
   context.programs = &programs_;

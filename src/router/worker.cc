@@ -79,7 +79,7 @@ Worker::Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySock
       reply_buffer_(kBufferSize) {
   pending_.reserve(dataplane::kMaxBatch);
   underlay_pending_.reserve(dataplane::kMaxBatch);
-  inbox_entries_.reserve(dataplane::kMaxBatch * 4);
+  inbox_entries_.reserve(context.worker_count * inbox_slots_per_producer(context.worker_count));
   if (flow_log_sink_) flow_log_sink_->attach(&pipeline_);
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   add_fd(epoll_fd_, (*context_.inboxes)[index_]->event_fd(), kInboxTag);
@@ -280,7 +280,7 @@ void Worker::accept(uint8_t* data, size_t size, Port in_port, uint32_t target, u
     return;
   }
   if (target != index_) {
-    if ((*context_.inboxes)[target]->push({data, size}, in_port)) {
+    if ((*context_.inboxes)[target]->push(index_, {data, size}, in_port)) {
       ++counters_.handed_off;
     } else {
       ++counters_.handoff_full;
@@ -315,7 +315,7 @@ void Worker::drain_inbox() {
     }
     process_pending(monotonic_ns());
   }
-  inbox.release(inbox_entries_);
+  inbox.release();
 }
 
 void Worker::process_pending(uint64_t now_ns) {
