@@ -121,6 +121,8 @@ inline constexpr std::array kWorkerCounterFields = {
                        "Local service requests answered (ARP, DHCP, DNS, ICMP)."},
     WorkerCounterField{"services_no_reply", &WorkerCounters::services_no_reply,
                        "Local service requests left unanswered."},
+    WorkerCounterField{"flow_log_records_dropped", &WorkerCounters::flow_log_records_dropped,
+                       "Flow-log records dropped: the flow-log writer thread was too far behind."},
 };
 
 struct RouterTotals {

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "router/flow_log_directory.h"
+#include "router/flow_log_writer.h"
 
 namespace openvpc::router {
 
@@ -205,8 +206,10 @@ void WorkerFlowLogSink::write(const flowlog::FlowLogRecord& record) {
 
 void WorkerFlowLogSink::end_of_window() {
   if (pending_.empty()) return;
-  files_.deliver(pending_);
-  pending_.clear();
+  if (!writer_.submit(pending_)) {
+    dropped_ += pending_.size();
+    pending_.clear();
+  }
 }
 
 }  // namespace openvpc::router

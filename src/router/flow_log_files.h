@@ -21,10 +21,10 @@
 // delivery sets it again. status_version() moves whenever an `error` changes: the router reports
 // the statuses to the controller then (DescribeFlowLogs' DeliverLogsStatus).
 //
-// Threading: deliver() runs on worker threads, but only at the end of an aggregation window,
-// never per packet, so one mutex guards everything. WorkerFlowLogSink is the per-worker
-// FlowLogSink: it collects one flush's records (naming the ENI by number instead of the
-// pipeline's slot) and hands them to deliver() in end_of_window().
+// Threading: deliver() runs on the flow-log writer's thread (flow_log_writer.h), configure()
+// and deliveries() on the router's; one mutex guards everything. WorkerFlowLogSink is the
+// per-worker FlowLogSink: it collects one flush's records (naming the ENI by number instead of
+// the pipeline's slot) and submits them to the writer in end_of_window().
 #pragma once
 
 #include <atomic>
@@ -100,18 +100,24 @@ class FlowLogFiles {
   std::atomic<uint64_t> status_version_{0};
 };
 
+class FlowLogWriter;
+
 class WorkerFlowLogSink : public flowlog::FlowLogSink {
  public:
-  explicit WorkerFlowLogSink(FlowLogFiles& files) : files_(files) {}
+  explicit WorkerFlowLogSink(FlowLogWriter& writer) : writer_(writer) {}
   // The pipeline whose slots the records name; set once it exists.
   void attach(const dataplane::Pipeline* pipeline) { pipeline_ = pipeline; }
   void write(const flowlog::FlowLogRecord& record) override;
   void end_of_window() override;
 
+  // Records the writer's full queue refused (the worker's flow_log_records_dropped).
+  uint64_t dropped() const { return dropped_; }
+
  private:
-  FlowLogFiles& files_;
+  FlowLogWriter& writer_;
   const dataplane::Pipeline* pipeline_ = nullptr;
   std::vector<EniFlowRecord> pending_;
+  uint64_t dropped_ = 0;
 };
 
 }  // namespace openvpc::router

@@ -71,7 +71,7 @@ void Router::start_workers() {
   context.underlay_address = options_.underlay_address;
   context.inboxes = &inboxes_;
   context.worker_count = count;
-  context.flow_logs = &flow_logs_;
+  context.flow_logs = &flow_log_writer_;
   context.pipeline.unix_clock_offset_ns = unix_clock_offset_ns();
   context.pipeline.connection_settings = pipeline_config_.connection_settings;
   context.pipeline.connection_capacity = options_.max_connections;

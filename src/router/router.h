@@ -78,7 +78,8 @@ class Router {
   std::unique_ptr<io::UnderlaySocket> underlay_;
   dataplane::PipelineConfig pipeline_config_;  // what the workers' pipelines are built with
   EniCapture capture_;                         // outlives the workers (declared before them)
-  FlowLogFiles flow_logs_;  // the workers' flow-log sinks write here; outlives them
+  FlowLogFiles flow_logs_;                     // the flow-log writer delivers here; outlives it
+  FlowLogWriter flow_log_writer_{flow_logs_};  // the workers' sinks submit here; outlives them
   std::vector<std::unique_ptr<Inbox>> inboxes_;
   std::vector<std::unique_ptr<Worker>> workers_;
   uint64_t reported_flow_log_status_ = 0;  // flow_logs_.status_version() last reported

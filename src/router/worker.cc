@@ -479,6 +479,7 @@ void Worker::publish_snapshot() {
     }
   }
   next.router = counters_;
+  if (flow_log_sink_) next.router.flow_log_records_dropped = flow_log_sink_->dropped();
   if (const auto* program = pipeline_.program()) {
     for (const auto& eni : program->local_enis) {
       if (pipeline_.connection_counters(eni.id) == nullptr) continue;

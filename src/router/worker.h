@@ -41,6 +41,7 @@
 #include "router/dispatch.h"
 #include "router/eni_port.h"
 #include "router/flow_log_files.h"
+#include "router/flow_log_writer.h"
 
 namespace openvpc::router {
 
@@ -63,6 +64,7 @@ struct WorkerCounters {
   uint64_t gateway_unsupported = 0;    // to_gateway: no gateway ports yet
   uint64_t services_replied = 0;
   uint64_t services_no_reply = 0;
+  uint64_t flow_log_records_dropped = 0;  // the flow-log writer's queue was full
 };
 
 // One ENI's connection tracking in one worker (each worker has its own table and allowance).
@@ -99,8 +101,8 @@ struct WorkerContext {
   std::vector<std::unique_ptr<Inbox>>* inboxes = nullptr;  // one per worker
   uint32_t worker_count = 1;
   dataplane::PipelineConfig pipeline;
-  EniCapture* capture = nullptr;      // checked once per ENI batch (capture.h); may be null
-  FlowLogFiles* flow_logs = nullptr;  // where the flow log's windows go; null: no flow logs
+  EniCapture* capture = nullptr;       // checked once per ENI batch (capture.h); may be null
+  FlowLogWriter* flow_logs = nullptr;  // where the flow log's windows go; null: no flow logs
 };
 
 class Worker {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "router/flow_log_writer.h"
+
 namespace openvpc::router {
 namespace {
 
@@ -233,6 +235,39 @@ TEST_F(FlowLogFilesTest, CountersSurviveAProgramThatKeepsTheFlowLog) {
   files.configure(program_with({log("flows.log")}));
   files.deliver(records);
   EXPECT_EQ(files.deliveries()[0].records_written, 2u);
+}
+
+// The workers' path: a sink's window goes to the writer thread, which writes it; the worker
+// only moves the vector. drain() waits for what was submitted; a full queue refuses a batch
+// (WorkerFlowLogSink then counts its records in flow_log_records_dropped).
+TEST_F(FlowLogFilesTest, WorkersSubmitWindowsAndTheWriterThreadWritesThem) {
+  FlowLogFiles files(options());
+  files.configure(program_with({log("flows.log")}));
+  FlowLogWriter writer(files);
+  std::vector<EniFlowRecord> batch = {record(FlowAction::accept, 80),
+                                      record(FlowAction::reject, 22)};
+  ASSERT_TRUE(writer.submit(batch));
+  EXPECT_TRUE(batch.empty());
+  std::vector<EniFlowRecord> second = {record(FlowAction::accept, 443)};
+  ASSERT_TRUE(writer.submit(second));
+  writer.drain();
+  EXPECT_EQ(read("flows.log"),
+            std::string(kDefaultHeader) +
+                "2 123456789012 eni-0a 10.0.1.5 10.0.2.6 40000 80 6 3 180 1000 1002 ACCEPT OK\n"
+                "2 123456789012 eni-0a 10.0.1.5 10.0.2.6 40000 22 6 3 180 1000 1002 REJECT OK\n"
+                "2 123456789012 eni-0a 10.0.1.5 10.0.2.6 40000 443 6 3 180 1000 1002 ACCEPT OK\n");
+  EXPECT_EQ(files.deliveries()[0].records_written, 3u);
+}
+
+TEST_F(FlowLogFilesTest, AFullWriterQueueRefusesTheBatch) {
+  FlowLogFiles files(options());
+  files.configure(program_with({log("flows.log")}));
+  FlowLogWriter writer(files, 0);  // no room at all: every batch refused
+  std::vector<EniFlowRecord> batch = {record(FlowAction::accept, 80)};
+  EXPECT_FALSE(writer.submit(batch));
+  EXPECT_EQ(batch.size(), 1u) << "a refused batch stays with the caller (its sink counts it)";
+  writer.drain();
+  EXPECT_FALSE(fs::exists(account_dir() / "flows.log"));
 }
 
 }  // namespace
