@@ -15,7 +15,16 @@ namespace {
 
 uint32_t worker_for(const packet::PacketMeta& meta, uint32_t worker_count) {
   if (worker_count <= 1 || !meta.ok() || meta.ip_version == 0) return 0;
-  return dataplane::flow_worker_hash(meta.tuple) % worker_count;
+  // A later fragment carries no ports, yet must reach the worker that tracks its datagram
+  // (the first fragment's) and its flow. So fragments, and every packet of a protocol whose
+  // datagrams fragment in practice (UDP, ICMP, anything but TCP, which sets DF), go by
+  // addresses and protocol alone; unfragmented TCP keeps its ports and spreads per connection.
+  packet::FiveTuple key = meta.tuple;
+  if (key.protocol != packet::kProtoTcp || meta.fragment.is_fragment) {
+    key.src_port = 0;
+    key.dst_port = 0;
+  }
+  return dataplane::flow_worker_hash(key) % worker_count;
 }
 
 }  // namespace

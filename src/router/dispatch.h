@@ -3,7 +3,9 @@
 // Both directions of a flow must reach the same worker (its Pipeline holds the flow's
 // connection state without locks), so the worker is flow_worker_hash(tuple) % worker_count
 // over the tenant's 5-tuple: the frame's own for an ENI port, the inner packet's for an
-// underlay packet (parse_ip fills the tuple from the inner packet). A packet that does not
+// underlay packet (parse_ip fills the tuple from the inner packet). Fragments, and all
+// packets but unfragmented TCP, hash without their ports, so a datagram's later fragments
+// (which carry none) meet its first one and its flow on one worker. A packet that does not
 // parse goes to worker 0, which drops and counts it like any other.
 //
 // Inbox: a worker's bounded queue of packets other workers received for it — one

@@ -1,6 +1,6 @@
 """Fragments that arrive before their first fragment are held by the router, then released.
 
-Hosts h1 (underlay 127.0.1.2) and h2 (127.0.1.3) run openvpc-router (one worker each) with
+Hosts h1 (underlay 127.0.1.2) and h2 (127.0.1.3) run openvpc-router (one worker each, then two) with
 router_fixtures.two_host_programs: instance A (ENI 101, 10.0.1.5) on h1, B (ENI 201,
 10.0.2.7) on h2, a security group allowing ICMP and UDP 5000 from the VPC. In A, scapy cuts a
 4000-byte UDP datagram into three fragments and a raw socket sends them last first; h1 holds
@@ -57,8 +57,10 @@ print(len(data), data == bytes((i * 7 + 3) %% 251 for i in range(len(data))), pe
 """ % (B_IP, PORT)
 
 
-@pytest.fixture(scope="module")
-def hosts(build_dir: Path):
+# With two workers per router a datagram's fragments must still meet on one worker (dispatch.h:
+# everything but unfragmented TCP is dispatched on addresses and protocol).
+@pytest.fixture(scope="module", params=[1, 2], ids=["1-worker", "2-workers"])
+def hosts(request, build_dir: Path):
     if os.geteuid() != 0:
         pytest.skip("needs root for TAPs and namespaces")
     if shutil.which("dhclient") is None:
@@ -71,7 +73,8 @@ def hosts(build_dir: Path):
     programs[0]["security_groups"][0]["rules"].append(_rule("ingress", 17, (PORT, PORT)))
     routers, helpers = [], []
     try:
-        start_two_hosts(binary, HOSTS, programs, work, tag, namespaces, routers)
+        start_two_hosts(binary, HOSTS, programs, work, tag, namespaces, routers,
+                        workers=request.param)
         yield {"routers": routers, "helpers": helpers, "ns_a": namespaces[0],
                "ns_b": namespaces[1], "work": work, "tag": tag}
     finally:

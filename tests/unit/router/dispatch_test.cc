@@ -54,6 +54,36 @@ TEST(Dispatch, BothDirectionsOfAFlowReachTheSameWorker) {
   }
 }
 
+// A UDP datagram's first fragment (ports), its later ones (none), the flow's whole datagrams
+// and the replies from the underlay: one worker, for every flow and worker count. The same
+// for a TCP segment's fragments (its unfragmented packets keep their own, port-keyed worker).
+TEST(Dispatch, FragmentsMeetTheirDatagramAndFlowOnOneWorker) {
+  const std::vector<uint8_t> payload(64, 7);
+  for (uint32_t workers = 2; workers <= 8; ++workers) {
+    for (uint16_t port = 30000; port < 30050; ++port) {
+      packet::IpSpec first{v4(10, 0, 1, 5), v4(10, 0, 2, 7)};
+      first.id = port;
+      first.more_fragments = true;
+      packet::IpSpec later = first;
+      later.fragment_offset = 1480;
+      later.more_fragments = false;
+      const auto udp_first =
+          packet::with_ethernet({}, packet::build_udp(first, {port, 53}, payload));
+      const auto udp_later =
+          packet::with_ethernet({}, packet::build_ip(later, packet::kProtoUdp, payload));
+      const uint32_t worker = worker_for_frame(udp_first, workers);
+      ASSERT_EQ(worker_for_frame(udp_later, workers), worker) << port << " " << workers;
+      ASSERT_EQ(worker_for_frame(frame_a_to_b(port, packet::kProtoUdp), workers), worker);
+      ASSERT_EQ(worker_for_underlay(underlay_b_to_a(port, packet::kProtoUdp), workers), worker);
+      const auto tcp_first =
+          packet::with_ethernet({}, packet::build_tcp(first, {port, 80}, payload));
+      const auto tcp_later =
+          packet::with_ethernet({}, packet::build_ip(later, packet::kProtoTcp, payload));
+      ASSERT_EQ(worker_for_frame(tcp_first, workers), worker_for_frame(tcp_later, workers));
+    }
+  }
+}
+
 TEST(Dispatch, UnparsableAndNonIpGoToWorkerZero) {
   const std::vector<uint8_t> runt = {1, 2, 3};
   EXPECT_EQ(worker_for_frame(runt, 4), 0u);
