@@ -32,8 +32,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -285,6 +287,7 @@ struct Timings {
   std::vector<double> all_acked_ms;    // per change: first publish to last ACK
   std::vector<double> host_latencies;  // per host and change: its publish to its ACK
   std::vector<double> server_cpu_ms;   // per change: this process's CPU time (all threads)
+  std::vector<double> routers_cpu_ms;  // per change: the routers' process's
 };
 
 // This process's CPU time so far (user + system, every thread): unlike the wall clock, it does
@@ -294,6 +297,21 @@ double process_cpu_ms() {
   getrusage(RUSAGE_SELF, &usage);
   auto ms = [](const timeval& t) { return double(t.tv_sec) * 1e3 + double(t.tv_usec) / 1e3; };
   return ms(usage.ru_utime) + ms(usage.ru_stime);
+}
+
+// The same for another process (the routers'), from /proc/PID/stat.
+double process_cpu_ms(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t end = stat.rfind(')');  // the command name may hold spaces
+  if (end == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(end + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::atof(field.c_str());  // utime, stime
+  }
+  return ticks * 1e3 / double(sysconf(_SC_CLK_TCK));
 }
 
 // Publishes every host's program (index = host number) and stamps each host's publish time.
@@ -322,7 +340,7 @@ void publish_hosts(const LoadOptions& o, MappingServer& server, AckCounter& acks
 
 // The measured part: --changes rounds of publish-to-all, then wait for every ACK.
 bool run_changes(const LoadOptions& o, MappingServer& server, AckCounter& acks,
-                 const std::vector<std::string>& names, Timings& t) {
+                 const std::vector<std::string>& names, pid_t routers, Timings& t) {
   for (int c = 1; c <= o.changes; ++c) {
     // Encode outside the timed region: the controller's compiler would hand us programs.
     std::vector<program::Program> programs;
@@ -332,7 +350,7 @@ bool run_changes(const LoadOptions& o, MappingServer& server, AckCounter& acks,
       std::lock_guard<std::mutex> lock(acks.mutex);
       acks.latencies_ms.clear();
     }
-    double cpu0 = process_cpu_ms();
+    double cpu0 = process_cpu_ms(), routers_cpu0 = process_cpu_ms(routers);
     auto t0 = Clock::now();
     publish_hosts(o, server, acks, programs, names);
     auto t1 = Clock::now();
@@ -340,6 +358,7 @@ bool run_changes(const LoadOptions& o, MappingServer& server, AckCounter& acks,
       return std::fprintf(stderr, "change %d never fully ACKed\n", c), false;
     auto t2 = Clock::now();
     t.server_cpu_ms.push_back(process_cpu_ms() - cpu0);
+    t.routers_cpu_ms.push_back(process_cpu_ms(routers) - routers_cpu0);
     t.publish_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     t.all_acked_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
     std::lock_guard<std::mutex> lock(acks.mutex);
@@ -410,7 +429,7 @@ int run_controller(const LoadOptions& o, const LoadTls* tls, pid_t child, int po
       proc_status(getpid(), "VmRSS").c_str(), proc_status(getpid(), "Threads").c_str());
 
   Timings t;
-  if (!run_changes(o, server, acks, names, t)) return 1;
+  if (!run_changes(o, server, acks, names, child, t)) return 1;
   std::printf(
       "changes=%d (one security-group rule + generation per host; %d mappings, %d members); "
       "%s\n",
@@ -420,8 +439,10 @@ int run_controller(const LoadOptions& o, const LoadTls* tls, pid_t child, int po
   std::printf("first publish -> last ACK:  p50 %.1f ms  p99 %.1f ms  max %.1f ms\n",
               percentile(t.all_acked_ms, 0.5), percentile(t.all_acked_ms, 0.99),
               *std::max_element(t.all_acked_ms.begin(), t.all_acked_ms.end()));
-  std::printf("server CPU per change:      p50 %.1f ms  (%.1f us per host)\n",
-              percentile(t.server_cpu_ms, 0.5), 1e3 * percentile(t.server_cpu_ms, 0.5) / o.routers);
+  std::printf(
+      "CPU per change:             server p50 %.1f ms (%.1f us per host), routers p50 %.1f ms\n",
+      percentile(t.server_cpu_ms, 0.5), 1e3 * percentile(t.server_cpu_ms, 0.5) / o.routers,
+      percentile(t.routers_cpu_ms, 0.5));
   std::printf("per-host publish -> ACK:    p50 %.1f ms  p99 %.1f ms  (%zu ACKs)\n",
               percentile(t.host_latencies, 0.5), percentile(t.host_latencies, 0.99),
               t.host_latencies.size());
