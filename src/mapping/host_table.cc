@@ -64,7 +64,6 @@ uint64_t HostTable::publish(std::string_view host_id, wire::Program program) {
     host.version = version;
     replaced = std::move(host.snapshot);
     host.snapshot = std::move(snapshot);
-    host.snapshot_size = snapshot_size;
     host.history.push_back({delta, delta_size});
     host.history_size += delta_size;
     while (host.history.size() > history_limit_ ||

@@ -110,7 +110,6 @@ class HostTable {
     std::vector<ResourceMetrics> resource_metrics;
     // The current program as a ready-to-send snapshot (null before the first publish).
     std::shared_ptr<const wire::ProgramUpdate> snapshot;
-    size_t snapshot_size = 0;  // bytes, encoded (computed once, not on every trim)
     struct Past {
       std::shared_ptr<const wire::ProgramUpdate> delta;
       size_t size;  // bytes, encoded
