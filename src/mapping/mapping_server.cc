@@ -283,7 +283,7 @@ Result<int> MappingServer::start() {
   if (port_ != 0) address = address.substr(0, address.rfind(':') + 1) + std::to_string(port_);
   // Debian's abseil is built with deadlock detection on: every absl::Mutex lock in gRPC then
   // walks a graph of every mutex the process has held, which grows with the streams — with
-  // 1,000 routers it took 8% of the server's CPU, more at 10,000 (bench/README.md). gRPC's
+  // 1,000 routers it took 8% of the server's CPU (bench/README.md). gRPC's
   // locking is gRPC's to get right; the process-wide switch is flipped here, where the streams
   // are.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

@@ -97,8 +97,8 @@ class MappingServer {
   // Publishes every host's program as publish() called on each in turn would — the same
   // versions, the same updates to each router in the same order, a host listed twice published
   // twice in list order — encoding and diffing on up to options.publish_threads threads, each
-  // taking the hosts of its own HostTable shards (a change to many hosts costs the server about
-  // 1/threads of the serial time). Returns each host's version, in the order given.
+  // taking the hosts of its own HostTable shards, so a change to many hosts uses several cores.
+  // Returns each host's version, in the order given.
   std::vector<uint64_t> publish_all(std::span<const HostProgram> programs);
   std::vector<HostStatus> hosts() const;
   std::optional<HostStatus> host(const std::string& host_id) const;
