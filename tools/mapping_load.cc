@@ -7,14 +7,18 @@
 // a rule of the security group every host shares changes, the controller publishes every
 // host's new program, and we wait until every host has ACKed it. Reports the time from the
 // first publish to the last ACK (p50/p99/max over the changes), each host's publish-to-ACK
-// latency (p50/p99 over all), and the RSS of both processes.
+// latency (p50/p99 over all), and the RSS of both processes. The hosts are published with one
+// MappingServer::publish_all (--threads N of them, 0: its default); --serial calls publish() per
+// host instead. A host's latency counts from its own publish() call, or from the start of the
+// publish_all call that carried it.
 //
 // With --tls the service runs as the controller runs it by default: mutual TLS, a CA made for
 // the run (in a temporary folder) and a certificate per router, whose host id the server
 // checks against every Hello.
 //
 //   mapping-load [--routers 1000] [--changes 20] [--mappings 100] [--members 50] [--no-apply]
-//                [--tls]
+//                [--tls] [--serial] [--threads N]
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -28,8 +32,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,8 +55,10 @@ struct LoadOptions {
   int changes = 20;
   int mappings = 100;
   int members = 50;
-  bool apply = true;  // routers apply each update (decode + delta), as a real one does
-  bool tls = false;   // mutual TLS (made before the fork: both sides inherit it)
+  bool apply = true;    // routers apply each update (decode + delta), as a real one does
+  bool tls = false;     // mutual TLS (made before the fork: both sides inherit it)
+  bool serial = false;  // publish() per host instead of publish_all()
+  int threads = 0;      // MappingServerOptions::publish_threads
 };
 
 // The run's PKI: the server's credentials and one per router (index = host number).
@@ -117,6 +125,10 @@ class LightRouter final : public grpc::ClientBidiReactor<wire::RouterMessage, wi
 
 [[noreturn]] void run_routers(const LoadOptions& options, const LoadTls* tls, int port_fd,
                               int stop_fd) {
+  // As MappingServer::start does for the server: 10,000 routers in one process would otherwise
+  // spend a fifth of its CPU in abseil's deadlock detection, a cost a real router (one
+  // stream) never pays.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   int port = 0;
   if (read(port_fd, &port, sizeof port) != sizeof port) _exit(1);
   std::string target = "127.0.0.1:" + std::to_string(port);
@@ -249,10 +261,14 @@ LoadOptions parse(int argc, char** argv) {
       o.apply = false;
     else if (flag == "--tls")
       o.tls = true;
+    else if (flag == "--serial")
+      o.serial = true;
+    else if (flag == "--threads")
+      o.threads = value();
     else {
       std::fprintf(stderr,
                    "usage: mapping-load [--routers N] [--changes N] [--mappings N] [--members N] "
-                   "[--no-apply] [--tls]\n");
+                   "[--no-apply] [--tls] [--serial] [--threads N]\n");
       std::exit(2);
     }
   }
@@ -270,10 +286,61 @@ struct Timings {
   std::vector<double> publish_ms;      // per change: the publish loop over all hosts
   std::vector<double> all_acked_ms;    // per change: first publish to last ACK
   std::vector<double> host_latencies;  // per host and change: its publish to its ACK
+  std::vector<double> server_cpu_ms;   // per change: this process's CPU time (all threads)
+  std::vector<double> routers_cpu_ms;  // per change: the routers' process's
 };
 
+// This process's CPU time so far (user + system, every thread): unlike the wall clock, it does
+// not move with what else the machine runs.
+double process_cpu_ms() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto ms = [](const timeval& t) { return double(t.tv_sec) * 1e3 + double(t.tv_usec) / 1e3; };
+  return ms(usage.ru_utime) + ms(usage.ru_stime);
+}
+
+// The same for another process (the routers'), from /proc/PID/stat.
+double process_cpu_ms(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t end = stat.rfind(')');  // the command name may hold spaces
+  if (end == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(end + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::atof(field.c_str());  // utime, stime
+  }
+  return ticks * 1e3 / double(sysconf(_SC_CLK_TCK));
+}
+
+// Publishes every host's program (index = host number) and stamps each host's publish time.
+void publish_hosts(const LoadOptions& o, MappingServer& server, AckCounter& acks,
+                   const std::vector<program::Program>& programs,
+                   const std::vector<std::string>& names) {
+  if (o.serial) {
+    for (size_t h = 0; h < programs.size(); ++h) {
+      {
+        std::lock_guard<std::mutex> lock(acks.mutex);
+        acks.published[h] = Clock::now();
+      }
+      server.publish(names[h], programs[h]);
+    }
+    return;
+  }
+  std::vector<HostProgram> batch;
+  batch.reserve(programs.size());
+  for (size_t h = 0; h < programs.size(); ++h) batch.push_back({names[h], &programs[h]});
+  {
+    std::lock_guard<std::mutex> lock(acks.mutex);
+    std::fill(acks.published.begin(), acks.published.end(), Clock::now());
+  }
+  server.publish_all(batch);
+}
+
 // The measured part: --changes rounds of publish-to-all, then wait for every ACK.
-bool run_changes(const LoadOptions& o, MappingServer& server, AckCounter& acks, Timings& t) {
+bool run_changes(const LoadOptions& o, MappingServer& server, AckCounter& acks,
+                 const std::vector<std::string>& names, pid_t routers, Timings& t) {
   for (int c = 1; c <= o.changes; ++c) {
     // Encode outside the timed region: the controller's compiler would hand us programs.
     std::vector<program::Program> programs;
@@ -283,18 +350,15 @@ bool run_changes(const LoadOptions& o, MappingServer& server, AckCounter& acks, 
       std::lock_guard<std::mutex> lock(acks.mutex);
       acks.latencies_ms.clear();
     }
+    double cpu0 = process_cpu_ms(), routers_cpu0 = process_cpu_ms(routers);
     auto t0 = Clock::now();
-    for (int h = 0; h < o.routers; ++h) {
-      {
-        std::lock_guard<std::mutex> lock(acks.mutex);
-        acks.published[h] = Clock::now();
-      }
-      server.publish("host-" + std::to_string(h), programs[h]);
-    }
+    publish_hosts(o, server, acks, programs, names);
     auto t1 = Clock::now();
     if (!acks.wait(std::chrono::seconds(600)))
       return std::fprintf(stderr, "change %d never fully ACKed\n", c), false;
     auto t2 = Clock::now();
+    t.server_cpu_ms.push_back(process_cpu_ms() - cpu0);
+    t.routers_cpu_ms.push_back(process_cpu_ms(routers) - routers_cpu0);
     t.publish_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     t.all_acked_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
     std::lock_guard<std::mutex> lock(acks.mutex);
@@ -335,6 +399,7 @@ int run_controller(const LoadOptions& o, const LoadTls* tls, pid_t child, int po
   acks.published.resize(o.routers);
   MappingServerOptions server_options;
   if (tls) server_options.tls = tls->server;
+  server_options.publish_threads = static_cast<size_t>(o.threads);
   server_options.on_ack = [&acks](const std::string& host, uint64_t version) {
     acks.on_ack(host, version);
   };
@@ -342,12 +407,16 @@ int run_controller(const LoadOptions& o, const LoadTls* tls, pid_t child, int po
   auto port = server.start();
   if (!port.ok()) return std::fprintf(stderr, "%s\n", port.error().message.c_str()), 1;
 
+  std::vector<std::string> names;
+  std::vector<program::Program> first;
+  for (int h = 0; h < o.routers; ++h) {
+    names.push_back("host-" + std::to_string(h));
+    first.push_back(host_program(o, h, 0));
+  }
   auto start = Clock::now();
   acks.expect(1);
-  for (int h = 0; h < o.routers; ++h) {
-    acks.published[h] = start;
-    server.publish("host-" + std::to_string(h), host_program(o, h, 0));
-  }
+  publish_hosts(o, server, acks, first, names);
+  first.clear();
   int port_value = *port;
   if (write(port_fd, &port_value, sizeof port_value) != sizeof port_value) return 1;
   if (!acks.wait(std::chrono::seconds(600)))
@@ -360,15 +429,20 @@ int run_controller(const LoadOptions& o, const LoadTls* tls, pid_t child, int po
       proc_status(getpid(), "VmRSS").c_str(), proc_status(getpid(), "Threads").c_str());
 
   Timings t;
-  if (!run_changes(o, server, acks, t)) return 1;
+  if (!run_changes(o, server, acks, names, child, t)) return 1;
   std::printf(
-      "changes=%d (one security-group rule + generation per host; %d mappings, %d members)\n",
-      o.changes, o.mappings, o.members);
+      "changes=%d (one security-group rule + generation per host; %d mappings, %d members); "
+      "%s\n",
+      o.changes, o.mappings, o.members, o.serial ? "publish() per host" : "publish_all()");
   std::printf("publish loop (all hosts):   p50 %.1f ms  p99 %.1f ms\n",
               percentile(t.publish_ms, 0.5), percentile(t.publish_ms, 0.99));
   std::printf("first publish -> last ACK:  p50 %.1f ms  p99 %.1f ms  max %.1f ms\n",
               percentile(t.all_acked_ms, 0.5), percentile(t.all_acked_ms, 0.99),
               *std::max_element(t.all_acked_ms.begin(), t.all_acked_ms.end()));
+  std::printf(
+      "CPU per change:             server p50 %.1f ms (%.1f us per host), routers p50 %.1f ms\n",
+      percentile(t.server_cpu_ms, 0.5), 1e3 * percentile(t.server_cpu_ms, 0.5) / o.routers,
+      percentile(t.routers_cpu_ms, 0.5));
   std::printf("per-host publish -> ACK:    p50 %.1f ms  p99 %.1f ms  (%zu ACKs)\n",
               percentile(t.host_latencies, 0.5), percentile(t.host_latencies, 0.99),
               t.host_latencies.size());

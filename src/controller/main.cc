@@ -285,6 +285,9 @@ int main(int argc, char** argv) {
       },
       [&](const std::string& node, uint64_t version, const program::Program& program) {
         acks.published(node, version, program);
+      },
+      [&](std::span<const mapping::HostProgram> programs) {
+        return mapping_server->publish_all(programs);
       });
   // The live edge and hyperplane fleet — on etcd, every controller's nodes (fleet_sync.h) —
   // decides the routers' edge lists, the nodes' programs and placement. It runs only when

@@ -5,11 +5,13 @@
 namespace openvpc::controller {
 
 ProgramPublisher::ProgramPublisher(model::RegionStore& regions, model::CompileOptions options,
-                                   Publish publish, NodePublished node_published)
+                                   Publish publish, NodePublished node_published,
+                                   PublishMany publish_many)
     : regions_(regions),
       options_(std::move(options)),
       publish_(std::move(publish)),
       node_published_(std::move(node_published)),
+      publish_many_(std::move(publish_many)),
       cache_(options_) {}
 
 ProgramPublisher::~ProgramPublisher() {
@@ -22,7 +24,7 @@ Result<std::vector<std::string>> ProgramPublisher::refresh() {
   if (!region) return region.error();
   if (*region == cache_.region()) return std::vector<std::string>{};
   auto hosts = cache_.update(*region);
-  for (const auto& host : hosts) publish(host);
+  publish(hosts);
   std::lock_guard region_lock(region_mutex_);
   region_ = *region;
   return hosts;
@@ -34,17 +36,27 @@ void ProgramPublisher::set_fleet(std::map<std::string, std::string> edge_nodes,
   model::CompileOptions options = cache_.options();
   options.edge_nodes = std::move(edge_nodes);
   options.hyperplane_nodes = std::move(hyperplane_nodes);
-  for (const auto& host : cache_.set_options(std::move(options))) publish(host);
+  publish(cache_.set_options(std::move(options)));
 }
 
-void ProgramPublisher::publish(const std::string& host) {
-  const program::Program& program = cache_.programs().at(host);
-  const uint64_t version = publish_(host, program);
+void ProgramPublisher::publish(const std::vector<std::string>& hosts) {
+  const auto& programs = cache_.programs();
+  std::vector<uint64_t> versions;
+  if (publish_many_ && hosts.size() > 1) {
+    std::vector<mapping::HostProgram> batch;
+    batch.reserve(hosts.size());
+    for (const auto& host : hosts) batch.push_back({host, &programs.at(host)});
+    versions = publish_many_(batch);
+  } else {
+    for (const auto& host : hosts) versions.push_back(publish_(host, programs.at(host)));
+  }
   if (!node_published_) return;
   // Every host: one that left the hyperplane fleet runs none of its NAT gateways any more.
   static const program::Program kNothing;
-  node_published_(host, version,
-                  model::is_hyperplane_node(cache_.options(), host) ? program : kNothing);
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    const bool node = model::is_hyperplane_node(cache_.options(), hosts[i]);
+    node_published_(hosts[i], versions[i], node ? programs.at(hosts[i]) : kNothing);
+  }
 }
 
 std::optional<program::Mapping> ProgramPublisher::lookup(uint32_t vni,

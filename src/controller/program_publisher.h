@@ -2,7 +2,9 @@
 //
 // refresh() reads the latest committed Region (RegionStore::snapshot), recompiles the hosts the
 // change affects (model::ProgramCache) and hands each recompiled program to the publish
-// function (MappingServer::publish, which makes a new version only when the program differs).
+// function (MappingServer::publish, which makes a new version only when the program differs) —
+// or, when a PublishMany function is given and several hosts changed, all of them to it in one
+// call (MappingServer::publish_all: the same versions, published on several threads).
 // The controller calls it at start, after every API/admin request, and whenever the store's
 // version key moves (watch(): a commit by this or another controller sharing the store).
 // lookup() answers a router's mapping miss from the Region last compiled. set_fleet()
@@ -20,11 +22,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/result.h"
+#include "mapping/mapping_server.h"
 #include "model/program_cache.h"
 #include "model/region_store.h"
 
@@ -36,9 +40,12 @@ class ProgramPublisher {
   using Publish = std::function<uint64_t(const std::string& host_id, const program::Program&)>;
   using NodePublished =
       std::function<void(const std::string& node_id, uint64_t version, const program::Program&)>;
+  // Returns each host's version, in the order given (MappingServer::publish_all).
+  using PublishMany =
+      std::function<std::vector<uint64_t>(std::span<const mapping::HostProgram> programs)>;
 
   ProgramPublisher(model::RegionStore& regions, model::CompileOptions options, Publish publish,
-                   NodePublished node_published = {});
+                   NodePublished node_published = {}, PublishMany publish_many = {});
   ~ProgramPublisher();
   ProgramPublisher(const ProgramPublisher&) = delete;
   ProgramPublisher& operator=(const ProgramPublisher&) = delete;
@@ -64,12 +71,14 @@ class ProgramPublisher {
 
  private:
   void watch_loop(store::Store& store, std::chrono::milliseconds retry);
-  void publish(const std::string& host);  // the cache's program for host; under refresh_mutex_
+  // The cache's programs for these hosts; under refresh_mutex_.
+  void publish(const std::vector<std::string>& hosts);
 
   model::RegionStore& regions_;
   const model::CompileOptions options_;
   const Publish publish_;
   const NodePublished node_published_;
+  const PublishMany publish_many_;
   std::mutex refresh_mutex_;
   model::ProgramCache cache_;
   mutable std::mutex region_mutex_;

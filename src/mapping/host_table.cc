@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <string_view>
 #include <utility>
 
@@ -12,37 +13,71 @@ namespace openvpc::mapping {
 HostTable::HostTable(uint64_t epoch, size_t history_limit)
     : epoch_(epoch), history_limit_(history_limit) {}
 
-uint64_t HostTable::publish(const std::string& host_id, wire::Program program) {
+size_t HostTable::shard_of(std::string_view host_id) {
+  return std::hash<std::string_view>{}(host_id) % kShards;
+}
+
+uint64_t HostTable::publish(std::string_view host_id, wire::Program program) {
+  Shard& shard = this->shard(host_id);
   auto snapshot = std::make_shared<wire::ProgramUpdate>();
   snapshot->set_epoch(epoch_);
   *snapshot->mutable_snapshot() = std::move(program);
 
-  std::lock_guard<std::mutex> lock(mutex_);
-  Host& host = hosts_[host_id];
-  static const wire::Program kEmpty;
-  const wire::Program& before = host.snapshot ? host.snapshot->snapshot() : kEmpty;
-  auto delta = std::make_shared<wire::ProgramUpdate>();
-  *delta->mutable_delta() = diff(before, snapshot->snapshot());
-  if (host.snapshot && is_empty(delta->delta())) return host.version;
+  // What the host runs now, read under the lock and diffed outside it; if another publish of
+  // the same host got in first, diff again against that one (the result is as if the two had
+  // come one after the other).
+  std::shared_ptr<const wire::ProgramUpdate> before;
+  {
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    auto it = shard.hosts.find(host_id);
+    if (it != shard.hosts.end()) before = it->second.snapshot;
+  }
+  // Freed after the lock is released: a program is thousands of allocations.
+  std::shared_ptr<const wire::ProgramUpdate> replaced;
+  std::vector<std::shared_ptr<const wire::ProgramUpdate>> dropped;
+  for (;;) {
+    static const wire::Program kEmpty;
+    auto delta = std::make_shared<wire::ProgramUpdate>();
+    *delta->mutable_delta() = diff(before ? before->snapshot() : kEmpty, snapshot->snapshot());
+    bool unchanged = before && is_empty(delta->delta());
+    // Versions are consecutive, so the one this publish makes is known from `before`.
+    uint64_t version = before ? before->version() + 1 : 1;
+    size_t snapshot_size = 0, delta_size = 0;
+    if (!unchanged) {
+      delta->set_version(version);
+      delta->set_epoch(epoch_);
+      snapshot->set_version(version);
+      snapshot_size = snapshot->ByteSizeLong();
+      delta_size = delta->ByteSizeLong();
+    }
 
-  host.version += 1;
-  delta->set_version(host.version);
-  delta->set_epoch(epoch_);
-  snapshot->set_version(host.version);
-  size_t snapshot_size = snapshot->ByteSizeLong();
-  host.snapshot = std::move(snapshot);
-  host.history.push_back(delta);
-  host.history_size += delta->ByteSizeLong();
-  while (host.history.size() > history_limit_ ||
-         (host.history.size() > 1 && host.history_size > snapshot_size)) {
-    host.history_size -= host.history.front()->ByteSizeLong();
-    host.history.pop_front();
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    auto it = shard.hosts.find(host_id);
+    if (it == shard.hosts.end()) it = shard.hosts.try_emplace(std::string(host_id)).first;
+    Host& host = it->second;
+    if (host.snapshot != before) {
+      before = host.snapshot;
+      continue;
+    }
+    if (unchanged) return host.version;
+
+    host.version = version;
+    replaced = std::move(host.snapshot);
+    host.snapshot = std::move(snapshot);
+    host.history.push_back({delta, delta_size});
+    host.history_size += delta_size;
+    while (host.history.size() > history_limit_ ||
+           (host.history.size() > 1 && host.history_size > snapshot_size)) {
+      host.history_size -= host.history.front().size;
+      dropped.push_back(std::move(host.history.front().delta));
+      host.history.pop_front();
+    }
+    if (host.subscriber != nullptr) {
+      // A subscriber attached before the first publish holds nothing this delta could apply to.
+      host.subscriber->send(host.version == 1 ? host.snapshot : std::move(delta));
+    }
+    return host.version;
   }
-  if (host.subscriber != nullptr) {
-    // A subscriber attached before the first publish holds nothing this delta could apply to.
-    host.subscriber->send(host.version == 1 ? host.snapshot : std::move(delta));
-  }
-  return host.version;
 }
 
 std::vector<std::shared_ptr<const wire::ProgramUpdate>> HostTable::catch_up(
@@ -50,18 +85,19 @@ std::vector<std::shared_ptr<const wire::ProgramUpdate>> HostTable::catch_up(
   if (host.snapshot == nullptr) return {};  // nothing published: the router keeps what it has
   if (epoch == epoch_ && version == host.version) return {};
   bool resumable = epoch == epoch_ && version < host.version && !host.history.empty() &&
-                   host.history.front()->version() <= version + 1;
+                   host.history.front().delta->version() <= version + 1;
   if (!resumable) return {host.snapshot};
   std::vector<std::shared_ptr<const wire::ProgramUpdate>> updates;
-  for (const auto& delta : host.history) {
-    if (delta->version() > version) updates.push_back(delta);
+  for (const auto& past : host.history) {
+    if (past.delta->version() > version) updates.push_back(past.delta);
   }
   return updates;
 }
 
 void HostTable::attach(const wire::Hello& hello, Subscriber* subscriber) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Host& host = hosts_[hello.host_id()];
+  Shard& shard = this->shard(hello.host_id());
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  Host& host = shard.hosts[hello.host_id()];
   if (host.subscriber != nullptr && host.subscriber != subscriber) {
     host.subscriber->close("superseded by a newer stream for this host");
   }
@@ -74,16 +110,19 @@ void HostTable::attach(const wire::Hello& hello, Subscriber* subscriber) {
 }
 
 void HostTable::detach(const std::string& host_id, const Subscriber* subscriber) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = hosts_.find(host_id);
-  if (it != hosts_.end() && it->second.subscriber == subscriber) it->second.subscriber = nullptr;
+  Shard& shard = this->shard(host_id);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  auto it = shard.hosts.find(host_id);
+  if (it != shard.hosts.end() && it->second.subscriber == subscriber)
+    it->second.subscriber = nullptr;
 }
 
 bool HostTable::acknowledge(const std::string& host_id, const Subscriber* subscriber,
                             uint64_t version) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = hosts_.find(host_id);
-  if (it == hosts_.end() || it->second.subscriber != subscriber) return false;
+  Shard& shard = this->shard(host_id);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  auto it = shard.hosts.find(host_id);
+  if (it == shard.hosts.end() || it->second.subscriber != subscriber) return false;
   Host& host = it->second;
   if (version > host.version || version < host.acked_version) return false;
   host.acked_version = version;
@@ -93,9 +132,10 @@ bool HostTable::acknowledge(const std::string& host_id, const Subscriber* subscr
 
 bool HostTable::refuse(const std::string& host_id, const Subscriber* subscriber, uint64_t version,
                        const std::string& reason) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = hosts_.find(host_id);
-  if (it == hosts_.end() || it->second.subscriber != subscriber) return false;
+  Shard& shard = this->shard(host_id);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  auto it = shard.hosts.find(host_id);
+  if (it == shard.hosts.end() || it->second.subscriber != subscriber) return false;
   Host& host = it->second;
   if (version > host.version || version < host.acked_version) return false;
   host.refused_version = version;
@@ -153,37 +193,44 @@ bool HostTable::report(const std::string& host_id, const Subscriber* subscriber,
     }
     metrics.push_back(std::move(out));
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = hosts_.find(host_id);
-  if (it == hosts_.end() || it->second.subscriber != subscriber) return false;
+  Shard& shard = this->shard(host_id);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  auto it = shard.hosts.find(host_id);
+  if (it == shard.hosts.end() || it->second.subscriber != subscriber) return false;
   it->second.flow_logs = std::move(statuses);
   it->second.resource_metrics = std::move(metrics);
   return true;
 }
 
 void HostTable::close_all(const std::string& reason) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (auto& [id, host] : hosts_) {
-    if (host.subscriber != nullptr) host.subscriber->close(reason);
+  for (auto& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    for (auto& [id, host] : shard.hosts) {
+      if (host.subscriber != nullptr) host.subscriber->close(reason);
+    }
   }
 }
 
 std::vector<HostStatus> HostTable::hosts() const {
-  std::lock_guard<std::mutex> lock(mutex_);
   std::vector<HostStatus> out;
-  out.reserve(hosts_.size());
-  for (const auto& [id, host] : hosts_) {
-    out.push_back({id, host.version, host.acked_version, host.subscriber != nullptr,
-                   host.refused_version, host.refused_reason, host.flow_logs,
-                   host.resource_metrics});
+  for (const auto& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    for (const auto& [id, host] : shard.hosts) {
+      out.push_back({id, host.version, host.acked_version, host.subscriber != nullptr,
+                     host.refused_version, host.refused_reason, host.flow_logs,
+                     host.resource_metrics});
+    }
   }
+  std::sort(out.begin(), out.end(),
+            [](const HostStatus& a, const HostStatus& b) { return a.host_id < b.host_id; });
   return out;
 }
 
 uint64_t HostTable::acked_version(const std::string& host_id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = hosts_.find(host_id);
-  return it == hosts_.end() ? 0 : it->second.acked_version;
+  const Shard& shard = this->shard(host_id);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  auto it = shard.hosts.find(host_id);
+  return it == shard.hosts.end() ? 0 : it->second.acked_version;
 }
 
 }  // namespace openvpc::mapping

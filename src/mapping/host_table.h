@@ -9,12 +9,15 @@
 // gets a snapshot. A subscriber attached to a host is always sent everything up to the current
 // version, in order, so the next delta applies to what it was sent last.
 //
-// Threading: every method may be called from any thread; one mutex guards the table. A
-// Subscriber's send() and close() are called with that mutex held, so they must only queue
-// work and never call back into the table. A subscriber stays registered until detach(); the
-// caller keeps it alive until then.
+// Threading: every method may be called from any thread. The hosts are spread over kShards
+// shards by their id, each with its own mutex, so publishes of hosts in different shards (and
+// the ACKs of other shards' routers) do not wait for each other; publish() diffs the program
+// outside the lock. A Subscriber's send() and close() are called with its host's shard mutex
+// held, so they must only queue work and never call back into the table. A subscriber stays
+// registered until detach(); the caller keeps it alive until then.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -22,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mapping.pb.h"
@@ -60,7 +64,7 @@ class HostTable {
 
   // Makes `program` the host's desired program and sends the change to its subscriber.
   // Returns the host's version afterwards.
-  uint64_t publish(const std::string& host_id, wire::Program program);
+  uint64_t publish(std::string_view host_id, wire::Program program);
 
   // Makes `subscriber` the host's stream (closing an earlier one) and sends it what it needs
   // to reach the current version. A router resuming in this epoch counts as running the
@@ -91,6 +95,11 @@ class HostTable {
   // asking about a few hosts often (hosts() copies every host's reports).
   uint64_t acked_version(const std::string& host_id) const;
 
+  // The shard that holds host_id: callers publishing from several threads split their hosts by
+  // it, so that no two threads wait on one shard's mutex.
+  static constexpr size_t kShards = 64;
+  static size_t shard_of(std::string_view host_id);
+
  private:
   struct Host {
     uint64_t version = 0;
@@ -101,19 +110,29 @@ class HostTable {
     std::vector<ResourceMetrics> resource_metrics;
     // The current program as a ready-to-send snapshot (null before the first publish).
     std::shared_ptr<const wire::ProgramUpdate> snapshot;
-    std::deque<std::shared_ptr<const wire::ProgramUpdate>> history;  // deltas, oldest first
-    size_t history_size = 0;                                         // bytes, encoded
+    struct Past {
+      std::shared_ptr<const wire::ProgramUpdate> delta;
+      size_t size;  // bytes, encoded
+    };
+    std::deque<Past> history;  // deltas, oldest first
+    size_t history_size = 0;   // bytes, encoded
     Subscriber* subscriber = nullptr;
+  };
+  struct Shard {
+    mutable std::mutex mutex;
+    std::map<std::string, Host, std::less<>> hosts;
   };
 
   // What takes a router at (epoch, version) to the host's current version.
   std::vector<std::shared_ptr<const wire::ProgramUpdate>> catch_up(const Host& host, uint64_t epoch,
                                                                    uint64_t version) const;
 
+  Shard& shard(std::string_view host_id) { return shards_[shard_of(host_id)]; }
+  const Shard& shard(std::string_view host_id) const { return shards_[shard_of(host_id)]; }
+
   const uint64_t epoch_;
   const size_t history_limit_;
-  mutable std::mutex mutex_;
-  std::map<std::string, Host> hosts_;
+  std::array<Shard, kShards> shards_;
 };
 
 }  // namespace openvpc::mapping

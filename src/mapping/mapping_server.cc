@@ -1,13 +1,17 @@
 #include "mapping/mapping_server.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <random>
+#include <thread>
 
 #include "mapping.grpc.pb.h"
 #include "mapping/program_codec.h"
+#include "mapping/sharded_for.h"
 
 namespace openvpc::mapping {
 
@@ -277,6 +281,12 @@ Result<int> MappingServer::start() {
   if (server_) return make_error("mapping.running", "the mapping server is already serving");
   std::string address = options_.address;
   if (port_ != 0) address = address.substr(0, address.rfind(':') + 1) + std::to_string(port_);
+  // Debian's abseil is built with deadlock detection on: every absl::Mutex lock in gRPC then
+  // walks a graph of every mutex the process has held, which grows with the streams — with
+  // 1,000 routers it took 8% of the server's CPU (bench/README.md). gRPC's
+  // locking is gRPC's to get right; the process-wide switch is flipped here, where the streams
+  // are.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto service = std::make_unique<MappingServiceImpl>(shared_.get());
   grpc::ServerBuilder builder;
   int port = 0;
@@ -310,6 +320,21 @@ void MappingServer::stop() {
 
 uint64_t MappingServer::publish(const std::string& host_id, const program::Program& program) {
   return table_.publish(host_id, encode(program));
+}
+
+std::vector<uint64_t> MappingServer::publish_all(std::span<const HostProgram> programs) {
+  std::vector<uint64_t> versions(programs.size());
+  // Below this many hosts per thread, starting a thread costs more than it saves.
+  constexpr size_t kMinHostsPerThread = 64;
+  size_t threads = options_.publish_threads;
+  if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  threads = std::min(threads, programs.size() / kMinHostsPerThread);
+  sharded_for(
+      programs.size(), threads, [&](size_t i) { return HostTable::shard_of(programs[i].host_id); },
+      [&](size_t i) {
+        versions[i] = table_.publish(programs[i].host_id, encode(*programs[i].program));
+      });
+  return versions;
 }
 
 std::vector<HostStatus> MappingServer::hosts() const {

@@ -7,7 +7,8 @@
 // answered by the controller's LookupFunction.
 //
 // Threading: gRPC's callback API, so a stream costs no thread of its own; reactions run on
-// gRPC's pool. publish(), hosts() and the accessors may be called from any thread. The lookup
+// gRPC's pool. publish(), publish_all(), hosts() and the accessors may be called from any
+// thread. The lookup
 // function and the ACK observer run on gRPC threads, possibly concurrently, and must not block
 // for long. A router that falls more than history_limit updates behind is disconnected; it
 // reconnects and gets a snapshot.
@@ -30,7 +31,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -65,6 +68,14 @@ struct MappingServerOptions {
   // certificate must chain to; a peer's host id is its certificate's. Unset: plaintext, and
   // peers are who they say they are (controller --insecure).
   std::optional<pki::Credentials> tls{};
+  // publish_all()'s threads: 0 is the machine's cores, at most 8.
+  size_t publish_threads = 0;
+};
+
+// One host's program, for publish_all(); both are read during the call only.
+struct HostProgram {
+  std::string_view host_id;
+  const program::Program* program;
 };
 
 class MappingServiceImpl;
@@ -83,6 +94,12 @@ class MappingServer {
 
   // Sets the host's desired program; returns its version (unchanged if the program is).
   uint64_t publish(const std::string& host_id, const program::Program& program);
+  // Publishes every host's program as publish() called on each in turn would — the same
+  // versions, the same updates to each router in the same order, a host listed twice published
+  // twice in list order — encoding and diffing on up to options.publish_threads threads, each
+  // taking the hosts of its own HostTable shards, so a change to many hosts uses several cores.
+  // Returns each host's version, in the order given.
+  std::vector<uint64_t> publish_all(std::span<const HostProgram> programs);
   std::vector<HostStatus> hosts() const;
   std::optional<HostStatus> host(const std::string& host_id) const;
   // HostTable::acked_version: what the host last ACKed (0: nothing), without copying reports.

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "mapping/program_codec.h"
 
@@ -18,12 +21,16 @@ std::string id_key(uint32_t id) {
 }
 
 // An IPv4 address may arrive as 4 bytes or as 16 (mapped); both name the same mapping.
-std::string mapping_key(uint32_t vpc, const std::string& address) {
+std::string_view mapping_address(std::string_view address) {
   static constexpr char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\xff', '\xff'};
-  if (address.size() == 16 && address.compare(0, 12, kMapped, 12) == 0) {
-    return id_key(vpc) + address.substr(12);
+  if (address.size() == 16 && address.compare(0, 12, std::string_view(kMapped, 12)) == 0) {
+    return address.substr(12);
   }
-  return id_key(vpc) + address;
+  return address;
+}
+
+std::string mapping_key(uint32_t vpc, const std::string& address) {
+  return id_key(vpc) + std::string(mapping_address(address));
 }
 
 template <typename T>
@@ -40,6 +47,23 @@ std::string key_of(const wire::MappingKey& k) {
   return mapping_key(k.vpc(), k.address());
 }
 
+// diff()'s key: the same identity as key_of(), without a string per object (diff runs once per
+// host on every change; its allocations led the mapping server's profile). The address views
+// the object's own bytes, which outlive the diff.
+struct Key {
+  uint32_t id = 0;  // the object's id, or a mapping's vpc
+  std::string_view address;
+  auto operator<=>(const Key&) const = default;
+};
+
+template <typename T>
+Key diff_key(const T& object) {
+  return {object.id(), {}};
+}
+Key diff_key(const wire::Mapping& m) {
+  return {m.vpc(), mapping_address(m.address())};
+}
+
 void add_removal(Repeated<wire::MappingKey>* removals, const wire::Mapping& m) {
   auto* k = removals->Add();
   k->set_vpc(m.vpc());
@@ -50,28 +74,60 @@ void add_removal(google::protobuf::RepeatedField<uint32_t>* removals, const T& o
   removals->Add(object.id());
 }
 
+// Upserts every object of `to` that is new or differs from the last object of `from` with its
+// key, in `to` order; removes every key of `from` that `to` lacks, once, in `from` order. Sorted
+// (key, index) vectors stand in for hash maps of string keys; the scratch vectors and buffers
+// are per thread, so a diff allocates only what it outputs.
+template <typename T>
+bool same_bytes(const T& a, const T& b) {
+  thread_local std::string before, after;
+  a.SerializeToString(&before);
+  b.SerializeToString(&after);
+  return before == after;
+}
+
+// The common case — both lists hold the same keys in the same strictly increasing order (the
+// compiler emits them sorted), so keys are unique and objects pair up by index: no sorting and
+// no searching. False (nothing added) otherwise.
+template <typename T>
+bool diff_in_step(const Repeated<T>& from, const Repeated<T>& to, Repeated<T>* upserts) {
+  if (from.size() != to.size()) return false;
+  for (int i = 0; i < from.size(); ++i) {
+    Key key = diff_key(from[i]);
+    if (key != diff_key(to[i]) || (i > 0 && !(diff_key(from[i - 1]) < key))) return false;
+  }
+  for (int i = 0; i < from.size(); ++i) {
+    if (!same_bytes(from[i], to[i])) *upserts->Add() = to[i];
+  }
+  return true;
+}
+
 template <typename T, typename Removals>
 void diff_kind(const Repeated<T>& from, const Repeated<T>& to, Repeated<T>* upserts,
                Removals* removals) {
-  std::unordered_map<std::string, const T*> old;
-  for (const auto& object : from) old[key_of(object)] = &object;
-  std::unordered_set<std::string> kept;
-  std::string before, after;  // reused: one allocation each, not two per object
+  if (diff_in_step(from, to, upserts)) return;
+  thread_local std::vector<std::pair<Key, int>> old;  // from's keys, sorted by (key, index)
+  thread_local std::vector<Key> kept;                 // to's keys, sorted
+  old.clear();
+  kept.clear();
+  for (int i = 0; i < from.size(); ++i) old.emplace_back(diff_key(from[i]), i);
+  std::sort(old.begin(), old.end());
+  for (const auto& object : to) kept.push_back(diff_key(object));
+  std::sort(kept.begin(), kept.end());
   for (const auto& object : to) {
-    std::string key = key_of(object);
-    auto it = old.find(key);
-    bool changed = it == old.end();
-    if (!changed) {
-      it->second->SerializeToString(&before);
-      object.SerializeToString(&after);
-      changed = before != after;
-    }
+    Key key = diff_key(object);
+    // The last object of `from` with this key, as a map filled in `from` order would hold.
+    auto past = std::upper_bound(old.begin(), old.end(), std::pair{key, from.size()});
+    bool changed = past == old.begin() || std::prev(past)->first != key;
+    if (!changed) changed = !same_bytes(from[std::prev(past)->second], object);
     if (changed) *upserts->Add() = object;
-    kept.insert(std::move(key));
   }
-  for (const auto& object : from) {
-    // insert() also makes a duplicate key in `from` produce one removal, not two.
-    if (kept.insert(key_of(object)).second) add_removal(removals, object);
+  for (int i = 0; i < from.size(); ++i) {
+    Key key = diff_key(from[i]);
+    if (std::binary_search(kept.begin(), kept.end(), key)) continue;
+    // A key `from` holds twice is removed once, at its first object.
+    auto first = std::lower_bound(old.begin(), old.end(), std::pair{key, -1});
+    if (first->second == i) add_removal(removals, from[i]);
   }
 }
 

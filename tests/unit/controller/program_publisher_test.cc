@@ -7,8 +7,10 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <thread>
 
 #include "api/service.h"
@@ -218,6 +220,36 @@ TEST_F(ProgramPublisherTest, AdminHostsListsDesiredAndAckedVersions) {
   EXPECT_EQ(hosts[0]["underlay"], "127.0.0.2");
   EXPECT_EQ(hosts[0]["desired_version"], 1);
   EXPECT_EQ(hosts[0]["acked_version"], 0);
+}
+
+// A change to several hosts goes to PublishMany in one call; the versions it returns are the
+// ones the node observer hears.
+TEST_F(ProgramPublisherTest, SeveralChangedHostsArePublishedInOneBatch) {
+  std::vector<std::vector<std::string>> batches;
+  int single = 0;
+  std::map<std::string, uint64_t> heard;
+  ProgramPublisher publisher(
+      regions_, compile_options(),
+      [&](const std::string&, const program::Program&) { return uint64_t(++single); },
+      [&](const std::string& host, uint64_t version, const program::Program&) {
+        heard[host] = version;
+      },
+      [&](std::span<const mapping::HostProgram> programs) {
+        std::vector<std::string> hosts;
+        std::vector<uint64_t> versions;
+        for (const auto& p : programs) {
+          hosts.emplace_back(p.host_id);
+          versions.push_back(10 + hosts.size());
+          EXPECT_NE(p.program, nullptr);
+        }
+        batches.push_back(hosts);
+        return versions;
+      });
+  ASSERT_TRUE(publisher.refresh().ok());
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0], (std::vector<std::string>{"h1", "h2"}));
+  EXPECT_EQ(single, 0);
+  EXPECT_EQ(heard, (std::map<std::string, uint64_t>{{"h1", 11}, {"h2", 12}}));
 }
 
 }  // namespace
