@@ -3,7 +3,7 @@
 // Every API mutation copies the Region and diffs the copy against the original
 // (RegionStore::mutate); with std::map both are O(N) in the region's size. A ResourceMap is a
 // sorted vector of shared chunks, each a small std::map of at most kChunkMax entries, so:
-//  - copying a map copies only the chunk pointers (N / ~48 reference-count increments);
+//  - copying a map copies only the chunk pointers (N / ~24 reference-count increments);
 //  - a write detaches (copies) only the chunk it touches, when another map still shares it;
 //  - diff_resource_maps skips the chunks both versions share, so comparing a copy with its
 //    original costs the chunks that changed, not N.
@@ -47,7 +47,7 @@ class ResourceMap {
 
  public:
   // A chunk splits in two when an insert takes it past this many entries.
-  static constexpr size_t kChunkMax = 64;
+  static constexpr size_t kChunkMax = 32;
 
   using key_type = std::string;
   using mapped_type = T;
@@ -286,8 +286,8 @@ class ResourceMap {
   template <typename Erased, typename Put>
   friend void diff_resource_maps(const ResourceMap& before, const ResourceMap& after,
                                  Erased&& erased, Put&& put) {
-    std::vector<const Chunk*> old_chunks = unshared_chunks(before, after);
-    std::vector<const Chunk*> new_chunks = unshared_chunks(after, before);
+    std::vector<const Chunk*> old_chunks, new_chunks;
+    split_unshared(before, after, old_chunks, new_chunks);
     for_each_pair(old_chunks, new_chunks, [&](const value_type* old, const value_type* now) {
       if (now == nullptr) erased(old->first);
     });
@@ -340,20 +340,25 @@ class ResourceMap {
     return it;
   }
 
-  // The chunks of `map` that `other` does not hold, in order.
-  static std::vector<const Chunk*> unshared_chunks(const ResourceMap& map,
-                                                   const ResourceMap& other) {
-    std::vector<const Chunk*> theirs;
-    theirs.reserve(other.chunks_.size());
-    for (const auto& chunk : other.chunks_) theirs.push_back(chunk.get());
-    std::sort(theirs.begin(), theirs.end());
-    std::vector<const Chunk*> unshared;
-    for (const auto& chunk : map.chunks_) {
-      if (!std::binary_search(theirs.begin(), theirs.end(), chunk.get())) {
-        unshared.push_back(chunk.get());
+  // The chunks only `before` holds and those only `after` holds, each in order, in one pass:
+  // a chunk both hold has the same first key in both and first keys increase along each list,
+  // so stepping past the chunk with the smaller first key never steps past its twin.
+  static void split_unshared(const ResourceMap& before, const ResourceMap& after,
+                             std::vector<const Chunk*>& only_before,
+                             std::vector<const Chunk*>& only_after) {
+    const auto& olds = before.chunks_;
+    const auto& nows = after.chunks_;
+    size_t i = 0, j = 0;
+    while (i < olds.size() || j < nows.size()) {
+      if (i < olds.size() && j < nows.size() && olds[i] == nows[j]) {
+        ++i, ++j;
+      } else if (j == nows.size() ||
+                 (i < olds.size() && olds[i]->begin()->first <= nows[j]->begin()->first)) {
+        only_before.push_back(olds[i++].get());
+      } else {
+        only_after.push_back(nows[j++].get());
       }
     }
-    return unshared;
   }
 
   // Merges the entries of two sorted chunk lists by key: visit(old, now) with null for the side
