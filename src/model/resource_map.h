@@ -3,7 +3,7 @@
 // Every API mutation copies the Region and diffs the copy against the original
 // (RegionStore::mutate); with std::map both are O(N) in the region's size. A ResourceMap is a
 // sorted vector of shared chunks, each a small std::map of at most kChunkMax entries, so:
-//  - copying a map copies only the chunk pointers (N / ~24 reference-count increments);
+//  - copying a map copies only the chunk pointers (N / ~12 reference-count increments);
 //  - a write detaches (copies) only the chunk it touches, when another map still shares it;
 //  - diff_resource_maps skips the chunks both versions share, so comparing a copy with its
 //    original costs the chunks that changed, not N.
@@ -47,7 +47,7 @@ class ResourceMap {
 
  public:
   // A chunk splits in two when an insert takes it past this many entries.
-  static constexpr size_t kChunkMax = 32;
+  static constexpr size_t kChunkMax = 16;
 
   using key_type = std::string;
   using mapped_type = T;
