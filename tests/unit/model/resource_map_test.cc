@@ -125,6 +125,13 @@ TEST(ResourceMapTest, EraseIfCopiesOnlyTheChunksWithMatches) {
   EXPECT_FALSE(copy.contains(key(3)));
   EXPECT_TRUE(original.contains(key(3)));
   EXPECT_EQ(copy.chunks_shared_with(original) + 1, copy.chunk_count());
+  // Chunks it empties go (an empty chunk would have no first key to search by).
+  EXPECT_EQ(erase_if(copy, [](const auto& entry) { return entry.second < 500; }), 499u);
+  EXPECT_LE(copy.chunk_count(), 500 / (Map::kChunkMax / 2) + 1);
+  EXPECT_EQ(copy.begin()->first, key(500));
+  EXPECT_EQ(erase_if(copy, [](const auto&) { return true; }), 500u);
+  EXPECT_EQ(copy.chunk_count(), 0u);
+  EXPECT_EQ(original.size(), 1000u);
 }
 
 // The reference diff: what diff_region computed before maps shared chunks.
