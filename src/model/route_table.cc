@@ -19,10 +19,13 @@ Result<RouteTable*> find_table(Region& region, const Caller& caller, const std::
 // The table and association index holding association_id, if the caller owns it.
 Result<std::pair<RouteTable*, size_t>> find_association(Region& region, const Caller& caller,
                                                         const std::string& association_id) {
-  for (auto& [id, table] : region.route_tables) {
+  // Search read-only, then write only the table found (a non-const walk copies every chunk).
+  for (const auto& [id, table] : std::as_const(region.route_tables)) {
     if (table.owner != caller.account_id) continue;
     for (size_t i = 0; i < table.associations.size(); ++i) {
-      if (table.associations[i].id == association_id) return std::pair{&table, i};
+      if (table.associations[i].id == association_id) {
+        return std::pair{&region.route_tables.at(id), i};
+      }
     }
   }
   return make_error("InvalidAssociationID.NotFound",
