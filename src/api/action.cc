@@ -38,7 +38,7 @@ TokenRecord parse_token(const std::string& value) {
 }
 
 void expire_tokens(model::Region& region, int64_t now) {
-  std::erase_if(region.client_tokens, [&](const auto& entry) {
+  erase_if(region.client_tokens, [&](const auto& entry) {
     return parse_token(entry.second).created < now - kTokenLifetimeSeconds;
   });
 }

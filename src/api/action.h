@@ -97,8 +97,9 @@ struct DescribeSpec {
   std::function<bool(const T&)> include = nullptr;  // extra selection (e.g. PublicIp.N)
 };
 
-template <typename T>
-Result<std::string> describe(ActionContext& ctx, const std::map<std::string, T>& resources,
+// Resources: an ordered id -> T map (a Region's ResourceMap, or a std::map built for the call).
+template <typename T, typename Resources>
+Result<std::string> describe(ActionContext& ctx, const Resources& resources,
                              const DescribeSpec<T>& spec) {
   auto filters = ctx.params.filters();
   if (!filters) return filters.error();

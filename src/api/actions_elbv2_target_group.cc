@@ -3,6 +3,7 @@
 // RegisterTargets, DeregisterTargets, DescribeTargetHealth and
 // Describe/ModifyTargetGroupAttributes (model in model/load_balancer.h).
 #include <algorithm>
+#include <utility>
 
 #include "api/elbv2.h"
 #include "model/load_balancer.h"
@@ -20,7 +21,7 @@ Error validation(std::string message) {
 // The load balancers whose listeners forward to the group.
 std::vector<std::string> load_balancers_of(const Region& region, const std::string& group_arn) {
   std::vector<std::string> arns;
-  for (const auto& [arn, listener] : region.listeners) {
+  for (const auto& [arn, listener] : std::as_const(region.listeners)) {
     if (listener.target_group_arn == group_arn &&
         std::find(arns.begin(), arns.end(), listener.load_balancer_arn) == arns.end()) {
       arns.push_back(listener.load_balancer_arn);

@@ -2,6 +2,8 @@
 // Allocate/Associate/Disassociate/Release/DescribeAddresses.
 #include "api/action.h"
 
+#include <utility>
+
 namespace openvpc::api {
 
 namespace {
@@ -170,7 +172,7 @@ Result<const model::ElasticAddress*> address_named(ActionContext& ctx, const Reg
     return make_error("MissingParameter",
                       "The request must contain the parameter " + id_parameter + " or PublicIp");
   }
-  for (const auto& [allocation_id, address] : region.addresses) {
+  for (const auto& [allocation_id, address] : std::as_const(region.addresses)) {
     if (address.owner != ctx.caller.account_id) continue;
     if (id &&
         (id_parameter == "AllocationId" ? address.allocation_id : address.association_id) == *id) {

@@ -3,6 +3,8 @@
 // host; the image id is accepted and ignored),
 // TerminateInstances, DescribeInstances (one reservation per instance).
 #include "api/action.h"
+
+#include <utility>
 #include "program/dns_names.h"
 
 namespace openvpc::api {
@@ -54,7 +56,7 @@ void render_instance(XmlWriter& out, const Region& region, const model::Instance
     render_group_set(out, region, primary->second.group_ids);
   }
   out.open("networkInterfaceSet");
-  for (const auto& [id, eni] : region.network_interfaces) {
+  for (const auto& [id, eni] : std::as_const(region.network_interfaces)) {
     if (!eni.attached || eni.attachment.instance_id != instance.id) continue;
     out.open("item");
     render_network_interface(out, region, eni, region_name);
@@ -109,7 +111,7 @@ FilterFields instance_fields(const Region& region, const model::Instance& instan
         "network-interface.addresses.association.ip-owner-id"}) {
     fields[name];
   }
-  for (const auto& [id, eni] : region.network_interfaces) {
+  for (const auto& [id, eni] : std::as_const(region.network_interfaces)) {
     if (instance.state != "running" || !eni.attached || eni.attachment.instance_id != instance.id) {
       continue;
     }

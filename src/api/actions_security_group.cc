@@ -132,7 +132,7 @@ void render_group(XmlWriter& out, const model::SecurityGroup& group) {
 
 // names: the region's groups, to give ip-permission.group-name (null: no names).
 FilterFields group_fields(const model::SecurityGroup& group,
-                          const std::map<std::string, model::SecurityGroup>* names) {
+                          const model::ResourceMap<model::SecurityGroup>* names) {
   FilterFields fields{{"description", {group.description}},
                       {"group-id", {group.id}},
                       {"group-name", {group.name}},

@@ -1,5 +1,6 @@
 // Subnet actions: Create/Delete/DescribeSubnets, ModifySubnetAttribute.
 #include <cctype>
+#include <utility>
 
 #include "api/action.h"
 #include "model/cidr.h"
@@ -14,7 +15,7 @@ int64_t available_addresses(const Region& region, const model::Subnet& subnet) {
   auto block = model::parse_ipv4_block(subnet.cidr);
   if (!block) return 0;
   int64_t count = model::address_count(*block) - 5;
-  for (const auto& [id, eni] : region.network_interfaces) {
+  for (const auto& [id, eni] : std::as_const(region.network_interfaces)) {
     if (eni.subnet_id == subnet.id)
       count -= 1 + static_cast<int64_t>(eni.secondary_private_ips.size());
   }

@@ -1,6 +1,7 @@
 #include "model/account.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace openvpc::model {
 
@@ -9,7 +10,7 @@ Result<std::string> create_account(Region& region, IdSource& ids, std::string_vi
   if (name.empty() || name.size() > 64) {
     return make_error("InvalidParameterValue", "An account name has 1 to 64 characters");
   }
-  for (const auto& [id, account] : region.accounts) {
+  for (const auto& [id, account] : std::as_const(region.accounts)) {
     if (account.name == name) {
       return make_error("InvalidParameterValue", "Account '" + std::string(name) + "' exists");
     }
@@ -39,7 +40,7 @@ Result<AccessKey> create_access_key(Region& region, IdSource& ids, const std::st
 }
 
 std::optional<Account> admin_account(const Region& region) {
-  for (const auto& [id, account] : region.accounts) {
+  for (const auto& [id, account] : std::as_const(region.accounts)) {
     if (account.admin) return account;
   }
   return std::nullopt;

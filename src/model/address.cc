@@ -7,6 +7,7 @@
 // interface got at launch; disassociating it gives the interface a new one (as EC2 does).
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "model/cidr.h"
 #include "model/operations.h"
@@ -22,8 +23,8 @@ Result<ElasticAddress*> find_allocation(Region& region, const Caller& caller,
 
 std::set<std::string> public_ips_in_use(const Region& region) {
   std::set<std::string> used;
-  for (const auto& [id, address] : region.addresses) used.insert(address.public_ip);
-  for (const auto& [id, eni] : region.network_interfaces) {
+  for (const auto& [id, address] : std::as_const(region.addresses)) used.insert(address.public_ip);
+  for (const auto& [id, eni] : std::as_const(region.network_interfaces)) {
     if (!eni.public_ip.empty()) used.insert(eni.public_ip);
   }
   return used;
@@ -76,7 +77,7 @@ Result<std::string> claim_public_ip(const Region& region, const Caller& caller) 
 
 std::optional<PublicAddress> public_address_of(const Region& region, const NetworkInterface& eni,
                                                const std::string& private_ip) {
-  for (const auto& [id, address] : region.addresses) {
+  for (const auto& [id, address] : std::as_const(region.addresses)) {
     if (address.network_interface_id == eni.id && address.private_ip == private_ip &&
         !address.association_id.empty()) {
       return PublicAddress{address.public_ip, address.allocation_id, address.association_id,
@@ -90,7 +91,7 @@ std::optional<PublicAddress> public_address_of(const Region& region, const Netwo
 }
 
 Result<std::string> allocate_address(Region& region, const Caller& caller) {
-  auto count = std::count_if(region.addresses.begin(), region.addresses.end(),
+  auto count = std::count_if(region.addresses.cbegin(), region.addresses.cend(),
                              [&](const auto& e) { return e.second.owner == caller.account_id; });
   if (count >= caller.limits.elastic_ips_per_account) {
     return make_error("AddressLimitExceeded", "The maximum number of addresses has been reached.");
@@ -134,7 +135,7 @@ Result<std::string> associate_address(Region& region, const Caller& caller,
     return invalid_parameter("The private IP address " + ip + " is not assigned to " + eni_id);
   }
   bool has_gateway =
-      std::any_of(region.internet_gateways.begin(), region.internet_gateways.end(),
+      std::any_of(region.internet_gateways.cbegin(), region.internet_gateways.cend(),
                   [&](const auto& e) { return e.second.attached_vpc_id == (*eni)->vpc_id; });
   if (!has_gateway) {
     return make_error("Gateway.NotAttached",

@@ -1,5 +1,6 @@
 // DHCP options sets: what each interface's DHCP lease carries besides its address.
 #include <algorithm>
+#include <utility>
 
 #include "model/cidr.h"
 #include "model/operations.h"
@@ -26,7 +27,7 @@ std::map<std::string, std::vector<std::string>> default_dhcp_configurations(
 
 std::string default_dhcp_options(Region& region, const Caller& caller) {
   auto configurations = default_dhcp_configurations(caller.region);
-  for (const auto& [id, options] : region.dhcp_options) {
+  for (const auto& [id, options] : std::as_const(region.dhcp_options)) {
     if (options.owner == caller.account_id && options.configurations == configurations) return id;
   }
   // The id is derived from the account rather than drawn from caller.ids, so creating a VPC
@@ -62,7 +63,7 @@ Result<std::string> create_dhcp_options(
       }
     }
   }
-  auto count = std::count_if(region.dhcp_options.begin(), region.dhcp_options.end(),
+  auto count = std::count_if(region.dhcp_options.cbegin(), region.dhcp_options.cend(),
                              [&](const auto& e) { return e.second.owner == caller.account_id; });
   if (count >= caller.limits.dhcp_options_per_account) {
     return make_error("DhcpOptionsLimitExceeded",
@@ -91,7 +92,7 @@ Result<void> delete_dhcp_options(Region& region, const Caller& caller, const std
   auto options =
       find_owned(region.dhcp_options, caller, id, "InvalidDhcpOptionID.NotFound", "dhcp options");
   if (!options) return options.error();
-  bool in_use = std::any_of(region.vpcs.begin(), region.vpcs.end(),
+  bool in_use = std::any_of(region.vpcs.cbegin(), region.vpcs.cend(),
                             [&](const auto& e) { return e.second.dhcp_options_id == id; });
   if (in_use) {
     return dependency_violation("The dhcpOptions '" + id +

@@ -59,7 +59,7 @@ Result<std::vector<std::string>> create_flow_logs(Region& region, const Caller& 
     if (!known) return invalid_parameter("Flow logs take VPC, subnet or interface ids");
     auto tags = find_tags(region, caller, resource_id);  // existence and ownership
     if (!tags) return tags.error();
-    auto count = std::count_if(region.flow_logs.begin(), region.flow_logs.end(),
+    auto count = std::count_if(region.flow_logs.cbegin(), region.flow_logs.cend(),
                                [&](const auto& e) { return e.second.resource_id == resource_id; });
     if (count >= caller.limits.flow_logs_per_resource) {
       return make_error("FlowLogsLimitExceeded",

@@ -19,7 +19,7 @@ Result<std::vector<std::string>> run_instances(Region& region, const Caller& cal
                       "Cannot specify a private IP address when launching more than one instance");
   }
   auto running =
-      std::count_if(region.instances.begin(), region.instances.end(), [&](const auto& e) {
+      std::count_if(region.instances.cbegin(), region.instances.cend(), [&](const auto& e) {
         return e.second.owner == caller.account_id && e.second.state == "running";
       });
   if (running + request.count > caller.limits.instances_per_account) {

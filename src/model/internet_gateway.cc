@@ -1,5 +1,6 @@
 // Internet gateways: at most one per VPC, attached to at most one VPC.
 #include <algorithm>
+#include <utility>
 
 #include "model/operations.h"
 #include "model/program_numbers.h"
@@ -16,7 +17,7 @@ Result<InternetGateway*> find_gateway(Region& region, const Caller& caller, cons
 }  // namespace
 
 Result<std::string> create_internet_gateway(Region& region, const Caller& caller) {
-  auto count = std::count_if(region.internet_gateways.begin(), region.internet_gateways.end(),
+  auto count = std::count_if(region.internet_gateways.cbegin(), region.internet_gateways.cend(),
                              [&](const auto& e) { return e.second.owner == caller.account_id; });
   if (count >= caller.limits.internet_gateways_per_account) {
     return make_error("InternetGatewayLimitExceeded",
@@ -43,7 +44,7 @@ Result<void> attach_internet_gateway(Region& region, const Caller& caller, const
         "Resource.AlreadyAssociated",
         "resource " + id + " is already attached to network " + (*gateway)->attached_vpc_id);
   }
-  for (const auto& [other_id, other] : region.internet_gateways) {
+  for (const auto& [other_id, other] : std::as_const(region.internet_gateways)) {
     if (other.attached_vpc_id == vpc_id) {
       return make_error("Resource.AlreadyAssociated",
                         "Network " + vpc_id + " already has an internet gateway attached");
@@ -63,7 +64,7 @@ Result<void> detach_internet_gateway(Region& region, const Caller& caller, const
     return make_error("Gateway.NotAttached",
                       "resource " + id + " is not attached to network " + vpc_id);
   }
-  bool mapped = std::any_of(region.addresses.begin(), region.addresses.end(), [&](const auto& e) {
+  bool mapped = std::any_of(region.addresses.cbegin(), region.addresses.cend(), [&](const auto& e) {
     auto eni = region.network_interfaces.find(e.second.network_interface_id);
     return eni != region.network_interfaces.end() && eni->second.vpc_id == vpc_id;
   });

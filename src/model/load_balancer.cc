@@ -32,7 +32,7 @@ Result<void> check_name(const std::string& name, std::string_view what) {
 }
 
 bool vpc_has_internet_gateway(const Region& region, const std::string& vpc_id) {
-  return std::any_of(region.internet_gateways.begin(), region.internet_gateways.end(),
+  return std::any_of(region.internet_gateways.cbegin(), region.internet_gateways.cend(),
                      [&](const auto& e) { return e.second.attached_vpc_id == vpc_id; });
 }
 
@@ -173,7 +173,7 @@ Result<std::string> create_load_balancer(Region& region, const Caller& caller,
                       "' is not available here; only ipv4 is");
   }
   int owned = 0;
-  for (const auto& [arn, lb] : region.load_balancers) {
+  for (const auto& [arn, lb] : std::as_const(region.load_balancers)) {
     if (lb.owner != caller.account_id) continue;
     if (lb.name == request.name) {
       return make_error("DuplicateLoadBalancerName",
@@ -222,7 +222,7 @@ Result<void> delete_load_balancer(Region& region, const Caller& caller, const st
         "OperationNotPermitted",
         "Load balancer '" + arn + "' cannot be deleted because deletion protection is enabled");
   }
-  std::erase_if(region.listeners, [&](const auto& e) { return e.second.load_balancer_arn == arn; });
+  erase_if(region.listeners, [&](const auto& e) { return e.second.load_balancer_arn == arn; });
   for (const auto& address : lb.addresses) {
     for (auto& [allocation_id, eip] : region.addresses) {
       if (eip.network_interface_id == address.network_interface_id) {
@@ -232,9 +232,8 @@ Result<void> delete_load_balancer(Region& region, const Caller& caller, const st
         eip.instance_id.clear();
       }
     }
-    std::erase_if(region.flow_logs, [&](const auto& e) {
-      return e.second.resource_id == address.network_interface_id;
-    });
+    erase_if(region.flow_logs,
+             [&](const auto& e) { return e.second.resource_id == address.network_interface_id; });
     region.network_interfaces.erase(address.network_interface_id);
   }
   region.load_balancers.erase(it);
@@ -268,7 +267,7 @@ Result<LoadBalancer*> check_listener(Region& region, const Caller& caller,
                                                    "protocol '" +
                                                    (*group)->protocol + "'");
   }
-  for (const auto& [arn, listener] : region.listeners) {
+  for (const auto& [arn, listener] : std::as_const(region.listeners)) {
     if (arn == self) continue;
     if (listener.target_group_arn == request.target_group_arn &&
         listener.load_balancer_arn != request.load_balancer_arn) {
@@ -419,7 +418,7 @@ bool advance_load_balancers(Region& region, const LoadBalancerPlacement& placeme
 
 int64_t next_draining_deadline(const Region& region, int64_t now) {
   int64_t next = 0;
-  for (const auto& [arn, group] : region.target_groups) {
+  for (const auto& [arn, group] : std::as_const(region.target_groups)) {
     for (const auto& target : group.targets) {
       if (target.draining_until > now && (next == 0 || target.draining_until < next)) {
         next = target.draining_until;

@@ -3,6 +3,7 @@
 #include "model/nat_gateway.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "model/program_numbers.h"
 
@@ -19,7 +20,7 @@ Result<NatGateway*> find_nat(Region& region, const Caller& caller, const std::st
 }
 
 bool vpc_has_internet_gateway(const Region& region, const std::string& vpc_id) {
-  return std::any_of(region.internet_gateways.begin(), region.internet_gateways.end(),
+  return std::any_of(region.internet_gateways.cbegin(), region.internet_gateways.cend(),
                      [&](const auto& e) { return e.second.attached_vpc_id == vpc_id; });
 }
 
@@ -48,7 +49,7 @@ Result<std::vector<std::string>> check_allocations(Region& region, const Caller&
       return make_error("Resource.AlreadyAssociated",
                         "Elastic IP address [" + ids[i] + "] is already associated");
     }
-    for (const auto& [nat_id, nat] : region.nat_gateways) {
+    for (const auto& [nat_id, nat] : std::as_const(region.nat_gateways)) {
       if (!nat_gateway_live(nat)) continue;
       for (const auto& a : nat.addresses) {
         if (a.allocation_id == ids[i]) {
@@ -72,8 +73,8 @@ void release_resources(Region& region, NatGateway& nat) {
     }
   }
   if (!nat.network_interface_id.empty()) {
-    std::erase_if(region.flow_logs,
-                  [&](const auto& e) { return e.second.resource_id == nat.network_interface_id; });
+    erase_if(region.flow_logs,
+             [&](const auto& e) { return e.second.resource_id == nat.network_interface_id; });
     region.network_interfaces.erase(nat.network_interface_id);
   }
   for (auto& address : nat.addresses) {
@@ -105,7 +106,7 @@ Result<std::string> create_nat_gateway(Region& region, const Caller& caller,
                       "A public NAT gateway takes secondary addresses as SecondaryAllocationIds.");
   }
   const auto in_zone =
-      std::count_if(region.nat_gateways.begin(), region.nat_gateways.end(), [&](const auto& e) {
+      std::count_if(region.nat_gateways.cbegin(), region.nat_gateways.cend(), [&](const auto& e) {
         const auto& nat = e.second;
         auto other = region.subnets.find(nat.subnet_id);
         return nat.owner == caller.account_id && nat_gateway_live(nat) &&

@@ -58,7 +58,7 @@ Result<std::string> create_network_acl(Region& region, const Caller& caller,
                                        const std::string& vpc_id) {
   auto vpc = find_owned(region.vpcs, caller, vpc_id, "InvalidVpcID.NotFound", "vpc");
   if (!vpc) return vpc.error();
-  auto count = std::count_if(region.network_acls.begin(), region.network_acls.end(),
+  auto count = std::count_if(region.network_acls.cbegin(), region.network_acls.cend(),
                              [&](const auto& e) { return e.second.vpc_id == vpc_id; });
   if (count >= caller.limits.network_acls_per_vpc) {
     return make_error("NetworkAclLimitExceeded",

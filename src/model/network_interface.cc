@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <set>
+#include <utility>
 
 #include "model/cidr.h"
 #include "model/operations.h"
@@ -21,7 +22,7 @@ Result<NetworkInterface*> find_interface(Region& region, const Caller& caller,
 
 std::set<uint32_t> used_addresses(const Region& region, const std::string& subnet_id) {
   std::set<uint32_t> used;
-  for (const auto& [id, eni] : region.network_interfaces) {
+  for (const auto& [id, eni] : std::as_const(region.network_interfaces)) {
     if (eni.subnet_id != subnet_id) continue;
     used.insert(parse_ipv4(eni.private_ip)->v4_host_order());
     for (const auto& ip : eni.secondary_private_ips) {
@@ -88,8 +89,8 @@ void assign_identity(Region& region, const Caller& caller, NetworkInterface& eni
     char mac[18];
     std::snprintf(mac, sizeof mac, "02:%02x:%02x:%02x:%02x:%02x", number >> 24 & 0xff,
                   mac_low >> 24 & 0xff, mac_low >> 16 & 0xff, mac_low >> 8 & 0xff, mac_low & 0xff);
-    bool taken = number == 0 || std::any_of(region.network_interfaces.begin(),
-                                            region.network_interfaces.end(), [&](const auto& e) {
+    bool taken = number == 0 || std::any_of(region.network_interfaces.cbegin(),
+                                            region.network_interfaces.cend(), [&](const auto& e) {
                                               return e.second.number == number ||
                                                      e.second.mac_address == mac;
                                             });
@@ -107,7 +108,7 @@ Result<std::string> create_network_interface(Region& region, const Caller& calle
   auto subnet =
       find_owned(region.subnets, caller, request.subnet_id, "InvalidSubnetID.NotFound", "subnet");
   if (!subnet) return subnet.error();
-  auto count = std::count_if(region.network_interfaces.begin(), region.network_interfaces.end(),
+  auto count = std::count_if(region.network_interfaces.cbegin(), region.network_interfaces.cend(),
                              [&](const auto& e) { return e.second.owner == caller.account_id; });
   if (count >= caller.limits.network_interfaces_per_account) {
     return make_error("NetworkInterfaceLimitExceeded",
@@ -156,7 +157,7 @@ Result<void> delete_network_interface(Region& region, const Caller& caller, cons
     address.private_ip.clear();
     address.instance_id.clear();
   }
-  std::erase_if(region.flow_logs, [&](const auto& e) { return e.second.resource_id == id; });
+  erase_if(region.flow_logs, [&](const auto& e) { return e.second.resource_id == id; });
   region.network_interfaces.erase(id);
   return {};
 }
@@ -207,7 +208,7 @@ Result<std::string> attach_network_interface(Region& region, const Caller& calle
     return invalid_parameter("Value (" + std::to_string(device_index) +
                              ") for parameter deviceIndex is invalid.");
   }
-  for (const auto& [other_id, other] : region.network_interfaces) {
+  for (const auto& [other_id, other] : std::as_const(region.network_interfaces)) {
     if (other.attached && other.attachment.instance_id == instance_id &&
         other.attachment.device_index == device_index) {
       return invalid_parameter("Instance '" + instance_id +

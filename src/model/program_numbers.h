@@ -29,8 +29,7 @@ void number_unnumbered(Region& region);
 
 // The number of resource `id` in `resources`; 0 when there is no such resource.
 template <typename Resource>
-uint32_t program_number_of(const std::map<std::string, Resource>& resources,
-                           const std::string& id) {
+uint32_t program_number_of(const ResourceMap<Resource>& resources, const std::string& id) {
   auto it = resources.find(id);
   return it == resources.end() ? 0 : it->second.number;
 }

@@ -151,18 +151,17 @@ std::vector<store::Operation> diff_region(const Region& before, const Region& af
       if constexpr (std::is_same_v<std::decay_t<decltype(old_map)>,
                                    std::decay_t<decltype(new_map)>>) {
         if (kind != kind2) return;
-        for (const auto& [id, value] : old_map) {
-          if (!new_map.contains(id)) {
-            ops.push_back({store::Operation::Kind::erase, key_of(kind, id), {}});
-          }
-        }
-        for (const auto& [id, value] : new_map) {
-          auto it = old_map.find(id);
-          if (it == old_map.end() || !(it->second == value)) {
-            ops.push_back(
-                {store::Operation::Kind::put, key_of(kind, id), nlohmann::json(value).dump()});
-          }
-        }
+        std::vector<store::Operation> puts;
+        diff_resource_maps(
+            old_map, new_map,
+            [&](const std::string& id) {
+              ops.push_back({store::Operation::Kind::erase, key_of(kind, id), {}});
+            },
+            [&](const std::string& id, const auto& value) {
+              puts.push_back(
+                  {store::Operation::Kind::put, key_of(kind, id), nlohmann::json(value).dump()});
+            });
+        std::move(puts.begin(), puts.end(), std::back_inserter(ops));
       }
     });
   });

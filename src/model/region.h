@@ -7,12 +7,12 @@
 // mod_revision makes a read-validate-write cycle one optimistic transaction.
 #pragma once
 
-#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/result.h"
+#include "model/resource_map.h"
 #include "model/resources.h"
 #include "store/store.h"
 
@@ -21,26 +21,29 @@ namespace openvpc::model {
 inline constexpr std::string_view kRegionPrefix = "/openvpc/region/";
 inline constexpr std::string_view kVersionKey = "/openvpc/version";
 
+// Each map shares its chunks with the Region it was copied from until written (resource_map.h):
+// copying a Region and diffing the copy cost what changed. Read through a const Region (or
+// std::as_const) where a loop only reads, so as not to copy every chunk.
 struct Region {
-  std::map<std::string, Account> accounts;
-  std::map<std::string, AccessKey> access_keys;
-  std::map<std::string, Vpc> vpcs;
-  std::map<std::string, Subnet> subnets;
-  std::map<std::string, RouteTable> route_tables;
-  std::map<std::string, InternetGateway> internet_gateways;
-  std::map<std::string, SecurityGroup> security_groups;
-  std::map<std::string, NetworkAcl> network_acls;
-  std::map<std::string, NetworkInterface> network_interfaces;
-  std::map<std::string, Instance> instances;
-  std::map<std::string, ElasticAddress> addresses;
-  std::map<std::string, DhcpOptions> dhcp_options;
-  std::map<std::string, FlowLog> flow_logs;
-  std::map<std::string, NatGateway> nat_gateways;
-  std::map<std::string, LoadBalancer> load_balancers;  // by ARN
-  std::map<std::string, TargetGroup> target_groups;    // by ARN
-  std::map<std::string, Listener> listeners;           // by ARN
+  ResourceMap<Account> accounts;
+  ResourceMap<AccessKey> access_keys;
+  ResourceMap<Vpc> vpcs;
+  ResourceMap<Subnet> subnets;
+  ResourceMap<RouteTable> route_tables;
+  ResourceMap<InternetGateway> internet_gateways;
+  ResourceMap<SecurityGroup> security_groups;
+  ResourceMap<NetworkAcl> network_acls;
+  ResourceMap<NetworkInterface> network_interfaces;
+  ResourceMap<Instance> instances;
+  ResourceMap<ElasticAddress> addresses;
+  ResourceMap<DhcpOptions> dhcp_options;
+  ResourceMap<FlowLog> flow_logs;
+  ResourceMap<NatGateway> nat_gateways;
+  ResourceMap<LoadBalancer> load_balancers;  // by ARN
+  ResourceMap<TargetGroup> target_groups;    // by ARN
+  ResourceMap<Listener> listeners;           // by ARN
   // ClientToken idempotency: "account/action/token" -> the response body first returned.
-  std::map<std::string, std::string> client_tokens;
+  ResourceMap<std::string> client_tokens;
 };
 
 // Decodes the key-values under kRegionPrefix; store.corrupt for undecodable values.

@@ -1,6 +1,7 @@
 // Route tables: subnet associations (a subnet has at most one explicit association; the rest
 // use the VPC's main table), routes with one target each, and the undeletable local routes.
 #include <algorithm>
+#include <utility>
 
 #include "model/cidr.h"
 #include "model/nat_gateway.h"
@@ -18,10 +19,13 @@ Result<RouteTable*> find_table(Region& region, const Caller& caller, const std::
 // The table and association index holding association_id, if the caller owns it.
 Result<std::pair<RouteTable*, size_t>> find_association(Region& region, const Caller& caller,
                                                         const std::string& association_id) {
-  for (auto& [id, table] : region.route_tables) {
+  // Search read-only, then write only the table found (a non-const walk copies every chunk).
+  for (const auto& [id, table] : std::as_const(region.route_tables)) {
     if (table.owner != caller.account_id) continue;
     for (size_t i = 0; i < table.associations.size(); ++i) {
-      if (table.associations[i].id == association_id) return std::pair{&table, i};
+      if (table.associations[i].id == association_id) {
+        return std::pair{&region.route_tables.at(id), i};
+      }
     }
   }
   return make_error("InvalidAssociationID.NotFound",
@@ -82,7 +86,7 @@ Result<std::string> create_route_table(Region& region, const Caller& caller,
                                        const std::string& vpc_id) {
   auto vpc = find_owned(region.vpcs, caller, vpc_id, "InvalidVpcID.NotFound", "vpc");
   if (!vpc) return vpc.error();
-  auto count = std::count_if(region.route_tables.begin(), region.route_tables.end(),
+  auto count = std::count_if(region.route_tables.cbegin(), region.route_tables.cend(),
                              [&](const auto& e) { return e.second.vpc_id == vpc_id; });
   if (count >= caller.limits.route_tables_per_vpc) {
     return make_error("RouteTableLimitExceeded",
@@ -125,7 +129,7 @@ Result<std::string> associate_route_table(Region& region, const Caller& caller,
     return invalid_parameter("Route table " + route_table_id + " and subnet " + subnet_id +
                              " belong to different networks");
   }
-  for (const auto& [id, other] : region.route_tables) {
+  for (const auto& [id, other] : std::as_const(region.route_tables)) {
     for (const auto& association : other.associations) {
       if (association.subnet_id == subnet_id) {
         return make_error("Resource.AlreadyAssociated",

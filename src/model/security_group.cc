@@ -1,6 +1,7 @@
 // Security groups: allow-only rules per direction, referenced groups in the same VPC, the
 // undeletable "default" group, and DependencyViolation while anything uses or names a group.
 #include <algorithm>
+#include <utility>
 
 #include "model/cidr.h"
 #include "model/operations.h"
@@ -120,7 +121,7 @@ Result<std::string> create_security_group(Region& region, const Caller& caller,
     return make_error("InvalidGroup.Reserved", "The security group 'default' is reserved");
   }
   int count = 0;
-  for (const auto& [id, group] : region.security_groups) {
+  for (const auto& [id, group] : std::as_const(region.security_groups)) {
     if (group.vpc_id != vpc_id) continue;
     ++count;
     if (group.name == name) {
@@ -146,13 +147,13 @@ Result<void> delete_security_group(Region& region, const Caller& caller, const s
     return make_error("CannotDelete", "the specified group: \"" + id +
                                           "\" name: \"default\" cannot be deleted by a user");
   }
-  bool referenced =
-      std::any_of(region.security_groups.begin(), region.security_groups.end(), [&](const auto& e) {
+  bool referenced = std::any_of(
+      region.security_groups.cbegin(), region.security_groups.cend(), [&](const auto& e) {
         if (e.first == id) return false;
         return std::any_of(e.second.rules.begin(), e.second.rules.end(),
                            [&](const SecurityGroupRule& r) { return r.referenced_group_id == id; });
       });
-  bool in_use = std::any_of(region.network_interfaces.begin(), region.network_interfaces.end(),
+  bool in_use = std::any_of(region.network_interfaces.cbegin(), region.network_interfaces.cend(),
                             [&](const auto& e) {
                               const auto& groups = e.second.group_ids;
                               return std::find(groups.begin(), groups.end(), id) != groups.end();

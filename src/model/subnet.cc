@@ -1,5 +1,6 @@
 // Subnets: inside one of the VPC's CIDR blocks, /16 to /28, never overlapping a sibling.
 #include <algorithm>
+#include <utility>
 
 #include "model/cidr.h"
 #include "model/operations.h"
@@ -27,7 +28,7 @@ Result<std::string> create_subnet(Region& region, const Caller& caller, const st
     return make_error("InvalidSubnet.Range", "The CIDR '" + std::string(cidr) + "' is invalid.");
   }
   int count = 0;
-  for (const auto& [id, subnet] : region.subnets) {
+  for (const auto& [id, subnet] : std::as_const(region.subnets)) {
     if (subnet.vpc_id != vpc_id) continue;
     ++count;
     if (parse_ipv4_block(subnet.cidr)->overlaps(*block)) {
@@ -62,7 +63,7 @@ Result<std::string> create_subnet(Region& region, const Caller& caller, const st
 Result<void> delete_subnet(Region& region, const Caller& caller, const std::string& subnet_id) {
   auto subnet = find_owned(region.subnets, caller, subnet_id, "InvalidSubnetID.NotFound", "subnet");
   if (!subnet) return subnet.error();
-  bool busy = std::any_of(region.network_interfaces.begin(), region.network_interfaces.end(),
+  bool busy = std::any_of(region.network_interfaces.cbegin(), region.network_interfaces.cend(),
                           [&](const auto& e) { return e.second.subnet_id == subnet_id; });
   if (busy) {
     return dependency_violation("The subnet '" + subnet_id +
@@ -74,7 +75,7 @@ Result<void> delete_subnet(Region& region, const Caller& caller, const std::stri
   for (auto& [id, acl] : region.network_acls) {
     std::erase_if(acl.associations, [&](const auto& a) { return a.subnet_id == subnet_id; });
   }
-  std::erase_if(region.flow_logs, [&](const auto& e) { return e.second.resource_id == subnet_id; });
+  erase_if(region.flow_logs, [&](const auto& e) { return e.second.resource_id == subnet_id; });
   region.subnets.erase(subnet_id);
   return {};
 }

@@ -1,5 +1,6 @@
 // Tags on any resource, found by the prefix of its id.
 #include <algorithm>
+#include <utility>
 
 #include "model/operations.h"
 
@@ -45,10 +46,12 @@ Result<Tags*> find_tags(Region& region, const Caller& caller, const std::string&
   if (starts("nat-"))
     return tags_in(region.nat_gateways, caller, id, "NatGatewayNotFound", "NAT gateway");
   if (starts("sgr-")) {
-    for (auto& [group_id, group] : region.security_groups) {
+    // Search read-only, then write only the group found: a non-const walk would copy every
+    // chunk of groups this Region shares with the snapshot it was copied from.
+    for (const auto& [group_id, group] : std::as_const(region.security_groups)) {
       if (group.owner != caller.account_id) continue;
-      for (auto& rule : group.rules) {
-        if (rule.id == id) return &rule.tags;
+      for (size_t i = 0; i < group.rules.size(); ++i) {
+        if (group.rules[i].id == id) return &region.security_groups.at(group_id).rules[i].tags;
       }
     }
     return make_error("InvalidSecurityGroupRuleId.NotFound",

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <utility>
 
 #include "model/cidr.h"
 #include "model/load_balancer.h"
@@ -97,7 +98,7 @@ Result<std::string> target_zone(const Region& region, const Caller& caller,
   if (!address) {
     return make_error("InvalidTarget", "The following targets are not valid IP addresses: " + id);
   }
-  for (const auto& [subnet_id, subnet] : region.subnets) {
+  for (const auto& [subnet_id, subnet] : std::as_const(region.subnets)) {
     if (subnet.vpc_id != group.vpc_id) continue;
     auto block = parse_ipv4_block(subnet.cidr);
     if (block && block->contains(*address)) return subnet.availability_zone;
@@ -205,7 +206,7 @@ Result<std::string> create_target_group(Region& region, const Caller& caller,
     return validation("The VPC ID '" + request.vpc_id + "' is not found");
   }
   int owned = 0;
-  for (const auto& [arn, group] : region.target_groups) {
+  for (const auto& [arn, group] : std::as_const(region.target_groups)) {
     if (group.owner != caller.account_id) continue;
     if (group.name == request.name) {
       return make_error("DuplicateTargetGroupName",
@@ -251,7 +252,7 @@ Result<void> modify_target_group(Region& region, const Caller& caller, const std
 Result<void> delete_target_group(Region& region, const Caller& caller, const std::string& arn) {
   auto group = find_target_group(region, caller, arn);
   if (!group) return group.error();
-  for (const auto& [listener_arn, listener] : region.listeners) {
+  for (const auto& [listener_arn, listener] : std::as_const(region.listeners)) {
     if (listener.target_group_arn == arn) {
       return make_error("ResourceInUse",
                         "Target group '" + arn + "' is currently in use by a listener or a rule");
@@ -262,7 +263,7 @@ Result<void> delete_target_group(Region& region, const Caller& caller, const std
 }
 
 bool target_group_in_use(const Region& region, const std::string& target_group_arn) {
-  return std::any_of(region.listeners.begin(), region.listeners.end(),
+  return std::any_of(region.listeners.cbegin(), region.listeners.cend(),
                      [&](const auto& e) { return e.second.target_group_arn == target_group_arn; });
 }
 
@@ -359,7 +360,7 @@ TargetHealth target_health(const Region& region, const TargetGroup& group,
             "Target group is not configured to receive traffic from the load balancer"};
   }
   const bool zone_enabled =
-      std::any_of(region.listeners.begin(), region.listeners.end(), [&](const auto& e) {
+      std::any_of(region.listeners.cbegin(), region.listeners.cend(), [&](const auto& e) {
         if (e.second.target_group_arn != group.arn) return false;
         auto lb = region.load_balancers.find(e.second.load_balancer_arn);
         return lb != region.load_balancers.end() &&

@@ -33,7 +33,7 @@ uint32_t unused_vni(const Region& region, IdSource& ids) {
   for (;;) {
     uint32_t vni = ids.random32() & 0xffffff;
     if (vni == 0) continue;
-    bool used = std::any_of(region.vpcs.begin(), region.vpcs.end(),
+    bool used = std::any_of(region.vpcs.cbegin(), region.vpcs.cend(),
                             [&](const auto& entry) { return entry.second.vni == vni; });
     if (!used) return vni;
   }
@@ -81,7 +81,7 @@ SecurityGroup make_security_group(const Caller& caller, const std::string& vpc_i
 Result<std::string> create_vpc(Region& region, const Caller& caller, std::string_view cidr) {
   auto block = vpc_block(cidr);
   if (!block) return block.error();
-  auto owned = std::count_if(region.vpcs.begin(), region.vpcs.end(), [&](const auto& entry) {
+  auto owned = std::count_if(region.vpcs.cbegin(), region.vpcs.cend(), [&](const auto& entry) {
     return entry.second.owner == caller.account_id;
   });
   if (owned >= caller.limits.vpcs_per_account) {
@@ -143,7 +143,7 @@ Result<void> delete_vpc(Region& region, const Caller& caller, const std::string&
               in_vpc(region.network_acls, [](const NetworkAcl& a) { return a.is_default; }) ||
               in_vpc(region.security_groups,
                      [&](const SecurityGroup& g) { return g.id == v.default_security_group_id; }) ||
-              std::any_of(region.internet_gateways.begin(), region.internet_gateways.end(),
+              std::any_of(region.internet_gateways.cbegin(), region.internet_gateways.cend(),
                           [&](const auto& e) { return e.second.attached_vpc_id == vpc_id; });
   if (busy) {
     return dependency_violation("The vpc '" + vpc_id + "' has dependencies and cannot be deleted.");
@@ -151,7 +151,7 @@ Result<void> delete_vpc(Region& region, const Caller& caller, const std::string&
   region.route_tables.erase(v.main_route_table_id);
   region.network_acls.erase(v.default_network_acl_id);
   region.security_groups.erase(v.default_security_group_id);
-  std::erase_if(region.flow_logs, [&](const auto& e) { return e.second.resource_id == vpc_id; });
+  erase_if(region.flow_logs, [&](const auto& e) { return e.second.resource_id == vpc_id; });
   region.vpcs.erase(vpc_id);
   return {};
 }

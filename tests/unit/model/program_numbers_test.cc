@@ -35,10 +35,10 @@ std::pair<std::string, std::string> colliding_subnet_ids() {
 
 // Renames subnet `from` to `to` everywhere the region names it.
 void rename_subnet(model::Region& region, const std::string& from, const std::string& to) {
-  auto node = region.subnets.extract(from);
-  node.key() = to;
-  node.mapped().id = to;
-  region.subnets.insert(std::move(node));
+  model::Subnet subnet = region.subnets.at(from);
+  region.subnets.erase(from);
+  subnet.id = to;
+  region.subnets.emplace(to, std::move(subnet));
   for (auto& [id, eni] : region.network_interfaces) {
     if (eni.subnet_id == from) eni.subnet_id = to;
   }

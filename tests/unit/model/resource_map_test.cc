@@ -1,0 +1,203 @@
+#include "model/resource_map.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace openvpc::testing {
+namespace {
+
+using model::ResourceMap;
+using Map = ResourceMap<int>;
+
+// Keys that sort the same way as their numbers.
+std::string key(int n) {
+  std::string digits = std::to_string(n);
+  return "k" + std::string(6 - digits.size(), '0') + digits;
+}
+
+std::vector<std::pair<std::string, int>> entries(const Map& map) {
+  return {map.begin(), map.end()};
+}
+std::vector<std::pair<std::string, int>> entries(const std::map<std::string, int>& map) {
+  return {map.begin(), map.end()};
+}
+
+// A map of n entries inserted in a shuffled order, with the std::map it must equal.
+std::pair<Map, std::map<std::string, int>> shuffled(int n, uint32_t seed) {
+  std::vector<int> order(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937(seed));
+  Map map;
+  std::map<std::string, int> expected;
+  for (int i : order) {
+    EXPECT_TRUE(map.emplace(key(i), i).second);
+    expected.emplace(key(i), i);
+  }
+  return {std::move(map), std::move(expected)};
+}
+
+TEST(ResourceMapTest, InsertsInAnyOrderIterateInKeyOrderAcrossChunks) {
+  auto [map, expected] = shuffled(1000, 1);
+  EXPECT_EQ(map.size(), 1000u);
+  EXPECT_GT(map.chunk_count(), 1000 / Map::kChunkMax);  // it split
+  EXPECT_EQ(entries(map), entries(expected));
+  EXPECT_FALSE(map.emplace(key(5), -1).second);  // present: not replaced
+  EXPECT_EQ(map.at(key(5)), 5);
+  EXPECT_TRUE(map.contains(key(999)));
+  EXPECT_FALSE(map.contains(key(1000)));
+  EXPECT_EQ(map.count(key(0)), 1u);
+  EXPECT_THROW(map.at(key(1000)), std::out_of_range);
+}
+
+TEST(ResourceMapTest, IteratesBackwardsAndFindsAcrossChunkBoundaries) {
+  auto [map, expected] = shuffled(300, 2);
+  std::vector<std::pair<std::string, int>> backwards;
+  for (auto it = map.end(); it != map.begin();) {
+    --it;
+    backwards.emplace_back(*it);
+  }
+  std::reverse(backwards.begin(), backwards.end());
+  EXPECT_EQ(backwards, entries(expected));
+  EXPECT_EQ(std::prev(map.end())->first, key(299));
+  for (int i = 0; i < 299; ++i) {  // every successor, including the first of the next chunk
+    auto it = map.find(key(i));
+    ASSERT_NE(it, map.end());
+    EXPECT_EQ(std::next(it)->first, key(i + 1));
+  }
+}
+
+TEST(ResourceMapTest, EraseReturnsTheNextEntryAndDropsEmptyChunks) {
+  auto [map, expected] = shuffled(500, 3);
+  for (auto it = map.begin(); it != map.end();) {  // erase the odd ones while walking
+    it = it->second % 2 == 1 ? map.erase(it) : std::next(it);
+  }
+  std::erase_if(expected, [](const auto& entry) { return entry.second % 2 == 1; });
+  EXPECT_EQ(entries(map), entries(expected));
+  EXPECT_EQ(map.size(), 250u);
+  EXPECT_EQ(map.erase(key(1)), 0u);
+  EXPECT_EQ(map.erase(key(2)), 1u);
+  for (int i = 0; i < 500; ++i) map.erase(key(i));
+  EXPECT_TRUE(map.empty());
+  EXPECT_EQ(map.chunk_count(), 0u);
+  EXPECT_EQ(map.begin(), map.end());
+}
+
+TEST(ResourceMapTest, WritingACopyLeavesTheOriginalUnchanged) {
+  auto [original, expected] = shuffled(1000, 4);
+  Map copy = original;
+  EXPECT_EQ(copy.chunks_shared_with(original), original.chunk_count());
+  copy.at(key(10)) = -10;
+  copy[key(500)] = -500;
+  copy.erase(key(900));
+  copy.emplace(key(2000), 2000);
+  EXPECT_EQ(entries(original), entries(expected));  // untouched
+  EXPECT_EQ(copy.at(key(10)), -10);
+  EXPECT_EQ(copy.at(key(500)), -500);
+  EXPECT_FALSE(copy.contains(key(900)));
+  // Only the chunks written (at most one each) were copied.
+  EXPECT_GE(copy.chunks_shared_with(original) + 4, copy.chunk_count());
+}
+
+TEST(ResourceMapTest, AWriteThroughAnIteratorDetachesEveryChunkItEnters) {
+  auto [original, expected] = shuffled(300, 5);
+  Map copy = original;
+  auto it = copy.find(key(0));
+  for (int i = 0; i < 300; ++i, ++it) it->second += 1000;  // crosses every chunk boundary
+  EXPECT_EQ(entries(original), entries(expected));
+  EXPECT_EQ(copy.at(key(299)), 1299);
+  Map again = original;
+  std::prev(again.end())->second = 7;  // entered backwards from end()
+  EXPECT_EQ(original.at(key(299)), 299);
+  EXPECT_EQ(again.at(key(299)), 7);
+}
+
+TEST(ResourceMapTest, EraseIfCopiesOnlyTheChunksWithMatches) {
+  auto [original, expected] = shuffled(1000, 6);
+  Map copy = original;
+  EXPECT_EQ(erase_if(copy, [](const auto& entry) { return entry.second == 3; }), 1u);
+  EXPECT_EQ(copy.size(), 999u);
+  EXPECT_FALSE(copy.contains(key(3)));
+  EXPECT_TRUE(original.contains(key(3)));
+  EXPECT_EQ(copy.chunks_shared_with(original) + 1, copy.chunk_count());
+  // Chunks it empties go (an empty chunk would have no first key to search by).
+  EXPECT_EQ(erase_if(copy, [](const auto& entry) { return entry.second < 500; }), 499u);
+  EXPECT_LE(copy.chunk_count(), 500 / (Map::kChunkMax / 2) + 1);
+  EXPECT_EQ(copy.begin()->first, key(500));
+  EXPECT_EQ(erase_if(copy, [](const auto&) { return true; }), 500u);
+  EXPECT_EQ(copy.chunk_count(), 0u);
+  EXPECT_EQ(original.size(), 1000u);
+}
+
+// The reference diff: what diff_region computed before maps shared chunks.
+std::pair<std::vector<std::string>, std::vector<std::string>> full_diff(const Map& before,
+                                                                        const Map& after) {
+  std::vector<std::string> erased, put;
+  for (const auto& [k, v] : before) {
+    if (!after.contains(k)) erased.push_back(k);
+  }
+  for (const auto& [k, v] : after) {
+    auto it = before.find(k);
+    if (it == before.end() || it->second != v) put.push_back(k + "=" + std::to_string(v));
+  }
+  return {erased, put};
+}
+
+std::pair<std::vector<std::string>, std::vector<std::string>> shared_diff(const Map& before,
+                                                                          const Map& after) {
+  std::vector<std::string> erased, put;
+  diff_resource_maps(
+      before, after, [&](const std::string& k) { erased.push_back(k); },
+      [&](const std::string& k, int v) { put.push_back(k + "=" + std::to_string(v)); });
+  return {erased, put};
+}
+
+TEST(ResourceMapTest, DiffOfACopyEqualsTheFullDiff) {
+  std::mt19937 random(7);
+  for (int round = 0; round < 20; ++round) {
+    auto [before, ignored] = shuffled(400, static_cast<uint32_t>(round));
+    Map after = before;
+    EXPECT_TRUE(shared_diff(before, after).first.empty());
+    EXPECT_TRUE(shared_diff(before, after).second.empty());
+    for (int edit = 0; edit < 60; ++edit) {  // changes, inserts (splits), erases (empty chunks)
+      int n = static_cast<int>(random() % 800);
+      switch (random() % 4) {
+        case 0:
+          after[key(n)] = n + 1;
+          break;
+        case 1:
+          after[key(n)] = n;  // written but equal to before: not a put
+          break;
+        default:
+          after.erase(key(n));
+      }
+    }
+    EXPECT_EQ(shared_diff(before, after), full_diff(before, after)) << "round " << round;
+  }
+}
+
+TEST(ResourceMapTest, DiffOfUnrelatedMapsEqualsTheFullDiff) {
+  auto [a, ignored_a] = shuffled(300, 8);
+  Map b;
+  for (int i = 150; i < 450; ++i) b.emplace(key(i), i % 7 == 0 ? -i : i);
+  EXPECT_EQ(shared_diff(a, b), full_diff(a, b));
+  EXPECT_EQ(shared_diff(b, a), full_diff(b, a));
+  EXPECT_EQ(shared_diff(Map{}, a), full_diff(Map{}, a));
+  EXPECT_EQ(shared_diff(a, Map{}), full_diff(a, Map{}));
+}
+
+TEST(ResourceMapTest, EqualityComparesEntriesNotChunks) {
+  auto [a, ignored_a] = shuffled(200, 9);
+  auto [b, ignored_b] = shuffled(200, 10);  // another order: other chunk boundaries
+  EXPECT_EQ(a, b);
+  b[key(3)] = 4;
+  EXPECT_NE(a, b);
+}
+
+}  // namespace
+}  // namespace openvpc::testing
