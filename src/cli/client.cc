@@ -55,6 +55,9 @@ ApiClient::ApiClient(std::string endpoint, Credentials credentials, std::string 
   host_ = host_.substr(0, host_.find('/'));
 }
 
+ApiClient::~ApiClient() = default;
+ApiClient::ApiClient(ApiClient&&) noexcept = default;
+
 Result<std::pair<int, std::string>> ApiClient::post(const std::string& path,
                                                     const std::string& body,
                                                     const std::string& content_type) {
@@ -68,15 +71,18 @@ Result<std::pair<int, std::string>> ApiClient::post(const std::string& path,
                     .count();
   api::sign_request(request, {region_, "ec2"}, credentials_.access_key_id,
                     credentials_.secret_access_key, now);
-  httplib::Client client(endpoint_);
-  client.set_tcp_nodelay(true);
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(30, 0);
+  if (!connection_) {
+    connection_ = std::make_unique<httplib::Client>(endpoint_);
+    connection_->set_keep_alive(true);
+    connection_->set_tcp_nodelay(true);
+    connection_->set_connection_timeout(5, 0);
+    connection_->set_read_timeout(30, 0);
+  }
   httplib::Headers headers;
   for (const auto& [name, value] : request.headers) {
     if (name != "content-type") headers.emplace(name == "host" ? "Host" : name, value);
   }
-  auto response = client.Post(path, headers, body, content_type);
+  auto response = connection_->Post(path, headers, body, content_type);
   if (!response) {
     return make_error("ConnectionFailed",
                       "cannot reach " + endpoint_ + ": " + httplib::to_string(response.error()));

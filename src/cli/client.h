@@ -2,15 +2,21 @@
 // API the AWS CLI uses) and JSON admin calls (POST /admin/<verb>, signed with the admin key).
 //
 // Errors come back as openvpc::Error with the EC2 code (or "ConnectionFailed" when the
-// controller cannot be reached). Not thread-safe; one client per thread.
+// controller cannot be reached). Not thread-safe; one client per thread. A client keeps its
+// connection open between calls (HTTP keep-alive, as the AWS SDKs do).
 #pragma once
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/xml_reader.h"
 #include "common/result.h"
+
+namespace httplib {
+class Client;
+}
 
 namespace openvpc::cli {
 
@@ -24,6 +30,8 @@ Result<Credentials> read_credentials(const std::string& path);
 class ApiClient {
  public:
   ApiClient(std::string endpoint, Credentials credentials, std::string region);
+  ~ApiClient();
+  ApiClient(ApiClient&&) noexcept;
 
   // One EC2 action; the parsed response document on success.
   Result<XmlNode> call(const std::string& action, std::map<std::string, std::string> params);
@@ -38,6 +46,7 @@ class ApiClient {
   std::string endpoint_, host_;
   Credentials credentials_;
   std::string region_;
+  std::unique_ptr<httplib::Client> connection_;  // opened by the first call
 };
 
 }  // namespace openvpc::cli

@@ -156,14 +156,35 @@ Result<std::unique_ptr<store::Store>> open_store(const controller::ControllerOpt
   return store::open_sqlite_store(options.data_dir);
 }
 
+// cpp-httplib serves each connection on one pool thread for as long as it is kept alive, and
+// its pool defaults to 8 threads: nine SDK clients holding keep-alive connections (boto3 and
+// the AWS CLI do) would leave the ninth waiting for a connection to time out. A larger pool
+// keeps that out of reach of ordinary use; a connection serves many requests (the default is
+// 5, after which clients reconnect) and an idle one is closed after 5 s.
+constexpr size_t kApiThreads = 64;
+constexpr size_t kRequestsPerConnection = 1000;
+
+void configure_connections(httplib::Server& server) {
+  server.new_task_queue = [] { return new httplib::ThreadPool(kApiThreads); };
+  server.set_keep_alive_max_count(kRequestsPerConnection);
+}
+
 // HTTPS when a certificate is given; nullptr (after a message) when it cannot be loaded.
 std::unique_ptr<httplib::Server> make_server(const controller::ControllerOptions& options) {
-  if (options.tls_cert.empty()) return std::make_unique<httplib::Server>();
-  auto server =
-      std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
-  if (server->is_valid()) return server;
-  spdlog::critical("cannot load TLS certificate/key");
-  return nullptr;
+  std::unique_ptr<httplib::Server> server;
+  if (options.tls_cert.empty()) {
+    server = std::make_unique<httplib::Server>();
+  } else {
+    auto tls =
+        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    if (!tls->is_valid()) {
+      spdlog::critical("cannot load TLS certificate/key");
+      return nullptr;
+    }
+    server = std::move(tls);
+  }
+  configure_connections(*server);
+  return server;
 }
 
 void write_port_file(const std::string& path, int port) {
