@@ -167,8 +167,8 @@ def received(proc):
 def capture_underlay(hosts, pcap, count):
     """tcpdump on lo of `count` Geneve packets from h1 to h2; returns once the capture is
     open."""
-    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-nn", "-U", "-c", str(count), "-w", str(pcap),
-                             f"udp dst port 6081 and src host {H1} and dst host {H2}"],
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-nn", "-U", "-c", str(count), "-w",
+                             str(pcap), f"udp dst port 6081 and src host {H1} and dst host {H2}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     hosts["helpers"].append(dump)
     lines = []
