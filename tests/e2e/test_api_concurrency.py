@@ -10,7 +10,7 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
-from api_fixtures import Controller, Etcd
+from api_fixtures import REGION, Controller, Etcd
 
 CLIENTS = 8
 
@@ -91,3 +91,24 @@ def test_conflicting_subnets_and_addresses(endpoints):
     interfaces = admin.describe_network_interfaces(
         Filters=[{"Name": "subnet-id", "Values": [subnet["SubnetId"]]}])["NetworkInterfaces"]
     assert sorted(i["PrivateIpAddress"] for i in interfaces) == sorted(addresses)
+
+
+def test_more_clients_than_pool_threads_all_get_answers():
+    """SDK clients keep their connection open between calls. cpp-httplib serves a kept-alive
+    connection on one pool thread (8 by default), so a ninth client's call waited for an idle
+    connection to time out (5 s): with 24 clients each holding a connection, every call must
+    still be answered inside botocore's 3-second read timeout."""
+    import boto3
+    from botocore.config import Config
+    controller = Controller()
+    try:
+        key, secret = controller.credentials
+        config = Config(retries={"total_max_attempts": 1}, read_timeout=3, connect_timeout=3)
+        clients = [boto3.client("ec2", endpoint_url=controller.endpoint, region_name=REGION,
+                                aws_access_key_id=key, aws_secret_access_key=secret,
+                                config=config) for _ in range(24)]
+        for _ in range(2):  # the second round runs while all 24 connections are open
+            for client in clients:
+                assert client.describe_vpcs()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    finally:
+        controller.stop()
