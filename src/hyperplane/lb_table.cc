@@ -76,16 +76,14 @@ std::string_view to_string(LbReplicaResult result) {
 }
 
 LbTable::LbTable(size_t max_flows, LbTimeouts timeouts, size_t journal_capacity)
-    : timeouts_(timeouts), journal_capacity_(journal_capacity) {
+    : timeouts_(timeouts),
+      journal_capacity_(journal_capacity),
+      by_client_(max_flows),
+      by_target_(max_flows) {
   flows_.resize(max_flows);
   live_.assign(max_flows, 0);
   free_.reserve(max_flows);
   for (size_t i = max_flows; i > 0; --i) free_.push_back(uint32_t(i - 1));
-  const size_t slots = std::bit_ceil(std::max<size_t>(16, max_flows * 2));
-  for (Index* index : {&by_client_, &by_target_}) {
-    index->slots.assign(slots, 0);
-    index->mask = slots - 1;
-  }
   journal_.reserve(journal_capacity);
 }
 
@@ -106,8 +104,7 @@ void LbTable::set_load_balancers(std::span<const uint32_t> numbers) {
     const int32_t to = flows_[id].lb < remap.size() ? remap[flows_[id].lb] : -1;
     if (to < 0) {
       // Not journaled: the peers drop their copies with their own programs.
-      index_erase(by_client_, id, false);
-      index_erase(by_target_, id, true);
+      unindex(id);
       if (flows_[id].replica) --replicas_;
       live_[id] = 0;
       free_.push_back(id);
@@ -115,11 +112,9 @@ void LbTable::set_load_balancers(std::span<const uint32_t> numbers) {
       continue;
     }
     // The key hashes include the index: re-index under the new one.
-    index_erase(by_client_, id, false);
-    index_erase(by_target_, id, true);
+    unindex(id);
     flows_[id].lb = uint16_t(to);
-    index_insert(by_client_, client_hash(flows_[id]), id);
-    index_insert(by_target_, target_hash(flows_[id]), id);
+    index(id);
   }
   lbs_ = std::move(next);
 }
@@ -159,40 +154,25 @@ bool LbTable::same_target(const LbFlow& a, const LbFlow& b) {
          a.client_port == b.client_port;
 }
 
-uint32_t LbTable::find(const Index& index, uint64_t hash, const LbFlow& probe, bool target) const {
-  for (size_t i = hash & index.mask;; i = (i + 1) & index.mask) {
-    const uint32_t slot = index.slots[i];
-    if (slot == 0) return kNone;
-    const LbFlow& f = flows_[slot - 1];
-    if (target ? same_target(f, probe) : same_client(f, probe)) return slot - 1;
+uint32_t LbTable::find(const LbFlow& probe, bool target) const {
+  if (target) {
+    return by_target_.find(target_hash(probe),
+                           [&](uint32_t id) { return same_target(flows_[id], probe); });
   }
+  return by_client_.find(client_hash(probe),
+                         [&](uint32_t id) { return same_client(flows_[id], probe); });
 }
 
-void LbTable::index_insert(Index& index, uint64_t hash, uint32_t id) {
-  size_t i = hash & index.mask;
-  while (index.slots[i] != 0) i = (i + 1) & index.mask;
-  index.slots[i] = id + 1;
+void LbTable::index(uint32_t id) {
+  by_client_.insert(client_hash(flows_[id]), id);
+  by_target_.insert(target_hash(flows_[id]), id);
 }
 
-void LbTable::index_erase(Index& index, uint32_t id, bool target) {
-  const LbFlow& f = flows_[id];
-  size_t i = (target ? target_hash(f) : client_hash(f)) & index.mask;
-  while (index.slots[i] != id + 1) {
-    if (index.slots[i] == 0) return;  // not indexed (cannot happen)
-    i = (i + 1) & index.mask;
-  }
-  // Backward-shift deletion: move later entries of the run into the hole when allowed.
-  size_t hole = i;
-  for (size_t j = (i + 1) & index.mask; index.slots[j] != 0; j = (j + 1) & index.mask) {
-    const LbFlow& g = flows_[index.slots[j] - 1];
-    const size_t home = (target ? target_hash(g) : client_hash(g)) & index.mask;
-    // Movable when home is not in (hole, j] cyclically.
-    const bool in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-    if (in_range) continue;
-    index.slots[hole] = index.slots[j];
-    hole = j;
-  }
-  index.slots[hole] = 0;
+void LbTable::unindex(uint32_t id) {
+  by_client_.erase(id, client_hash(flows_[id]),
+                   [this](uint32_t other) { return client_hash(flows_[other]); });
+  by_target_.erase(id, target_hash(flows_[id]),
+                   [this](uint32_t other) { return target_hash(flows_[other]); });
 }
 
 uint32_t LbTable::find_client(uint16_t lb, uint8_t protocol, uint32_t client_address,
@@ -205,7 +185,7 @@ uint32_t LbTable::find_client(uint16_t lb, uint8_t protocol, uint32_t client_add
   probe.client_port = client_port;
   probe.listener_address = listener_address;
   probe.listener_port = listener_port;
-  return find(by_client_, client_hash(probe), probe, false);
+  return find(probe, false);
 }
 
 uint32_t LbTable::find_target(uint16_t lb, uint8_t protocol, uint32_t target_address,
@@ -218,13 +198,12 @@ uint32_t LbTable::find_target(uint16_t lb, uint8_t protocol, uint32_t target_add
   probe.target_port = target_port;
   probe.client_address = client_address;
   probe.client_port = client_port;
-  return find(by_target_, target_hash(probe), probe, true);
+  return find(probe, true);
 }
 
 uint32_t LbTable::insert(const LbFlow& flow) {
   if (free_.empty() || flow.lb >= lbs_.size()) return kNone;
-  if (find(by_client_, client_hash(flow), flow, false) != kNone ||
-      find(by_target_, target_hash(flow), flow, true) != kNone) {
+  if (find(flow, false) != kNone || find(flow, true) != kNone) {
     return kNone;
   }
   const uint32_t id = free_.back();
@@ -232,8 +211,7 @@ uint32_t LbTable::insert(const LbFlow& flow) {
   flows_[id] = flow;
   live_[id] = 1;
   ++count_;
-  index_insert(by_client_, client_hash(flow), id);
-  index_insert(by_target_, target_hash(flow), id);
+  index(id);
   return id;
 }
 
@@ -294,8 +272,7 @@ void LbTable::retire(uint32_t id) {
     --lbs_[f.lb].counters[size_t(LbMetric::ActiveFlowCount)];
     record(f, true);
   }
-  index_erase(by_client_, id, false);
-  index_erase(by_target_, id, true);
+  unindex(id);
   live_[id] = 0;
   free_.push_back(id);
   --count_;
@@ -331,8 +308,8 @@ LbReplicaResult LbTable::insert_replica(uint32_t lb_number, const LbFlow& flow, 
   f.target_ack = 0;
   f.target_underlay = 0;
   f.target_eni = 0;
-  const uint32_t by_client = find(by_client_, client_hash(f), f, false);
-  const uint32_t by_target = find(by_target_, target_hash(f), f, true);
+  const uint32_t by_client = find(f, false);
+  const uint32_t by_target = find(f, true);
   if (by_client != kNone || by_target != kNone) {
     if (by_client != by_target) return LbReplicaResult::conflict;
     LbFlow& held = flows_[by_client];
@@ -356,7 +333,7 @@ LbReplicaResult LbTable::erase_replica(uint32_t lb_number, const LbFlow& flow) {
   if (!lb) return LbReplicaResult::unknown_lb;
   LbFlow f = flow;
   f.lb = *lb;
-  const uint32_t id = find(by_client_, client_hash(f), f, false);
+  const uint32_t id = find(f, false);
   if (id == kNone || flows_[id].target_address != f.target_address ||
       flows_[id].target_port != f.target_port) {
     return LbReplicaResult::not_found;

@@ -31,6 +31,8 @@
 #include <string_view>
 #include <vector>
 
+#include "hyperplane/flow_index.h"
+
 namespace openvpc::hyperplane {
 
 // Per load balancer metrics, named as Amazon's CloudWatch names them (AWS/NetworkELB). One
@@ -110,7 +112,7 @@ struct LbTimeouts {
 
 class LbTable {
  public:
-  static constexpr uint32_t kNone = 0xffffffffu;
+  static constexpr uint32_t kNone = FlowIndex::kNone;
   enum TcpState : uint8_t { kFinClient = 1, kFinTarget = 2 };
 
   LbTable(size_t max_flows, LbTimeouts timeouts = {}, size_t journal_capacity = 4096);
@@ -133,13 +135,11 @@ class LbTable {
   static uint64_t hash_key(uint16_t lb, uint8_t protocol, uint32_t a, uint16_t a_port, uint32_t b,
                            uint16_t b_port);
   void prefetch_index(uint64_t hash, bool target) const {
-    const Index& index = target ? by_target_ : by_client_;
-    __builtin_prefetch(&index.slots[hash & index.mask]);
+    (target ? by_target_ : by_client_).prefetch(hash);
   }
   void prefetch_flow(uint64_t hash, bool target) const {
-    const Index& index = target ? by_target_ : by_client_;
-    const uint32_t slot = index.slots[hash & index.mask];
-    if (slot != 0) __builtin_prefetch(&flows_[slot - 1]);
+    const uint32_t id = (target ? by_target_ : by_client_).first(hash);
+    if (id != kNone) __builtin_prefetch(&flows_[id]);
   }
   LbFlow& flow(uint32_t id) { return flows_[id]; }
   const LbFlow& flow(uint32_t id) const { return flows_[id]; }
@@ -205,17 +205,13 @@ class LbTable {
     uint32_t number = 0;
     LbCounters counters{};
   };
-  struct Index {
-    std::vector<uint32_t> slots;  // flow id + 1; 0 empty
-    size_t mask = 0;
-  };
   static uint64_t client_hash(const LbFlow& f);
   static uint64_t target_hash(const LbFlow& f);
   static bool same_client(const LbFlow& a, const LbFlow& b);
   static bool same_target(const LbFlow& a, const LbFlow& b);
-  uint32_t find(const Index& index, uint64_t hash, const LbFlow& probe, bool target) const;
-  void index_insert(Index& index, uint64_t hash, uint32_t id);
-  void index_erase(Index& index, uint32_t id, bool target);
+  uint32_t find(const LbFlow& probe, bool target) const;
+  void index(uint32_t id);              // under both keys
+  void unindex(uint32_t id);            // from both indexes
   uint32_t insert(const LbFlow& flow);  // kNone when full or a key is taken
   void retire(uint32_t id);
   void record(const LbFlow& flow, bool retired);
@@ -234,7 +230,7 @@ class LbTable {
   std::vector<LbJournalEntry> journal_;
   size_t journal_capacity_ = 0;
   uint64_t journal_overflows_ = 0;
-  Index by_client_, by_target_;
+  FlowIndex by_client_, by_target_;
 };
 
 }  // namespace openvpc::hyperplane

@@ -31,12 +31,6 @@ constexpr std::array<std::string_view, kReplicaResultCount> kReplicaResultNames 
 constexpr uint8_t kIcmpEchoReply = 0;
 constexpr uint8_t kIcmpEchoRequest = 8;
 
-size_t power_of_two_at_least(size_t n) {
-  size_t size = 16;
-  while (size < n) size <<= 1;
-  return size;
-}
-
 void add(NatGatewayCounters& counters, NatMetric metric, uint64_t value = 1) {
   counters[size_t(metric)] += value;
 }
@@ -96,14 +90,12 @@ NatTable::NatTable(size_t max_flows, NatTimeouts timeouts, size_t journal_capaci
     : timeouts_(timeouts),
       flows_(max_flows),
       live_flags_(max_flows, 0),
-      journal_capacity_(journal_capacity) {
+      journal_capacity_(journal_capacity),
+      by_inside_(max_flows),
+      by_outside_(max_flows) {
   journal_.reserve(journal_capacity);
   free_.reserve(max_flows);
   for (size_t i = max_flows; i-- > 0;) free_.push_back(uint32_t(i));
-  for (Index* index : {&by_inside_, &by_outside_}) {
-    index->slots.assign(power_of_two_at_least(2 * max_flows), 0);
-    index->mask = index->slots.size() - 1;
-  }
 }
 
 uint64_t NatTable::out_hash(const NatFlow& f) {
@@ -120,37 +112,24 @@ uint64_t NatTable::in_hash(const NatFlow& f) {
   return dataplane::mix_words(words);
 }
 
-uint32_t NatTable::find(const Index& index, uint64_t hash, const NatFlow& probe,
-                        bool outside) const {
-  for (size_t i = hash & index.mask;; i = (i + 1) & index.mask) {
-    const uint32_t entry = index.slots[i];
-    if (entry == 0) return kNone;
-    const NatFlow& flow = flows_[entry - 1];
-    if (outside ? same_in(flow, probe) : same_out(flow, probe)) return entry - 1;
+uint32_t NatTable::find(const NatFlow& probe, bool outside) const {
+  if (outside) {
+    return by_outside_.find(in_hash(probe),
+                            [&](uint32_t id) { return same_in(flows_[id], probe); });
   }
+  return by_inside_.find(out_hash(probe), [&](uint32_t id) { return same_out(flows_[id], probe); });
 }
 
-void NatTable::index_insert(Index& index, uint64_t hash, uint32_t flow) {
-  size_t i = hash & index.mask;
-  while (index.slots[i] != 0) i = (i + 1) & index.mask;
-  index.slots[i] = flow + 1;
+void NatTable::index(uint32_t flow) {
+  by_inside_.insert(out_hash(flows_[flow]), flow);
+  by_outside_.insert(in_hash(flows_[flow]), flow);
 }
 
-void NatTable::index_erase(Index& index, uint32_t flow, bool outside) {
-  const NatFlow& f = flows_[flow];
-  size_t hole = (outside ? in_hash(f) : out_hash(f)) & index.mask;
-  while (index.slots[hole] != flow + 1) hole = (hole + 1) & index.mask;
-  // Backward-shift deletion: entries after the hole that probed past it move back into it.
-  index.slots[hole] = 0;
-  for (size_t i = (hole + 1) & index.mask; index.slots[i] != 0; i = (i + 1) & index.mask) {
-    const NatFlow& moved = flows_[index.slots[i] - 1];
-    const size_t home = (outside ? in_hash(moved) : out_hash(moved)) & index.mask;
-    if (((i - home) & index.mask) >= ((i - hole) & index.mask)) {
-      index.slots[hole] = index.slots[i];
-      index.slots[i] = 0;
-      hole = i;
-    }
-  }
+void NatTable::unindex(uint32_t flow) {
+  by_inside_.erase(flow, out_hash(flows_[flow]),
+                   [this](uint32_t other) { return out_hash(flows_[other]); });
+  by_outside_.erase(flow, in_hash(flows_[flow]),
+                    [this](uint32_t other) { return in_hash(flows_[other]); });
 }
 
 void NatTable::set_gateways(std::vector<NatGatewayConfig> configs) {
@@ -170,8 +149,8 @@ void NatTable::set_gateways(std::vector<NatGatewayConfig> configs) {
     next[g].counters[size_t(NatMetric::ActiveConnectionCount)] = 0;
   }
   // Re-home every flow; the indexes are rebuilt (the gateway index is part of the out key).
-  std::fill(by_inside_.slots.begin(), by_inside_.slots.end(), 0);
-  std::fill(by_outside_.slots.begin(), by_outside_.slots.end(), 0);
+  by_inside_.clear();
+  by_outside_.clear();
   for (uint32_t i = 0; i < flows_.size(); ++i) {
     if (!live_flags_[i]) continue;
     NatFlow& flow = flows_[i];
@@ -195,8 +174,7 @@ void NatTable::set_gateways(std::vector<NatGatewayConfig> configs) {
       continue;
     }
     if (flow.replica) ++replicas_;
-    index_insert(by_inside_, out_hash(flow), i);
-    index_insert(by_outside_, in_hash(flow), i);
+    index(i);
   }
   gateways_ = std::move(next);
 }
@@ -242,8 +220,7 @@ uint32_t NatTable::insert(const NatFlow& flow) {
   live_flags_[slot] = 1;
   ++live_;
   if (flow.replica) ++replicas_;
-  index_insert(by_inside_, out_hash(flow), slot);
-  index_insert(by_outside_, in_hash(flow), slot);
+  index(slot);
   return slot;
 }
 
@@ -265,7 +242,7 @@ ReplicaResult NatTable::insert_replica(uint32_t gateway_number, const NatFlow& f
   if (std::find(addresses.begin(), addresses.end(), probe.nat_address) == addresses.end()) {
     return ReplicaResult::foreign_address;
   }
-  const uint32_t existing = find(by_outside_, in_hash(probe), probe, true);
+  const uint32_t existing = find(probe, true);
   if (existing != kNone) {
     NatFlow& held = flows_[existing];
     if (!same_out(held, probe)) return ReplicaResult::port_conflict;
@@ -274,7 +251,7 @@ ReplicaResult NatTable::insert_replica(uint32_t gateway_number, const NatFlow& f
     return ReplicaResult::refreshed;
   }
   // The instance's tuple already translated differently here (e.g. a stale flow): replace it.
-  const uint32_t stale = find(by_inside_, out_hash(probe), probe, false);
+  const uint32_t stale = find(probe, false);
   if (stale != kNone) retire(stale, false);
   if (free_.empty()) return ReplicaResult::table_full;
   if (!claim_port(gateway, probe)) return ReplicaResult::port_conflict;
@@ -289,7 +266,7 @@ ReplicaResult NatTable::erase_replica(uint32_t gateway_number, const NatFlow& fl
   if (!g) return ReplicaResult::unknown_gateway;
   NatFlow probe = flow;
   probe.gateway = *g;
-  const uint32_t slot = find(by_outside_, in_hash(probe), probe, true);
+  const uint32_t slot = find(probe, true);
   if (slot == kNone || !same_out(flows_[slot], probe)) return ReplicaResult::not_found;
   retire(slot, false);
   return ReplicaResult::erased;
@@ -317,8 +294,7 @@ std::optional<uint32_t> NatTable::new_flow(NatFlow& flow, Gateway& gateway, uint
 
 void NatTable::retire(uint32_t slot, bool idle) {
   NatFlow& flow = flows_[slot];
-  index_erase(by_inside_, slot, false);
-  index_erase(by_outside_, slot, true);
+  unindex(slot);
   Gateway& gateway = gateways_[flow.gateway];
   release_port(gateway, flow);
   if (flow.replica) {
@@ -406,15 +382,13 @@ uint64_t NatTable::prefetch_index(const packet::PacketMeta& meta, bool outside,
   if (!meta.ok() || meta.ip_version != 4) return 0;
   if (outside ? !probe_in(meta, probe) : !probe_out(meta, gateway, probe)) return 0;
   const uint64_t hash = outside ? in_hash(probe) : out_hash(probe);
-  const Index& index = outside ? by_outside_ : by_inside_;
-  __builtin_prefetch(&index.slots[hash & index.mask]);
+  (outside ? by_outside_ : by_inside_).prefetch(hash);
   return hash;
 }
 
 void NatTable::prefetch_flow(uint64_t hash, bool outside) const {
-  const Index& index = outside ? by_outside_ : by_inside_;
-  const uint32_t entry = index.slots[hash & index.mask];
-  if (entry != 0) __builtin_prefetch(&flows_[entry - 1]);
+  const uint32_t flow = (outside ? by_outside_ : by_inside_).first(hash);
+  if (flow != kNone) __builtin_prefetch(&flows_[flow]);
 }
 
 NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::PacketMeta& meta,
@@ -436,7 +410,7 @@ NatVerdict NatTable::translate_out(std::span<uint8_t> packet, const packet::Pack
   const bool syn_only =
       (flags & (packet::kTcpSyn | packet::kTcpAck | packet::kTcpRst | packet::kTcpFin)) ==
       packet::kTcpSyn;
-  uint32_t slot = find(by_inside_, out_hash(probe), probe, false);
+  uint32_t slot = find(probe, false);
   if (slot != kNone) {
     const NatFlow& flow = flows_[slot];
     if (idle(flow, now)) {
@@ -489,7 +463,7 @@ NatVerdict NatTable::translate_in(std::span<uint8_t> packet, const packet::Packe
   probe.gateway = gateway_index;
   const bool error = meta.tuple.protocol == packet::kProtoIcmp && meta.icmp.is_error;
   if (!probe_in(meta, probe)) return NatVerdict::untranslatable;
-  const uint32_t slot = find(by_outside_, in_hash(probe), probe, true);
+  const uint32_t slot = find(probe, true);
   if (slot == kNone) return NatVerdict::unsolicited;
   NatFlow& flow = flows_[slot];
   Gateway& gateway = gateways_[flow.gateway];
@@ -563,7 +537,7 @@ std::optional<NatFlow> NatTable::find_out(uint16_t gateway, uint32_t inside_addr
   probe.remote_address = remote_address;
   probe.remote_port = remote_port;
   probe.protocol = protocol;
-  const uint32_t slot = find(by_inside_, out_hash(probe), probe, false);
+  const uint32_t slot = find(probe, false);
   if (slot == kNone) return std::nullopt;
   return flows_[slot];
 }

@@ -46,6 +46,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hyperplane/flow_index.h"
 #include "hyperplane/port_space.h"
 #include "packet/parser.h"
 
@@ -222,18 +223,13 @@ class NatTable {
   enum TcpState : uint8_t { kSynSent = 0, kEstablished = 1, kFinInside = 2, kFinOutside = 4 };
 
  private:
-  static constexpr uint32_t kNone = 0xffffffffu;
+  static constexpr uint32_t kNone = FlowIndex::kNone;
   struct Gateway {
     NatGatewayConfig config;
     std::vector<PortAllocator> allocators;  // one per owned range
     std::vector<PortAllocator> replica;     // the whole port space: other nodes' flows
     NatGatewayCounters counters{};
   };
-  struct Index {
-    std::vector<uint32_t> slots;  // flow index + 1; 0 empty
-    size_t mask = 0;
-  };
-
   // The lookup key of a packet from inside / from outside; false when it has none.
   static bool probe_out(const packet::PacketMeta& meta, uint16_t gateway, NatFlow& probe);
   static bool probe_in(const packet::PacketMeta& meta, NatFlow& probe);
@@ -245,9 +241,9 @@ class NatTable {
   void record(const NatFlow& flow, bool retired);
   static uint64_t out_hash(const NatFlow& f);
   static uint64_t in_hash(const NatFlow& f);
-  uint32_t find(const Index& index, uint64_t hash, const NatFlow& probe, bool outside) const;
-  void index_insert(Index& index, uint64_t hash, uint32_t flow);
-  void index_erase(Index& index, uint32_t flow, bool outside);
+  uint32_t find(const NatFlow& probe, bool outside) const;
+  void index(uint32_t flow);    // under both keys
+  void unindex(uint32_t flow);  // from both indexes
   std::optional<uint32_t> new_flow(NatFlow& flow, Gateway& gateway, uint32_t hint);
   void retire(uint32_t flow, bool idle);
   bool idle(const NatFlow& flow, uint32_t now) const;
@@ -265,7 +261,7 @@ class NatTable {
   size_t journal_capacity_ = 0;
   uint64_t journal_overflows_ = 0;
   size_t sweep_ = 0;
-  Index by_inside_, by_outside_;
+  FlowIndex by_inside_, by_outside_;
 };
 
 }  // namespace openvpc::hyperplane
