@@ -275,11 +275,21 @@ LoadOptions parse(int argc, char** argv) {
   return o;
 }
 
-void raise_file_limit() {
+// One descriptor per stream on each side. Root may raise the hard limit too (50 000 routers
+// need more than the 20 000 a shell often gets), up to the kernel's fs.nr_open.
+// Returns the limit in force.
+rlim_t raise_file_limit() {
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);
+  std::ifstream nr_open("/proc/sys/fs/nr_open");
+  rlim_t most = 0;
+  if (nr_open >> most && most > limit.rlim_max) {
+    rlimit raised{most, most};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return most;
+  }
   limit.rlim_cur = limit.rlim_max;
   setrlimit(RLIMIT_NOFILE, &limit);
+  return limit.rlim_cur;
 }
 
 struct Timings {
@@ -460,7 +470,14 @@ int run_controller(const LoadOptions& o, const LoadTls* tls, pid_t child, int po
 int main(int argc, char** argv) {
   using namespace openvpc::mapping;
   LoadOptions options = parse(argc, argv);
-  raise_file_limit();
+  // Each side holds a descriptor per router, plus gRPC's own (a few hundred at most).
+  if (const rlim_t files = raise_file_limit(); rlim_t(options.routers) + 512 > files) {
+    return std::fprintf(stderr,
+                        "%d routers need more than the %llu open files this process may have "
+                        "(raising the hard limit needs CAP_SYS_RESOURCE)\n",
+                        options.routers, static_cast<unsigned long long>(files)),
+           2;
+  }
   std::optional<LoadTls> tls;
   if (options.tls && !(tls = make_tls(options.routers))) {
     return std::fprintf(stderr, "cannot make the run's CA and certificates\n"), 1;
