@@ -152,18 +152,19 @@ size_t TapPort::receive(std::span<Frame> frames) {
   return count;
 }
 
-size_t TapPort::send(std::span<const Frame> frames) {
+size_t TapPort::send_shared(std::span<const Frame> frames) const {
   size_t count = 0;
   for (const Frame& frame : frames) {
     iovec iov[2] = {{const_cast<VirtioNetHeader*>(&frame.vnet), sizeof frame.vnet},
                     {frame.data, frame.size}};
-    const ssize_t wrote = writev(fd_, iov, 2);
-    if (wrote == ssize_t(sizeof frame.vnet + frame.size)) {
-      ++count;
-    } else {
-      ++stats_.send_errors;
-    }
+    if (writev(fd_, iov, 2) == ssize_t(sizeof frame.vnet + frame.size)) ++count;
   }
+  return count;
+}
+
+size_t TapPort::send(std::span<const Frame> frames) {
+  const size_t count = send_shared(frames);
+  stats_.send_errors += frames.size() - count;
   stats_.sent += count;
   return count;
 }

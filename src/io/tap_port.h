@@ -76,6 +76,9 @@ class TapPort {
   // write is counted and skipped, so the count can be below frames.size() with later frames
   // sent. A TAP never blocks a writer: a full queue drops inside the kernel.
   size_t send(std::span<const Frame> frames);
+  // send() without touching stats(): safe from several threads at once on one port (the
+  // kernel serialises each frame's write), for callers that count for themselves.
+  size_t send_shared(std::span<const Frame> frames) const;
 
   // Moves the device into the named namespace (/run/netns/NAME) and brings it up there.
   Result<void> move_to_namespace(const std::string& namespace_name);

@@ -11,14 +11,14 @@
 //
 // PortTable is an immutable snapshot (ENI number -> port) swapped like the compiled program:
 // the router thread publishes a new one after a program changes the ENI set; workers pick it
-// up between batches. Sending on a port from several workers is serialised by send_mutex
-// (taken once per batch); receiving is done by the one worker that owns the port.
+// up between batches. Several workers may send on a port at once, without a lock
+// (TapPort::send_shared: the kernel serialises each frame's write); receiving is done by the
+// one worker that owns the port.
 #pragma once
 
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,7 +46,6 @@ struct EniPort {
   EniPortPlan plan;
   std::shared_ptr<io::NetworkNamespace> instance;  // declared first: destroyed after the TAP
   io::TapPort tap;
-  std::mutex send_mutex;
 
   EniPort(EniPortPlan p, std::shared_ptr<io::NetworkNamespace> ns, io::TapPort t)
       : plan(std::move(p)), instance(std::move(ns)), tap(std::move(t)) {}

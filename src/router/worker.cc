@@ -423,11 +423,8 @@ void Worker::serve_local(const Packet& p, uint64_t now_ns) {
 
 void Worker::send_to_eni(size_t position, std::span<const io::Frame> frames) {
   EniPort& port = *ports_->ports[position];
-  size_t sent = 0;
-  {
-    std::lock_guard<std::mutex> lock(port.send_mutex);
-    sent = port.tap.send(frames);
-  }
+  // Several workers may write to one TAP at once: send_shared() keeps no state of its own.
+  const size_t sent = port.tap.send_shared(frames);
   counters_.tap_send_failed += frames.size() - sent;
   capture(port.plan.eni, frames.first(sent));
 }

@@ -19,7 +19,7 @@
 // leaves (underlay_segments.h; gso_cut_for_underlay).
 //
 // Configuration (program, services, port table) is picked up between batches; nothing on the
-// per-packet path allocates or locks except a TAP's send mutex once per batch. Counters are
+// per-packet path allocates or locks (workers write to a shared TAP without one). Counters are
 // copied into a snapshot under a mutex a few times a second for the counters file; readers
 // never touch live counters. While an ENI is captured (capture.h), the batches received from
 // and sent to its TAP are also offered to the capture queue (one atomic load per batch
