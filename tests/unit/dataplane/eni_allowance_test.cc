@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "dataplane/pipeline.h"
 #include "harness.h"
 #include "packet/builder.h"
@@ -69,6 +71,12 @@ Tally offer(World& world, const Input& input, size_t per_millisecond, uint64_t m
   return tally;
 }
 
+// The bucket's burst for an allowance (eni_allowance.h): a fraction of a second, at least
+// the minimum.
+uint64_t burst(uint64_t rate, uint64_t minimum) {
+  return std::max(rate / EniAllowances::kBurstDivisor, minimum);
+}
+
 uint64_t drops_of(const World& world, uint32_t eni, D reason) {
   const EniCounters* c = world.pipeline.eni_counters(eni);
   return c == nullptr ? 0 : c->drops[size_t(reason)];
@@ -76,11 +84,10 @@ uint64_t drops_of(const World& world, uint32_t eni, D reason) {
 
 TEST(EniAllowance, PacketsPerSecondOutDeliversTheAllowanceAndCountsTheRest) {
   World world(standard_program(), limited(1000, 0));
-  // 10,000 packets/s offered for 2 s against 1,000 packets/s: 2,000 plus at most one burst
-  // (100 ms of the allowance).
+  // 10,000 packets/s offered for 2 s against 1,000 packets/s: 2,000 plus at most one burst.
   const Tally t = offer(world, outbound_udp(), 10, 2000, V::encapsulate, D::pps_allowance_exceeded);
   EXPECT_GE(t.passed, 2000u - 1);
-  EXPECT_LE(t.passed, 2000u + 100 + 1);
+  EXPECT_LE(t.passed, 2000u + burst(1000, EniAllowances::kMinimumBurstPackets) + 1);
   EXPECT_EQ(t.passed + t.dropped, 20000u);
   EXPECT_EQ(drops_of(world, kWeb1.id, D::pps_allowance_exceeded), t.dropped);
   EXPECT_EQ(world.pipeline.counters().drops[size_t(D::pps_allowance_exceeded)], t.dropped);
@@ -90,7 +97,7 @@ TEST(EniAllowance, PacketsPerSecondInCountsOnTheDestination) {
   World world(standard_program(), limited(500, 0));
   const Tally t = offer(world, inbound_ping(), 5, 2000, V::deliver, D::pps_allowance_exceeded);
   EXPECT_GE(t.passed, 1000u - 1);
-  EXPECT_LE(t.passed, 1000u + 64 + 1);  // burst: 50 packets, at least 64
+  EXPECT_LE(t.passed, 1000u + burst(500, EniAllowances::kMinimumBurstPackets) + 1);
   EXPECT_EQ(drops_of(world, kWeb1.id, D::pps_allowance_exceeded), t.dropped);
   EXPECT_EQ(world.pipeline.eni_counters(kWeb1.id)->tx_packets, t.passed);  // not delivered
 }
@@ -118,7 +125,7 @@ TEST(EniAllowance, InboundRefusalBetweenLocalEnisCountsOnTheReceiver) {
     }
   }
   EXPECT_GE(delivered, 1000u - 1);
-  EXPECT_LE(delivered, 1000u + 64 + 1);
+  EXPECT_LE(delivered, 1000u + burst(500, EniAllowances::kMinimumBurstPackets) + 1);
   EXPECT_EQ(drops_of(world, kWeb2.id, D::pps_allowance_exceeded), refused);
   EXPECT_EQ(drops_of(world, kWeb1.id, D::pps_allowance_exceeded), 0u);
   EXPECT_EQ(drops_of(world, kDb.id, D::pps_allowance_exceeded), 0u);
@@ -129,10 +136,9 @@ TEST(EniAllowance, BandwidthOutDeliversTheAllowanceInBytes) {
   World world(standard_program(), limited(0, 8));  // 1,000,000 bytes/s
   const Input input = outbound_udp(1000);          // 1,042-byte frames
   const Tally t = offer(world, input, 4, 2000, V::encapsulate, D::bw_out_allowance_exceeded);
-  // 4 MB/s offered for 2 s: 2 MB, plus at most the burst (128 KiB: one 64 KB super-frame,
-  // twice), minus at most one frame.
+  // 4 MB/s offered for 2 s: 2 MB, plus at most the burst, minus at most one frame.
   EXPECT_GE(t.passed_bytes, 2'000'000u - input.bytes.size());
-  EXPECT_LE(t.passed_bytes, 2'000'000u + EniAllowances::kMinimumBurstBytes);
+  EXPECT_LE(t.passed_bytes, 2'000'000u + burst(1'000'000, EniAllowances::kMinimumBurstBytes));
   EXPECT_GT(t.dropped, 0u);
   EXPECT_EQ(drops_of(world, kWeb1.id, D::bw_out_allowance_exceeded), t.dropped);
   EXPECT_EQ(drops_of(world, kWeb1.id, D::pps_allowance_exceeded), 0u);
@@ -146,7 +152,7 @@ TEST(EniAllowance, BandwidthInCountsOnTheDestination) {
   // the allowance counts what the instance is given (to_eni: 14 + the IP packet).
   const uint64_t frame = to_eni(kWeb1, ping_ip(kRemoteWeb.ip, kWeb1.ip, true, 77)).size();
   EXPECT_GE(t.passed * frame, 250'000u - frame);
-  EXPECT_LE(t.passed * frame, 250'000u + EniAllowances::kMinimumBurstBytes);
+  EXPECT_LE(t.passed * frame, 250'000u + burst(125'000, EniAllowances::kMinimumBurstBytes));
   EXPECT_EQ(drops_of(world, kWeb1.id, D::bw_in_allowance_exceeded), t.dropped);
 }
 
@@ -190,7 +196,8 @@ Packet run_super_frame(World& world, const Input& input, uint16_t gso_size) {
 // A super-frame of 30,000 bytes in 1,448-byte segments stands for 21 packets (as flow logs
 // count it) and costs its whole length in bytes.
 TEST(EniAllowance, SuperFrameCostsItsSegmentsAndItsLength) {
-  World world(standard_program(), limited(640, 0));  // burst: 64 packets
+  World world(standard_program(), limited(256, 0));  // burst: 64 packets
+  ASSERT_EQ(burst(256, EniAllowances::kMinimumBurstPackets), 64u);
   const Port web1 = port_of(kWeb1);
   const Input syn{web1, from_eni(kWeb1, out_segment(kTcpSyn, 100, 0))};
   ASSERT_EQ(run_super_frame(world, syn, 0).verdict, V::encapsulate);
@@ -226,19 +233,27 @@ TEST(EniAllowance, SuperFrameCostsItsSegmentsAndItsLength) {
   EXPECT_EQ(run_super_frame(bytes_world, small, 0).verdict, V::encapsulate);  // 1 KB still fits
 }
 
-// Everything an ENI sends to the router's own services — DNS here, UDP and TCP — counts
-// against one 1,024 packets/s allowance, limited or not otherwise.
+// Everything an ENI sends to the router's own services — DNS over UDP and TCP, ICMP echo to
+// the subnet's router address, ARP — counts against one 1,024 packets/s allowance, limited or
+// not otherwise.
 TEST(EniAllowance, LinkLocalServicesGet1024PacketsPerSecond) {
   World world(standard_program());
   const Port web1 = port_of(kWeb1);
   const IpAddress resolver = address_literal("169.254.169.253");
   const Input udp{web1, from_eni(kWeb1, udp_ip(kWeb1.ip, resolver, 40000, 53))};
   const Input tcp{web1, from_eni(kWeb1, tcp_segment(kWeb1.ip, resolver, 40001, 53, kTcpSyn, 7, 0))};
+  const Input echo{web1, from_eni(kWeb1, ping_ip(kWeb1.ip, address_literal("10.0.1.1"), true, 9))};
   std::vector<Input> inputs;
-  for (int i = 0; i < 512; ++i) {
+  for (int i = 0; i < 340; ++i) {
     inputs.push_back(udp);
     inputs.push_back(tcp);
+    inputs.push_back(echo);
   }
+  inputs.push_back(udp);
+  inputs.push_back(tcp);
+  inputs.push_back(echo);
+  inputs.push_back({web1, packet::build_arp_request(kWeb1.mac, kWeb1.ip,
+                                                    address_literal("10.0.1.1"))});  // 1,024
   const Batch first = run(world, inputs);
   for (const Packet& p : first.packets) ASSERT_EQ(p.verdict, V::to_local_services);
   const Batch over = run(world, {udp});
@@ -251,6 +266,7 @@ TEST(EniAllowance, LinkLocalServicesGet1024PacketsPerSecond) {
   world.pipeline.process(later.packets, kStartNs + 1'000'000);
   EXPECT_EQ(later.packets[0].verdict, V::to_local_services);
   EXPECT_EQ(drops_of(world, kWeb1.id, D::linklocal_allowance_exceeded), 2u);
+  EXPECT_EQ(run(world, {echo}).packets[0].drop_reason, D::linklocal_allowance_exceeded);
   // Another ENI has its own allowance.
   const Input web2{port_of(kWeb2), from_eni(kWeb2, udp_ip(kWeb2.ip, resolver, 40000, 53))};
   EXPECT_EQ(run(world, {web2}).packets[0].verdict, V::to_local_services);
