@@ -73,7 +73,8 @@ Pipeline::Pipeline(const ProgramPublisher& publisher, PipelineConfig config)
       held_(pool_.count()),
       releases_(config.fragment_hold_slots),
       flow_log_(config.flow_log_sink != nullptr ? config.flow_log_capacity : 0,
-                config.flow_log_window_seconds, config.eni_capacity) {
+                config.flow_log_window_seconds, config.eni_capacity),
+      allowances_(config.allowance) {
   released_.reserve(pool_.count());
   released_buffers_.reserve(pool_.count());
 }
@@ -113,6 +114,7 @@ void Pipeline::refresh_program() {
   counters_by_index_.clear();
   if (!program_) return;
   connections_.refresh(*program_, uint32_t(epoch_));
+  allowances_.refresh(*program_);
   for (size_t i = 0; i < program_->local_enis.size(); ++i) {
     const LocalEni& eni = program_->local_enis[i];
     auto& slot = eni_counters_[eni.id];
@@ -136,6 +138,7 @@ void Pipeline::process(PacketBatch batch, uint64_t now_ns, uint64_t unix_now_ns)
   refresh_program();
   start_released();
   const uint32_t now = uint32_t(now_ns / 1'000'000'000);
+  now_ns_ = now_ns;
   unix_now_ = uint32_t(unix_now_ns / 1'000'000'000);
   for (size_t start = 0; start < batch.size(); start += kMaxBatch) {
     process_chunk(batch.subspan(start, std::min(kMaxBatch, batch.size() - start)), now);
@@ -224,6 +227,8 @@ void Pipeline::process_packet(Packet& p, const packet::PacketMeta& meta, const A
     p.verdict = Verdict::to_local_services;
     p.drop_reason = DropReason::none;
     p.out_port = p.in_port;
+    int32_t out_index = -1;
+    police(p, meta, admission.eni_index, out_index, rx_bytes);
     return count(p, meta, admission.eni_index, -1, rx_bytes);
   }
   const LocalEni* source =
@@ -264,6 +269,11 @@ void Pipeline::forward(Packet& p, const packet::PacketMeta& meta, const FlowEntr
     out_index = p.verdict == Verdict::deliver      ? entry->action.destination_index
                 : p.verdict == Verdict::icmp_error ? in_index
                                                    : -1;
+  }
+  // One predictable branch when no allowance is set (to_local_services aside): see
+  // eni_allowance.h.
+  if (allowances_.polices(p.verdict)) [[unlikely]] {
+    police(p, meta, in_index, out_index, rx_bytes);
   }
   count(p, meta, in_index, out_index, rx_bytes, arrival);
   if (config_.flow_log_sink != nullptr && p.verdict != Verdict::held) {
@@ -456,6 +466,22 @@ void Pipeline::log_flow(const Packet& p, const packet::PacketMeta& meta, int32_t
   }
 }
 
+void Pipeline::police(Packet& p, const packet::PacketMeta& meta, int32_t in_index,
+                      int32_t& out_index, size_t rx_bytes) {
+  const EniAllowances::Charge charge{p.verdict, in_index, out_index, wire_packets(p, meta),
+                                     rx_bytes,  p.size};
+  const EniAllowances::Refusal refusal = allowances_.charge(charge, now_ns_);
+  const DropReason reason = refusal.reason;
+  if (reason == DropReason::none) return;
+  if (refusal.inbound) refused_destination_ = out_index;  // count() blames the destination
+  out_index = -1;
+  note(trace_, "allowance", [&] {
+    return std::string(to_string(reason)) + ": " + std::to_string(charge.packets) + " packet(s), " +
+           std::to_string(p.size) + " bytes";
+  });
+  drop_packet(p, reason);
+}
+
 void Pipeline::count(const Packet& p, const packet::PacketMeta& meta, int32_t in_index,
                      int32_t out_index, size_t rx_bytes, bool arrival) {
   ++counters_.verdicts[size_t(p.verdict)];
@@ -476,7 +502,10 @@ void Pipeline::count(const Packet& p, const packet::PacketMeta& meta, int32_t in
     out->tx_bytes += p.size;
   }
   if (p.drop_reason == DropReason::none) return;
-  if (in == nullptr && meta.geneve.present) {  // from the underlay: blame the destination
+  if (refused_destination_ >= 0) {  // over the destination's inbound allowance: its drop
+    in = counters_by_index_[size_t(refused_destination_)];
+    refused_destination_ = -1;
+  } else if (in == nullptr && meta.geneve.present) {  // from the underlay: blame the destination
     const int32_t destination = program_->find_local_eni(meta.geneve.destination_eni);
     if (destination >= 0) in = counters_by_index_[size_t(destination)];
   }

@@ -30,6 +30,13 @@
 // is dropped as fragment_orphan. Overlapping, oversized and endless series are dropped by the
 // FragmentTracker with their reasons.
 //
+// Allowances (eni_allowance.h), once the verdict is known: a packet from an ENI over its
+// outbound packets-per-second or bandwidth allowance, or delivered to one over its inbound
+// one, is dropped as pps_allowance_exceeded / bw_out_allowance_exceeded /
+// bw_in_allowance_exceeded; a packet for the local services over the ENI's link-local
+// allowance as linklocal_allowance_exceeded. Such a drop counts on the ENI whose allowance it
+// exceeded (the destination for an inbound one).
+//
 // Path MTU (after routing, after the TTL check): an IPv4 packet larger than path_mtu() of its
 // action (9001 inside the VPC or PipelineConfig::encapsulated_mtu when lower, 1500 toward
 // gateways) with DF set is answered with ICMP
@@ -54,8 +61,8 @@
 // No sockets, threads or clock reads: `now_ns` is an argument (any monotonic clock), and the
 // flow log's Unix time is either an argument too or now_ns + unix_clock_offset_ns. No
 // allocation, lock, exception or virtual call per packet, except that a new ENI seen in a
-// program swap allocates its counters once; only held and cut fragments are copied. Not
-// thread-safe: one thread per Pipeline.
+// program swap allocates its counters and allowance state once; only held and cut fragments are
+// copied. Not thread-safe: one thread per Pipeline.
 #pragma once
 
 #include <array>
@@ -70,6 +77,7 @@
 #include "dataplane/compiled_program.h"
 #include "dataplane/connection_stage.h"
 #include "dataplane/counters.h"
+#include "dataplane/eni_allowance.h"
 #include "dataplane/flow_cache.h"
 #include "dataplane/flowlog/flow_log_aggregator.h"
 #include "dataplane/fragment_stage.h"
@@ -84,6 +92,7 @@ struct PipelineConfig {
   size_t connection_capacity = size_t{1} << 16;
   size_t eni_capacity = 256;                        // ENIs with connections / flow logs, ever
   conntrack::EniSettings connection_settings = {};  // per ENI: timeouts, allowance
+  AllowanceSettings allowance = {};  // per ENI: packets/s, bandwidth, link-local packets/s
   // Flow log: null sink = off. Records name the ENI by its slot (Pipeline::eni_of_slot).
   flowlog::FlowLogSink* flow_log_sink = nullptr;
   size_t flow_log_capacity = 4096;  // records per window
@@ -171,6 +180,10 @@ class Pipeline {
   const FlowEntry* install(Packet& p, const Classification& c, const FlowKey& key, uint64_t hash,
                            const packet::PacketMeta& meta, uint32_t now, bool cached);
   void forget_reverse_drop(const FlowAction& action, const packet::PacketMeta& meta);
+  // Drops p when it is over an allowance (eni_allowance.h); in_index / out_index as count()'s
+  // (out_index becomes -1 when it drops p: nothing is delivered).
+  void police(Packet& p, const packet::PacketMeta& meta, int32_t in_index, int32_t& out_index,
+              size_t rx_bytes);
   void count(const Packet& p, const packet::PacketMeta& meta, int32_t in_index, int32_t out_index,
              size_t rx_bytes, bool arrival = true);
   void log_flow(const Packet& p, const packet::PacketMeta& meta, int32_t in_index,
@@ -192,6 +205,12 @@ class Pipeline {
   size_t cut_this_call_ = 0;                      // pool buffers cut this process()
   flowlog::FlowLogAggregator flow_log_;
   uint32_t unix_now_ = 0;  // seconds, for the flow log
+  uint64_t now_ns_ = 0;    // this process() call's clock, for the allowances
+  EniAllowances allowances_;
+  // The local ENI whose inbound allowance police() just refused a packet, for the count()
+  // that follows to count the drop on (not on the sender); -1 otherwise. Kept out of count()'s
+  // arguments so that a packet that is not dropped pays nothing for it.
+  int32_t refused_destination_ = -1;
   PipelineCounters counters_;
   std::map<uint32_t, std::unique_ptr<EniCounters>> eni_counters_;
   std::vector<EniCounters*> counters_by_index_;  // by the program's local ENI index

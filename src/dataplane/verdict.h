@@ -109,6 +109,10 @@ enum class DropReason : uint8_t {
   fragment_hold_eni_full,
   ecn_ce_not_ect,
   edge_nat_port_unowned,
+  pps_allowance_exceeded,
+  bw_in_allowance_exceeded,
+  bw_out_allowance_exceeded,
+  linklocal_allowance_exceeded,
   count_,  // keep last
 };
 inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);
@@ -239,6 +243,14 @@ inline constexpr std::array<DropReasonInfo, kDropReasonCount> kDropReasons = {{
     {DropReason::edge_nat_port_unowned, "edge_nat_port_unowned", false,
      "to a NAT gateway's address with no port a node hands out (below 1024, a later fragment "
      "whose first was not seen, an ICMP error without the quoted ports)"},
+    {DropReason::pps_allowance_exceeded, "pps_allowance_exceeded", false,
+     "over the ENI's packets-per-second allowance, in either direction (eni_allowance.h)"},
+    {DropReason::bw_in_allowance_exceeded, "bw_in_allowance_exceeded", false,
+     "over the destination ENI's inbound bandwidth allowance"},
+    {DropReason::bw_out_allowance_exceeded, "bw_out_allowance_exceeded", false,
+     "over the source ENI's outbound bandwidth allowance"},
+    {DropReason::linklocal_allowance_exceeded, "linklocal_allowance_exceeded", false,
+     "over the ENI's allowance for the router's own services (ARP, DHCP, DNS, ICMP echo)"},
 }};
 
 namespace detail {

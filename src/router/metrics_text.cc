@@ -1,6 +1,7 @@
 #include "router/metrics_text.h"
 
 #include "common/prometheus_text.h"
+#include "dataplane/eni_allowance.h"
 #include "router/counter_totals.h"
 
 namespace openvpc::router {
@@ -35,6 +36,16 @@ void eni_families(PrometheusText& out, const RouterStatus& status, const RouterT
     out.family(name, Type::counter, field.help);
     for (const auto& port : status.ports) {
       out.sample(name, {{"eni", name_of(port)}}, counters_of(port.eni).*field.member);
+    }
+  }
+  // ENA's allowance counters (dataplane/eni_allowance.h): the ENI's drops by those reasons,
+  // named and explained by the drop-reason descriptor; every ENI has each series, 0 or not.
+  for (const dataplane::DropReason reason : dataplane::kAllowanceDropReasons) {
+    const auto& info = dataplane::kDropReasons[size_t(reason)];
+    const std::string name = "openvpc_eni_" + std::string(info.name) + "_total";
+    out.family(name, Type::counter, "Packets dropped: " + std::string(info.meaning) + ".");
+    for (const auto& port : status.ports) {
+      out.sample(name, {{"eni", name_of(port)}}, counters_of(port.eni).drops[size_t(reason)]);
     }
   }
   out.family("openvpc_eni_drops_total", Type::counter,

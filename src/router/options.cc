@@ -71,6 +71,14 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
                  "tracked connections per worker, all ENIs together (rounded up to a power of "
                  "two)")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 24));
+  app.add_option("--eni-pps-allowance", options.eni_pps_allowance,
+                 "packets per second each ENI may send, and receive (each worker enforces "
+                 "it for the flows it handles; 0: unlimited)")
+      ->check(CLI::Range(0u, 1'000'000'000u));
+  app.add_option("--eni-bandwidth-allowance", options.eni_bandwidth_allowance_mbits,
+                 "Mbit/s each ENI may send, and receive (frames the instance sends or is "
+                 "given; each worker enforces it; 0: unlimited)")
+      ->check(CLI::Range(0u, 100'000u));
   app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error|critical|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--state-dir", options.state_dir, "directory for counters.json");

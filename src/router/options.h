@@ -32,6 +32,10 @@ struct RouterOptions {
   unsigned worker_count = 1;
   // Tracked connections each worker's table holds (all its ENIs together; a power of two).
   size_t max_connections = size_t{1} << 16;
+  // --eni-pps-allowance N / --eni-bandwidth-allowance MBITS: every ENI's packets per second
+  // and Mbit/s, each direction on its own (dataplane/eni_allowance.h); 0: unlimited.
+  uint32_t eni_pps_allowance = 0;
+  uint32_t eni_bandwidth_allowance_mbits = 0;
   std::string log_level = "info";
   std::string state_dir;  // empty: no counters file
   std::string tap_prefix = "ovpc-";

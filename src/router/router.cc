@@ -74,6 +74,8 @@ void Router::start_workers() {
   context.flow_logs = &flow_log_writer_;
   context.pipeline.unix_clock_offset_ns = unix_clock_offset_ns();
   context.pipeline.connection_settings = pipeline_config_.connection_settings;
+  context.pipeline.allowance.packets_per_second = options_.eni_pps_allowance;
+  context.pipeline.allowance.megabits_per_second = options_.eni_bandwidth_allowance_mbits;
   context.pipeline.connection_capacity = options_.max_connections;
   context.capture = &capture_;
   context.underlay_mtu = options_.underlay_mtu;

@@ -42,12 +42,13 @@ def _rule(direction, protocol, ports=(0, 65535), peer="10.0.0.0/16"):
             "icmp_type": -1, "icmp_code": -1, "peer": peer, "referenced_group": 0}
 
 
-def two_host_programs(hosts, allowed_tcp_ports=(80,), generation=1):
+def two_host_programs(hosts, allowed_tcp_ports=(80,), generation=1, allowed_udp_ports=()):
     """hosts: [{"underlay": "127.0.0.2", "eni": 101, "mac": .., "ip": .., "subnet": 11}, ..].
     One VPC 10.0.0.0/16 (VNI 4242) with subnets 10.0.1.0/24 (11) and 10.0.2.0/24 (12); one
-    security group allowing ICMP and the given TCP ports from the VPC, all egress. Returns
-    one program per host, each with only that host's ENI and every mapping."""
+    security group allowing ICMP and the given TCP and UDP ports from the VPC, all egress.
+    Returns one program per host, each with only that host's ENI and every mapping."""
     rules = [_rule("ingress", 1)] + [_rule("ingress", 6, (p, p)) for p in allowed_tcp_ports]
+    rules += [_rule("ingress", 17, (p, p)) for p in allowed_udp_ports]
     rules.append(_rule("egress", -1, peer="0.0.0.0/0"))
     allow_all = [{"rule_number": 100, "direction": d, "protocol": -1, "ports": [0, 65535],
                   "icmp_type": -1, "icmp_code": -1, "cidr": "0.0.0.0/0", "action": "allow"}
@@ -177,15 +178,17 @@ def leftovers(tag):
     return found
 
 
-def start_two_hosts(binary, hosts, programs, work: Path, tag, namespaces, routers, workers=1):
+def start_two_hosts(binary, hosts, programs, work: Path, tag, namespaces, routers, workers=1,
+                    extra=((), ())):
     """Starts one RouterProcess per host (hosts as for two_host_programs) with the instance of
-    each in namespaces[i], appends them to `routers` (so the caller's cleanup finds them even
-    when this fails half-way), waits until both applied their program and brings both
-    instances up by DHCP. Returns the TAP names, one per host."""
+    each in namespaces[i] and the router flags extra[i], appends them to `routers` (so the
+    caller's cleanup finds them even when this fails half-way), waits until both applied their
+    program and brings both instances up by DHCP. Returns the TAP names, one per host."""
     taps = []
     for i, (h, ns) in enumerate(zip(hosts, namespaces)):
         routers.append(RouterProcess(binary, f"h{i + 1}", h["underlay"], programs[i], work, tag,
-                                     instances=[(str(h["eni"]), ns)], workers=workers))
+                                     instances=[(str(h["eni"]), ns)], workers=workers,
+                                     extra=extra[i]))
         taps.append(f"ovr{tag}-{h['eni']}")
     for r in routers:
         r.wait_ready()

@@ -67,9 +67,8 @@ VpcState compile_vpc(const VpcServicesConfig& config, const std::string& zone) {
   return vpc;
 }
 
-EniState compile_eni(const EniServicesConfig& config, size_t vpc_index, uint32_t rate) {
+EniState compile_eni(const EniServicesConfig& config, size_t vpc_index) {
   EniState eni;
-  eni.dns_bucket = TokenBucket(rate);
   eni.id = config.id;
   eni.mac = config.mac;
   for (const IpAddress& address : config.private_addresses) {
@@ -157,7 +156,7 @@ LocalServices::LocalServices(const ServicesConfig& config) {
     const auto vpc = std::find_if(vpcs_.begin(), vpcs_.end(),
                                   [&](const VpcState& v) { return v.id == eni.vpc; });
     if (vpc == vpcs_.end() || !eni.subnet.is_v4()) continue;
-    EniState state = compile_eni(eni, size_t(vpc - vpcs_.begin()), config.dns_packets_per_second);
+    EniState state = compile_eni(eni, size_t(vpc - vpcs_.begin()));
     if (!state.addresses.empty()) enis_.push_back(std::move(state));
   }
   std::sort(enis_.begin(), enis_.end(),
@@ -203,7 +202,7 @@ ServiceKind LocalServices::classify(const EniState& eni, const packet::PacketMet
 
 size_t LocalServices::respond(uint32_t eni_id, std::span<const uint8_t> frame,
                               const packet::PacketMeta& meta, std::span<uint8_t> out,
-                              uint64_t now_ns) {
+                              [[maybe_unused]] uint64_t now_ns) {
   const int32_t index = find_eni(eni_id);
   if (index < 0) {
     counters_.count(ServicesEvent::dropped_unknown_eni);
@@ -223,15 +222,14 @@ size_t LocalServices::respond(uint32_t eni_id, std::span<const uint8_t> frame,
   } else if (meta.size > frame.size() || out.size() < packet::kEthernetHeaderSize) {
     result.event = ServicesEvent::dropped_reply_too_large;
   } else {
-    result = dispatch(kind, eni, frame, meta, out, now_ns);
+    result = dispatch(kind, eni, frame, meta, out);
   }
   counters_.count(result.event);
   return result.size;
 }
 
 ReplyResult LocalServices::dispatch(ServiceKind kind, EniState& eni, std::span<const uint8_t> frame,
-                                    const packet::PacketMeta& meta, std::span<uint8_t> out,
-                                    uint64_t now_ns) {
+                                    const packet::PacketMeta& meta, std::span<uint8_t> out) {
   const ReplyContext context{globals_, eni, vpcs_[eni.vpc], frame, meta, out};
   switch (kind) {
     case ServiceKind::arp:
@@ -242,7 +240,6 @@ ReplyResult LocalServices::dispatch(ServiceKind kind, EniState& eni, std::span<c
       return reply_icmp_echo(context);
     case ServiceKind::dns:
       if (!context.vpc.dns_support) return {0, ServicesEvent::dns_dropped_dns_support_off};
-      if (!eni.dns_bucket.take(now_ns)) return {0, ServicesEvent::dns_dropped_rate_limited};
       return meta.tuple.protocol == packet::kProtoTcp ? reply_dns_tcp(context) : reply_dns(context);
     case ServiceKind::none:
       break;

@@ -9,12 +9,13 @@
 // - ICMP echo to the subnet router (base+1) -> echo reply;
 // - DNS over UDP and TCP at the VPC's base+2, the subnet's base+2 and 169.254.169.253:
 //   private names and PTR records of the VPC's addresses, NXDOMAIN for everything else (no
-//   upstream), with a token bucket of dns_packets_per_second per ENI (every packet, UDP or
-//   TCP, takes a token); nothing at all when the VPC's enableDnsSupport is off.
+//   upstream); nothing at all when the VPC's enableDnsSupport is off.
+// Everything an ENI sends here counts against its link-local allowance (1,024 packets/s),
+// which the pipeline enforces before a packet reaches these services (eni_allowance.h).
 // classify() says whether a packet is for the services; respond() writes the reply frame.
 // Every respond() counts exactly one ServicesEvent.
 //
-// Threading: respond() updates counters and the per-ENI DNS buckets; give each worker its own
+// Threading: respond() updates counters; give each worker its own
 // LocalServices (or shard ENIs by worker). classify() is const. The hot path (classify,
 // respond) never allocates, throws, locks or calls virtually. A new configuration means a
 // new object (built off the fast path, swapped like the compiled program).
@@ -51,7 +52,8 @@ class LocalServices {
 
   // Writes the reply to the ENI (a complete Ethernet frame) into out and returns its size;
   // 0 when there is none (ignored, dropped, or out too small), the reason counted. meta must
-  // be parse_frame(frame). now_ns: any monotonic clock, for the DNS rate limit.
+  // be parse_frame(frame). now_ns: any monotonic clock (no responder reads it today: the
+  // link-local allowance that once limited DNS here is the pipeline's, eni_allowance.h).
   size_t respond(uint32_t eni_id, std::span<const uint8_t> frame, const packet::PacketMeta& meta,
                  std::span<uint8_t> out, uint64_t now_ns);
 
@@ -62,7 +64,7 @@ class LocalServices {
   int32_t find_eni(uint32_t id) const;
   ServiceKind classify(const EniState& eni, const packet::PacketMeta& meta) const;
   ReplyResult dispatch(ServiceKind kind, EniState& eni, std::span<const uint8_t> frame,
-                       const packet::PacketMeta& meta, std::span<uint8_t> out, uint64_t now_ns);
+                       const packet::PacketMeta& meta, std::span<uint8_t> out);
 
   ServicesGlobals globals_;
   std::vector<VpcState> vpcs_;

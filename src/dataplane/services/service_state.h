@@ -1,7 +1,7 @@
 // service_state.h — the compiled per-ENI / per-VPC state behind LocalServices, and the four
 // responders (ARP, DHCP, ICMP echo, DNS) that read it. Internal to src/dataplane/services.
 //
-// Built once from a ServicesConfig; afterwards only the DNS token buckets change. Addresses
+// Built once from a ServicesConfig and not changed afterwards. Addresses
 // are kept both as IpAddress (to compare with PacketMeta) and in host order (for subnet
 // arithmetic). A responder gets a ReplyContext whose frame and meta agree (meta is
 // parse_frame(frame)), writes one complete Ethernet frame into out and returns its size with
@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "dataplane/services/services_counters.h"
-#include "dataplane/services/token_bucket.h"
 #include "packet/address.h"
 #include "packet/parser.h"
 
@@ -67,7 +66,6 @@ struct EniState {
   packet::IpAddress subnet_dns_address;      // subnet base+2 (also answered)
   size_t vpc = 0;                            // index into LocalServices' VPCs
   std::string hostname;                      // DHCP option 12 when not empty
-  TokenBucket dns_bucket;
 
   const packet::IpAddress& primary() const { return addresses.front(); }
   bool owns(const packet::IpAddress& address) const;

@@ -64,7 +64,6 @@ struct ServicesConfig {
   uint16_t mtu = 9001;               // DHCP option 26 (lowered when the underlay cannot carry it)
   uint32_t lease_seconds = 3600;     // DHCP option 51
   uint32_t dns_ttl_seconds = 60;
-  uint32_t dns_packets_per_second = 1024;  // per ENI, also the burst
   // Largest plain-UDP response (RFC 1035: 512); larger answers are cut with TC set unless
   // the query carries EDNS with a larger size.
   uint16_t dns_udp_size_without_edns = 512;

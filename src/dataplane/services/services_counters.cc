@@ -38,7 +38,6 @@ constexpr std::array<std::string_view, kServicesEventCount> kNames = {
     "dns_truncated",
     "dns_dropped_no_header",
     "dns_dropped_response",
-    "dns_dropped_rate_limited",
     "dns_dropped_dns_support_off",
     "dns_tcp_handshake",
     "dns_tcp_closed",

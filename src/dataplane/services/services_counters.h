@@ -49,8 +49,7 @@ enum class ServicesEvent : uint8_t {
   dns_not_implemented,
   dns_truncated,  // TC set: the answer did not fit the UDP size
   dns_dropped_no_header,
-  dns_dropped_response,  // QR set: never answer an answer
-  dns_dropped_rate_limited,
+  dns_dropped_response,         // QR set: never answer an answer
   dns_dropped_dns_support_off,  // the VPC's enableDnsSupport is off: no answer at all
   // DNS over TCP (dns_tcp.h); answers count the dns_* events above
   dns_tcp_handshake,              // SYN -> SYN-ACK

@@ -28,6 +28,9 @@ TEST(MetricsText, ParsesStrictlyAndSumsWorkers) {
   workers[1].enis[101].rx_packets = 4;
   workers[0].enis[101].tx_bytes = 1500;
   workers[1].enis[101].drops[size_t(dataplane::DropReason::security_group_ingress_denied)] = 2;
+  workers[0].enis[101].drops[size_t(dataplane::DropReason::pps_allowance_exceeded)] = 6;
+  workers[1].enis[101].drops[size_t(dataplane::DropReason::pps_allowance_exceeded)] = 1;
+  workers[1].enis[101].drops[size_t(dataplane::DropReason::bw_in_allowance_exceeded)] = 8;
   workers[0].pipeline.drops[size_t(dataplane::DropReason::no_route)] = 5;
   workers[0].router.tap_send_failed = 1;
   workers[1].router.tap_send_failed = 2;
@@ -51,6 +54,12 @@ TEST(MetricsText, ParsesStrictlyAndSumsWorkers) {
   EXPECT_EQ(page.at(R"(openvpc_eni_conntrack_allowance_available{eni="eni-0a"})"), 980);
   EXPECT_EQ(page.at(R"(openvpc_eni_conntrack_allowance_exceeded_total{eni="eni-0a"})"), 5);
   EXPECT_EQ(page.at(R"(openvpc_eni_conntrack_allowance_available{eni="102"})"), 1000);
+  // ENA's allowance counters: per ENI, summed over the workers, every ENI with each.
+  EXPECT_EQ(page.at(R"(openvpc_eni_pps_allowance_exceeded_total{eni="eni-0a"})"), 7);
+  EXPECT_EQ(page.at(R"(openvpc_eni_bw_in_allowance_exceeded_total{eni="eni-0a"})"), 8);
+  EXPECT_EQ(page.at(R"(openvpc_eni_bw_out_allowance_exceeded_total{eni="eni-0a"})"), 0);
+  EXPECT_EQ(page.at(R"(openvpc_eni_linklocal_allowance_exceeded_total{eni="102"})"), 0);
+  EXPECT_EQ(page.types.at("openvpc_eni_pps_allowance_exceeded_total"), "counter");
   EXPECT_EQ(page.at("openvpc_router_program_generation"), 7);
   EXPECT_EQ(page.at("openvpc_router_programs_refused_total"), 1);
   EXPECT_EQ(page.at("openvpc_capture_dropped_total"), 3);

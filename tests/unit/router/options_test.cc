@@ -80,6 +80,24 @@ TEST(RouterOptions, ControllerNeedsTlsFilesOrInsecure) {
   }
 }
 
+TEST(RouterOptions, EniAllowancesAreUnlimitedUnlessGiven) {
+  auto defaults = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p"});
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->eni_pps_allowance, 0u);
+  EXPECT_EQ(defaults->eni_bandwidth_allowance_mbits, 0u);
+  auto given = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p",
+                      "--eni-pps-allowance", "2000", "--eni-bandwidth-allowance", "20"});
+  ASSERT_TRUE(given.ok()) << given.error().message;
+  EXPECT_EQ(given->eni_pps_allowance, 2000u);
+  EXPECT_EQ(given->eni_bandwidth_allowance_mbits, 20u);
+  for (const char* bad : {"-1", "100001", "x"}) {
+    EXPECT_FALSE(parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p",
+                        "--eni-bandwidth-allowance", bad})
+                     .ok())
+        << bad;
+  }
+}
+
 TEST(RouterOptions, RefusesBadValues) {
   const std::vector<std::vector<const char*>> cases = {
       {"--host-id", "h1", "--underlay-ip", "::1", "--program", "p"},

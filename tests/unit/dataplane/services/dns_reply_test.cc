@@ -1,5 +1,5 @@
 // dns_reply_test.cc — the resolver over UDP: names of the VPC, PTR, NXDOMAIN, FORMERR, the
-// VPC's DNS attributes, the per-ENI rate limit and truncation.
+// VPC's DNS attributes and truncation (the per-ENI limit is the pipeline's link-local allowance).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -187,17 +187,15 @@ TEST(DnsReply, LoadBalancerNameHasAnAddressPerInterface) {
 }
 
 // enableDnsSupport off: the resolver is not there at all (no answer, not even REFUSED), at
-// every one of its addresses; the drop is counted and takes no rate-limit token.
+// every one of its addresses; the drop is counted.
 TEST(DnsReply, DnsSupportOffMeansNoAnswer) {
   ServicesConfig config = test_config();
   config.vpcs[0].dns_support = false;
-  config.dns_packets_per_second = 1;
   LocalServices services(config);
   for (const IpAddress& dst : {kVpcDnsIp, kResolverLinkLocal, IpAddress::v4(0x0a000102)}) {
     EXPECT_TRUE(respond(services, dns_frame({.dst = dst})).frame.empty()) << dst.to_string();
   }
   EXPECT_EQ(services.counters()[ServicesEvent::dns_dropped_dns_support_off], 3u);
-  EXPECT_EQ(services.counters()[ServicesEvent::dns_dropped_rate_limited], 0u);
   EXPECT_EQ(services.counters().total(), 3u);
 }
 
@@ -248,20 +246,6 @@ TEST_P(DnsMalformedTest, AnswersFormerrOrDrops) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, DnsMalformedTest, ::testing::ValuesIn(kMalformedCases),
                          [](const auto& info) { return std::string(info.param.name); });
-
-TEST(DnsReply, RateLimitIs1024PacketsPerSecondPerEni) {
-  LocalServices services(test_config());
-  const std::vector<uint8_t> frame = dns_frame({});
-  const uint64_t start = 5'000'000'000;
-  for (int i = 0; i < 1024; ++i) ASSERT_FALSE(respond(services, frame, start).frame.empty()) << i;
-  EXPECT_TRUE(respond(services, frame, start).frame.empty());
-  EXPECT_EQ(services.counters()[ServicesEvent::dns_dropped_rate_limited], 1u);
-  // 1024 per second: one token every ~977 us.
-  EXPECT_TRUE(respond(services, frame, start + 900'000).frame.empty());
-  EXPECT_FALSE(respond(services, frame, start + 1'000'000).frame.empty());
-  EXPECT_EQ(services.counters()[ServicesEvent::dns_dropped_rate_limited], 2u);
-  EXPECT_EQ(services.counters()[ServicesEvent::dns_answered], 1025u);
-}
 
 TEST(DnsReply, TruncatedWithoutEdnsFullWithIt) {
   ServicesConfig config = test_config();

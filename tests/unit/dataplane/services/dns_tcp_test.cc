@@ -289,18 +289,6 @@ TEST(DnsTcp, DnsSupportOffMeansNoHandshake) {
   EXPECT_EQ(services.counters()[ServicesEvent::dns_dropped_dns_support_off], 1u);
 }
 
-// Every segment takes a token of the per-ENI limit, as UDP queries do.
-TEST(DnsTcp, SegmentsCountAgainstTheRateLimit) {
-  ServicesConfig config = test_config();
-  config.dns_packets_per_second = 2;
-  LocalServices services(config);
-  const auto syn = tcp_frame({.flags = kTcpSyn});
-  EXPECT_FALSE(respond(services, syn, 1).frame.empty());
-  EXPECT_FALSE(respond(services, dns_frame({}), 1).frame.empty());
-  EXPECT_TRUE(respond(services, syn, 1).frame.empty());
-  EXPECT_EQ(services.counters()[ServicesEvent::dns_dropped_rate_limited], 1u);
-}
-
 TEST(DnsTcp, OtherPortsOfTheResolverAreNotDns) {
   LocalServices services(test_config());
   auto frame = tcp_frame({.flags = kTcpSyn});

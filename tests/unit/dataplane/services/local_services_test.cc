@@ -84,7 +84,7 @@ TEST(LocalServices, EveryEventHasAUniqueName) {
     names.insert(name);
   }
   EXPECT_EQ(names.size(), kServicesEventCount);
-  EXPECT_EQ(to_string(ServicesEvent::dns_dropped_rate_limited), "dns_dropped_rate_limited");
+  EXPECT_EQ(to_string(ServicesEvent::dns_dropped_dns_support_off), "dns_dropped_dns_support_off");
 }
 
 }  // namespace

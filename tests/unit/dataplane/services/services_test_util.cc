@@ -1,6 +1,8 @@
 // services_test_util.cc — the shared configuration and frame builders for the services tests.
 #include "services_test_util.h"
 
+#include <algorithm>
+
 #include "packet/dns.h"
 #include "packet/headers.h"
 

@@ -1,0 +1,113 @@
+// eni_allowance.h — per-ENI allowances as EC2 instances have them (ENA's counter names).
+//
+// Each local ENI has, per direction, a packets-per-second and a bandwidth allowance, and a
+// packets-per-second allowance for the link-local services the router answers itself (ARP,
+// DHCP, DNS, ICMP echo to the router: everything the local services stage handles; AWS's
+// 1,024 pps per ENI). "Out" is what the instance sends (its frames, before any
+// encapsulation), "in" what is delivered to it (its frames). A packet over an allowance is
+// dropped with one of kAllowanceDropReasons; the pipeline counts it like any drop, on the ENI
+// whose allowance it exceeded. Token buckets (token_bucket.h) — a policer, not a shaper:
+// nothing is queued — with a burst of a quarter of a second of the allowance: TCP loses a
+// whole super-frame to a policer at once and then waits for its retransmission timeout
+// (200 ms at least), and a burst that covers that wait gives TCP the whole allowance back
+// afterwards (measured, tests/e2e/test_allowances.py: 20 Mbit/s TCP got 9.4-9.8 Mbit/s with
+// 100 ms of burst, 19.8-19.9 with 250 ms). Never less than one largest packet (a 64 KB GSO
+// super-frame, whose cost is its full byte length and the packets it stands for), so that a
+// super-frame under the allowance can pass at all.
+//
+// Workers: the state lives in each worker's Pipeline (like the connection table), and each
+// worker enforces the WHOLE allowance for the packets it handles. The flow hash pins a flow to
+// one worker, so dividing the allowance by the worker count would hold a single bulk flow —
+// the case an allowance is mostly about — to a fraction of it; sharing one bucket across
+// workers would put an atomic on every packet. With one worker (the router's default) an ENI
+// gets exactly its allowance; with W workers, an ENI whose flows spread over them can reach up
+// to W times it.
+//
+// Cost when unlimited: polices(verdict) is one table read and one predictable branch; only
+// to_local_services packets (the link-local allowance is always on) go further.
+// Not thread-safe (one per Pipeline); state is allocated when a program swap brings an ENI the
+// allowance has not seen, never per packet.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "dataplane/compiled_program.h"
+#include "dataplane/token_bucket.h"
+#include "dataplane/verdict.h"
+
+namespace openvpc::dataplane {
+
+struct AllowanceSettings {
+  uint32_t packets_per_second = 0;               // per ENI and direction; 0: unlimited
+  uint32_t megabits_per_second = 0;              // per ENI and direction; 0: unlimited
+  uint32_t linklocal_packets_per_second = 1024;  // per ENI, to the router's own services
+};
+
+// The drop reasons an allowance gives, in /metrics' order (openvpc_eni_<name>_total).
+inline constexpr std::array kAllowanceDropReasons = {
+    DropReason::pps_allowance_exceeded,
+    DropReason::bw_in_allowance_exceeded,
+    DropReason::bw_out_allowance_exceeded,
+    DropReason::linklocal_allowance_exceeded,
+};
+
+class EniAllowances {
+ public:
+  static constexpr uint64_t kBurstDivisor = 4;            // burst = 1/4 s of the allowance
+  static constexpr uint64_t kMinimumBurstPackets = 64;    // a super-frame of MSS-sized segments
+  static constexpr uint64_t kMinimumBurstBytes = 131072;  // a 64 KB super-frame, twice
+
+  explicit EniAllowances(AllowanceSettings settings);
+
+  // Whether a packet with this verdict may be over some allowance (see the header).
+  bool polices(Verdict verdict) const { return policed_[size_t(verdict)]; }
+
+  // Per program swap: maps the program's local ENI indexes to their state (new ENIs get full
+  // buckets; an ENI that comes back keeps its state).
+  void refresh(const CompiledProgram& program);
+
+  // The allowance a packet with `verdict` exceeds (reason none: within all, its tokens are
+  // then taken), and whether it was the destination's inbound one.
+  // source_index: the local ENI that sent it (-1: from the underlay); destination_index: the
+  // local ENI it is delivered to (-1: none). packets: what it stands for on the wire (a
+  // super-frame's segments); out_bytes / in_bytes: the frame the instance sent / is given.
+  struct Charge {
+    Verdict verdict;
+    int32_t source_index;
+    int32_t destination_index;
+    uint32_t packets;
+    uint64_t out_bytes;
+    uint64_t in_bytes;
+  };
+  struct Refusal {
+    DropReason reason = DropReason::none;
+    bool inbound = false;
+  };
+  Refusal charge(const Charge& c, uint64_t now_ns);
+
+ private:
+  struct Direction {
+    TokenBucket packets;
+    TokenBucket bytes;
+  };
+  struct EniState {
+    Direction out;
+    Direction in;
+    TokenBucket linklocal;
+  };
+  DropReason take(Direction& d, uint32_t packets, uint64_t bytes, DropReason bandwidth,
+                  uint64_t now_ns) const;
+  EniState fresh_state() const;
+
+  AllowanceSettings settings_;
+  uint64_t bytes_per_second_ = 0;
+  std::array<bool, kVerdictCount> policed_{};
+  std::map<uint32_t, std::unique_ptr<EniState>> by_id_;
+  std::vector<EniState*> by_index_;  // by the program's local ENI index
+};
+
+}  // namespace openvpc::dataplane
