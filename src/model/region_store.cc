@@ -54,6 +54,7 @@ Result<std::shared_ptr<const Region>> RegionStore::mutate(
     auto next = std::make_shared<Region>(*base->region);
     auto changed = change(*next);
     if (!changed) return changed.error();
+    sync_indexes(*next);  // what is published is indexed (the cost: the chunks changed)
     auto ops = diff_region(*base->region, *next);
     if (ops.empty()) return std::shared_ptr<const Region>(next);
     ops.push_back(
