@@ -44,7 +44,7 @@ uint32_t fnv1a(std::string_view text) {
 
 uint32_t new_program_number(Region& region, IdSource& ids) {
   sync_indexes(region);  // the numbers in use, found in the index (region_index.h), not a scan
-  for (;;) {  // draws and rejects exactly as a set of the numbers in use would
+  for (;;) {             // draws and rejects exactly as a set of the numbers in use would
     uint32_t number = ids.random32();
     if (number != 0 && !program_number_indexed(region, number)) return number;
   }

@@ -38,7 +38,8 @@ void add_field(Keys& out, std::string_view kind, std::string_view filter, std::s
 }
 
 void add_name_tag(Keys& out, std::string_view kind, const Tags& tags, const std::string& id) {
-  if (auto it = tags.find("Name"); it != tags.end()) add_field(out, kind, "tag:Name", it->second, id);
+  if (auto it = tags.find("Name"); it != tags.end())
+    add_field(out, kind, "tag:Name", it->second, id);
 }
 
 std::string number_prefix(uint32_t number) {
@@ -136,7 +137,9 @@ std::string index_prefix(std::string_view kind, std::string_view filter, std::st
   return prefix;
 }
 
-const ResourceMap<char, 128>& index_keys(const Region& region) { return region.index.keys; }
+const ResourceMap<char, 128>& index_keys(const Region& region) {
+  return region.index.keys;
+}
 
 }  // namespace detail
 
@@ -169,7 +172,8 @@ std::optional<std::vector<std::string>> indexed_ids(const Region& region, std::s
     if (wild == 0) return std::nullopt;
     // Exact: the keys "<prefix>\x1f<id>". A wildcard: every value starting with the literal
     // part, so the id is what follows the key's last separator (ids hold none).
-    std::string prefix = detail::index_prefix(kind, filter, std::string_view(pattern).substr(0, wild));
+    std::string prefix =
+        detail::index_prefix(kind, filter, std::string_view(pattern).substr(0, wild));
     if (wild == std::string::npos) prefix += detail::kSeparator;
     for (auto it = keys.lower_bound(prefix);
          it != keys.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
