@@ -140,7 +140,6 @@ Result<Region> decode_region(const std::vector<store::KeyValue>& kvs) {
     if (!failure.empty()) return make_error("store.corrupt", kv.key + ": " + failure);
   }
   number_unnumbered(region);  // snapshots written before program numbers were stored
-  sync_indexes(region);
   return region;
 }
 

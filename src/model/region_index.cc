@@ -83,13 +83,30 @@ void keys_of(const std::string& id, const Instance& instance, Keys& out) {
   add_name_tag(out, kInstanceKind, instance.tags, id);
 }
 
-// Applies the differences between `synced` and `live` to keys, then remembers live.
+// Calls visit(the reference's map, the region's map) for every indexed map.
+template <typename Visit>
+void for_each_indexed_map(const Region& index, const Region& region, Visit&& visit) {
+  visit(index.subnets, region.subnets);
+  visit(index.route_tables, region.route_tables);
+  visit(index.internet_gateways, region.internet_gateways);
+  visit(index.security_groups, region.security_groups);
+  visit(index.network_acls, region.network_acls);
+  visit(index.network_interfaces, region.network_interfaces);
+  visit(index.instances, region.instances);
+  visit(index.flow_logs, region.flow_logs);
+  visit(index.nat_gateways, region.nat_gateways);
+  visit(index.load_balancers, region.load_balancers);
+  visit(index.target_groups, region.target_groups);
+}
+
+// Applies the differences between `from` and `live` to keys; whether there were any.
 template <typename T>
-void sync_kind(ResourceMap<char, 128>& keys, ResourceMap<T>& synced, const ResourceMap<T>& live) {
-  if (synced.same_chunks(live)) return;
+bool sync_kind(ResourceMap<char, 256>& keys, const ResourceMap<T>& from,
+               const ResourceMap<T>& live) {
+  if (from.same_chunks(live)) return false;
   Keys old_keys, new_keys;
   using Entry = typename ResourceMap<T>::value_type;
-  for_each_unshared_entry(synced, live, [&](const Entry* old, const Entry* now) {
+  for_each_unshared_entry(from, live, [&](const Entry* old, const Entry* now) {
     old_keys.clear();
     new_keys.clear();
     if (old != nullptr) keys_of(old->first, old->second, old_keys);
@@ -103,23 +120,33 @@ void sync_kind(ResourceMap<char, 128>& keys, ResourceMap<T>& synced, const Resou
       }
     }
   });
-  synced = live;
+  return true;
 }
 
-// Calls visit(indexed copy, live map) for every indexed map of the region.
-template <typename R, typename I, typename Visit>
-void for_each_indexed_map(R& region, I& index, Visit&& visit) {
-  visit(index.subnets, region.subnets);
-  visit(index.route_tables, region.route_tables);
-  visit(index.internet_gateways, region.internet_gateways);
-  visit(index.security_groups, region.security_groups);
-  visit(index.network_acls, region.network_acls);
-  visit(index.network_interfaces, region.network_interfaces);
-  visit(index.instances, region.instances);
-  visit(index.flow_logs, region.flow_logs);
-  visit(index.nat_gateways, region.nat_gateways);
-  visit(index.load_balancers, region.load_balancers);
-  visit(index.target_groups, region.target_groups);
+// The Region region.index.keys reflects; null with the keys cleared when that is lost (or was
+// never set): they then reflect an empty Region.
+std::shared_ptr<const Region> reference_of(Region& region) {
+  if (region.index.owned) return region.index.owned;
+  auto synced = region.index.synced.lock();
+  if (!synced) region.index.keys.clear();
+  return synced;
+}
+
+const Region& empty_region() {
+  static const Region empty;
+  return empty;
+}
+
+// Syncs region.index.keys; whether any indexed map differed from the reference.
+bool sync_keys(Region& region) {
+  auto reference = reference_of(region);
+  if (reference.get() == &region) return false;
+  const Region& from = reference ? *reference : empty_region();
+  bool changed = reference == nullptr;
+  for_each_indexed_map(from, std::as_const(region), [&](const auto& before, const auto& live) {
+    changed = sync_kind(region.index.keys, before, live) || changed;
+  });
+  return changed;
 }
 
 }  // namespace
@@ -137,7 +164,7 @@ std::string index_prefix(std::string_view kind, std::string_view filter, std::st
   return prefix;
 }
 
-const ResourceMap<char, 128>& index_keys(const Region& region) {
+const ResourceMap<char, 256>& index_keys(const Region& region) {
   return region.index.keys;
 }
 
@@ -148,15 +175,27 @@ bool indexed_filter(std::string_view kind, std::string_view filter) {
 }
 
 void sync_indexes(Region& region) {
-  for_each_indexed_map(std::as_const(region), region.index, [&](auto& synced, const auto& live) {
-    sync_kind(region.index.keys, synced, live);
-  });
+  if (!sync_keys(region)) return;
+  auto reference = std::make_shared<Region>(region);
+  reference->index = RegionIndex{};  // only its maps are read: no chain of references
+  region.index.owned = std::move(reference);
+}
+
+void sync_indexes(const std::shared_ptr<Region>& region) {
+  sync_keys(*region);
+  region->index.owned.reset();
+  region->index.synced = region;
 }
 
 bool indexes_current(const Region& region) {
+  std::shared_ptr<const Region> reference =
+      region.index.owned ? region.index.owned : region.index.synced.lock();
+  if (reference.get() == &region) return true;
+  const Region& from = reference ? *reference : empty_region();
+  if (!reference && !region.index.keys.empty()) return false;
   bool current = true;
-  for_each_indexed_map(region, region.index, [&](const auto& synced, const auto& live) {
-    current = current && synced.same_chunks(live);
+  for_each_indexed_map(from, region, [&](const auto& before, const auto& live) {
+    current = current && before.same_chunks(live);
   });
   return current;
 }

@@ -9,14 +9,22 @@
 // a given prefix (a wildcard pattern's literal start).
 //
 // The index is brought up to date by sync_indexes, which diffs each indexed map against the
-// copy kept at the previous sync: shared chunks are skipped, so a sync costs the chunks written
-// since (O(changed × log N)), not N. Operations change resources through plain map writes
-// anywhere in the model; instead of hooking every write, whoever reads the index syncs first
-// (an operation, on its Region&) or reads a Region that RegionStore synced before publishing
-// it (every snapshot and every mutate result). indexes_current says whether a const Region's
-// index may be trusted; a reader that finds it stale scans instead.
+// Region the keys were last synced with: shared chunks are skipped, so a sync costs the chunks
+// written since (O(changed × log N)), not N. Operations change resources through plain map
+// writes anywhere in the model; instead of hooking every write, whoever reads the index syncs
+// first (an operation, on its Region&) or reads a Region that RegionStore synced before
+// publishing it (every snapshot and every mutate result). indexes_current says whether a const
+// Region's index may be trusted; a reader that finds it stale scans instead.
+//
+// What a copy of a Region costs for this: the keys' chunk pointers (256 keys a chunk) and two
+// reference counts; no copy of the indexed maps. The Region the keys reflect is the published
+// Region itself (a weak self-reference: RegionStore publishes through sync_indexes(shared_ptr)),
+// the snapshot a working copy was copied from (alive while the mutation runs), or, after an
+// operation synced its working copy, a private copy of it (shared). Where none is left (the
+// snapshot a copy came from is gone), the next sync rebuilds the keys from nothing.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,19 +38,11 @@ namespace openvpc::model {
 struct Region;
 
 struct RegionIndex {
-  ResourceMap<char, 128> keys;
-  // The indexed maps as of the last sync (they share their chunks with the Region's maps).
-  ResourceMap<Subnet> subnets;
-  ResourceMap<RouteTable> route_tables;
-  ResourceMap<InternetGateway> internet_gateways;
-  ResourceMap<SecurityGroup> security_groups;
-  ResourceMap<NetworkAcl> network_acls;
-  ResourceMap<NetworkInterface> network_interfaces;
-  ResourceMap<Instance> instances;
-  ResourceMap<FlowLog> flow_logs;
-  ResourceMap<NatGateway> nat_gateways;
-  ResourceMap<LoadBalancer> load_balancers;
-  ResourceMap<TargetGroup> target_groups;
+  ResourceMap<char, 256> keys;
+  // The Region whose maps `keys` reflects (see above): `owned` when an operation's sync made it,
+  // else `synced`; neither: an empty Region.
+  std::shared_ptr<const Region> owned;
+  std::weak_ptr<const Region> synced;
 };
 
 // Index kinds (the first field of a key).
@@ -54,8 +54,11 @@ inline constexpr std::string_view kInstanceKind = "instance";
 // Whether `filter` (a Describe filter name) is indexed for `kind`.
 bool indexed_filter(std::string_view kind, std::string_view filter);
 
-// Brings region.index up to date with the region's maps.
+// Brings region.index up to date with the region's maps (for an operation on its working copy:
+// remembers a copy of the region, O(chunks) pointer copies, when something changed).
 void sync_indexes(Region& region);
+// The same for a Region about to be published, which becomes its own reference: no copy.
+void sync_indexes(const std::shared_ptr<Region>& region);
 // Whether region.index reflects the region's maps (O(chunks), no entry compared).
 bool indexes_current(const Region& region);
 
@@ -82,7 +85,7 @@ bool program_number_indexed(const Region& region, uint32_t number);
 namespace detail {
 inline constexpr char kSeparator = '\x1f';
 std::string index_prefix(std::string_view kind, std::string_view filter, std::string_view value);
-const ResourceMap<char, 128>& index_keys(const Region& region);
+const ResourceMap<char, 256>& index_keys(const Region& region);
 }  // namespace detail
 
 template <typename Found>

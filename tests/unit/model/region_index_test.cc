@@ -13,7 +13,7 @@ namespace openvpc::model {
 namespace {
 
 // The index of `region` built from nothing.
-ResourceMap<char, 128> rebuilt(const Region& region) {
+ResourceMap<char, 256> rebuilt(const Region& region) {
   Region fresh = region;
   fresh.index = RegionIndex{};
   sync_indexes(fresh);
@@ -117,6 +117,28 @@ TEST_F(RegionIndexTest, UnindexedFiltersAndLeadingWildcardsAreNotNarrowed) {
   EXPECT_FALSE(indexed_ids(region_, "nosuchkind", "vpc-id", {"x"}).has_value());
   EXPECT_TRUE(indexed_filter(kSecurityGroupKind, "vpc-id"));
   EXPECT_FALSE(indexed_filter(kSecurityGroupKind, "group-id"));  // the id itself: a lookup
+}
+
+// A Region published through sync_indexes(shared_ptr) is its own reference; a copy of it syncs
+// against it, and once it is gone the copy's next sync rebuilds the keys from nothing.
+TEST_F(RegionIndexTest, PublishedRegionIsItsOwnReferenceAndALostOneRebuilds) {
+  std::string a = vpc();
+  auto published = std::make_shared<Region>(region_);
+  sync_indexes(published);
+  EXPECT_TRUE(indexes_current(*published));
+  EXPECT_FALSE(published->index.owned);  // no private copy kept
+  Region copy = *published;
+  EXPECT_TRUE(indexes_current(copy));
+  // A plain write (no operation synced since): the copy's reference is still the published one.
+  copy.security_groups.at(copy.vpcs.at(a).default_security_group_id).tags["Name"] = "x";
+  EXPECT_FALSE(copy.index.owned);
+  published.reset();
+  EXPECT_FALSE(indexes_current(copy));
+  sync_indexes(copy);
+  EXPECT_TRUE(indexes_current(copy));
+  EXPECT_TRUE(copy.index.keys == rebuilt(copy));
+  EXPECT_EQ(*indexed_ids(copy, kSecurityGroupKind, "vpc-id", {a}), scan_by_vpc(copy, a));
+  EXPECT_EQ(indexed_ids(copy, kSecurityGroupKind, "tag:Name", {"x"})->size(), 1u);
 }
 
 // Random creates, deletes, tags and retags, each on a copy of the previous Region (so chunks are
