@@ -2,9 +2,11 @@
 // verification, form decoding, model validation, the optimistic store transaction, XML), over
 // the in-memory test store, the real SQLite store and a real etcd; plus the pieces on their own.
 //
-// The scale benchmarks (BM_Sg*) run against one region per backend that grows to 100, 1k and
-// 10k security groups (one ingress rule each, spread over kVpcs VPCs, limits raised through
-// ServiceOptions / Caller), populated through RegionStore::mutate in batches of kBatch groups
+// The scale benchmarks (BM_Sg*) run against one region per backend that grows to 100, 1k, 10k
+// and 100k security groups (one ingress rule and a Name tag each; every block of
+// kGroupsPerVpc consecutive groups in a VPC of its own and with the same Name, so a vpc-id or
+// tag:Name filter matches 100 groups at every size; limits raised through ServiceOptions /
+// Caller), populated through RegionStore::mutate in batches of kBatch groups
 // (one transaction each: etcd's default --max-txn-ops is 128). etcd is /usr/bin/etcd (or
 // /usr/local/bin/etcd) started on free 127.0.0.1 ports with a data dir under a scratch
 // directory and stopped by PID at exit (tests/unit/store/store_testing.h); without it the etcd
@@ -32,9 +34,10 @@ namespace {
 using namespace openvpc;
 
 constexpr int64_t kNow = 1'700'000'000;
-constexpr size_t kVpcs = 10;    // the groups are spread round-robin over this many VPCs
-constexpr size_t kBatch = 100;  // groups per populating transaction (< etcd's 128 ops)
-constexpr int kSizes[] = {100, 1000, 10000};
+constexpr size_t kGroupsPerVpc = 100;  // groups i*100 .. i*100+99 share VPC i and Name block-i
+constexpr size_t kBatch = 100;         // groups per populating transaction (< etcd's 128 ops)
+constexpr int kSizes[] = {100, 1000, 10000, 100000};
+constexpr size_t kMaxVpcs = 100000 / kGroupsPerVpc;
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "bench_api: %s\n", what.c_str());
@@ -55,7 +58,7 @@ const std::string& scratch_root() {
 
 model::Limits raised_limits() {
   model::Limits limits;
-  limits.vpcs_per_account = 2 * static_cast<int>(kVpcs);
+  limits.vpcs_per_account = static_cast<int>(kMaxVpcs) + 10;
   limits.security_groups_per_vpc = 5000;
   return limits;
 }
@@ -145,23 +148,33 @@ struct Populated {
                          &ids,           kNow};
   }
 
-  // Adds groups (one tcp/443 ingress rule each) until there are n, kBatch per transaction.
+  // The VPC and Name of group i.
+  static size_t block_of(size_t i) { return i / kGroupsPerVpc; }
+  static std::string name_of_block(size_t block) { return "block-" + std::to_string(block); }
+
+  // Adds groups (one tcp/443 ingress rule and a Name tag each) until there are n, kBatch per
+  // transaction, with the VPCs they need.
   void grow_to(size_t n, Backend backend) {
     if (groups.size() >= n) return;
     const auto started = std::chrono::steady_clock::now();
     const size_t before = groups.size();
     model::Caller who = caller();
-    if (vpcs.empty()) {
+    while (vpcs.size() < (n + kGroupsPerVpc - 1) / kGroupsPerVpc) {
+      const size_t first = vpcs.size();
+      const size_t end = std::min((n + kGroupsPerVpc - 1) / kGroupsPerVpc, first + 20);
+      std::vector<std::string> made_vpcs;
       auto made = region.regions->mutate([&](model::Region& r) -> Result<void> {
-        vpcs.clear();
-        for (size_t v = 0; v < kVpcs; ++v) {
-          auto vpc = model::create_vpc(r, who, "10." + std::to_string(v) + ".0.0/16");
+        made_vpcs.clear();
+        for (size_t v = first; v < end; ++v) {  // 10.x.y.0/24: 64k distinct blocks
+          auto vpc = model::create_vpc(
+              r, who, "10." + std::to_string(v / 256) + "." + std::to_string(v % 256) + ".0/24");
           if (!vpc) return vpc.error();
-          vpcs.push_back(*vpc);
+          made_vpcs.push_back(*vpc);
         }
         return {};
       });
       if (!made) die("create vpcs: " + made.error().message);
+      vpcs.insert(vpcs.end(), made_vpcs.begin(), made_vpcs.end());
     }
     int transactions = 0;
     while (groups.size() < n) {
@@ -171,9 +184,11 @@ struct Populated {
       auto committed = region.regions->mutate([&](model::Region& r) -> Result<void> {
         created.clear();
         for (size_t i = first; i < end; ++i) {
-          auto id = model::create_security_group(r, who, vpcs[i % kVpcs], "g" + std::to_string(i),
+          auto id = model::create_security_group(r, who, vpcs[block_of(i)], "g" + std::to_string(i),
                                                  "bench group");
           if (!id) return id.error();
+          auto tagged = model::create_tags(r, who, {*id}, {{"Name", name_of_block(block_of(i))}});
+          if (!tagged) return tagged.error();
           model::SecurityGroupRule rule;
           rule.protocol = "tcp";
           rule.from_port = rule.to_port = 443;
@@ -295,22 +310,38 @@ void BM_SgDescribeById(benchmark::State& state, Backend backend, bool audited) {
   state.SetItemsProcessed(state.iterations());
 }
 
-// DescribeSecurityGroups filtered by vpc-id (1/kVpcs of the groups match), MaxResults=100:
-// the first page.
-void BM_SgDescribePage100(benchmark::State& state, Backend backend) {
+// DescribeSecurityGroups with one filter that matches the 100 groups of one block (a different
+// block each iteration), or with `extra` appended: the whole answer.
+//  - vpc-id (indexed), MaxResults=100
+//  - tag:Name (indexed)
+//  - group-name=g<i>* (not indexed: a scan of every group; 1-11 match)
+enum class SgFilter { vpc_id, tag_name, group_name_scan };
+
+void BM_SgDescribeFiltered(benchmark::State& state, Backend backend, SgFilter filter) {
   std::string error;
   Populated* p = populated(backend, static_cast<size_t>(state.range(0)), error);
   if (p == nullptr) {
     state.SkipWithError(error.c_str());
     return;
   }
+  const size_t blocks = (p->groups.size() + kGroupsPerVpc - 1) / kGroupsPerVpc;
   size_t returned = 0;
   size_t k = 0;
   for (auto _ : state) {
-    auto listed = p->region.call(
-        "Action=DescribeSecurityGroups&Filter.1.Name=vpc-id"
-        "&Filter.1.Value.1=" +
-        p->vpcs[k++ % kVpcs] + "&MaxResults=100");
+    const size_t block = (k++ * 7919) % blocks;
+    std::string query = "Action=DescribeSecurityGroups&Filter.1.Name=";
+    switch (filter) {
+      case SgFilter::vpc_id:
+        query += "vpc-id&Filter.1.Value.1=" + p->vpcs[block] + "&MaxResults=100";
+        break;
+      case SgFilter::tag_name:
+        query += "tag%3AName&Filter.1.Value.1=" + Populated::name_of_block(block);
+        break;
+      case SgFilter::group_name_scan:
+        query += "group-name&Filter.1.Value.1=g" + std::to_string(block * kGroupsPerVpc) + "%2A";
+        break;
+    }
+    auto listed = p->region.call(query);
     if (listed.status != 200) {
       state.SkipWithError(listed.body.c_str());
       break;
@@ -384,11 +415,16 @@ void register_scale_benchmarks() {
           ->Arg(n)
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
-      benchmark::RegisterBenchmark(("BM_SgDescribePage100/" + name).c_str(), BM_SgDescribePage100,
-                                   backend)
-          ->Arg(n)
-          ->UseRealTime()
-          ->Unit(benchmark::kMicrosecond);
+      for (auto [label, filter] :
+           {std::pair{"VpcId", SgFilter::vpc_id}, std::pair{"TagName", SgFilter::tag_name},
+            std::pair{"NameScan", SgFilter::group_name_scan}}) {
+        benchmark::RegisterBenchmark(
+            ("BM_SgDescribeFiltered" + std::string(label) + "/" + name).c_str(),
+            BM_SgDescribeFiltered, backend, filter)
+            ->Arg(n)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
       if (backend == Backend::memory) {
         benchmark::RegisterBenchmark("BM_RegionCopy", BM_RegionCopy)
             ->Arg(n)

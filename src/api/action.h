@@ -8,10 +8,14 @@
 // answer instead of creating a second resource.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "api/filter.h"
 #include "api/query.h"
@@ -95,15 +99,55 @@ struct DescribeSpec {
   std::function<FilterFields(const T&)> fields;
   std::function<void(XmlWriter&, const T&)> render;
   std::function<bool(const T&)> include = nullptr;  // extra selection (e.g. PublicIp.N)
+  // Where a filter can name the candidates instead of a scan of every resource: the Region that
+  // `resources` belongs to with the kind of its secondary index (model/region_index.h), and the
+  // filter whose values are this type's own ids (e.g. group-id). Unset: filters scan.
+  const model::Region* indexed_region = nullptr;
+  std::string_view index_kind = {};
+  std::string_view id_filter = {};
 };
 
+// The ids (sorted, unique) that an indexed filter narrows the resources to, from the filter
+// that narrows most; nullopt when no filter is indexed (or the index is not current). A superset
+// of the matches: every candidate still goes through matches().
+template <typename T>
+std::optional<std::vector<std::string>> indexed_candidates(const std::vector<Filter>& filters,
+                                                           const DescribeSpec<T>& spec) {
+  if (spec.indexed_region == nullptr || !model::indexes_current(*spec.indexed_region)) {
+    return std::nullopt;
+  }
+  std::optional<std::vector<std::string>> best;
+  for (const auto& filter : filters) {
+    std::optional<std::vector<std::string>> ids;
+    if (!spec.id_filter.empty() && filter.name == spec.id_filter) {
+      bool literal = std::none_of(filter.values.begin(), filter.values.end(), [](const auto& v) {
+        return v.find_first_of("*?") != std::string::npos;
+      });
+      if (literal) {
+        ids = filter.values;
+        std::sort(ids->begin(), ids->end());
+        ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+      }
+    } else if (!spec.index_kind.empty()) {
+      ids = model::indexed_ids(*spec.indexed_region, spec.index_kind, filter.name, filter.values);
+    }
+    if (ids && (!best || ids->size() < best->size())) best = std::move(ids);
+  }
+  return best;
+}
+
 // Resources: an ordered id -> T map (a Region's ResourceMap, or a std::map built for the call).
+// Only the resources that can be on the page are looked at: the requested ids, else the
+// candidates of an indexed filter, else every resource; from NextToken on, and no further than
+// the first match past the page (which becomes the next token).
 template <typename T, typename Resources>
 Result<std::string> describe(ActionContext& ctx, const Resources& resources,
                              const DescribeSpec<T>& spec) {
   auto filters = ctx.params.filters();
   if (!filters) return filters.error();
   if (auto valid = check_filter_names(*filters, spec.fields(T{})); !valid) return valid.error();
+  auto limit = page_limit(ctx.params);
+  if (!limit) return limit.error();
   std::vector<std::string> wanted = id_list(ctx.params, spec.id_parameter);
   for (const auto& id : wanted) {
     auto it = resources.find(id);
@@ -112,13 +156,31 @@ Result<std::string> describe(ActionContext& ctx, const Resources& resources,
                         "The " + spec.noun + " ID '" + id + "' does not exist");
     }
   }
-  std::vector<std::string> ids;
-  for (const auto& [id, resource] : resources) {
-    if (resource.owner != ctx.caller.account_id) continue;
-    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), id) == wanted.end()) continue;
-    if (spec.include && !spec.include(resource)) continue;
-    if (!matches(*filters, spec.fields(resource))) continue;
-    ids.push_back(id);
+  auto selected = [&](const T& resource) {
+    return resource.owner == ctx.caller.account_id && (!spec.include || spec.include(resource)) &&
+           matches(*filters, spec.fields(resource));
+  };
+  const std::string token = ctx.params.get_or("NextToken", "");
+  std::vector<std::string> ids;  // matches from the token on: the page and the next token
+  std::optional<std::vector<std::string>> candidates;
+  if (!wanted.empty()) {
+    candidates = std::move(wanted);
+    std::sort(candidates->begin(), candidates->end());
+    candidates->erase(std::unique(candidates->begin(), candidates->end()), candidates->end());
+  } else {
+    candidates = indexed_candidates(*filters, spec);
+  }
+  if (candidates) {
+    for (auto id = std::lower_bound(candidates->begin(), candidates->end(), token);
+         id != candidates->end() && ids.size() <= *limit; ++id) {
+      auto it = resources.find(*id);
+      if (it != resources.end() && selected(it->second)) ids.push_back(*id);
+    }
+  } else {
+    for (auto it = resources.lower_bound(token); it != resources.end() && ids.size() <= *limit;
+         ++it) {
+      if (selected(it->second)) ids.push_back(it->first);
+    }
   }
   auto page = paginate(ids, ctx.params);
   if (!page) return page.error();

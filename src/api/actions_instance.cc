@@ -266,7 +266,8 @@ Result<std::string> describe_instances(ActionContext& ctx) {
        [&](const model::Instance& i) { return instance_fields(r, i, ctx.caller.region); },
        [&](XmlWriter& out, const model::Instance& i) {
          render_reservation(out, r, i, ctx.caller.region);
-       }});
+       },
+       nullptr, &r, model::kInstanceKind, "instance-id"});
 }
 
 }  // namespace

@@ -228,7 +228,8 @@ Result<std::string> describe_interfaces(ActionContext& ctx) {
        },
        [&](XmlWriter& out, const model::NetworkInterface& eni) {
          render_interface(out, r, eni, ctx.caller.region);
-       }});
+       },
+       nullptr, &r, model::kInterfaceKind, "network-interface-id"});
 }
 
 }  // namespace

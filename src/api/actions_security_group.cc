@@ -267,7 +267,8 @@ Result<std::string> describe_groups(ActionContext& ctx) {
        render_group,
        [&](const model::SecurityGroup& g) {
          return names.empty() || std::find(names.begin(), names.end(), g.name) != names.end();
-       }});
+       },
+       &**region, model::kSecurityGroupKind, "group-id"});
 }
 
 // One sgr- rule as its own describable resource.

@@ -122,7 +122,8 @@ Result<std::string> describe_subnets(ActionContext& ctx) {
       ctx, r.subnets,
       {"SubnetId", "subnetSet", "InvalidSubnetID.NotFound", "subnet",
        [&](const model::Subnet& s) { return subnet_fields(r, s); },
-       [&](XmlWriter& out, const model::Subnet& s) { render_subnet(out, r, s); }});
+       [&](XmlWriter& out, const model::Subnet& s) { render_subnet(out, r, s); }, nullptr, &r,
+       model::kSubnetKind, "subnet-id"});
 }
 
 Result<std::string> modify_subnet_attribute(ActionContext& ctx) {

@@ -60,15 +60,20 @@ bool matches(const std::vector<Filter>& filters, const FilterFields& fields) {
   return true;
 }
 
-Result<Page> paginate(const std::vector<std::string>& sorted_ids, const Params& params,
-                      int min_results) {
+Result<size_t> page_limit(const Params& params, int min_results) {
   auto max_results = params.integer("MaxResults", min_results, 1000);
   if (!max_results) return max_results.error();
+  return static_cast<size_t>(max_results->value_or(1000000));
+}
+
+Result<Page> paginate(const std::vector<std::string>& sorted_ids, const Params& params,
+                      int min_results) {
+  auto limit = page_limit(params, min_results);
+  if (!limit) return limit.error();
   std::string token = params.get_or("NextToken", "");
   auto it = std::lower_bound(sorted_ids.begin(), sorted_ids.end(), token);
   Page page;
-  size_t limit = max_results->value_or(1000000);
-  for (; it != sorted_ids.end() && page.ids.size() < limit; ++it) page.ids.push_back(*it);
+  for (; it != sorted_ids.end() && page.ids.size() < *limit; ++it) page.ids.push_back(*it);
   if (it != sorted_ids.end()) page.next_token = *it;
   return page;
 }

@@ -34,6 +34,8 @@ struct Page {
   std::vector<std::string> ids;
   std::string next_token;  // empty when this is the last page
 };
+// The page size MaxResults asks for (min_results..1000; no limit when absent).
+Result<size_t> page_limit(const Params& params, int min_results = 5);
 // MaxResults must be 5..1000 when given; an unknown NextToken is InvalidParameterValue... but
 // a token naming a since-deleted id simply continues after it.
 Result<Page> paginate(const std::vector<std::string>& sorted_ids, const Params& params,

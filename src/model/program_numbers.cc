@@ -31,18 +31,6 @@ std::set<uint32_t> numbers_in_use(const Region& region) {
   return used;
 }
 
-// Whether a resource holds `number`: a scan, not a set of every number, so that creating a
-// resource costs no allocation per resource in the region.
-bool number_in_use(const Region& region, uint32_t number) {
-  bool used = false;
-  for_each_numbered_kind(region, [&](const auto& resources) {
-    for (auto it = resources.begin(); !used && it != resources.end(); ++it) {
-      used = it->second.number == number;
-    }
-  });
-  return used;
-}
-
 uint32_t fnv1a(std::string_view text) {
   uint32_t hash = 2166136261u;
   for (char ch : text) {
@@ -54,10 +42,11 @@ uint32_t fnv1a(std::string_view text) {
 
 }  // namespace
 
-uint32_t new_program_number(const Region& region, IdSource& ids) {
-  for (;;) {  // draws and rejects exactly as a set of the numbers in use would
+uint32_t new_program_number(Region& region, IdSource& ids) {
+  sync_indexes(region);  // the numbers in use, found in the index (region_index.h), not a scan
+  for (;;) {             // draws and rejects exactly as a set of the numbers in use would
     uint32_t number = ids.random32();
-    if (number != 0 && !number_in_use(region, number)) return number;
+    if (number != 0 && !program_number_indexed(region, number)) return number;
   }
 }
 

@@ -22,7 +22,7 @@ namespace openvpc::model {
 
 // An unused number for a new subnet, route table, network ACL, security group, internet
 // gateway, flow log, NAT gateway, load balancer or target group.
-uint32_t new_program_number(const Region& region, IdSource& ids);
+uint32_t new_program_number(Region& region, IdSource& ids);
 
 // Gives every resource of those kinds that has number 0 a unique one (see above).
 void number_unnumbered(Region& region);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "model/region_index.h"
 #include "model/resource_map.h"
 #include "model/resources.h"
 #include "store/store.h"
@@ -44,6 +45,8 @@ struct Region {
   ResourceMap<Listener> listeners;           // by ARN
   // ClientToken idempotency: "account/action/token" -> the response body first returned.
   ResourceMap<std::string> client_tokens;
+  // Secondary indexes over the maps above (region_index.h): derived, never stored or diffed.
+  RegionIndex index;
 };
 
 // Decodes the key-values under kRegionPrefix; store.corrupt for undecodable values.

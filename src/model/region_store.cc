@@ -29,7 +29,9 @@ Result<RegionStore::Versioned> RegionStore::refresh() {
   }
   auto region = decode_region(region_kvs);
   if (!region) return region.error();
-  auto shared = std::make_shared<const Region>(std::move(*region));
+  auto decoded = std::make_shared<Region>(std::move(*region));
+  sync_indexes(decoded);  // built from nothing: O(N log N), as decoding is
+  std::shared_ptr<const Region> shared = std::move(decoded);
   std::lock_guard lock(cache_mutex_);
   if (read_version >= cached_version_) {  // never replace a newer cache with an older read
     cached_ = shared;
@@ -54,6 +56,7 @@ Result<std::shared_ptr<const Region>> RegionStore::mutate(
     auto next = std::make_shared<Region>(*base->region);
     auto changed = change(*next);
     if (!changed) return changed.error();
+    sync_indexes(next);  // what is published is indexed (the cost: the chunks changed)
     auto ops = diff_region(*base->region, *next);
     if (ops.empty()) return std::shared_ptr<const Region>(next);
     ops.push_back(

@@ -40,14 +40,16 @@
 
 namespace openvpc::model {
 
-template <typename T>
+// ChunkMax: a chunk splits in two when an insert takes it past this many entries. Larger chunks
+// make copies cheaper (fewer pointers) and writes dearer (a bigger chunk to copy): 16 suits
+// resources; a secondary index of small keys (region_index.h) uses larger ones.
+template <typename T, size_t ChunkMax = 16>
 class ResourceMap {
   using Chunk = std::map<std::string, T>;
   using ChunkPtr = std::shared_ptr<Chunk>;
 
  public:
-  // A chunk splits in two when an insert takes it past this many entries.
-  static constexpr size_t kChunkMax = 16;
+  static constexpr size_t kChunkMax = ChunkMax;
 
   using key_type = std::string;
   using mapped_type = T;
@@ -160,6 +162,14 @@ class ResourceMap {
     return iterator(this, index, chunks_[index]->find(key));
   }
   bool contains(const std::string& key) const { return find(key) != end(); }
+  // The first entry whose key is not less than `key` (read-only: range scans of an index).
+  const_iterator lower_bound(const std::string& key) const {
+    size_t index = chunk_for(key);
+    if (index == chunks_.size()) return begin();  // key sorts before every entry
+    auto inner = std::as_const(*chunks_[index]).lower_bound(key);
+    if (inner == chunks_[index]->cend()) return at_chunk_start<true>(this, index + 1);
+    return const_iterator(this, index, inner);
+  }
   size_t count(const std::string& key) const { return contains(key) ? 1 : 0; }
 
   const T& at(const std::string& key) const {
@@ -278,6 +288,21 @@ class ResourceMap {
                                     other.chunks_.end());
     }
     return shared;
+  }
+
+  // Whether both maps hold the very same chunks (one is an unwritten copy of the other): O(chunks),
+  // no entry compared.
+  bool same_chunks(const ResourceMap& other) const { return chunks_ == other.chunks_; }
+
+  // Calls visit(old, now) (pointers to entries, null for the side that lacks the key) for every
+  // key of the chunks the two maps do not share, in key order: a superset of the keys that
+  // differ, found in what the chunks that differ cost.
+  template <typename Visit>
+  friend void for_each_unshared_entry(const ResourceMap& before, const ResourceMap& after,
+                                      Visit&& visit) {
+    std::vector<const Chunk*> old_chunks, new_chunks;
+    split_unshared(before, after, old_chunks, new_chunks);
+    for_each_pair(old_chunks, new_chunks, visit);
   }
 
   // Calls erased(key) for each key only in `before`, then put(key, value) for each key of

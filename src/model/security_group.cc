@@ -120,14 +120,18 @@ Result<std::string> create_security_group(Region& region, const Caller& caller,
   if (name == "default") {
     return make_error("InvalidGroup.Reserved", "The security group 'default' is reserved");
   }
+  // The VPC's groups from the index (region_index.h), not a scan of every group.
+  sync_indexes(region);
+  const Region& read = region;
   int count = 0;
-  for (const auto& [id, group] : std::as_const(region.security_groups)) {
-    if (group.vpc_id != vpc_id) continue;
+  bool duplicate = false;
+  for_each_indexed(read, kSecurityGroupKind, "vpc-id", vpc_id, [&](std::string_view group_id) {
     ++count;
-    if (group.name == name) {
-      return make_error("InvalidGroup.Duplicate", "The security group '" + std::string(name) +
-                                                      "' already exists for VPC '" + vpc_id + "'");
-    }
+    duplicate = duplicate || read.security_groups.at(std::string(group_id)).name == name;
+  });
+  if (duplicate) {
+    return make_error("InvalidGroup.Duplicate", "The security group '" + std::string(name) +
+                                                    "' already exists for VPC '" + vpc_id + "'");
   }
   if (count >= caller.limits.security_groups_per_vpc) {
     return make_error("SecurityGroupLimitExceeded",
