@@ -85,10 +85,14 @@ FairQueue::Entry FairQueue::take_head(Flow& flow) {
 }
 
 void FairQueue::pop() {
-  const bool from_fresh = fresh_.head != kNoFlow;
-  Flow& flow = flows_[from_fresh ? fresh_.head : old_.head];
+  List& list = fresh_.head != kNoFlow ? fresh_ : old_;
+  Flow& flow = flows_[list.head];
   assert(flow.count != 0 && flow.deficit > 0);
   flow.deficit -= take_head(flow).bytes;
+  if (flow.count == 0 && flow.deficit > 0) {  // sparse: its next packet is new again
+    pop_front(list);
+    flow.state = State::idle;
+  }
 }
 
 FairQueue::Entry FairQueue::drop_longest() {

@@ -8,8 +8,13 @@
 // super-frame, and it then sits out turns until its quantum pays the debt back). As in
 // fq_codel, a flow that becomes active goes on a "new" list served before the "old" ones: a
 // ping or a small request that arrives behind a bulk flow's backlog is next, not behind it.
-// A new flow that empties moves to the old list (so a flow cannot stay new by sending one
-// packet at a time); an old one that empties leaves.
+// A sparse flow — one that empties before it has spent its quantum, like a ping — leaves at
+// once, so its next packet is new again (RFC 8290's sparse-flow optimisation). fq_codel would
+// let it go round the old list first, but here a turn of a bulk flow can last a whole TSO
+// super-frame's worth of tokens (26 ms for 64 KB at 20 Mbit/s), and the ping behind it with
+// it: measured, ping p99 under bulk 5.9 ms against 0.7 idle (tests/e2e/test_allowances.py).
+// A flow that spends its quantum and still empties moves to the old list (so a flow cannot
+// stay new by sending a quantum at a time); an old one that empties leaves.
 //
 // peek() names the packet DRR serves next without taking it, so the caller can wait for
 // tokens to pay for it; a flow that becomes active meanwhile may be named first on the next

@@ -219,7 +219,11 @@ def test_iperf3_gets_the_bandwidth_allowance_and_the_excess_is_counted(hosts, pr
     print(f"\niperf3 {protocol} {'A -> B (into B)' if direction == 'in' else 'B -> A (out of B)'}"
           f" against {MBITS_ALLOWANCE} Mbit/s: {mbits:.2f} Mbit/s delivered, "
           f"{counter}_allowance_exceeded +{refused:.0f}")
-    assert refused > 0
+    # With the fair queue (the "bandwidth" router) B's outbound excess waits instead of being
+    # dropped: TCP, which slows down to what leaves, may never overflow it; UDP at twice the
+    # allowance does.
+    if not (direction == "out" and protocol == "tcp" and hosts["limit"] == "bandwidth"):
+        assert refused > 0
     # UDP: 1,400-byte datagrams are 1,442-byte frames, so 19.4 Mbit/s of payload is the
     # allowance. TCP keeps it too as long as the burst covers its retransmission timeout
     # (eni_allowance.h).

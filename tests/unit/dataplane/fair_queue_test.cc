@@ -87,6 +87,18 @@ TEST(FairQueue, APeekedPacketCanBeOvertakenByANewFlow) {
   EXPECT_EQ(q.peek().handle, 60u);
 }
 
+TEST(FairQueue, ASparseFlowStaysNewWhileABulkFlowWaitsForItsTurn) {
+  // The bulk flow's next super-frame is named and waits for tokens; pings keep going ahead.
+  FairQueue q(64);
+  for (uint32_t h = 0; h < 4; ++h) q.push(h, 65000, kBulk);
+  take(q);
+  for (uint32_t ping = 10; ping < 15; ++ping) {
+    EXPECT_EQ(q.peek().handle, 1u);
+    q.push(ping, 98, kOther);
+    EXPECT_EQ(take(q), ping);
+  }
+}
+
 TEST(FairQueue, DropLongestTakesTheHeadOfTheLongestSubQueue) {
   FairQueue q(64);
   for (uint32_t h = 0; h < 10; ++h) q.push(h, FairQueue::kQuantum, kBulk);  // one a turn
