@@ -70,8 +70,8 @@
 // No sockets, threads or clock reads: `now_ns` is an argument (any monotonic clock), and the
 // flow log's Unix time is either an argument too or now_ns + unix_clock_offset_ns. No
 // allocation, lock, exception or virtual call per packet, except that a new ENI seen in a
-// program swap allocates its counters and allowance state once; only held and cut fragments are
-// copied. Not thread-safe: one thread per Pipeline.
+// program swap allocates its counters, allowance state and bandwidth queue once; only held
+// and cut fragments and queued packets are copied. Not thread-safe: one thread per Pipeline.
 #pragma once
 
 #include <array>
