@@ -56,9 +56,9 @@
 // there is no packet-too-big.
 //
 // released(): the packets a process() call adds — held fragments let go, fragments the
-// pipeline cut and packets the bandwidth queue lets go — each with verdict, out port and bytes like
-// a batch packet, in pool buffers that stay valid until the next process(). The caller sends them
-// after the batch.
+// pipeline cut and packets the bandwidth queue lets go — each with verdict, out port and bytes
+// like a batch packet, in pool buffers that stay valid until the next process(). The caller
+// sends them after the batch.
 //
 // Use (src/router):
 //   ProgramPublisher publisher;                            // owned by the router thread
