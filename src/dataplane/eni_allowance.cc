@@ -18,6 +18,7 @@ EniAllowances::EniAllowances(AllowanceSettings settings)
   policed_[size_t(Verdict::encapsulate)] = limited;
   policed_[size_t(Verdict::to_gateway)] = limited;
   policed_[size_t(Verdict::to_local_services)] = true;
+  shapes_ = settings.queue_bandwidth_out && bytes_per_second_ != 0;
 }
 
 EniAllowances::EniState EniAllowances::fresh_state() const {
@@ -66,6 +67,16 @@ EniAllowances::Refusal EniAllowances::charge(const Charge& c, uint64_t now_ns) {
     if (source == nullptr || source->linklocal.take(now_ns)) return {};
     return {DropReason::linklocal_allowance_exceeded, false};
   }
+  if (source != nullptr && shapes_ && c.verdict == Verdict::encapsulate) {
+    Direction& d = source->out;
+    if (settings_.packets_per_second != 0 && !d.packets.take(now_ns, c.packets)) {
+      return {DropReason::pps_allowance_exceeded, false};
+    }
+    d.bytes.refill(now_ns);
+    if (c.behind || !d.bytes.covers(c.out_bytes)) return {DropReason::none, false, true};
+    d.bytes.spend(c.out_bytes);
+    return {};
+  }
   if (source != nullptr) {
     const DropReason out =
         take(source->out, c.packets, c.out_bytes, DropReason::bw_out_allowance_exceeded, now_ns);
@@ -78,6 +89,11 @@ EniAllowances::Refusal EniAllowances::charge(const Charge& c, uint64_t now_ns) {
   return {take(by_index_[size_t(c.destination_index)]->in, c.packets, c.in_bytes,
                DropReason::bw_in_allowance_exceeded, now_ns),
           true};
+}
+
+bool EniAllowances::pay_out(int32_t source_index, uint64_t bytes, uint64_t now_ns) {
+  if (source_index < 0 || size_t(source_index) >= by_index_.size()) return false;
+  return by_index_[size_t(source_index)]->out.bytes.take(now_ns, bytes);
 }
 
 }  // namespace openvpc::dataplane

@@ -6,14 +6,21 @@
 // 1,024 pps per ENI). "Out" is what the instance sends (its frames, before any
 // encapsulation), "in" what is delivered to it (its frames). A packet over an allowance is
 // dropped with one of kAllowanceDropReasons; the pipeline counts it like any drop, on the ENI
-// whose allowance it exceeded. Token buckets (token_bucket.h) — a policer, not a shaper:
-// nothing is queued — with a burst of a quarter of a second of the allowance: TCP loses a
+// whose allowance it exceeded. Token buckets (token_bucket.h) — a policer, except for the one
+// shaper below — with a burst of a quarter of a second of the allowance: TCP loses a
 // whole super-frame to a policer at once and then waits for its retransmission timeout
 // (200 ms at least), and a burst that covers that wait gives TCP the whole allowance back
 // afterwards (measured, tests/e2e/test_allowances.py: 20 Mbit/s TCP got 9.4-9.8 Mbit/s with
 // 100 ms of burst, 19.8-19.9 with 250 ms). Never less than one largest packet (a 64 KB GSO
 // super-frame, whose cost is its full byte length and the packets it stands for), so that a
 // super-frame under the allowance can pass at all.
+//
+// Shaper (AllowanceSettings::queue_bandwidth_out, the router's --eni-bandwidth-queue fair): a
+// packet an ENI sends into the VPC (verdict encapsulate) that its outbound bandwidth bucket
+// cannot pay for now, or that would pass packets already waiting, is not dropped: charge()
+// answers `queue`, the pipeline puts it in the ENI's fair queue (fair_queue.h), and pay_out()
+// spends its bytes when it leaves. Its packets-per-second allowance is still policed on
+// arrival; inbound allowances, and traffic between local ENIs, stay policed.
 //
 // Workers: the state lives in each worker's Pipeline (like the connection table), and each
 // worker enforces the WHOLE allowance for the packets it handles. The flow hash pins a flow to
@@ -45,6 +52,7 @@ struct AllowanceSettings {
   uint32_t packets_per_second = 0;               // per ENI and direction; 0: unlimited
   uint32_t megabits_per_second = 0;              // per ENI and direction; 0: unlimited
   uint32_t linklocal_packets_per_second = 1024;  // per ENI, to the router's own services
+  bool queue_bandwidth_out = false;  // shape the outbound bandwidth into the VPC (see above)
 };
 
 // The drop reasons an allowance gives, in /metrics' order (openvpc_eni_<name>_total).
@@ -65,6 +73,8 @@ class EniAllowances {
 
   // Whether a packet with this verdict may be over some allowance (see the header).
   bool polices(Verdict verdict) const { return policed_[size_t(verdict)]; }
+  // Whether the outbound bandwidth of encapsulated packets is shaped (see the header).
+  bool shapes() const { return shapes_; }
 
   // Per program swap: maps the program's local ENI indexes to their state (new ENIs get full
   // buckets; an ENI that comes back keeps its state).
@@ -82,12 +92,16 @@ class EniAllowances {
     uint32_t packets;
     uint64_t out_bytes;
     uint64_t in_bytes;
+    bool behind = false;  // shaped: the source's queue holds packets, this one waits behind them
   };
   struct Refusal {
     DropReason reason = DropReason::none;
     bool inbound = false;
+    bool queue = false;  // shaped: the packet waits (its out_bytes are paid by pay_out())
   };
   Refusal charge(const Charge& c, uint64_t now_ns);
+  // Spends a queued packet's bytes from the ENI's outbound bucket when it has them.
+  bool pay_out(int32_t source_index, uint64_t bytes, uint64_t now_ns);
 
  private:
   struct Direction {
@@ -105,6 +119,7 @@ class EniAllowances {
 
   AllowanceSettings settings_;
   uint64_t bytes_per_second_ = 0;
+  bool shapes_ = false;
   std::array<bool, kVerdictCount> policed_{};
   std::map<uint32_t, std::unique_ptr<EniState>> by_id_;
   std::vector<EniState*> by_index_;  // by the program's local ENI index

@@ -5,8 +5,10 @@
 
 namespace openvpc::dataplane {
 
-PacketPool::PacketPool(size_t count)
-    : count_(count), storage_(std::make_unique_for_overwrite<uint8_t[]>(count * kBufferSize)) {
+PacketPool::PacketPool(size_t count, size_t buffer_size)
+    : count_(count),
+      buffer_size_(buffer_size),
+      storage_(std::make_unique_for_overwrite<uint8_t[]>(count * buffer_size)) {
   free_.reserve(count);
   for (size_t i = count; i > 0; --i) free_.push_back(uint32_t(i - 1));
 }
@@ -25,17 +27,17 @@ void PacketPool::release(uint32_t index) {
 
 Packet PacketPool::packet(uint32_t index, Port in_port) {
   Packet p;
-  p.data = storage_.get() + size_t(index) * kBufferSize + kHeadroom;
+  p.data = storage_.get() + size_t(index) * buffer_size_ + kHeadroom;
   p.size = 0;
   p.headroom = kHeadroom;
-  p.capacity = kCapacity;
+  p.capacity = uint16_t(std::min<size_t>(capacity(), UINT16_MAX));
   p.in_port = in_port;
   return p;
 }
 
 Packet PacketPool::copy(uint32_t index, std::span<const uint8_t> bytes, Port in_port) {
   Packet p = packet(index, in_port);
-  assert(bytes.size() <= kCapacity);
+  assert(bytes.size() <= capacity());
   std::copy(bytes.begin(), bytes.end(), p.data);
   p.size = uint16_t(bytes.size());
   return p;

@@ -72,11 +72,18 @@ Pipeline::Pipeline(const ProgramPublisher& publisher, PipelineConfig config)
       pool_(2 * config.fragment_hold_slots + config.fragment_output_slots),
       held_(pool_.count()),
       releases_(config.fragment_hold_slots),
+      // A TSO super-frame fits a queue buffer; none is allocated unless the shaper is on.
+      queue_pool_(config.allowance.queue_bandwidth_out && config.allowance.megabits_per_second != 0
+                      ? config.bandwidth_queue_slots
+                      : 0,
+                  PacketPool::kHeadroom + UINT16_MAX),
+      queued_packets_(queue_pool_.count()),
       flow_log_(config.flow_log_sink != nullptr ? config.flow_log_capacity : 0,
                 config.flow_log_window_seconds, config.eni_capacity),
       allowances_(config.allowance) {
-  released_.reserve(pool_.count());
+  released_.reserve(pool_.count() + queue_pool_.count());
   released_buffers_.reserve(pool_.count());
+  released_queue_buffers_.reserve(queue_pool_.count());
 }
 
 const EniCounters* Pipeline::eni_counters(uint32_t eni) const {
@@ -112,6 +119,7 @@ void Pipeline::refresh_program() {
   ++epoch_;
   ++counters_.program_swaps;
   counters_by_index_.clear();
+  refresh_queues();
   if (!program_) return;
   connections_.refresh(*program_, uint32_t(epoch_));
   allowances_.refresh(*program_);
@@ -143,6 +151,8 @@ void Pipeline::process(PacketBatch batch, uint64_t now_ns, uint64_t unix_now_ns)
   for (size_t start = 0; start < batch.size(); start += kMaxBatch) {
     process_chunk(batch.subspan(start, std::min(kMaxBatch, batch.size() - start)), now);
   }
+  if (queued_ != 0) [[unlikely]]
+    release_queued(now_ns);
   connections_.sweep(now);
   const size_t expired = fragments_.expire(now, releases_);
   for (size_t i = 0; i < expired; ++i)
@@ -468,9 +478,14 @@ void Pipeline::log_flow(const Packet& p, const packet::PacketMeta& meta, int32_t
 
 void Pipeline::police(Packet& p, const packet::PacketMeta& meta, int32_t in_index,
                       int32_t& out_index, size_t rx_bytes) {
+  // Shaped: a packet behind others of its ENI waits its turn, tokens or not.
+  const bool behind = allowances_.shapes() && in_index >= 0 &&
+                      size_t(in_index) < queue_by_index_.size() &&
+                      !queue_by_index_[size_t(in_index)]->empty();
   const EniAllowances::Charge charge{p.verdict, in_index, out_index, wire_packets(p, meta),
-                                     rx_bytes,  p.size};
+                                     rx_bytes,  p.size,   behind};
   const EniAllowances::Refusal refusal = allowances_.charge(charge, now_ns_);
+  if (refusal.queue) return shape(p, meta, in_index, rx_bytes);
   const DropReason reason = refusal.reason;
   if (reason == DropReason::none) return;
   if (refusal.inbound) refused_destination_ = out_index;  // count() blames the destination

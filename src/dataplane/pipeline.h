@@ -35,7 +35,15 @@
 // one, is dropped as pps_allowance_exceeded / bw_out_allowance_exceeded /
 // bw_in_allowance_exceeded; a packet for the local services over the ENI's link-local
 // allowance as linklocal_allowance_exceeded. Such a drop counts on the ENI whose allowance it
-// exceeded (the destination for an inbound one).
+// exceeded (the destination for an inbound one). With the outbound bandwidth shaped
+// (AllowanceSettings::queue_bandwidth_out) an encapsulated packet the ENI's bucket cannot pay
+// for yet is instead copied into the queue pool and waits in the ENI's fair queue
+// (fair_queue.h; verdict `held`, counted as held and logged as accepted like a forwarded
+// packet); each process() — an empty one too, which the router makes every millisecond while
+// queued_count() > 0 — releases what the bucket pays for since, in DRR order, through
+// released() (counted as encapsulate then). At most bandwidth_queue_slots_per_eni wait for one
+// ENI and bandwidth_queue_slots in all: beyond that the longest sub-queue loses its head,
+// dropped as bw_out_allowance_exceeded (pipeline_shaper.cc).
 //
 // Path MTU (after routing, after the TTL check): an IPv4 packet larger than path_mtu() of its
 // action (9001 inside the VPC or PipelineConfig::encapsulated_mtu when lower, 1500 toward
@@ -47,9 +55,10 @@
 // room the packet is dropped as fragmentation_output_full). IPv6 is not forwarded yet, so
 // there is no packet-too-big.
 //
-// released(): the packets a process() call adds — held fragments let go and fragments the
-// pipeline cut — each with verdict, out port and bytes like a batch packet, in pool buffers
-// that stay valid until the next process(). The caller sends them after the batch.
+// released(): the packets a process() call adds — held fragments let go, fragments the
+// pipeline cut and packets the bandwidth queue lets go — each with verdict, out port and bytes
+// like a batch packet, in pool buffers that stay valid until the next process(). The caller
+// sends them after the batch.
 //
 // Use (src/router):
 //   ProgramPublisher publisher;                            // owned by the router thread
@@ -61,8 +70,8 @@
 // No sockets, threads or clock reads: `now_ns` is an argument (any monotonic clock), and the
 // flow log's Unix time is either an argument too or now_ns + unix_clock_offset_ns. No
 // allocation, lock, exception or virtual call per packet, except that a new ENI seen in a
-// program swap allocates its counters and allowance state once; only held and cut fragments are
-// copied. Not thread-safe: one thread per Pipeline.
+// program swap allocates its counters, allowance state and bandwidth queue once; only held
+// and cut fragments and queued packets are copied. Not thread-safe: one thread per Pipeline.
 #pragma once
 
 #include <array>
@@ -78,6 +87,7 @@
 #include "dataplane/connection_stage.h"
 #include "dataplane/counters.h"
 #include "dataplane/eni_allowance.h"
+#include "dataplane/fair_queue.h"
 #include "dataplane/flow_cache.h"
 #include "dataplane/flowlog/flow_log_aggregator.h"
 #include "dataplane/fragment_stage.h"
@@ -100,9 +110,11 @@ struct PipelineConfig {
   int64_t unix_clock_offset_ns = 0;  // Unix time = now_ns + this (process() without unix time)
   size_t fragment_series = 1024;     // datagrams whose fragments are followed at once
   size_t fragment_hold_slots = 64;   // later fragments held for their first one, at once
-  size_t fragment_hold_slots_per_eni = 16;  // of those, at most this many for one ENI
-  uint32_t fragment_hold_seconds = 2;       // how long one waits (1 to 2 s: whole seconds)
-  size_t fragment_output_slots = 128;       // fragments cut for the path MTU, per process()
+  size_t fragment_hold_slots_per_eni = 16;    // of those, at most this many for one ENI
+  uint32_t fragment_hold_seconds = 2;         // how long one waits (1 to 2 s: whole seconds)
+  size_t fragment_output_slots = 128;         // fragments cut for the path MTU, per process()
+  size_t bandwidth_queue_slots = 256;         // packets waiting for bandwidth, all ENIs (shaper)
+  size_t bandwidth_queue_slots_per_eni = 64;  // of those, at most this many for one ENI
   // The largest inner IPv4 packet an encapsulated path carries: kVpcMtu on an underlay that
   // takes 9001 + 52 bytes of encapsulation (loopback, jumbo NICs); the router lowers it to its
   // underlay MTU - 52 below that, so a DF packet above it is answered with fragmentation
@@ -125,6 +137,9 @@ class Pipeline {
   // Fragments waiting for their first fragment now, in all and of one ENI.
   size_t held_fragment_count() const { return fragments_.held_count(); }
   size_t held_fragment_count(uint32_t eni) const;
+  // Packets waiting in the ENIs' bandwidth queues: while there are, call process() (an empty
+  // batch will do) often — every millisecond or so — so they leave when their tokens accrue.
+  size_t queued_count() const { return queued_; }
 
   const PipelineCounters& counters() const { return counters_; }
   // Counters of one ENI since this pipeline first saw it, or nullptr if never.
@@ -169,6 +184,11 @@ class Pipeline {
                    const LocalEni* source, uint16_t mtu);
   void cut(Packet& p, const packet::PacketMeta& meta, const FlowAction& action,
            const LocalEni* source, uint16_t mtu);
+  // pipeline_shaper.cc: the outbound bandwidth queues.
+  void refresh_queues();
+  void shape(Packet& p, const packet::PacketMeta& meta, int32_t in_index, size_t rx_bytes);
+  void drop_queued(uint32_t buffer, EniCounters* eni);
+  void release_queued(uint64_t now_ns);
   // The entry for the packet (cached, or classified and installed), or nullptr when the
   // packet was dropped by its connection (p's verdict is then set).
   const FlowEntry* find_or_classify(Packet& p, const packet::PacketMeta& meta,
@@ -203,6 +223,12 @@ class Pipeline {
   std::vector<uint32_t> released_buffers_;        // theirs, given back by the next process()
   std::vector<FragmentStage::Release> releases_;  // settle() / expire() results
   size_t cut_this_call_ = 0;                      // pool buffers cut this process()
+  PacketPool queue_pool_;                         // packets in the bandwidth queues
+  std::vector<Packet> queued_packets_;            // by queue_pool_ buffer
+  std::vector<uint32_t> released_queue_buffers_;  // released() ones, given back next process()
+  std::map<uint32_t, std::unique_ptr<FairQueue>> queues_;  // by ENI id, while shaping
+  std::vector<FairQueue*> queue_by_index_;                 // by the program's local ENI index
+  size_t queued_ = 0;
   flowlog::FlowLogAggregator flow_log_;
   uint32_t unix_now_ = 0;  // seconds, for the flow log
   uint64_t now_ns_ = 0;    // this process() call's clock, for the allowances

@@ -18,6 +18,8 @@ namespace openvpc::dataplane {
 void Pipeline::start_released() {
   for (const uint32_t buffer : released_buffers_) pool_.release(buffer);
   released_buffers_.clear();
+  for (const uint32_t buffer : released_queue_buffers_) queue_pool_.release(buffer);
+  released_queue_buffers_.clear();
   released_.clear();
   cut_this_call_ = 0;
 }

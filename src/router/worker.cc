@@ -31,6 +31,7 @@ constexpr uint64_t kInboxTag = ~uint64_t{0};
 constexpr uint64_t kUnderlayTag = ~uint64_t{0} - 1;
 constexpr uint64_t kSnapshotIntervalNs = 200'000'000;
 constexpr int kPollTimeoutMs = 100;
+constexpr int kQueuePollTimeoutMs = 1;
 constexpr int kUnderlayRetries = 4;  // waits for socket buffer space before dropping
 
 uint64_t monotonic_ns() {
@@ -112,7 +113,10 @@ void Worker::run() {
   epoll_event events[32];
   while (!stopping_.load(std::memory_order_relaxed)) {
     refresh();
-    const int ready = ::epoll_wait(epoll_fd_, events, 32, kPollTimeoutMs);
+    // Packets waiting for bandwidth leave as tokens accrue, traffic or not: wake every
+    // millisecond while there are some (pipeline.h).
+    const int timeout = pipeline_.queued_count() > 0 ? kQueuePollTimeoutMs : kPollTimeoutMs;
+    const int ready = ::epoll_wait(epoll_fd_, events, 32, timeout);
     // A program applied while we waited: its services must answer what woke us (the port
     // table waits for the next turn, since the events name positions in the current one).
     refresh_services();
@@ -127,8 +131,10 @@ void Worker::run() {
       }
     }
     const uint64_t now = monotonic_ns();
-    if (ready == 0 && pipeline_.held_fragment_count() > 0) {
-      pipeline_.process(pending_, now);  // empty: held fragments expire without traffic too
+    if (ready == 0 && (pipeline_.held_fragment_count() > 0 || pipeline_.queued_count() > 0)) {
+      // Empty: held fragments expire and queued packets leave without traffic too.
+      pipeline_.process(pending_, now);
+      emit(pipeline_.released(), now);
     }
     if (now - last_snapshot_ns_ >= kSnapshotIntervalNs) {
       last_snapshot_ns_ = now;

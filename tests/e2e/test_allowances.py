@@ -5,8 +5,9 @@ Two routers (router_fixtures.start_two_hosts): instance A (ENI 101) on h1, unlim
 instance B (ENI 201) on h2, whose router runs with the allowance under test. Traffic A -> B is
 over B's inbound allowance (pps_allowance_exceeded / bw_in_allowance_exceeded on h2), traffic
 B -> A over its outbound one (bw_out_allowance_exceeded). Then ping's p99 from A to B, idle
-and under a bulk TCP iperf3 on the limited ENI, is printed (the issue's 3x goal is for a fair
-queue, which the policer alone does not give: reported, not asserted). Needs root, dhclient,
+and under a bulk TCP iperf3 on the limited ENI, is printed: into B (its inbound allowance, a
+policer) and out of B (its outbound one: the fair queue by default, or the policer alone with
+--eni-bandwidth-queue none); the issue's 3x goal is asserted for the fair queue. Needs root, dhclient,
 iperf3, ping. The allowances are per worker: one worker each, so per ENI.
 """
 import json
@@ -89,7 +90,9 @@ print(sent, time.monotonic() - start, flush=True)
 """ % (B_IP, UDP_PORT)
 
 
-@pytest.fixture(scope="module", params=["pps", "bandwidth"])
+# "bandwidth": the router's default outbound queue (--eni-bandwidth-queue fair, a shaper),
+# "bandwidth-none": the policer alone (--eni-bandwidth-queue none), for the ping comparison.
+@pytest.fixture(scope="module", params=["pps", "bandwidth", "bandwidth-none"])
 def hosts(request, build_dir: Path):
     if os.geteuid() != 0:
         pytest.skip("needs root for TAPs and namespaces")
@@ -102,6 +105,8 @@ def hosts(request, build_dir: Path):
     namespaces = [f"ovt-al-a-{tag}", f"ovt-al-b-{tag}"]
     limit = (["--eni-pps-allowance", str(PPS_ALLOWANCE)] if request.param == "pps" else
              ["--eni-bandwidth-allowance", str(MBITS_ALLOWANCE)])
+    if request.param == "bandwidth-none":
+        limit += ["--eni-bandwidth-queue", "none"]
     programs = two_host_programs(HOSTS, allowed_tcp_ports=(IPERF_PORT,),
                                  allowed_udp_ports=(UDP_PORT, IPERF_PORT))
     routers, helpers = [], []
@@ -214,7 +219,11 @@ def test_iperf3_gets_the_bandwidth_allowance_and_the_excess_is_counted(hosts, pr
     print(f"\niperf3 {protocol} {'A -> B (into B)' if direction == 'in' else 'B -> A (out of B)'}"
           f" against {MBITS_ALLOWANCE} Mbit/s: {mbits:.2f} Mbit/s delivered, "
           f"{counter}_allowance_exceeded +{refused:.0f}")
-    assert refused > 0
+    # With the fair queue (the "bandwidth" router) B's outbound excess waits instead of being
+    # dropped: TCP, which slows down to what leaves, may never overflow it; UDP at twice the
+    # allowance does.
+    if not (direction == "out" and protocol == "tcp" and hosts["limit"] == "bandwidth"):
+        assert refused > 0
     # UDP: 1,400-byte datagrams are 1,442-byte frames, so 19.4 Mbit/s of payload is the
     # allowance. TCP keeps it too as long as the burst covers its retransmission timeout
     # (eni_allowance.h).
@@ -237,3 +246,36 @@ def test_ping_p99_idle_and_under_bulk_iperf3(hosts):
           f"iperf3 into the {MBITS_ALLOWANCE} Mbit/s ENI {loaded:.3f} ms ({loaded_lost} lost), "
           f"ratio {loaded / idle:.1f} (goal with a fair queue: <= 3)")
     assert bulk.returncode == 0
+
+
+def test_ping_p99_under_bulk_out_of_the_limited_eni(hosts):
+    """B sends a bulk TCP flow to A (B's outbound allowance); A pings B, whose replies leave B
+    behind that flow: with the fair queue (the default) they go ahead of its backlog, with
+    --eni-bandwidth-queue none the policer drops what the bucket cannot pay for."""
+    if hosts["limit"] not in ("bandwidth", "bandwidth-none"):
+        pytest.skip("the bandwidth routers")
+    queue = "fair" if hosts["limit"] == "bandwidth" else "none"
+    idle, idle_lost = ping_p99(hosts)
+    server = start(hosts, hosts["ns_b"], "iperf3", "-s", "-1", "-B", B_IP, "-p",
+                   str(IPERF_PORT))
+    time.sleep(0.5)
+    bulk = start(hosts, hosts["ns_a"], "iperf3", "-c", B_IP, "-p", str(IPERF_PORT), "-t", "6",
+                 "-R", "-J")
+    time.sleep(1.5)  # the bulk flow is at the allowance, B's queue backlogged
+    loaded, loaded_lost = ping_p99(hosts)
+    out, _ = bulk.communicate(timeout=30)
+    server.wait(timeout=15)
+    mbits = delivered_mbits(json.loads(out))
+    print(f"\nping A -> B p99 with B -> A bulk TCP (B's outbound {MBITS_ALLOWANCE} Mbit/s, "
+          f"--eni-bandwidth-queue {queue}): idle {idle:.3f} ms ({idle_lost} lost of 300), "
+          f"under bulk {loaded:.3f} ms ({loaded_lost} lost), ratio {loaded / idle:.1f}; "
+          f"bulk delivered {mbits:.2f} Mbit/s")
+    assert bulk.returncode == 0
+    if queue == "fair":
+        # The issue's goal is 3 x idle p99. The shaped router releases every millisecond
+        # while packets wait (worker.cc), so a reply queued behind the bulk flow may wait up to
+        # one such tick on top of its idle path: + 1 ms covers that tick (idle p99 here is
+        # 0.5-4 ms, so 3 x alone could be less than the tick on a quiet run). A FIFO would
+        # hold it behind the whole backlog (up to 64 super-frames, over a second at 20 Mbit/s).
+        assert loaded <= 3 * idle + 1.0
+        assert loaded_lost <= 3  # nothing of the small flow is dropped by the queue

@@ -1,0 +1,108 @@
+#include "dataplane/fair_queue.h"
+
+#include <cassert>
+
+namespace openvpc::dataplane {
+
+FairQueue::FairQueue(size_t handles) : next_(handles, kNone), bytes_(handles, 0) {}
+
+void FairQueue::append(List& list, uint16_t flow) {
+  flows_[flow].next = kNoFlow;
+  if (list.tail == kNoFlow) {
+    list.head = flow;
+  } else {
+    flows_[list.tail].next = flow;
+  }
+  list.tail = flow;
+}
+
+uint16_t FairQueue::pop_front(List& list) {
+  const uint16_t flow = list.head;
+  list.head = flows_[flow].next;
+  if (list.head == kNoFlow) list.tail = kNoFlow;
+  flows_[flow].next = kNoFlow;
+  return flow;
+}
+
+void FairQueue::push(uint32_t handle, uint32_t bytes, uint32_t flow_hash) {
+  assert(handle < next_.size());
+  const uint16_t index = uint16_t(flow_hash % kFlows);
+  Flow& flow = flows_[index];
+  next_[handle] = kNone;
+  bytes_[handle] = bytes;
+  if (flow.tail == kNone) {
+    flow.head = handle;
+  } else {
+    next_[flow.tail] = handle;
+  }
+  flow.tail = handle;
+  ++flow.count;
+  ++size_;
+  if (flow.state == State::idle) {
+    flow.state = State::fresh;
+    flow.deficit = kQuantum;
+    append(fresh_, index);
+  }
+}
+
+FairQueue::Entry FairQueue::peek() {
+  // Each pass either returns or moves one flow (a turn's quantum, or an empty flow leaving
+  // the new list / going idle): it ends, since some flow holds a packet and each turn pays
+  // a quantum towards its debt.
+  while (size_ != 0) {
+    const bool from_fresh = fresh_.head != kNoFlow;
+    List& list = from_fresh ? fresh_ : old_;
+    const uint16_t index = list.head;
+    Flow& flow = flows_[index];
+    if (flow.deficit <= 0) {
+      flow.deficit += kQuantum;
+      flow.state = State::old;
+      append(old_, pop_front(list));
+      continue;
+    }
+    if (flow.count == 0) {
+      pop_front(list);
+      if (from_fresh && old_.head != kNoFlow) {
+        flow.state = State::old;
+        append(old_, index);
+      } else {
+        flow.state = State::idle;
+      }
+      continue;
+    }
+    return {flow.head, bytes_[flow.head]};
+  }
+  return {};
+}
+
+FairQueue::Entry FairQueue::take_head(Flow& flow) {
+  const Entry e{flow.head, bytes_[flow.head]};
+  flow.head = next_[e.handle];
+  if (flow.head == kNone) flow.tail = kNone;
+  --flow.count;
+  --size_;
+  return e;
+}
+
+void FairQueue::pop() {
+  List& list = fresh_.head != kNoFlow ? fresh_ : old_;
+  Flow& flow = flows_[list.head];
+  assert(flow.count != 0 && flow.deficit > 0);
+  flow.deficit -= take_head(flow).bytes;
+  if (flow.count == 0 && flow.deficit > 0) {  // sparse: its next packet is new again
+    pop_front(list);
+    flow.state = State::idle;
+  }
+}
+
+FairQueue::Entry FairQueue::drop_longest() {
+  if (size_ == 0) return {};
+  Flow* longest = &flows_[0];
+  for (Flow& flow : flows_) {
+    if (flow.count > longest->count) longest = &flow;
+  }
+  // Its flow stays on its list, possibly empty: peek() retires it in turn.
+  return take_head(*longest);
+}
+
+}  // namespace openvpc::dataplane

@@ -1,0 +1,129 @@
+// fair_queue_test.cc — the DRR queue on its own: two backlogged flows share turns by bytes, a
+// newly active flow is served ahead of a backlog, drop_longest() takes from the longest
+// sub-queue, and a flow that went idle comes back as new.
+#include "dataplane/fair_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace openvpc::dataplane {
+namespace {
+
+constexpr uint32_t kBulk = 1;  // flow hashes (sub-queue = hash % kFlows)
+constexpr uint32_t kOther = 2;
+
+uint32_t take(FairQueue& q) {
+  const FairQueue::Entry e = q.peek();
+  EXPECT_NE(e.handle, FairQueue::kNone);
+  q.pop();
+  return e.handle;
+}
+
+TEST(FairQueue, EmptyPeeksNothing) {
+  FairQueue q(8);
+  EXPECT_EQ(q.peek().handle, FairQueue::kNone);
+  EXPECT_EQ(q.drop_longest().handle, FairQueue::kNone);
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(FairQueue, OneFlowKeepsItsOrder) {
+  FairQueue q(8);
+  for (uint32_t h = 0; h < 5; ++h) q.push(h, 9000, kBulk);
+  for (uint32_t h = 0; h < 5; ++h) EXPECT_EQ(take(q), h);
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(FairQueue, TwoBackloggedFlowsShareEquallyByBytes) {
+  FairQueue q(400);
+  // Flow A: 100 packets of 1500 bytes; flow B: 100 of 300 bytes. Over the first 60 packets
+  // served, each flow's bytes stay within a quantum plus a packet of the other's.
+  for (uint32_t h = 0; h < 100; ++h) q.push(h, 1500, kBulk);
+  for (uint32_t h = 100; h < 200; ++h) q.push(h, 300, kOther);
+  std::map<bool, uint64_t> bytes;
+  while (bytes[true] + bytes[false] < 60'000) {
+    const FairQueue::Entry e = q.peek();
+    q.pop();
+    bytes[e.handle < 100] += e.bytes;
+  }
+  EXPECT_LE(bytes[true] > bytes[false] ? bytes[true] - bytes[false] : bytes[false] - bytes[true],
+            uint64_t{FairQueue::kQuantum + 1500});
+}
+
+TEST(FairQueue, SuperFramesPayTheirDebtInTurns) {
+  FairQueue q(400);
+  // 64 KB super-frames against 1,500-byte packets: per super-frame the small flow gets about
+  // 64 KB too, not one packet.
+  for (uint32_t h = 0; h < 4; ++h) q.push(h, 65000, kBulk);
+  for (uint32_t h = 100; h < 300; ++h) q.push(h, 1500, kOther);
+  EXPECT_EQ(take(q), 0u);  // the bulk flow came first
+  size_t small = 0;
+  while (q.peek().handle >= 100) {
+    q.pop();
+    ++small;
+  }
+  EXPECT_GE(small, 65000u / 1500 - 2);
+  EXPECT_LE(small, 65000u / 1500 + 2);
+}
+
+TEST(FairQueue, ANewFlowGoesAheadOfABacklog) {
+  FairQueue q(64);
+  for (uint32_t h = 0; h < 40; ++h) q.push(h, 1500, kBulk);
+  EXPECT_EQ(take(q), 0u);
+  EXPECT_EQ(take(q), 1u);
+  q.push(50, 98, kOther);  // a ping
+  EXPECT_EQ(q.peek().handle, 50u);
+  EXPECT_EQ(take(q), 50u);
+  EXPECT_EQ(take(q), 2u);
+}
+
+TEST(FairQueue, APeekedPacketCanBeOvertakenByANewFlow) {
+  // The caller waits for tokens after peek(); a ping arriving meanwhile is served first.
+  FairQueue q(64);
+  for (uint32_t h = 0; h < 4; ++h) q.push(h, 65000, kBulk);
+  take(q);
+  EXPECT_EQ(q.peek().handle, 1u);
+  q.push(60, 98, kOther);
+  EXPECT_EQ(q.peek().handle, 60u);
+}
+
+TEST(FairQueue, ASparseFlowStaysNewWhileABulkFlowWaitsForItsTurn) {
+  // The bulk flow's next super-frame is named and waits for tokens; pings keep going ahead.
+  FairQueue q(64);
+  for (uint32_t h = 0; h < 4; ++h) q.push(h, 65000, kBulk);
+  take(q);
+  for (uint32_t ping = 10; ping < 15; ++ping) {
+    EXPECT_EQ(q.peek().handle, 1u);
+    q.push(ping, 98, kOther);
+    EXPECT_EQ(take(q), ping);
+  }
+}
+
+TEST(FairQueue, DropLongestTakesTheHeadOfTheLongestSubQueue) {
+  FairQueue q(64);
+  for (uint32_t h = 0; h < 10; ++h) q.push(h, FairQueue::kQuantum, kBulk);  // one a turn
+  q.push(20, 98, kOther);
+  const FairQueue::Entry victim = q.drop_longest();
+  EXPECT_EQ(victim.handle, 0u);
+  EXPECT_EQ(q.size(), 10u);
+  EXPECT_EQ(take(q), 1u);   // the bulk flow was active first
+  EXPECT_EQ(take(q), 20u);  // then the other
+}
+
+TEST(FairQueue, AnEmptiedFlowComesBackAndIsServed) {
+  FairQueue q(64);
+  q.push(1, 100, kBulk);
+  EXPECT_EQ(take(q), 1u);
+  EXPECT_EQ(q.peek().handle, FairQueue::kNone);
+  q.push(2, 100, kBulk);
+  EXPECT_EQ(take(q), 2u);
+  q.push(3, 100, kBulk);
+  EXPECT_EQ(q.drop_longest().handle, 3u);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.peek().handle, FairQueue::kNone);
+  q.push(4, 100, kOther);
+  EXPECT_EQ(take(q), 4u);
+}
+
+}  // namespace
+}  // namespace openvpc::dataplane
