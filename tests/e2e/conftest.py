@@ -5,6 +5,7 @@ required, never skipped: a missing binary fails the test with the command that b
 """
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,6 +15,16 @@ import pytest
 @pytest.fixture(scope="session")
 def build_dir() -> Path:
     return Path(os.environ.get("OPENVPC_BUILD", "/work/main/build"))
+
+
+def require_root_and_tools(what, *tools):
+    """Skips without root (what the test needs it for: TAPs, namespaces); fails when a tool
+    that scripts/install-deps installs is missing."""
+    if os.geteuid() != 0:
+        pytest.skip(f"needs root for {what}")
+    for tool in tools:
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: run scripts/install-deps", pytrace=False)
 
 
 def require_binary(build_dir: Path, relative: str, target: str) -> Path:

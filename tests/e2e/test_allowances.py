@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import prometheus_text
-from conftest import require_binary
+from conftest import require_binary, require_root_and_tools
 from router_fixtures import in_ns, start_two_hosts, stop_two_hosts, two_host_programs
 
 PYTHON = "/usr/bin/python3"
@@ -94,11 +94,7 @@ print(sent, time.monotonic() - start, flush=True)
 # "bandwidth-none": the policer alone (--eni-bandwidth-queue none), for the ping comparison.
 @pytest.fixture(scope="module", params=["pps", "bandwidth", "bandwidth-none"])
 def hosts(request, build_dir: Path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root for TAPs and namespaces")
-    for tool in ("dhclient", "iperf3", "ping"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: run scripts/install-deps", pytrace=False)
+    require_root_and_tools("TAPs and namespaces", "dhclient", "iperf3", "ping")
     binary = require_binary(build_dir, "src/router/openvpc-router", "openvpc-router")
     tag = f"{os.getpid() % 100000}"
     work = Path(tempfile.mkdtemp(prefix="ovt-allow-"))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_binary
+from conftest import require_binary, require_root_and_tools
 from router_fixtures import (RouterProcess, dhcp, in_ns, kill_dhclients,
                              kill_namespace_processes, leftovers, run, two_host_programs)
 
@@ -48,11 +48,7 @@ def locked_down_program(generation=1, dns_support=True, dns_hostnames=True):
 
 @pytest.fixture(scope="module")
 def region(build_dir: Path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root for TAPs and namespaces")
-    for tool in ("dhclient", "dig"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: run scripts/install-deps", pytrace=False)
+    require_root_and_tools("TAPs and namespaces", "dhclient", "dig")
     binary = require_binary(build_dir, "src/router/openvpc-router", "openvpc-router")
     work = Path(tempfile.mkdtemp(prefix="ovt-dns-"))
     ns = f"ovt-dns-a-{TAG}"

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 import prometheus_text
-from conftest import require_binary
+from conftest import require_binary, require_root_and_tools
 from router_fixtures import (_rule, in_ns, leftovers, run, start_two_hosts, stop_two_hosts,
                              two_host_programs)
 
@@ -118,11 +118,7 @@ for captured in rdpcap(sys.argv[1]):
 
 @pytest.fixture(scope="module")
 def hosts(build_dir: Path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root for TAPs and namespaces")
-    for tool in ("dhclient", "tcpdump", "tshark"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: run scripts/install-deps", pytrace=False)
+    require_root_and_tools("TAPs and namespaces", "dhclient", "tcpdump", "tshark")
     binary = require_binary(build_dir, "src/router/openvpc-router", "openvpc-router")
     tag = f"e{os.getpid() % 100000}"
     work = Path(tempfile.mkdtemp(prefix="ovt-ecn-"))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_binary
+from conftest import require_binary, require_root_and_tools
 from router_fixtures import (in_ns, leftovers, reassembled_datagrams, start_two_hosts,
                              stop_two_hosts, two_host_programs)
 
@@ -65,11 +65,7 @@ print(len(data), data == block * (len(data) // len(block)), mss)
 
 @pytest.fixture(scope="module")
 def hosts(build_dir: Path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root for TAPs and namespaces")
-    for tool in ("dhclient", "ping"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: run scripts/install-deps", pytrace=False)
+    require_root_and_tools("TAPs and namespaces", "dhclient", "ping")
     binary = require_binary(build_dir, "src/router/openvpc-router", "openvpc-router")
     tag = f"m{os.getpid() % 100000}"
     work = Path(tempfile.mkdtemp(prefix="ovt-mtu-"))

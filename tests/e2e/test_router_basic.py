@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_binary
+from conftest import require_binary, require_root_and_tools
 from router_fixtures import (VNI, RouterProcess, dhcp, in_ns, kill_dhclients,
                              kill_namespace_processes, leftovers, run, two_host_programs)
 
@@ -39,11 +39,7 @@ HOSTS = [
 @pytest.fixture(scope="module", params=[(1, None), (2, None), (1, 1500)],
                 ids=["1-worker", "2-workers", "1-worker-underlay-mtu-1500"])
 def region(request, build_dir: Path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root for TAPs and namespaces")
-    for tool in ("dhclient", "curl", "iperf3", "tcpdump", "ping"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: run scripts/install-deps", pytrace=False)
+    require_root_and_tools("TAPs and namespaces", "dhclient", "curl", "iperf3", "tcpdump", "ping")
     binary = require_binary(build_dir, "src/router/openvpc-router", "openvpc-router")
     tag = f"{os.getpid() % 100000}"
     work = Path(tempfile.mkdtemp(prefix="ovt-rt-"))

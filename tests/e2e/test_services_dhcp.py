@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_binary
+from conftest import require_binary, require_root_and_tools
 
 ENI_MAC = "02:00:5e:00:00:05"
 ENI_IP = "10.0.1.5"
@@ -54,11 +54,7 @@ def in_ns(ns, *args, **kwargs):
 
 @pytest.fixture
 def instance(build_dir: Path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root for a TAP and a namespace")
-    for tool in ("dhclient", "dig", "ping"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: run scripts/install-deps", pytrace=False)
+    require_root_and_tools("a TAP and a namespace", "dhclient", "dig", "ping")
     responder = require_binary(build_dir, "tools/openvpc-services-responder",
                                "openvpc-services-responder")
     tag = f"{os.getpid() % 100000}"
