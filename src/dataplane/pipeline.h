@@ -140,6 +140,8 @@ class Pipeline {
   // Packets waiting in the ENIs' bandwidth queues: while there are, call process() (an empty
   // batch will do) often — every millisecond or so — so they leave when their tokens accrue.
   size_t queued_count() const { return queued_; }
+  // Packets of one ENI waiting for outbound bandwidth (0 when not shaping).
+  size_t queued_count(uint32_t eni) const;
 
   const PipelineCounters& counters() const { return counters_; }
   // Counters of one ENI since this pipeline first saw it, or nullptr if never.

@@ -34,6 +34,11 @@ void Pipeline::refresh_queues() {
   }
 }
 
+size_t Pipeline::queued_count(uint32_t eni) const {
+  const auto it = queues_.find(eni);
+  return it == queues_.end() ? 0 : it->second->size();
+}
+
 void Pipeline::drop_queued(uint32_t buffer, EniCounters* eni) {
   ++counters_.verdicts[size_t(Verdict::drop)];
   ++counters_.drops[size_t(DropReason::bw_out_allowance_exceeded)];

@@ -39,6 +39,7 @@ RouterTotals sum(std::span<const WorkerSnapshot> workers) {
       it->second.allowance_available =
           std::min(it->second.allowance_available, c.allowance_available);
     }
+    for (const auto& [eni, queued] : w.bandwidth_queued) t.bandwidth_queued[eni] += queued;
     add_into(t.services.values, w.services.values);
     add_into(t.router, w.router, kWorkerCounterFields);
     t.flow_count += w.flow_count;

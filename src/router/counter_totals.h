@@ -129,6 +129,7 @@ struct RouterTotals {
   dataplane::PipelineCounters pipeline;
   std::map<uint32_t, dataplane::EniCounters> enis;
   std::map<uint32_t, EniConnections> connections;  // ENIs some worker's table has seen
+  std::map<uint32_t, uint64_t> bandwidth_queued;   // all workers' queues together
   dataplane::services::ServicesCounters services;
   WorkerCounters router;
   size_t flow_count = 0;

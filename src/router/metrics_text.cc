@@ -48,6 +48,14 @@ void eni_families(PrometheusText& out, const RouterStatus& status, const RouterT
       out.sample(name, {{"eni", name_of(port)}}, counters_of(port.eni).drops[size_t(reason)]);
     }
   }
+  // The fair queue (--eni-bandwidth-queue fair): how deep each ENI's backlog is right now.
+  out.family("openvpc_eni_bandwidth_queue_packets", Type::gauge,
+             "Packets of the ENI waiting for its outbound bandwidth allowance, all workers.");
+  for (const auto& port : status.ports) {
+    const auto it = totals.bandwidth_queued.find(port.eni);
+    out.sample("openvpc_eni_bandwidth_queue_packets", {{"eni", name_of(port)}},
+               it == totals.bandwidth_queued.end() ? uint64_t{0} : it->second);
+  }
   out.family("openvpc_eni_drops_total", Type::counter,
              "Packets of the ENI dropped, by reason (reasons that occurred).");
   for (const auto& port : status.ports) {

@@ -7,7 +7,8 @@
 //   openvpc_eni_{rx,tx}_{packets,bytes}_total, openvpc_eni_drops_total{reason} (reasons seen),
 //   openvpc_eni_tracked_connections, openvpc_eni_conntrack_allowance_available,
 //   openvpc_eni_conntrack_allowance_exceeded_total, openvpc_eni_{pps,bw_in,bw_out,linklocal}
-//   _allowance_exceeded_total (the ENI's drops by those reasons)  (one series per local ENI)
+//   _allowance_exceeded_total (the ENI's drops by those reasons),
+//   openvpc_eni_bandwidth_queue_packets (the fair queue's backlog)  (one series per local ENI)
 //   openvpc_pipeline_{verdicts,drops,parse_errors}_total (every label value, zeros too),
 //   openvpc_pipeline_flow_{hits,misses}_total, openvpc_pipeline_{flows,connections}, ...
 //   openvpc_services_events_total{event}, openvpc_router_<loss>_total (WorkerCounters),

@@ -473,6 +473,7 @@ void Worker::publish_snapshot() {
   if (const auto* program = pipeline_.program()) {
     for (const auto& eni : program->local_enis) {
       if (const auto* counters = pipeline_.eni_counters(eni.id)) next.enis[eni.id] = *counters;
+      next.bandwidth_queued[eni.id] = pipeline_.queued_count(eni.id);
     }
   }
   next.services = services_retired_;

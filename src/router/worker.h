@@ -78,6 +78,7 @@ struct WorkerSnapshot {
   dataplane::PipelineCounters pipeline;
   std::map<uint32_t, dataplane::EniCounters> enis;
   std::map<uint32_t, EniConnections> connections;  // ENIs this worker's table has seen
+  std::map<uint32_t, uint64_t> bandwidth_queued;   // local ENIs: packets waiting for bandwidth
   dataplane::services::ServicesCounters services;
   WorkerCounters router;
   size_t flow_count = 0;

@@ -130,6 +130,19 @@ def exceeded(name):
     return value
 
 
+def queue_backlog():
+    """B's fair-queue backlog as /metrics shows it, the most of 10 reads over a second (the
+    workers publish a snapshot every 200 ms)."""
+    most = 0
+    for _ in range(10):
+        value = prometheus_text.value(metrics_b(), "openvpc_eni_bandwidth_queue_packets",
+                                      eni="eni-201")
+        assert value is not None
+        most = max(most, value)
+        time.sleep(0.1)
+    return most
+
+
 def start(hosts, ns, *args):
     proc = subprocess.Popen(["ip", "netns", "exec", ns, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -255,9 +268,10 @@ def test_ping_p99_under_bulk_out_of_the_limited_eni(hosts):
     server = start(hosts, hosts["ns_b"], "iperf3", "-s", "-1", "-B", B_IP, "-p",
                    str(IPERF_PORT))
     time.sleep(0.5)
-    bulk = start(hosts, hosts["ns_a"], "iperf3", "-c", B_IP, "-p", str(IPERF_PORT), "-t", "6",
+    bulk = start(hosts, hosts["ns_a"], "iperf3", "-c", B_IP, "-p", str(IPERF_PORT), "-t", "8",
                  "-R", "-J")
     time.sleep(1.5)  # the bulk flow is at the allowance, B's queue backlogged
+    backlog = queue_backlog()  # 1 s; the pings (3 s and more) still run inside the bulk's 8 s
     loaded, loaded_lost = ping_p99(hosts)
     out, _ = bulk.communicate(timeout=30)
     server.wait(timeout=15)
@@ -265,8 +279,9 @@ def test_ping_p99_under_bulk_out_of_the_limited_eni(hosts):
     print(f"\nping A -> B p99 with B -> A bulk TCP (B's outbound {MBITS_ALLOWANCE} Mbit/s, "
           f"--eni-bandwidth-queue {queue}): idle {idle:.3f} ms ({idle_lost} lost of 300), "
           f"under bulk {loaded:.3f} ms ({loaded_lost} lost), ratio {loaded / idle:.1f}; "
-          f"bulk delivered {mbits:.2f} Mbit/s")
+          f"bulk delivered {mbits:.2f} Mbit/s, most packets queued {backlog:.0f}")
     assert bulk.returncode == 0
+    assert (backlog > 0) == (queue == "fair")  # only the shaper queues
     if queue == "fair":
         # The issue's goal is 3 x idle p99. The shaped router releases every millisecond
         # while packets wait (worker.cc), so a reply queued behind the bulk flow may wait up to

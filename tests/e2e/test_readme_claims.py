@@ -2,8 +2,8 @@
 
 Every name README puts in backticks that looks like a counter name (lower_snake_case) must be
 one the router exports: a drop reason or verdict of src/dataplane/verdict.h's descriptors, a
-parse error, a router counter of src/router/counter_totals.h's kWorkerCounterFields, or a
-counters.json key listed here. The fragment-hold limits README states must
+parse error, a router counter of src/router/counter_totals.h's kWorkerCounterFields, a /metrics
+family src/router/metrics_text.cc names in full, or a counters.json key listed here. The fragment-hold limits README states must
 be PipelineConfig's defaults (what openvpc-router runs with). What README says a trace shows
 for a SYN-ACK, or that later fragments are held, is checked by tests/unit/dataplane/trace_test
 and tests/e2e/test_fragments.py. No build or root needed.
@@ -33,6 +33,12 @@ def worker_counter_names():
     return set(re.findall(r'WorkerCounterField\{"(\w+)"', body))
 
 
+def metric_family_names():
+    """The /metrics families the router names in full (src/router/metrics_text.cc)."""
+    text = (ROOT / "src/router/metrics_text.cc").read_text()
+    return set(re.findall(r'"(openvpc_[a-z0-9_]+)"', text))
+
+
 def parse_error_names():
     text = (ROOT / "src/packet/parser.cc").read_text()
     return set(re.findall(r'^\s+"(\w+)",$', text, re.MULTILINE))
@@ -40,8 +46,9 @@ def parse_error_names():
 
 def test_every_counter_name_in_readme_is_exported():
     names = descriptor_names("kDropReasons") | descriptor_names("kVerdicts") | \
-        parse_error_names() | worker_counter_names() | COUNTERS_JSON_KEYS
+        parse_error_names() | worker_counter_names() | metric_family_names() | COUNTERS_JSON_KEYS
     assert "fragment_orphan" in names and "vlan_tagged" in names  # the parsing works
+    assert "openvpc_eni_tracked_connections" in names
     assert "gso_segmented" in names and "handed_off" in names
     quoted = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`", readme()))
     assert quoted, "README names no counters"

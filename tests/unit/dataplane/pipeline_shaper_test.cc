@@ -88,7 +88,9 @@ TEST(PipelineShaper, RateOverOneSecondIsTheAllowanceAndTheBoundHolds) {
   for (uint64_t ms = 0; ms < 1000; ++ms) {
     step(world, inputs, ms, t);
     most_queued = std::max(most_queued, world.pipeline.queued_count());
+    ASSERT_EQ(world.pipeline.queued_count(kWeb1.id), world.pipeline.queued_count());  // all web1's
   }
+  EXPECT_EQ(world.pipeline.queued_count(kRemoteWeb.id), 0u);  // not a local ENI: no queue
   // 1 MB in the second, plus at most the burst (the bucket starts full), minus one frame.
   const uint64_t burst = std::max<uint64_t>(1'000'000 / EniAllowances::kBurstDivisor,
                                             EniAllowances::kMinimumBurstBytes);

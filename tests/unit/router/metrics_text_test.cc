@@ -37,6 +37,8 @@ TEST(MetricsText, ParsesStrictlyAndSumsWorkers) {
   workers[1].underlay_receive.received = 9;
   workers[0].connections[101] = {10, 990, 4};
   workers[1].connections[101] = {20, 980, 1};
+  workers[0].bandwidth_queued[101] = 5;
+  workers[1].bandwidth_queued[101] = 2;
   RouterMetricsInput input{&status, workers, {12, 3, 1}, 1000};
   const auto page = parse_prometheus(router_metrics_text(input));
   ASSERT_EQ(page.error, "") << router_metrics_text(input);
@@ -60,6 +62,10 @@ TEST(MetricsText, ParsesStrictlyAndSumsWorkers) {
   EXPECT_EQ(page.at(R"(openvpc_eni_bw_out_allowance_exceeded_total{eni="eni-0a"})"), 0);
   EXPECT_EQ(page.at(R"(openvpc_eni_linklocal_allowance_exceeded_total{eni="102"})"), 0);
   EXPECT_EQ(page.types.at("openvpc_eni_pps_allowance_exceeded_total"), "counter");
+  // The fair queue's backlog: a gauge, summed over the workers, 0 for an ENI with none.
+  EXPECT_EQ(page.at(R"(openvpc_eni_bandwidth_queue_packets{eni="eni-0a"})"), 7);
+  EXPECT_EQ(page.at(R"(openvpc_eni_bandwidth_queue_packets{eni="102"})"), 0);
+  EXPECT_EQ(page.types.at("openvpc_eni_bandwidth_queue_packets"), "gauge");
   EXPECT_EQ(page.at("openvpc_router_program_generation"), 7);
   EXPECT_EQ(page.at("openvpc_router_programs_refused_total"), 1);
   EXPECT_EQ(page.at("openvpc_capture_dropped_total"), 3);
