@@ -151,17 +151,22 @@ Result<void> delete_security_group(Region& region, const Caller& caller, const s
     return make_error("CannotDelete", "the specified group: \"" + id +
                                           "\" name: \"default\" cannot be deleted by a user");
   }
-  bool referenced = std::any_of(
-      region.security_groups.cbegin(), region.security_groups.cend(), [&](const auto& e) {
-        if (e.first == id) return false;
-        return std::any_of(e.second.rules.begin(), e.second.rules.end(),
-                           [&](const SecurityGroupRule& r) { return r.referenced_group_id == id; });
-      });
-  bool in_use = std::any_of(region.network_interfaces.cbegin(), region.network_interfaces.cend(),
-                            [&](const auto& e) {
-                              const auto& groups = e.second.group_ids;
-                              return std::find(groups.begin(), groups.end(), id) != groups.end();
-                            });
+  // Who still uses it, from the indexes (region_index.h) rather than a scan of the region:
+  // rules of the groups of its own VPC (a rule may only reference a group of the same VPC,
+  // validate_rule) and the interfaces in it.
+  const std::string vpc_id = (*group)->vpc_id;
+  sync_indexes(region);
+  const Region& read = region;
+  bool referenced = false;
+  for_each_indexed(read, kSecurityGroupKind, "vpc-id", vpc_id, [&](std::string_view other) {
+    if (referenced || other == id) return;
+    const auto& rules = read.security_groups.at(std::string(other)).rules;
+    referenced = std::any_of(rules.begin(), rules.end(), [&](const SecurityGroupRule& r) {
+      return r.referenced_group_id == id;
+    });
+  });
+  bool in_use = false;
+  for_each_indexed(read, kInterfaceKind, "group-id", id, [&](std::string_view) { in_use = true; });
   if (referenced || in_use) {
     return dependency_violation("resource " + id + " has a dependent object");
   }

@@ -85,6 +85,21 @@ TEST_F(SecurityGroupTest, DeleteRules) {
   EXPECT_EQ(code(model::delete_security_group(region_, caller_, web)), "ok");
 }
 
+TEST_F(SecurityGroupTest, DeleteRefusesAGroupAnInterfaceIsIn) {
+  const std::string web = *model::create_security_group(region_, caller_, vpc_, "web", "d");
+  model::InterfaceRequest request;
+  request.subnet_id = subnet(vpc_, "10.0.1.0/24");
+  request.group_ids = {web};
+  const auto eni = model::create_network_interface(region_, caller_, request);
+  ASSERT_TRUE(eni.ok());
+  EXPECT_EQ(code(model::delete_security_group(region_, caller_, web)), "DependencyViolation");
+  // Moved to the default group: nothing uses it any more (the index follows the interface).
+  ASSERT_TRUE(model::modify_network_interface(region_, caller_, *eni, std::nullopt,
+                                              {region_.vpcs.at(vpc_).default_security_group_id})
+                  .ok());
+  EXPECT_EQ(code(model::delete_security_group(region_, caller_, web)), "ok");
+}
+
 TEST_F(SecurityGroupTest, RuleLimit) {
   caller_.limits.rules_per_security_group = 2;
   std::string web = *model::create_security_group(region_, caller_, vpc_, "web", "d");
