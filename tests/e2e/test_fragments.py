@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_binary
+from conftest import require_binary, require_root_and_tools
 from router_fixtures import (_rule, in_ns, leftovers, reassembled_datagrams, start_two_hosts,
                              stop_two_hosts, two_host_programs)
 
@@ -61,10 +61,7 @@ print(len(data), data == bytes((i * 7 + 3) %% 251 for i in range(len(data))), pe
 # everything but unfragmented TCP is dispatched on addresses and protocol).
 @pytest.fixture(scope="module", params=[1, 2], ids=["1-worker", "2-workers"])
 def hosts(request, build_dir: Path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root for TAPs and namespaces")
-    if shutil.which("dhclient") is None:
-        pytest.fail("dhclient is missing: run scripts/install-deps", pytrace=False)
+    require_root_and_tools("TAPs and namespaces", "dhclient")
     binary = require_binary(build_dir, "src/router/openvpc-router", "openvpc-router")
     tag = f"f{os.getpid() % 100000}"
     work = Path(tempfile.mkdtemp(prefix="ovt-frag-"))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_binary
+from conftest import require_binary, require_root_and_tools
 from router_fixtures import (ROUTER_MAC, _rule, in_ns, leftovers, start_two_hosts,
                              stop_two_hosts, two_host_programs)
 
@@ -70,10 +70,7 @@ sendp(frame, iface=sys.argv[2], verbose=False)
 
 @pytest.fixture(scope="module")
 def hosts(build_dir: Path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root for TAPs and namespaces")
-    if shutil.which("dhclient") is None:
-        pytest.fail("dhclient is missing: run scripts/install-deps", pytrace=False)
+    require_root_and_tools("TAPs and namespaces", "dhclient")
     binary = require_binary(build_dir, "src/router/openvpc-router", "openvpc-router")
     tag = f"t{os.getpid() % 100000}"
     work = Path(tempfile.mkdtemp(prefix="ovt-tenant-"))
