@@ -24,9 +24,27 @@ uint16_t FairQueue::pop_front(List& list) {
   return flow;
 }
 
+// The flow's own sub-queue: the active one holding its hash, else the first idle one from its
+// home slot on, else (every sub-queue busy with another flow) the home slot, shared. At most
+// kFlows comparisons, on the shaped path only, beside the packet copy it already makes.
+uint16_t FairQueue::sub_queue(uint32_t flow_hash) const {
+  const size_t home = flow_hash % kFlows;
+  size_t idle = kFlows;
+  for (size_t i = 0; i < kFlows; ++i) {
+    const size_t at = (home + i) % kFlows;
+    const Flow& flow = flows_[at];
+    if (flow.state != State::idle) {
+      if (flow.key == flow_hash) return uint16_t(at);
+    } else if (idle == kFlows) {
+      idle = at;
+    }
+  }
+  return uint16_t(idle != kFlows ? idle : home);
+}
+
 void FairQueue::push(uint32_t handle, uint32_t bytes, uint32_t flow_hash) {
   assert(handle < next_.size());
-  const uint16_t index = uint16_t(flow_hash % kFlows);
+  const uint16_t index = sub_queue(flow_hash);
   Flow& flow = flows_[index];
   next_[handle] = kNone;
   bytes_[handle] = bytes;
@@ -39,6 +57,7 @@ void FairQueue::push(uint32_t handle, uint32_t bytes, uint32_t flow_hash) {
   ++flow.count;
   ++size_;
   if (flow.state == State::idle) {
+    flow.key = flow_hash;
     flow.state = State::fresh;
     flow.deficit = kQuantum;
     append(fresh_, index);

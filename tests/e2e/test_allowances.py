@@ -163,11 +163,12 @@ def iperf3(hosts, *args, seconds=SECONDS):
 
 
 def ping_p99(hosts, count=300):
-    """ping A -> B every 10 ms: (p99 in ms, packets lost)."""
+    """ping A -> B every 10 ms: (p99 in ms, packets lost); prints p50 and the five slowest."""
     out = in_ns(hosts["ns_a"], "ping", "-n", "-i", "0.01", "-c", str(count), "-W", "1", B_IP,
                 check=False, timeout=count * 0.01 + 30)
     times = sorted(float(t) for t in re.findall(r"time=([0-9.]+) ms", out.stdout))
     assert times, out.stdout + out.stderr
+    print(f"\nping: p50 {times[len(times) // 2]:.3f} ms, slowest {times[-5:]}")
     return times[min(len(times) - 1, int(len(times) * 0.99))], count - len(times)
 
 
@@ -285,8 +286,11 @@ def test_ping_p99_under_bulk_out_of_the_limited_eni(hosts):
     if queue == "fair":
         # The issue's goal is 3 x idle p99. The shaped router releases every millisecond
         # while packets wait (worker.cc), so a reply queued behind the bulk flow may wait up to
-        # one such tick on top of its idle path: + 1 ms covers that tick (idle p99 here is
-        # 0.5-4 ms, so 3 x alone could be less than the tick on a quiet run). A FIFO would
-        # hold it behind the whole backlog (up to 64 super-frames, over a second at 20 Mbit/s).
-        assert loaded <= 3 * idle + 1.0
+        # one such tick on top of its idle path; and on 2 loaded vCPUs any of the threads on
+        # the path now and then waits a scheduler tick (HZ 250: 4 ms) — p99 of 300 pings is the
+        # 4th slowest, and idle runs here read 0.5 ms or 4.1 ms by whether 4 of them did. So
+        # + 5 ms. What it must catch is far above: a FIFO holds the reply behind the whole
+        # backlog (up to 64 super-frames, over a second at 20 Mbit/s), and a ping sharing the
+        # bulk flow's sub-queue (fair_queue.h) read 51 ms in CI.
+        assert loaded <= 3 * idle + 5.0
         assert loaded_lost <= 3  # nothing of the small flow is dropped by the queue

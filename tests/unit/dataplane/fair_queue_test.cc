@@ -10,7 +10,7 @@
 namespace openvpc::dataplane {
 namespace {
 
-constexpr uint32_t kBulk = 1;  // flow hashes (sub-queue = hash % kFlows)
+constexpr uint32_t kBulk = 1;  // flow hashes (home sub-queue = hash % kFlows)
 constexpr uint32_t kOther = 2;
 
 uint32_t take(FairQueue& q) {
@@ -97,6 +97,31 @@ TEST(FairQueue, ASparseFlowStaysNewWhileABulkFlowWaitsForItsTurn) {
     q.push(ping, 98, kOther);
     EXPECT_EQ(take(q), ping);
   }
+}
+
+TEST(FairQueue, FlowsWithTheSameHomeSlotGetSubQueuesOfTheirOwn) {
+  // kBulk + kFlows hashes to kBulk's slot: sharing it, the ping would wait behind the whole
+  // backlog (the CI failure that made sub-queues exact).
+  FairQueue q(64);
+  for (uint32_t h = 0; h < 40; ++h) q.push(h, 1500, kBulk);
+  EXPECT_EQ(take(q), 0u);
+  EXPECT_EQ(take(q), 1u);  // the bulk flow's quantum is spent
+  q.push(50, 98, kBulk + FairQueue::kFlows);
+  EXPECT_EQ(take(q), 50u);
+  EXPECT_EQ(take(q), 2u);
+}
+
+TEST(FairQueue, MoreFlowsThanSubQueuesShareAndLoseNothing) {
+  constexpr uint32_t kFlows = FairQueue::kFlows;
+  FairQueue q(4 * kFlows);
+  for (uint32_t f = 0; f < 2 * kFlows; ++f) q.push(f, 100, f * 7919);  // 2 x as many flows
+  EXPECT_EQ(q.size(), 2 * kFlows);
+  std::map<uint32_t, int> served;
+  while (!q.empty()) ++served[take(q)];
+  EXPECT_EQ(served.size(), 2 * kFlows);
+  // Everything drained, every sub-queue is free again: a new flow is served at once.
+  q.push(500, 100, 12345);
+  EXPECT_EQ(take(q), 500u);
 }
 
 TEST(FairQueue, DropLongestTakesTheHeadOfTheLongestSubQueue) {
