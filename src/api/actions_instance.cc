@@ -5,6 +5,8 @@
 #include "api/action.h"
 
 #include <utility>
+
+#include "model/region_index.h"
 #include "program/dns_names.h"
 
 namespace openvpc::api {
@@ -12,6 +14,26 @@ namespace openvpc::api {
 namespace {
 
 using model::Region;
+
+// visit(id, interface) for each interface attached to `instance_id`, in id order: through the
+// attachment index where it is current (every published Region), else by a scan (issue 14:
+// a DescribeInstances page at 100k interfaces must not scan them once per instance).
+template <typename Visit>
+void for_each_attached_interface(const Region& region, const std::string& instance_id,
+                                 Visit&& visit) {
+  if (model::indexes_current(region)) {
+    model::for_each_indexed(region, model::kInterfaceKind, "attachment.instance-id", instance_id,
+                            [&](std::string_view id) {
+                              auto it = region.network_interfaces.find(std::string(id));
+                              if (it != region.network_interfaces.end())
+                                visit(it->first, it->second);
+                            });
+    return;
+  }
+  for (const auto& [id, eni] : std::as_const(region.network_interfaces)) {
+    if (eni.attached && eni.attachment.instance_id == instance_id) visit(id, eni);
+  }
+}
 
 void render_state(XmlWriter& out, std::string_view element, const std::string& state) {
   out.open(element).number("code", state == "running" ? 16 : 48).text("name", state).close();
@@ -56,12 +78,11 @@ void render_instance(XmlWriter& out, const Region& region, const model::Instance
     render_group_set(out, region, primary->second.group_ids);
   }
   out.open("networkInterfaceSet");
-  for (const auto& [id, eni] : std::as_const(region.network_interfaces)) {
-    if (!eni.attached || eni.attachment.instance_id != instance.id) continue;
+  for_each_attached_interface(region, instance.id, [&](const std::string&, const auto& eni) {
     out.open("item");
     render_network_interface(out, region, eni, region_name);
     out.close();
-  }
+  });
   out.close();
   render_tags(out, instance.tags);
 }
@@ -111,10 +132,7 @@ FilterFields instance_fields(const Region& region, const model::Instance& instan
         "network-interface.addresses.association.ip-owner-id"}) {
     fields[name];
   }
-  for (const auto& [id, eni] : std::as_const(region.network_interfaces)) {
-    if (instance.state != "running" || !eni.attached || eni.attachment.instance_id != instance.id) {
-      continue;
-    }
+  auto add_interface = [&](const std::string& id, const model::NetworkInterface& eni) {
     FilterFields of_interface = interface_fields(region, eni, region_name);
     for (const auto& [name, values] : of_interface) {
       auto& into = fields["network-interface." + name];
@@ -124,14 +142,15 @@ FilterFields instance_fields(const Region& region, const model::Instance& instan
     auto& owners = fields["network-interface.addresses.association.ip-owner-id"];
     const auto& owner_ids = of_interface["addresses.association.owner-id"];
     owners.insert(owners.end(), owner_ids.begin(), owner_ids.end());
-    if (id != instance.primary_interface_id) continue;
+    if (id != instance.primary_interface_id) return;
     fields["private-dns-name"] = of_interface["private-dns-name"];
     fields["source-dest-check"] = of_interface["source-dest-check"];
     for (const char* name : {"group-id", "group-name"}) {
       fields[name] = of_interface[name];
       fields[std::string("instance.") + name] = of_interface[name];
     }
-  }
+  };
+  if (instance.state == "running") for_each_attached_interface(region, instance.id, add_interface);
   // Block devices, profiles, key pairs, placement groups, Spot, Outposts and the rest of EC2's
   // instance options do not exist here.
   add_absent_fields(fields, {"affinity",

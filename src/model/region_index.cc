@@ -15,7 +15,7 @@ using Keys = std::vector<std::string>;
 
 // The (kind, filter) pairs the index holds: the one list indexed_filter and the key makers
 // below agree on (a key maker adds only pairs listed here).
-constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kIndexed = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kIndexed = {{
     {kSubnetKind, "vpc-id"},
     {kSubnetKind, "tag:Name"},
     {kSecurityGroupKind, "vpc-id"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kIndexed
     {kInterfaceKind, "subnet-id"},
     {kInterfaceKind, "group-id"},
     {kInterfaceKind, "tag:Name"},
+    {kInterfaceKind, "attachment.instance-id"},  // also DescribeInstances' interfaces
     {kInstanceKind, "vpc-id"},
     {kInstanceKind, "subnet-id"},
     {kInstanceKind, "tag:Name"},
@@ -76,6 +77,9 @@ void keys_of(const std::string& id, const NetworkInterface& eni, Keys& out) {
   add_field(out, kInterfaceKind, "subnet-id", eni.subnet_id, id);
   for (const auto& group : eni.group_ids) add_field(out, kInterfaceKind, "group-id", group, id);
   add_name_tag(out, kInterfaceKind, eni.tags, id);
+  if (eni.attached) {
+    add_field(out, kInterfaceKind, "attachment.instance-id", eni.attachment.instance_id, id);
+  }
 }
 void keys_of(const std::string& id, const Instance& instance, Keys& out) {
   add_field(out, kInstanceKind, "vpc-id", instance.vpc_id, id);

@@ -1,9 +1,12 @@
 // describe() with a secondary index (DescribeSpec::indexed_region) answers exactly what the
 // scan answers: the same items, pages and next tokens, for random filters (indexed, unindexed,
-// wildcards, several values, several filters), requested ids and page sizes; and
-// DescribeSecurityGroups through the service follows tag and group changes.
+// wildcards, several values, several filters), requested ids and page sizes;
+// DescribeSecurityGroups through the service follows tag and group changes; and
+// DescribeInstances finds an instance's interfaces through the attachment index as they are
+// attached and detached.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <regex>
 #include <set>
@@ -155,27 +158,38 @@ TEST_F(DescribeIndexTest, IndexedAnswersEqualTheScanPageByPage) {
 
 // Through the service: a filtered DescribeSecurityGroups follows retagging and new groups, and
 // its pages cover every match once.
-TEST_F(DescribeIndexTest, ServiceFollowsChanges) {
-  model::AccessKey key;
-  auto committed = regions_.mutate([&](model::Region& region) -> Result<void> {
-    auto account = model::create_account(region, ids_, "alice", false);
-    if (!account) return account.error();
-    key = *model::create_access_key(region, ids_, *account);
-    return {};
-  });
-  ASSERT_TRUE(committed.ok());
-  ApiService service(
-      regions_, {}, [] { return kNow; }, 1);
-  auto call = [&](const std::string& body) {
+// The service calls of one account, signed.
+class ServiceCalls {
+ public:
+  ServiceCalls(model::RegionStore& regions, model::IdSource& ids)
+      : service_(
+            regions, {}, [] { return kNow; }, 1) {
+    auto committed = regions.mutate([&](model::Region& region) -> Result<void> {
+      auto account = model::create_account(region, ids, "alice", false);
+      if (!account) return account.error();
+      key_ = *model::create_access_key(region, ids, *account);
+      return {};
+    });
+    EXPECT_TRUE(committed.ok());
+  }
+  std::string operator()(const std::string& body) {
     HttpRequestView request;
     request.headers["host"] = "127.0.0.1";
     request.headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8";
     request.body = body;
-    sign_request(request, {}, key.access_key_id, key.secret_access_key, kNow);
-    auto response = service.handle(request, "127.0.0.1");
-    EXPECT_EQ(response.status, 200) << response.body;
+    sign_request(request, {}, key_.access_key_id, key_.secret_access_key, kNow);
+    auto response = service_.handle(request, "127.0.0.1");
+    EXPECT_EQ(response.status, 200) << body << "\n" << response.body;
     return response.body;
-  };
+  }
+
+ private:
+  model::AccessKey key_;
+  ApiService service_;
+};
+
+TEST_F(DescribeIndexTest, ServiceFollowsChanges) {
+  ServiceCalls call(regions_, ids_);
   auto vpc = all_of(call("Action=CreateVpc&CidrBlock=10.0.0.0%2F16"), "vpcId").front();
   std::vector<std::string> created;
   for (int i = 0; i < 12; ++i) {
@@ -208,6 +222,59 @@ TEST_F(DescribeIndexTest, ServiceFollowsChanges) {
   std::set<std::string> distinct(seen.begin(), seen.end());
   EXPECT_EQ(distinct.size(), created.size() + 1);  // + the default group
   for (const auto& id : created) EXPECT_TRUE(distinct.contains(id)) << id;
+}
+
+TEST_F(DescribeIndexTest, DescribeInstancesFollowsAttachments) {
+  ServiceCalls call(regions_, ids_);
+  auto first = [](const std::string& body, const std::string& element) {
+    auto found = all_of(body, element);
+    EXPECT_FALSE(found.empty()) << element << " in " << body;
+    return found.empty() ? std::string() : found.front();
+  };
+  const auto vpc = first(call("Action=CreateVpc&CidrBlock=10.0.0.0%2F16"), "vpcId");
+  const auto subnet =
+      first(call("Action=CreateSubnet&VpcId=" + vpc + "&CidrBlock=10.0.1.0%2F24"), "subnetId");
+  const auto run = [&] {
+    return first(
+        call("Action=RunInstances&ImageId=ami-12345678&MinCount=1&MaxCount=1&SubnetId=" + subnet),
+        "instanceId");
+  };
+  const auto web = run();
+  const auto db = run();
+  const auto extra =
+      first(call("Action=CreateNetworkInterface&SubnetId=" + subnet), "networkInterfaceId");
+  auto interfaces_of = [&](const std::string& instance) {
+    return all_of(call("Action=DescribeInstances&InstanceId.1=" + instance), "networkInterfaceId");
+  };
+  ASSERT_EQ(interfaces_of(web).size(), 1u);
+  const auto db_primary = interfaces_of(db);
+  ASSERT_EQ(db_primary.size(), 1u);
+
+  const auto attachment = first(call("Action=AttachNetworkInterface&NetworkInterfaceId=" + extra +
+                                     "&InstanceId=" + db + "&DeviceIndex=1"),
+                                "attachmentId");
+  std::vector<std::string> both{db_primary.front(), extra};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(interfaces_of(db), both);
+  EXPECT_EQ(interfaces_of(web).size(), 1u);
+  // instanceId also names each interface's attachment: count the distinct ones.
+  auto instances_with = [&](const std::string& eni) {
+    auto ids = all_of(call("Action=DescribeInstances&Filter.1.Name=network-interface.network-"
+                           "interface-id&Filter.1.Value.1=" +
+                           eni),
+                      "instanceId");
+    return std::set<std::string>(ids.begin(), ids.end());
+  };
+  EXPECT_EQ(instances_with(extra), std::set<std::string>{db});
+  EXPECT_EQ(all_of(call("Action=DescribeNetworkInterfaces&Filter.1.Name=attachment.instance-id&"
+                        "Filter.1.Value.1=" +
+                        db),
+                   "networkInterfaceId"),
+            both);
+
+  call("Action=DetachNetworkInterface&AttachmentId=" + attachment);
+  EXPECT_EQ(interfaces_of(db), db_primary);
+  EXPECT_TRUE(instances_with(extra).empty());
 }
 
 }  // namespace
