@@ -3,6 +3,8 @@
 //
 // EC2 reports a group's rules as "permissions" (rules with the same protocol and ports
 // grouped, each with its CIDR ranges and group pairs) and, separately, one sgr- rule each.
+#include <algorithm>
+#include <set>
 #include <tuple>
 
 #include "api/action.h"
@@ -278,14 +280,50 @@ struct RuleView {
   model::Tags tags;
 };
 
+// The groups whose rules can be in the answer (issue 14: not every rule of the region per
+// call): those holding the requested rule ids (the rule index), else those a group-id filter
+// names literally; nullopt: every group.
+std::optional<std::set<std::string>> rule_holders(ActionContext& ctx, const model::Region& region) {
+  const auto wanted = id_list(ctx.params, "SecurityGroupRuleId");
+  if (!wanted.empty() && model::indexes_current(region)) {
+    std::set<std::string> groups;
+    for (const auto& id : wanted) {
+      model::for_each_indexed(region, model::kSecurityGroupRuleKind, "security-group-rule-id", id,
+                              [&](std::string_view group) { groups.emplace(group); });
+    }
+    return groups;  // an id in none: describe() answers it is not found
+  }
+  auto filters = ctx.params.filters();
+  if (!wanted.empty() || !filters) return std::nullopt;  // describe() reports a bad filter
+  for (const auto& filter : *filters) {
+    if (filter.name != "group-id") continue;
+    if (std::any_of(filter.values.begin(), filter.values.end(),
+                    [](const auto& v) { return v.find_first_of("*?") != std::string::npos; })) {
+      continue;
+    }
+    return std::set<std::string>(filter.values.begin(), filter.values.end());
+  }
+  return std::nullopt;
+}
+
 Result<std::string> describe_rules(ActionContext& ctx) {
   auto region = ctx.read();
   if (!region) return region.error();
   std::map<std::string, RuleView> rules;
-  for (const auto& [id, group] : (*region)->security_groups) {
+  auto add_group = [&](const std::string& id, const model::SecurityGroup& group) {
     for (const auto& rule : group.rules) {
       rules[rule.id] = {rule.id, group.owner, id, rule, rule.tags};
     }
+  };
+  const model::Region& read = **region;
+  if (auto holders = rule_holders(ctx, read)) {
+    for (const auto& id : *holders) {
+      if (auto group = read.security_groups.find(id); group != read.security_groups.end()) {
+        add_group(id, group->second);
+      }
+    }
+  } else {
+    for (const auto& [id, group] : read.security_groups) add_group(id, group);
   }
   return describe<RuleView>(
       ctx, rules,

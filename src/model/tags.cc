@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "model/operations.h"
+#include "model/region_index.h"
 
 namespace openvpc::model {
 
@@ -46,12 +47,19 @@ Result<Tags*> find_tags(Region& region, const Caller& caller, const std::string&
   if (starts("nat-"))
     return tags_in(region.nat_gateways, caller, id, "NatGatewayNotFound", "NAT gateway");
   if (starts("sgr-")) {
-    // Search read-only, then write only the group found: a non-const walk would copy every
-    // chunk of groups this Region shares with the snapshot it was copied from.
-    for (const auto& [group_id, group] : std::as_const(region.security_groups)) {
-      if (group.owner != caller.account_id) continue;
-      for (size_t i = 0; i < group.rules.size(); ++i) {
-        if (group.rules[i].id == id) return &region.security_groups.at(group_id).rules[i].tags;
+    // The group holding the rule from the index (region_index.h), not a scan of every group;
+    // then write only that group (a non-const walk would copy every chunk of groups this Region
+    // shares with the snapshot it was copied from).
+    sync_indexes(region);
+    const Region& read = region;
+    std::string holder;
+    for_each_indexed(read, kSecurityGroupRuleKind, "security-group-rule-id", id,
+                     [&](std::string_view group_id) { holder = group_id; });
+    auto group = read.security_groups.find(holder);
+    if (group != read.security_groups.end() && group->second.owner == caller.account_id) {
+      const auto& rules = group->second.rules;
+      for (size_t i = 0; i < rules.size(); ++i) {
+        if (rules[i].id == id) return &region.security_groups.at(holder).rules[i].tags;
       }
     }
     return make_error("InvalidSecurityGroupRuleId.NotFound",

@@ -3,7 +3,8 @@
 // wildcards, several values, several filters), requested ids and page sizes;
 // DescribeSecurityGroups through the service follows tag and group changes; and
 // DescribeInstances finds an instance's interfaces through the attachment index as they are
-// attached and detached.
+// attached and detached; DescribeSecurityGroupRules by rule id or group answers what the full
+// listing does, and tags on a rule find it through the rule index.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -172,14 +173,14 @@ class ServiceCalls {
     });
     EXPECT_TRUE(committed.ok());
   }
-  std::string operator()(const std::string& body) {
+  std::string operator()(const std::string& body, int status = 200) {
     HttpRequestView request;
     request.headers["host"] = "127.0.0.1";
     request.headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8";
     request.body = body;
     sign_request(request, {}, key_.access_key_id, key_.secret_access_key, kNow);
     auto response = service_.handle(request, "127.0.0.1");
-    EXPECT_EQ(response.status, 200) << body << "\n" << response.body;
+    EXPECT_EQ(response.status, status) << body << "\n" << response.body;
     return response.body;
   }
 
@@ -275,6 +276,67 @@ TEST_F(DescribeIndexTest, DescribeInstancesFollowsAttachments) {
   call("Action=DetachNetworkInterface&AttachmentId=" + attachment);
   EXPECT_EQ(interfaces_of(db), db_primary);
   EXPECT_TRUE(instances_with(extra).empty());
+}
+
+TEST_F(DescribeIndexTest, SecurityGroupRulesByIdAndGroupAnswerAsTheFullListing) {
+  ServiceCalls call(regions_, ids_);
+  const auto vpc = all_of(call("Action=CreateVpc&CidrBlock=10.0.0.0%2F16"), "vpcId").front();
+  std::vector<std::string> groups;
+  for (int i = 0; i < 5; ++i) {
+    const auto group = all_of(call("Action=CreateSecurityGroup&VpcId=" + vpc + "&GroupName=g" +
+                                   std::to_string(i) + "&GroupDescription=d"),
+                              "groupId")
+                           .front();
+    for (int port : {22, 80}) {
+      call("Action=AuthorizeSecurityGroupIngress&GroupId=" + group +
+           "&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=" + std::to_string(port) +
+           "&IpPermissions.1.ToPort=" + std::to_string(port) +
+           "&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0%2F8");
+    }
+    groups.push_back(group);
+  }
+  // rule id -> group id (written right after it; a referenced group's groupId is elsewhere).
+  auto listing = [&](const std::string& query) {
+    const auto body = call("Action=DescribeSecurityGroupRules" + query);
+    std::map<std::string, std::string> out;
+    std::regex pair("<securityGroupRuleId>([^<]*)</securityGroupRuleId><groupId>([^<]*)</groupId>");
+    for (auto m = std::sregex_iterator(body.begin(), body.end(), pair); m != std::sregex_iterator();
+         ++m) {
+      out[(*m)[1]] = (*m)[2];
+    }
+    EXPECT_EQ(out.size(), all_of(body, "securityGroupRuleId").size()) << body;
+    return out;
+  };
+  const auto all = listing("");
+  ASSERT_EQ(all.size(), 5u * 3 + 2);  // 2 ingress + 1 egress each; the default group's 2
+  std::map<std::string, std::string> of_group, picked;
+  for (const auto& [rule, group] : all) {
+    if (group == groups[2]) of_group[rule] = group;
+  }
+  ASSERT_EQ(of_group.size(), 3u);
+  EXPECT_EQ(listing("&Filter.1.Name=group-id&Filter.1.Value.1=" + groups[2]), of_group);
+  EXPECT_EQ(listing("&Filter.1.Name=group-id&Filter.1.Value.1=sg-*"), all);  // a wildcard scans
+  auto it = all.begin();
+  std::string query;
+  for (int n = 1; n <= 3; ++n, std::advance(it, 5)) {
+    picked.insert(*it);
+    query += "&SecurityGroupRuleId." + std::to_string(n) + "=" + it->first;
+  }
+  EXPECT_EQ(listing(query), picked);
+  EXPECT_NE(
+      call("Action=DescribeSecurityGroupRules&SecurityGroupRuleId.1=sgr-00000000000000000", 400)
+          .find("InvalidSecurityGroupRuleId.NotFound"),
+      std::string::npos);
+
+  // Tags on a rule: CreateTags finds its group through the index.
+  const auto rule = of_group.begin()->first;
+  call("Action=CreateTags&ResourceId.1=" + rule + "&Tag.1.Key=Name&Tag.1.Value=ssh");
+  EXPECT_EQ(listing("&Filter.1.Name=tag%3AName&Filter.1.Value.1=ssh"),
+            (std::map<std::string, std::string>{{rule, groups[2]}}));
+  call("Action=RevokeSecurityGroupIngress&GroupId=" + groups[2] + "&SecurityGroupRuleId.1=" + rule);
+  EXPECT_NE(call("Action=CreateTags&ResourceId.1=" + rule + "&Tag.1.Key=Name&Tag.1.Value=x", 400)
+                .find("InvalidSecurityGroupRuleId.NotFound"),
+            std::string::npos);
 }
 
 }  // namespace
