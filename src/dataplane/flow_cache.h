@@ -19,6 +19,7 @@
 #include "dataplane/bucket_table.h"
 #include "dataplane/conntrack/conntrack_table.h"
 #include "dataplane/verdict.h"
+#include "packet/geneve.h"
 #include "packet/parser.h"
 #include "program/program.h"
 
@@ -72,6 +73,10 @@ struct FlowEntry {
   uint16_t connection_slots[2] = {kNoConnectionSlot, kNoConnectionSlot};
   // Where each of those connections was last seen (a hint that spares the per-packet lookup).
   conntrack::ConnectionRef connection_refs[2];
+  // encapsulate: the outer headers prebuilt when the entry was installed (actions.h
+  // prebuild_outer_header, from the action and the program's host address; the entry's
+  // generation is that program's); all zero when not built.
+  uint8_t outer_header[packet::kGeneveEncapSize] = {};
 };
 
 using FlowCache = BucketTable<FlowKey, FlowEntry>;

@@ -274,7 +274,8 @@ void Pipeline::forward(Packet& p, const packet::PacketMeta& meta, const FlowEntr
         exceeds_mtu(p, meta, entry->action, source, mtu);
       }
     } else {
-      apply_action(entry->action, meta, *program_, source, p);
+      apply_action(entry->action, meta, *program_, source, p,
+                   entry->outer_header[0] != 0 ? entry->outer_header : nullptr);
     }
     out_index = p.verdict == Verdict::deliver      ? entry->action.destination_index
                 : p.verdict == Verdict::icmp_error ? in_index
@@ -414,6 +415,9 @@ const FlowEntry* Pipeline::install(Packet& p, const Classification& c, const Flo
       drop_packet(p, reason);
       return nullptr;
     }
+  }
+  if (e.action.verdict == Verdict::encapsulate) {
+    prebuild_outer_header(e.action, program_->host_underlay_v4, e.outer_header);
   }
   if (cached) {
     const auto inserted = flows_.insert(key, hash, now);

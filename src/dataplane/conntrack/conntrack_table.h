@@ -211,9 +211,10 @@ class ConntrackTable {
 // ESTABLISHED, a plain ACK — in one inline function: what track_slot() does for it (the
 // tracker's own short path, tcp_window.h; the expiry; the ENI's counters), without the
 // calls. Everything else takes track_at_slow(), which is track_at() as it always was.
-inline TrackResult ConntrackTable::track_at(uint16_t eni, ConnectionRef& ref,
-                                            const packet::PacketMeta& meta, uint32_t now,
-                                            uint32_t generation) {
+[[gnu::always_inline]] inline TrackResult ConntrackTable::track_at(uint16_t eni, ConnectionRef& ref,
+                                                                   const packet::PacketMeta& meta,
+                                                                   uint32_t now,
+                                                                   uint32_t generation) {
   if (meta.ok() && meta.tuple.protocol == packet::kProtoTcp &&
       holds(ref.slot, eni, meta.tuple, ref.source_is_low)) {
     Connection& c = slots_[ref.slot];

@@ -74,8 +74,10 @@ inline bool tcp_is_plain_established_ack(const ConnectionState& st, Direction di
          ((st.peer[0].flags | st.peer[1].flags) & kPeerSentFin) == 0;
 }
 
-inline TrackResult tcp_track_established_ack(ConnectionState& st, const packet::PacketMeta& meta,
-                                             Direction dir, const Timeouts& timeouts) {
+[[gnu::always_inline]] inline TrackResult tcp_track_established_ack(ConnectionState& st,
+                                                                    const packet::PacketMeta& meta,
+                                                                    Direction dir,
+                                                                    const Timeouts& timeouts) {
   TcpPeer& sender = st.peer[size_t(dir)];
   TcpPeer& receiver = st.peer[size_t(opposite(dir))];
   const SegmentNumbers n = SegmentNumbers::of(meta);
