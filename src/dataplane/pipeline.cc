@@ -165,11 +165,18 @@ void Pipeline::process_chunk(PacketBatch chunk, uint32_t now) {
     Packet& p = chunk[i];
     const std::span<const uint8_t> bytes(p.data, p.size);
     // Placement new from the prvalue: the parser writes straight into the batch's slot.
+    // fast_filled_[i]: metas_[i] holds a fast_parse result, whose fields that are the same
+    // for every frame of its shape need no second write.
+    bool fast = false;
     if (p.in_port.kind == PortKind::underlay) {
       ::new (&metas_[i]) packet::PacketMeta(packet::parse_ip(bytes));
-    } else if (!packet::fast_parse_frame(bytes, metas_[i])) {  // the common frame, or:
+    } else if (fast_filled_[i] ? packet::fast_parse_frame_again(bytes, metas_[i])
+                               : packet::fast_parse_frame(bytes, metas_[i])) {
+      fast = true;  // the common frame, or:
+    } else {
       ::new (&metas_[i]) packet::PacketMeta(packet::parse_frame(bytes));
     }
+    fast_filled_[i] = fast;
     const packet::PacketMeta& meta = metas_[i];
     p.parse_error = meta.error;
     p.out_port = Port{};

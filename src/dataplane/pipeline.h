@@ -243,6 +243,7 @@ class Pipeline {
   std::map<uint32_t, std::unique_ptr<EniCounters>> eni_counters_;
   std::vector<EniCounters*> counters_by_index_;  // by the program's local ENI index
   std::array<packet::PacketMeta, kMaxBatch> metas_;
+  std::array<bool, kMaxBatch> fast_filled_{};  // metas_[i] is a fast_parse_frame() result
   std::array<Admission, kMaxBatch> admissions_;
   std::array<FlowKey, kMaxBatch> keys_;
   std::array<uint64_t, kMaxBatch> hashes_;
