@@ -33,6 +33,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "dataplane/conntrack/connection_state.h"
 #include "dataplane/conntrack/table_memory.h"
 #include "dataplane/conntrack/tcp_window.h"
@@ -177,14 +181,31 @@ class ConntrackTable {
     const ConnectionKey& k = slots_[slot].key;
     const uint8_t* low = (source_is_low ? tuple.src : tuple.dst).bytes.data();
     const uint8_t* high = (source_is_low ? tuple.dst : tuple.src).bytes.data();
-    const uint16_t low_port = source_is_low ? tuple.src_port : tuple.dst_port;
-    const uint16_t high_port = source_is_low ? tuple.dst_port : tuple.src_port;
+    // Both ports in one word, the low endpoint's first (as in the key).
+    static_assert(offsetof(packet::FiveTuple, dst_port) ==
+                  offsetof(packet::FiveTuple, src_port) + 2);
+    static_assert(offsetof(ConnectionKey, high_port) == offsetof(ConnectionKey, low_port) + 2);
+    uint32_t ports = 0;
+    std::memcpy(&ports, &tuple.src_port, sizeof ports);
+    if (!source_is_low) ports = (ports >> 16) | (ports << 16);
+    uint32_t key_ports = 0;
+    std::memcpy(&key_ports, &k.low_port, sizeof key_ports);
+    const uint32_t rest =
+        (key_ports ^ ports) | uint32_t(k.protocol ^ tuple.protocol) | uint32_t(k.eni ^ eni);
+#if defined(__SSE2__)
+    // The two 16-byte addresses: one compare each.
+    const auto load = [](const uint8_t* p) {
+      return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    };
+    const __m128i same = _mm_and_si128(_mm_cmpeq_epi8(load(k.low.bytes.data()), load(low)),
+                                       _mm_cmpeq_epi8(load(k.high.bytes.data()), load(high)));
+    return _mm_movemask_epi8(same) == 0xffff && rest == 0;
+#else
     const uint64_t addresses =
         (word(k.low.bytes.data()) ^ word(low)) | (word(k.low.bytes.data() + 8) ^ word(low + 8)) |
         (word(k.high.bytes.data()) ^ word(high)) | (word(k.high.bytes.data() + 8) ^ word(high + 8));
-    const uint32_t rest = uint32_t(k.low_port ^ low_port) | uint32_t(k.high_port ^ high_port) |
-                          uint32_t(k.protocol ^ tuple.protocol) | uint32_t(k.eni ^ eni);
     return (addresses | rest) == 0;
+#endif
   }
   static uint64_t word(const uint8_t* p) {
     uint64_t w;
@@ -197,7 +218,9 @@ class ConntrackTable {
                                uint32_t generation);
   TrackResult count_result(EniEntry& eni, TrackResult r);
   size_t second_bucket(uint64_t hash) const;
-  uint32_t& tag_at(uint32_t slot) { return buckets_[slot / kWays].tags[slot % kWays]; }
+  uint32_t& tag_at(uint32_t slot) {
+    return buckets_[slot / kWays].tags[slot % kWays];
+  }
 
   TableMemory<Bucket> buckets_;
   TableMemory<Connection> slots_;

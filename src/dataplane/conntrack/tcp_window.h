@@ -65,7 +65,7 @@ inline void tcp_update_window(TcpPeer& sender, TcpPeer& receiver, const SegmentN
 // The common segment: an ACK (data or not) on an ESTABLISHED connection whose sender was
 // seen before and where nobody sent FIN. For it, tcp_track() does exactly what
 // tcp_track_established_ack() does: classification, admission and the state machine cannot
-// change anything.
+// change anything. Only for a segment tcp_is_plain_established_ack() accepts.
 inline bool tcp_is_plain_established_ack(const ConnectionState& st, Direction dir, uint8_t flags) {
   constexpr uint8_t kIgnored =
       packet::kTcpPsh | packet::kTcpUrg | packet::kTcpEce | packet::kTcpCwr;
@@ -80,7 +80,9 @@ inline bool tcp_is_plain_established_ack(const ConnectionState& st, Direction di
                                                                     const Timeouts& timeouts) {
   TcpPeer& sender = st.peer[size_t(dir)];
   TcpPeer& receiver = st.peer[size_t(opposite(dir))];
-  const SegmentNumbers n = SegmentNumbers::of(meta);
+  // SegmentNumbers::of(meta) for a segment that carries ACK and neither SYN nor FIN.
+  const uint32_t seq = meta.tcp.seq;
+  const SegmentNumbers n{seq, seq + meta.tcp.payload_size, meta.tcp.ack, meta.tcp.window, true};
   if (const DropReason r = tcp_check_window(sender, receiver, n, n.ack, false);
       r != DropReason::none) {
     return TrackResult::dropped(r);
