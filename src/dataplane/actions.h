@@ -10,15 +10,22 @@
 // without DF into fragments is the pipeline's (it needs buffers of its own, pipeline.h).
 #pragma once
 
+#include <cstdint>
+#include <span>
+
 #include "dataplane/compiled_program.h"
 #include "dataplane/flow_cache.h"
 #include "dataplane/packet_batch.h"
+#include "packet/geneve.h"
 
 namespace openvpc::dataplane {
 
 // source: the ENI the packet came from (nullptr from the underlay), for ICMP errors.
+// prebuilt: for an encapsulate action, its outer headers from prebuild_outer_header() with
+// program.host_underlay_v4 (a flow entry's), or nullptr to write them field by field.
 void apply_action(const FlowAction& action, const packet::PacketMeta& meta,
-                  const CompiledProgram& program, const LocalEni* source, Packet& packet);
+                  const CompiledProgram& program, const LocalEni* source, Packet& packet,
+                  const uint8_t* prebuilt = nullptr);
 
 // The encapsulate part of apply_action: prepends outer IPv4 (from outer_src, host order) / UDP
 // / Geneve / VPC option as `a` says to the IP packet at meta.l3_offset, moving Packet::data
@@ -26,6 +33,12 @@ void apply_action(const FlowAction& action, const packet::PacketMeta& meta,
 // and hyperplane nodes encapsulate with it too.
 void encapsulate(const FlowAction& a, const packet::PacketMeta& meta, uint32_t outer_src,
                  Packet& packet);
+
+// The outer headers encapsulate() writes for `a` from `outer_src` (host order) for an inner
+// packet of TOS 0 and length 0, not a super-frame: written once per flow (FlowEntry::
+// outer_header), so a packet copies them and patches TOS, lengths, checksum and GSO word.
+void prebuild_outer_header(const FlowAction& a, uint32_t outer_src,
+                           std::span<uint8_t, packet::kGeneveEncapSize> out);
 
 // The part of the outer IPv4 header checksum that is constant for a flow (everything but the
 // total length), as a ones-complement sum; the classifier stores it in FlowAction.

@@ -70,7 +70,9 @@ class ConnectionStage {
   };
   // Fast path: the packet of a cached, current-generation entry through its connections
   // (found through the entry's connection refs, which it refreshes).
-  CheckResult check(FlowEntry& entry, const packet::PacketMeta& meta, uint32_t now) {
+  // Always inline: it is the whole connection step of a cached packet.
+  [[gnu::always_inline]] CheckResult check(FlowEntry& entry, const packet::PacketMeta& meta,
+                                           uint32_t now) {
     CheckResult result;
     for (size_t i = 0; i < 2; ++i) {
       const uint16_t slot = entry.connection_slots[i];

@@ -15,10 +15,17 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "dataplane/bucket_table.h"
 #include "dataplane/conntrack/conntrack_table.h"
+#include "dataplane/flow_hash.h"
 #include "dataplane/verdict.h"
+#include "packet/geneve.h"
 #include "packet/parser.h"
 #include "program/program.h"
 
@@ -27,14 +34,25 @@ namespace openvpc::dataplane {
 struct FlowKey {
   uint64_t words[7] = {};
 
+  // Inline (below): built and hashed once per packet.
   static FlowKey from_eni(uint32_t eni, const packet::FiveTuple& tuple);
   static FlowKey from_underlay(uint32_t destination_eni, uint32_t source_eni, uint32_t outer_src_v4,
                                uint32_t vni, const packet::FiveTuple& tuple);
   uint64_t hash() const;
+  // Once per packet (a flow-cache hit): three 16-byte compares and a word where SSE2 is.
   bool operator==(const FlowKey& other) const {
+#if defined(__SSE2__)
+    const auto same = [&](size_t at) {
+      return _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&words[at])),
+                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(&other.words[at])));
+    };
+    const __m128i all = _mm_and_si128(_mm_and_si128(same(0), same(2)), same(4));
+    return _mm_movemask_epi8(all) == 0xffff && words[6] == other.words[6];
+#else
     uint64_t diff = 0;
     for (int i = 0; i < 7; ++i) diff |= words[i] ^ other.words[i];
     return diff == 0;
+#endif
   }
 };
 
@@ -72,8 +90,52 @@ struct FlowEntry {
   uint16_t connection_slots[2] = {kNoConnectionSlot, kNoConnectionSlot};
   // Where each of those connections was last seen (a hint that spares the per-packet lookup).
   conntrack::ConnectionRef connection_refs[2];
+  // encapsulate: the outer headers prebuilt when the entry was installed (actions.h
+  // prebuild_outer_header, from the action and the program's host address; the entry's
+  // generation is that program's); all zero when not built.
+  uint8_t outer_header[packet::kGeneveEncapSize] = {};
 };
 
 using FlowCache = BucketTable<FlowKey, FlowEntry>;
+
+namespace flow_key_detail {
+
+inline void put_tuple(FlowKey& key, const packet::FiveTuple& t, uint64_t origin) {
+  std::memcpy(&key.words[0], t.src.bytes.data(), 16);
+  std::memcpy(&key.words[2], t.dst.bytes.data(), 16);
+  key.words[4] = (uint64_t{t.src_port} << 48) | (uint64_t{t.dst_port} << 32) |
+                 (uint64_t{t.protocol} << 24) | (uint64_t{t.ip_version} << 16) | origin;
+}
+
+}  // namespace flow_key_detail
+
+inline FlowKey FlowKey::from_eni(uint32_t eni, const packet::FiveTuple& tuple) {
+  FlowKey key;
+  flow_key_detail::put_tuple(key, tuple, 1);
+  key.words[5] = uint64_t{eni} << 32;
+  return key;
+}
+
+inline FlowKey FlowKey::from_underlay(uint32_t destination_eni, uint32_t source_eni,
+                                      uint32_t outer_src_v4, uint32_t vni,
+                                      const packet::FiveTuple& tuple) {
+  FlowKey key;
+  flow_key_detail::put_tuple(key, tuple, 2);
+  key.words[5] = (uint64_t{destination_eni} << 32) | source_eni;
+  key.words[6] = (uint64_t{outer_src_v4} << 32) | vni;
+  return key;
+}
+
+// Two independent multiply-xor lanes over the seven words, then one finalizer: a third of
+// the multiplies of mix_words(), and this runs once per packet.
+inline uint64_t FlowKey::hash() const {
+  constexpr uint64_t k1 = 0x9e3779b97f4a7c15ULL;
+  constexpr uint64_t k2 = 0xc2b2ae3d27d4eb4fULL;
+  uint64_t a = (words[0] ^ words[4]) * k1;
+  uint64_t b = (words[1] ^ words[5]) * k2;
+  a = (a ^ (a >> 29) ^ words[2] ^ words[6]) * k2;
+  b = (b ^ (b >> 31) ^ words[3]) * k1;
+  return mix64(a ^ (b >> 1) ^ (b << 63));
+}
 
 }  // namespace openvpc::dataplane

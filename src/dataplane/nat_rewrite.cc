@@ -91,16 +91,4 @@ bool rewrite_icmp_quote(std::span<uint8_t> packet, const packet::PacketMeta& met
   return true;
 }
 
-bool decrement_ipv4_ttl(uint8_t* ip) {
-  const uint8_t ttl = ip[8];
-  if (ttl <= 1) return false;
-  ip[8] = uint8_t(ttl - 1);
-  // RFC 1624 eqn 3 with m' = m - 0x0100: ~m + m' is the constant 0xfeff.
-  uint32_t sum = uint32_t(uint16_t(~packet::load_be16(ip + 10))) + 0xfeffu;
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  packet::store_be16(ip + 10, uint16_t(~sum));
-  return true;
-}
-
 }  // namespace openvpc::dataplane

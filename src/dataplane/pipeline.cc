@@ -165,11 +165,18 @@ void Pipeline::process_chunk(PacketBatch chunk, uint32_t now) {
     Packet& p = chunk[i];
     const std::span<const uint8_t> bytes(p.data, p.size);
     // Placement new from the prvalue: the parser writes straight into the batch's slot.
+    // fast_filled_[i]: metas_[i] holds a fast_parse result, whose fields that are the same
+    // for every frame of its shape need no second write.
+    bool fast = false;
     if (p.in_port.kind == PortKind::underlay) {
       ::new (&metas_[i]) packet::PacketMeta(packet::parse_ip(bytes));
-    } else if (!packet::fast_parse_frame(bytes, metas_[i])) {  // the common frame, or:
+    } else if (fast_filled_[i] ? packet::fast_parse_frame_again(bytes, metas_[i])
+                               : packet::fast_parse_frame(bytes, metas_[i])) {
+      fast = true;  // the common frame, or:
+    } else {
       ::new (&metas_[i]) packet::PacketMeta(packet::parse_frame(bytes));
     }
+    fast_filled_[i] = fast;
     const packet::PacketMeta& meta = metas_[i];
     p.parse_error = meta.error;
     p.out_port = Port{};
@@ -202,6 +209,117 @@ void Pipeline::prefetch_state(size_t count) {
     if (admissions_[i].drop != DropReason::none || admissions_[i].local_services) continue;
     candidates_[i] = flows_.candidate(hashes_[i]);
     if (candidates_[i] != kInvalidSlot) flows_.prefetch_slot(candidates_[i]);
+  }
+}
+
+const FlowEntry* Pipeline::find_or_classify(Packet& p, const packet::PacketMeta& meta,
+                                            const LocalEni* source, const FlowKey& key,
+                                            uint64_t hash, uint32_t now) {
+  // An ICMP error is decided by the connection it quotes (REFERENCE.md), never by a flow
+  // entry: all errors between two addresses share one key, so a cached verdict would let the
+  // first error decide for the next ones. Errors are rare; each takes the slow path.
+  const bool cached = !conntrack::is_icmp_error(meta);
+  const uint32_t slot = cached ? flows_.find(key, hash) : kInvalidSlot;
+  if (slot != kInvalidSlot) {
+    FlowEntry& e = flows_.at(slot).value;
+    if (e.generation == epoch_) {
+      const ConnectionStage::CheckResult r = connections_.check(e, meta, now);
+      if (r.check == ConnectionStage::Check::pass) {
+        note(trace_, "flow-cache", [&] {
+          return "hit: " + std::string(to_string(e.action.verdict)) +
+                 (e.connection_slots[0] != kNoConnectionSlot ||
+                          e.connection_slots[1] != kNoConnectionSlot
+                      ? " (its connections pass the packet)"
+                      : "");
+        });
+        flows_.touch(slot, now);
+        ++counters_.flow_hits;
+        return &e;
+      }
+      if (r.check == ConnectionStage::Check::drop) {
+        note(trace_, "flow-cache", [&] {
+          return "hit, but its connection drops the packet: " + std::string(to_string(r.reason));
+        });
+        ++counters_.flow_hits;
+        drop_packet(p, r.reason);
+        return nullptr;
+      }
+    }
+    note(trace_, "flow-cache",
+         [&] { return std::string(stale_entry_note(flows_.at(slot).value.generation == epoch_)); });
+    ++counters_.flow_stale;
+  }
+  return classify(p, meta, source, key, hash, now, cached);
+}
+
+inline void Pipeline::count_here(const Packet& p, const packet::PacketMeta& meta, int32_t in_index,
+                                 int32_t out_index, size_t rx_bytes, bool arrival) {
+  ++counters_.verdicts[size_t(p.verdict)];
+  if (p.drop_reason != DropReason::none) ++counters_.drops[size_t(p.drop_reason)];
+  if (p.parse_error != packet::ParseError::none) {
+    ++counters_.parse_errors[size_t(p.parse_error)];
+  }
+  if (program_ == nullptr) return;
+  EniCounters* in = in_index >= 0 ? counters_by_index_[size_t(in_index)] : nullptr;
+  const uint32_t packets = wire_packets(p, meta);
+  if (in != nullptr && arrival) {
+    in->rx_packets += packets;
+    in->rx_bytes += rx_bytes;
+  }
+  EniCounters* out = out_index >= 0 ? counters_by_index_[size_t(out_index)] : nullptr;
+  if (out != nullptr) {
+    out->tx_packets += packets;
+    out->tx_bytes += p.size;
+  }
+  if (p.drop_reason == DropReason::none) return;
+  if (refused_destination_ >= 0) {  // over the destination's inbound allowance: its drop
+    in = counters_by_index_[size_t(refused_destination_)];
+    refused_destination_ = -1;
+  } else if (in == nullptr && meta.geneve.present) {  // from the underlay: blame the destination
+    const int32_t destination = program_->find_local_eni(meta.geneve.destination_eni);
+    if (destination >= 0) in = counters_by_index_[size_t(destination)];
+  }
+  if (in != nullptr) ++in->drops[size_t(p.drop_reason)];
+}
+
+inline void Pipeline::forward_here(Packet& p, const packet::PacketMeta& meta,
+                                   const FlowEntry* entry, int32_t in_index, size_t rx_bytes,
+                                   bool arrival) {
+  int32_t out_index = -1;
+  if (entry != nullptr) {
+    const LocalEni* source = in_index >= 0 ? &program_->local_enis[size_t(in_index)] : nullptr;
+    const uint16_t mtu = entry->action.verdict == Verdict::encapsulate
+                             ? std::min(path_mtu(entry->action), config_.encapsulated_mtu)
+                             : path_mtu(entry->action);
+    const bool ttl_expires = entry->action.decrement_ttl && meta.ttl <= 1;  // answered first
+    if (mtu != 0 && segment_l3_size(p, meta) > mtu && meta.ip_version == 4 && !ttl_expires) {
+      note(trace_, "path-mtu", [&] {
+        return std::to_string(segment_l3_size(p, meta)) + " bytes > " + std::to_string(mtu) +
+               (meta.fragment.dont_fragment ? " with DF: fragmentation needed"
+                : p.gso_type != kGsoNone    ? ": a super-frame is not cut"
+                                            : ": cut into fragments");
+      });
+      if (p.gso_type != kGsoNone && !meta.fragment.dont_fragment) {
+        drop_packet(p, DropReason::mtu_exceeded);  // a super-frame is not cut into fragments
+      } else {
+        exceeds_mtu(p, meta, entry->action, source, mtu);
+      }
+    } else {
+      apply_action(entry->action, meta, *program_, source, p,
+                   entry->outer_header[0] != 0 ? entry->outer_header : nullptr);
+    }
+    out_index = p.verdict == Verdict::deliver      ? entry->action.destination_index
+                : p.verdict == Verdict::icmp_error ? in_index
+                                                   : -1;
+  }
+  // One predictable branch when no allowance is set (to_local_services aside): see
+  // eni_allowance.h.
+  if (allowances_.polices(p.verdict)) [[unlikely]] {
+    police(p, meta, in_index, out_index, rx_bytes);
+  }
+  count_here(p, meta, in_index, out_index, rx_bytes, arrival);
+  if (config_.flow_log_sink != nullptr && p.verdict != Verdict::held) {
+    log_flow(p, meta, in_index, out_index);
   }
 }
 
@@ -249,46 +367,12 @@ void Pipeline::process_packet(Packet& p, const packet::PacketMeta& meta, const A
   } else {
     entry = find_or_classify(p, meta, source, key, hash, now);
   }
-  forward(p, meta, entry, admission.eni_index, rx_bytes, true);
+  forward_here(p, meta, entry, admission.eni_index, rx_bytes, true);
 }
 
 void Pipeline::forward(Packet& p, const packet::PacketMeta& meta, const FlowEntry* entry,
                        int32_t in_index, size_t rx_bytes, bool arrival) {
-  int32_t out_index = -1;
-  if (entry != nullptr) {
-    const LocalEni* source = in_index >= 0 ? &program_->local_enis[size_t(in_index)] : nullptr;
-    const uint16_t mtu = entry->action.verdict == Verdict::encapsulate
-                             ? std::min(path_mtu(entry->action), config_.encapsulated_mtu)
-                             : path_mtu(entry->action);
-    const bool ttl_expires = entry->action.decrement_ttl && meta.ttl <= 1;  // answered first
-    if (mtu != 0 && segment_l3_size(p, meta) > mtu && meta.ip_version == 4 && !ttl_expires) {
-      note(trace_, "path-mtu", [&] {
-        return std::to_string(segment_l3_size(p, meta)) + " bytes > " + std::to_string(mtu) +
-               (meta.fragment.dont_fragment ? " with DF: fragmentation needed"
-                : p.gso_type != kGsoNone    ? ": a super-frame is not cut"
-                                            : ": cut into fragments");
-      });
-      if (p.gso_type != kGsoNone && !meta.fragment.dont_fragment) {
-        drop_packet(p, DropReason::mtu_exceeded);  // a super-frame is not cut into fragments
-      } else {
-        exceeds_mtu(p, meta, entry->action, source, mtu);
-      }
-    } else {
-      apply_action(entry->action, meta, *program_, source, p);
-    }
-    out_index = p.verdict == Verdict::deliver      ? entry->action.destination_index
-                : p.verdict == Verdict::icmp_error ? in_index
-                                                   : -1;
-  }
-  // One predictable branch when no allowance is set (to_local_services aside): see
-  // eni_allowance.h.
-  if (allowances_.polices(p.verdict)) [[unlikely]] {
-    police(p, meta, in_index, out_index, rx_bytes);
-  }
-  count(p, meta, in_index, out_index, rx_bytes, arrival);
-  if (config_.flow_log_sink != nullptr && p.verdict != Verdict::held) {
-    log_flow(p, meta, in_index, out_index);
-  }
+  forward_here(p, meta, entry, in_index, rx_bytes, arrival);
 }
 
 // The ENI slot a fragment series is kept under: the source ENI, or the destination ENI from
@@ -349,43 +433,10 @@ const FlowEntry* Pipeline::fragment(Packet& p, const packet::PacketMeta& meta,
   return nullptr;
 }
 
-const FlowEntry* Pipeline::find_or_classify(Packet& p, const packet::PacketMeta& meta,
-                                            const LocalEni* source, const FlowKey& key,
-                                            uint64_t hash, uint32_t now) {
-  // An ICMP error is decided by the connection it quotes (REFERENCE.md), never by a flow
-  // entry: all errors between two addresses share one key, so a cached verdict would let the
-  // first error decide for the next ones. Errors are rare; each takes the slow path.
-  const bool cached = !conntrack::is_icmp_error(meta);
-  const uint32_t slot = cached ? flows_.find(key, hash) : kInvalidSlot;
-  if (slot != kInvalidSlot) {
-    FlowEntry& e = flows_.at(slot).value;
-    if (e.generation == epoch_) {
-      const ConnectionStage::CheckResult r = connections_.check(e, meta, now);
-      if (r.check == ConnectionStage::Check::pass) {
-        note(trace_, "flow-cache", [&] {
-          return "hit: " + std::string(to_string(e.action.verdict)) +
-                 (e.connection_slots[0] != kNoConnectionSlot ||
-                          e.connection_slots[1] != kNoConnectionSlot
-                      ? " (its connections pass the packet)"
-                      : "");
-        });
-        flows_.touch(slot, now);
-        ++counters_.flow_hits;
-        return &e;
-      }
-      if (r.check == ConnectionStage::Check::drop) {
-        note(trace_, "flow-cache", [&] {
-          return "hit, but its connection drops the packet: " + std::string(to_string(r.reason));
-        });
-        ++counters_.flow_hits;
-        drop_packet(p, r.reason);
-        return nullptr;
-      }
-    }
-    note(trace_, "flow-cache",
-         [&] { return std::string(stale_entry_note(flows_.at(slot).value.generation == epoch_)); });
-    ++counters_.flow_stale;
-  }
+// The slow path of find_or_classify(): a miss, a stale entry or an ICMP error (not `cached`).
+const FlowEntry* Pipeline::classify(Packet& p, const packet::PacketMeta& meta,
+                                    const LocalEni* source, const FlowKey& key, uint64_t hash,
+                                    uint32_t now, bool cached) {
   note(trace_, "flow-cache", [&] {
     return std::string(cached ? "miss: classify" : "ICMP errors are not cached: classify");
   });
@@ -414,6 +465,9 @@ const FlowEntry* Pipeline::install(Packet& p, const Classification& c, const Flo
       drop_packet(p, reason);
       return nullptr;
     }
+  }
+  if (e.action.verdict == Verdict::encapsulate) {
+    prebuild_outer_header(e.action, program_->host_underlay_v4, e.outer_header);
   }
   if (cached) {
     const auto inserted = flows_.insert(key, hash, now);
@@ -499,32 +553,7 @@ void Pipeline::police(Packet& p, const packet::PacketMeta& meta, int32_t in_inde
 
 void Pipeline::count(const Packet& p, const packet::PacketMeta& meta, int32_t in_index,
                      int32_t out_index, size_t rx_bytes, bool arrival) {
-  ++counters_.verdicts[size_t(p.verdict)];
-  if (p.drop_reason != DropReason::none) ++counters_.drops[size_t(p.drop_reason)];
-  if (p.parse_error != packet::ParseError::none) {
-    ++counters_.parse_errors[size_t(p.parse_error)];
-  }
-  if (program_ == nullptr) return;
-  EniCounters* in = in_index >= 0 ? counters_by_index_[size_t(in_index)] : nullptr;
-  const uint32_t packets = wire_packets(p, meta);
-  if (in != nullptr && arrival) {
-    in->rx_packets += packets;
-    in->rx_bytes += rx_bytes;
-  }
-  EniCounters* out = out_index >= 0 ? counters_by_index_[size_t(out_index)] : nullptr;
-  if (out != nullptr) {
-    out->tx_packets += packets;
-    out->tx_bytes += p.size;
-  }
-  if (p.drop_reason == DropReason::none) return;
-  if (refused_destination_ >= 0) {  // over the destination's inbound allowance: its drop
-    in = counters_by_index_[size_t(refused_destination_)];
-    refused_destination_ = -1;
-  } else if (in == nullptr && meta.geneve.present) {  // from the underlay: blame the destination
-    const int32_t destination = program_->find_local_eni(meta.geneve.destination_eni);
-    if (destination >= 0) in = counters_by_index_[size_t(destination)];
-  }
-  if (in != nullptr) ++in->drops[size_t(p.drop_reason)];
+  count_here(p, meta, in_index, out_index, rx_bytes, arrival);
 }
 
 void Pipeline::process_traced(Packet& packet, uint64_t now_ns, std::string& record) {

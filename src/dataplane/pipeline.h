@@ -175,6 +175,11 @@ class Pipeline {
   // was not counted as received yet).
   void forward(Packet& p, const packet::PacketMeta& meta, const FlowEntry* entry, int32_t in_index,
                size_t rx_bytes, bool arrival);
+  // forward() and count() themselves, inline where every packet passes (pipeline.cc only);
+  // the out-of-line versions are for the other pipeline_*.cc files.
+  [[gnu::always_inline]] inline void forward_here(Packet& p, const packet::PacketMeta& meta,
+                                                  const FlowEntry* entry, int32_t in_index,
+                                                  size_t rx_bytes, bool arrival);
   // pipeline_fragments.cc: holding, releasing and cutting fragments.
   void start_released();
   void hold(Packet& p, uint32_t buffer);
@@ -196,6 +201,9 @@ class Pipeline {
   const FlowEntry* find_or_classify(Packet& p, const packet::PacketMeta& meta,
                                     const LocalEni* source, const FlowKey& key, uint64_t hash,
                                     uint32_t now);
+  // find_or_classify()'s slow path: a miss, a stale entry or an ICMP error (not `cached`).
+  const FlowEntry* classify(Packet& p, const packet::PacketMeta& meta, const LocalEni* source,
+                            const FlowKey& key, uint64_t hash, uint32_t now, bool cached);
   const FlowEntry* fragment(Packet& p, const packet::PacketMeta& meta, const Admission& admission,
                             const FlowKey& key, uint64_t hash, uint32_t now);
   // Commits the classification's connections and, when `cached`, installs the flow entry.
@@ -208,6 +216,9 @@ class Pipeline {
               size_t rx_bytes);
   void count(const Packet& p, const packet::PacketMeta& meta, int32_t in_index, int32_t out_index,
              size_t rx_bytes, bool arrival = true);
+  [[gnu::always_inline]] inline void count_here(const Packet& p, const packet::PacketMeta& meta,
+                                                int32_t in_index, int32_t out_index,
+                                                size_t rx_bytes, bool arrival);
   void log_flow(const Packet& p, const packet::PacketMeta& meta, int32_t in_index,
                 int32_t out_index);
 
@@ -243,6 +254,7 @@ class Pipeline {
   std::map<uint32_t, std::unique_ptr<EniCounters>> eni_counters_;
   std::vector<EniCounters*> counters_by_index_;  // by the program's local ENI index
   std::array<packet::PacketMeta, kMaxBatch> metas_;
+  std::array<bool, kMaxBatch> fast_filled_{};  // metas_[i] is a fast_parse_frame() result
   std::array<Admission, kMaxBatch> admissions_;
   std::array<FlowKey, kMaxBatch> keys_;
   std::array<uint64_t, kMaxBatch> hashes_;

@@ -18,4 +18,10 @@ namespace openvpc::packet {
 
 bool fast_parse_frame(std::span<const uint8_t> frame, PacketMeta& meta);
 
+// fast_parse_frame() into a `meta` that holds the result of an earlier fast_parse_frame() or
+// fast_parse_frame_again() that returned true (of any frame): the fields that are the same
+// for every frame of the shape are left as they are, so the result is the same (a batch
+// reuses its PacketMeta slots). When it returns false `meta` is unspecified, as above.
+bool fast_parse_frame_again(std::span<const uint8_t> frame, PacketMeta& meta);
+
 }  // namespace openvpc::packet

@@ -24,11 +24,6 @@ uint64_t mix(uint64_t h) {
   return h ^ (h >> 33);
 }
 
-Direction direction_of(const Connection& c, bool source_is_low) {
-  const bool initiator_is_low = c.state.entry_flags & kEntryInitiatorIsLow;
-  return source_is_low == initiator_is_low ? Direction::original : Direction::reply;
-}
-
 TrackResult start(ConnectionState& st, const PacketMeta& meta, const Timeouts& t) {
   switch (meta.tuple.protocol) {
     case packet::kProtoTcp:
@@ -260,31 +255,11 @@ TrackResult ConntrackTable::track(uint16_t eni, const PacketMeta& meta, uint32_t
   return r;
 }
 
-// Whether live-or-expired `slot` is the connection of (eni, tuple) seen from source_is_low:
-// the key ConnectionKey::of would build, compared in 64-bit words without building it.
-bool ConntrackTable::holds(uint32_t slot, uint16_t eni, const packet::FiveTuple& t,
-                           bool source_is_low) const {
-  if ((slot / kWays) > mask_ || buckets_[slot / kWays].tags[slot % kWays] == 0) return false;
-  const auto word = [](const uint8_t* p) {
-    uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-  };
-  const ConnectionKey& k = slots_[slot].key;
-  const uint8_t* low = (source_is_low ? t.src : t.dst).bytes.data();
-  const uint8_t* high = (source_is_low ? t.dst : t.src).bytes.data();
-  const uint16_t low_port = source_is_low ? t.src_port : t.dst_port;
-  const uint16_t high_port = source_is_low ? t.dst_port : t.src_port;
-  const uint64_t addresses =
-      (word(k.low.bytes.data()) ^ word(low)) | (word(k.low.bytes.data() + 8) ^ word(low + 8)) |
-      (word(k.high.bytes.data()) ^ word(high)) | (word(k.high.bytes.data() + 8) ^ word(high + 8));
-  const uint32_t rest = uint32_t(k.low_port ^ low_port) | uint32_t(k.high_port ^ high_port) |
-                        uint32_t(k.protocol ^ t.protocol) | uint32_t(k.eni ^ eni);
-  return (addresses | rest) == 0;
-}
-
-TrackResult ConntrackTable::track_at(uint16_t eni, ConnectionRef& ref, const PacketMeta& meta,
-                                     uint32_t now, uint32_t generation) {
+// holds() (conntrack_table.h): whether live-or-expired `slot` is the connection of (eni,
+// tuple) seen from source_is_low — the key ConnectionKey::of would build, compared in 64-bit
+// words without building it.
+TrackResult ConntrackTable::track_at_slow(uint16_t eni, ConnectionRef& ref, const PacketMeta& meta,
+                                          uint32_t now, uint32_t generation) {
   if (!meta.ok() || is_icmp_error(meta) || !holds(ref.slot, eni, meta.tuple, ref.source_is_low)) {
     return track(eni, meta, now, generation, &ref);
   }

@@ -30,10 +30,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "dataplane/conntrack/connection_state.h"
 #include "dataplane/conntrack/table_memory.h"
+#include "dataplane/conntrack/tcp_window.h"
 #include "dataplane/conntrack/timeouts.h"
 #include "packet/parser.h"
 
@@ -106,7 +112,7 @@ class ConntrackTable {
   TrackResult track(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
                     uint32_t generation = 0, ConnectionRef* ref = nullptr);
   // track() for a packet whose connection was at `ref` (same answer, same effects); `ref` is
-  // refreshed when the connection has moved.
+  // refreshed when the connection has moved. Inline below: the fast path's common packet.
   TrackResult track_at(uint16_t eni, ConnectionRef& ref, const packet::PacketMeta& meta,
                        uint32_t now, uint32_t generation = 0);
   // Starts tracking the connection whose first packet is `meta` (the rules allowed it);
@@ -157,19 +163,64 @@ class ConntrackTable {
     EniCounters counters;
   };
 
+  // track_at() for everything but its inline case (conntrack_table.cc).
+  TrackResult track_at_slow(uint16_t eni, ConnectionRef& ref, const packet::PacketMeta& meta,
+                            uint32_t now, uint32_t generation);
+  static Direction direction_of(const Connection& c, bool source_is_low) {
+    const bool initiator_is_low = c.state.entry_flags & kEntryInitiatorIsLow;
+    return source_is_low == initiator_is_low ? Direction::original : Direction::reply;
+  }
   uint32_t lookup(const ConnectionKey& key, uint64_t hash, uint32_t now);
   uint32_t peek(const ConnectionKey& key, uint64_t hash) const;  // live or expired
   uint32_t claim(uint64_t hash, uint32_t now);
   void release(uint32_t slot);
   bool is_expired(uint32_t slot, uint32_t now) const { return slots_[slot].expires_at <= now; }
-  bool holds(uint32_t slot, uint16_t eni, const packet::FiveTuple& tuple, bool source_is_low) const;
+  bool holds(uint32_t slot, uint16_t eni, const packet::FiveTuple& tuple,
+             bool source_is_low) const {
+    if ((slot / kWays) > mask_ || buckets_[slot / kWays].tags[slot % kWays] == 0) return false;
+    const ConnectionKey& k = slots_[slot].key;
+    const uint8_t* low = (source_is_low ? tuple.src : tuple.dst).bytes.data();
+    const uint8_t* high = (source_is_low ? tuple.dst : tuple.src).bytes.data();
+    // Both ports in one word, the low endpoint's first (as in the key).
+    static_assert(offsetof(packet::FiveTuple, dst_port) ==
+                  offsetof(packet::FiveTuple, src_port) + 2);
+    static_assert(offsetof(ConnectionKey, high_port) == offsetof(ConnectionKey, low_port) + 2);
+    uint32_t ports = 0;
+    std::memcpy(&ports, &tuple.src_port, sizeof ports);
+    if (!source_is_low) ports = (ports >> 16) | (ports << 16);
+    uint32_t key_ports = 0;
+    std::memcpy(&key_ports, &k.low_port, sizeof key_ports);
+    const uint32_t rest =
+        (key_ports ^ ports) | uint32_t(k.protocol ^ tuple.protocol) | uint32_t(k.eni ^ eni);
+#if defined(__SSE2__)
+    // The two 16-byte addresses: one compare each.
+    const auto load = [](const uint8_t* p) {
+      return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    };
+    const __m128i same = _mm_and_si128(_mm_cmpeq_epi8(load(k.low.bytes.data()), load(low)),
+                                       _mm_cmpeq_epi8(load(k.high.bytes.data()), load(high)));
+    return _mm_movemask_epi8(same) == 0xffff && rest == 0;
+#else
+    const uint64_t addresses =
+        (word(k.low.bytes.data()) ^ word(low)) | (word(k.low.bytes.data() + 8) ^ word(low + 8)) |
+        (word(k.high.bytes.data()) ^ word(high)) | (word(k.high.bytes.data() + 8) ^ word(high + 8));
+    return (addresses | rest) == 0;
+#endif
+  }
+  static uint64_t word(const uint8_t* p) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  }
   TrackResult track_slot(EniEntry& e, uint32_t slot, const packet::PacketMeta& meta,
                          bool source_is_low, uint32_t now, uint32_t generation);
   TrackResult track_icmp_error(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
                                uint32_t generation);
   TrackResult count_result(EniEntry& eni, TrackResult r);
   size_t second_bucket(uint64_t hash) const;
-  uint32_t& tag_at(uint32_t slot) { return buckets_[slot / kWays].tags[slot % kWays]; }
+  uint32_t& tag_at(uint32_t slot) {
+    return buckets_[slot / kWays].tags[slot % kWays];
+  }
 
   TableMemory<Bucket> buckets_;
   TableMemory<Connection> slots_;
@@ -178,5 +229,33 @@ class ConntrackTable {
   size_t count_ = 0;
   size_t sweep_cursor_ = 0;
 };
+
+// The packet a cached flow sees most — TCP, its connection still at `ref`, live, tracked,
+// ESTABLISHED, a plain ACK — in one inline function: what track_slot() does for it (the
+// tracker's own short path, tcp_window.h; the expiry; the ENI's counters), without the
+// calls. Everything else takes track_at_slow(), which is track_at() as it always was.
+[[gnu::always_inline]] inline TrackResult ConntrackTable::track_at(uint16_t eni, ConnectionRef& ref,
+                                                                   const packet::PacketMeta& meta,
+                                                                   uint32_t now,
+                                                                   uint32_t generation) {
+  if (meta.ok() && meta.tuple.protocol == packet::kProtoTcp &&
+      holds(ref.slot, eni, meta.tuple, ref.source_is_low)) {
+    Connection& c = slots_[ref.slot];
+    const Direction dir = direction_of(c, ref.source_is_low);
+    if (!is_expired(ref.slot, now) && !(c.state.entry_flags & kEntryUntracked) &&
+        tcp_is_plain_established_ack(c.state, dir, meta.tcp.flags)) {
+      EniEntry& e = enis_[eni];
+      const TrackResult r = tcp_track_established_ack(c.state, meta, dir, e.settings.timeouts);
+      if (r.verdict == Verdict::accept) {
+        if (r.timeout != 0) c.expires_at = now + r.timeout;
+        ++e.counters.accepted;
+      } else {
+        ++e.counters.drops[size_t(r.reason)];
+      }
+      return r;
+    }
+  }
+  return track_at_slow(eni, ref, meta, now, generation);
+}
 
 }  // namespace openvpc::conntrack

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "dataplane/conntrack/tcp_window.h"
+
 namespace openvpc::conntrack {
 namespace {
 
@@ -29,23 +31,6 @@ Segment classify(uint8_t flags) {
       return Segment::invalid;
   }
 }
-
-// The numbers of one segment as the window checks use them.
-struct SegmentNumbers {
-  uint32_t seq;
-  uint32_t end;  // seq + payload + SYN + FIN
-  uint32_t ack;
-  uint32_t window;  // unscaled
-  bool has_ack;
-
-  static SegmentNumbers of(const PacketMeta& meta) {
-    const uint8_t f = meta.tcp.flags;
-    const uint32_t seq = meta.tcp.seq;
-    const uint32_t len = uint32_t(meta.tcp.payload_size) + ((f & packet::kTcpSyn) ? 1 : 0) +
-                         ((f & packet::kTcpFin) ? 1 : 0);
-    return {seq, seq + len, meta.tcp.ack, meta.tcp.window, (f & packet::kTcpAck) != 0};
-  }
-};
 
 void init_from_syn(TcpPeer& peer, const PacketMeta& meta, const SegmentNumbers& n) {
   peer.end = peer.maxend = n.end;
@@ -99,33 +84,6 @@ DropReason admissible(const ConnectionState& st, Segment seg, Direction dir,
       break;
   }
   return DropReason::tcp_invalid_flags;
-}
-
-// Checks I-IV of the header comment.
-DropReason check_window(const TcpPeer& sender, const TcpPeer& receiver, const SegmentNumbers& n,
-                        uint32_t ack, bool rst) {
-  const bool seq_ok = !seq_after(n.seq, sender.maxend) &&
-                      (receiver.maxwin == 0 || seq_after(n.end, sender.end - receiver.maxwin - 1));
-  if (!seq_ok) return rst ? DropReason::tcp_rst_out_of_window : DropReason::tcp_seq_out_of_window;
-  const uint32_t ack_window = std::max(sender.maxwin, kTcpMinAckWindow);
-  const bool ack_ok =
-      !seq_after(ack, receiver.end) && seq_after(ack, receiver.end - ack_window - 1);
-  if (!ack_ok) return rst ? DropReason::tcp_rst_out_of_window : DropReason::tcp_ack_out_of_window;
-  return DropReason::none;
-}
-
-void update_window(TcpPeer& sender, TcpPeer& receiver, const SegmentNumbers& n, uint32_t ack,
-                   bool syn) {
-  const uint32_t win = syn ? n.window : n.window << sender.scale;
-  sender.maxwin = std::max(sender.maxwin, win);
-  if (seq_after(n.end, sender.end)) sender.end = n.end;
-  if (receiver.maxwin != 0 && seq_after(n.end, sender.maxend)) {
-    receiver.maxwin += n.end - sender.maxend;
-  }
-  if (seq_after(ack + win, receiver.maxend - 1)) {
-    receiver.maxend = ack + win;
-    if (win == 0) receiver.maxend++;  // room for a one-byte zero-window probe
-  }
 }
 
 // The first segment seen from a side of a picked-up connection (Linux: "history lost").
@@ -222,37 +180,9 @@ TrackResult tcp_start(ConnectionState& st, const PacketMeta& meta, const Timeout
                                                       : DropReason::tcp_invalid_new);
 }
 
-namespace {
-
-// The common segment: an ACK (data or not) on an ESTABLISHED connection whose sender was
-// seen before and where nobody sent FIN. What tcp_track() would do for it, without the
-// classification, admission and state-machine steps that cannot change anything here.
-bool is_plain_established_ack(const ConnectionState& st, const TcpPeer& sender, uint8_t flags) {
-  constexpr uint8_t kIgnored =
-      packet::kTcpPsh | packet::kTcpUrg | packet::kTcpEce | packet::kTcpCwr;
-  return st.tcp_state() == TcpConnState::established &&
-         (flags & uint8_t(~kIgnored)) == packet::kTcpAck && sender.maxwin != 0 &&
-         ((st.peer[0].flags | st.peer[1].flags) & kPeerSentFin) == 0;
-}
-
-TrackResult tcp_track_established_ack(ConnectionState& st, const PacketMeta& meta, Direction dir,
-                                      const Timeouts& timeouts) {
-  TcpPeer& sender = st.peer[size_t(dir)];
-  TcpPeer& receiver = st.peer[size_t(opposite(dir))];
-  const SegmentNumbers n = SegmentNumbers::of(meta);
-  if (const DropReason r = check_window(sender, receiver, n, n.ack, false); r != DropReason::none) {
-    return TrackResult::dropped(r);
-  }
-  update_window(sender, receiver, n, n.ack, false);
-  sender.flags |= kPeerSentAck;
-  return TrackResult::accepted(timeouts.tcp_established);
-}
-
-}  // namespace
-
 TrackResult tcp_track(ConnectionState& st, const PacketMeta& meta, Direction dir,
                       const Timeouts& timeouts) {
-  if (is_plain_established_ack(st, st.peer[size_t(dir)], meta.tcp.flags)) {
+  if (tcp_is_plain_established_ack(st, dir, meta.tcp.flags)) {
     return tcp_track_established_ack(st, meta, dir, timeouts);
   }
   const Segment seg = classify(meta.tcp.flags);
@@ -283,11 +213,11 @@ TrackResult tcp_track(ConnectionState& st, const PacketMeta& meta, Direction dir
   // No ACK (or a broken RST with ACK 0): pretend it acknowledged what was sent.
   const bool ack_usable = n.has_ack && !(seg == Segment::rst && n.ack == 0);
   const uint32_t ack = ack_usable ? n.ack : receiver.end;
-  if (const DropReason r = check_window(sender, receiver, n, ack, seg == Segment::rst);
+  if (const DropReason r = tcp_check_window(sender, receiver, n, ack, seg == Segment::rst);
       r != DropReason::none) {
     return TrackResult::dropped(r);
   }
-  update_window(sender, receiver, n, ack, seg == Segment::syn || seg == Segment::synack);
+  tcp_update_window(sender, receiver, n, ack, seg == Segment::syn || seg == Segment::synack);
   return accept_in(st, next_state(st, seg, dir, n), timeouts);
 }
 

@@ -1,5 +1,8 @@
 #include "dataplane/actions.h"
 
+#include <array>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "harness.h"
@@ -46,6 +49,59 @@ TEST_F(ActionsTest, EncapsulationNeedsHeadroom) {
       EXPECT_EQ(p.size, frame.size() - 14 + 52);
     } else {
       EXPECT_EQ(p.drop_reason, DropReason::headroom_too_small);
+    }
+  }
+}
+
+// A flow's prebuilt outer headers (FlowEntry::outer_header) give byte for byte what
+// encapsulating field by field gives, whatever the packet's TOS (RFC 6040: ECN and DSCP are
+// copied), length and segmentation offload.
+TEST_F(ActionsTest, PrebuiltOuterHeaderEncapsulatesTheSame) {
+  FlowAction action;
+  action.verdict = Verdict::encapsulate;
+  action.decrement_ttl = true;
+  action.outer_src_port = 0xc123;
+  action.vpc_flags = 0x0100;
+  action.outer_dst_v4 = 0xc0a80002;
+  action.outer_checksum_base = outer_checksum_base(program_->host_underlay_v4, 0xc0a80002);
+  action.vni = 0x123456;
+  action.source_eni = 101;
+  action.destination_eni = 201;
+  std::array<uint8_t, packet::kGeneveEncapSize> prebuilt{};
+  prebuild_outer_header(action, program_->host_underlay_v4, prebuilt);
+  struct Shape {
+    uint8_t gso_type;
+    uint16_t gso_size;
+  };
+  for (const size_t payload : {size_t{0}, size_t{1400}}) {
+    for (const uint8_t tos : {0x00, 0x01, 0x02, 0x03, 0xb8, 0xbb, 0xff}) {
+      for (const Shape shape : {Shape{kGsoNone, 0}, Shape{kGsoTcpv4, 1448}, Shape{kGsoTcpv6, 9}}) {
+        auto frame =
+            from_eni(kWeb1, tcp_ip(kWeb1.ip, kRemoteWeb.ip, 1, 2, packet::kTcpAck, 64, 1, payload));
+        frame[14 + 1] = tos;
+        const auto meta = packet::parse_frame(frame);
+        std::vector<uint8_t> buffers[2];
+        Packet packets[2];
+        for (size_t i = 0; i < 2; ++i) {
+          buffers[i].assign(64, 0xee);
+          buffers[i].insert(buffers[i].end(), frame.begin(), frame.end());
+          packets[i].data = buffers[i].data() + 64;
+          packets[i].size = uint16_t(frame.size());
+          packets[i].headroom = 64;
+          packets[i].capacity = uint16_t(frame.size());
+          packets[i].gso_type = shape.gso_type;
+          packets[i].gso_size = shape.gso_size;
+          apply_action(action, meta, *program_, web1(), packets[i],
+                       i == 0 ? nullptr : prebuilt.data());
+        }
+        ASSERT_EQ(packets[0].verdict, Verdict::encapsulate);
+        EXPECT_EQ(packets[1].verdict, Verdict::encapsulate);
+        EXPECT_EQ(packets[1].size, packets[0].size);
+        EXPECT_EQ(packets[1].data - buffers[1].data(), packets[0].data - buffers[0].data());
+        EXPECT_EQ(buffers[1], buffers[0])
+            << "tos " << int(tos) << " gso " << int(shape.gso_type) << " payload " << payload;
+        EXPECT_EQ(packets[0].data[1], tos);  // the outer TOS is the inner one
+      }
     }
   }
 }

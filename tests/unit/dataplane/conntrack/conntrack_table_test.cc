@@ -2,6 +2,8 @@
 // single vs stream, untracked flows and rule changes, reopen of TIME_WAIT.
 #include "dataplane/conntrack/conntrack_table.h"
 
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include "packets.h"
@@ -311,6 +313,62 @@ TEST(ConntrackTable, HintedTrackDropsOutOfWindowSegments) {
   const auto bad_ack = parsed(testing::tcp_packet(e, true, kTcpAck, 111, 501 + 5000, 1000));
   EXPECT_EQ(table.track_at(kEni, client, bad_ack, 3).reason, DropReason::tcp_ack_out_of_window);
   EXPECT_NE(client.slot, kNoSlot);  // a drop keeps the connection and its hint
+}
+
+// track_at()'s inline case (an ACK on an ESTABLISHED connection) has the effects track() has:
+// the same verdicts, per-ENI counters, expiry and TCP state, in-window or not, either way.
+TEST(ConntrackTable, HintedEstablishedAckHasTrackEffects) {
+  auto hinted = make_table();
+  auto plain = make_table();
+  const auto e = Endpoints::v4();
+  using packet::kTcpAck;
+  using packet::kTcpPsh;
+  using packet::kTcpSyn;
+  ConnectionRef client;
+  ConnectionRef server;
+  const auto syn = parsed(testing::tcp_packet(e, true, kTcpSyn, 100, 0, 1000));
+  const auto synack = parsed(testing::tcp_packet(e, false, kTcpSyn | kTcpAck, 500, 101, 1000));
+  ASSERT_TRUE(hinted.open(kEni, syn, 0, Tracking::tracked, 0, &client).ok());
+  ASSERT_TRUE(plain.open(kEni, syn, 0, Tracking::tracked, 0).ok());
+  ASSERT_TRUE(hinted.track_at(kEni, server, synack, 0).ok());
+  ASSERT_TRUE(plain.track(kEni, synack, 0).ok());
+  struct Step {
+    bool from_client;
+    uint8_t flags;
+    uint32_t seq, ack;
+    uint16_t payload;
+    uint32_t now;
+  };
+  const Step steps[] = {
+      {true, kTcpAck, 101, 501, 0, 1},
+      {true, kTcpAck | kTcpPsh, 101, 501, 100, 2},
+      {false, kTcpAck, 501, 201, 0, 3},
+      {false, kTcpAck, 501 + 90000, 201, 10, 4},
+      {true, kTcpAck, 201, 501 + 90000, 0, 5},
+      {true, kTcpAck, 201 + 90000, 501, 10, 6},
+      {false, kTcpAck | kTcpPsh, 501, 201, 50, 7},
+  };
+  for (const Step& s : steps) {
+    const auto meta =
+        parsed(testing::tcp_packet(e, s.from_client, s.flags, s.seq, s.ack, 1000, s.payload));
+    const TrackResult a = hinted.track_at(kEni, s.from_client ? client : server, meta, s.now);
+    const TrackResult b = plain.track(kEni, meta, s.now);
+    EXPECT_EQ(a.verdict, b.verdict) << s.seq;
+    EXPECT_EQ(a.reason, b.reason) << s.seq;
+    EXPECT_EQ(a.timeout, b.timeout) << s.seq;
+  }
+  EXPECT_EQ(hinted.counters(kEni).accepted, plain.counters(kEni).accepted);
+  EXPECT_EQ(hinted.counters(kEni).drops[size_t(DropReason::tcp_seq_out_of_window)],
+            plain.counters(kEni).drops[size_t(DropReason::tcp_seq_out_of_window)]);
+  EXPECT_EQ(hinted.counters(kEni).drops[size_t(DropReason::tcp_ack_out_of_window)],
+            plain.counters(kEni).drops[size_t(DropReason::tcp_ack_out_of_window)]);
+  EXPECT_GT(plain.counters(kEni).drops[size_t(DropReason::tcp_seq_out_of_window)], 0u);
+  const Connection* x = hinted.find(kEni, syn.tuple, 7);
+  const Connection* y = plain.find(kEni, syn.tuple, 7);
+  ASSERT_NE(x, nullptr);
+  ASSERT_NE(y, nullptr);
+  EXPECT_EQ(x->expires_at, y->expires_at);
+  EXPECT_EQ(std::memcmp(&x->state, &y->state, sizeof x->state), 0);
 }
 
 }  // namespace
