@@ -82,9 +82,8 @@ class ChunkSegments {
         [&](const SegmentPtr& s) { return s->front()->begin()->first <= key; });
     if (segment == segments_.begin()) return end();
     const Segment& chunks = **--segment;
-    auto chunk = std::partition_point(chunks.begin() + 1, chunks.end(), [&](const ChunkPtr& c) {
-      return c->begin()->first <= key;
-    });
+    auto chunk = std::partition_point(chunks.begin() + 1, chunks.end(),
+                                      [&](const ChunkPtr& c) { return c->begin()->first <= key; });
     return {static_cast<size_t>(segment - segments_.begin()),
             static_cast<size_t>(chunk - chunks.begin()) - 1};
   }
