@@ -1,32 +1,37 @@
 // resource_map.h — ResourceMap<T>: an ordered string -> T map whose copies share structure.
 //
 // Every API mutation copies the Region and diffs the copy against the original
-// (RegionStore::mutate); with std::map both are O(N) in the region's size. A ResourceMap is a
-// sorted vector of shared chunks, each a small std::map of at most kChunkMax entries, so:
-//  - copying a map copies only the chunk pointers (N / ~12 reference-count increments);
-//  - a write detaches (copies) only the chunk it touches, when another map still shares it;
-//  - diff_resource_maps skips the chunks both versions share, so comparing a copy with its
-//    original costs the chunks that changed, not N.
+// (RegionStore::mutate); with std::map both are O(N) in the region's size. A ResourceMap keeps
+// its entries in shared chunks, each a small std::map of at most kChunkMax entries, and the
+// chunks in shared segments of at most kSegmentMax chunk pointers (resource_map_segments.h), so:
+//  - copying a map copies only the segment pointers (N / ~12 / ~48 reference-count increments);
+//  - a write detaches (copies) only the segment and the chunk it touches, when another map
+//    still shares them;
+//  - diff_resource_maps skips the segments, then the chunks, the two versions share, so
+//    comparing a copy with its original costs the chunks that changed, not N.
+// With one flat vector of chunk pointers (before), a copy at 100k security groups did ≈8 500
+// reference-count increments and releasing it as many decrements, each a cache miss: 282 µs per
+// Region copy, 0.10 × the mutation rate at 100 groups (bench/README.md, "Mutations at 100k").
 //
-// Invariants: chunks are never empty; every key of chunk i sorts before every key of chunk
-// i + 1; chunks that are shared (use_count > 1) are never written. A non-const iterator
-// detaches each chunk as it enters it, so non-const iteration over a whole map copies every
-// shared chunk (correct, but O(N)): read through a const map (std::as_const) where a loop only
-// reads.
+// Invariants: chunks and segments are never empty; every key of a chunk sorts before every key
+// of the next one; chunks and segments that are shared (use_count > 1) are never written. A
+// non-const iterator detaches each segment and chunk as it enters it, so non-const iteration
+// over a whole map copies every shared chunk (correct, but O(N)): read through a const map
+// (std::as_const) where a loop only reads.
 //
 // Differences from std::map, all deliberate:
-//  - insert and erase invalidate iterators into the same map (chunks split and disappear);
-//    references to elements stay valid (chunks are node-based and split by moving nodes);
+//  - insert and erase invalidate iterators into the same map (chunks and segments split, merge
+//    and disappear); references to elements stay valid (chunks are node-based and split by
+//    moving nodes);
 //  - copying the map while holding a non-const iterator or reference into it and then writing
 //    through it writes into a chunk the copy shares: take references after the copy;
 //  - no node handles (extract/merge) and no hint or heterogeneous overloads.
 //
-// Threading: as std::map (const access from many threads, writes from one). A chunk is only
-// ever written by a map that holds its one reference.
+// Threading: as std::map (const access from many threads, writes from one). A chunk or segment
+// is only ever written by a map that holds its one reference.
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <initializer_list>
 #include <iterator>
@@ -38,18 +43,25 @@
 #include <utility>
 #include <vector>
 
+#include "model/resource_map_segments.h"
+
 namespace openvpc::model {
 
 // ChunkMax: a chunk splits in two when an insert takes it past this many entries. Larger chunks
 // make copies cheaper (fewer pointers) and writes dearer (a bigger chunk to copy): 16 suits
-// resources; a secondary index of small keys (region_index.h) uses larger ones.
-template <typename T, size_t ChunkMax = 16>
+// resources; a secondary index of small keys (region_index.h) uses larger ones. SegmentMax: the
+// chunk pointers a segment holds before it splits; a write copies one segment, a copy holds
+// N / ChunkMax / SegmentMax segment pointers (times ~1.5 for half-full chunks and segments).
+template <typename T, size_t ChunkMax = 16, size_t SegmentMax = 64>
 class ResourceMap {
   using Chunk = std::map<std::string, T>;
   using ChunkPtr = std::shared_ptr<Chunk>;
+  using Segments = detail::ChunkSegments<Chunk, SegmentMax>;
+  using Position = typename Segments::Position;
 
  public:
   static constexpr size_t kChunkMax = ChunkMax;
+  static constexpr size_t kSegmentMax = SegmentMax;
 
   using key_type = std::string;
   using mapped_type = T;
@@ -74,13 +86,13 @@ class ResourceMap {
     // A non-const iterator converts to a const one, as std::map's does.
     template <bool OtherConst, typename = std::enable_if_t<Const && !OtherConst>>
     Iterator(const Iterator<OtherConst>& other)  // NOLINT(google-explicit-constructor)
-        : map_(other.map_), chunk_(other.chunk_), inner_(other.inner_) {}
+        : map_(other.map_), at_(other.at_), inner_(other.inner_) {}
 
     reference operator*() const { return *inner_; }
     pointer operator->() const { return &*inner_; }
 
     Iterator& operator++() {
-      if (++inner_ == map_->chunks_[chunk_]->end()) enter(chunk_ + 1, false);
+      if (++inner_ == map_->segments_.chunk(at_).end()) enter(map_->segments_.next(at_), false);
       return *this;
     }
     Iterator operator++(int) {
@@ -89,8 +101,8 @@ class ResourceMap {
       return before;
     }
     Iterator& operator--() {
-      if (chunk_ == map_->chunks_.size() || inner_ == map_->chunks_[chunk_]->begin()) {
-        enter(chunk_ - 1, true);
+      if (at_ == map_->segments_.end() || inner_ == map_->segments_.chunk(at_).begin()) {
+        enter(map_->segments_.prev(at_), true);
       } else {
         --inner_;
       }
@@ -103,7 +115,7 @@ class ResourceMap {
     }
 
     friend bool operator==(const Iterator& a, const Iterator& b) {
-      return a.chunk_ == b.chunk_ && a.inner_ == b.inner_;
+      return a.at_ == b.at_ && a.inner_ == b.inner_;
     }
 
    private:
@@ -111,22 +123,27 @@ class ResourceMap {
     template <bool>
     friend class Iterator;
 
-    Iterator(Map* map, size_t chunk, Inner inner) : map_(map), chunk_(chunk), inner_(inner) {}
+    Iterator(Map* map, Position at, Inner inner) : map_(map), at_(at), inner_(inner) {}
 
-    // Moves to chunk `index` (its first entry, or its last if `at_last`); past the last chunk
-    // is end(). A non-const iterator detaches the chunk it enters.
-    void enter(size_t index, bool at_last) {
-      chunk_ = index;
-      if (index == map_->chunks_.size()) {
+    // Moves to the chunk at `at` (its first entry, or its last if `at_last`); end() is past the
+    // last chunk. A non-const iterator detaches the segment and the chunk it enters.
+    void enter(Position at, bool at_last) {
+      at_ = at;
+      if (at == map_->segments_.end()) {
         inner_ = Inner{};
         return;
       }
-      if constexpr (!Const) map_->detach(index);
-      inner_ = at_last ? std::prev(map_->chunks_[index]->end()) : map_->chunks_[index]->begin();
+      auto& chunk = chunk_of(*map_, at);
+      inner_ = at_last ? std::prev(chunk.end()) : chunk.begin();
     }
 
+    static const Chunk& chunk_of(const ResourceMap& map, Position at) {
+      return map.segments_.chunk(at);
+    }
+    static Chunk& chunk_of(ResourceMap& map, Position at) { return map.segments_.own(at); }
+
     Map* map_ = nullptr;
-    size_t chunk_ = 0;
+    Position at_{};
     Inner inner_{};
   };
 
@@ -141,35 +158,31 @@ class ResourceMap {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
-  const_iterator begin() const { return at_chunk_start<true>(this, 0); }
-  const_iterator end() const { return const_iterator(this, chunks_.size(), {}); }
+  const_iterator begin() const { return at_chunk_start<true>(this, segments_.begin()); }
+  const_iterator end() const { return const_iterator(this, segments_.end(), {}); }
   const_iterator cbegin() const { return begin(); }
   const_iterator cend() const { return end(); }
-  iterator begin() { return at_chunk_start<false>(this, 0); }
-  iterator end() { return iterator(this, chunks_.size(), {}); }
+  iterator begin() { return at_chunk_start<false>(this, segments_.begin()); }
+  iterator end() { return iterator(this, segments_.end(), {}); }
 
   const_iterator find(const std::string& key) const {
-    size_t index = chunk_for(key);
-    if (index == chunks_.size()) return end();
-    auto inner = std::as_const(*chunks_[index]).find(key);
-    if (inner == chunks_[index]->cend()) return end();
-    return const_iterator(this, index, inner);
+    Position at = segments_.find(key);
+    if (at == segments_.end()) return end();
+    const Chunk& chunk = segments_.chunk(at);
+    auto inner = chunk.find(key);
+    if (inner == chunk.end()) return end();
+    return const_iterator(this, at, inner);
   }
   iterator find(const std::string& key) {
-    size_t index = chunk_for(key);
-    if (index == chunks_.size() || !chunks_[index]->contains(key)) return end();
-    detach(index);
-    return iterator(this, index, chunks_[index]->find(key));
+    Position at = segments_.find(key);
+    if (at == segments_.end() || !segments_.chunk(at).contains(key)) return end();
+    return iterator(this, at, segments_.own(at).find(key));
   }
   bool contains(const std::string& key) const { return find(key) != end(); }
-  // The first entry whose key is not less than `key` (read-only: range scans of an index).
-  const_iterator lower_bound(const std::string& key) const {
-    size_t index = chunk_for(key);
-    if (index == chunks_.size()) return begin();  // key sorts before every entry
-    auto inner = std::as_const(*chunks_[index]).lower_bound(key);
-    if (inner == chunks_[index]->cend()) return at_chunk_start<true>(this, index + 1);
-    return const_iterator(this, index, inner);
-  }
+  // The first entry whose key is not less than (upper_bound: greater than) `key`; read-only:
+  // range scans of an index.
+  const_iterator lower_bound(const std::string& key) const { return bound(key, false); }
+  const_iterator upper_bound(const std::string& key) const { return bound(key, true); }
   size_t count(const std::string& key) const { return contains(key) ? 1 : 0; }
 
   const T& at(const std::string& key) const {
@@ -189,21 +202,24 @@ class ResourceMap {
   // mapped-value arguments (the only way the Region's callers use it).
   template <typename Key, typename... Args>
   std::pair<iterator, bool> try_emplace(Key&& key, Args&&... args) {
-    size_t index = chunk_for(key);
-    if (index == chunks_.size()) index = 0;  // sorts before every key: the first chunk
-    if (chunks_.empty()) chunks_.push_back(std::make_shared<Chunk>());
-    detach(index);
-    Chunk& chunk = *chunks_[index];
+    Position at = segments_.find(key);
+    if (at == segments_.end()) {  // sorts before every key: the first chunk
+      if (segments_.empty()) segments_.push_first(std::make_shared<Chunk>());
+      at = segments_.begin();
+    }
+    Chunk& chunk = segments_.own(at);
     auto [inner, inserted] = chunk.try_emplace(std::forward<Key>(key), std::forward<Args>(args)...);
-    if (!inserted) return {iterator(this, index, inner), false};
+    if (!inserted) return {iterator(this, at, inner), false};
     ++size_;
     if (chunk.size() > kChunkMax) {
       const std::string& inserted_key = inner->first;  // a split moves the node, not its address
-      split(index);
-      if (inserted_key >= chunks_[index + 1]->begin()->first) ++index;
-      inner = chunks_[index]->find(inserted_key);
+      ChunkPtr upper = split(chunk);
+      const bool in_upper = inserted_key >= upper->begin()->first;
+      Position upper_at = segments_.insert_after(at, std::move(upper));
+      if (in_upper) at = upper_at;
+      inner = segments_.own(at).find(inserted_key);  // owned already: no copy
     }
-    return {iterator(this, index, inner), true};
+    return {iterator(this, at, inner), true};
   }
   template <typename Key, typename... Args>
   std::pair<iterator, bool> emplace(Key&& key, Args&&... args) {
@@ -230,47 +246,40 @@ class ResourceMap {
   }
   // Returns the iterator after the erased entry.
   iterator erase(const_iterator position) {
-    size_t index = position.chunk_;
+    Position at = position.at_;
     std::string key = position->first;  // position may point into a chunk shared until detached
-    detach(index);
-    Chunk& chunk = *chunks_[index];
+    Chunk& chunk = segments_.own(at);
     auto next = chunk.erase(chunk.find(key));
     --size_;
-    if (chunk.empty()) {
-      chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(index));
-      return at_chunk_start<false>(this, index);
-    }
-    if (next == chunk.end()) return at_chunk_start<false>(this, index + 1);
-    return iterator(this, index, next);
+    if (chunk.empty()) return at_chunk_start<false>(this, segments_.remove(at));
+    if (next == chunk.end()) return at_chunk_start<false>(this, segments_.next(at));
+    return iterator(this, at, next);
   }
   iterator erase(iterator position) { return erase(const_iterator(position)); }
 
-  // std::erase_if for the map (called unqualified, found by ADL): copies only the shared chunks
-  // that hold an entry to erase.
+  // std::erase_if for the map (called unqualified, found by ADL): copies only the shared
+  // segments and chunks that hold an entry to erase.
   template <typename Predicate>
   friend size_t erase_if(ResourceMap& map, Predicate predicate) {
     size_t erased = 0;
-    for (size_t index = 0; index < map.chunks_.size();) {
-      const Chunk& reading = *map.chunks_[index];
+    Segments& segments = map.segments_;
+    for (Position at = segments.begin(); at != segments.end();) {
+      const Chunk& reading = segments.chunk(at);
       if (std::none_of(reading.begin(), reading.end(),
                        [&](const value_type& entry) { return predicate(entry); })) {
-        ++index;
+        at = segments.next(at);
         continue;
       }
-      map.detach(index);
-      erased += std::erase_if(*map.chunks_[index], predicate);
-      if (map.chunks_[index]->empty()) {
-        map.chunks_.erase(map.chunks_.begin() + static_cast<std::ptrdiff_t>(index));
-      } else {
-        ++index;
-      }
+      Chunk& chunk = segments.own(at);
+      erased += std::erase_if(chunk, predicate);
+      at = chunk.empty() ? segments.remove(at) : segments.next(at);
     }
     map.size_ -= erased;
     return erased;
   }
 
   void clear() {
-    chunks_.clear();
+    segments_.clear();
     size_ = 0;
   }
 
@@ -278,21 +287,22 @@ class ResourceMap {
     return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
   }
 
-  // How many chunks this map holds, and how many of them are the very chunks `other` holds
-  // (shared, not copied): what a copy-and-write costs, for tests and benchmarks.
-  size_t chunk_count() const { return chunks_.size(); }
+  // How many chunks (segments) this map holds, and how many of them are the very ones `other`
+  // holds (shared, not copied): what a copy-and-write costs, for tests and benchmarks.
+  size_t chunk_count() const { return segments_.chunk_count(); }
   size_t chunks_shared_with(const ResourceMap& other) const {
-    size_t shared = 0;
-    for (const auto& chunk : chunks_) {
-      shared += static_cast<size_t>(std::find(other.chunks_.begin(), other.chunks_.end(), chunk) !=
-                                    other.chunks_.end());
-    }
-    return shared;
+    return segments_.chunks_shared_with(other.segments_);
+  }
+  size_t segment_count() const { return segments_.segment_count(); }
+  size_t segments_shared_with(const ResourceMap& other) const {
+    return segments_.segments_shared_with(other.segments_);
   }
 
-  // Whether both maps hold the very same chunks (one is an unwritten copy of the other): O(chunks),
-  // no entry compared.
-  bool same_chunks(const ResourceMap& other) const { return chunks_ == other.chunks_; }
+  // Whether both maps hold the very same chunks (one is an unwritten copy of the other):
+  // O(segments) when they share every segment, no entry compared.
+  bool same_chunks(const ResourceMap& other) const {
+    return segments_.same_chunks(other.segments_);
+  }
 
   // Calls visit(old, now) (pointers to entries, null for the side that lacks the key) for every
   // key of the chunks the two maps do not share, in key order: a superset of the keys that
@@ -301,18 +311,18 @@ class ResourceMap {
   friend void for_each_unshared_entry(const ResourceMap& before, const ResourceMap& after,
                                       Visit&& visit) {
     std::vector<const Chunk*> old_chunks, new_chunks;
-    split_unshared(before, after, old_chunks, new_chunks);
+    Segments::split_unshared(before.segments_, after.segments_, old_chunks, new_chunks);
     for_each_pair(old_chunks, new_chunks, visit);
   }
 
   // Calls erased(key) for each key only in `before`, then put(key, value) for each key of
-  // `after` that is new or whose value differs, both in key order. Chunks both maps share hold
-  // the same entries in both, so only the others are compared.
+  // `after` that is new or whose value differs, both in key order. Segments and chunks both
+  // maps share hold the same entries in both, so only the others are compared.
   template <typename Erased, typename Put>
   friend void diff_resource_maps(const ResourceMap& before, const ResourceMap& after,
                                  Erased&& erased, Put&& put) {
     std::vector<const Chunk*> old_chunks, new_chunks;
-    split_unshared(before, after, old_chunks, new_chunks);
+    Segments::split_unshared(before.segments_, after.segments_, old_chunks, new_chunks);
     for_each_pair(old_chunks, new_chunks, [&](const value_type* old, const value_type* now) {
       if (now == nullptr) erased(old->first);
     });
@@ -324,66 +334,31 @@ class ResourceMap {
   }
 
  private:
-  // The chunk that holds (or would hold) `key`: the last one whose first key is <= key;
-  // chunks_.size() when key sorts before every chunk (or there are none).
-  size_t chunk_for(const std::string& key) const {
-    auto after = std::partition_point(chunks_.begin(), chunks_.end(), [&](const ChunkPtr& chunk) {
-      return chunk->begin()->first <= key;
-    });
-    if (after == chunks_.begin()) return chunks_.size();
-    return static_cast<size_t>(after - chunks_.begin()) - 1;
+  const_iterator bound(const std::string& key, bool past_equal) const {
+    Position at = segments_.find(key);
+    if (at == segments_.end()) return begin();  // key sorts before every entry
+    const Chunk& chunk = segments_.chunk(at);
+    auto inner = past_equal ? chunk.upper_bound(key) : chunk.lower_bound(key);
+    if (inner == chunk.end()) return at_chunk_start<true>(this, segments_.next(at));
+    return const_iterator(this, at, inner);
   }
 
-  // Makes chunk `index` this map's own before it is written.
-  void detach(size_t index) {
-    ChunkPtr& chunk = chunks_[index];
-    if (chunk.use_count() == 1) {
-      // use_count() is a relaxed load: order our writes after the other owner's last reads,
-      // whose release was its reference-count decrement.
-      std::atomic_thread_fence(std::memory_order_acquire);
-      return;
-    }
-    chunk = std::make_shared<Chunk>(*chunk);
-  }
-
-  // Moves the upper half of (detached) chunk `index` into a new chunk after it.
-  void split(size_t index) {
-    Chunk& full = *chunks_[index];
+  // Moves the upper half of (owned) chunk `full` into a new chunk, returned.
+  static ChunkPtr split(Chunk& full) {
     auto upper = std::make_shared<Chunk>();
     auto middle = std::next(full.begin(), static_cast<std::ptrdiff_t>(full.size() / 2));
     while (middle != full.end()) {
       auto moving = middle++;
       upper->insert(upper->end(), full.extract(moving));
     }
-    chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(index) + 1, std::move(upper));
+    return upper;
   }
 
   template <bool Const, typename Map>
-  static Iterator<Const> at_chunk_start(Map* map, size_t index) {
-    Iterator<Const> it(map, index, {});
-    it.enter(index, false);
+  static Iterator<Const> at_chunk_start(Map* map, Position at) {
+    Iterator<Const> it(map, at, {});
+    it.enter(at, false);
     return it;
-  }
-
-  // The chunks only `before` holds and those only `after` holds, each in order, in one pass:
-  // a chunk both hold has the same first key in both and first keys increase along each list,
-  // so stepping past the chunk with the smaller first key never steps past its twin.
-  static void split_unshared(const ResourceMap& before, const ResourceMap& after,
-                             std::vector<const Chunk*>& only_before,
-                             std::vector<const Chunk*>& only_after) {
-    const auto& olds = before.chunks_;
-    const auto& nows = after.chunks_;
-    size_t i = 0, j = 0;
-    while (i < olds.size() || j < nows.size()) {
-      if (i < olds.size() && j < nows.size() && olds[i] == nows[j]) {
-        ++i, ++j;
-      } else if (j == nows.size() ||
-                 (i < olds.size() && olds[i]->begin()->first <= nows[j]->begin()->first)) {
-        only_before.push_back(olds[i++].get());
-      } else {
-        only_after.push_back(nows[j++].get());
-      }
-    }
   }
 
   // Merges the entries of two sorted chunk lists by key: visit(old, now) with null for the side
@@ -414,7 +389,7 @@ class ResourceMap {
     }
   }
 
-  std::vector<ChunkPtr> chunks_;
+  Segments segments_;
   size_t size_ = 0;
 };
 

@@ -100,8 +100,8 @@ TEST(ResourceMapTest, WritingACopyLeavesTheOriginalUnchanged) {
   EXPECT_EQ(copy.at(key(10)), -10);
   EXPECT_EQ(copy.at(key(500)), -500);
   EXPECT_FALSE(copy.contains(key(900)));
-  // Only the chunks written (at most one each) were copied.
-  EXPECT_GE(copy.chunks_shared_with(original) + 4, copy.chunk_count());
+  // Only the chunks written (at most one each, and the half a full one split off) were copied.
+  EXPECT_GE(copy.chunks_shared_with(original) + 5, copy.chunk_count());
 }
 
 TEST(ResourceMapTest, AWriteThroughAnIteratorDetachesEveryChunkItEnters) {
@@ -197,6 +197,170 @@ TEST(ResourceMapTest, EqualityComparesEntriesNotChunks) {
   EXPECT_EQ(a, b);
   b[key(3)] = 4;
   EXPECT_NE(a, b);
+}
+
+TEST(ResourceMapTest, UpperBoundIsPastTheEqualKeyAcrossChunks) {
+  auto [map, expected] = shuffled(2000, 11);
+  for (int i = 0; i < 1999; i += 7) {
+    EXPECT_EQ(map.upper_bound(key(i))->first, key(i + 1));
+    EXPECT_EQ(map.lower_bound(key(i))->first, key(i));
+  }
+  EXPECT_EQ(map.upper_bound(key(1999)), map.end());
+  EXPECT_EQ(map.upper_bound("a")->first, key(0));  // before every key
+}
+
+// Segments (resource_map_segments.h): small chunks and segments, so that a few thousand entries
+// span hundreds of segments and every insert or erase near a boundary splits or merges one.
+using SmallMap = ResourceMap<int, 4, 8>;
+using Expected = std::map<std::string, int>;
+
+template <typename M>
+std::vector<std::pair<std::string, int>> entries_of(const M& map) {
+  return {map.begin(), map.end()};
+}
+
+template <typename M>
+std::pair<std::vector<std::string>, std::vector<std::string>> diff_of(const M& before,
+                                                                      const M& after) {
+  std::vector<std::string> erased, put;
+  diff_resource_maps(
+      before, after, [&](const std::string& k) { erased.push_back(k); },
+      [&](const std::string& k, int v) { put.push_back(k + "=" + std::to_string(v)); });
+  return {erased, put};
+}
+
+std::pair<std::vector<std::string>, std::vector<std::string>> diff_of(const Expected& before,
+                                                                      const Expected& after) {
+  std::vector<std::string> erased, put;
+  for (const auto& [k, v] : before) {
+    if (!after.contains(k)) erased.push_back(k);
+  }
+  for (const auto& [k, v] : after) {
+    auto it = before.find(k);
+    if (it == before.end() || it->second != v) put.push_back(k + "=" + std::to_string(v));
+  }
+  return {erased, put};
+}
+
+// Checks every read of `map` against `expected`: entries both ways, size, finds and bounds.
+template <typename M>
+void expect_same(const M& map, const Expected& expected, std::mt19937& random) {
+  ASSERT_EQ(map.size(), expected.size());
+  ASSERT_EQ(entries_of(map), entries(expected));
+  std::vector<std::pair<std::string, int>> backwards;
+  for (auto it = map.end(); it != map.begin();) backwards.emplace_back(*--it);
+  std::reverse(backwards.begin(), backwards.end());
+  ASSERT_EQ(backwards, entries(expected));
+  for (int probe = 0; probe < 50; ++probe) {
+    std::string k = key(static_cast<int>(random() % 12000));
+    ASSERT_EQ(map.contains(k), expected.contains(k)) << k;
+    auto lower = map.lower_bound(k);
+    auto want = expected.lower_bound(k);
+    ASSERT_EQ(lower == map.end(), want == expected.end()) << k;
+    if (want != expected.end()) {
+      ASSERT_EQ(lower->first, want->first);
+    }
+  }
+}
+
+template <typename M>
+void random_edits_match_std_map(uint32_t seed) {
+  std::mt19937 random(seed);
+  M map;
+  Expected expected;
+  std::vector<std::pair<M, Expected>> saved;  // copies that must never see later writes
+  size_t most_segments = 0;
+  for (int batch = 0; batch < 40; ++batch) {
+    const bool growing = batch < 25;  // grow to ~10k, then erase down (merges)
+    for (int op = 0; op < 400; ++op) {
+      int n = static_cast<int>(random() % 12000);
+      if (random() % 100 < (growing ? 80u : 15u)) {
+        map[key(n)] = n + batch;
+        expected[key(n)] = n + batch;
+      } else if (random() % 8 == 0) {  // a run of neighbours: empties whole chunks
+        for (int i = n; i < n + 40; ++i) {
+          EXPECT_EQ(map.erase(key(i)), expected.erase(key(i)));
+        }
+      } else {
+        EXPECT_EQ(map.erase(key(n)), expected.erase(key(n)));
+      }
+    }
+    expect_same(map, expected, random);
+    most_segments = std::max(most_segments, map.segment_count());
+    if (batch % 5 == 0) saved.emplace_back(map, expected);
+    for (const auto& [copy, copy_expected] : saved) {
+      ASSERT_EQ(entries_of(copy), entries(copy_expected)) << "a copy saw a later write";
+      ASSERT_EQ(diff_of(copy, map), diff_of(copy_expected, expected)) << "batch " << batch;
+      ASSERT_EQ(diff_of(map, copy), diff_of(expected, copy_expected)) << "batch " << batch;
+    }
+  }
+  EXPECT_GT(most_segments, 4u);  // it spanned several segments
+}
+
+TEST(ResourceMapSegmentsTest, RandomInsertsAndErasesMatchStdMapWithSmallSegments) {
+  random_edits_match_std_map<SmallMap>(21);
+}
+
+TEST(ResourceMapSegmentsTest, RandomInsertsAndErasesMatchStdMapWithDefaultSegments) {
+  random_edits_match_std_map<Map>(22);
+}
+
+TEST(ResourceMapSegmentsTest, ACopySharesEverySegmentAndAWriteCopiesOne) {
+  auto [original, expected] = shuffled(10000, 23);
+  ASSERT_GT(original.segment_count(), 4u);
+  Map copy = original;
+  EXPECT_TRUE(copy.same_chunks(original));
+  EXPECT_EQ(copy.segments_shared_with(original), original.segment_count());
+  copy.at(key(5000)) = -1;
+  EXPECT_FALSE(copy.same_chunks(original));
+  EXPECT_EQ(copy.segments_shared_with(original) + 1, copy.segment_count());
+  EXPECT_EQ(copy.chunks_shared_with(original) + 1, copy.chunk_count());
+  EXPECT_EQ(diff_of(original, copy), (std::pair<std::vector<std::string>, std::vector<std::string>>{
+                                         {}, {key(5000) + "=-1"}}));
+  EXPECT_EQ(original.at(key(5000)), 5000);
+}
+
+TEST(ResourceMapSegmentsTest, CopiesThatDivergeBySplitsAndMergesStayApart) {
+  SmallMap original;
+  Expected expected;
+  for (int i = 0; i < 3000; i += 3) {
+    original.emplace(key(i), i);
+    expected.emplace(key(i), i);
+  }
+  SmallMap grown = original, shrunk = original;
+  Expected grown_expected = expected, shrunk_expected = expected;
+  for (int i = 1; i < 3000; ++i) {  // triples each chunk: chunks and segments split
+    if (i % 3 == 0) continue;
+    grown.emplace(key(i), -i);
+    grown_expected.emplace(key(i), -i);
+  }
+  for (int i = 200; i < 2800; ++i) {  // empties chunks: their segments merge or go
+    shrunk.erase(key(i));
+    shrunk_expected.erase(key(i));
+  }
+  for (auto& [k, v] : grown) v += 1;  // a non-const walk detaches what it enters
+  for (auto& [k, v] : grown_expected) v += 1;
+  EXPECT_EQ(entries_of(original), entries(expected));
+  EXPECT_EQ(entries_of(grown), entries(grown_expected));
+  EXPECT_EQ(entries_of(shrunk), entries(shrunk_expected));
+  EXPECT_GT(grown.segment_count(), original.segment_count());
+  EXPECT_LT(shrunk.segment_count(), original.segment_count());
+  EXPECT_EQ(diff_of(grown, shrunk), diff_of(grown_expected, shrunk_expected));
+  EXPECT_EQ(diff_of(shrunk, original), diff_of(shrunk_expected, expected));
+}
+
+TEST(ResourceMapSegmentsTest, SegmentsLeftSmallByErasesMergeWithANeighbour) {
+  auto [map, expected] = shuffled(10000, 24);
+  const size_t segments = map.segment_count();
+  ASSERT_GT(segments, 4u);
+  for (int i = 40; i < 9960; ++i) map.erase(key(i));  // keeps the first and last 40
+  EXPECT_EQ(map.size(), 80u);
+  // A few chunks: the two edge segments, each left with fewer than kSegmentMax / 4, merged.
+  EXPECT_EQ(map.segment_count(), 1u) << map.chunk_count() << " chunks";
+  EXPECT_EQ(map.begin()->first, key(0));
+  EXPECT_EQ(std::prev(map.end())->first, key(9999));
+  EXPECT_EQ(erase_if(map, [](const auto& entry) { return entry.second % 2 == 0; }), 40u);
+  EXPECT_EQ(map.size(), 40u);
 }
 
 }  // namespace
