@@ -219,6 +219,7 @@ void ConntrackTable::release(uint32_t slot) {
   if (tag == 0) return;
   Connection& c = slots_[slot];
   if (c.state.entry_flags & kEntryCounted) --enis_[c.key.eni].tracked;
+  if (c.via != 0) --via_connections_;
   tag = 0;
   --count_;
 }
@@ -350,6 +351,7 @@ TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t 
   slots_[slot] = Connection{key, now + r.timeout, generation, state, via};
   tag_at(slot) = tag_of(hash);
   ++count_;
+  if (via != 0) ++via_connections_;
   if (counted) ++e.tracked;
   ++e.counters.opened;
   if (ref != nullptr) *ref = ConnectionRef{slot, source_is_low};
@@ -383,7 +385,8 @@ bool ConntrackTable::has_connection(uint16_t eni, const PacketMeta& meta, uint32
   return !(c.state.entry_flags & kEntryUntracked) || c.generation == generation;
 }
 
-uint32_t ConntrackTable::via_of(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const {
+uint32_t ConntrackTable::via_of_lookup(uint16_t eni, const packet::FiveTuple& tuple,
+                                       uint32_t now) const {
   if (eni >= enis_.size()) return 0;
   bool source_is_low = false;
   const ConnectionKey key = ConnectionKey::of(eni, tuple, source_is_low);

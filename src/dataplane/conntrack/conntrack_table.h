@@ -144,7 +144,11 @@ class ConntrackTable {
 
   // Read-only: the Connection::via of the live connection of this 5-tuple (either direction),
   // 0 when there is none or it came in directly.
-  uint32_t via_of(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const;
+  // Inline: with no such connection in the table (no load balancer brought one in) it is 0
+  // without a key, a hash or a lookup — every new flow's route step asks.
+  uint32_t via_of(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const {
+    return via_connections_ == 0 ? 0 : via_of_lookup(eni, tuple, now);
+  }
 
   size_t count() const { return count_; }
   size_t capacity() const { return slots_.size(); }
@@ -170,6 +174,7 @@ class ConntrackTable {
     const bool initiator_is_low = c.state.entry_flags & kEntryInitiatorIsLow;
     return source_is_low == initiator_is_low ? Direction::original : Direction::reply;
   }
+  uint32_t via_of_lookup(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const;
   uint32_t lookup(const ConnectionKey& key, uint64_t hash, uint32_t now);
   uint32_t peek(const ConnectionKey& key, uint64_t hash) const;  // live or expired
   uint32_t claim(uint64_t hash, uint32_t now);
@@ -227,6 +232,7 @@ class ConntrackTable {
   std::vector<EniEntry> enis_;
   size_t mask_ = 0;
   size_t count_ = 0;
+  size_t via_connections_ = 0;  // entries (live or expired, not freed) with Connection::via != 0
   size_t sweep_cursor_ = 0;
 };
 

@@ -57,6 +57,23 @@ TEST(ConntrackTable, AConnectionRemembersTheLoadBalancerItCameThroughBothWays) {
   EXPECT_EQ(table.via_of(kEni, reply.tuple, 100000), 0u);  // expired
 }
 
+// via_of() answers 0 without a lookup while no entry has a via: freeing other entries must
+// not make it forget one that has, and a freed one's via must not linger.
+TEST(ConntrackTable, ViaSurvivesFreeingOtherConnectionsAndGoesWithItsOwn) {
+  auto table = make_table();
+  const Endpoints plain{packet::IpAddress::v4(0x0a000003), packet::IpAddress::v4(0x0a000002)};
+  const auto e = Endpoints::v4();
+  const auto request = parsed(testing::udp_packet(e, true));
+  EXPECT_TRUE(table.open(kEni, parsed(testing::udp_packet(plain, true)), 100).ok());
+  EXPECT_TRUE(table.open(kEni, request, 200, Tracking::tracked, 0, nullptr, 960).ok());
+  EXPECT_EQ(table.sweep(150, table.capacity()), 1u);  // the plain one (single UDP: 30 s)
+  EXPECT_EQ(table.via_of(kEni, request.tuple, 201), 960u);
+  EXPECT_EQ(table.sweep(300, table.capacity()), 1u);      // now the one through the load balancer
+  EXPECT_EQ(table.via_of(kEni, request.tuple, 201), 0u);  // freed: not there, whatever the time
+  EXPECT_TRUE(table.open(kEni, request, 400, Tracking::tracked, 0, nullptr, 961).ok());
+  EXPECT_EQ(table.via_of(kEni, request.tuple, 401), 961u);
+}
+
 TEST(ConntrackTable, ConfigureRejectsTimeoutsOutsideAmazonRanges) {
   ConntrackTable table(64, 2);
   struct Case {
