@@ -242,17 +242,25 @@ TrackResult ConntrackTable::count_result(EniEntry& eni, TrackResult r) {
 }
 
 TrackResult ConntrackTable::track(uint16_t eni, const PacketMeta& meta, uint32_t now,
-                                  uint32_t generation, ConnectionRef* ref) {
+                                  uint32_t generation, ConnectionRef* ref, Miss* miss) {
   EniEntry& e = enis_[eni];
   if (ref != nullptr) *ref = ConnectionRef{};
   if (!meta.ok()) return count_result(e, TrackResult::dropped(DropReason::malformed));
   if (is_icmp_error(meta)) return track_icmp_error(eni, meta, now, generation);
   bool source_is_low = false;
   const ConnectionKey key = ConnectionKey::of(eni, meta.tuple, source_is_low);
-  const uint32_t slot = lookup(key, key.hash(), now);
-  if (slot == kNoSlot) return {Verdict::new_connection, DropReason::none, 0};
+  const uint64_t hash = key.hash();
+  const uint32_t slot = lookup(key, hash, now);
+  if (slot == kNoSlot) {
+    if (miss != nullptr) *miss = Miss{key, hash, source_is_low, true};
+    return {Verdict::new_connection, DropReason::none, 0};
+  }
   const TrackResult r = track_slot(e, slot, meta, source_is_low, now, generation);
   if (ref != nullptr && r.ok()) *ref = ConnectionRef{slot, source_is_low};
+  // A reopen, or an untracked entry of older rules: track_slot() freed the entry.
+  if (miss != nullptr && r.verdict == Verdict::new_connection) {
+    *miss = Miss{key, hash, source_is_low, true};
+  }
   return r;
 }
 
@@ -329,6 +337,24 @@ TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t 
   const ConnectionKey key = ConnectionKey::of(eni, meta.tuple, source_is_low);
   const uint64_t hash = key.hash();
   if (lookup(key, hash, now) != kNoSlot) return track(eni, meta, now, generation, ref);
+  return open_new(e, key, hash, source_is_low, meta, now, tracking, generation, ref, via);
+}
+
+TrackResult ConntrackTable::open_missed(uint16_t eni, const Miss& miss, const PacketMeta& meta,
+                                        uint32_t now, Tracking tracking, uint32_t generation,
+                                        ConnectionRef* ref, uint32_t via) {
+  if (!miss.set) return open(eni, meta, now, tracking, generation, ref, via);
+  if (ref != nullptr) *ref = ConnectionRef{};
+  if (is_icmp(meta.tuple.protocol)) tracking = Tracking::tracked;  // ICMP is always tracked
+  return open_new(enis_[eni], miss.key, miss.hash, miss.source_is_low, meta, now, tracking,
+                  generation, ref, via);
+}
+
+// open() once the connection is known to have no entry.
+TrackResult ConntrackTable::open_new(EniEntry& e, const ConnectionKey& key, uint64_t hash,
+                                     bool source_is_low, const PacketMeta& meta, uint32_t now,
+                                     Tracking tracking, uint32_t generation, ConnectionRef* ref,
+                                     uint32_t via) {
   const bool counted = tracking == Tracking::tracked;
   // Expired connections still count until freed (lazily, or by the per-batch sweep): at the
   // allowance, sweep a bounded stretch first so connections that are over do not hold it.

@@ -76,6 +76,14 @@ static_assert(sizeof(Connection) == 88);
 
 enum class Tracking : uint8_t { tracked, untracked };
 
+// A packet's key that track() did not find (new_connection): open_missed() reuses it.
+struct Miss {
+  ConnectionKey key;
+  uint64_t hash = 0;
+  bool source_is_low = false;
+  bool set = false;  // false: track() did not set it (open_missed() then does what open() does)
+};
+
 // Where a packet's connection lives and which endpoint of its key sent the packet. A hint
 // only: the slot may have been freed or reused since; track_at() re-checks it.
 struct ConnectionRef {
@@ -109,8 +117,9 @@ class ConntrackTable {
   // The verdict for a packet of a known connection (or an ICMP error about one), or
   // new_connection. `meta` must be a parsed IP packet, not a later fragment.
   // `ref`, when given, is set to the connection the packet passed (kNoSlot otherwise).
+  // `miss`, when given and the verdict is new_connection, is set to what open() needs.
   TrackResult track(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
-                    uint32_t generation = 0, ConnectionRef* ref = nullptr);
+                    uint32_t generation = 0, ConnectionRef* ref = nullptr, Miss* miss = nullptr);
   // track() for a packet whose connection was at `ref` (same answer, same effects); `ref` is
   // refreshed when the connection has moved. Inline below: the fast path's common packet.
   TrackResult track_at(uint16_t eni, ConnectionRef& ref, const packet::PacketMeta& meta,
@@ -120,6 +129,12 @@ class ConntrackTable {
   TrackResult open(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
                    Tracking tracking = Tracking::tracked, uint32_t generation = 0,
                    ConnectionRef* ref = nullptr, uint32_t via = 0);
+  // open() right after track() answered new_connection for the same (eni, meta, now) and set
+  // `miss`, with nothing changed in the table since: the same effects without building the
+  // key, hashing it and looking it up again (the lookup would miss again).
+  TrackResult open_missed(uint16_t eni, const Miss& miss, const packet::PacketMeta& meta,
+                          uint32_t now, Tracking tracking, uint32_t generation, ConnectionRef* ref,
+                          uint32_t via);
   // Frees expired entries among the next `slot_budget` slots; returns how many were freed.
   size_t sweep(uint32_t now, size_t slot_budget);
   // Slots open() sweeps before it refuses a connection for the ENI's allowance.
@@ -174,6 +189,9 @@ class ConntrackTable {
     const bool initiator_is_low = c.state.entry_flags & kEntryInitiatorIsLow;
     return source_is_low == initiator_is_low ? Direction::original : Direction::reply;
   }
+  TrackResult open_new(EniEntry& e, const ConnectionKey& key, uint64_t hash, bool source_is_low,
+                       const packet::PacketMeta& meta, uint32_t now, Tracking tracking,
+                       uint32_t generation, ConnectionRef* ref, uint32_t via);
   uint32_t via_of_lookup(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const;
   uint32_t lookup(const ConnectionKey& key, uint64_t hash, uint32_t now);
   uint32_t peek(const ConnectionKey& key, uint64_t hash) const;  // live or expired

@@ -263,6 +263,69 @@ TEST(ConntrackTable, SynOnTimeWaitReopensThroughTheRules) {
   EXPECT_EQ(table.count(), 1u);
 }
 
+// open_missed() (the connection stage's open after track()'s miss) has open()'s effects:
+// two tables fed the same packets, one through open(), one through open_missed(), answer
+// alike — new, reopened after TIME_WAIT, untracked then cut by a rule change, ICMP, allowance.
+TEST(ConntrackTable, OpenAfterAMissAnswersAsOpen) {
+  auto direct = make_table(3);
+  auto missed = make_table(3);
+  using namespace packet;
+  const auto e = Endpoints::v4();
+  auto other = e;
+  other.client = IpAddress::v4(0x0a000009);
+  auto third = e;
+  third.client = IpAddress::v4(0x0a00000a);
+  const struct {
+    std::vector<uint8_t> packet;
+    uint32_t now, generation;
+    Tracking tracking;
+  } steps[] = {
+      {testing::tcp_packet(e, true, kTcpSyn, 100, 0, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, false, kTcpSyn | kTcpAck, 500, 101, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, true, kTcpAck, 101, 501, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, true, kTcpFin | kTcpAck, 101, 501, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, false, kTcpFin | kTcpAck, 501, 102, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, true, kTcpAck, 102, 502, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, true, kTcpSyn, 9000, 0, 1000), 1, 0, Tracking::tracked},  // reopen
+      {testing::tcp_packet(e, false, kTcpSyn | kTcpAck, 700, 9001, 1000), 1, 0, Tracking::tracked},
+      {testing::udp_packet(other, true), 2, 1, Tracking::untracked},
+      {testing::udp_packet(other, false), 3, 1, Tracking::untracked},
+      {testing::udp_packet(other, false), 4, 2, Tracking::untracked},     // rules changed
+      {testing::echo_packet(other, true, 7), 5, 2, Tracking::untracked},  // ICMP: tracked
+      {testing::echo_packet(other, false, 7), 5, 2, Tracking::untracked},
+      {testing::udp_packet(third, true), 6, 2, Tracking::tracked},
+      {testing::udp_packet(e, true), 6, 2, Tracking::tracked},  // over the allowance of 3
+  };
+  int i = 0;
+  for (const auto& step : steps) {
+    const auto meta = parsed(step.packet);
+    ConnectionRef direct_ref, missed_ref;
+    TrackResult a = direct.track(kEni, meta, step.now, step.generation, &direct_ref);
+    if (a.verdict == Verdict::new_connection) {
+      a = direct.open(kEni, meta, step.now, step.tracking, step.generation, &direct_ref);
+    }
+    Miss miss;
+    TrackResult b = missed.track(kEni, meta, step.now, step.generation, &missed_ref, &miss);
+    if (b.verdict == Verdict::new_connection) {
+      EXPECT_TRUE(miss.set) << i;
+      b = missed.open_missed(kEni, miss, meta, step.now, step.tracking, step.generation,
+                             &missed_ref, 0);
+    }
+    EXPECT_EQ(a.verdict, b.verdict) << i;
+    EXPECT_EQ(a.reason, b.reason) << i;
+    EXPECT_EQ(a.timeout, b.timeout) << i;
+    EXPECT_EQ(direct_ref.slot, missed_ref.slot) << i;
+    EXPECT_EQ(direct_ref.source_is_low, missed_ref.source_is_low) << i;
+    EXPECT_EQ(direct.count(), missed.count()) << i;
+    EXPECT_EQ(direct.allowance_available(kEni), missed.allowance_available(kEni)) << i;
+    EXPECT_EQ(direct.counters(kEni).opened, missed.counters(kEni).opened) << i;
+    EXPECT_EQ(direct.counters(kEni).accepted, missed.counters(kEni).accepted) << i;
+    ++i;
+  }
+  EXPECT_EQ(direct.counters(kEni).allowance_exceeded(), 1u);
+  EXPECT_EQ(missed.counters(kEni).allowance_exceeded(), 1u);
+}
+
 }  // namespace
 }  // namespace openvpc::conntrack
 
