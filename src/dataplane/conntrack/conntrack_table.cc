@@ -125,10 +125,9 @@ uint32_t ConntrackTable::lookup(const ConnectionKey& key, uint64_t hash, uint32_
   const uint32_t tag = tag_of(hash);
   const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
   for (size_t b : candidates) {
-    const Bucket& bucket = buckets_[b];
-    for (size_t way = 0; way < kWays; ++way) {
-      const uint32_t slot = uint32_t(b * kWays + way);
-      if (bucket.tags[way] != tag || !(slots_[slot].key == key)) continue;
+    for (uint32_t ways = buckets_[b].ways_with(tag); ways != 0; ways &= ways - 1) {
+      const uint32_t slot = uint32_t(b * kWays + size_t(__builtin_ctz(ways)));
+      if (!(slots_[slot].key == key)) continue;
       if (!is_expired(slot, now)) return slot;
       release(slot);
       return kNoSlot;
@@ -141,9 +140,9 @@ uint32_t ConntrackTable::peek(const ConnectionKey& key, uint64_t hash) const {
   const uint32_t tag = tag_of(hash);
   const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
   for (size_t b : candidates) {
-    for (size_t way = 0; way < kWays; ++way) {
-      const uint32_t slot = uint32_t(b * kWays + way);
-      if (buckets_[b].tags[way] == tag && slots_[slot].key == key) return slot;
+    for (uint32_t ways = buckets_[b].ways_with(tag); ways != 0; ways &= ways - 1) {
+      const uint32_t slot = uint32_t(b * kWays + size_t(__builtin_ctz(ways)));
+      if (slots_[slot].key == key) return slot;
     }
   }
   return kNoSlot;
@@ -189,19 +188,13 @@ void ConntrackTable::prefetch_slot(uint16_t eni, const packet::FiveTuple& tuple)
 // A free way in the emptier of the two buckets, else an expired entry in either.
 uint32_t ConntrackTable::claim(uint64_t hash, uint32_t now) {
   const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
-  uint32_t best = kNoSlot;
-  size_t best_free = 0;
-  for (size_t b : candidates) {
-    size_t free_ways = 0;
-    uint32_t first_free = kNoSlot;
-    for (size_t way = 0; way < kWays; ++way) {
-      if (buckets_[b].tags[way] != 0) continue;
-      if (first_free == kNoSlot) first_free = uint32_t(b * kWays + way);
-      ++free_ways;
-    }
-    if (free_ways > best_free) best = first_free, best_free = free_ways;
+  // The first free way of the bucket with more free ways, the first bucket on a tie.
+  const uint32_t free0 = buckets_[candidates[0]].ways_with(0);
+  const uint32_t free1 = buckets_[candidates[1]].ways_with(0);
+  if (__builtin_popcount(free1) > __builtin_popcount(free0)) {
+    return uint32_t(candidates[1] * kWays + size_t(__builtin_ctz(free1)));
   }
-  if (best != kNoSlot) return best;
+  if (free0 != 0) return uint32_t(candidates[0] * kWays + size_t(__builtin_ctz(free0)));
   for (size_t b : candidates) {
     for (size_t way = 0; way < kWays; ++way) {
       const uint32_t slot = uint32_t(b * kWays + way);

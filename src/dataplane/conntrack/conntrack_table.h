@@ -175,6 +175,22 @@ class ConntrackTable {
   static constexpr size_t kWays = 8;
   struct alignas(32) Bucket {
     uint32_t tags[kWays] = {};
+    // Bit w set: tags[w] == tag (0: the free ways). Two SSE2 compares instead of eight
+    // branches: every new connection probes two buckets to look up, then two to claim.
+    uint32_t ways_with(uint32_t tag) const {
+#if defined(__SSE2__)
+      const __m128i t = _mm_set1_epi32(int(tag));
+      const __m128i a = _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tags)), t);
+      const __m128i b =
+          _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tags + 4)), t);
+      return uint32_t(_mm_movemask_ps(_mm_castsi128_ps(a))) |
+             uint32_t(_mm_movemask_ps(_mm_castsi128_ps(b))) << 4;
+#else
+      uint32_t bits = 0;
+      for (size_t way = 0; way < kWays; ++way) bits |= uint32_t(tags[way] == tag) << way;
+      return bits;
+#endif
+    }
   };
   struct EniEntry {
     EniSettings settings;
@@ -197,7 +213,9 @@ class ConntrackTable {
   uint32_t peek(const ConnectionKey& key, uint64_t hash) const;  // live or expired
   uint32_t claim(uint64_t hash, uint32_t now);
   void release(uint32_t slot);
-  bool is_expired(uint32_t slot, uint32_t now) const { return slots_[slot].expires_at <= now; }
+  bool is_expired(uint32_t slot, uint32_t now) const {
+    return slots_[slot].expires_at <= now;
+  }
   bool holds(uint32_t slot, uint16_t eni, const packet::FiveTuple& tuple,
              bool source_is_low) const {
     if ((slot / kWays) > mask_ || buckets_[slot / kWays].tags[slot % kWays] == 0) return false;
