@@ -16,7 +16,11 @@ CompiledTraffic CompiledTraffic::from(const program::TrafficMatch& match) {
   return t;
 }
 
-bool PortRule::for_protocol(const CompiledTraffic& traffic, uint8_t protocol, PortRule& rule) {
+namespace {
+
+// Whether `traffic` can match a packet of protocol (kProtoTcp or kProtoUdp); if so, sets the
+// rule's ports (all of them for an all-protocols rule).
+bool for_protocol(const CompiledTraffic& traffic, uint8_t protocol, PortRule& rule) {
   if (traffic.protocol == program::kAllProtocols) {
     rule.port_first = 0, rule.port_span = 65535;
     return true;
@@ -26,6 +30,8 @@ bool PortRule::for_protocol(const CompiledTraffic& traffic, uint8_t protocol, Po
   rule.port_span = uint16_t(traffic.port_last - traffic.port_first);
   return true;
 }
+
+}  // namespace
 
 void SecurityGroupPolicy::add(Direction direction, CompiledSecurityGroupRule rule) {
   rule.peer_prefix = Prefix::from(rule.peer);
@@ -39,8 +45,7 @@ void SecurityGroupPolicy::finish() {
       port_rules_[d][p].clear();
       for (uint32_t i = 0; i < rules.size(); ++i) {
         PortRule rule;
-        if (!PortRule::for_protocol(rules[i].traffic,
-                                    p == 0 ? packet::kProtoTcp : packet::kProtoUdp, rule)) {
+        if (!for_protocol(rules[i].traffic, p == 0 ? packet::kProtoTcp : packet::kProtoUdp, rule)) {
           continue;
         }
         rule.prefix = rules[i].peer_prefix;
@@ -81,18 +86,16 @@ SecurityGroupDecision SecurityGroupPolicy::evaluate(Direction direction,
   };
   const int protocol_slot = port_protocol_slot(meta.tuple.protocol);
   if (protocol_slot >= 0) {
-    const uint16_t port = meta.tuple.dst_port;
-    for (const PortRule& rule :
-         port_rules_[direction == Direction::ingress ? 0 : 1][protocol_slot]) {
-      if (!rule.port_matches(port)) continue;
-      if (rule.member_set >= 0) {
-        const MemberSet& members = member_sets[size_t(rule.member_set)];
-        if (!std::binary_search(members.begin(), members.end(), peer)) continue;
-      } else if (!rule.prefix.contains(peer)) {
-        continue;
-      }
-      if (matched(all[rule.index])) break;
-    }
+    port_rules_[direction == Direction::ingress ? 0 : 1][protocol_slot].visit_port_matches(
+        meta.tuple.dst_port, [&](const PortRule& rule) {
+          if (rule.member_set >= 0) {
+            const MemberSet& members = member_sets[size_t(rule.member_set)];
+            if (!std::binary_search(members.begin(), members.end(), peer)) return false;
+          } else if (!rule.prefix.contains(peer)) {
+            return false;
+          }
+          return matched(all[rule.index]);
+        });
   } else {
     for (const auto& rule : all) {
       if (!rule.traffic.matches(meta)) continue;
@@ -128,8 +131,8 @@ NetworkAclPolicy::NetworkAclPolicy(const program::NetworkAcl& acl) : id_(acl.id)
     for (int p = 0; p < 2; ++p) {
       for (uint32_t i = 0; i < entries.size(); ++i) {
         PortRule rule;
-        if (!PortRule::for_protocol(entries[i].traffic,
-                                    p == 0 ? packet::kProtoTcp : packet::kProtoUdp, rule)) {
+        if (!for_protocol(entries[i].traffic, p == 0 ? packet::kProtoTcp : packet::kProtoUdp,
+                          rule)) {
           continue;
         }
         rule.prefix = entries[i].prefix;
@@ -146,15 +149,15 @@ NetworkAclDecision NetworkAclPolicy::evaluate(Direction direction,
   const packet::IpAddress& peer = direction == Direction::ingress ? meta.tuple.src : meta.tuple.dst;
   const int protocol_slot = port_protocol_slot(meta.tuple.protocol);
   if (protocol_slot >= 0) {
-    const uint16_t port = meta.tuple.dst_port;
-    for (const PortRule& rule :
-         port_entries_[direction == Direction::ingress ? 0 : 1][protocol_slot]) {
-      if (rule.port_matches(port) && rule.prefix.contains(peer)) {
-        const CompiledAclEntry& entry = entries[rule.index];
-        return {entry.action == program::AclAction::allow, &entry};
-      }
-    }
-    return {false, nullptr};
+    const CompiledAclEntry* hit = nullptr;
+    port_entries_[direction == Direction::ingress ? 0 : 1][protocol_slot].visit_port_matches(
+        meta.tuple.dst_port, [&](const PortRule& rule) {
+          if (!rule.prefix.contains(peer)) return false;
+          hit = &entries[rule.index];
+          return true;
+        });
+    if (hit == nullptr) return {false, nullptr};
+    return {hit->action == program::AclAction::allow, hit};
   }
   for (const auto& entry : entries) {
     if (entry.traffic.matches(meta) && entry.prefix.contains(peer)) {

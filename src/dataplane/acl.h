@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/port_rules.h"
 #include "dataplane/prefix.h"
 #include "packet/parser.h"
 #include "program/program.h"
@@ -63,28 +64,6 @@ struct CompiledSecurityGroupRule {
   std::string description;  // "sg 3 rule 1: ingress tcp 22 from 10.0.0.0/16"
 };
 
-// A rule or entry as a TCP or UDP packet meets it: its prefix and its destination ports (all of
-// them for an all-protocols rule) as one unsigned range check, `index` into the policy's list.
-// The policies keep, per direction and for TCP and for UDP, the rules that can match such a
-// packet in their order: a new flow's check skips the rules of other protocols and the
-// protocol switch, and each rule it does check is a short, contiguous record.
-struct PortRule {
-  Prefix prefix;
-  uint16_t port_first = 0;
-  uint16_t port_span = 0;   // dst_port - port_first <= port_span (16-bit arithmetic)
-  int32_t member_set = -1;  // security groups: as CompiledSecurityGroupRule::member_set
-  uint32_t index = 0;
-
-  bool port_matches(uint16_t port) const { return uint16_t(port - port_first) <= port_span; }
-  // The rules of `traffic`'s list for protocol (kProtoTcp or kProtoUdp): false when none.
-  static bool for_protocol(const CompiledTraffic& traffic, uint8_t protocol, PortRule& rule);
-};
-
-// 0 for TCP, 1 for UDP, -1 for another protocol (the slot of the per-protocol lists).
-inline int port_protocol_slot(uint8_t protocol) {
-  return protocol == packet::kProtoTcp ? 0 : protocol == packet::kProtoUdp ? 1 : -1;
-}
-
 struct SecurityGroupDecision {
   bool allowed = false;
   bool untracked = false;
@@ -107,7 +86,7 @@ class SecurityGroupPolicy {
   std::vector<CompiledSecurityGroupRule> ingress_;
   std::vector<CompiledSecurityGroupRule> egress_;
   // [direction][0: tcp, 1: udp]: the rules a packet of the protocol can match (PortRule).
-  std::vector<PortRule> port_rules_[2][2];
+  PortRuleList port_rules_[2][2];
   // [direction][0: tcp, 1: udp]: direction has an everywhere all-ports rule for the protocol.
   bool all_open_[2][2] = {};
 };
@@ -137,7 +116,7 @@ class NetworkAclPolicy {
   std::vector<CompiledAclEntry> ingress_;
   std::vector<CompiledAclEntry> egress_;
   // [direction][0: tcp, 1: udp]: the entries a packet of the protocol can match (PortRule).
-  std::vector<PortRule> port_entries_[2][2];
+  PortRuleList port_entries_[2][2];
 };
 
 }  // namespace openvpc::dataplane
