@@ -64,10 +64,28 @@ uint32_t untracked_timeout(uint8_t protocol, const Timeouts& t) {
   }
 }
 
+// -1, 0 or 1 as a < b in byte order (IpAddress's <), by two big-endian word compares
+// instead of a memcmp call for != and another for <.
+int compare_addresses(const packet::IpAddress& a, const packet::IpAddress& b) {
+  uint64_t a0, a1, b0, b1;
+  std::memcpy(&a0, a.bytes.data(), 8);
+  std::memcpy(&a1, a.bytes.data() + 8, 8);
+  std::memcpy(&b0, b.bytes.data(), 8);
+  std::memcpy(&b1, b.bytes.data() + 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  a0 = __builtin_bswap64(a0), a1 = __builtin_bswap64(a1);
+  b0 = __builtin_bswap64(b0), b1 = __builtin_bswap64(b1);
+#endif
+  if (a0 != b0) return a0 < b0 ? -1 : 1;
+  if (a1 != b1) return a1 < b1 ? -1 : 1;
+  return 0;
+}
+
 }  // namespace
 
 ConnectionKey ConnectionKey::of(uint16_t eni, const packet::FiveTuple& t, bool& source_is_low) {
-  source_is_low = t.src != t.dst ? t.src < t.dst : t.src_port <= t.dst_port;
+  const int order = compare_addresses(t.src, t.dst);
+  source_is_low = order != 0 ? order < 0 : t.src_port <= t.dst_port;
   ConnectionKey key;
   key.eni = eni;
   key.protocol = t.protocol;

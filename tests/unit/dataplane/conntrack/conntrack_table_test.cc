@@ -74,6 +74,30 @@ TEST(ConntrackTable, ViaSurvivesFreeingOtherConnectionsAndGoesWithItsOwn) {
   EXPECT_EQ(table.via_of(kEni, request.tuple, 401), 961u);
 }
 
+// ConnectionKey::of orders the endpoints as IpAddress's < (byte order), then by port: both
+// directions of a connection build the same key.
+TEST(ConnectionKey, LowEndpointIsTheSmallerAddressThenPort) {
+  uint32_t seed = 15;
+  const auto next = [&] { return seed = seed * 1103515245u + 12345u; };
+  for (int i = 0; i < 2000; ++i) {
+    packet::FiveTuple t;
+    t.protocol = packet::kProtoTcp;
+    for (auto* a : {&t.src, &t.dst}) {
+      for (auto& b : a->bytes) b = uint8_t(next() % 3);  // small values: many equal bytes
+    }
+    if (i % 4 == 0) t.dst = t.src;
+    t.src_port = uint16_t(next() % 3), t.dst_port = uint16_t(next() % 3);
+    bool source_is_low = false;
+    const ConnectionKey key = ConnectionKey::of(kEni, t, source_is_low);
+    EXPECT_EQ(source_is_low, t.src != t.dst ? t.src < t.dst : t.src_port <= t.dst_port) << i;
+    packet::FiveTuple reverse = t;
+    std::swap(reverse.src, reverse.dst);
+    std::swap(reverse.src_port, reverse.dst_port);
+    bool reverse_is_low = false;
+    EXPECT_EQ(ConnectionKey::of(kEni, reverse, reverse_is_low), key) << i;
+  }
+}
+
 TEST(ConntrackTable, ConfigureRejectsTimeoutsOutsideAmazonRanges) {
   ConntrackTable table(64, 2);
   struct Case {
