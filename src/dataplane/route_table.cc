@@ -5,6 +5,20 @@
 
 namespace openvpc::dataplane {
 
+namespace {
+
+// A Prefix word (memory order) as a number whose order is the address's, so that a group's
+// keys sort numerically and its first and last key bound a range of addresses.
+uint64_t in_address_order(uint64_t word) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return __builtin_bswap64(word);
+#else
+  return word;
+#endif
+}
+
+}  // namespace
+
 RouteLookup::RouteLookup(const program::RouteTable& table) : id_(table.id), routes_(table.routes) {
   std::stable_sort(routes_.begin(), routes_.end(),
                    [](const program::Route& a, const program::Route& b) {
@@ -19,7 +33,7 @@ RouteLookup::RouteLookup(const program::RouteTable& table) : id_(table.id), rout
         groups_.back().mask_low != p.mask_low) {
       groups_.push_back({p.mask_high, p.mask_low, i, i});
     }
-    keys_.push_back({p.high, p.low, i});
+    keys_.push_back({in_address_order(p.high), in_address_order(p.low), i});
     groups_.back().end = i + 1;
   }
   for (const Group& g : groups_) {
@@ -36,7 +50,14 @@ const program::Route* RouteLookup::lookup(const packet::IpAddress& destination) 
   std::memcpy(&high, destination.bytes.data(), 8);
   std::memcpy(&low, destination.bytes.data() + 8, 8);
   for (const Group& g : groups_) {
-    const uint64_t h = high & g.mask_high, l = low & g.mask_low;
+    const uint64_t h = in_address_order(high & g.mask_high);
+    const uint64_t l = in_address_order(low & g.mask_low);
+    // Outside the group's first and last key: no route of this length (one compare each,
+    // where most groups a destination meets are not its own).
+    const Key& lo = keys_[g.begin];
+    const Key& hi = keys_[g.end - 1];
+    if (h < lo.high || (h == lo.high && l < lo.low)) continue;
+    if (h > hi.high || (h == hi.high && l > hi.low)) continue;
     // The first key >= (h, l): the route of the lowest index among equal prefixes.
     const Key* first = keys_.data() + g.begin;
     size_t count = g.end - g.begin;

@@ -31,7 +31,7 @@ class RouteLookup {
   uint32_t id_ = 0;
   std::vector<program::Route> routes_;
   struct Key {
-    uint64_t high = 0, low = 0;  // the route's destination, masked (Prefix's words)
+    uint64_t high = 0, low = 0;  // the route's destination, masked, in address order
     uint32_t route = 0;          // index into routes_
   };
   struct Group {

@@ -203,13 +203,25 @@ void ConntrackTable::prefetch_slot(uint16_t eni, const packet::FiveTuple& tuple)
   __builtin_prefetch(slot + sizeof(Connection) - 1, 1);  // a slot may straddle two lines
 }
 
+namespace {
+
+// The number of ways in a bucket's 8-bit mask (__builtin_popcount is a libgcc call without
+// -mpopcnt).
+uint32_t way_count(uint32_t ways) {
+  ways = ways - ((ways >> 1) & 0x55);
+  ways = (ways & 0x33) + ((ways >> 2) & 0x33);
+  return (ways + (ways >> 4)) & 0x0f;
+}
+
+}  // namespace
+
 // A free way in the emptier of the two buckets, else an expired entry in either.
 uint32_t ConntrackTable::claim(uint64_t hash, uint32_t now) {
   const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
   // The first free way of the bucket with more free ways, the first bucket on a tie.
   const uint32_t free0 = buckets_[candidates[0]].ways_with(0);
   const uint32_t free1 = buckets_[candidates[1]].ways_with(0);
-  if (__builtin_popcount(free1) > __builtin_popcount(free0)) {
+  if (way_count(free1) > way_count(free0)) {
     return uint32_t(candidates[1] * kWays + size_t(__builtin_ctz(free1)));
   }
   if (free0 != 0) return uint32_t(candidates[0] * kWays + size_t(__builtin_ctz(free0)));
