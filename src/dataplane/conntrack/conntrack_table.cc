@@ -86,15 +86,9 @@ int compare_addresses(const packet::IpAddress& a, const packet::IpAddress& b) {
 ConnectionKey ConnectionKey::of(uint16_t eni, const packet::FiveTuple& t, bool& source_is_low) {
   const int order = compare_addresses(t.src, t.dst);
   source_is_low = order != 0 ? order < 0 : t.src_port <= t.dst_port;
-  ConnectionKey key;
-  key.eni = eni;
-  key.protocol = t.protocol;
-  if (source_is_low) {
-    key.low = t.src, key.low_port = t.src_port, key.high = t.dst, key.high_port = t.dst_port;
-  } else {
-    key.low = t.dst, key.low_port = t.dst_port, key.high = t.src, key.high_port = t.src_port;
-  }
-  return key;
+  // Built in one go (a default-constructed key, then assigned, zeroed its 40 bytes first).
+  return source_is_low ? ConnectionKey{t.src, t.dst, t.src_port, t.dst_port, t.protocol, 0, eni}
+                       : ConnectionKey{t.dst, t.src, t.dst_port, t.src_port, t.protocol, 0, eni};
 }
 
 uint64_t ConnectionKey::hash() const {
