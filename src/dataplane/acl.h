@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/port_rules.h"
 #include "dataplane/prefix.h"
 #include "packet/parser.h"
 #include "program/program.h"
@@ -72,7 +73,7 @@ struct SecurityGroupDecision {
 class SecurityGroupPolicy {
  public:
   void add(program::Direction direction, CompiledSecurityGroupRule rule);
-  // Call once after every add(): computes the untracked-flow condition.
+  // Call once after every add(): computes the untracked-flow condition and the TCP/UDP lists.
   void finish();
   SecurityGroupDecision evaluate(program::Direction direction, const packet::PacketMeta& meta,
                                  std::span<const MemberSet> member_sets) const;
@@ -84,6 +85,8 @@ class SecurityGroupPolicy {
   }
   std::vector<CompiledSecurityGroupRule> ingress_;
   std::vector<CompiledSecurityGroupRule> egress_;
+  // [direction][0: tcp, 1: udp]: the rules a packet of the protocol can match (PortRule).
+  PortRuleList port_rules_[2][2];
   // [direction][0: tcp, 1: udp]: direction has an everywhere all-ports rule for the protocol.
   bool all_open_[2][2] = {};
 };
@@ -112,6 +115,8 @@ class NetworkAclPolicy {
   uint32_t id_ = 0;
   std::vector<CompiledAclEntry> ingress_;
   std::vector<CompiledAclEntry> egress_;
+  // [direction][0: tcp, 1: udp]: the entries a packet of the protocol can match (PortRule).
+  PortRuleList port_entries_[2][2];
 };
 
 }  // namespace openvpc::dataplane

@@ -41,7 +41,8 @@ DropReason ConnectionStage::commit(const Classification& c, const packet::Packet
       return DropReason::connection_table_full;
     }
     conntrack::ConnectionRef& ref = entry.connection_refs[i];
-    conntrack::TrackResult r = table_.track(slot, meta, now, generation_, &ref);
+    conntrack::Miss miss;
+    conntrack::TrackResult r = table_.track(slot, meta, now, generation_, &ref, &miss);
     if (r.verdict == conntrack::Verdict::new_connection) {
       if (!stage.allowed_by_rules) {
         note(trace, "conntrack", [&] {
@@ -52,7 +53,7 @@ DropReason ConnectionStage::commit(const Classification& c, const packet::Packet
       }
       const auto tracking =
           stage.untracked ? conntrack::Tracking::untracked : conntrack::Tracking::tracked;
-      r = table_.open(slot, meta, now, tracking, generation_, &ref, stage.via);
+      r = table_.open_missed(slot, miss, meta, now, tracking, generation_, &ref, stage.via);
       opened = opened || r.ok();
       note(trace, "conntrack", [&] {
         return "eni " + std::to_string(eni) + ": new connection" +

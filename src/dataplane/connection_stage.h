@@ -6,8 +6,9 @@
 // The pipeline uses it twice per packet path:
 // - slow path: after the Classifier allowed a flow, commit() runs each security-group stage
 //   the flow crossed through the table: track() a packet of a known connection (accept,
-//   related or a named drop); for a new one, open() it when the stage's rules allowed it
-//   (tracked, or untracked when the rules say so) — an ICMP error never opens one: it passes
+//   related or a named drop); for a new one, open it when the stage's rules allowed it
+//   (open_missed(): with the key, hash and endpoint order track() built for its miss;
+//   tracked, or untracked when the rules say so) — an ICMP error never opens one: it passes
 //   only as related to the connection of the header it quotes.
 // - fast path: track_at() re-checks every connection a cached flow entry names, through the
 //   ConnectionRef commit() left in the entry (no hash, no bucket scan while the hint holds);

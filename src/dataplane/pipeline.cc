@@ -451,7 +451,10 @@ const FlowEntry* Pipeline::classify(Packet& p, const packet::PacketMeta& meta,
 const FlowEntry* Pipeline::install(Packet& p, const Classification& c, const FlowKey& key,
                                    uint64_t hash, const packet::PacketMeta& meta, uint32_t now,
                                    bool cached) {
-  FlowEntry e;
+  // Built in installed_ (this packet's copy: the cache slot may be reused within the batch),
+  // then copied once into the slot — not built on the stack and copied twice.
+  FlowEntry& e = installed_;
+  e = FlowEntry{};
   e.action = c.action;
   e.generation = epoch_;
   if (c.action.verdict != Verdict::drop && c.action.verdict != Verdict::to_local_services) {
@@ -474,7 +477,6 @@ const FlowEntry* Pipeline::install(Packet& p, const Classification& c, const Flo
     if (inserted.evicted) ++counters_.flow_evictions;
     flows_.at(inserted.slot).value = e;
   }
-  installed_ = e;  // the slot may be reused within the batch; the copy is this packet's
   return &installed_;
 }
 

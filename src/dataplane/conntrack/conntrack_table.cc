@@ -64,19 +64,31 @@ uint32_t untracked_timeout(uint8_t protocol, const Timeouts& t) {
   }
 }
 
+// -1, 0 or 1 as a < b in byte order (IpAddress's <), by two big-endian word compares
+// instead of a memcmp call for != and another for <.
+int compare_addresses(const packet::IpAddress& a, const packet::IpAddress& b) {
+  uint64_t a0, a1, b0, b1;
+  std::memcpy(&a0, a.bytes.data(), 8);
+  std::memcpy(&a1, a.bytes.data() + 8, 8);
+  std::memcpy(&b0, b.bytes.data(), 8);
+  std::memcpy(&b1, b.bytes.data() + 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  a0 = __builtin_bswap64(a0), a1 = __builtin_bswap64(a1);
+  b0 = __builtin_bswap64(b0), b1 = __builtin_bswap64(b1);
+#endif
+  if (a0 != b0) return a0 < b0 ? -1 : 1;
+  if (a1 != b1) return a1 < b1 ? -1 : 1;
+  return 0;
+}
+
 }  // namespace
 
 ConnectionKey ConnectionKey::of(uint16_t eni, const packet::FiveTuple& t, bool& source_is_low) {
-  source_is_low = t.src != t.dst ? t.src < t.dst : t.src_port <= t.dst_port;
-  ConnectionKey key;
-  key.eni = eni;
-  key.protocol = t.protocol;
-  if (source_is_low) {
-    key.low = t.src, key.low_port = t.src_port, key.high = t.dst, key.high_port = t.dst_port;
-  } else {
-    key.low = t.dst, key.low_port = t.dst_port, key.high = t.src, key.high_port = t.src_port;
-  }
-  return key;
+  const int order = compare_addresses(t.src, t.dst);
+  source_is_low = order != 0 ? order < 0 : t.src_port <= t.dst_port;
+  // Built in one go (a default-constructed key, then assigned, zeroed its 40 bytes first).
+  return source_is_low ? ConnectionKey{t.src, t.dst, t.src_port, t.dst_port, t.protocol, 0, eni}
+                       : ConnectionKey{t.dst, t.src, t.dst_port, t.src_port, t.protocol, 0, eni};
 }
 
 uint64_t ConnectionKey::hash() const {
@@ -125,10 +137,9 @@ uint32_t ConntrackTable::lookup(const ConnectionKey& key, uint64_t hash, uint32_
   const uint32_t tag = tag_of(hash);
   const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
   for (size_t b : candidates) {
-    const Bucket& bucket = buckets_[b];
-    for (size_t way = 0; way < kWays; ++way) {
-      const uint32_t slot = uint32_t(b * kWays + way);
-      if (bucket.tags[way] != tag || !(slots_[slot].key == key)) continue;
+    for (uint32_t ways = buckets_[b].ways_with(tag); ways != 0; ways &= ways - 1) {
+      const uint32_t slot = uint32_t(b * kWays + size_t(__builtin_ctz(ways)));
+      if (!(slots_[slot].key == key)) continue;
       if (!is_expired(slot, now)) return slot;
       release(slot);
       return kNoSlot;
@@ -141,9 +152,9 @@ uint32_t ConntrackTable::peek(const ConnectionKey& key, uint64_t hash) const {
   const uint32_t tag = tag_of(hash);
   const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
   for (size_t b : candidates) {
-    for (size_t way = 0; way < kWays; ++way) {
-      const uint32_t slot = uint32_t(b * kWays + way);
-      if (buckets_[b].tags[way] == tag && slots_[slot].key == key) return slot;
+    for (uint32_t ways = buckets_[b].ways_with(tag); ways != 0; ways &= ways - 1) {
+      const uint32_t slot = uint32_t(b * kWays + size_t(__builtin_ctz(ways)));
+      if (slots_[slot].key == key) return slot;
     }
   }
   return kNoSlot;
@@ -186,22 +197,28 @@ void ConntrackTable::prefetch_slot(uint16_t eni, const packet::FiveTuple& tuple)
   __builtin_prefetch(slot + sizeof(Connection) - 1, 1);  // a slot may straddle two lines
 }
 
+namespace {
+
+// The number of ways in a bucket's 8-bit mask (__builtin_popcount is a libgcc call without
+// -mpopcnt).
+uint32_t way_count(uint32_t ways) {
+  ways = ways - ((ways >> 1) & 0x55);
+  ways = (ways & 0x33) + ((ways >> 2) & 0x33);
+  return (ways + (ways >> 4)) & 0x0f;
+}
+
+}  // namespace
+
 // A free way in the emptier of the two buckets, else an expired entry in either.
 uint32_t ConntrackTable::claim(uint64_t hash, uint32_t now) {
   const size_t candidates[2] = {hash & mask_, second_bucket(hash)};
-  uint32_t best = kNoSlot;
-  size_t best_free = 0;
-  for (size_t b : candidates) {
-    size_t free_ways = 0;
-    uint32_t first_free = kNoSlot;
-    for (size_t way = 0; way < kWays; ++way) {
-      if (buckets_[b].tags[way] != 0) continue;
-      if (first_free == kNoSlot) first_free = uint32_t(b * kWays + way);
-      ++free_ways;
-    }
-    if (free_ways > best_free) best = first_free, best_free = free_ways;
+  // The first free way of the bucket with more free ways, the first bucket on a tie.
+  const uint32_t free0 = buckets_[candidates[0]].ways_with(0);
+  const uint32_t free1 = buckets_[candidates[1]].ways_with(0);
+  if (way_count(free1) > way_count(free0)) {
+    return uint32_t(candidates[1] * kWays + size_t(__builtin_ctz(free1)));
   }
-  if (best != kNoSlot) return best;
+  if (free0 != 0) return uint32_t(candidates[0] * kWays + size_t(__builtin_ctz(free0)));
   for (size_t b : candidates) {
     for (size_t way = 0; way < kWays; ++way) {
       const uint32_t slot = uint32_t(b * kWays + way);
@@ -219,6 +236,7 @@ void ConntrackTable::release(uint32_t slot) {
   if (tag == 0) return;
   Connection& c = slots_[slot];
   if (c.state.entry_flags & kEntryCounted) --enis_[c.key.eni].tracked;
+  if (c.via != 0) --via_connections_;
   tag = 0;
   --count_;
 }
@@ -241,17 +259,25 @@ TrackResult ConntrackTable::count_result(EniEntry& eni, TrackResult r) {
 }
 
 TrackResult ConntrackTable::track(uint16_t eni, const PacketMeta& meta, uint32_t now,
-                                  uint32_t generation, ConnectionRef* ref) {
+                                  uint32_t generation, ConnectionRef* ref, Miss* miss) {
   EniEntry& e = enis_[eni];
   if (ref != nullptr) *ref = ConnectionRef{};
   if (!meta.ok()) return count_result(e, TrackResult::dropped(DropReason::malformed));
   if (is_icmp_error(meta)) return track_icmp_error(eni, meta, now, generation);
   bool source_is_low = false;
   const ConnectionKey key = ConnectionKey::of(eni, meta.tuple, source_is_low);
-  const uint32_t slot = lookup(key, key.hash(), now);
-  if (slot == kNoSlot) return {Verdict::new_connection, DropReason::none, 0};
+  const uint64_t hash = key.hash();
+  const uint32_t slot = lookup(key, hash, now);
+  if (slot == kNoSlot) {
+    if (miss != nullptr) *miss = Miss{key, hash, source_is_low, true};
+    return {Verdict::new_connection, DropReason::none, 0};
+  }
   const TrackResult r = track_slot(e, slot, meta, source_is_low, now, generation);
   if (ref != nullptr && r.ok()) *ref = ConnectionRef{slot, source_is_low};
+  // A reopen, or an untracked entry of older rules: track_slot() freed the entry.
+  if (miss != nullptr && r.verdict == Verdict::new_connection) {
+    *miss = Miss{key, hash, source_is_low, true};
+  }
   return r;
 }
 
@@ -328,6 +354,24 @@ TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t 
   const ConnectionKey key = ConnectionKey::of(eni, meta.tuple, source_is_low);
   const uint64_t hash = key.hash();
   if (lookup(key, hash, now) != kNoSlot) return track(eni, meta, now, generation, ref);
+  return open_new(e, key, hash, source_is_low, meta, now, tracking, generation, ref, via);
+}
+
+TrackResult ConntrackTable::open_missed(uint16_t eni, const Miss& miss, const PacketMeta& meta,
+                                        uint32_t now, Tracking tracking, uint32_t generation,
+                                        ConnectionRef* ref, uint32_t via) {
+  if (!miss.set) return open(eni, meta, now, tracking, generation, ref, via);
+  if (ref != nullptr) *ref = ConnectionRef{};
+  if (is_icmp(meta.tuple.protocol)) tracking = Tracking::tracked;  // ICMP is always tracked
+  return open_new(enis_[eni], miss.key, miss.hash, miss.source_is_low, meta, now, tracking,
+                  generation, ref, via);
+}
+
+// open() once the connection is known to have no entry.
+TrackResult ConntrackTable::open_new(EniEntry& e, const ConnectionKey& key, uint64_t hash,
+                                     bool source_is_low, const PacketMeta& meta, uint32_t now,
+                                     Tracking tracking, uint32_t generation, ConnectionRef* ref,
+                                     uint32_t via) {
   const bool counted = tracking == Tracking::tracked;
   // Expired connections still count until freed (lazily, or by the per-batch sweep): at the
   // allowance, sweep a bounded stretch first so connections that are over do not hold it.
@@ -350,6 +394,7 @@ TrackResult ConntrackTable::open(uint16_t eni, const PacketMeta& meta, uint32_t 
   slots_[slot] = Connection{key, now + r.timeout, generation, state, via};
   tag_at(slot) = tag_of(hash);
   ++count_;
+  if (via != 0) ++via_connections_;
   if (counted) ++e.tracked;
   ++e.counters.opened;
   if (ref != nullptr) *ref = ConnectionRef{slot, source_is_low};
@@ -383,7 +428,8 @@ bool ConntrackTable::has_connection(uint16_t eni, const PacketMeta& meta, uint32
   return !(c.state.entry_flags & kEntryUntracked) || c.generation == generation;
 }
 
-uint32_t ConntrackTable::via_of(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const {
+uint32_t ConntrackTable::via_of_lookup(uint16_t eni, const packet::FiveTuple& tuple,
+                                       uint32_t now) const {
   if (eni >= enis_.size()) return 0;
   bool source_is_low = false;
   const ConnectionKey key = ConnectionKey::of(eni, tuple, source_is_low);

@@ -76,6 +76,14 @@ static_assert(sizeof(Connection) == 88);
 
 enum class Tracking : uint8_t { tracked, untracked };
 
+// A packet's key that track() did not find (new_connection): open_missed() reuses it.
+struct Miss {
+  ConnectionKey key;
+  uint64_t hash = 0;
+  bool source_is_low = false;
+  bool set = false;  // false: track() did not set it (open_missed() then does what open() does)
+};
+
 // Where a packet's connection lives and which endpoint of its key sent the packet. A hint
 // only: the slot may have been freed or reused since; track_at() re-checks it.
 struct ConnectionRef {
@@ -109,8 +117,9 @@ class ConntrackTable {
   // The verdict for a packet of a known connection (or an ICMP error about one), or
   // new_connection. `meta` must be a parsed IP packet, not a later fragment.
   // `ref`, when given, is set to the connection the packet passed (kNoSlot otherwise).
+  // `miss`, when given and the verdict is new_connection, is set to what open() needs.
   TrackResult track(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
-                    uint32_t generation = 0, ConnectionRef* ref = nullptr);
+                    uint32_t generation = 0, ConnectionRef* ref = nullptr, Miss* miss = nullptr);
   // track() for a packet whose connection was at `ref` (same answer, same effects); `ref` is
   // refreshed when the connection has moved. Inline below: the fast path's common packet.
   TrackResult track_at(uint16_t eni, ConnectionRef& ref, const packet::PacketMeta& meta,
@@ -120,6 +129,12 @@ class ConntrackTable {
   TrackResult open(uint16_t eni, const packet::PacketMeta& meta, uint32_t now,
                    Tracking tracking = Tracking::tracked, uint32_t generation = 0,
                    ConnectionRef* ref = nullptr, uint32_t via = 0);
+  // open() right after track() answered new_connection for the same (eni, meta, now) and set
+  // `miss`, with nothing changed in the table since: the same effects without building the
+  // key, hashing it and looking it up again (the lookup would miss again).
+  TrackResult open_missed(uint16_t eni, const Miss& miss, const packet::PacketMeta& meta,
+                          uint32_t now, Tracking tracking, uint32_t generation, ConnectionRef* ref,
+                          uint32_t via);
   // Frees expired entries among the next `slot_budget` slots; returns how many were freed.
   size_t sweep(uint32_t now, size_t slot_budget);
   // Slots open() sweeps before it refuses a connection for the ENI's allowance.
@@ -144,7 +159,11 @@ class ConntrackTable {
 
   // Read-only: the Connection::via of the live connection of this 5-tuple (either direction),
   // 0 when there is none or it came in directly.
-  uint32_t via_of(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const;
+  // Inline: with no such connection in the table (no load balancer brought one in) it is 0
+  // without a key, a hash or a lookup — every new flow's route step asks.
+  uint32_t via_of(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const {
+    return via_connections_ == 0 ? 0 : via_of_lookup(eni, tuple, now);
+  }
 
   size_t count() const { return count_; }
   size_t capacity() const { return slots_.size(); }
@@ -156,6 +175,22 @@ class ConntrackTable {
   static constexpr size_t kWays = 8;
   struct alignas(32) Bucket {
     uint32_t tags[kWays] = {};
+    // Bit w set: tags[w] == tag (0: the free ways). Two SSE2 compares instead of eight
+    // branches: every new connection probes two buckets to look up, then two to claim.
+    uint32_t ways_with(uint32_t tag) const {
+#if defined(__SSE2__)
+      const __m128i t = _mm_set1_epi32(int(tag));
+      const __m128i a = _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tags)), t);
+      const __m128i b =
+          _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tags + 4)), t);
+      return uint32_t(_mm_movemask_ps(_mm_castsi128_ps(a))) |
+             uint32_t(_mm_movemask_ps(_mm_castsi128_ps(b))) << 4;
+#else
+      uint32_t bits = 0;
+      for (size_t way = 0; way < kWays; ++way) bits |= uint32_t(tags[way] == tag) << way;
+      return bits;
+#endif
+    }
   };
   struct EniEntry {
     EniSettings settings;
@@ -170,11 +205,17 @@ class ConntrackTable {
     const bool initiator_is_low = c.state.entry_flags & kEntryInitiatorIsLow;
     return source_is_low == initiator_is_low ? Direction::original : Direction::reply;
   }
+  TrackResult open_new(EniEntry& e, const ConnectionKey& key, uint64_t hash, bool source_is_low,
+                       const packet::PacketMeta& meta, uint32_t now, Tracking tracking,
+                       uint32_t generation, ConnectionRef* ref, uint32_t via);
+  uint32_t via_of_lookup(uint16_t eni, const packet::FiveTuple& tuple, uint32_t now) const;
   uint32_t lookup(const ConnectionKey& key, uint64_t hash, uint32_t now);
   uint32_t peek(const ConnectionKey& key, uint64_t hash) const;  // live or expired
   uint32_t claim(uint64_t hash, uint32_t now);
   void release(uint32_t slot);
-  bool is_expired(uint32_t slot, uint32_t now) const { return slots_[slot].expires_at <= now; }
+  bool is_expired(uint32_t slot, uint32_t now) const {
+    return slots_[slot].expires_at <= now;
+  }
   bool holds(uint32_t slot, uint16_t eni, const packet::FiveTuple& tuple,
              bool source_is_low) const {
     if ((slot / kWays) > mask_ || buckets_[slot / kWays].tags[slot % kWays] == 0) return false;
@@ -227,6 +268,7 @@ class ConntrackTable {
   std::vector<EniEntry> enis_;
   size_t mask_ = 0;
   size_t count_ = 0;
+  size_t via_connections_ = 0;  // entries (live or expired, not freed) with Connection::via != 0
   size_t sweep_cursor_ = 0;
 };
 

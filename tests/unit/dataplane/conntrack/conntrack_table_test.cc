@@ -57,6 +57,47 @@ TEST(ConntrackTable, AConnectionRemembersTheLoadBalancerItCameThroughBothWays) {
   EXPECT_EQ(table.via_of(kEni, reply.tuple, 100000), 0u);  // expired
 }
 
+// via_of() answers 0 without a lookup while no entry has a via: freeing other entries must
+// not make it forget one that has, and a freed one's via must not linger.
+TEST(ConntrackTable, ViaSurvivesFreeingOtherConnectionsAndGoesWithItsOwn) {
+  auto table = make_table();
+  const Endpoints plain{packet::IpAddress::v4(0x0a000003), packet::IpAddress::v4(0x0a000002)};
+  const auto e = Endpoints::v4();
+  const auto request = parsed(testing::udp_packet(e, true));
+  EXPECT_TRUE(table.open(kEni, parsed(testing::udp_packet(plain, true)), 100).ok());
+  EXPECT_TRUE(table.open(kEni, request, 200, Tracking::tracked, 0, nullptr, 960).ok());
+  EXPECT_EQ(table.sweep(150, table.capacity()), 1u);  // the plain one (single UDP: 30 s)
+  EXPECT_EQ(table.via_of(kEni, request.tuple, 201), 960u);
+  EXPECT_EQ(table.sweep(300, table.capacity()), 1u);      // now the one through the load balancer
+  EXPECT_EQ(table.via_of(kEni, request.tuple, 201), 0u);  // freed: not there, whatever the time
+  EXPECT_TRUE(table.open(kEni, request, 400, Tracking::tracked, 0, nullptr, 961).ok());
+  EXPECT_EQ(table.via_of(kEni, request.tuple, 401), 961u);
+}
+
+// ConnectionKey::of orders the endpoints as IpAddress's < (byte order), then by port: both
+// directions of a connection build the same key.
+TEST(ConnectionKey, LowEndpointIsTheSmallerAddressThenPort) {
+  uint32_t seed = 15;
+  const auto next = [&] { return seed = seed * 1103515245u + 12345u; };
+  for (int i = 0; i < 2000; ++i) {
+    packet::FiveTuple t;
+    t.protocol = packet::kProtoTcp;
+    for (auto* a : {&t.src, &t.dst}) {
+      for (auto& b : a->bytes) b = uint8_t(next() % 3);  // small values: many equal bytes
+    }
+    if (i % 4 == 0) t.dst = t.src;
+    t.src_port = uint16_t(next() % 3), t.dst_port = uint16_t(next() % 3);
+    bool source_is_low = false;
+    const ConnectionKey key = ConnectionKey::of(kEni, t, source_is_low);
+    EXPECT_EQ(source_is_low, t.src != t.dst ? t.src < t.dst : t.src_port <= t.dst_port) << i;
+    packet::FiveTuple reverse = t;
+    std::swap(reverse.src, reverse.dst);
+    std::swap(reverse.src_port, reverse.dst_port);
+    bool reverse_is_low = false;
+    EXPECT_EQ(ConnectionKey::of(kEni, reverse, reverse_is_low), key) << i;
+  }
+}
+
 TEST(ConntrackTable, ConfigureRejectsTimeoutsOutsideAmazonRanges) {
   ConntrackTable table(64, 2);
   struct Case {
@@ -244,6 +285,69 @@ TEST(ConntrackTable, SynOnTimeWaitReopensThroughTheRules) {
   EXPECT_EQ(table.track(kEni, syn, 1).verdict, Verdict::new_connection);
   EXPECT_TRUE(table.open(kEni, syn, 1).ok());
   EXPECT_EQ(table.count(), 1u);
+}
+
+// open_missed() (the connection stage's open after track()'s miss) has open()'s effects:
+// two tables fed the same packets, one through open(), one through open_missed(), answer
+// alike — new, reopened after TIME_WAIT, untracked then cut by a rule change, ICMP, allowance.
+TEST(ConntrackTable, OpenAfterAMissAnswersAsOpen) {
+  auto direct = make_table(3);
+  auto missed = make_table(3);
+  using namespace packet;
+  const auto e = Endpoints::v4();
+  auto other = e;
+  other.client = IpAddress::v4(0x0a000009);
+  auto third = e;
+  third.client = IpAddress::v4(0x0a00000a);
+  const struct {
+    std::vector<uint8_t> packet;
+    uint32_t now, generation;
+    Tracking tracking;
+  } steps[] = {
+      {testing::tcp_packet(e, true, kTcpSyn, 100, 0, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, false, kTcpSyn | kTcpAck, 500, 101, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, true, kTcpAck, 101, 501, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, true, kTcpFin | kTcpAck, 101, 501, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, false, kTcpFin | kTcpAck, 501, 102, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, true, kTcpAck, 102, 502, 1000), 0, 0, Tracking::tracked},
+      {testing::tcp_packet(e, true, kTcpSyn, 9000, 0, 1000), 1, 0, Tracking::tracked},  // reopen
+      {testing::tcp_packet(e, false, kTcpSyn | kTcpAck, 700, 9001, 1000), 1, 0, Tracking::tracked},
+      {testing::udp_packet(other, true), 2, 1, Tracking::untracked},
+      {testing::udp_packet(other, false), 3, 1, Tracking::untracked},
+      {testing::udp_packet(other, false), 4, 2, Tracking::untracked},     // rules changed
+      {testing::echo_packet(other, true, 7), 5, 2, Tracking::untracked},  // ICMP: tracked
+      {testing::echo_packet(other, false, 7), 5, 2, Tracking::untracked},
+      {testing::udp_packet(third, true), 6, 2, Tracking::tracked},
+      {testing::udp_packet(e, true), 6, 2, Tracking::tracked},  // over the allowance of 3
+  };
+  int i = 0;
+  for (const auto& step : steps) {
+    const auto meta = parsed(step.packet);
+    ConnectionRef direct_ref, missed_ref;
+    TrackResult a = direct.track(kEni, meta, step.now, step.generation, &direct_ref);
+    if (a.verdict == Verdict::new_connection) {
+      a = direct.open(kEni, meta, step.now, step.tracking, step.generation, &direct_ref);
+    }
+    Miss miss;
+    TrackResult b = missed.track(kEni, meta, step.now, step.generation, &missed_ref, &miss);
+    if (b.verdict == Verdict::new_connection) {
+      EXPECT_TRUE(miss.set) << i;
+      b = missed.open_missed(kEni, miss, meta, step.now, step.tracking, step.generation,
+                             &missed_ref, 0);
+    }
+    EXPECT_EQ(a.verdict, b.verdict) << i;
+    EXPECT_EQ(a.reason, b.reason) << i;
+    EXPECT_EQ(a.timeout, b.timeout) << i;
+    EXPECT_EQ(direct_ref.slot, missed_ref.slot) << i;
+    EXPECT_EQ(direct_ref.source_is_low, missed_ref.source_is_low) << i;
+    EXPECT_EQ(direct.count(), missed.count()) << i;
+    EXPECT_EQ(direct.allowance_available(kEni), missed.allowance_available(kEni)) << i;
+    EXPECT_EQ(direct.counters(kEni).opened, missed.counters(kEni).opened) << i;
+    EXPECT_EQ(direct.counters(kEni).accepted, missed.counters(kEni).accepted) << i;
+    ++i;
+  }
+  EXPECT_EQ(direct.counters(kEni).allowance_exceeded(), 1u);
+  EXPECT_EQ(missed.counters(kEni).allowance_exceeded(), 1u);
 }
 
 }  // namespace
