@@ -134,9 +134,11 @@ TEST(ResourceMapTest, EraseIfCopiesOnlyTheChunksWithMatches) {
   EXPECT_EQ(original.size(), 1000u);
 }
 
-// The reference diff: what diff_region computed before maps shared chunks.
-std::pair<std::vector<std::string>, std::vector<std::string>> full_diff(const Map& before,
-                                                                        const Map& after) {
+// The reference diff: what diff_region computed before maps shared chunks (of a ResourceMap or a
+// std::map).
+template <typename M>
+std::pair<std::vector<std::string>, std::vector<std::string>> full_diff(const M& before,
+                                                                        const M& after) {
   std::vector<std::string> erased, put;
   for (const auto& [k, v] : before) {
     if (!after.contains(k)) erased.push_back(k);
@@ -148,8 +150,9 @@ std::pair<std::vector<std::string>, std::vector<std::string>> full_diff(const Ma
   return {erased, put};
 }
 
-std::pair<std::vector<std::string>, std::vector<std::string>> shared_diff(const Map& before,
-                                                                          const Map& after) {
+template <typename M>
+std::pair<std::vector<std::string>, std::vector<std::string>> shared_diff(const M& before,
+                                                                          const M& after) {
   std::vector<std::string> erased, put;
   diff_resource_maps(
       before, after, [&](const std::string& k) { erased.push_back(k); },
@@ -219,29 +222,6 @@ std::vector<std::pair<std::string, int>> entries_of(const M& map) {
   return {map.begin(), map.end()};
 }
 
-template <typename M>
-std::pair<std::vector<std::string>, std::vector<std::string>> diff_of(const M& before,
-                                                                      const M& after) {
-  std::vector<std::string> erased, put;
-  diff_resource_maps(
-      before, after, [&](const std::string& k) { erased.push_back(k); },
-      [&](const std::string& k, int v) { put.push_back(k + "=" + std::to_string(v)); });
-  return {erased, put};
-}
-
-std::pair<std::vector<std::string>, std::vector<std::string>> diff_of(const Expected& before,
-                                                                      const Expected& after) {
-  std::vector<std::string> erased, put;
-  for (const auto& [k, v] : before) {
-    if (!after.contains(k)) erased.push_back(k);
-  }
-  for (const auto& [k, v] : after) {
-    auto it = before.find(k);
-    if (it == before.end() || it->second != v) put.push_back(k + "=" + std::to_string(v));
-  }
-  return {erased, put};
-}
-
 // Checks every read of `map` against `expected`: entries both ways, size, finds and bounds.
 template <typename M>
 void expect_same(const M& map, const Expected& expected, std::mt19937& random) {
@@ -290,8 +270,8 @@ void random_edits_match_std_map(uint32_t seed) {
     if (batch % 5 == 0) saved.emplace_back(map, expected);
     for (const auto& [copy, copy_expected] : saved) {
       ASSERT_EQ(entries_of(copy), entries(copy_expected)) << "a copy saw a later write";
-      ASSERT_EQ(diff_of(copy, map), diff_of(copy_expected, expected)) << "batch " << batch;
-      ASSERT_EQ(diff_of(map, copy), diff_of(expected, copy_expected)) << "batch " << batch;
+      ASSERT_EQ(shared_diff(copy, map), full_diff(copy_expected, expected)) << "batch " << batch;
+      ASSERT_EQ(shared_diff(map, copy), full_diff(expected, copy_expected)) << "batch " << batch;
     }
   }
   EXPECT_GT(most_segments, 4u);  // it spanned several segments
@@ -315,8 +295,9 @@ TEST(ResourceMapSegmentsTest, ACopySharesEverySegmentAndAWriteCopiesOne) {
   EXPECT_FALSE(copy.same_chunks(original));
   EXPECT_EQ(copy.segments_shared_with(original) + 1, copy.segment_count());
   EXPECT_EQ(copy.chunks_shared_with(original) + 1, copy.chunk_count());
-  EXPECT_EQ(diff_of(original, copy), (std::pair<std::vector<std::string>, std::vector<std::string>>{
-                                         {}, {key(5000) + "=-1"}}));
+  EXPECT_EQ(
+      shared_diff(original, copy),
+      (std::pair<std::vector<std::string>, std::vector<std::string>>{{}, {key(5000) + "=-1"}}));
   EXPECT_EQ(original.at(key(5000)), 5000);
 }
 
@@ -345,8 +326,8 @@ TEST(ResourceMapSegmentsTest, CopiesThatDivergeBySplitsAndMergesStayApart) {
   EXPECT_EQ(entries_of(shrunk), entries(shrunk_expected));
   EXPECT_GT(grown.segment_count(), original.segment_count());
   EXPECT_LT(shrunk.segment_count(), original.segment_count());
-  EXPECT_EQ(diff_of(grown, shrunk), diff_of(grown_expected, shrunk_expected));
-  EXPECT_EQ(diff_of(shrunk, original), diff_of(shrunk_expected, expected));
+  EXPECT_EQ(shared_diff(grown, shrunk), full_diff(grown_expected, shrunk_expected));
+  EXPECT_EQ(shared_diff(shrunk, original), full_diff(shrunk_expected, expected));
 }
 
 TEST(ResourceMapSegmentsTest, SegmentsLeftSmallByErasesMergeWithANeighbour) {
