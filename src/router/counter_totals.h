@@ -109,6 +109,9 @@ inline constexpr std::array kWorkerCounterFields = {
                        "Packets dropped because another worker's inbox was full."},
     WorkerCounterField{"tap_send_failed", &WorkerCounters::tap_send_failed,
                        "Frames an ENI TAP did not take."},
+    WorkerCounterField{"tap_io_submits", &WorkerCounters::tap_io_submits,
+                       "System calls (io_uring_enter) that carried batches of TAP reads and "
+                       "writes; 0 with --tap-io syscalls (one readv/writev per frame)."},
     WorkerCounterField{"no_output_port", &WorkerCounters::no_output_port,
                        "Packets for an ENI this host has no port for."},
     WorkerCounterField{"underlay_sent", &WorkerCounters::underlay_sent,

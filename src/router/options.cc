@@ -92,6 +92,11 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   std::string tso = "on";
   app.add_option("--tso", tso, "on|off: TCP segmentation offload through the instance TAPs")
       ->check(CLI::IsMember({"on", "off"}));
+  std::string tap_io = "auto";
+  app.add_option("--tap-io", tap_io,
+                 "auto|io_uring|syscalls: TAP reads and writes batched through io_uring, or "
+                 "one system call per frame (auto: io_uring where the kernel allows it)")
+      ->check(CLI::IsMember({"auto", "io_uring", "syscalls"}));
   std::string underlay_mtu = "auto";
   app.add_option("--underlay-mtu", underlay_mtu,
                  "auto|1280-65536: TCP super-frames larger than this are cut before they "
@@ -153,6 +158,9 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
     }
   }
   options.tso = tso == "on";
+  options.tap_io = tap_io == "io_uring"   ? RouterOptions::TapIo::io_uring
+                   : tap_io == "syscalls" ? RouterOptions::TapIo::syscalls
+                                          : RouterOptions::TapIo::automatic;
   options.eni_bandwidth_queue = bandwidth_queue == "fair";
   if (underlay_mtu != "auto") {
     char* end = nullptr;

@@ -47,6 +47,11 @@ struct RouterOptions {
   // --tso on|off: instance TAPs hand over TCP super-frames (TSO4/TSO6, eni_port.h) that cross
   // the router whole. Received super-frames are taken either way.
   bool tso = true;
+  // --tap-io auto|io_uring|syscalls: how workers read and write the instance TAPs. io_uring
+  // batches them (io/tap_batch_io.h); syscalls is a readv/writev per frame; auto takes
+  // io_uring where the kernel allows it and says so in the log.
+  enum class TapIo { automatic, io_uring, syscalls };
+  TapIo tap_io = TapIo::automatic;
   // --underlay-mtu N | auto: super-frames larger than this are cut before they are
   // encapsulated onto the underlay (underlay_segments.h). 0 (auto): the MTU of the interface
   // holding the underlay address, learned at start (loopback: 65536, nothing cut).

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -96,17 +97,32 @@ void Router::start_workers() {
   // encapsulated; below 9001 a DF packet above it gets fragmentation needed (pipeline.h).
   const uint32_t inner_fits = context.underlay_mtu - uint32_t(packet::kGeneveEncapSize);
   context.pipeline.encapsulated_mtu = uint16_t(std::min<uint32_t>(dataplane::kVpcMtu, inner_fits));
+  const char* tap_io = "readv/writev per frame";
   for (uint32_t i = 0; i < count; ++i) {
     auto raw = io::RawUnderlaySocket::open();
     if (!raw) {
       spdlog::critical("raw underlay socket: {}", raw.error().message);
       std::abort();  // CAP_NET_RAW was there for the TAPs a moment ago
     }
-    workers_.push_back(std::make_unique<Worker>(i, context, std::move(*raw)));
+    std::optional<io::TapBatchIo> batch;
+    if (options_.tap_io != RouterOptions::TapIo::syscalls) {
+      auto ring = io::TapBatchIo::create();
+      if (ring) {
+        batch.emplace(std::move(*ring));
+        tap_io = "io_uring batches";
+      } else if (options_.tap_io == RouterOptions::TapIo::io_uring) {
+        spdlog::critical("--tap-io io_uring: {}", ring.error().message);
+        std::exit(1);
+      } else if (i == 0) {
+        spdlog::warn("TAP I/O falls back to readv/writev per frame: {}", ring.error().message);
+      }
+    }
+    workers_.push_back(std::make_unique<Worker>(i, context, std::move(*raw), std::move(batch)));
   }
   for (auto& worker : workers_) worker->start();
-  spdlog::info("{}: {} worker(s) running, underlay {}:{}, MTU {} ({})", options_.host_id, count,
-               status_.underlay_address, packet::kGenevePort, context.underlay_mtu, mtu_source);
+  spdlog::info("{}: {} worker(s) running, underlay {}:{}, MTU {} ({}), TAP I/O {}",
+               options_.host_id, count, status_.underlay_address, packet::kGenevePort,
+               context.underlay_mtu, mtu_source, tap_io);
 }
 
 Result<void> Router::reload(bool force) {

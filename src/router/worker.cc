@@ -62,10 +62,12 @@ dataplane::PipelineConfig with_flow_log_sink(dataplane::PipelineConfig config,
 
 }  // namespace
 
-Worker::Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySocket underlay_out)
+Worker::Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySocket underlay_out,
+               std::optional<io::TapBatchIo> tap_io)
     : index_(index),
       context_(context),
       underlay_out_(std::move(underlay_out)),
+      tap_io_(std::move(tap_io)),
       flow_log_sink_(context.flow_logs != nullptr
                          ? std::make_unique<WorkerFlowLogSink>(*context.flow_logs)
                          : nullptr),
@@ -183,6 +185,8 @@ void Worker::refresh_ports() {
   ports_ = context_.ports->current();  // the old table (and removed TAPs) go after the DEL
   const size_t count = ports_ ? ports_->ports.size() : 0;
   eni_out_.resize(count);
+  tap_writes_.reserve(count);
+  tap_write_positions_.reserve(count);
   for (size_t position = 0; position < count; ++position) {
     eni_out_[position].clear();
     eni_out_[position].reserve(dataplane::kMaxBatch);
@@ -202,7 +206,8 @@ void Worker::receive_eni(size_t position) {
                   uint32_t(kReceiveBufferSize - kHeadroom),
                   {}};
   }
-  const size_t received = port.tap.receive(frames_);
+  const size_t received =
+      tap_io_ ? tap_io_->receive(port.tap.fd(), frames_) : port.tap.receive(frames_);
   counters_.eni_frames_received += received;
   capture(port.plan.eni, std::span(frames_).first(received));
   for (size_t i = 0; i < received; ++i) {
@@ -442,10 +447,14 @@ void Worker::capture(uint32_t eni, std::span<const io::Frame> frames) {
 }
 
 void Worker::flush() {
-  for (size_t position = 0; position < eni_out_.size(); ++position) {
-    if (eni_out_[position].empty()) continue;
-    send_to_eni(position, eni_out_[position]);
-    eni_out_[position].clear();
+  if (tap_io_) {
+    flush_enis_batched();
+  } else {
+    for (size_t position = 0; position < eni_out_.size(); ++position) {
+      if (eni_out_[position].empty()) continue;
+      send_to_eni(position, eni_out_[position]);
+      eni_out_[position].clear();
+    }
   }
   size_t done = 0;
   for (int attempt = 0; done < underlay_pending_.size(); ++attempt) {
@@ -467,6 +476,26 @@ void Worker::flush() {
   cut_slots_used_ = 0;
 }
 
+// Every ENI's frames in one TapBatchIo::send: one system call for the batch (per 128 frames).
+void Worker::flush_enis_batched() {
+  tap_writes_.clear();
+  tap_write_positions_.clear();
+  for (size_t position = 0; position < eni_out_.size(); ++position) {
+    if (eni_out_[position].empty()) continue;
+    tap_writes_.push_back({ports_->ports[position]->tap.fd(), eni_out_[position], 0});
+    tap_write_positions_.push_back(position);
+  }
+  if (tap_writes_.empty()) return;
+  tap_io_->send(tap_writes_);
+  for (size_t i = 0; i < tap_writes_.size(); ++i) {
+    const io::TapWrite& write = tap_writes_[i];
+    const size_t position = tap_write_positions_[i];
+    counters_.tap_send_failed += write.frames.size() - write.sent;
+    capture(ports_->ports[position]->plan.eni, write.frames.first(write.sent));
+    eni_out_[position].clear();
+  }
+}
+
 void Worker::publish_snapshot() {
   WorkerSnapshot next;
   next.pipeline = pipeline_.counters();
@@ -483,6 +512,7 @@ void Worker::publish_snapshot() {
     }
   }
   next.router = counters_;
+  if (tap_io_) next.router.tap_io_submits = tap_io_->stats().submits;
   if (flow_log_sink_) next.router.flow_log_records_dropped = flow_log_sink_->dropped();
   if (const auto* program = pipeline_.program()) {
     for (const auto& eni : program->local_enis) {

@@ -24,18 +24,24 @@
 // never touch live counters. While an ENI is captured (capture.h), the batches received from
 // and sent to its TAP are also offered to the capture queue (one atomic load per batch
 // otherwise). stop() is cooperative: run() returns within ~100 ms.
+//
+// TAP I/O: with a TapBatchIo (io_uring, the default where the kernel has it) a batch of reads
+// from an ENI is a few system calls, and flush() writes every ENI's frames in one; without
+// one, each frame is a readv/writev of its own (--tap-io syscalls).
 #pragma once
 
 #include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "dataplane/pipeline.h"
 #include "dataplane/services/local_services.h"
 #include "io/raw_underlay_socket.h"
+#include "io/tap_batch_io.h"
 #include "io/underlay_socket.h"
 #include "router/capture.h"
 #include "router/dispatch.h"
@@ -58,6 +64,7 @@ struct WorkerCounters {
   uint64_t handed_off = 0;       // to another worker's inbox
   uint64_t handoff_full = 0;     // that inbox was full: dropped
   uint64_t tap_send_failed = 0;  // frames a TAP did not take
+  uint64_t tap_io_submits = 0;   // io_uring_enter calls carrying TAP reads/writes (tap_batch_io.h)
   uint64_t no_output_port = 0;   // verdict for an ENI this host has no port for
   uint64_t underlay_sent = 0;
   uint64_t underlay_send_dropped = 0;  // socket buffer stayed full, or refused
@@ -120,7 +127,9 @@ class Worker {
   static constexpr size_t kCutSlotSize = kBufferSize;
   static constexpr uint32_t kLargestPacket = 65535;
 
-  Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySocket underlay_out);
+  // `tap_io`: the worker's batched TAP reads and writes; empty: readv/writev per frame.
+  Worker(uint32_t index, const WorkerContext& context, io::RawUnderlaySocket underlay_out,
+         std::optional<io::TapBatchIo> tap_io);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -154,12 +163,14 @@ class Worker {
   void send_to_eni(size_t position, std::span<const io::Frame> frames);
   void capture(uint32_t eni, std::span<const io::Frame> frames);  // when the ENI is watched
   void flush();
+  void flush_enis_batched();
   void publish_snapshot();
   void flush_flow_log(uint64_t now_ns, bool all_windows);
 
   const uint32_t index_;
   const WorkerContext context_;
   io::RawUnderlaySocket underlay_out_;
+  std::optional<io::TapBatchIo> tap_io_;
   std::unique_ptr<WorkerFlowLogSink> flow_log_sink_;  // before pipeline_, which points at it
   dataplane::Pipeline pipeline_;
   std::unique_ptr<dataplane::services::LocalServices> services_;
@@ -178,6 +189,8 @@ class Worker {
   std::vector<dataplane::Packet> pending_;  // accepted, not yet processed
   std::vector<Inbox::Entry> inbox_entries_;
   std::vector<std::vector<io::Frame>> eni_out_;  // by port position
+  std::vector<io::TapWrite> tap_writes_;         // flush(): one per port with frames
+  std::vector<size_t> tap_write_positions_;      // their port positions
   std::vector<io::Datagram> underlay_pending_;
   std::vector<uint8_t> cut_storage_;  // kCutSlots buffers of kCutSlotSize (small MTUs only)
   std::vector<io::Frame> cut_frames_;

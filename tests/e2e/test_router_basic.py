@@ -34,21 +34,26 @@ HOSTS = [
 ]
 
 
-# (workers, --underlay-mtu): loopback's 65536 carries super-frames whole; 1500, as a NIC's
-# would, makes the sending router cut them to fit (router/underlay_segments.h).
-@pytest.fixture(scope="module", params=[(1, None), (2, None), (1, 1500)],
-                ids=["1-worker", "2-workers", "1-worker-underlay-mtu-1500"])
+# (workers, --underlay-mtu, --tap-io): loopback's 65536 carries super-frames whole; 1500, as a
+# NIC's would, makes the sending router cut them to fit (router/underlay_segments.h). TAP I/O
+# is io_uring batches by default (io/tap_batch_io.h); "syscalls" is a readv/writev per frame.
+@pytest.fixture(scope="module",
+                params=[(1, None, None), (2, None, None), (1, 1500, None), (1, None, "syscalls")],
+                ids=["1-worker", "2-workers", "1-worker-underlay-mtu-1500",
+                     "1-worker-tap-io-syscalls"])
 def region(request, build_dir: Path):
     require_root_and_tools("TAPs and namespaces", "dhclient", "curl", "iperf3", "tcpdump", "ping")
     binary = require_binary(build_dir, "src/router/openvpc-router", "openvpc-router")
     tag = f"{os.getpid() % 100000}"
     work = Path(tempfile.mkdtemp(prefix="ovt-rt-"))
     ns_a, ns_b = f"ovt-rt-a-{tag}", f"ovt-rt-b-{tag}"
-    workers, underlay_mtu = request.param
+    workers, underlay_mtu, tap_io = request.param
     extra = ["--underlay-mtu", str(underlay_mtu)] if underlay_mtu else []
+    extra += ["--tap-io", tap_io] if tap_io else []
     programs = two_host_programs(HOSTS, allowed_tcp_ports=(80, 5201))
     routers, helpers = [], []
-    state = {"workers": workers, "underlay_mtu": underlay_mtu, "tag": tag, "work": work,
+    state = {"workers": workers, "underlay_mtu": underlay_mtu, "tap_io": tap_io or "auto",
+             "tag": tag, "work": work,
              "ns_a": ns_a, "ns_b": ns_b, "routers": routers,
              "helpers": helpers, "programs": programs,
              "tap_a": f"ovr{tag}-101", "tap_b": f"ovr{tag}-201"}
@@ -152,6 +157,10 @@ def test_counters_moved(region):
     assert h1["services"].get("dhcp_ack", 0) >= 1 and h2["services"].get("dhcp_ack", 0) >= 1
     assert h1["pipeline"]["verdicts"]["encapsulate"] > 0
     assert h2["underlay"]["received"] > 0 and h1["underlay"]["sent"] > 0
+    # The TAP frames went through io_uring batches, or (--tap-io syscalls) through none.
+    for host in (h1, h2):
+        submits = host["router"]["tap_io_submits"]
+        assert (submits == 0) if region["tap_io"] == "syscalls" else (submits > 0), host["router"]
 
 
 def test_bad_program_is_refused_and_the_old_one_keeps_running(region):
