@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh -- openvpc end to end against the peers (issue #7), in one run.
 #
-# Usage: sudo bash bench/e2e/run.sh [--reps N] [--only openvpc] [--load-seconds S]
+# Usage: sudo bash bench/e2e/run.sh [--reps N] [--only openvpc] [--load-seconds S] [--pps]
 #                                   [--peers p1,p2,...] [--no-profile] [--nice N] [--keep-logs] [-h]
 #
 # Measures openvpc with the same loads and topology as ../shared/peers/baseline.sh and runs
@@ -22,6 +22,12 @@
 #   TCP    iperf3 -c B -t S                       -> Gbit/s received
 #   UDP64  iperf3 -c B -u -l 64 -b 0 -t S         -> packets/s received (kpps)
 #   HTTP   wrk -t1 -c32 -dSs --latency http://B/  -> requests/s, p99
+# --pps adds, to each openvpc unit only (not in the table), the packet rate through one
+# router worker: trafgen (Debian netsniff-ng, one process, qdisc bypassed) in vmA sends
+# 64-byte UDP datagrams of one flow to B:5201 for S seconds as fast as it can; printed: what
+# it offered, what router h1 read from vmA's TAP (the rest was dropped in the TAP's queue),
+# what router h2 wrote into vmB's TAP (kpps), each router's CPU per frame (ns, utime + stime
+# from /proc/PID/stat over frames it forwarded) and h1's frames per TAP system call.
 # After the measured repetitions a profile unit (not counted) runs one TCP and one UDP load
 # under `perf record -e cpu-clock -g -a` and records the CPU split (/proc/stat, the routers'
 # /proc/PID/stat, iperf3's own CPU figures); summaries go to bench/e2e/last-profile.txt.
@@ -60,6 +66,7 @@ DUR=5
 ONLY=
 PEERS="ovs-geneve-ct,kernel-vxlan-nft,tapfwd,veth-direct"
 PROFILE=1
+PPS=0
 KEEP_LOGS=0
 NICE=0
 
@@ -371,6 +378,40 @@ loss_delta() {  # loss_delta "BEFORE" "AFTER"
       y[1] - x[1], y[2] - x[2], y[3] - x[3], y[4] - x[4] }'
 }
 
+router_counter() {  # router_counter HOST NAME: counters.json router.NAME (0 if not there)
+  jq -r --arg n "$2" '.router[$n] // 0' "$WORK/unit/state-$1/counters.json" 2>/dev/null || echo 0
+}
+link_counter() {  # link_counter NS DEV tx|rx packets|dropped
+  ip -n "$1" -s -j link show dev "$2" | jq ".[0].stats64.$3.$4"
+}
+
+# measure_pps: see --pps above. Prints: offered-kpps h1-read-kpps delivered-kpps
+# h1-ns/frame h2-ns/frame h1-frames/TAP-syscall
+measure_pps() {
+  local ta tb gw mac cfg=$WORK/unit/pps.cfg t0 t1 v0 v1
+  ta=$(tap_in "$VM_A") tb=$(tap_in "$VM_B")
+  nsx "$VM_A" ping -c1 -W1 -q 10.0.1.1 >/dev/null 2>&1 || true  # the gateway's MAC, by ARP
+  gw=$(ip -n "$VM_A" -j neigh show dev "$ta" | jq -r '[.[] | select(.dst == "10.0.1.1")][0].lladdr // empty')
+  mac=$(ip -n "$VM_A" -j link show dev "$ta" | jq -r '.[0].address')
+  [ -n "$gw" ] || { log "pps: vmA has no neighbour entry for its gateway"; return 1; }
+  echo "{ eth(da=$gw, sa=$mac, type=0x0800), ipv4(sa=$A_IP, da=$B_IP, ttl=64), udp(sp=40000, dp=5201), fill(0x5a, 64) }" >"$cfg"
+  pps_sample() {
+    echo "$(date +%s.%N) $(link_counter "$VM_A" "$ta" tx packets) $(link_counter "$VM_A" "$ta" tx dropped)" \
+         "$(link_counter "$VM_B" "$tb" rx packets) $(proc_ticks "${ROUTER_PIDS[0]}") $(proc_ticks "${ROUTER_PIDS[1]}")" \
+         "$(router_counter h1 eni_frames_received) $(router_counter h1 tap_io_submits)"
+  }
+  sleep 1.2; v0=$(pps_sample)   # counters.json is written every second
+  # Leave the machine's socket memory and IRQ affinity alone; SIGINT ends it cleanly.
+  nsx "$VM_A" timeout -s INT "$DUR" trafgen -o "$ta" -i "$cfg" -P 1 --no-sock-mem --notouch-irq -C >"$WORK/unit/trafgen.log" 2>&1 || true
+  sleep 1.2; v1=$(pps_sample)
+  awk -v a="$v0" -v b="$v1" -v hz="$(getconf CLK_TCK)" -v dur="$DUR" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    offered = (y[2] - x[2]) + (y[3] - x[3]); read = y[7] - x[7]; delivered = y[4] - x[4]
+    h1 = (y[5] - x[5]) / hz * 1e9; h2 = (y[6] - x[6]) / hz * 1e9; calls = y[8] - x[8]
+    printf "%.1f %.1f %.1f %.0f %.0f %.1f\n", offered / dur / 1000, read / dur / 1000, delivered / dur / 1000,
+      (read > 0 ? h1 / read : 0), (delivered > 0 ? h2 / delivered : 0), (calls > 0 ? read / calls : 0) }'
+}
+
 router_counters_note() {  # drops the routers counted (non-zero counters with drop/fail/full)
   local h f
   for h in h1 h2; do
@@ -398,6 +439,11 @@ run_openvpc_unit() {  # run_openvpc_unit REP
   l1=$(loss_counters); log "openvpc rep $rep: UDP64 $(loss_delta "$l0" "$l1")"
   echo "openvpc rep $rep: UDP64 $(loss_delta "$l0" "$l1")" >>"$WORK/notes.txt"
   wrk=$(measure_wrk);  log "openvpc rep $rep: HTTP  $wrk  (req/s, p99 ms, errors)"
+  if [ "$PPS" = 1 ]; then
+    local pps; pps=$(measure_pps) || pps=FAILED
+    log "openvpc rep $rep: PPS   $pps  (offered, h1 read, delivered kpps; h1, h2 ns/frame; h1 frames/TAP call)"
+    echo "openvpc rep $rep: trafgen UDP64 one flow: offered/h1 read/delivered kpps, h1/h2 ns per frame, h1 frames per TAP call: $pps" >>"$WORK/notes.txt"
+  fi
   local drops; drops=$(router_counters_note | tr '\n' ' ')
   [ -n "$drops" ] && log "openvpc rep $rep: router counters: $drops"
   set -- $tcp; local tcp2="$1 $2"; set -- $udp; local udp2="$1 $2"
@@ -588,6 +634,7 @@ main() {
       --load-seconds) DUR=${2:?}; shift 2 ;;
       --peers) PEERS=${2:?}; shift 2 ;;
       --no-profile) PROFILE=0; shift ;;
+      --pps) PPS=1; shift ;;
       --nice) NICE=${2:?}; shift 2 ;;
       --keep-logs) KEEP_LOGS=1; shift ;;
       -h|--help) usage; exit 0 ;;
@@ -607,6 +654,10 @@ main() {
   if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
       >/dev/null || die "cannot install ${missing[*]}"
+  fi
+  if [ "$PPS" = 1 ] && ! command -v trafgen >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends netsniff-ng \
+      >/dev/null || die "cannot install netsniff-ng (trafgen) for --pps"
   fi
   for t in ip ss iperf3 wrk nginx jq dhclient timeout perf "$AWS"; do
     command -v "$t" >/dev/null || die "missing tool: $t"

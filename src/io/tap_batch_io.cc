@@ -73,11 +73,11 @@ void TapBatchIo::submit_and_collect(unsigned count) {
   }
 }
 
-size_t TapBatchIo::receive(int fd, std::span<Frame> frames) {
+size_t TapBatchIo::receive(int fd, std::span<Frame> frames, size_t first_round) {
   Ring& r = *ring_;
   size_t count = 0;     // frames filled: always frames[0..count)
   size_t attempts = 0;  // bounded, as TapPort::receive: a failing descriptor cannot spin
-  size_t round = 4;
+  size_t round = std::max<size_t>(first_round, 1);
   while (count < frames.size() && attempts < 2 * frames.size()) {
     const auto n = unsigned(std::min({round, frames.size() - count, size_t{kEntries}}));
     for (unsigned i = 0; i < n; ++i) {

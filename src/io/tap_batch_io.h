@@ -8,9 +8,10 @@
 // with no frame waiting completes at once with EAGAIN instead of waiting for one.
 //
 // receive() does not know how many frames wait (a TAP has no FIONREAD), so it reads in rounds
-// of 4, 8, 16, ... and stops at the first round that comes back short: the reads it wastes are
-// never more than the frames it returns, plus three. One round is one system call, where the
-// readv loop made one per frame and one more to find the queue empty.
+// that double from the caller's guess (the last batch's size + 1 serves well) and stops at
+// the first round that comes back short. One round is one system call, where the readv loop
+// made one per frame and one more to find the queue empty: a request/response flow (one frame
+// a wakeup) costs one call instead of two, a flood 64 frames in one or two.
 //
 // create() fails where io_uring is not available (an older kernel, a seccomp filter that
 // refuses io_uring_setup, kernel.io_uring_disabled); the caller then keeps TapPort's
@@ -61,7 +62,8 @@ class TapBatchIo {
   // (each one's data/capacity set by the caller) in the order the TAP gave them and returns
   // how many; never blocks. Filled frames may trade places with unfilled ones (a Frame moves
   // whole, its buffer with it), so read the buffers through frames[0..count).
-  size_t receive(int fd, std::span<Frame> frames);
+  // `first_round`: the reads of the first system call (at least 1).
+  size_t receive(int fd, std::span<Frame> frames, size_t first_round = 4);
 
   // Writes every TapWrite's frames (virtio-net header first) and sets each one's `sent`. A
   // frame the kernel refuses is counted and skipped; the others still go.
