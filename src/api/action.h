@@ -105,6 +105,10 @@ struct DescribeSpec {
   const model::Region* indexed_region = nullptr;
   std::string_view index_kind = {};
   std::string_view id_filter = {};
+  // Ids a request parameter other than the filters narrows the answer to (e.g. GroupName.N,
+  // through the index), sorted and unique; like an indexed filter's, a superset: include()
+  // still decides. Used only with indexed_region, while its index is current.
+  std::optional<std::vector<std::string>> parameter_candidates = std::nullopt;
 };
 
 // The ids (sorted, unique) that an indexed filter narrows the resources to, from the filter
@@ -116,7 +120,7 @@ std::optional<std::vector<std::string>> indexed_candidates(const std::vector<Fil
   if (spec.indexed_region == nullptr || !model::indexes_current(*spec.indexed_region)) {
     return std::nullopt;
   }
-  std::optional<std::vector<std::string>> best;
+  std::optional<std::vector<std::string>> best = spec.parameter_candidates;
   for (const auto& filter : filters) {
     std::optional<std::vector<std::string>> ids;
     if (!spec.id_filter.empty() && filter.name == spec.id_filter) {

@@ -262,15 +262,26 @@ Result<std::string> describe_groups(ActionContext& ctx) {
   auto region = ctx.read();
   if (!region) return region.error();
   auto names = ctx.params.list("GroupName");
-  return describe<model::SecurityGroup>(
-      ctx, (*region)->security_groups,
-      {"GroupId", "securityGroupInfo", "InvalidGroup.NotFound", "security group",
-       [&](const model::SecurityGroup& g) { return group_fields(g, &(*region)->security_groups); },
-       render_group,
-       [&](const model::SecurityGroup& g) {
-         return names.empty() || std::find(names.begin(), names.end(), g.name) != names.end();
-       },
-       &**region, model::kSecurityGroupKind, "group-id"});
+  DescribeSpec<model::SecurityGroup> spec{
+      "GroupId",
+      "securityGroupInfo",
+      "InvalidGroup.NotFound",
+      "security group",
+      [&](const model::SecurityGroup& g) { return group_fields(g, &(*region)->security_groups); },
+      render_group,
+      [&](const model::SecurityGroup& g) {
+        return names.empty() || std::find(names.begin(), names.end(), g.name) != names.end();
+      },
+      &**region,
+      model::kSecurityGroupKind,
+      "group-id"};
+  // GroupName.N: the groups of those names from the index, not a scan of every group (a name
+  // with * or ? matches more there, and include() keeps the exact ones).
+  if (!names.empty() && model::indexes_current(**region)) {
+    spec.parameter_candidates =
+        model::indexed_ids(**region, model::kSecurityGroupKind, "group-name", names);
+  }
+  return describe<model::SecurityGroup>(ctx, (*region)->security_groups, spec);
 }
 
 // One sgr- rule as its own describable resource.

@@ -15,11 +15,12 @@ using Keys = std::vector<std::string>;
 
 // The (kind, filter) pairs the index holds: the one list indexed_filter and the key makers
 // below agree on (a key maker adds only pairs listed here).
-constexpr std::array<std::pair<std::string_view, std::string_view>, 13> kIndexed = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kIndexed = {{
     {kSubnetKind, "vpc-id"},
     {kSubnetKind, "tag:Name"},
     {kSecurityGroupKind, "vpc-id"},
     {kSecurityGroupKind, "tag:Name"},
+    {kSecurityGroupKind, "group-name"},  // also DescribeSecurityGroups' GroupName.N
     {kSecurityGroupRuleKind, "security-group-rule-id"},
     {kInterfaceKind, "vpc-id"},
     {kInterfaceKind, "subnet-id"},
@@ -71,6 +72,7 @@ void keys_of(const std::string& id, const SecurityGroup& group, Keys& out) {
   add_number(out, group.number, id);
   add_field(out, kSecurityGroupKind, "vpc-id", group.vpc_id, id);
   add_name_tag(out, kSecurityGroupKind, group.tags, id);
+  add_field(out, kSecurityGroupKind, "group-name", group.name, id);  // names never change
   for (const auto& rule : group.rules) {
     add_field(out, kSecurityGroupRuleKind, "security-group-rule-id", rule.id, id);
   }

@@ -127,7 +127,8 @@ TEST_F(DescribeIndexTest, IndexedAnswersEqualTheScanPageByPage) {
       case 3:
         return std::string("w") + (random() % 2 ? "*" : "?de");
       case 4:
-        return groups[random() % groups.size()];
+        return random() % 2 ? groups[random() % groups.size()]
+                            : "g" + std::to_string(random() % 40) + (random() % 2 ? "*" : "");
       default:
         return "*";
     }
@@ -223,6 +224,37 @@ TEST_F(DescribeIndexTest, ServiceFollowsChanges) {
   std::set<std::string> distinct(seen.begin(), seen.end());
   EXPECT_EQ(distinct.size(), created.size() + 1);  // + the default group
   for (const auto& id : created) EXPECT_TRUE(distinct.contains(id)) << id;
+}
+
+// GroupName.N and the group-name filter answer from the index (region_index_test checks it is
+// used); here: exact names only for GroupName.N, prefixes for the filter, new groups seen.
+TEST_F(DescribeIndexTest, GroupNamesAnswerExactlyAndFollowNewGroups) {
+  ServiceCalls call(regions_, ids_);
+  auto vpc = all_of(call("Action=CreateVpc&CidrBlock=10.0.0.0%2F16"), "vpcId").front();
+  auto create = [&](const std::string& name) {
+    return all_of(call("Action=CreateSecurityGroup&VpcId=" + vpc + "&GroupName=" + name +
+                       "&GroupDescription=d"),
+                  "groupId")
+        .front();
+  };
+  const std::string g1 = create("g1"), g10 = create("g10"), g2 = create("g2");
+  auto ids = [&](const std::string& query) {
+    auto found = all_of(call("Action=DescribeSecurityGroups&" + query), "groupId");
+    std::sort(found.begin(), found.end());
+    return found;
+  };
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(ids("GroupName.1=g1"), std::vector<std::string>{g1});
+  EXPECT_EQ(ids("GroupName.1=g1&GroupName.2=g2"), sorted({g1, g2}));
+  EXPECT_TRUE(ids("GroupName.1=g1%2A").empty()) << "a GroupName is a name, not a pattern";
+  EXPECT_EQ(ids("Filter.1.Name=group-name&Filter.1.Value.1=g1%2A"), sorted({g1, g10}));
+  const std::string g11 = create("g11");
+  EXPECT_EQ(ids("Filter.1.Name=group-name&Filter.1.Value.1=g1%2A"), sorted({g1, g10, g11}));
+  EXPECT_EQ(ids("GroupName.1=g11&Filter.1.Name=group-name&Filter.1.Value.1=g1%2A"),
+            std::vector<std::string>{g11});
 }
 
 TEST_F(DescribeIndexTest, DescribeInstancesFollowsAttachments) {

@@ -78,6 +78,14 @@ TEST_F(RegionIndexTest, FollowsCreateDeleteTagRetagAndMove) {
   expect_consistent();
   EXPECT_TRUE(indexed_ids(region_, kSecurityGroupKind, "tag:Name", {"web"})->empty());
 
+  // Group names (DescribeSecurityGroups' group-name filter and GroupName.N): exact and prefix.
+  ASSERT_TRUE(indexed_ids(region_, kSecurityGroupKind, "group-name", {"two"}).has_value());
+  EXPECT_EQ(*indexed_ids(region_, kSecurityGroupKind, "group-name", {"two"}),
+            std::vector<std::string>{g2});
+  EXPECT_EQ(*indexed_ids(region_, kSecurityGroupKind, "group-name", {"t*"}),
+            (std::vector<std::string>{std::min(g2, g3), std::max(g2, g3)}));
+  EXPECT_EQ(indexed_ids(region_, kSecurityGroupKind, "group-name", {"default"})->size(), 2u);
+
   // An interface moved between groups, then deleted.
   std::string s = subnet(a, "10.0.1.0/24");
   std::string eni = interface(s);
@@ -112,7 +120,7 @@ TEST_F(RegionIndexTest, StaleUntilSynced) {
 TEST_F(RegionIndexTest, UnindexedFiltersAndLeadingWildcardsAreNotNarrowed) {
   vpc();
   sync_indexes(region_);
-  EXPECT_FALSE(indexed_ids(region_, kSecurityGroupKind, "group-name", {"x"}).has_value());
+  EXPECT_FALSE(indexed_ids(region_, kSecurityGroupKind, "description", {"x"}).has_value());
   EXPECT_FALSE(indexed_ids(region_, kSecurityGroupKind, "tag:Name", {"a", "*b"}).has_value());
   EXPECT_FALSE(indexed_ids(region_, "nosuchkind", "vpc-id", {"x"}).has_value());
   EXPECT_TRUE(indexed_filter(kSecurityGroupKind, "vpc-id"));
