@@ -223,6 +223,8 @@ size_t FragmentTracker::settle(uint16_t eni, const packet::PacketMeta& meta, boo
 }
 
 size_t FragmentTracker::expire(uint32_t now, std::span<Release> out) {
+  // Called after every batch: with nothing tracked (the common case) there is nothing to walk.
+  if (series_count_ == 0) return 0;
   size_t n = 0;
   for (Held& h : held_) {
     if (!h.used || h.expires_at > now || n == out.size()) continue;
