@@ -6,7 +6,12 @@
 
 #include <unistd.h>
 
+#include <array>
+#include <cstdint>
 #include <string>
+
+#include "io/netns.h"
+#include "io/tap_port.h"
 
 namespace openvpc::io::testing {
 
@@ -22,6 +27,29 @@ inline std::string namespace_name(const std::string& suffix) {
 // "ovtio<pid><suffix>": interface names must stay below IFNAMSIZ (16) bytes.
 inline std::string device_name(char suffix) {
   return "ovtio" + std::to_string(getpid()) + suffix;
+}
+
+// An instance's side of a TAP: a namespace "ovt-io-<pid>-<suffix>" holding the device
+// device_name(suffix[0]) (offloads on, MTU 1500, `mac`), up, with `address`/24.
+struct TapInstance {
+  NetworkNamespace ns;
+  TapPort tap;
+};
+
+inline Result<TapInstance> make_tap_instance(const std::string& suffix,
+                                             const std::array<uint8_t, 6>& mac, uint32_t address) {
+  Result<NetworkNamespace> ns = NetworkNamespace::create(namespace_name(suffix));
+  if (!ns) return ns.error();
+  Result<TapPort> tap = TapPort::create({device_name(suffix[0]), 1500, mac, true});
+  if (!tap) return tap.error();
+  if (auto moved = tap->move_to_namespace(ns->name()); !moved) return moved.error();
+  InterfaceSettings settings;
+  settings.ipv4_address = address;
+  settings.ipv4_prefix_length = 24;
+  if (auto configured = ns->configure(tap->name(), settings); !configured) {
+    return configured.error();
+  }
+  return TapInstance{std::move(*ns), std::move(*tap)};
 }
 
 }  // namespace openvpc::io::testing

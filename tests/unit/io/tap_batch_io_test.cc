@@ -30,39 +30,30 @@ constexpr uint32_t kInstance = 0x0a640002;  // 10.100.0.2: the TAP inside the na
 constexpr uint16_t kInstancePort = 7000;
 constexpr uint16_t kGatewayPort = 9;
 
+// An instance (io_test_util.h) with a UDP socket bound to kInstance:kInstancePort inside, and
+// a permanent neighbour entry for the gateway (no ARP to answer).
 struct Instance {
-  Instance(NetworkNamespace n, TapPort t, int s) : ns(std::move(n)), tap(std::move(t)), socket(s) {}
+  TapInstance side;
+  int socket = -1;
+  explicit Instance(TapInstance s, int fd) : side(std::move(s)), socket(fd) {}
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
   ~Instance() {
     if (socket >= 0) close(socket);
   }
-  NetworkNamespace ns;
-  TapPort tap;
-  int socket = -1;  // UDP, bound to kInstance:kInstancePort inside the namespace
+  TapPort& tap() { return side.tap; }
 };
 
-// A namespace with the TAP, its address, a permanent neighbour entry for the gateway (no ARP
-// to answer) and a UDP socket.
 Result<std::unique_ptr<Instance>> make_instance(char suffix) {
-  Result<NetworkNamespace> ns =
-      NetworkNamespace::create(namespace_name(std::string("batch") + suffix));
-  if (!ns) return ns.error();
-  Result<TapPort> tap = TapPort::create({device_name(suffix), 1500, kInstanceMac, true});
-  if (!tap) return tap.error();
-  if (auto moved = tap->move_to_namespace(ns->name()); !moved) return moved.error();
-  InterfaceSettings settings;
-  settings.ipv4_address = kInstance;
-  settings.ipv4_prefix_length = 24;
-  if (auto configured = ns->configure(tap->name(), settings); !configured) {
-    return configured.error();
-  }
+  Result<TapInstance> side =
+      make_tap_instance(std::string(1, suffix) + "batch", kInstanceMac, kInstance);
+  if (!side) return side.error();
   Result<int> neighbour =
-      ns->run_program({"/usr/sbin/ip", "neigh", "replace", "10.100.0.1", "lladdr",
-                       "02:00:5e:10:01:fe", "dev", tap->name(), "nud", "permanent"},
-                      10s);
+      side->ns.run_program({"/usr/sbin/ip", "neigh", "replace", "10.100.0.1", "lladdr",
+                            "02:00:5e:10:01:fe", "dev", side->tap.name(), "nud", "permanent"},
+                           10s);
   if (!neighbour || *neighbour != 0) return make_error("test", "ip neigh replace");
-  Result<int> fd = ns->run([]() -> Result<int> {
+  Result<int> fd = side->ns.run([]() -> Result<int> {
     const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in local{AF_INET, htons(kInstancePort), {htonl(kInstance)}, {}};
     if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) {
@@ -71,8 +62,7 @@ Result<std::unique_ptr<Instance>> make_instance(char suffix) {
     return s;
   });
   if (!fd) return fd.error();
-  auto instance = std::make_unique<Instance>(std::move(*ns), std::move(*tap), *fd);
-  return instance;
+  return std::make_unique<Instance>(std::move(*side), *fd);
 }
 
 // The sequence number a UDP frame to the gateway carries, or -1 for any other frame (the
@@ -123,12 +113,12 @@ TEST(TapBatchIo, ReceivesTheInstancesFramesInOrderInFewSystemCalls) {
   uint64_t calls = 0;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (sequences.size() < kSent && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{(*instance)->tap.fd(), POLLIN, 0};
+    pollfd p{(*instance)->tap().fd(), POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;
     for (size_t i = 0; i < frames.size(); ++i) {
       frames[i] = {buffers[i].data(), 0, uint32_t(buffers[i].size()), {}};
     }
-    const size_t got = io->receive((*instance)->tap.fd(), frames);
+    const size_t got = io->receive((*instance)->tap().fd(), frames);
     ++calls;
     for (size_t i = 0; i < got; ++i) {
       if (const int sequence = sequence_of(frames[i]); sequence >= 0) sequences.push_back(sequence);
@@ -158,7 +148,7 @@ TEST(TapBatchIo, SendsEveryFrameAndSkipsARefusedOne) {
   for (auto& p : payloads) frames.push_back({p.data(), uint32_t(p.size()), uint32_t(p.size()), {}});
   frames[kRefused].vnet.gso_type = 0x42;
   frames[kRefused].vnet.gso_size = 100;
-  const int fd = (*instance)->tap.fd();
+  const int fd = (*instance)->tap().fd();
   std::vector<TapWrite> writes = {{fd, std::span(frames).first(150), 0},
                                   {fd, std::span(frames).subspan(150), 0}};
   io->send(writes);

@@ -120,24 +120,8 @@ class Responder {
 };
 
 // An instance: a namespace holding a TAP with an address, and the test answering for it.
-struct Instance {
-  NetworkNamespace ns;
-  TapPort tap;
-};
-
-Result<Instance> make_instance(const std::string& suffix) {
-  Result<NetworkNamespace> ns = NetworkNamespace::create(namespace_name(suffix));
-  if (!ns) return ns.error();
-  Result<TapPort> tap = TapPort::create({device_name(suffix[0]), 1500, kInstanceMac, true});
-  if (!tap) return tap.error();
-  if (auto moved = tap->move_to_namespace(ns->name()); !moved) return moved.error();
-  InterfaceSettings settings;
-  settings.ipv4_address = kInstance;
-  settings.ipv4_prefix_length = 24;
-  if (auto configured = ns->configure(tap->name(), settings); !configured) {
-    return configured.error();
-  }
-  return Instance{std::move(*ns), std::move(*tap)};
+Result<TapInstance> make_instance(const std::string& suffix) {
+  return make_tap_instance(suffix, kInstanceMac, kInstance);
 }
 
 // Inside the namespace: one ICMP echo to the gateway over a raw socket, as ping does.
@@ -196,7 +180,7 @@ TEST(TapPort, RejectsATooLongName) {
 
 TEST(TapPort, PingFromInsideTheNamespaceIsAnsweredThroughTheTap) {
   OPENVPC_REQUIRE_ROOT();
-  Result<Instance> instance = make_instance("ping");
+  Result<TapInstance> instance = make_instance("ping");
   ASSERT_TRUE(instance) << instance.error().message;
   Responder responder(instance->tap);
   Result<int> replies = instance->ns.run(echo_from_inside);
@@ -214,7 +198,7 @@ TEST(TapPort, PingFromInsideTheNamespaceIsAnsweredThroughTheTap) {
 
 TEST(TapPort, ReceivesPartialChecksumsAndSendsThem) {
   OPENVPC_REQUIRE_ROOT();
-  Result<Instance> instance = make_instance("csum");
+  Result<TapInstance> instance = make_instance("csum");
   ASSERT_TRUE(instance) << instance.error().message;
   Responder responder(instance->tap);
   // A UDP socket inside the namespace: it sends to the gateway, and later receives.
