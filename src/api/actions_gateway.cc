@@ -62,7 +62,8 @@ Result<std::string> describe_internet_gateways(ActionContext& ctx) {
   return describe<model::InternetGateway>(
       ctx, (*region)->internet_gateways,
       {"InternetGatewayId", "internetGatewaySet", "InvalidInternetGatewayID.NotFound",
-       "internet gateway", gateway_fields, render_gateway});
+       "internet gateway", gateway_fields, render_gateway, nullptr, &**region,
+       model::kInternetGatewayKind, "internet-gateway-id"});
 }
 
 FilterFields address_fields(const model::ElasticAddress& address) {

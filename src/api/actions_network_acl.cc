@@ -165,7 +165,7 @@ Result<std::string> describe_acls(ActionContext& ctx) {
   return describe<model::NetworkAcl>(
       ctx, (*region)->network_acls,
       {"NetworkAclId", "networkAclSet", "InvalidNetworkAclID.NotFound", "network ACL", acl_fields,
-       render_acl});
+       render_acl, nullptr, &**region, model::kNetworkAclKind, "network-acl-id"});
 }
 
 }  // namespace

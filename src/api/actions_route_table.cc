@@ -114,7 +114,8 @@ Result<std::string> describe_route_tables(ActionContext& ctx) {
        [&](const model::RouteTable& table) { return route_table_fields(snapshot, table); },
        [&](XmlWriter& out, const model::RouteTable& table) {
          render_route_table(out, snapshot, table);
-       }});
+       },
+       nullptr, &snapshot, model::kRouteTableKind, "route-table-id"});
 }
 
 Result<std::string> associate_route_table(ActionContext& ctx) {

@@ -15,7 +15,7 @@ using Keys = std::vector<std::string>;
 
 // The (kind, filter) pairs the index holds: the one list indexed_filter and the key makers
 // below agree on (a key maker adds only pairs listed here).
-constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kIndexed = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kIndexed = {{
     {kSubnetKind, "vpc-id"},
     {kSubnetKind, "tag:Name"},
     {kSecurityGroupKind, "vpc-id"},
@@ -30,6 +30,15 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kIndexed
     {kInstanceKind, "vpc-id"},
     {kInstanceKind, "subnet-id"},
     {kInstanceKind, "tag:Name"},
+    // What Terraform and the CLI ask of a VPC's tables and gateways (issue 14).
+    {kRouteTableKind, "vpc-id"},
+    {kRouteTableKind, "association.subnet-id"},
+    {kRouteTableKind, "tag:Name"},
+    {kNetworkAclKind, "vpc-id"},
+    {kNetworkAclKind, "association.subnet-id"},
+    {kNetworkAclKind, "tag:Name"},
+    {kInternetGatewayKind, "attachment.vpc-id"},
+    {kInternetGatewayKind, "tag:Name"},
 }};
 
 void add_field(Keys& out, std::string_view kind, std::string_view filter, std::string_view value,
@@ -76,6 +85,31 @@ void keys_of(const std::string& id, const SecurityGroup& group, Keys& out) {
   for (const auto& rule : group.rules) {
     add_field(out, kSecurityGroupRuleKind, "security-group-rule-id", rule.id, id);
   }
+}
+void keys_of(const std::string& id, const RouteTable& table, Keys& out) {
+  add_number(out, table.number, id);
+  add_field(out, kRouteTableKind, "vpc-id", table.vpc_id, id);
+  for (const auto& association : table.associations) {
+    if (!association.subnet_id.empty()) {
+      add_field(out, kRouteTableKind, "association.subnet-id", association.subnet_id, id);
+    }
+  }
+  add_name_tag(out, kRouteTableKind, table.tags, id);
+}
+void keys_of(const std::string& id, const NetworkAcl& acl, Keys& out) {
+  add_number(out, acl.number, id);
+  add_field(out, kNetworkAclKind, "vpc-id", acl.vpc_id, id);
+  for (const auto& association : acl.associations) {
+    add_field(out, kNetworkAclKind, "association.subnet-id", association.subnet_id, id);
+  }
+  add_name_tag(out, kNetworkAclKind, acl.tags, id);
+}
+void keys_of(const std::string& id, const InternetGateway& gateway, Keys& out) {
+  add_number(out, gateway.number, id);
+  if (!gateway.attached_vpc_id.empty()) {
+    add_field(out, kInternetGatewayKind, "attachment.vpc-id", gateway.attached_vpc_id, id);
+  }
+  add_name_tag(out, kInternetGatewayKind, gateway.tags, id);
 }
 // An interface's number is carried in Geneve, a namespace of its own: not indexed.
 void keys_of(const std::string& id, const NetworkInterface& eni, Keys& out) {

@@ -50,6 +50,9 @@ inline constexpr std::string_view kSubnetKind = "subnet";
 inline constexpr std::string_view kSecurityGroupKind = "sg";
 inline constexpr std::string_view kInterfaceKind = "eni";
 inline constexpr std::string_view kInstanceKind = "instance";
+inline constexpr std::string_view kRouteTableKind = "rtb";
+inline constexpr std::string_view kNetworkAclKind = "acl";
+inline constexpr std::string_view kInternetGatewayKind = "igw";
 // A security group rule (sgr-) names the group that holds it: "sgr\x1fsecurity-group-rule-id
 // \x1f<rule id>\x1f<group id>" (tags on a rule, DescribeSecurityGroupRules by id).
 inline constexpr std::string_view kSecurityGroupRuleKind = "sgr";

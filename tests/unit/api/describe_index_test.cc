@@ -257,6 +257,79 @@ TEST_F(DescribeIndexTest, GroupNamesAnswerExactlyAndFollowNewGroups) {
             std::vector<std::string>{g11});
 }
 
+// Route tables, network ACLs and internet gateways answer their indexed filters (vpc-id,
+// association.subnet-id, attachment.vpc-id, tag:Name) exactly as a scan does: the same query
+// with a leading wildcard ("*" + value matches the same fixed-length ids, and the index refuses
+// a leading wildcard) scans. Checked again after retagging, a new association and a detach.
+TEST_F(DescribeIndexTest, TablesAclsAndGatewaysAnswerTheirIndexedFiltersAsTheScan) {
+  ServiceCalls call(regions_, ids_);
+  auto first = [](const std::string& body, const std::string& element) {
+    auto found = all_of(body, element);
+    EXPECT_FALSE(found.empty()) << body;
+    return found.empty() ? std::string() : found.front();
+  };
+  std::vector<std::string> vpcs, subnets, tables, acls, gateways;
+  for (int v = 0; v < 3; ++v) {
+    vpcs.push_back(
+        first(call("Action=CreateVpc&CidrBlock=10." + std::to_string(v) + ".0.0%2F16"), "vpcId"));
+    for (int s = 0; s < 2; ++s) {
+      subnets.push_back(first(call("Action=CreateSubnet&VpcId=" + vpcs.back() + "&CidrBlock=10." +
+                                   std::to_string(v) + "." + std::to_string(s) + ".0%2F24"),
+                              "subnetId"));
+    }
+    tables.push_back(first(call("Action=CreateRouteTable&VpcId=" + vpcs.back()), "routeTableId"));
+    call("Action=AssociateRouteTable&RouteTableId=" + tables.back() +
+         "&SubnetId=" + subnets[subnets.size() - 2]);
+    acls.push_back(first(call("Action=CreateNetworkAcl&VpcId=" + vpcs.back()), "networkAclId"));
+    gateways.push_back(first(call("Action=CreateInternetGateway"), "internetGatewayId"));
+    if (v < 2) {
+      call("Action=AttachInternetGateway&InternetGatewayId=" + gateways.back() +
+           "&VpcId=" + vpcs.back());
+    }
+  }
+  call("Action=CreateTags&ResourceId.1=" + tables[0] + "&ResourceId.2=" + acls[1] +
+       "&ResourceId.3=" + gateways[2] + "&Tag.1.Key=Name&Tag.1.Value=edge");
+  auto strip = [](std::string body) {
+    return std::regex_replace(body, std::regex("<requestId>[^<]*</requestId>"), "");
+  };
+  struct Query {
+    std::string action, filter;
+    std::vector<std::string> values;
+  };
+  const std::vector<Query> queries = {
+      {"DescribeRouteTables", "vpc-id", vpcs},
+      {"DescribeRouteTables", "association.subnet-id", subnets},
+      {"DescribeRouteTables", "tag:Name", {"edge"}},
+      {"DescribeNetworkAcls", "vpc-id", vpcs},
+      {"DescribeNetworkAcls", "association.subnet-id", subnets},
+      {"DescribeNetworkAcls", "tag:Name", {"edge"}},
+      {"DescribeInternetGateways", "attachment.vpc-id", vpcs},
+      {"DescribeInternetGateways", "tag:Name", {"edge"}},
+  };
+  auto check_all = [&](const std::string& when) {
+    size_t answered = 0;
+    for (const auto& q : queries) {
+      for (const auto& value : q.values) {
+        const std::string base = "Action=" + q.action + "&Filter.1.Name=" + q.filter;
+        const std::string indexed = strip(call(base + "&Filter.1.Value.1=" + value));
+        EXPECT_EQ(indexed, strip(call(base + "&Filter.1.Value.1=%2A" + value)))
+            << when << ": " << q.action << " " << q.filter << "=" << value;
+        if (indexed.find("<item>") != std::string::npos) ++answered;
+      }
+    }
+    return answered;
+  };
+  // Queries that find something: route tables by VPC 3, by subnet 3 (explicit associations
+  // only), by tag 1; ACLs by VPC 3, by subnet 6 (every subnet is in its VPC's default ACL), by
+  // tag 1; gateways by attachment 2, by tag 1.
+  EXPECT_EQ(check_all("created"), 20u);
+  call("Action=CreateTags&ResourceId.1=" + tables[0] + "&ResourceId.2=" + acls[1] +
+       "&Tag.1.Key=Name&Tag.1.Value=core");
+  call("Action=AssociateRouteTable&RouteTableId=" + tables[2] + "&SubnetId=" + subnets[5]);
+  call("Action=DetachInternetGateway&InternetGatewayId=" + gateways[0] + "&VpcId=" + vpcs[0]);
+  EXPECT_EQ(check_all("changed"), 18u);  // +1 association, -2 "edge" tags, -1 attachment
+}
+
 TEST_F(DescribeIndexTest, DescribeInstancesFollowsAttachments) {
   ServiceCalls call(regions_, ids_);
   auto first = [](const std::string& body, const std::string& element) {

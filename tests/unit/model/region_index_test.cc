@@ -117,6 +117,37 @@ TEST_F(RegionIndexTest, StaleUntilSynced) {
   EXPECT_EQ(indexed_ids(copy, kSecurityGroupKind, "tag:Name", {"x"})->size(), 1u);
 }
 
+// Route tables, ACLs and internet gateways are indexed by what Terraform and the CLI filter
+// them on; the index follows an association and a detach.
+TEST_F(RegionIndexTest, TablesAclsAndGatewaysAreIndexed) {
+  std::string a = vpc("10.0.0.0/16");
+  std::string s = subnet(a, "10.0.1.0/24");
+  auto table = create_route_table(region_, caller_, a);
+  auto acl = create_network_acl(region_, caller_, a);
+  auto gateway = create_internet_gateway(region_, caller_);
+  ASSERT_TRUE(table.ok() && acl.ok() && gateway.ok());
+  ASSERT_TRUE(attach_internet_gateway(region_, caller_, *gateway, a).ok());
+  expect_consistent();
+  for (auto kind : {kRouteTableKind, kNetworkAclKind}) {
+    ASSERT_TRUE(indexed_ids(region_, kind, "vpc-id", {a}).has_value()) << kind;
+    ASSERT_TRUE(indexed_ids(region_, kind, "association.subnet-id", {s}).has_value()) << kind;
+  }
+  ASSERT_TRUE(indexed_ids(region_, kInternetGatewayKind, "attachment.vpc-id", {a}).has_value());
+  EXPECT_EQ(indexed_ids(region_, kRouteTableKind, "vpc-id", {a})->size(), 2u);  // + main
+  EXPECT_TRUE(indexed_ids(region_, kRouteTableKind, "association.subnet-id", {s})->empty());
+  EXPECT_EQ(indexed_ids(region_, kNetworkAclKind, "vpc-id", {a})->size(), 2u);  // + default
+  EXPECT_EQ(indexed_ids(region_, kNetworkAclKind, "association.subnet-id", {s})->size(), 1u);
+  EXPECT_EQ(*indexed_ids(region_, kInternetGatewayKind, "attachment.vpc-id", {a}),
+            std::vector<std::string>{*gateway});
+
+  ASSERT_TRUE(associate_route_table(region_, caller_, *table, s).ok());
+  ASSERT_TRUE(detach_internet_gateway(region_, caller_, *gateway, a).ok());
+  expect_consistent();
+  EXPECT_EQ(*indexed_ids(region_, kRouteTableKind, "association.subnet-id", {s}),
+            std::vector<std::string>{*table});
+  EXPECT_TRUE(indexed_ids(region_, kInternetGatewayKind, "attachment.vpc-id", {a})->empty());
+}
+
 TEST_F(RegionIndexTest, UnindexedFiltersAndLeadingWildcardsAreNotNarrowed) {
   vpc();
   sync_indexes(region_);
