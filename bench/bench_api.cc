@@ -352,6 +352,32 @@ void BM_SgDescribeFiltered(benchmark::State& state, Backend backend, SgFilter fi
   state.SetItemsProcessed(state.iterations());
 }
 
+// DescribeRouteTables / DescribeNetworkAcls filtered by the vpc-id of one VPC (a different one
+// each iteration): its main route table or default ACL, one of N / 100 (every VPC has one).
+void BM_VpcTablesDescribe(benchmark::State& state, Backend backend, bool acls) {
+  std::string error;
+  Populated* p = populated(backend, static_cast<size_t>(state.range(0)), error);
+  if (p == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  size_t returned = 0;
+  size_t k = 0;
+  for (auto _ : state) {
+    const std::string& vpc = p->vpcs[(k++ * 7919) % p->vpcs.size()];
+    auto listed = p->region.call(std::string("Action=") +
+                                 (acls ? "DescribeNetworkAcls" : "DescribeRouteTables") +
+                                 "&Filter.1.Name=vpc-id&Filter.1.Value.1=" + vpc);
+    if (listed.status != 200) {
+      state.SkipWithError(listed.body.c_str());
+      break;
+    }
+    returned = count_of(listed.body, acls ? "<networkAclId>" : "<routeTableId>");
+  }
+  state.counters["ids_in_answer"] = static_cast<double>(returned);
+  state.SetItemsProcessed(state.iterations());
+}
+
 // The pieces of every mutation that grew with the region until issue 14: RegionStore::mutate
 // copies the Region, then diffs the copy against it to find the keys to write. With ResourceMap
 // the copy shares every chunk and the diff compares only the chunks that differ.
@@ -426,6 +452,14 @@ void register_scale_benchmarks() {
             ->Unit(benchmark::kMicrosecond);
       }
       if (backend == Backend::memory) {
+        for (bool acls : {false, true}) {
+          benchmark::RegisterBenchmark(
+              acls ? "BM_DescribeNetworkAclsByVpc/memory" : "BM_DescribeRouteTablesByVpc/memory",
+              BM_VpcTablesDescribe, backend, acls)
+              ->Arg(n)
+              ->UseRealTime()
+              ->Unit(benchmark::kMicrosecond);
+        }
         benchmark::RegisterBenchmark("BM_RegionCopy", BM_RegionCopy)
             ->Arg(n)
             ->Unit(benchmark::kMicrosecond);
