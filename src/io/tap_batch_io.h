@@ -35,6 +35,7 @@ struct TapWrite {
   int fd = -1;
   std::span<const Frame> frames;
   size_t sent = 0;
+  size_t tag = 0;  // the caller's own (e.g. which port): not read here
 };
 
 struct TapBatchIoStats {

@@ -187,7 +187,6 @@ void Worker::refresh_ports() {
   eni_out_.resize(count);
   last_tap_batch_.assign(count, 0);
   tap_writes_.reserve(count);
-  tap_write_positions_.reserve(count);
   for (size_t position = 0; position < count; ++position) {
     eni_out_[position].clear();
     eni_out_[position].reserve(dataplane::kMaxBatch);
@@ -483,26 +482,16 @@ void Worker::flush() {
 // Every ENI's frames in one TapBatchIo::send: one system call for the batch (per 128 frames).
 void Worker::flush_enis_batched() {
   tap_writes_.clear();
-  tap_write_positions_.clear();
   for (size_t position = 0; position < eni_out_.size(); ++position) {
     if (eni_out_[position].empty()) continue;
-    tap_writes_.push_back({ports_->ports[position]->tap.fd(), eni_out_[position], 0});
-    tap_write_positions_.push_back(position);
+    tap_writes_.push_back({ports_->ports[position]->tap.fd(), eni_out_[position], 0, position});
   }
   if (tap_writes_.empty()) return;
-  if (tap_writes_.size() == 1 && tap_writes_[0].frames.size() == 1) {
-    // One frame: a plain writev is one system call too, and a little cheaper.
-    send_to_eni(tap_write_positions_[0], tap_writes_[0].frames);
-    eni_out_[tap_write_positions_[0]].clear();
-    return;
-  }
   tap_io_->send(tap_writes_);
-  for (size_t i = 0; i < tap_writes_.size(); ++i) {
-    const io::TapWrite& write = tap_writes_[i];
-    const size_t position = tap_write_positions_[i];
+  for (const io::TapWrite& write : tap_writes_) {
     counters_.tap_send_failed += write.frames.size() - write.sent;
-    capture(ports_->ports[position]->plan.eni, write.frames.first(write.sent));
-    eni_out_[position].clear();
+    capture(ports_->ports[write.tag]->plan.eni, write.frames.first(write.sent));
+    eni_out_[write.tag].clear();
   }
 }
 

@@ -189,9 +189,8 @@ class Worker {
   std::vector<dataplane::Packet> pending_;  // accepted, not yet processed
   std::vector<Inbox::Entry> inbox_entries_;
   std::vector<std::vector<io::Frame>> eni_out_;  // by port position
-  std::vector<io::TapWrite> tap_writes_;         // flush(): one per port with frames
-  std::vector<size_t> tap_write_positions_;      // their port positions
-  std::vector<uint8_t> last_tap_batch_;          // by port position: the frames its last read gave
+  std::vector<io::TapWrite> tap_writes_;  // flush(): one per port with frames, tagged by position
+  std::vector<uint8_t> last_tap_batch_;   // by port position: the frames its last read gave
   std::vector<io::Datagram> underlay_pending_;
   std::vector<uint8_t> cut_storage_;  // kCutSlots buffers of kCutSlotSize (small MTUs only)
   std::vector<io::Frame> cut_frames_;

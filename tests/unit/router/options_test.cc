@@ -39,6 +39,25 @@ TEST(RouterOptions, TsoCanBeTurnedOff) {
   EXPECT_EQ(bad.error().code, "options.invalid");
 }
 
+TEST(RouterOptions, TapIoDefaultsToAutoAndRefusesOtherWords) {
+  auto o = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p"});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->tap_io, RouterOptions::TapIo::automatic);
+  for (auto [word, mode] : {std::pair{"io_uring", RouterOptions::TapIo::io_uring},
+                            std::pair{"syscalls", RouterOptions::TapIo::syscalls}}) {
+    auto given = parse(
+        {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--tap-io", word});
+    ASSERT_TRUE(given.ok()) << word;
+    EXPECT_EQ(given->tap_io, mode) << word;
+  }
+  for (const char* bad : {"uring", "", "AUTO"}) {
+    auto refused =
+        parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--tap-io", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().code, "options.invalid") << bad;
+  }
+}
+
 TEST(RouterOptions, UnderlayMtuIsLearnedUnlessGiven) {
   auto learned = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p"});
   ASSERT_TRUE(learned.ok()) << learned.error().message;
