@@ -97,8 +97,11 @@ inline constexpr std::array kWorkerCounterFields = {
                        "cut for another worker."},
     WorkerCounterField{"gso_frames", &WorkerCounters::gso_frames,
                        "TCP super-frames (TSO) read from ENI TAPs."},
+    WorkerCounterField{"gso_handed_off", &WorkerCounters::gso_handed_off,
+                       "Super-frames handed to another worker whole."},
     WorkerCounterField{"gso_segmented", &WorkerCounters::gso_segmented,
-                       "TCP super-frames cut in software to hand to another worker."},
+                       "Super-frames cut in software to hand to another worker (its inbox's "
+                       "large slots all in use)."},
     WorkerCounterField{"gso_cut_for_underlay", &WorkerCounters::gso_cut_for_underlay,
                        "TCP super-frames cut in software because they exceed the underlay MTU."},
     WorkerCounterField{"oversize_dropped", &WorkerCounters::oversize_dropped,

@@ -39,12 +39,18 @@ uint32_t worker_for_underlay(std::span<const uint8_t> outer_ipv4, uint32_t worke
   return worker_for(packet::parse_ip(outer_ipv4), worker_count);
 }
 
-Inbox::Inbox(size_t producers, size_t slots_per_producer, size_t slot_size, uint16_t headroom)
+Inbox::Inbox(size_t producers, size_t slots_per_producer, size_t slot_size, uint16_t headroom,
+             size_t large_slots_per_producer, size_t large_slot_size)
     : rings_(producers),
       slots_per_producer_(slots_per_producer),
       storage_(producers * slots_per_producer * slot_size),
       slot_size_(slot_size),
-      headroom_(headroom) {
+      headroom_(headroom),
+      large_slots_per_producer_(large_slot_size > headroom ? large_slots_per_producer : 0),
+      large_slot_size_(large_slot_size),
+      large_storage_(large_slots_per_producer_ == 0
+                         ? nullptr
+                         : new uint8_t[producers * large_slots_per_producer_ * large_slot_size]) {
   for (Ring& ring : rings_) ring.entries.resize(slots_per_producer);
   event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
@@ -58,16 +64,29 @@ void Inbox::wake() {
   [[maybe_unused]] const ssize_t n = ::write(event_fd_, &one, sizeof one);
 }
 
-bool Inbox::push(uint32_t producer, std::span<const uint8_t> bytes, dataplane::Port in_port) {
-  if (bytes.size() > slot_capacity() || producer >= rings_.size()) return false;
+bool Inbox::push(uint32_t producer, std::span<const uint8_t> bytes, dataplane::Port in_port,
+                 Offload offload) {
+  if (producer >= rings_.size() || bytes.size() > 65535) return false;
+  const bool large = bytes.size() > slot_capacity();
+  if (large && (large_slots_per_producer_ == 0 || bytes.size() > large_slot_size_ - headroom_)) {
+    return false;
+  }
   Ring& ring = rings_[producer];
   const uint64_t tail = ring.tail.load(std::memory_order_relaxed);  // only this thread writes it
   const uint64_t head = ring.head.load(std::memory_order_acquire);  // slots released before
   if (tail - head >= slots_per_producer_) return false;
   const uint32_t index = uint32_t(tail % slots_per_producer_);
-  const uint32_t slot = uint32_t(producer * slots_per_producer_ + index);
-  std::memcpy(slot_data(slot), bytes.data(), bytes.size());
-  ring.entries[index] = {slot, uint16_t(bytes.size()), in_port};
+  Entry entry{uint32_t(producer * slots_per_producer_ + index), uint16_t(bytes.size()), large,
+              offload, in_port};
+  if (large) {
+    const uint64_t large_head = ring.large_head.load(std::memory_order_acquire);
+    if (ring.large_tail - large_head >= large_slots_per_producer_) return false;
+    entry.slot = uint32_t(producer * large_slots_per_producer_ +
+                          ring.large_tail % large_slots_per_producer_);
+    ++ring.large_tail;
+  }
+  std::memcpy(data(entry), bytes.data(), bytes.size());
+  ring.entries[index] = entry;
   // Publish, then look at head again (both sequentially consistent, against release()'s store
   // head / load tail): when the owner had released everything before this entry it may never
   // look again, so wake it; otherwise release() sees this tail and wakes it itself. One of the
@@ -85,7 +104,9 @@ void Inbox::take(std::vector<Entry>& out) {
     const uint64_t head = ring.head.load(std::memory_order_relaxed);  // only the owner writes it
     ring.taken = ring.tail.load(std::memory_order_acquire);
     for (uint64_t i = head; i < ring.taken; ++i) {
-      out.push_back(ring.entries[size_t(i % slots_per_producer_)]);
+      const Entry& entry = ring.entries[size_t(i % slots_per_producer_)];
+      ring.large_taken += entry.large;
+      out.push_back(entry);
     }
   }
 }
@@ -93,6 +114,7 @@ void Inbox::take(std::vector<Entry>& out) {
 void Inbox::release() {
   bool pending = false;
   for (Ring& ring : rings_) {
+    ring.large_head.store(ring.large_taken, std::memory_order_release);
     ring.head.store(ring.taken, std::memory_order_seq_cst);
     // A push after take() that saw the ring not empty did not wake us (see push()).
     pending |= ring.tail.load(std::memory_order_seq_cst) != ring.taken;

@@ -60,8 +60,9 @@ Result<std::unique_ptr<Router>> Router::create(const RouterOptions& options,
 void Router::start_workers() {
   const uint32_t count = options_.worker_count;
   for (uint32_t i = 0; i < count; ++i) {
-    inboxes_.push_back(std::make_unique<Inbox>(count, inbox_slots_per_producer(count),
-                                               Worker::kBufferSize, Worker::kHeadroom));
+    inboxes_.push_back(std::make_unique<Inbox>(
+        count, inbox_slots_per_producer(count), Worker::kBufferSize, Worker::kHeadroom,
+        inbox_large_slots_per_producer(count), Worker::kReceiveBufferSize));
   }
   WorkerContext context;
   context.programs = &programs_;

@@ -220,7 +220,7 @@ void Worker::receive_eni(size_t position) {
     if (gso == io::kVirtioGsoTcpv4 || gso == io::kVirtioGsoTcpv6) {
       ++counters_.gso_frames;  // its checksum stays partial: the last kernel finishes it
       if (target != index_) {
-        hand_off_segments(frame.data, frame.size, frame.vnet, false, in_port, target);
+        hand_off_super_frame(frame.data, frame.size, frame.vnet, false, in_port, target);
       } else {
         accept(frame.data, frame.size, in_port, target, frame.vnet.gso_size, gso);
       }
@@ -260,12 +260,26 @@ void Worker::receive_underlay() {
     const uint32_t target = worker_for_underlay({outer, size}, context_.worker_count);
     const io::VirtioNetHeader vnet = underlay_gso(outer, size);
     if (target != index_ && vnet.gso_type != io::kVirtioGsoNone) {
-      hand_off_segments(outer, size, vnet, true, Port::underlay(), target);
+      hand_off_super_frame(outer, size, vnet, true, Port::underlay(), target);
     } else {
       accept(outer, size, Port::underlay(), target);  // the pipeline reads the GSO option
     }
   }
   process_pending(monotonic_ns());
+}
+
+void Worker::hand_off_super_frame(uint8_t* data, size_t size, const io::VirtioNetHeader& vnet,
+                                  bool outer, Port in_port, uint32_t target) {
+  // An underlay packet's GSO is read from its Geneve option by the pipeline, as on this worker.
+  const Inbox::Offload offload =
+      outer ? Inbox::Offload{}
+            : Inbox::Offload{vnet.gso_size, uint8_t(vnet.gso_type & uint8_t(~io::kVirtioGsoEcn))};
+  if ((*context_.inboxes)[target]->push(index_, {data, size}, in_port, offload)) {
+    ++counters_.handed_off;
+    ++counters_.gso_handed_off;
+    return;
+  }
+  hand_off_segments(data, size, vnet, outer, in_port, target);
 }
 
 void Worker::hand_off_segments(uint8_t* data, size_t size, const io::VirtioNetHeader& vnet,
@@ -320,11 +334,13 @@ void Worker::drain_inbox() {
     for (; at < end; ++at) {
       const Inbox::Entry& entry = inbox_entries_[at];
       Packet p;
-      p.data = inbox.slot_data(entry.slot);
+      p.data = inbox.data(entry);
       p.size = entry.size;
       p.headroom = inbox.headroom();
-      p.capacity = inbox.slot_capacity();
+      p.capacity = inbox.capacity(entry);
       p.in_port = entry.in_port;
+      p.gso_size = entry.offload.gso_size;
+      p.gso_type = entry.offload.gso_type;
       pending_.push_back(p);
     }
     process_pending(monotonic_ns());

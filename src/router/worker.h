@@ -13,10 +13,11 @@
 // whole (Packet::gso_size/gso_type) and leave encapsulated whole (the VPC option carries the
 // GSO size) or, to a TAP, with a virtio-net GSO header (NEEDS_CSUM at the TCP checksum), so
 // the destination kernel takes one skb. Receive buffers are kReceiveBufferSize for that. A
-// super-frame dispatched to another worker is cut in software first (inbox slots are
-// kBufferSize); a UDP GSO frame is dropped (segmentation_offload_dropped). A super-frame
-// for the underlay that exceeds its MTU (WorkerContext::underlay_mtu) is cut to fit before it
-// leaves (underlay_segments.h; gso_cut_for_underlay).
+// super-frame dispatched to another worker crosses whole in one of its inbox's large slots
+// (gso_handed_off), cut in software only when they are all in use (gso_segmented); a UDP GSO
+// frame is dropped (segmentation_offload_dropped). A super-frame for the underlay that exceeds
+// its MTU (WorkerContext::underlay_mtu) is cut to fit before it leaves (underlay_segments.h;
+// gso_cut_for_underlay).
 //
 // Configuration (program, services, port table) is picked up between batches; nothing on the
 // per-packet path allocates or locks (workers write to a shared TAP without one). Counters are
@@ -58,7 +59,8 @@ struct WorkerCounters {
   uint64_t checksum_completion_failed = 0;    // a partial-checksum frame offload.h refused
   uint64_t segmentation_offload_dropped = 0;  // a UDP GSO frame, or one not cut for a handoff
   uint64_t gso_frames = 0;                    // TCP super-frames received (from ENIs)
-  uint64_t gso_segmented = 0;         // super-frames cut in software (to hand to another worker)
+  uint64_t gso_handed_off = 0;                // super-frames handed to another worker whole
+  uint64_t gso_segmented = 0;         // ... cut in software instead (no large inbox slot free)
   uint64_t gso_cut_for_underlay = 0;  // super-frames cut to fit the underlay MTU
   uint64_t oversize_dropped = 0;
   uint64_t handed_off = 0;       // to another worker's inbox
@@ -148,9 +150,12 @@ class Worker {
   void drain_inbox();
   void accept(uint8_t* data, size_t size, dataplane::Port in_port, uint32_t target,
               uint16_t gso_size = 0, uint8_t gso_type = 0);
-  // A super-frame for another worker (its inbox slots hold one segment): cut in software, the
-  // pieces pushed there. `outer` says the frame is an underlay packet (52 bytes of outer
-  // headers, fixed per piece) rather than an Ethernet frame.
+  // A super-frame for another worker: pushed whole into one of its inbox's large slots; when
+  // none is free, cut in software and the pieces pushed. `outer` says the frame is an underlay
+  // packet (52 bytes of outer headers, fixed per piece; its GSO rides in the Geneve option)
+  // rather than an Ethernet frame.
+  void hand_off_super_frame(uint8_t* data, size_t size, const io::VirtioNetHeader& vnet, bool outer,
+                            dataplane::Port in_port, uint32_t target);
   void hand_off_segments(uint8_t* data, size_t size, const io::VirtioNetHeader& vnet, bool outer,
                          dataplane::Port in_port, uint32_t target);
   void process_pending(uint64_t now_ns);

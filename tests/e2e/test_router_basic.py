@@ -229,7 +229,7 @@ def test_iperf3_tcp_between_hosts_crosses_as_super_frames(region):
     counters must move, not only the throughput be above zero). The counters are what proves
     it; the throughput floor, a tenth of the kernel's own veth path measured right after, only
     catches a collapse (measured here: 1 worker 0.48 of veth with TSO, 0.24 with --tso off;
-    2 workers 0.25)."""
+    2 workers 0.25 when super-frames were cut on a handoff between workers)."""
     h1, h2 = region["routers"]
     pcap = region["work"] / "underlay-sizes.pcap"
     dump = subprocess.Popen(["tcpdump", "-i", "lo", "-nn", "-U", "-s", "96", "-c", "500", "-w",
@@ -274,16 +274,25 @@ def test_iperf3_tcp_between_hosts_crosses_as_super_frames(region):
         assert datagrams >= segments_out > 2 * cut, (datagrams, segments_out, cut)
         assert moved(1, "router", "gso_segmented") == 0
         assert 1400 < max(sizes) <= region["underlay_mtu"], max(sizes)
-    elif moved(0, "router", "gso_segmented") == 0 and moved(1, "router", "gso_segmented") == 0:
-        # ... and, when no worker handed one to another (which cuts it), each datagram on the
-        # underlay to h2 carried several segments to B whole.
+    else:
+        # ... and each datagram on the underlay to h2 carried several segments to B whole.
         datagrams = moved(1, "router", "underlay_datagrams_received")
         segments_out = after[1]["enis"]["201"]["tx_packets"] - \
             before[1]["enis"]["201"]["tx_packets"]
         assert segments_out > 2 * datagrams, (segments_out, datagrams)
         assert max(sizes) > 10000, max(sizes)  # whole super-frames on the underlay
+    # With two workers a router reads its ENI on worker 0 and the underlay on worker 1, so one
+    # of the two routers always hands the flow's super-frames to its other worker (h1 when the
+    # flow hashes to worker 1, h2 when it hashes to 0): each crosses whole in a large inbox
+    # slot, cut only when that inbox's large slots are all in use, which must stay rare.
+    handed_whole = moved(0, "router", "gso_handed_off") + moved(1, "router", "gso_handed_off")
+    cut_for_handoff = moved(0, "router", "gso_segmented") + moved(1, "router", "gso_segmented")
+    print(f"super-frames handed to another worker whole: {handed_whole}, cut: {cut_for_handoff}")
+    if region["workers"] == 1:
+        assert handed_whole == 0 and cut_for_handoff == 0, (handed_whole, cut_for_handoff)
     else:
-        assert region["workers"] > 1  # only a handoff between workers cuts super-frames
+        assert handed_whole > 100 and cut_for_handoff * 10 <= handed_whole, \
+            (handed_whole, cut_for_handoff)
     assert gbits >= 0.1 * kernel, (gbits, kernel)
 
 

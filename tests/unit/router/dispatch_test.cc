@@ -121,6 +121,52 @@ TEST(Inbox, HandsOverCopiesAndRefusesWhenFull) {
   inbox.release();
 }
 
+// A super-frame takes a large slot and keeps its place among its ring's small packets; with
+// its ring's large slots in use push() refuses (the worker then cuts), small packets still go.
+TEST(Inbox, SuperFramesCrossWholeInOrderInLargeSlots) {
+  Inbox inbox(2, 8, 256, 64, 2, 64 + 65535);  // two large slots per producer
+  const std::vector<uint8_t> small(100, 0x11), big(60000, 0x22), biggest(65535, 0x33);
+  const Inbox::Offload tso{1448, 1};
+  EXPECT_TRUE(inbox.push(0, small, dataplane::Port::eni(1)));
+  EXPECT_TRUE(inbox.push(0, big, dataplane::Port::eni(1), tso));
+  EXPECT_TRUE(inbox.push(0, small, dataplane::Port::eni(1)));
+  EXPECT_TRUE(inbox.push(0, biggest, dataplane::Port::underlay()));
+  EXPECT_FALSE(inbox.push(0, big, dataplane::Port::eni(1), tso)) << "both large slots in use";
+  EXPECT_TRUE(inbox.push(0, small, dataplane::Port::eni(1))) << "small slots are still free";
+  EXPECT_TRUE(inbox.push(1, big, dataplane::Port::eni(2), tso)) << "producer 1 has its own";
+  EXPECT_FALSE(inbox.push(0, std::vector<uint8_t>(65536), dataplane::Port::eni(1)));
+  EXPECT_FALSE(Inbox(1, 4, 256, 64).push(0, big, dataplane::Port::eni(1))) << "no large slots";
+
+  std::vector<Inbox::Entry> entries;
+  inbox.take(entries);
+  ASSERT_EQ(entries.size(), 6u);
+  const uint16_t sizes[] = {100, 60000, 100, 65535, 100, 60000};
+  for (size_t i = 0; i < entries.size(); ++i) EXPECT_EQ(entries[i].size, sizes[i]) << i;
+  EXPECT_FALSE(entries[0].large);
+  EXPECT_TRUE(entries[1].large);
+  EXPECT_EQ(entries[1].offload.gso_size, 1448);
+  EXPECT_EQ(entries[1].offload.gso_type, 1);
+  EXPECT_EQ(entries[2].offload.gso_size, 0);
+  EXPECT_EQ(inbox.data(entries[1])[59999], 0x22);
+  EXPECT_EQ(inbox.data(entries[3])[65534], 0x33);
+  EXPECT_EQ(inbox.data(entries[2])[99], 0x11);
+  EXPECT_EQ(inbox.capacity(entries[3]), 65535);
+  EXPECT_EQ(inbox.capacity(entries[0]), 256 - 64);
+  // Two super-frames in flight at once never share a slot.
+  EXPECT_NE(inbox.data(entries[1]), inbox.data(entries[3]));
+  EXPECT_NE(inbox.data(entries[1]), inbox.data(entries[5]));
+  EXPECT_FALSE(inbox.push(0, big, dataplane::Port::eni(1), tso)) << "taken is not released";
+  inbox.release();
+  EXPECT_TRUE(inbox.push(0, big, dataplane::Port::eni(1), tso));
+  EXPECT_TRUE(inbox.push(0, biggest, dataplane::Port::eni(1), tso));
+  EXPECT_FALSE(inbox.push(0, big, dataplane::Port::eni(1), tso));
+  inbox.take(entries);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(inbox.data(entries[0])[0], 0x22);
+  EXPECT_EQ(inbox.data(entries[1])[0], 0x33);
+  inbox.release();
+}
+
 // The owner is woken when a ring goes from empty to not empty, and again after release() when
 // a producer pushed between take() and release() (it saw the ring as not empty: no wake).
 TEST(Inbox, NothingPushedIsLeftAsleep) {
@@ -152,15 +198,17 @@ TEST(Inbox, NothingPushedIsLeftAsleep) {
 // wake-up is lost (the clang CI build runs it under ASan).
 TEST(Inbox, ProducersAndOwnerRunConcurrently) {
   constexpr uint32_t kPerProducer = 5000;
-  Inbox inbox(2, 64, 64, 0);
+  Inbox inbox(2, 64, 64, 0, 4, 256);  // every 7th packet is larger than a slot
   std::atomic<bool> go{false};
   auto produce = [&](uint32_t producer) {
     while (!go.load()) {
     }
     for (uint32_t i = 0; i < kPerProducer;) {
-      uint8_t bytes[4];
+      uint8_t bytes[200] = {};
       std::memcpy(bytes, &i, 4);
-      if (inbox.push(producer, bytes, dataplane::Port::eni(producer))) ++i;
+      bytes[199] = uint8_t(i);
+      const size_t size = i % 7 == 0 ? sizeof bytes : 4;
+      if (inbox.push(producer, {bytes, size}, dataplane::Port::eni(producer))) ++i;
     }
   };
   std::thread first(produce, 0), second(produce, 1);
@@ -176,8 +224,12 @@ TEST(Inbox, ProducersAndOwnerRunConcurrently) {
     for (const Inbox::Entry& entry : entries) {
       const uint32_t producer = entry.in_port.id;
       uint32_t value = 0;
-      std::memcpy(&value, inbox.slot_data(entry.slot), 4);
+      std::memcpy(&value, inbox.data(entry), 4);
       ASSERT_EQ(value, next[producer]) << producer;
+      ASSERT_EQ(entry.large, value % 7 == 0) << value;
+      if (entry.large) {
+        ASSERT_EQ(inbox.data(entry)[199], uint8_t(value)) << value;
+      }
       ++next[producer];
     }
     inbox.release();
