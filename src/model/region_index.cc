@@ -145,7 +145,7 @@ void for_each_indexed_map(const Region& index, const Region& region, Visit&& vis
 
 // Applies the differences between `from` and `live` to keys; whether there were any.
 template <typename T>
-bool sync_kind(ResourceMap<char, 256>& keys, const ResourceMap<T>& from,
+bool sync_kind(IndexKeys& keys, const ResourceMap<T>& from,
                const ResourceMap<T>& live) {
   if (from.same_chunks(live)) return false;
   Keys old_keys, new_keys;
@@ -208,7 +208,7 @@ std::string index_prefix(std::string_view kind, std::string_view filter, std::st
   return prefix;
 }
 
-const ResourceMap<char, 256>& index_keys(const Region& region) {
+const IndexKeys& index_keys(const Region& region) {
   return region.index.keys;
 }
 

@@ -4,7 +4,7 @@
 // (RegionStore::mutate); with std::map both are O(N) in the region's size. A ResourceMap keeps
 // its entries in shared chunks, each a small std::map of at most kChunkMax entries, and the
 // chunks in shared segments of at most kSegmentMax chunk pointers (resource_map_segments.h), so:
-//  - copying a map copies only the segment pointers (N / ~12 / ~48 reference-count increments);
+//  - copying a map copies only the segment pointers (N / ~6 / ~48 reference-count increments);
 //  - a write detaches (copies) only the segment and the chunk it touches, when another map
 //    still shares them;
 //  - diff_resource_maps skips the segments, then the chunks, the two versions share, so
@@ -48,11 +48,12 @@
 namespace openvpc::model {
 
 // ChunkMax: a chunk splits in two when an insert takes it past this many entries. Larger chunks
-// make copies cheaper (fewer pointers) and writes dearer (a bigger chunk to copy): 16 suits
-// resources; a secondary index of small keys (region_index.h) uses larger ones. SegmentMax: the
+// make copies cheaper (fewer pointers) and writes dearer (a bigger chunk to copy): 8 suits
+// resources (a write copies ~6 cold security groups with their rules, not ~12: bench/README.md,
+// "chunk sizes"); the secondary index's short keys (region_index.h) take 32. SegmentMax: the
 // chunk pointers a segment holds before it splits; a write copies one segment, a copy holds
 // N / ChunkMax / SegmentMax segment pointers (times ~1.5 for half-full chunks and segments).
-template <typename T, size_t ChunkMax = 16, size_t SegmentMax = 64>
+template <typename T, size_t ChunkMax = 8, size_t SegmentMax = 64>
 class ResourceMap {
   using Chunk = std::map<std::string, T>;
   using ChunkPtr = std::shared_ptr<Chunk>;

@@ -7,7 +7,7 @@
 // the copy one decrement: ≈8 500 of each at 100k security groups, each a cache miss (282 µs per
 // Region copy, two thirds of a 100k mutation). Here the map holds a vector of shared *segments*,
 // each an immutable-when-shared vector of up to SegmentMax chunk pointers, so:
-//  - a copy copies segment pointers: N / ~12 entries a chunk / ~48 chunks a segment (≈180 at
+//  - a copy copies segment pointers: N / ~6 entries a chunk / ~48 chunks a segment (≈350 at
 //    100k security groups);
 //  - a write detaches (copies) the one segment it touches (≤ SegmentMax chunk pointers), then
 //    the one chunk;

@@ -13,7 +13,7 @@ namespace openvpc::model {
 namespace {
 
 // The index of `region` built from nothing.
-ResourceMap<char, 256> rebuilt(const Region& region) {
+IndexKeys rebuilt(const Region& region) {
   Region fresh = region;
   fresh.index = RegionIndex{};
   sync_indexes(fresh);
