@@ -121,6 +121,8 @@ inline constexpr std::array kWorkerCounterFields = {
                        "Encapsulated packets sent to the underlay."},
     WorkerCounterField{"underlay_send_dropped", &WorkerCounters::underlay_send_dropped,
                        "Encapsulated packets the underlay socket refused or had no room for."},
+    WorkerCounterField{"underlay_send_full", &WorkerCounters::underlay_send_full,
+                       "Of those, packets dropped because the socket's send buffer was full."},
     WorkerCounterField{"gateway_unsupported", &WorkerCounters::gateway_unsupported,
                        "Packets for a gateway (no gateway ports yet)."},
     WorkerCounterField{"services_replied", &WorkerCounters::services_replied,

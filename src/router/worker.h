@@ -69,7 +69,8 @@ struct WorkerCounters {
   uint64_t tap_io_submits = 0;   // io_uring_enter calls carrying TAP reads/writes (tap_batch_io.h)
   uint64_t no_output_port = 0;   // verdict for an ENI this host has no port for
   uint64_t underlay_sent = 0;
-  uint64_t underlay_send_dropped = 0;  // socket buffer stayed full, or refused
+  uint64_t underlay_send_dropped = 0;  // socket buffer full, or refused
+  uint64_t underlay_send_full = 0;     // of those: the send buffer was full
   uint64_t gateway_unsupported = 0;    // to_gateway: no gateway ports yet
   uint64_t services_replied = 0;
   uint64_t services_no_reply = 0;

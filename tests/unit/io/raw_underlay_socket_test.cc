@@ -73,5 +73,50 @@ TEST(RawUnderlaySocket, PerFlowSourcePortsSurvive) {
   EXPECT_EQ(got, kCount);
 }
 
+// A full send buffer answers at once: send() takes what fits and reports the rest as would
+// block, so a router worker can count the drop instead of waiting (Worker::flush). The buffer
+// fills for real: the socket lives in a namespace whose only route leaves through a veth with a
+// token-bucket qdisc at 8 kbit/s (and a static neighbour, so nothing waits on ARP), which holds
+// every queued packet, and its share of the socket's send buffer, far longer than the test runs.
+TEST(RawUnderlaySocket, AFullSendBufferRefusesWithoutWaiting) {
+  OPENVPC_REQUIRE_ROOT();
+  Result<NetworkNamespace> ns = NetworkNamespace::create(namespace_name("full"));
+  ASSERT_TRUE(ns) << ns.error().message;
+  const std::string device = device_name('q'), peer = device_name('r');
+  for (const std::vector<std::string>& argv : std::vector<std::vector<std::string>>{
+           {"/usr/sbin/ip", "link", "add", device, "type", "veth", "peer", "name", peer},
+           {"/usr/sbin/ip", "addr", "add", "10.99.0.1/24", "dev", device},
+           {"/usr/sbin/ip", "link", "set", device, "up"},
+           {"/usr/sbin/ip", "link", "set", peer, "up"},
+           {"/usr/sbin/ip", "neigh", "add", "10.99.0.2", "lladdr", "02:00:00:00:00:02", "dev",
+            device},
+           {"/usr/sbin/tc", "qdisc", "add", "dev", device, "root", "tbf", "rate", "8kbit", "burst",
+            "1600", "limit", "10000000"}}) {
+    Result<int> status = ns->run_program(argv, 10s);
+    ASSERT_TRUE(status) << status.error().message;
+    ASSERT_EQ(*status, 0) << argv[0] << " " << argv[1] << " " << argv[2];
+  }
+  // Opened inside the namespace; 64 KB of send buffer (the router's is 4 MB).
+  Result<RawUnderlaySocket> raw = ns->run([] { return RawUnderlaySocket::open(64 << 10); });
+  ASSERT_TRUE(raw) << raw.error().message;
+  constexpr uint32_t kPeer = 0x0a630002;  // 10.99.0.2, behind the dummy
+  std::vector<uint8_t> packet = outer_packet(50000, 6081, 1000, false);
+  put16(packet, 12, 0x0a63);  // source 10.99.0.1, destination 10.99.0.2
+  put16(packet, 14, 0x0001);
+  put16(packet, 16, 0x0a63);
+  put16(packet, 18, 0x0002);
+  constexpr size_t kCount = 1000;  // 1 MB: sixteen times the buffer
+  std::vector<Datagram> out(kCount, Datagram{packet.data(), uint32_t(packet.size()), 0, kPeer});
+  const size_t sent = raw->send(out);
+  EXPECT_GT(sent, 0u);
+  EXPECT_LT(sent, kCount / 4) << "the buffer holds ~60 of these packets, not " << sent;
+  EXPECT_EQ(raw->stats().send_would_block, 1u) << "one refusal ends the batch";
+  EXPECT_EQ(raw->stats().send_errors, 0u);
+  // Still full: the next batch is refused whole, again without waiting for room.
+  EXPECT_EQ(raw->send(std::span(out).first(8)), 0u);
+  EXPECT_EQ(raw->stats().send_would_block, 2u);
+  EXPECT_EQ(raw->stats().sent, sent);
+}
+
 }  // namespace
 }  // namespace openvpc::io
