@@ -151,6 +151,9 @@ bool sync_kind(IndexKeys& keys, const ResourceMap<T>& from,
   Keys old_keys, new_keys;
   using Entry = typename ResourceMap<T>::value_type;
   for_each_unshared_entry(from, live, [&](const Entry* old, const Entry* now) {
+    // Most entries of a written chunk are copies of unchanged resources: equal resources under
+    // one id have the same keys, and comparing them costs less than building their keys.
+    if (old != nullptr && now != nullptr && old->second == now->second) return;
     old_keys.clear();
     new_keys.clear();
     if (old != nullptr) keys_of(old->first, old->second, old_keys);
