@@ -145,8 +145,7 @@ void for_each_indexed_map(const Region& index, const Region& region, Visit&& vis
 
 // Applies the differences between `from` and `live` to keys; whether there were any.
 template <typename T>
-bool sync_kind(IndexKeys& keys, const ResourceMap<T>& from,
-               const ResourceMap<T>& live) {
+bool sync_kind(IndexKeys& keys, const ResourceMap<T>& from, const ResourceMap<T>& live) {
   if (from.same_chunks(live)) return false;
   Keys old_keys, new_keys;
   using Entry = typename ResourceMap<T>::value_type;
