@@ -36,6 +36,7 @@
 // allowance has not seen, never per packet.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -100,6 +101,12 @@ class EniAllowances {
     bool queue = false;  // shaped: the packet waits (its out_bytes are paid by pay_out())
   };
   Refusal charge(const Charge& c, uint64_t now_ns);
+  // What a shaped ENI's queue may hold, in bytes: its bucket's burst (a quarter second of the
+  // allowance, at least two 64 KB super-frames). A queue of 64 super-frames would otherwise be
+  // 1.6 s of waiting at 20 Mbit/s for the flow that sent them.
+  uint64_t queue_byte_limit() const {
+    return std::max(kMinimumBurstBytes, bytes_per_second_ / kBurstDivisor);
+  }
   // Spends a queued packet's bytes from the ENI's outbound bucket when it has them.
   bool pay_out(int32_t source_index, uint64_t bytes, uint64_t now_ns);
 

@@ -55,7 +55,9 @@ void FairQueue::push(uint32_t handle, uint32_t bytes, uint32_t flow_hash) {
   }
   flow.tail = handle;
   ++flow.count;
+  flow.bytes += bytes;
   ++size_;
+  queued_bytes_ += bytes;
   if (flow.state == State::idle) {
     flow.key = flow_hash;
     flow.state = State::fresh;
@@ -99,7 +101,9 @@ FairQueue::Entry FairQueue::take_head(Flow& flow) {
   flow.head = next_[e.handle];
   if (flow.head == kNone) flow.tail = kNone;
   --flow.count;
+  flow.bytes -= e.bytes;
   --size_;
+  queued_bytes_ -= e.bytes;
   return e;
 }
 
@@ -118,7 +122,7 @@ FairQueue::Entry FairQueue::drop_longest() {
   if (size_ == 0) return {};
   Flow* longest = &flows_[0];
   for (Flow& flow : flows_) {
-    if (flow.count > longest->count) longest = &flow;
+    if (flow.bytes > longest->bytes) longest = &flow;
   }
   // Its flow stays on its list, possibly empty: peek() retires it in turn.
   return take_head(*longest);

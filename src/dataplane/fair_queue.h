@@ -24,8 +24,9 @@
 //
 // peek() names the packet DRR serves next without taking it, so the caller can wait for
 // tokens to pay for it; a flow that becomes active meanwhile may be named first on the next
-// peek(). Bounded by the caller (limit and pool); drop_longest() makes room by dropping the
-// head of the longest sub-queue (fq_codel's choice: the bulk flow loses, and sees it soonest).
+// peek(). Bounded by the caller (packets, bytes and pool); drop_longest() makes room by dropping
+// the head of the sub-queue holding the most bytes (fq_codel's choice: the bulk flow loses, and
+// sees it soonest).
 // Fixed memory chosen at construction; no allocation after it. Not thread-safe.
 #pragma once
 
@@ -54,10 +55,12 @@ class FairQueue {
   // The packet DRR serves next (handle kNone when empty); pop() takes it.
   Entry peek();
   void pop();
-  // Drops the head of the longest sub-queue and returns it (handle kNone when empty).
+  // Drops the head of the longest sub-queue, in bytes, and returns it (handle kNone when
+  // empty).
   Entry drop_longest();
 
   size_t size() const { return size_; }
+  uint64_t queued_bytes() const { return queued_bytes_; }  // the packets' bytes, summed
   bool empty() const { return size_ == 0; }
 
  private:
@@ -66,6 +69,7 @@ class FairQueue {
     uint32_t head = kNone;
     uint32_t tail = kNone;
     uint32_t count = 0;
+    uint64_t bytes = 0;  // of its packets
     int64_t deficit = 0;
     uint32_t key = 0;         // the flow hash it holds while not idle
     uint16_t next = kNoFlow;  // in its list
@@ -88,6 +92,7 @@ class FairQueue {
   std::vector<uint32_t> next_;   // by handle: the next packet of its sub-queue
   std::vector<uint32_t> bytes_;  // by handle
   size_t size_ = 0;
+  uint64_t queued_bytes_ = 0;
 };
 
 }  // namespace openvpc::dataplane

@@ -41,9 +41,10 @@
 // (fair_queue.h; verdict `held`, counted as held and logged as accepted like a forwarded
 // packet); each process() — an empty one too, which the router makes every millisecond while
 // queued_count() > 0 — releases what the bucket pays for since, in DRR order, through
-// released() (counted as encapsulate then). At most bandwidth_queue_slots_per_eni wait for one
-// ENI and bandwidth_queue_slots in all: beyond that the longest sub-queue loses its head,
-// dropped as bw_out_allowance_exceeded (pipeline_shaper.cc).
+// released() (counted as encapsulate then). At most bandwidth_queue_slots_per_eni packets and
+// EniAllowances::queue_byte_limit() bytes wait for one ENI, and bandwidth_queue_slots in all:
+// beyond that the longest sub-queue (in bytes) loses its head, dropped as
+// bw_out_allowance_exceeded (pipeline_shaper.cc).
 //
 // Path MTU (after routing, after the TTL check): an IPv4 packet larger than path_mtu() of its
 // action (9001 inside the VPC or PipelineConfig::encapsulated_mtu when lower, 1500 toward
@@ -142,6 +143,7 @@ class Pipeline {
   size_t queued_count() const { return queued_; }
   // Packets of one ENI waiting for outbound bandwidth (0 when not shaping).
   size_t queued_count(uint32_t eni) const;
+  uint64_t queued_bytes(uint32_t eni) const;  // their frames' bytes (as the ENI sent them)
 
   const PipelineCounters& counters() const { return counters_; }
   // Counters of one ENI since this pipeline first saw it, or nullptr if never.

@@ -39,6 +39,11 @@ size_t Pipeline::queued_count(uint32_t eni) const {
   return it == queues_.end() ? 0 : it->second->size();
 }
 
+uint64_t Pipeline::queued_bytes(uint32_t eni) const {
+  const auto it = queues_.find(eni);
+  return it == queues_.end() ? 0 : it->second->queued_bytes();
+}
+
 void Pipeline::drop_queued(uint32_t buffer, EniCounters* eni) {
   ++counters_.verdicts[size_t(Verdict::drop)];
   ++counters_.drops[size_t(DropReason::bw_out_allowance_exceeded)];
@@ -48,14 +53,20 @@ void Pipeline::drop_queued(uint32_t buffer, EniCounters* eni) {
 }
 
 // p (encapsulated, from local ENI in_index) waits for bandwidth. A full queue (the ENI's share
-// or the pool) drops the head of its longest sub-queue first; with nothing of its own queued,
-// p itself is dropped.
+// of packets or of bytes, or the pool) drops the head of its longest sub-queue first, as often
+// as it takes; with nothing of its own queued, p itself is dropped.
 void Pipeline::shape(Packet& p, const packet::PacketMeta& meta, int32_t in_index, size_t rx_bytes) {
   FairQueue& queue = *queue_by_index_[size_t(in_index)];
   EniCounters* eni = counters_by_index_[size_t(in_index)];
-  if (queue.size() >= config_.bandwidth_queue_slots_per_eni || queue_pool_.free_count() == 0) {
+  const uint64_t byte_limit = allowances_.queue_byte_limit();
+  if (p.size > queue_pool_.capacity()) {
+    note(trace_, "allowance", [] { return std::string("too large to queue: dropped"); });
+    return drop_packet(p, DropReason::bw_out_allowance_exceeded);
+  }
+  while (queue.size() >= config_.bandwidth_queue_slots_per_eni || queue_pool_.free_count() == 0 ||
+         queue.queued_bytes() + rx_bytes > byte_limit) {
     const FairQueue::Entry victim = queue.drop_longest();
-    if (victim.handle == FairQueue::kNone || p.size > queue_pool_.capacity()) {
+    if (victim.handle == FairQueue::kNone) {
       note(trace_, "allowance", [] { return std::string("bandwidth queue full: dropped"); });
       return drop_packet(p, DropReason::bw_out_allowance_exceeded);
     }

@@ -290,7 +290,7 @@ def test_ping_p99_under_bulk_out_of_the_limited_eni(hosts):
         # the path now and then waits a scheduler tick (HZ 250: 4 ms) — p99 of 300 pings is the
         # 4th slowest, and idle runs here read 0.5 ms or 4.1 ms by whether 4 of them did. So
         # + 5 ms. What it must catch is far above: a FIFO holds the reply behind the whole
-        # backlog (up to 64 super-frames, over a second at 20 Mbit/s), and a ping sharing the
-        # bulk flow's sub-queue (fair_queue.h) read 51 ms in CI.
+        # backlog (up to a quarter second of the allowance in bytes, or 64 packets), and a
+        # ping sharing the bulk flow's sub-queue (fair_queue.h) read 51 ms in CI.
         assert loaded <= 3 * idle + 5.0
         assert loaded_lost <= 3  # nothing of the small flow is dropped by the queue

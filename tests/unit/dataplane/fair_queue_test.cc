@@ -135,6 +135,23 @@ TEST(FairQueue, DropLongestTakesTheHeadOfTheLongestSubQueue) {
   EXPECT_EQ(take(q), 20u);  // then the other
 }
 
+// Longest is by bytes, as fq_codel's: three 64 KB super-frames outweigh ten small packets, and
+// queued_bytes() follows every push, serve and drop.
+TEST(FairQueue, DropLongestGoesByBytesAndQueuedBytesFollow) {
+  FairQueue q(64);
+  for (uint32_t h = 0; h < 10; ++h) q.push(h, 100, kOther);
+  for (uint32_t h = 10; h < 13; ++h) q.push(h, 65000, kBulk);
+  EXPECT_EQ(q.queued_bytes(), 10u * 100 + 3u * 65000);
+  EXPECT_EQ(q.drop_longest().handle, 10u);
+  EXPECT_EQ(q.queued_bytes(), 10u * 100 + 2u * 65000);
+  EXPECT_EQ(q.drop_longest().handle, 11u);
+  EXPECT_EQ(q.drop_longest().handle, 12u);
+  EXPECT_EQ(q.queued_bytes(), 1000u);
+  EXPECT_EQ(q.drop_longest().handle, 0u) << "now the small flow is the longest";
+  while (!q.empty()) take(q);
+  EXPECT_EQ(q.queued_bytes(), 0u);
+}
+
 TEST(FairQueue, AnEmptiedFlowComesBackAndIsServed) {
   FairQueue q(64);
   q.push(1, 100, kBulk);

@@ -111,6 +111,33 @@ TEST(PipelineShaper, RateOverOneSecondIsTheAllowanceAndTheBoundHolds) {
   EXPECT_EQ(t.sent + evicted, 4000u);
 }
 
+// Large frames meet the byte bound before the packet bound: the queue never holds more than
+// the bucket's burst in bytes (a quarter second of the allowance), so the flow that fills it
+// waits at most that long, however large its frames.
+TEST(PipelineShaper, LargeFramesAreBoundByBytesNotOnlyByPackets) {
+  World world(standard_program(), shaped(8));  // 1,000,000 bytes/s: 250,000 bytes queued at most
+  const std::vector<Input> inputs(4, outbound_udp(40000, 8000));  // 8,042-byte frames
+  const uint64_t frame = inputs[0].bytes.size();
+  const uint64_t limit = EniAllowances(shaped(8).allowance).queue_byte_limit();
+  ASSERT_EQ(limit, 250'000u);
+  Tally t;
+  size_t most_queued = 0;
+  uint64_t most_bytes = 0;
+  for (uint64_t ms = 0; ms < 300; ++ms) {
+    step(world, inputs, ms, t);
+    most_queued = std::max(most_queued, world.pipeline.queued_count(kWeb1.id));
+    most_bytes = std::max(most_bytes, world.pipeline.queued_bytes(kWeb1.id));
+    ASSERT_LE(world.pipeline.queued_bytes(kWeb1.id), limit) << ms;
+    ASSERT_EQ(world.pipeline.queued_bytes(kWeb1.id), world.pipeline.queued_count(kWeb1.id) * frame);
+  }
+  EXPECT_GT(most_bytes, limit - frame) << "it fills up to the bound";
+  EXPECT_LT(most_queued, PipelineConfig{}.bandwidth_queue_slots_per_eni);
+  EXPECT_EQ(t.dropped, 0u);
+  const uint64_t evicted = drops_of(world, D::bw_out_allowance_exceeded);
+  EXPECT_GT(evicted, 0u);
+  EXPECT_EQ(t.sent + evicted + world.pipeline.queued_count(), 1200u);
+}
+
 TEST(PipelineShaper, ASmallFlowLeavesAheadOfABulkBacklog) {
   World world(standard_program(), shaped(8));
   const std::vector<Input> bulk(4, outbound_udp(40000, kBulkPayload));
