@@ -20,6 +20,7 @@ struct EniCounters {
   uint64_t rx_bytes = 0;
   uint64_t tx_packets = 0;  // frames delivered to the instance
   uint64_t tx_bytes = 0;
+  uint64_t ce_marked = 0;  // its bandwidth queue's CoDel marked CE instead of dropping (codel.h)
   std::array<uint64_t, kDropReasonCount> drops{};
 };
 

@@ -96,4 +96,11 @@ bool EniAllowances::pay_out(int32_t source_index, uint64_t bytes, uint64_t now_n
   return by_index_[size_t(source_index)]->out.bytes.take(now_ns, bytes);
 }
 
+bool EniAllowances::can_pay_out(int32_t source_index, uint64_t bytes, uint64_t now_ns) {
+  if (source_index < 0 || size_t(source_index) >= by_index_.size()) return false;
+  TokenBucket& bucket = by_index_[size_t(source_index)]->out.bytes;
+  bucket.refill(now_ns);
+  return bucket.covers(bytes);
+}
+
 }  // namespace openvpc::dataplane

@@ -109,6 +109,8 @@ class EniAllowances {
   }
   // Spends a queued packet's bytes from the ENI's outbound bucket when it has them.
   bool pay_out(int32_t source_index, uint64_t bytes, uint64_t now_ns);
+  // Whether pay_out() would succeed now (nothing spent).
+  bool can_pay_out(int32_t source_index, uint64_t bytes, uint64_t now_ns);
 
  private:
   struct Direction {

@@ -4,7 +4,8 @@
 
 namespace openvpc::dataplane {
 
-FairQueue::FairQueue(size_t handles) : next_(handles, kNone), bytes_(handles, 0) {}
+FairQueue::FairQueue(size_t handles)
+    : next_(handles, kNone), bytes_(handles, 0), enqueued_ns_(handles, 0) {}
 
 void FairQueue::append(List& list, uint16_t flow) {
   flows_[flow].next = kNoFlow;
@@ -42,12 +43,13 @@ uint16_t FairQueue::sub_queue(uint32_t flow_hash) const {
   return uint16_t(idle != kFlows ? idle : home);
 }
 
-void FairQueue::push(uint32_t handle, uint32_t bytes, uint32_t flow_hash) {
+void FairQueue::push(uint32_t handle, uint32_t bytes, uint32_t flow_hash, uint64_t enqueued_ns) {
   assert(handle < next_.size());
   const uint16_t index = sub_queue(flow_hash);
   Flow& flow = flows_[index];
   next_[handle] = kNone;
   bytes_[handle] = bytes;
+  enqueued_ns_[handle] = enqueued_ns;
   if (flow.tail == kNone) {
     flow.head = handle;
   } else {
@@ -59,6 +61,7 @@ void FairQueue::push(uint32_t handle, uint32_t bytes, uint32_t flow_hash) {
   ++size_;
   queued_bytes_ += bytes;
   if (flow.state == State::idle) {
+    if (flow.key != flow_hash) flow.codel = {};
     flow.key = flow_hash;
     flow.state = State::fresh;
     flow.deficit = kQuantum;
@@ -105,6 +108,27 @@ FairQueue::Entry FairQueue::take_head(Flow& flow) {
   --size_;
   queued_bytes_ -= e.bytes;
   return e;
+}
+
+FairQueue::Flow& FairQueue::serving() {
+  return flows_[fresh_.head != kNoFlow ? fresh_.head : old_.head];
+}
+
+bool FairQueue::codel_drops(const CodelSettings& settings, uint64_t now_ns) {
+  Flow& flow = serving();
+  assert(flow.count != 0 && flow.deficit > 0);
+  const uint32_t head = flow.head;
+  const uint64_t enqueued = enqueued_ns_[head];
+  const uint64_t sojourn = now_ns > enqueued ? now_ns - enqueued : 0;
+  const bool small_backlog = flow.bytes - bytes_[head] <= kQuantum;
+  return dataplane::codel_drops(flow.codel, settings, now_ns, sojourn, small_backlog);
+}
+
+FairQueue::Entry FairQueue::drop_head() {
+  Flow& flow = serving();
+  assert(flow.count != 0);
+  // Its flow stays on its list, possibly empty: peek() retires it in turn.
+  return take_head(flow);
 }
 
 void FairQueue::pop() {

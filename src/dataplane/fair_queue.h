@@ -27,6 +27,12 @@
 // peek(). Bounded by the caller (packets, bytes and pool); drop_longest() makes room by dropping
 // the head of the sub-queue holding the most bytes (fq_codel's choice: the bulk flow loses, and
 // sees it soonest).
+//
+// CoDel (codel.h) per sub-queue, as fq_codel has it: push() stamps each packet with the time it
+// arrived, codel_drops() judges the packet peek() named as it is about to leave, and
+// drop_head() takes it without charging its flow's turn. CoDel's MAXPACKET is one kQuantum
+// (codel.h says why). A sub-queue's CoDel state stays with the flow that holds it; a different
+// flow taking an idle sub-queue starts afresh.
 // Fixed memory chosen at construction; no allocation after it. Not thread-safe.
 #pragma once
 
@@ -34,6 +40,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "dataplane/codel.h"
 
 namespace openvpc::dataplane {
 
@@ -51,10 +59,16 @@ class FairQueue {
     uint32_t bytes = 0;
   };
 
-  void push(uint32_t handle, uint32_t bytes, uint32_t flow_hash);
+  // enqueued_ns: when the packet arrived (CoDel's sojourn time counts from it).
+  void push(uint32_t handle, uint32_t bytes, uint32_t flow_hash, uint64_t enqueued_ns = 0);
   // The packet DRR serves next (handle kNone when empty); pop() takes it.
   Entry peek();
   void pop();
+  // CoDel's verdict on the packet peek() named, leaving at now_ns: true when it is to be
+  // dropped (drop_head()) or, ECN-capable, marked CE and sent (pop()).
+  bool codel_drops(const CodelSettings& settings, uint64_t now_ns);
+  // Takes the packet peek() named without charging its flow's turn (CoDel dropped it).
+  Entry drop_head();
   // Drops the head of the longest sub-queue, in bytes, and returns it (handle kNone when
   // empty).
   Entry drop_longest();
@@ -74,6 +88,7 @@ class FairQueue {
     uint32_t key = 0;         // the flow hash it holds while not idle
     uint16_t next = kNoFlow;  // in its list
     State state = State::idle;
+    CodelFlow codel;
   };
   struct List {
     uint16_t head = kNoFlow;
@@ -85,12 +100,14 @@ class FairQueue {
   void append(List& list, uint16_t flow);
   uint16_t pop_front(List& list);
   Entry take_head(Flow& flow);
+  Flow& serving();  // the flow whose packet peek() named
 
   std::array<Flow, kFlows> flows_{};
   List fresh_;
   List old_;
-  std::vector<uint32_t> next_;   // by handle: the next packet of its sub-queue
-  std::vector<uint32_t> bytes_;  // by handle
+  std::vector<uint32_t> next_;         // by handle: the next packet of its sub-queue
+  std::vector<uint32_t> bytes_;        // by handle
+  std::vector<uint64_t> enqueued_ns_;  // by handle
   size_t size_ = 0;
   uint64_t queued_bytes_ = 0;
 };

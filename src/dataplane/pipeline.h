@@ -44,7 +44,9 @@
 // released() (counted as encapsulate then). At most bandwidth_queue_slots_per_eni packets and
 // EniAllowances::queue_byte_limit() bytes wait for one ENI, and bandwidth_queue_slots in all:
 // beyond that the longest sub-queue (in bytes) loses its head, dropped as
-// bw_out_allowance_exceeded (pipeline_shaper.cc).
+// bw_out_allowance_exceeded (pipeline_shaper.cc). With bandwidth_queue_codel on, each
+// sub-queue runs CoDel (codel.h) as its packets leave: one that waited too long is dropped as
+// bw_out_queue_delay, or, ECN-capable, marked CE (EniCounters::ce_marked).
 //
 // Path MTU (after routing, after the TTL check): an IPv4 packet larger than path_mtu() of its
 // action (9001 inside the VPC or PipelineConfig::encapsulated_mtu when lower, 1500 toward
@@ -116,6 +118,7 @@ struct PipelineConfig {
   size_t fragment_output_slots = 128;         // fragments cut for the path MTU, per process()
   size_t bandwidth_queue_slots = 256;         // packets waiting for bandwidth, all ENIs (shaper)
   size_t bandwidth_queue_slots_per_eni = 64;  // of those, at most this many for one ENI
+  CodelSettings bandwidth_queue_codel = {};   // each flow's CoDel (off: the fair queue alone)
   // The largest inner IPv4 packet an encapsulated path carries: kVpcMtu on an underlay that
   // takes 9001 + 52 bytes of encapsulation (loopback, jumbo NICs); the router lowers it to its
   // underlay MTU - 52 below that, so a DF packet above it is answered with fragmentation
@@ -196,7 +199,7 @@ class Pipeline {
   // pipeline_shaper.cc: the outbound bandwidth queues.
   void refresh_queues();
   void shape(Packet& p, const packet::PacketMeta& meta, int32_t in_index, size_t rx_bytes);
-  void drop_queued(uint32_t buffer, EniCounters* eni);
+  void drop_queued(uint32_t buffer, EniCounters* eni, DropReason reason);
   void release_queued(uint64_t now_ns);
   // The entry for the packet (cached, or classified and installed), or nullptr when the
   // packet was dropped by its connection (p's verdict is then set).

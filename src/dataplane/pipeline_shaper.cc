@@ -8,10 +8,12 @@
 // process(); nothing allocates per packet (a queue is made per ENI a program swap brings).
 // Counting: a queued packet counts as held when it arrives (its rx bytes then, and its
 // flow-log record as accepted), as encapsulate when it leaves; one dropped from a full queue
-// as a drop, bw_out_allowance_exceeded, on its ENI.
+// as a drop, bw_out_allowance_exceeded, on its ENI; one CoDel drops as it leaves (codel.h) as
+// bw_out_queue_delay, and one it marks CE instead in the ENI's ce_marked.
 #include "dataplane/flow_hash.h"
 #include "dataplane/pipeline.h"
 #include "dataplane/trace_note.h"
+#include "packet/ecn.h"
 
 namespace openvpc::dataplane {
 
@@ -24,7 +26,9 @@ void Pipeline::refresh_queues() {
     if (queue->empty() || (program_ && program_->find_local_eni(id) >= 0)) continue;
     auto counters = eni_counters_.find(id);
     EniCounters* eni = counters == eni_counters_.end() ? nullptr : counters->second.get();
-    while (!queue->empty()) drop_queued(queue->drop_longest().handle, eni);
+    while (!queue->empty()) {
+      drop_queued(queue->drop_longest().handle, eni, DropReason::bw_out_allowance_exceeded);
+    }
   }
   if (!program_) return;
   for (const LocalEni& eni : program_->local_enis) {
@@ -44,10 +48,10 @@ uint64_t Pipeline::queued_bytes(uint32_t eni) const {
   return it == queues_.end() ? 0 : it->second->queued_bytes();
 }
 
-void Pipeline::drop_queued(uint32_t buffer, EniCounters* eni) {
+void Pipeline::drop_queued(uint32_t buffer, EniCounters* eni, DropReason reason) {
   ++counters_.verdicts[size_t(Verdict::drop)];
-  ++counters_.drops[size_t(DropReason::bw_out_allowance_exceeded)];
-  if (eni != nullptr) ++eni->drops[size_t(DropReason::bw_out_allowance_exceeded)];
+  ++counters_.drops[size_t(reason)];
+  if (eni != nullptr) ++eni->drops[size_t(reason)];
   queue_pool_.release(buffer);
   --queued_;
 }
@@ -70,7 +74,7 @@ void Pipeline::shape(Packet& p, const packet::PacketMeta& meta, int32_t in_index
       note(trace_, "allowance", [] { return std::string("bandwidth queue full: dropped"); });
       return drop_packet(p, DropReason::bw_out_allowance_exceeded);
     }
-    drop_queued(victim.handle, eni);
+    drop_queued(victim.handle, eni, DropReason::bw_out_allowance_exceeded);
   }
   const uint32_t buffer = queue_pool_.acquire();
   if (buffer == PacketPool::kNone || p.size > queue_pool_.capacity()) {
@@ -88,20 +92,36 @@ void Pipeline::shape(Packet& p, const packet::PacketMeta& meta, int32_t in_index
   queued.data = copy.data;
   queued.headroom = copy.headroom;
   queued.capacity = copy.capacity;
-  queue.push(buffer, uint32_t(rx_bytes), flow_worker_hash(meta.tuple));
+  queue.push(buffer, uint32_t(rx_bytes), flow_worker_hash(meta.tuple), now_ns_);
   ++queued_;
   p.verdict = Verdict::held;
   p.drop_reason = DropReason::none;
   p.out_port = Port{};
 }
 
-// Each ENI's queue lets go, in DRR order, what its bucket pays for now.
+// Each ENI's queue lets go, in DRR order, what its bucket pays for now. CoDel judges a packet
+// once, when the bucket can pay for it: one it drops costs no tokens; one it marks (the
+// outer header is ECN-capable: RFC 6040 copied the inner ECN there, and the receiving router
+// hands CE on to the inner packet) leaves like any other.
 void Pipeline::release_queued(uint64_t now_ns) {
+  const CodelSettings& codel = config_.bandwidth_queue_codel;
   for (size_t i = 0; i < queue_by_index_.size(); ++i) {
     FairQueue& queue = *queue_by_index_[i];
     while (!queue.empty()) {
       const FairQueue::Entry next = queue.peek();
-      if (!allowances_.pay_out(int32_t(i), next.bytes, now_ns)) break;
+      if (!allowances_.can_pay_out(int32_t(i), next.bytes, now_ns)) break;
+      if (codel.enabled && queue.codel_drops(codel, now_ns)) {
+        uint8_t* outer = queued_packets_[next.handle].data;
+        EniCounters* eni = counters_by_index_[i];
+        if ((outer[1] & packet::kEcnMask) == packet::kEcnNotEct) {
+          queue.drop_head();
+          drop_queued(next.handle, eni, DropReason::bw_out_queue_delay);
+          continue;
+        }
+        packet::set_ip_ecn(outer, packet::kEcnCe);
+        if (eni != nullptr) ++eni->ce_marked;
+      }
+      allowances_.pay_out(int32_t(i), next.bytes, now_ns);
       queue.pop();
       --queued_;
       released_queue_buffers_.push_back(next.handle);

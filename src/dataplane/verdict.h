@@ -113,6 +113,7 @@ enum class DropReason : uint8_t {
   bw_in_allowance_exceeded,
   bw_out_allowance_exceeded,
   linklocal_allowance_exceeded,
+  bw_out_queue_delay,
   count_,  // keep last
 };
 inline constexpr size_t kDropReasonCount = size_t(DropReason::count_);
@@ -251,6 +252,9 @@ inline constexpr std::array<DropReasonInfo, kDropReasonCount> kDropReasons = {{
      "over the source ENI's outbound bandwidth allowance"},
     {DropReason::linklocal_allowance_exceeded, "linklocal_allowance_exceeded", false,
      "over the ENI's allowance for the router's own services (ARP, DHCP, DNS, ICMP echo)"},
+    {DropReason::bw_out_queue_delay, "bw_out_queue_delay", false,
+     "waited in the ENI's bandwidth queue past CoDel's target (RFC 8289; not ECN-capable, "
+     "else marked CE: ce_marked)"},
 }};
 
 namespace detail {

@@ -44,6 +44,9 @@ inline constexpr std::array kEniTrafficFields = {
                                          "Frames delivered to the instance on the ENI."},
     CounterField<dataplane::EniCounters>{"tx_bytes", &dataplane::EniCounters::tx_bytes,
                                          "Bytes delivered to the instance on the ENI."},
+    CounterField<dataplane::EniCounters>{
+        "ce_marked", &dataplane::EniCounters::ce_marked,
+        "Packets the ENI's bandwidth queue (CoDel) marked CE instead of dropping them."},
 };
 
 // openvpc_pipeline_<name>_total; counters.json pipeline.<name>.

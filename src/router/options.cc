@@ -79,11 +79,13 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
                  "Mbit/s each ENI may send, and receive (frames the instance sends or is "
                  "given; each worker enforces it; 0: unlimited)")
       ->check(CLI::Range(0u, 100'000u));
-  std::string bandwidth_queue = "fair";
+  std::string bandwidth_queue = "fq_codel";
   app.add_option("--eni-bandwidth-queue", bandwidth_queue,
-                 "fair|none: a packet an ENI sends into the VPC over its bandwidth allowance "
-                 "waits in the ENI's queue, fair per inner flow (fair), or is dropped (none)")
-      ->check(CLI::IsMember({"fair", "none"}));
+                 "fq_codel|fair|none: a packet an ENI sends into the VPC over its bandwidth "
+                 "allowance waits in the ENI's queue, fair per inner flow, with CoDel dropping "
+                 "or marking CE what waits too long (fq_codel) or without (fair), or is dropped "
+                 "(none)")
+      ->check(CLI::IsMember({"fq_codel", "fair", "none"}));
   app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error|critical|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--state-dir", options.state_dir, "directory for counters.json");
@@ -161,7 +163,10 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   options.tap_io = tap_io == "io_uring"   ? RouterOptions::TapIo::io_uring
                    : tap_io == "syscalls" ? RouterOptions::TapIo::syscalls
                                           : RouterOptions::TapIo::automatic;
-  options.eni_bandwidth_queue = bandwidth_queue == "fair";
+  options.eni_bandwidth_queue = bandwidth_queue == "fair" ? RouterOptions::BandwidthQueue::fair
+                                : bandwidth_queue == "none"
+                                    ? RouterOptions::BandwidthQueue::none
+                                    : RouterOptions::BandwidthQueue::fq_codel;
   if (underlay_mtu != "auto") {
     char* end = nullptr;
     const unsigned long mtu = std::strtoul(underlay_mtu.c_str(), &end, 10);

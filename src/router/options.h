@@ -36,10 +36,12 @@ struct RouterOptions {
   // and Mbit/s, each direction on its own (dataplane/eni_allowance.h); 0: unlimited.
   uint32_t eni_pps_allowance = 0;
   uint32_t eni_bandwidth_allowance_mbits = 0;
-  // --eni-bandwidth-queue fair|none: what the outbound bandwidth allowance does with a packet
-  // it cannot pay for yet: fair = waits in the ENI's per-flow fair queue (a shaper,
-  // dataplane/fair_queue.h), none = dropped (a policer).
-  bool eni_bandwidth_queue = true;
+  // --eni-bandwidth-queue fq_codel|fair|none: what the outbound bandwidth allowance does with
+  // a packet it cannot pay for yet: fq_codel = waits in the ENI's per-flow fair queue (a
+  // shaper, dataplane/fair_queue.h) whose flows CoDel keeps short (dataplane/codel.h), fair =
+  // the same queue without CoDel, none = dropped (a policer).
+  enum class BandwidthQueue { fq_codel, fair, none };
+  BandwidthQueue eni_bandwidth_queue = BandwidthQueue::fq_codel;
   std::string log_level = "info";
   std::string state_dir;  // empty: no counters file
   std::string tap_prefix = "ovpc-";

@@ -78,7 +78,11 @@ void Router::start_workers() {
   context.pipeline.connection_settings = pipeline_config_.connection_settings;
   context.pipeline.allowance.packets_per_second = options_.eni_pps_allowance;
   context.pipeline.allowance.megabits_per_second = options_.eni_bandwidth_allowance_mbits;
-  context.pipeline.allowance.queue_bandwidth_out = options_.eni_bandwidth_queue;
+  using BandwidthQueue = RouterOptions::BandwidthQueue;
+  context.pipeline.allowance.queue_bandwidth_out =
+      options_.eni_bandwidth_queue != BandwidthQueue::none;
+  context.pipeline.bandwidth_queue_codel.enabled =
+      options_.eni_bandwidth_queue == BandwidthQueue::fq_codel;
   context.pipeline.connection_capacity = options_.max_connections;
   context.capture = &capture_;
   context.underlay_mtu = options_.underlay_mtu;

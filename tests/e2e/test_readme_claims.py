@@ -2,7 +2,8 @@
 
 Every name README puts in backticks that looks like a counter name (lower_snake_case) must be
 one the router exports: a drop reason or verdict of src/dataplane/verdict.h's descriptors, a
-parse error, a router counter of src/router/counter_totals.h's kWorkerCounterFields, a /metrics
+parse error, a router or per-ENI counter of src/router/counter_totals.h (kWorkerCounterFields,
+kEniTrafficFields: openvpc_eni_<name>_total), a /metrics
 family src/router/metrics_text.cc names in full, or a counters.json key listed here. The fragment-hold limits README states must
 be PipelineConfig's defaults (what openvpc-router runs with). What README says a trace shows
 for a SYN-ACK, or that later fragments are held, is checked by tests/unit/dataplane/trace_test
@@ -33,6 +34,13 @@ def worker_counter_names():
     return set(re.findall(r'WorkerCounterField\{"(\w+)"', body))
 
 
+def eni_counter_names():
+    text = (ROOT / "src/router/counter_totals.h").read_text()
+    body = text[text.index("kEniTrafficFields = {"):]
+    body = body[:body.index("};")]
+    return set(re.findall(r'CounterField<dataplane::EniCounters>\{\s*"(\w+)"', body))
+
+
 def metric_family_names():
     """The /metrics families the router names in full (src/router/metrics_text.cc)."""
     text = (ROOT / "src/router/metrics_text.cc").read_text()
@@ -46,10 +54,12 @@ def parse_error_names():
 
 def test_every_counter_name_in_readme_is_exported():
     names = descriptor_names("kDropReasons") | descriptor_names("kVerdicts") | \
-        parse_error_names() | worker_counter_names() | metric_family_names() | COUNTERS_JSON_KEYS
+        parse_error_names() | worker_counter_names() | eni_counter_names() | \
+        metric_family_names() | COUNTERS_JSON_KEYS
     assert "fragment_orphan" in names and "vlan_tagged" in names  # the parsing works
     assert "openvpc_eni_tracked_connections" in names
     assert "gso_segmented" in names and "handed_off" in names
+    assert {"rx_packets", "ce_marked"} <= eni_counter_names()
     quoted = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`", readme()))
     assert quoted, "README names no counters"
     assert quoted <= names, f"README names counters nothing exports: {sorted(quoted - names)}"

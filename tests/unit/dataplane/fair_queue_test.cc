@@ -1,6 +1,7 @@
 // fair_queue_test.cc — the DRR queue on its own: two backlogged flows share turns by bytes, a
 // newly active flow is served ahead of a backlog, drop_longest() takes from the longest
-// sub-queue, and a flow that went idle comes back as new.
+// sub-queue, a flow that went idle comes back as new, and CoDel judges each sub-queue by its
+// own packets' waiting.
 #include "dataplane/fair_queue.h"
 
 #include <gtest/gtest.h>
@@ -165,6 +166,43 @@ TEST(FairQueue, AnEmptiedFlowComesBackAndIsServed) {
   EXPECT_EQ(q.peek().handle, FairQueue::kNone);
   q.push(4, 100, kOther);
   EXPECT_EQ(take(q), 4u);
+}
+
+// CoDel per sub-queue: a backlogged flow whose packets have waited 50 ms for over an interval
+// loses its head (drop_head(), its turn not charged), while another flow's packets, just
+// arrived, leave; a flow that takes over an idle sub-queue starts with CoDel's state afresh.
+TEST(FairQueue, CodelJudgesEachSubQueueByItsOwnPackets) {
+  constexpr uint64_t kMs = 1'000'000;
+  const CodelSettings codel;
+  FairQueue q(512);
+  uint32_t handle = 0;
+  for (int i = 0; i < 200; ++i) q.push(handle++, 1000, kBulk, 0);  // all queued at 0
+  uint64_t bulk_drops = 0, other_drops = 0;
+  // From 50 ms on, one packet leaves a millisecond; flow kOther sends one a millisecond too.
+  for (uint64_t ms = 50; ms < 250; ++ms) {
+    q.push(handle++, 100, kOther, ms * kMs);
+    for (int leaving = 0; leaving < 2; ++leaving) {
+      const FairQueue::Entry next = q.peek();
+      ASSERT_NE(next.handle, FairQueue::kNone);
+      const bool bulk = next.bytes == 1000;
+      if (q.codel_drops(codel, ms * kMs)) {
+        EXPECT_EQ(q.drop_head().handle, next.handle);
+        ++(bulk ? bulk_drops : other_drops);
+      } else {
+        q.pop();
+      }
+    }
+  }
+  EXPECT_GT(bulk_drops, 0u);
+  EXPECT_EQ(other_drops, 0u);
+  while (!q.empty()) take(q);
+  // The bulk flow's sub-queue, idle now, taken by a new flow with its home slot: no drop at
+  // once, though its packet waited long (CoDel waits an interval above the target first).
+  q.push(handle++, 1000, kBulk + FairQueue::kFlows, 0);
+  q.push(handle++, 1000, kBulk + FairQueue::kFlows, 0);
+  q.push(handle++, 1000, kBulk + FairQueue::kFlows, 0);
+  ASSERT_NE(q.peek().handle, FairQueue::kNone);
+  EXPECT_FALSE(q.codel_drops(codel, 400 * kMs));
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // sends over its bandwidth allowance waits in its fair queue and leaves through released() as
 // the bucket refills; the rate over a second is the allowance (give or take one burst); a
 // small flow's packet leaves ahead of a bulk flow's backlog; the queue's bound holds and what
-// it drops is counted as bw_out_allowance_exceeded on the ENI.
+// it drops is counted as bw_out_allowance_exceeded on the ENI; with CoDel on, what waits too
+// long is dropped as bw_out_queue_delay, or marked CE when it is ECN-capable.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,6 +12,7 @@
 #include "dataplane/eni_allowance.h"
 #include "dataplane/pipeline.h"
 #include "harness.h"
+#include "packet/ecn.h"
 
 namespace openvpc::dataplane::testing {
 namespace {
@@ -23,10 +25,18 @@ constexpr uint64_t kMillisecond = 1'000'000;
 constexpr size_t kBulkPayload = 1000;  // 1,042-byte frames
 constexpr size_t kSmallPayload = 10;
 
+// The fair queue alone (--eni-bandwidth-queue fair); shaped_codel(): with CoDel (fq_codel).
 PipelineConfig shaped(uint32_t megabits_per_second) {
   PipelineConfig config{1024, 1024};
   config.allowance.megabits_per_second = megabits_per_second;
   config.allowance.queue_bandwidth_out = true;
+  config.bandwidth_queue_codel.enabled = false;
+  return config;
+}
+
+PipelineConfig shaped_codel(uint32_t megabits_per_second) {
+  PipelineConfig config = shaped(megabits_per_second);
+  config.bandwidth_queue_codel.enabled = true;
   return config;
 }
 
@@ -204,6 +214,57 @@ TEST(PipelineShaper, AnEniThatLeavesDropsWhatItQueued) {
   step(world, {}, 400, t);
   EXPECT_EQ(world.pipeline.queued_count(), 0u);
   EXPECT_EQ(drops_of(world, D::bw_out_allowance_exceeded), before + queued);
+}
+
+// An unresponsive flood keeps web1's queue full: CoDel, once its packets have waited more than
+// 5 ms for 100 ms, drops them as they leave (bw_out_queue_delay, on the ENI too), at a rising
+// rate; every packet is sent, dropped (either way) or still queued. ECN-capable packets are
+// marked CE instead and all of them leave: the outer header carries the mark (the receiving
+// router hands it to the inner packet, RFC 6040), counted as the ENI's ce_marked.
+TEST(PipelineShaper, CodelDropsWhatWaitsTooLongOrMarksItWhenEcnCapable) {
+  for (const bool ect : {false, true}) {
+    SCOPED_TRACE(ect ? "ECT(0)" : "not ECT");
+    World world(standard_program(), shaped_codel(8));
+    Input input = outbound_udp(40000, kBulkPayload);
+    if (ect) packet::set_ip_ecn(input.bytes.data() + 14, packet::kEcnEct0);
+    const std::vector<Input> inputs(4, input);
+    Tally t;
+    uint64_t marked_out = 0, ect_out = 0;
+    for (uint64_t ms = 0; ms < 1000; ++ms) {
+      step(world, inputs, ms, t);
+      for (const Packet& p : world.pipeline.released()) {
+        const uint8_t ecn = p.data[1] & packet::kEcnMask;
+        marked_out += ecn == packet::kEcnCe;
+        ect_out += ecn == packet::kEcnEct0;
+      }
+    }
+    const uint64_t evicted = drops_of(world, D::bw_out_allowance_exceeded);
+    const uint64_t delayed = drops_of(world, D::bw_out_queue_delay);
+    EXPECT_EQ(world.pipeline.counters().drops[size_t(D::bw_out_queue_delay)], delayed);
+    EXPECT_EQ(t.sent + evicted + delayed + world.pipeline.queued_count(), 4000u);
+    const EniCounters* counters = world.pipeline.eni_counters(kWeb1.id);
+    ASSERT_NE(counters, nullptr);
+    if (ect) {
+      EXPECT_EQ(delayed, 0u);
+      EXPECT_GT(counters->ce_marked, 5u);
+      EXPECT_EQ(marked_out, counters->ce_marked);
+      EXPECT_GT(ect_out, 0u);
+    } else {
+      EXPECT_GT(delayed, 5u);
+      EXPECT_EQ(counters->ce_marked, 0u);
+      EXPECT_EQ(marked_out, 0u);
+    }
+  }
+}
+
+// The same flood with CoDel off (the fair queue alone) loses nothing to queue delay.
+TEST(PipelineShaper, WithoutCodelNothingIsDroppedForWaiting) {
+  World world(standard_program(), shaped(8));
+  const std::vector<Input> inputs(4, outbound_udp(40000, kBulkPayload));
+  Tally t;
+  for (uint64_t ms = 0; ms < 1000; ++ms) step(world, inputs, ms, t);
+  EXPECT_EQ(drops_of(world, D::bw_out_queue_delay), 0u);
+  EXPECT_GT(drops_of(world, D::bw_out_allowance_exceeded), 0u);
 }
 
 }  // namespace

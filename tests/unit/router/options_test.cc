@@ -109,11 +109,16 @@ TEST(RouterOptions, EniAllowancesAreUnlimitedUnlessGiven) {
   ASSERT_TRUE(given.ok()) << given.error().message;
   EXPECT_EQ(given->eni_pps_allowance, 2000u);
   EXPECT_EQ(given->eni_bandwidth_allowance_mbits, 20u);
-  EXPECT_TRUE(defaults->eni_bandwidth_queue);  // fair
+  using BandwidthQueue = RouterOptions::BandwidthQueue;
+  EXPECT_EQ(defaults->eni_bandwidth_queue, BandwidthQueue::fq_codel);
+  auto fair = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p",
+                     "--eni-bandwidth-queue", "fair"});
+  ASSERT_TRUE(fair.ok()) << fair.error().message;
+  EXPECT_EQ(fair->eni_bandwidth_queue, BandwidthQueue::fair);
   auto policer = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p",
                         "--eni-bandwidth-queue", "none"});
   ASSERT_TRUE(policer.ok()) << policer.error().message;
-  EXPECT_FALSE(policer->eni_bandwidth_queue);
+  EXPECT_EQ(policer->eni_bandwidth_queue, BandwidthQueue::none);
   EXPECT_FALSE(parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p",
                       "--eni-bandwidth-queue", "fifo"})
                    .ok());
