@@ -5,6 +5,9 @@
 // Traffic: 64-byte TCP frames (Ethernet + IPv4 + TCP + 10 bytes), encapsulated to remote hosts.
 //   BM_CachedFlows/N  N active flows, every flow already in the flow cache (the fast path).
 //   BM_NewFlows       every packet starts a new flow (slow path + connection + flow install).
+//   BM_ShapedBulk/Q   64 cached flows of an ENI over its bandwidth allowance: every packet is
+//                     copied into the ENI's queue and released as the bucket pays (pipeline_
+//                     shaper.cc); Q 0 = the fair queue alone, 1 = with CoDel (fq_codel).
 // Each batch first copies the 256 frames into the buffers (as a port's receive would), then
 // runs Pipeline::process; both are timed.
 //
@@ -104,8 +107,9 @@ std::vector<uint8_t> frame(uint32_t flow) {
 // A pipeline over the bench program and 256 receive buffers.
 struct Bench {
   // capacity: flow-cache and connection-table entries each.
-  explicit Bench(size_t capacity)
-      : pipeline(publisher, config(capacity)), buffers(kBatch * kBufferSize) {
+  explicit Bench(size_t capacity) : Bench(config(capacity)) {}
+  explicit Bench(const dataplane::PipelineConfig& pipeline_config)
+      : pipeline(publisher, pipeline_config), buffers(kBatch * kBufferSize) {
     auto compiled = dataplane::compile(bench_program());
     if (!compiled) std::abort();
     publisher.publish(*compiled);
@@ -227,6 +231,57 @@ void BM_NewFlows(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_NewFlows)->Arg(1 << 16)->Arg(1 << 21)->Unit(benchmark::kMicrosecond);
+
+// The shaped path's cost, fair queue alone against fq_codel in one run. 32 frames of 64 flows
+// a batch; the clock advances so that the ENI's 100 Mbit/s bucket pays for 95 % of what is
+// offered: the queue stays backlogged (every packet is held, then released), and the 5 % over
+// are dropped from the longest sub-queue. Only released packets count as throughput; every
+// packet must be held or dropped from a full queue (anything else fails the run).
+void BM_ShapedBulk(benchmark::State& state) {
+  constexpr size_t kFlows = 64, kShapedBatch = 32;
+  constexpr uint64_t kMegabits = 100;
+  const auto frames = all_frames(kFlows);
+  auto config = Bench::config(cached_capacity(kFlows));
+  config.allowance.megabits_per_second = kMegabits;
+  config.allowance.queue_bandwidth_out = true;
+  config.bandwidth_queue_codel.enabled = state.range(0) != 0;
+  Bench bench(config);
+  const uint64_t batch_bytes = kShapedBatch * kFrameSize;
+  const uint64_t step_ns = batch_bytes * 8 * 1000 / kMegabits * 95 / 100;  // 95 % paid
+  uint64_t now_ns = 2'000'000'000, released = 0, unexpected = 0, offered = 0;
+  size_t first = 0;
+  // Warm-up, the clock stopped: the bucket's burst is spent and the queue fills.
+  for (int i = 0; i < 100'000 && bench.pipeline.queued_count() < 60; ++i) {
+    bench.receive(frames, kFlows, first);
+    first = (first + kShapedBatch) % kFlows;
+    bench.pipeline.process(dataplane::PacketBatch(bench.batch.data(), kShapedBatch), now_ns);
+  }
+  for (auto _ : state) {
+    bench.receive(frames, kFlows, first);
+    first = (first + kShapedBatch) % kFlows;
+    now_ns += step_ns;
+    bench.pipeline.process(dataplane::PacketBatch(bench.batch.data(), kShapedBatch), now_ns);
+    offered += kShapedBatch;
+    for (size_t i = 0; i < kShapedBatch; ++i) {
+      const auto& p = bench.batch[i];
+      const bool full = p.verdict == dataplane::Verdict::drop &&
+                        p.drop_reason == dataplane::DropReason::bw_out_allowance_exceeded;
+      unexpected += p.verdict != dataplane::Verdict::held && !full;
+    }
+    released += bench.pipeline.released().size();
+  }
+  state.counters["released_Mpps"] =
+      benchmark::Counter(double(released) / 1e6, benchmark::Counter::kIsRate);
+  state.counters["released_share"] = double(released) / double(offered);
+  if (unexpected != 0 || released * 2 < offered) {
+    state.SkipWithError((std::to_string(unexpected) +
+                         " packets neither queued nor dropped "
+                         "for a full queue, " +
+                         std::to_string(released) + " of " + std::to_string(offered) + " released")
+                            .c_str());
+  }
+}
+BENCHMARK(BM_ShapedBulk)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 // The callgrind mode's measured part: `batches` batches after warm-up.
 __attribute__((noinline)) uint64_t measure_steady_state(Bench& bench,
