@@ -25,9 +25,10 @@ uint16_t FairQueue::pop_front(List& list) {
   return flow;
 }
 
-// The flow's own sub-queue: the active one holding its hash, else the first idle one from its
-// home slot on, else (every sub-queue busy with another flow) the home slot, shared. At most
-// kFlows comparisons, on the shaped path only, beside the packet copy it already makes.
+// The flow's own sub-queue: the active one holding its hash, else its home slot while that is
+// shared (its packets may be there), else the first idle one from its home slot on, else
+// (every sub-queue busy with another flow) the home slot, shared. At most kFlows comparisons,
+// on the shaped path only, beside the packet copy it already makes.
 uint16_t FairQueue::sub_queue(uint32_t flow_hash) const {
   const size_t home = flow_hash % kFlows;
   size_t idle = kFlows;
@@ -40,6 +41,7 @@ uint16_t FairQueue::sub_queue(uint32_t flow_hash) const {
       idle = at;
     }
   }
+  if (flows_[home].shared && flows_[home].state != State::idle) return uint16_t(home);
   return uint16_t(idle != kFlows ? idle : home);
 }
 
@@ -60,8 +62,11 @@ void FairQueue::push(uint32_t handle, uint32_t bytes, uint32_t flow_hash, uint64
   flow.bytes += bytes;
   ++size_;
   queued_bytes_ += bytes;
-  if (flow.state == State::idle) {
+  if (flow.state != State::idle) {
+    if (flow.key != flow_hash) flow.shared = true;
+  } else {
     if (flow.key != flow_hash) flow.codel = {};
+    flow.shared = false;
     flow.key = flow_hash;
     flow.state = State::fresh;
     flow.deficit = kQuantum;

@@ -8,8 +8,12 @@
 // puts two flows in one sub-queue by chance (1 in 64 here), and a ping sharing the bulk flow's
 // sub-queue waits behind its whole backlog — the e2e test read ping p99 51 ms under bulk
 // against 0.65 ms idle in one CI run. A queue holds at most 64 packets per ENI (the pipeline's
-// bound), so 64 sub-queues fit every flow that can be waiting; only past that (a larger bound)
-// do flows share, by home slot. Sub-queues take turns, each spending
+// bound), so 64 sub-queues nearly always fit every flow that is waiting; but a sub-queue that
+// emptied stays on its list until its turn retires it, so now and then none is idle, and a
+// new flow then shares its home slot. A shared sub-queue keeps taking every flow whose home
+// it is until it goes idle, so that a flow with packets in it never starts a second
+// sub-queue and overtakes them (the randomized test caught that reordering). Sub-queues take
+// turns, each spending
 // up to kQuantum bytes a turn (a flow's deficit may go below zero by one packet, a TSO
 // super-frame, and it then sits out turns until its quantum pays the debt back). As in
 // fq_codel, a flow that becomes active goes on a "new" list served before the "old" ones: a
@@ -88,6 +92,7 @@ class FairQueue {
     uint32_t key = 0;         // the flow hash it holds while not idle
     uint16_t next = kNoFlow;  // in its list
     State state = State::idle;
+    bool shared = false;  // holds packets of flows other than `key` (see the header)
     CodelFlow codel;
   };
   struct List {

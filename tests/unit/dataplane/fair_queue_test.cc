@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <map>
+#include <random>
+#include <vector>
 
 namespace openvpc::dataplane {
 namespace {
@@ -203,6 +206,79 @@ TEST(FairQueue, CodelJudgesEachSubQueueByItsOwnPackets) {
   q.push(handle++, 1000, kBulk + FairQueue::kFlows, 0);
   ASSERT_NE(q.peek().handle, FairQueue::kNone);
   EXPECT_FALSE(q.codel_drops(codel, 400 * kMs));
+}
+
+// Random pushes, serves, CoDel drops and evictions against a model: every handle leaves
+// exactly once (served or dropped), each flow's packets in the order they came, and size()
+// and queued_bytes() always equal what the model holds. Flow hashes are drawn from 80 (more
+// flows than sub-queues, so some share) with colliding home slots.
+TEST(FairQueue, RandomOperationsLoseNothingAndKeepEachFlowInOrder) {
+  constexpr uint64_t kMs = 1'000'000;
+  constexpr uint32_t kHandles = 256;
+  const CodelSettings codel;
+  std::mt19937 rng(20261207);
+  FairQueue q(kHandles);
+  std::vector<uint32_t> free_handles;
+  for (uint32_t h = 0; h < kHandles; ++h) free_handles.push_back(h);
+  std::map<uint32_t, std::deque<uint32_t>> by_flow;  // the model: each flow's handles, in order
+  std::map<uint32_t, uint32_t> flow_of, bytes_of;
+  uint64_t model_bytes = 0, now = 0, left = 0, pushed = 0;
+  const auto leave = [&](uint32_t handle, bool must_be_head) {
+    ASSERT_TRUE(flow_of.count(handle)) << handle;
+    auto& queue = by_flow[flow_of[handle]];
+    ASSERT_FALSE(queue.empty());
+    if (must_be_head) {
+      ASSERT_EQ(queue.front(), handle) << "a flow's packets left out of order";
+    }
+    queue.erase(std::find(queue.begin(), queue.end(), handle));
+    model_bytes -= bytes_of[handle];
+    flow_of.erase(handle);
+    free_handles.push_back(handle);
+    ++left;
+  };
+  for (int step = 0; step < 200'000; ++step) {
+    now += std::uniform_int_distribution<uint64_t>(0, 3)(rng) * kMs / 2;
+    const int op = std::uniform_int_distribution<int>(0, 9)(rng);
+    if (op < 5 && !free_handles.empty()) {
+      const uint32_t handle = free_handles.back();
+      free_handles.pop_back();
+      const uint32_t flow = std::uniform_int_distribution<uint32_t>(0, 79)(rng) * 32 + 5;
+      const uint32_t bytes = std::uniform_int_distribution<uint32_t>(60, 9000)(rng);
+      q.push(handle, bytes, flow, now);
+      by_flow[flow].push_back(handle);
+      flow_of[handle] = flow;
+      bytes_of[handle] = bytes;
+      model_bytes += bytes;
+      ++pushed;
+    } else if (op < 9) {
+      const FairQueue::Entry next = q.peek();
+      if (next.handle == FairQueue::kNone) {
+        ASSERT_TRUE(flow_of.empty());
+        continue;
+      }
+      ASSERT_EQ(next.bytes, bytes_of[next.handle]);
+      // Flows sharing a sub-queue (more than kFlows active) keep one FIFO between them, so
+      // the order holds per flow either way.
+      if (q.codel_drops(codel, now)) {
+        ASSERT_EQ(q.drop_head().handle, next.handle);
+      } else {
+        q.pop();
+      }
+      leave(next.handle, true);
+    } else {
+      const FairQueue::Entry victim = q.drop_longest();
+      if (victim.handle == FairQueue::kNone) {
+        ASSERT_TRUE(flow_of.empty());
+        continue;
+      }
+      leave(victim.handle, true);
+    }
+    ASSERT_EQ(q.size(), flow_of.size());
+    ASSERT_EQ(q.queued_bytes(), model_bytes);
+  }
+  while (!q.empty()) leave(take(q), true);
+  EXPECT_EQ(left, pushed);
+  EXPECT_GT(pushed, 50'000u);
 }
 
 }  // namespace
