@@ -42,7 +42,7 @@ struct CodelFlow {
 };
 
 // Whether the packet leaving `flow` now, after waiting sojourn_ns, is to be dropped (or marked).
-// small_backlog: what stays queued in the flow behind it is at most one largest packet.
+// small_backlog: what stays queued in the flow behind it is at most one MTU-sized frame.
 inline bool codel_drops(CodelFlow& flow, const CodelSettings& settings, uint64_t now_ns,
                         uint64_t sojourn_ns, bool small_backlog) {
   const auto control_law = [&](uint64_t t, uint32_t count) {
