@@ -15,8 +15,8 @@
 // above the target (RFC 8289 section 5.4's MAXPACKET test; the caller tells, small_backlog).
 // The fair queue tests against one 1,514-byte frame, not the largest packet it has seen as
 // Linux's fq_codel does: that is a 64 KB TSO super-frame here, 26 ms of the allowance at
-// 20 Mbit/s, and a flow could keep a super-frame's worth of standing queue forever (measured,
-// tests/e2e/test_allowances.py: a bulk flow's RTT 28 ms that way, 15-18 ms this way).
+// 20 Mbit/s, and a flow could keep a super-frame's worth of standing queue (five times the
+// target) without ever being judged.
 //
 // Pure state machine over the times it is given (ns); no allocation, no clock of its own.
 #pragma once
