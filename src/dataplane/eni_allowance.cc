@@ -91,16 +91,15 @@ EniAllowances::Refusal EniAllowances::charge(const Charge& c, uint64_t now_ns) {
           true};
 }
 
-bool EniAllowances::pay_out(int32_t source_index, uint64_t bytes, uint64_t now_ns) {
-  if (source_index < 0 || size_t(source_index) >= by_index_.size()) return false;
-  return by_index_[size_t(source_index)]->out.bytes.take(now_ns, bytes);
-}
-
 bool EniAllowances::can_pay_out(int32_t source_index, uint64_t bytes, uint64_t now_ns) {
   if (source_index < 0 || size_t(source_index) >= by_index_.size()) return false;
   TokenBucket& bucket = by_index_[size_t(source_index)]->out.bytes;
   bucket.refill(now_ns);
   return bucket.covers(bytes);
+}
+
+void EniAllowances::pay_out(int32_t source_index, uint64_t bytes) {
+  by_index_[size_t(source_index)]->out.bytes.spend(bytes);
 }
 
 }  // namespace openvpc::dataplane

@@ -15,7 +15,7 @@
 // super-frame, whose cost is its full byte length and the packets it stands for), so that a
 // super-frame under the allowance can pass at all.
 //
-// Shaper (AllowanceSettings::queue_bandwidth_out, the router's --eni-bandwidth-queue fair): a
+// Shaper (AllowanceSettings::queue_bandwidth_out; --eni-bandwidth-queue fq_codel or fair): a
 // packet an ENI sends into the VPC (verdict encapsulate) that its outbound bandwidth bucket
 // cannot pay for now, or that would pass packets already waiting, is not dropped: charge()
 // answers `queue`, the pipeline puts it in the ENI's fair queue (fair_queue.h), and pay_out()
@@ -107,10 +107,10 @@ class EniAllowances {
   uint64_t queue_byte_limit() const {
     return std::max(kMinimumBurstBytes, bytes_per_second_ / kBurstDivisor);
   }
-  // Spends a queued packet's bytes from the ENI's outbound bucket when it has them.
-  bool pay_out(int32_t source_index, uint64_t bytes, uint64_t now_ns);
-  // Whether pay_out() would succeed now (nothing spent).
+  // Whether the ENI's outbound bucket holds a queued packet's bytes now (nothing spent: the
+  // pipeline may still drop the packet, CoDel); pay_out() then spends them.
   bool can_pay_out(int32_t source_index, uint64_t bytes, uint64_t now_ns);
+  void pay_out(int32_t source_index, uint64_t bytes);  // after can_pay_out() said yes
 
  private:
   struct Direction {

@@ -115,12 +115,12 @@ FairQueue::Entry FairQueue::take_head(Flow& flow) {
   return e;
 }
 
-FairQueue::Flow& FairQueue::serving() {
-  return flows_[fresh_.head != kNoFlow ? fresh_.head : old_.head];
+FairQueue::List& FairQueue::serving() {
+  return fresh_.head != kNoFlow ? fresh_ : old_;
 }
 
 bool FairQueue::codel_drops(const CodelSettings& settings, uint64_t now_ns) {
-  Flow& flow = serving();
+  Flow& flow = flows_[serving().head];
   assert(flow.count != 0 && flow.deficit > 0);
   const uint32_t head = flow.head;
   const uint64_t enqueued = enqueued_ns_[head];
@@ -130,14 +130,14 @@ bool FairQueue::codel_drops(const CodelSettings& settings, uint64_t now_ns) {
 }
 
 FairQueue::Entry FairQueue::drop_head() {
-  Flow& flow = serving();
+  Flow& flow = flows_[serving().head];
   assert(flow.count != 0);
   // Its flow stays on its list, possibly empty: peek() retires it in turn.
   return take_head(flow);
 }
 
 void FairQueue::pop() {
-  List& list = fresh_.head != kNoFlow ? fresh_ : old_;
+  List& list = serving();
   Flow& flow = flows_[list.head];
   assert(flow.count != 0 && flow.deficit > 0);
   flow.deficit -= take_head(flow).bytes;

@@ -105,7 +105,7 @@ class FairQueue {
   void append(List& list, uint16_t flow);
   uint16_t pop_front(List& list);
   Entry take_head(Flow& flow);
-  Flow& serving();  // the flow whose packet peek() named
+  List& serving();  // the list whose head flow's packet peek() named
 
   std::array<Flow, kFlows> flows_{};
   List fresh_;

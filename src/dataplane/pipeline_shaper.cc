@@ -121,7 +121,7 @@ void Pipeline::release_queued(uint64_t now_ns) {
         packet::set_ip_ecn(outer, packet::kEcnCe);
         if (eni != nullptr) ++eni->ce_marked;
       }
-      allowances_.pay_out(int32_t(i), next.bytes, now_ns);
+      allowances_.pay_out(int32_t(i), next.bytes);
       queue.pop();
       --queued_;
       released_queue_buffers_.push_back(next.handle);
