@@ -91,8 +91,10 @@ std::vector<TargetHealthChange> fold_target_health(const model::Region& region,
       if (!address || target.port < 1 || target.port > 65535) continue;
       auto vote = votes.find({*address, static_cast<uint16_t>(target.port)});
       if (vote == votes.end()) continue;
-      const std::string health =
-          vote->second.first >= vote->second.second ? "healthy" : "unhealthy";
+      // Unhealthy only when every node that concluded says so: then no node sends the target a
+      // new connection, which is what DescribeTargetHealth's "unhealthy" promises. One node
+      // that still finds it healthy still routes to it.
+      const std::string health = vote->second.first > 0 ? "healthy" : "unhealthy";
       if (health != target.health) {
         changes.push_back({group_arn, target.id, target.port, health});
       }

@@ -6,8 +6,10 @@
 // fold_target_health() reads the reports of the connected hosts that are in the shard of a
 // load balancer a listener of which forwards to the group (reports from other hosts, stale
 // ones of a disconnected node, and unparsable names are ignored), and decides per registered
-// target by majority of the nodes that reported it; a tie is healthy (a target is taken out
-// of service only when most of the nodes that see it agree). It maps address:port back to the
+// target: unhealthy when every node that reported it found it unhealthy, healthy when any one
+// found it healthy. Each node routes by its own checks, so "unhealthy" is recorded only once
+// no node of the shard sends the target a new connection (a majority would record it while a
+// node whose checks run later still does). It maps address:port back to the
 // target: an instance target by its instance's primary private address, an ip target by its
 // address. A target no node reported keeps what the model had. It returns only what differs
 // from the model; apply_target_health() records those (model::record_target_health), so the

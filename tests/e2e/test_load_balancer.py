@@ -301,9 +301,11 @@ def test_an_unhealthy_target_gets_no_connections_until_it_is_healthy_again(world
     took = time.monotonic() - started
     print(f"nginx stopped on t3: unhealthy after {took:.1f} s "
           f"(interval {INTERVAL} s x threshold {UNHEALTHY})")
-    counts, failed = answers(region.client, region.lb_ips[0], 300)
-    assert failed == 0 and "t3" not in counts, counts
-    start_target_servers(region, "t3", TARGETS["t3"][2])
+    try:
+        counts, failed = answers(region.client, region.lb_ips[0], 300)
+        assert failed == 0 and "t3" not in counts, counts
+    finally:  # the tests after this one want all three targets serving
+        start_target_servers(region, "t3", TARGETS["t3"][2])
     assert wait_until(lambda: health(c, region.group)[t3] == "healthy",
                       INTERVAL * HEALTHY + 10), health(c, region.group)
     assert wait_until(lambda: answers(region.client, region.lb_ips[0], 30)[0]["t3"] > 0, 10)

@@ -141,13 +141,13 @@ TEST_F(LoadBalancerControlTest, PlacementMakesItActiveAndDropsDrainedTargetsWhen
   EXPECT_EQ(region()->target_groups.at(tg_).targets[0].id, instances_[1]);
 }
 
-TEST_F(LoadBalancerControlTest, HealthIsTheShardsMajorityTiesHealthy) {
-  HyperplanePlacement placement(regions_, 2, acks_, [&] { return now_; });
-  ASSERT_TRUE(placement.set_live_nodes({"hp-a", "hp-b", "hp-c"}).ok());
+TEST_F(LoadBalancerControlTest, UnhealthyOnlyWhenEveryNodeOfTheShardSaysSo) {
+  HyperplanePlacement placement(regions_, 3, acks_, [&] { return now_; });
+  ASSERT_TRUE(placement.set_live_nodes({"hp-a", "hp-b", "hp-c", "hp-d"}).ok());
   const auto shard = region()->load_balancers.at(lb_).shard;
-  ASSERT_EQ(shard.size(), 2u);
+  ASSERT_EQ(shard.size(), 3u);
   std::string outsider = "hp-a";
-  for (const char* n : {"hp-a", "hp-b", "hp-c"}) {
+  for (const char* n : {"hp-a", "hp-b", "hp-c", "hp-d"}) {
     if (std::find(shard.begin(), shard.end(), n) == shard.end()) outsider = n;
   }
   const auto a = *program::parse_address(address_of(instances_[0]));
@@ -155,13 +155,17 @@ TEST_F(LoadBalancerControlTest, HealthIsTheShardsMajorityTiesHealthy) {
   const std::string a80 = target_report_name(a, 80), b80 = target_report_name(b, 80);
   EXPECT_EQ(a80, "target " + address_of(instances_[0]) + ":80");
 
-  auto first = node(shard[0]), second = node(shard[1]), other = node(outsider);
+  auto first = node(shard[0]), second = node(shard[1]), third = node(shard[2]);
+  auto other = node(outsider);
   first.resource_metrics = {{tg_, {{a80, 1}, {b80, 0}}}};
   second.resource_metrics = {{tg_, {{a80, 0}, {b80, 0}, {"target nonsense", 1}}}};
+  third.resource_metrics = {{tg_, {{a80, 0}, {b80, 0}}}};
   other.resource_metrics = {{tg_, {{b80, 1}}}};  // not in the shard: ignored
-  auto changes = fold_target_health(*region(), {first, second, other});
+  auto changes = fold_target_health(*region(), {first, second, third, other});
   ASSERT_EQ(changes.size(), 2u);
-  EXPECT_EQ(changes[0], (TargetHealthChange{tg_, instances_[0], 80, "healthy"}));  // a tie
+  // Two nodes of three found a unhealthy, but the first still routes to it: healthy. Every
+  // node found b unhealthy: no node sends it a new connection.
+  EXPECT_EQ(changes[0], (TargetHealthChange{tg_, instances_[0], 80, "healthy"}));
   EXPECT_EQ(changes[1], (TargetHealthChange{tg_, instances_[1], 80, "unhealthy"}));
   ASSERT_TRUE(regions_
                   .mutate([&](model::Region& r) -> Result<void> {
@@ -177,15 +181,16 @@ TEST_F(LoadBalancerControlTest, HealthIsTheShardsMajorityTiesHealthy) {
   target.id = instances_[0];
   EXPECT_EQ(model::target_health(*region(), group, target, now_).state, "healthy");
   // Recorded: the same reports change nothing more.
-  EXPECT_TRUE(fold_target_health(*region(), {first, second, other}).empty());
+  EXPECT_TRUE(fold_target_health(*region(), {first, second, third, other}).empty());
 
-  // The first node disconnects (its last report is stale): the second alone decides.
+  // The first node disconnects (its last report is stale): the other two decide.
   first.connected = false;
-  changes = fold_target_health(*region(), {first, second});
+  changes = fold_target_health(*region(), {first, second, third});
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0], (TargetHealthChange{tg_, instances_[0], 80, "unhealthy"}));
   // Nobody reports: what the model has stays.
-  EXPECT_TRUE(fold_target_health(*region(), {node(shard[0]), node(shard[1])}).empty());
+  EXPECT_TRUE(
+      fold_target_health(*region(), {node(shard[0]), node(shard[1]), node(shard[2])}).empty());
 }
 
 TEST(TargetReportName, BracketsIpv6) {
