@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "model/program_numbers.h"
@@ -356,10 +358,16 @@ Result<void> modify_load_balancer_attributes(
   return {};
 }
 
-Result<const Tags*> find_elb_tags(const Region& region, const Caller& caller,
-                                  const std::string& arn) {
-  auto owned = [&](const auto& map, std::string_view code,
-                   std::string_view noun) -> Result<const Tags*> {
+namespace {
+
+// Both overloads of find_elb_tags: through a non-const Region the lookups are non-const, so
+// the resource written is this Region's own (ResourceMap copies a shared entry on a non-const
+// access; a pointer found through the const path would name the entry the live Region shares).
+template <typename R>
+auto elb_tags(R& region, const Caller& caller, const std::string& arn)
+    -> Result<std::conditional_t<std::is_const_v<R>, const Tags*, Tags*>> {
+  using Out = std::conditional_t<std::is_const_v<R>, const Tags*, Tags*>;
+  auto owned = [&](auto& map, std::string_view code, std::string_view noun) -> Result<Out> {
     auto it = map.find(arn);
     if (it == map.end() || it->second.owner != caller.account_id) {
       return make_error(std::string(code), std::string(noun) + " '" + arn + "' not found");
@@ -378,10 +386,15 @@ Result<const Tags*> find_elb_tags(const Region& region, const Caller& caller,
   return validation("'" + arn + "' is not a valid load balancer, target group or listener ARN");
 }
 
+}  // namespace
+
+Result<const Tags*> find_elb_tags(const Region& region, const Caller& caller,
+                                  const std::string& arn) {
+  return elb_tags(region, caller, arn);
+}
+
 Result<Tags*> find_elb_tags(Region& region, const Caller& caller, const std::string& arn) {
-  auto found = find_elb_tags(std::as_const(region), caller, arn);
-  if (!found) return found.error();
-  return const_cast<Tags*>(*found);  // region is not const here
+  return elb_tags(region, caller, arn);
 }
 
 bool advance_load_balancers(Region& region, const LoadBalancerPlacement& placement, int64_t now) {

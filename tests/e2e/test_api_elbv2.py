@@ -359,6 +359,9 @@ def survives_restart(controller, ec2, elb, tenant, second_octet):
     listener = elb.create_listener(
         LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP_UDP", Port=53,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}])["Listeners"][0]
+    # Tags added to existing resources (AddTags) are written to the store like any change.
+    arns = [lb["LoadBalancerArn"], tg_arn, listener["ListenerArn"]]
+    elb.add_tags(ResourceArns=arns, Tags=[{"Key": "added", "Value": "later"}])
 
     def snapshot(client):
         return (client.describe_load_balancers(Names=["kept"])["LoadBalancers"],
@@ -369,9 +372,11 @@ def survives_restart(controller, ec2, elb, tenant, second_octet):
                 client.describe_load_balancer_attributes(
                     LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"],
                 client.describe_target_group_attributes(TargetGroupArn=tg_arn)["Attributes"],
-                client.describe_tags(ResourceArns=[lb["LoadBalancerArn"]])["TagDescriptions"])
+                client.describe_tags(ResourceArns=arns)["TagDescriptions"])
 
     before = snapshot(elb)
+    assert [{t["Key"] for t in d["Tags"]} for d in before[6]] == [{"k", "added"}, {"added"},
+                                                                  {"added"}]
     assert before[1] == [listener]
     assert before[3][0]["Target"] == {"Id": instance, "Port": 5353,
                                       "AvailabilityZone": "us-east-1b"}

@@ -417,10 +417,13 @@ TEST_F(LoadBalancerTest, TargetsMustBeInTheGroupsVpc) {
 TEST_F(LoadBalancerTest, TagsByArnAreTheOwnersOnly) {
   auto lb = *model::create_load_balancer(region_, caller_, request("t"));
   std::string tg = target_group("tg");
+  const model::Region live = region_;  // as RegionStore::mutate: the copy is written, not this
   auto tags = model::find_elb_tags(region_, caller_, lb);
   ASSERT_TRUE(tags.ok());
   (**tags)["k"] = "v";
   EXPECT_EQ(region_.load_balancers.at(lb).tags.at("k"), "v");
+  EXPECT_FALSE(live.load_balancers.at(lb).tags.contains("k"));  // a write to the live version
+                                                                // is one the store never sees
   EXPECT_EQ(code(model::find_elb_tags(region_, caller_, tg)), "ok");
   EXPECT_EQ(code(model::find_elb_tags(region_, other_, lb)), "LoadBalancerNotFound");
   EXPECT_EQ(code(model::find_elb_tags(region_, other_, tg)), "TargetGroupNotFound");
