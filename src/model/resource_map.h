@@ -2,43 +2,51 @@
 //
 // Every API mutation copies the Region and diffs the copy against the original
 // (RegionStore::mutate); with std::map both are O(N) in the region's size. A ResourceMap keeps
-// its entries in shared chunks, each a small std::map of at most kChunkMax entries, and the
-// chunks in shared segments of at most kSegmentMax chunk pointers (resource_map_segments.h), so:
+// its entries in shared chunks, each a sorted vector of at most kChunkMax pointers to shared
+// entries, and the chunks in shared segments of at most kSegmentMax chunk pointers
+// (resource_map_segments.h), so:
 //  - copying a map copies only the segment pointers (N / ~6 / ~48 reference-count increments);
-//  - a write detaches (copies) only the segment and the chunk it touches, when another map
-//    still shares them;
-//  - diff_resource_maps skips the segments, then the chunks, the two versions share, so
-//    comparing a copy with its original costs the chunks that changed, not N.
+//  - a write detaches (copies) only the segment, the chunk (its entry pointers) and the one
+//    entry it touches, when another map still shares them;
+//  - diff_resource_maps skips the segments, then the chunks, then the entries the two versions
+//    share, so comparing a copy with its original costs the entries that changed, not N.
+// Entries are shared one by one because a chunk copied whole (a std::map of values, before)
+// made a write to one security group copy and compare the ~6 groups beside it, with their
+// rules, strings and tags: most of a mutation's cost at 100k groups (bench/README.md).
 // With one flat vector of chunk pointers (before), a copy at 100k security groups did ≈8 500
 // reference-count increments and releasing it as many decrements, each a cache miss: 282 µs per
 // Region copy, 0.10 × the mutation rate at 100 groups (bench/README.md, "Mutations at 100k").
 //
 // Invariants: chunks and segments are never empty; every key of a chunk sorts before every key
-// of the next one; chunks and segments that are shared (use_count > 1) are never written. A
-// non-const iterator detaches each segment and chunk as it enters it, so non-const iteration
-// over a whole map copies every shared chunk (correct, but O(N)): read through a const map
-// (std::as_const) where a loop only reads.
+// of the next one; chunks, segments and entries that are shared (use_count > 1) are never
+// written. A non-const iterator detaches each segment and chunk as it enters it, and an entry
+// when it is dereferenced, so non-const iteration over a whole map copies every shared entry
+// (correct, but O(N)): read through a const map (std::as_const) where a loop only reads.
 //
 // Differences from std::map, all deliberate:
 //  - insert and erase invalidate iterators into the same map (chunks and segments split, merge
-//    and disappear); references to elements stay valid (chunks are node-based and split by
-//    moving nodes);
+//    and disappear); references to elements stay valid (entries live on the heap);
 //  - copying the map while holding a non-const iterator or reference into it and then writing
-//    through it writes into a chunk the copy shares: take references after the copy;
+//    through it writes into an entry the copy shares: take references after the copy;
+//  - a const reference to an entry still shared with a copy names the shared entry: a later
+//    write through a non-const path gives this map its own entry, which that reference does not
+//    see (take the reference through the non-const path, or after the write);
 //  - no node handles (extract/merge) and no hint or heterogeneous overloads.
 //
-// Threading: as std::map (const access from many threads, writes from one). A chunk or segment
-// is only ever written by a map that holds its one reference.
+// Threading: as std::map (const access from many threads, writes from one; a non-const read is
+// a write). A chunk, segment or entry is only ever written by a map that holds its one
+// reference.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <initializer_list>
 #include <iterator>
-#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -48,14 +56,41 @@
 namespace openvpc::model {
 
 // ChunkMax: a chunk splits in two when an insert takes it past this many entries. Larger chunks
-// make copies cheaper (fewer pointers) and writes dearer (a bigger chunk to copy): 8 suits
-// resources (a write copies ~6 cold security groups with their rules, not ~12: bench/README.md,
-// "chunk sizes"); the secondary index's short keys (region_index.h) take 32. SegmentMax: the
+// make copies cheaper (fewer pointers) and writes dearer (a bigger chunk of entry pointers to
+// copy, and to compare in a diff): 8 suits resources (bench/README.md, "chunk sizes"); the
+// secondary index's short keys (region_index.h) take 32. SegmentMax: the
 // chunk pointers a segment holds before it splits; a write copies one segment, a copy holds
 // N / ChunkMax / SegmentMax segment pointers (times ~1.5 for half-full chunks and segments).
 template <typename T, size_t ChunkMax = 8, size_t SegmentMax = 64>
 class ResourceMap {
-  using Chunk = std::map<std::string, T>;
+ public:
+  using value_type = std::pair<const std::string, T>;
+
+ private:
+  using Entry = std::shared_ptr<value_type>;
+  // At most ChunkMax entries in key order (resource_map_segments.h reads front_key()).
+  struct Chunk {
+    std::vector<Entry> entries;
+    const std::string& front_key() const { return entries.front()->first; }
+    size_t size() const { return entries.size(); }
+    bool empty() const { return entries.empty(); }
+    // The first entry whose key is not less than (past_equal: greater than) `key`.
+    template <typename Entries>
+    static auto bound(Entries& entries, const std::string& key, bool past_equal) {
+      if (past_equal) {
+        return std::upper_bound(entries.begin(), entries.end(), key,
+                                [](const std::string& k, const Entry& e) { return k < e->first; });
+      }
+      return std::lower_bound(entries.begin(), entries.end(), key,
+                              [](const Entry& e, const std::string& k) { return e->first < k; });
+    }
+    // The entry with `key`, or end().
+    template <typename Entries>
+    static auto find(Entries& entries, const std::string& key) {
+      auto it = bound(entries, key, false);
+      return it != entries.end() && (*it)->first == key ? it : entries.end();
+    }
+  };
   using ChunkPtr = std::shared_ptr<Chunk>;
   using Segments = detail::ChunkSegments<Chunk, SegmentMax>;
   using Position = typename Segments::Position;
@@ -66,15 +101,14 @@ class ResourceMap {
 
   using key_type = std::string;
   using mapped_type = T;
-  using value_type = std::pair<const std::string, T>;
   using size_type = size_t;
   using difference_type = std::ptrdiff_t;
 
   template <bool Const>
   class Iterator {
     using Map = std::conditional_t<Const, const ResourceMap, ResourceMap>;
-    using Inner =
-        std::conditional_t<Const, typename Chunk::const_iterator, typename Chunk::iterator>;
+    using Inner = std::conditional_t<Const, typename std::vector<Entry>::const_iterator,
+                                     typename std::vector<Entry>::iterator>;
 
    public:
     using iterator_category = std::bidirectional_iterator_tag;
@@ -89,11 +123,24 @@ class ResourceMap {
     Iterator(const Iterator<OtherConst>& other)  // NOLINT(google-explicit-constructor)
         : map_(other.map_), at_(other.at_), inner_(other.inner_) {}
 
-    reference operator*() const { return *inner_; }
-    pointer operator->() const { return &*inner_; }
+    // A non-const dereference detaches the entry: the map gets its own copy if another shares
+    // it (the chunk is this map's own already: enter() detached it).
+    reference operator*() const {
+      if constexpr (!Const) {
+        if (inner_->use_count() != 1) {
+          *inner_ = std::make_shared<value_type>(**inner_);
+        } else {  // as ChunkSegments::owned: after the other owner's last reads
+          std::atomic_thread_fence(std::memory_order_acquire);
+        }
+      }
+      return **inner_;
+    }
+    pointer operator->() const { return &**this; }
 
     Iterator& operator++() {
-      if (++inner_ == map_->segments_.chunk(at_).end()) enter(map_->segments_.next(at_), false);
+      if (++inner_ == map_->segments_.chunk(at_).entries.end()) {
+        enter(map_->segments_.next(at_), false);
+      }
       return *this;
     }
     Iterator operator++(int) {
@@ -102,7 +149,7 @@ class ResourceMap {
       return before;
     }
     Iterator& operator--() {
-      if (at_ == map_->segments_.end() || inner_ == map_->segments_.chunk(at_).begin()) {
+      if (at_ == map_->segments_.end() || inner_ == map_->segments_.chunk(at_).entries.begin()) {
         enter(map_->segments_.prev(at_), true);
       } else {
         --inner_;
@@ -134,8 +181,8 @@ class ResourceMap {
         inner_ = Inner{};
         return;
       }
-      auto& chunk = chunk_of(*map_, at);
-      inner_ = at_last ? std::prev(chunk.end()) : chunk.begin();
+      auto& entries = chunk_of(*map_, at).entries;
+      inner_ = at_last ? std::prev(entries.end()) : entries.begin();
     }
 
     static const Chunk& chunk_of(const ResourceMap& map, Position at) {
@@ -169,15 +216,18 @@ class ResourceMap {
   const_iterator find(const std::string& key) const {
     Position at = segments_.find(key);
     if (at == segments_.end()) return end();
-    const Chunk& chunk = segments_.chunk(at);
-    auto inner = chunk.find(key);
-    if (inner == chunk.end()) return end();
+    const auto& entries = segments_.chunk(at).entries;
+    auto inner = Chunk::find(entries, key);
+    if (inner == entries.end()) return end();
     return const_iterator(this, at, inner);
   }
   iterator find(const std::string& key) {
     Position at = segments_.find(key);
-    if (at == segments_.end() || !segments_.chunk(at).contains(key)) return end();
-    return iterator(this, at, segments_.own(at).find(key));
+    if (at == segments_.end()) return end();
+    const auto& reading = segments_.chunk(at).entries;
+    if (Chunk::find(reading, key) == reading.end()) return end();
+    auto& entries = segments_.own(at).entries;
+    return iterator(this, at, Chunk::find(entries, key));
   }
   bool contains(const std::string& key) const { return find(key) != end(); }
   // The first entry whose key is not less than (upper_bound: greater than) `key`; read-only:
@@ -203,22 +253,31 @@ class ResourceMap {
   // mapped-value arguments (the only way the Region's callers use it).
   template <typename Key, typename... Args>
   std::pair<iterator, bool> try_emplace(Key&& key, Args&&... args) {
-    Position at = segments_.find(key);
+    const std::string& key_ref = key;
+    Position at = segments_.find(key_ref);
     if (at == segments_.end()) {  // sorts before every key: the first chunk
       if (segments_.empty()) segments_.push_first(std::make_shared<Chunk>());
       at = segments_.begin();
     }
     Chunk& chunk = segments_.own(at);
-    auto [inner, inserted] = chunk.try_emplace(std::forward<Key>(key), std::forward<Args>(args)...);
-    if (!inserted) return {iterator(this, at, inner), false};
+    auto& entries = chunk.entries;
+    auto inner = Chunk::bound(entries, key_ref, false);
+    if (inner != entries.end() && (*inner)->first == key_ref) {
+      return {iterator(this, at, inner), false};
+    }
+    inner = entries.insert(
+        inner, std::make_shared<value_type>(std::piecewise_construct,
+                                            std::forward_as_tuple(std::forward<Key>(key)),
+                                            std::forward_as_tuple(std::forward<Args>(args)...)));
     ++size_;
-    if (chunk.size() > kChunkMax) {
-      const std::string& inserted_key = inner->first;  // a split moves the node, not its address
-      ChunkPtr upper = split(chunk);
-      const bool in_upper = inserted_key >= upper->begin()->first;
+    if (entries.size() > kChunkMax) {
+      const std::string& inserted_key = (*inner)->first;  // the entry stays where it is
+      ChunkPtr upper = split(entries);
+      const bool in_upper = inserted_key >= upper->front_key();
       Position upper_at = segments_.insert_after(at, std::move(upper));
       if (in_upper) at = upper_at;
-      inner = segments_.own(at).find(inserted_key);  // owned already: no copy
+      auto& now = segments_.own(at).entries;  // owned already: no copy
+      inner = Chunk::find(now, inserted_key);
     }
     return {iterator(this, at, inner), true};
   }
@@ -250,10 +309,11 @@ class ResourceMap {
     Position at = position.at_;
     std::string key = position->first;  // position may point into a chunk shared until detached
     Chunk& chunk = segments_.own(at);
-    auto next = chunk.erase(chunk.find(key));
+    auto& entries = chunk.entries;
+    auto next = entries.erase(Chunk::find(entries, key));
     --size_;
-    if (chunk.empty()) return at_chunk_start<false>(this, segments_.remove(at));
-    if (next == chunk.end()) return at_chunk_start<false>(this, segments_.next(at));
+    if (entries.empty()) return at_chunk_start<false>(this, segments_.remove(at));
+    if (next == entries.end()) return at_chunk_start<false>(this, segments_.next(at));
     return iterator(this, at, next);
   }
   iterator erase(iterator position) { return erase(const_iterator(position)); }
@@ -265,15 +325,16 @@ class ResourceMap {
     size_t erased = 0;
     Segments& segments = map.segments_;
     for (Position at = segments.begin(); at != segments.end();) {
-      const Chunk& reading = segments.chunk(at);
-      if (std::none_of(reading.begin(), reading.end(),
-                       [&](const value_type& entry) { return predicate(entry); })) {
+      const auto& reading = segments.chunk(at).entries;
+      auto matches = [&](const Entry& entry) { return predicate(std::as_const(*entry)); };
+      if (std::none_of(reading.begin(), reading.end(), matches)) {
         at = segments.next(at);
         continue;
       }
       Chunk& chunk = segments.own(at);
-      erased += std::erase_if(chunk, predicate);
-      at = chunk.empty() ? segments.remove(at) : segments.next(at);
+      auto& entries = chunk.entries;
+      erased += std::erase_if(entries, matches);
+      at = entries.empty() ? segments.remove(at) : segments.next(at);
     }
     map.size_ -= erased;
     return erased;
@@ -306,8 +367,8 @@ class ResourceMap {
   }
 
   // Calls visit(old, now) (pointers to entries, null for the side that lacks the key) for every
-  // key of the chunks the two maps do not share, in key order: a superset of the keys that
-  // differ, found in what the chunks that differ cost.
+  // key of the chunks the two maps do not share whose entry they do not share either, in key
+  // order: a superset of the keys that differ, found in what the entries that differ cost.
   template <typename Visit>
   friend void for_each_unshared_entry(const ResourceMap& before, const ResourceMap& after,
                                       Visit&& visit) {
@@ -317,8 +378,8 @@ class ResourceMap {
   }
 
   // Calls erased(key) for each key only in `before`, then put(key, value) for each key of
-  // `after` that is new or whose value differs, both in key order. Segments and chunks both
-  // maps share hold the same entries in both, so only the others are compared.
+  // `after` that is new or whose value differs, both in key order. Segments, chunks and entries
+  // both maps share are the same in both, so only the others are compared.
   template <typename Erased, typename Put>
   friend void diff_resource_maps(const ResourceMap& before, const ResourceMap& after,
                                  Erased&& erased, Put&& put) {
@@ -339,19 +400,17 @@ class ResourceMap {
     Position at = segments_.find(key);
     if (at == segments_.end()) return begin();  // key sorts before every entry
     const Chunk& chunk = segments_.chunk(at);
-    auto inner = past_equal ? chunk.upper_bound(key) : chunk.lower_bound(key);
-    if (inner == chunk.end()) return at_chunk_start<true>(this, segments_.next(at));
+    auto inner = Chunk::bound(chunk.entries, key, past_equal);
+    if (inner == chunk.entries.end()) return at_chunk_start<true>(this, segments_.next(at));
     return const_iterator(this, at, inner);
   }
 
-  // Moves the upper half of (owned) chunk `full` into a new chunk, returned.
-  static ChunkPtr split(Chunk& full) {
+  // Moves the upper half of an (owned) chunk's entries into a new chunk, returned.
+  static ChunkPtr split(std::vector<Entry>& full) {
     auto upper = std::make_shared<Chunk>();
-    auto middle = std::next(full.begin(), static_cast<std::ptrdiff_t>(full.size() / 2));
-    while (middle != full.end()) {
-      auto moving = middle++;
-      upper->insert(upper->end(), full.extract(moving));
-    }
+    auto middle = full.begin() + static_cast<std::ptrdiff_t>(full.size() / 2);
+    upper->entries.assign(std::make_move_iterator(middle), std::make_move_iterator(full.end()));
+    full.erase(middle, full.end());
     return upper;
   }
 
@@ -363,27 +422,30 @@ class ResourceMap {
   }
 
   // Merges the entries of two sorted chunk lists by key: visit(old, now) with null for the side
-  // that lacks the key.
+  // that lacks the key; an entry both lists hold (the very same one) is skipped.
   template <typename Visit>
   static void for_each_pair(const std::vector<const Chunk*>& olds,
                             const std::vector<const Chunk*>& nows, Visit&& visit) {
     auto old_chunk = olds.begin();
     auto now_chunk = nows.begin();
-    typename Chunk::const_iterator old_it, now_it;
-    if (old_chunk != olds.end()) old_it = (*old_chunk)->begin();
-    if (now_chunk != nows.end()) now_it = (*now_chunk)->begin();
+    typename std::vector<Entry>::const_iterator old_it, now_it;
+    if (old_chunk != olds.end()) old_it = (*old_chunk)->entries.begin();
+    if (now_chunk != nows.end()) now_it = (*now_chunk)->entries.begin();
     auto advance = [](auto& chunk, auto& it, const auto& chunks) {
-      if (++it == (*chunk)->end() && ++chunk != chunks.end()) it = (*chunk)->begin();
+      if (++it == (*chunk)->entries.end() && ++chunk != chunks.end()) {
+        it = (*chunk)->entries.begin();
+      }
     };
     while (old_chunk != olds.end() || now_chunk != nows.end()) {
-      if (now_chunk == nows.end() || (old_chunk != olds.end() && old_it->first < now_it->first)) {
-        visit(&*old_it, nullptr);
+      if (now_chunk == nows.end() ||
+          (old_chunk != olds.end() && (*old_it)->first < (*now_it)->first)) {
+        visit(old_it->get(), nullptr);
         advance(old_chunk, old_it, olds);
-      } else if (old_chunk == olds.end() || now_it->first < old_it->first) {
-        visit(nullptr, &*now_it);
+      } else if (old_chunk == olds.end() || (*now_it)->first < (*old_it)->first) {
+        visit(nullptr, now_it->get());
         advance(now_chunk, now_it, nows);
       } else {
-        visit(&*old_it, &*now_it);
+        if (*old_it != *now_it) visit(old_it->get(), now_it->get());
         advance(old_chunk, old_it, olds);
         advance(now_chunk, now_it, nows);
       }

@@ -2,11 +2,11 @@
 // a ResourceMap (resource_map.h), held in two levels so that copying it stays cheap at 100k
 // entries.
 //
-// A ResourceMap's entries live in chunks (small std::maps). With one flat vector of chunk
-// pointers, a copy of the map did one atomic reference-count increment per chunk, and dropping
-// the copy one decrement: ≈8 500 of each at 100k security groups, each a cache miss (282 µs per
-// Region copy, two thirds of a 100k mutation). Here the map holds a vector of shared *segments*,
-// each an immutable-when-shared vector of up to SegmentMax chunk pointers, so:
+// A ResourceMap's entries live in chunks (small sorted vectors of shared entries). With one flat
+// vector of chunk pointers, a copy of the map did one atomic reference-count increment per chunk,
+// and dropping the copy one decrement: ≈8 500 of each at 100k security groups, each a cache miss
+// (282 µs per Region copy, two thirds of a 100k mutation). Here the map holds a vector of shared
+// *segments*, each an immutable-when-shared vector of up to SegmentMax chunk pointers, so:
 //  - a copy copies segment pointers: N / ~6 entries a chunk / ~48 chunks a segment (≈350 at
 //    100k security groups);
 //  - a write detaches (copies) the one segment it touches (≤ SegmentMax chunk pointers), then
@@ -77,13 +77,13 @@ class ChunkSegments {
   // when key sorts before every chunk (or there are none).
   template <typename Key>
   Position find(const Key& key) const {
-    auto segment = std::partition_point(
-        segments_.begin(), segments_.end(),
-        [&](const SegmentPtr& s) { return s->front()->begin()->first <= key; });
+    auto segment =
+        std::partition_point(segments_.begin(), segments_.end(),
+                             [&](const SegmentPtr& s) { return s->front()->front_key() <= key; });
     if (segment == segments_.begin()) return end();
     const Segment& chunks = **--segment;
     auto chunk = std::partition_point(chunks.begin() + 1, chunks.end(),
-                                      [&](const ChunkPtr& c) { return c->begin()->first <= key; });
+                                      [&](const ChunkPtr& c) { return c->front_key() <= key; });
     return {static_cast<size_t>(segment - segments_.begin()),
             static_cast<size_t>(chunk - chunks.begin()) - 1};
   }
@@ -196,7 +196,7 @@ class ChunkSegments {
         }
       }
       if (j == after.end() ||
-          (i != before.end() && before.chunk(i).begin()->first <= after.chunk(j).begin()->first)) {
+          (i != before.end() && before.chunk(i).front_key() <= after.chunk(j).front_key())) {
         only_before.push_back(&before.chunk(i));
         i = before.next(i);
       } else {

@@ -104,6 +104,36 @@ TEST(ResourceMapTest, WritingACopyLeavesTheOriginalUnchanged) {
   EXPECT_GE(copy.chunks_shared_with(original) + 5, copy.chunk_count());
 }
 
+TEST(ResourceMapTest, AWriteCopiesTheOneEntryItTouchesNotItsChunk) {
+  auto [built, expected] = shuffled(1000, 11);
+  const Map& original = built;  // read only (a non-const read detaches an entry too)
+  Map copy = original;
+  copy.at(key(10)) = -10;
+  // Every other entry is the very object the original holds, even in the chunk written.
+  size_t same = 0;
+  for (int i = 0; i < 1000; ++i) {
+    same += &std::as_const(copy).at(key(i)) == &original.at(key(i)) ? 1 : 0;
+  }
+  EXPECT_EQ(same, 999u);
+  EXPECT_NE(&std::as_const(copy).at(key(10)), &original.at(key(10)));
+  EXPECT_EQ(original.at(key(10)), 10);
+  // The comparison visits that one entry, not its chunk's neighbours.
+  std::vector<std::string> visited;
+  for_each_unshared_entry(original, copy,
+                          [&](const Map::value_type* old, const Map::value_type* now) {
+                            visited.push_back(old ? old->first : now->first);
+                          });
+  EXPECT_EQ(visited, std::vector<std::string>{key(10)});
+  // Reading through a non-const map copies nothing more than writing does, and only once.
+  auto* own = &copy.at(key(10));
+  EXPECT_EQ(&copy.at(key(10)), own);
+  // A const reference taken first names the shared entry; the write gives the copy its own.
+  const int& shared = std::as_const(copy).at(key(20));
+  copy.at(key(20)) = -20;
+  EXPECT_EQ(shared, 20);
+  EXPECT_EQ(std::as_const(copy).at(key(20)), -20);
+}
+
 TEST(ResourceMapTest, AWriteThroughAnIteratorDetachesEveryChunkItEnters) {
   auto [original, expected] = shuffled(300, 5);
   Map copy = original;
