@@ -72,8 +72,6 @@ class ResourceMap {
   struct Chunk {
     std::vector<Entry> entries;
     const std::string& front_key() const { return entries.front()->first; }
-    size_t size() const { return entries.size(); }
-    bool empty() const { return entries.empty(); }
     // The first entry whose key is not less than (past_equal: greater than) `key`.
     template <typename Entries>
     static auto bound(Entries& entries, const std::string& key, bool past_equal) {
@@ -225,9 +223,10 @@ class ResourceMap {
     Position at = segments_.find(key);
     if (at == segments_.end()) return end();
     const auto& reading = segments_.chunk(at).entries;
-    if (Chunk::find(reading, key) == reading.end()) return end();
-    auto& entries = segments_.own(at).entries;
-    return iterator(this, at, Chunk::find(entries, key));
+    auto found = Chunk::find(reading, key);
+    if (found == reading.end()) return end();
+    const auto offset = found - reading.begin();  // a detached copy keeps the order
+    return iterator(this, at, segments_.own(at).entries.begin() + offset);
   }
   bool contains(const std::string& key) const { return find(key) != end(); }
   // The first entry whose key is not less than (upper_bound: greater than) `key`; read-only:
@@ -259,8 +258,7 @@ class ResourceMap {
       if (segments_.empty()) segments_.push_first(std::make_shared<Chunk>());
       at = segments_.begin();
     }
-    Chunk& chunk = segments_.own(at);
-    auto& entries = chunk.entries;
+    auto& entries = segments_.own(at).entries;
     auto inner = Chunk::bound(entries, key_ref, false);
     if (inner != entries.end() && (*inner)->first == key_ref) {
       return {iterator(this, at, inner), false};
@@ -308,8 +306,7 @@ class ResourceMap {
   iterator erase(const_iterator position) {
     Position at = position.at_;
     std::string key = position->first;  // position may point into a chunk shared until detached
-    Chunk& chunk = segments_.own(at);
-    auto& entries = chunk.entries;
+    auto& entries = segments_.own(at).entries;
     auto next = entries.erase(Chunk::find(entries, key));
     --size_;
     if (entries.empty()) return at_chunk_start<false>(this, segments_.remove(at));
@@ -331,8 +328,7 @@ class ResourceMap {
         at = segments.next(at);
         continue;
       }
-      Chunk& chunk = segments.own(at);
-      auto& entries = chunk.entries;
+      auto& entries = segments.own(at).entries;
       erased += std::erase_if(entries, matches);
       at = entries.empty() ? segments.remove(at) : segments.next(at);
     }
