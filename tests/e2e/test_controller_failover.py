@@ -8,6 +8,7 @@ killed with SIGKILL: both routers reattach to a live one within 2 s (the control
 /metrics say who is connected), a change made through a surviving controller's API reaches
 them, and no ping is lost.
 """
+import re
 import signal
 import subprocess
 import time
@@ -70,5 +71,8 @@ def test_routers_fail_over_to_another_controller(region):
     assert summary, out
     sent, received = (int(w) for w in summary[0].replace(",", "").split()[0:4:3])
     print(f"pings across the failover: {sent} sent, {received} received")
-    assert sent > 20 and received == sent, summary
+    # SIGINT makes ping print its summary at once, so the last echo may still be on its way
+    # (CI saw 53 of 54): every echo but that one must have been answered.
+    answered = {int(m) for m in re.findall(r"icmp_seq=(\d+)", out)}
+    assert sent > 20 and set(range(1, sent)) <= answered, (summary, sorted(answered))
     region.controller = region.controllers[0]  # close() stops the others by list
