@@ -16,8 +16,14 @@
 // the run (in a temporary folder) and a certificate per router, whose host id the server
 // checks against every Hello.
 //
+// --streams-per-connection K lets K routers share one channel (K HTTP/2 streams on one TCP
+// connection): the server still serves one Subscribe stream, one host table entry and one ACK
+// per router, but holds a descriptor per connection, so 50,000 routers fit under an open-files
+// limit of 20,000 (this sandbox's, which only CAP_SYS_RESOURCE could raise). Real routers each
+// have their own connection; compare with K = 1 at a size where both run.
+//
 //   mapping-load [--routers 1000] [--changes 20] [--mappings 100] [--members 50] [--no-apply]
-//                [--tls] [--serial] [--threads N]
+//                [--tls] [--serial] [--threads N] [--streams-per-connection K]
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
@@ -55,10 +61,11 @@ struct LoadOptions {
   int changes = 20;
   int mappings = 100;
   int members = 50;
-  bool apply = true;    // routers apply each update (decode + delta), as a real one does
-  bool tls = false;     // mutual TLS (made before the fork: both sides inherit it)
-  bool serial = false;  // publish() per host instead of publish_all()
-  int threads = 0;      // MappingServerOptions::publish_threads
+  bool apply = true;               // routers apply each update (decode + delta), as a real one does
+  bool tls = false;                // mutual TLS (made before the fork: both sides inherit it)
+  bool serial = false;             // publish() per host instead of publish_all()
+  int threads = 0;                 // MappingServerOptions::publish_threads
+  int streams_per_connection = 1;  // routers sharing one channel (plaintext only)
 };
 
 // The run's PKI: the server's credentials and one per router (index = host number).
@@ -135,8 +142,13 @@ class LightRouter final : public grpc::ClientBidiReactor<wire::RouterMessage, wi
   std::vector<std::unique_ptr<wire::MappingService::Stub>> stubs;
   std::vector<std::unique_ptr<LightRouter>> routers;
   for (int i = 0; i < options.routers; ++i) {
+    if (i % options.streams_per_connection != 0) {  // another stream on the group's connection
+      routers.push_back(std::make_unique<LightRouter>(stubs.back().get(),
+                                                      "host-" + std::to_string(i), options.apply));
+      continue;
+    }
     grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection per router
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection per channel
     args.SetMaxReceiveMessageSize(-1);
     std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
     if (tls) {
@@ -265,12 +277,19 @@ LoadOptions parse(int argc, char** argv) {
       o.serial = true;
     else if (flag == "--threads")
       o.threads = value();
+    else if (flag == "--streams-per-connection")
+      o.streams_per_connection = value();
     else {
       std::fprintf(stderr,
                    "usage: mapping-load [--routers N] [--changes N] [--mappings N] [--members N] "
-                   "[--no-apply] [--tls] [--serial] [--threads N]\n");
+                   "[--no-apply] [--tls] [--serial] [--threads N] [--streams-per-connection K]\n");
       std::exit(2);
     }
+  }
+  if (o.streams_per_connection < 1 || (o.tls && o.streams_per_connection != 1)) {
+    // With TLS each router proves its host id with its own certificate: its own connection.
+    std::fprintf(stderr, "--streams-per-connection must be >= 1, and 1 with --tls\n");
+    std::exit(2);
   }
   return o;
 }
@@ -433,9 +452,9 @@ int run_controller(const LoadOptions& o, const LoadTls* tls, pid_t child, int po
     return std::fprintf(stderr, "routers never synced\n"), 1;
   double connect_s = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
-      "routers=%d (%s) connected and ACKed their snapshot in %.2f s; server RSS %s, threads "
-      "%s\n",
-      o.routers, tls ? "mutual TLS" : "plaintext", connect_s,
+      "routers=%d (%s, %d per connection) connected and ACKed their snapshot in %.2f s; "
+      "server RSS %s, threads %s\n",
+      o.routers, tls ? "mutual TLS" : "plaintext", o.streams_per_connection, connect_s,
       proc_status(getpid(), "VmRSS").c_str(), proc_status(getpid(), "Threads").c_str());
 
   Timings t;
@@ -470,12 +489,15 @@ int run_controller(const LoadOptions& o, const LoadTls* tls, pid_t child, int po
 int main(int argc, char** argv) {
   using namespace openvpc::mapping;
   LoadOptions options = parse(argc, argv);
-  // Each side holds a descriptor per router, plus gRPC's own (a few hundred at most).
-  if (const rlim_t files = raise_file_limit(); rlim_t(options.routers) + 512 > files) {
+  // Each side holds a descriptor per connection, plus gRPC's own (a few hundred at most).
+  const int connections =
+      (options.routers + options.streams_per_connection - 1) / options.streams_per_connection;
+  if (const rlim_t files = raise_file_limit(); rlim_t(connections) + 512 > files) {
     return std::fprintf(stderr,
-                        "%d routers need more than the %llu open files this process may have "
-                        "(raising the hard limit needs CAP_SYS_RESOURCE)\n",
-                        options.routers, static_cast<unsigned long long>(files)),
+                        "%d connections need more than the %llu open files this process may "
+                        "have (raising the hard limit needs CAP_SYS_RESOURCE; "
+                        "--streams-per-connection shares connections)\n",
+                        connections, static_cast<unsigned long long>(files)),
            2;
   }
   std::optional<LoadTls> tls;
