@@ -468,7 +468,9 @@ std::string program_to_json(const Program& p) {
                            load_balancers_json(p)}) {
     j.update(part);
   }
-  return j.dump(2) + "\n";
+  // A name from a forged or corrupted update may hold bytes that are not UTF-8: shown as U+FFFD
+  // rather than thrown (nlohmann's default).
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace openvpc::program

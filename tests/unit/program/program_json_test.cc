@@ -90,6 +90,19 @@ TEST(ProgramJson, RoundTripKeepsEveryField) {
   EXPECT_EQ(program_to_json(*back), program_to_json(p));
 }
 
+// A forged mapping update can name a VPC with bytes that are not UTF-8 (the fuzz target
+// fuzz_mapping_update found that this threw): they print as U+FFFD, and the output loads.
+TEST(ProgramJson, NamesThatAreNotUtf8PrintAsReplacementCharacters) {
+  Program p = sample();
+  p.vpcs[0].name = "bl\xffue";
+  std::string text;
+  ASSERT_NO_THROW(text = program_to_json(p));
+  EXPECT_NE(text.find("bl\xef\xbf\xbdue"), std::string::npos);
+  auto loaded = program_from_json(text);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->vpcs[0].name, "bl\xef\xbf\xbdue");
+}
+
 TEST(ProgramJson, DefaultsForAbsentFields) {
   const auto p = program_from_json(
       R"({"host_underlay": "192.168.0.1", "router_mac": "02:00:00:00:00:01",
