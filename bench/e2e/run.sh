@@ -2,7 +2,8 @@
 # run.sh -- openvpc end to end against the peers (issue #7), in one run.
 #
 # Usage: sudo bash bench/e2e/run.sh [--reps N] [--only openvpc] [--load-seconds S] [--pps]
-#                                   [--peers p1,p2,...] [--no-profile] [--nice N] [--keep-logs] [-h]
+#                                   [--peers p1,p2,...] [--no-profile] [--nice N] [--keep-logs]
+#                                   [--router-cpus C1,C2] [-h]
 #
 # Measures openvpc with the same loads and topology as ../shared/peers/baseline.sh and runs
 # that script (a private copy, so its last-run.txt is not overwritten) in the same run:
@@ -36,6 +37,9 @@
 # at that niceness, so that other work on a shared VM (compilers) disturbs the loads less;
 # softirq work deferred to ksoftirqd still runs at the default priority.
 #
+# --router-cpus C1,C2 pins router h1's worker to CPU C1 and h2's to C2 (openvpc-router --cpus);
+# the load tools stay wherever the scheduler puts them.
+#
 # Takes the binaries from OPENVPC_BUILD (default: build/ of this checkout); builds nothing.
 # Tears down everything it made (processes by PID, namespaces and links by name) on every
 # exit path, and checks that nothing is left. Needs root, iproute2, iperf3, wrk, nginx, jq,
@@ -68,6 +72,7 @@ PEERS="ovs-geneve-ct,kernel-vxlan-nft,tapfwd,veth-direct"
 PROFILE=1
 PPS=0
 KEEP_LOGS=0
+ROUTER_CPUS=""
 NICE=0
 
 # The current unit runs in a background subshell: its PIDs and instance ids also go to files
@@ -208,15 +213,16 @@ openvpc_up() {
   wait_file "$u/api-port" 20 && wait_file "$u/mapping-port" 20 && wait_file "$u/data/admin-credentials" 20 \
     || { tail -5 "$u/controller.log" >&2; die "controller did not start"; }
   ENDPOINT=http://127.0.0.1:$(cat "$u/api-port")
-  local h addr
+  local h addr cpus
   for h in h1 h2; do
-    case $h in h1) addr=$UNDERLAY_1 ;; h2) addr=$UNDERLAY_2 ;; esac
+    case $h in h1) addr=$UNDERLAY_1 cpus=${ROUTER_CPUS%%,*} ;; h2) addr=$UNDERLAY_2 cpus=${ROUTER_CPUS##*,} ;; esac
     mkdir -p "$u/state-$h"
     # Mutual TLS to the mapping service, as by default: the host's certificate from the CA.
     "$CLI_BIN" host add --data-dir "$u/data" --id $h --role router --out "$u/tls-$h" \
       || die "cannot issue $h its certificate"
     "$ROUTER_BIN" --host-id $h --underlay-ip $addr --controller "127.0.0.1:$(cat "$u/mapping-port")" \
-      --tls-dir "$u/tls-$h" --tap-prefix $TAP_PREFIX --state-dir "$u/state-$h" --log-level info >"$u/router-$h.log" 2>&1 &
+      --tls-dir "$u/tls-$h" --tap-prefix $TAP_PREFIX --state-dir "$u/state-$h" --log-level info \
+      ${cpus:+--cpus "$cpus"} >"$u/router-$h.log" 2>&1 &
     ROUTER_PIDS+=($!)
     echo $! >>"$WORK/pids-routers"
   done
@@ -624,7 +630,7 @@ run_unit() {
 }
 
 # ----------------------------------------------------------------------------- main
-usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
 
 main() {
   while [ $# -gt 0 ]; do
@@ -637,6 +643,7 @@ main() {
       --pps) PPS=1; shift ;;
       --nice) NICE=${2:?}; shift 2 ;;
       --keep-logs) KEEP_LOGS=1; shift ;;
+      --router-cpus) ROUTER_CPUS=${2:?}; shift 2 ;;
       -h|--help) usage; exit 0 ;;
       *) usage >&2; exit 2 ;;
     esac
@@ -665,6 +672,7 @@ main() {
   [ -n "$ONLY" ] || [ -f "$PEERS_DIR/baseline.sh" ] || die "no $PEERS_DIR/baseline.sh (OPENVPC_PEERS_DIR)"
   GUARD=$((DUR + 25))
   [[ $NICE =~ ^-?[0-9]+$ ]] || die "--nice wants an integer"
+  [ -z "$ROUTER_CPUS" ] || [[ $ROUTER_CPUS =~ ^[0-9]+,[0-9]+$ ]] || die "--router-cpus wants C1,C2"
   [ "$NICE" = 0 ] || renice -n "$NICE" -p $$ >/dev/null   # inherited by all we start
 
   acquire_lock

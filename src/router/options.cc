@@ -3,9 +3,11 @@
 #include "mapping/mapping_client.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 
 #include "program/cidr.h"
+#include "router/cpu_affinity.h"
 
 namespace openvpc::router {
 
@@ -67,6 +69,10 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
   program->excludes(controller);
   controller->excludes(program);
   app.add_option("--workers", options.worker_count, "worker threads")->check(CLI::Range(1u, 64u));
+  std::string cpus;
+  app.add_option("--cpus", cpus,
+                 "CPUs the workers run on, as taskset -c takes them (0-3,6): worker i on the "
+                 "list's i-th, round-robin (default: any)");
   app.add_option("--max-connections", options.max_connections,
                  "tracked connections per worker, all ENIs together (rounded up to a power of "
                  "two)")
@@ -175,6 +181,19 @@ Result<RouterOptions> parse_options(int argc, const char* const* argv) {
                         "--underlay-mtu must be auto or 1280-65536: " + underlay_mtu);
     }
     options.underlay_mtu = uint32_t(mtu);
+  }
+  if (!cpus.empty()) {
+    auto list = parse_cpu_list(cpus);
+    if (!list) return list.error();
+    const std::vector<unsigned> allowed = allowed_cpus();
+    for (unsigned cpu : *list) {
+      if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
+        return make_error("options.invalid", "--cpus: CPU " + std::to_string(cpu) +
+                                                 " is not one this process may run on (" +
+                                                 format_cpu_list(allowed) + ")");
+      }
+    }
+    options.cpus = std::move(*list);
   }
   for (const auto& text : instances) {
     auto binding = parse_instance(text);

@@ -30,6 +30,9 @@ struct RouterOptions {
   std::string tls_dir;
   bool insecure = false;
   unsigned worker_count = 1;
+  // --cpus LIST: worker i runs on cpus[i mod size] (cpu_affinity.h); empty: wherever the
+  // scheduler puts it.
+  std::vector<unsigned> cpus;
   // Tracked connections each worker's table holds (all its ENIs together; a power of two).
   size_t max_connections = size_t{1} << 16;
   // --eni-pps-allowance N / --eni-bandwidth-allowance MBITS: every ENI's packets per second

@@ -125,6 +125,16 @@ void Router::start_workers() {
     workers_.push_back(std::make_unique<Worker>(i, context, std::move(*raw), std::move(batch)));
   }
   for (auto& worker : workers_) worker->start();
+  std::string placement;  // "worker 0 on CPU 1, ..." for the log
+  for (size_t i = 0; i < workers_.size() && !options_.cpus.empty(); ++i) {
+    const unsigned cpu = options_.cpus[i % options_.cpus.size()];
+    if (auto pinned = workers_[i]->pin(cpu); !pinned) {
+      spdlog::critical("--cpus: {}", pinned.error().message);
+      std::exit(1);  // asked for and not given: running unpinned would hide it
+    }
+    placement += (placement.empty() ? "" : ", ") + fmt::format("worker {} on CPU {}", i, cpu);
+  }
+  if (!placement.empty()) spdlog::info("{}: {}", options_.host_id, placement);
   spdlog::info("{}: {} worker(s) running, underlay {}:{}, MTU {} ({}), TAP I/O {}",
                options_.host_id, count, status_.underlay_address, packet::kGenevePort,
                context.underlay_mtu, mtu_source, tap_io);

@@ -15,6 +15,7 @@
 #include "packet/bytes.h"
 #include "packet/checksum.h"
 #include "packet/geneve.h"
+#include "router/cpu_affinity.h"
 #include "router/underlay_segments.h"
 
 namespace openvpc::router {
@@ -96,6 +97,10 @@ Worker::~Worker() {
 
 void Worker::start() {
   thread_ = std::thread([this] { run(); });
+}
+
+Result<void> Worker::pin(unsigned cpu) {
+  return pin_thread(thread_, cpu);
 }
 
 void Worker::stop() {

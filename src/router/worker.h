@@ -139,6 +139,8 @@ class Worker {
 
   void start();
   void stop();  // asks and joins
+  // After start(): the worker thread runs on `cpu` only (--cpus, cpu_affinity.h).
+  Result<void> pin(unsigned cpu);
   WorkerSnapshot snapshot() const;
 
  private:

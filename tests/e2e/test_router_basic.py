@@ -50,9 +50,15 @@ def region(request, build_dir: Path):
     workers, underlay_mtu, tap_io = request.param
     extra = ["--underlay-mtu", str(underlay_mtu)] if underlay_mtu else []
     extra += ["--tap-io", tap_io] if tap_io else []
+    # Two workers are pinned (--cpus), in the reverse of the allowed CPUs' order, so that
+    # worker 0 does not land on the first CPU by chance.
+    allowed = sorted(os.sched_getaffinity(0))
+    cpus = (allowed[::-1] * 2)[:workers] if workers > 1 else []
+    extra += ["--cpus", ",".join(map(str, cpus))] if cpus else []
     programs = two_host_programs(HOSTS, allowed_tcp_ports=(80, 5201))
     routers, helpers = [], []
     state = {"workers": workers, "underlay_mtu": underlay_mtu, "tap_io": tap_io or "auto",
+             "cpus": cpus,
              "tag": tag, "work": work,
              "ns_a": ns_a, "ns_b": ns_b, "routers": routers,
              "helpers": helpers, "programs": programs,
@@ -294,6 +300,31 @@ def test_iperf3_tcp_between_hosts_crosses_as_super_frames(region):
         assert handed_whole > 100 and cut_for_handoff * 10 <= handed_whole, \
             (handed_whole, cut_for_handoff)
     assert gbits >= 0.1 * kernel, (gbits, kernel)
+
+
+def cpus_allowed(pid):
+    """Each thread's Cpus_allowed_list, from /proc."""
+    lists = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        status = (task / "status").read_text()
+        lists.append(re.search(r"^Cpus_allowed_list:\s*(\S+)$", status, re.M).group(1))
+    return lists
+
+
+def test_workers_run_on_the_cpus_given(region):
+    """--cpus pins worker i to the list's i-th CPU; without it no thread is pinned (unless the
+    whole process is allowed only one CPU)."""
+    allowed = sorted(os.sched_getaffinity(0))
+    for router in region["routers"]:
+        lists = cpus_allowed(router.proc.pid)
+        pinned = sorted(int(x) for x in lists if re.fullmatch(r"\d+", x))
+        if not region["cpus"]:
+            assert len(allowed) == 1 or not pinned, lists
+            continue
+        if len(allowed) > 1:  # every other thread (main, gRPC, flow-log writer) is not pinned
+            assert pinned == sorted(region["cpus"]), (lists, region["cpus"])
+        placement = ", ".join(f"worker {i} on CPU {c}" for i, c in enumerate(region["cpus"]))
+        assert placement in router.log_path.read_text(), placement
 
 
 def test_sigterm_removes_namespaces_and_taps(region):

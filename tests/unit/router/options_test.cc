@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
+
+#include "router/cpu_affinity.h"
 
 namespace openvpc::router {
 namespace {
@@ -26,6 +29,31 @@ TEST(RouterOptions, ParsesEveryFlag) {
   EXPECT_EQ(o->instances[1].namespace_name, "ns-b");
   EXPECT_EQ(o->mtu, 9001u);
   EXPECT_TRUE(o->tso);  // TSO through the instance TAPs is on by default
+}
+
+TEST(RouterOptions, CpusAreCheckedAgainstTheOnesThisProcessMayUse) {
+  auto none = parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p"});
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_TRUE(none->cpus.empty());  // default: not pinned
+  const std::vector<unsigned> allowed = allowed_cpus();
+  ASSERT_FALSE(allowed.empty());
+  const std::string last = std::to_string(allowed.back());
+  const std::string list = last + "," + std::to_string(allowed.front());
+  auto given = parse(
+      {"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--cpus", list.c_str()});
+  ASSERT_TRUE(given.ok()) << given.error().message;
+  EXPECT_EQ(given->cpus, (std::vector<unsigned>{allowed.back(), allowed.front()}));
+  auto unavailable =
+      parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--cpus", "1023"});
+  ASSERT_FALSE(unavailable.ok());
+  EXPECT_EQ(unavailable.error().code, "options.invalid");
+  EXPECT_NE(unavailable.error().message.find("CPU 1023 is not one this process may run on"),
+            std::string::npos)
+      << unavailable.error().message;
+  auto malformed =
+      parse({"--host-id", "h1", "--underlay-ip", "127.0.0.2", "--program", "p", "--cpus", "0-"});
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.error().code, "options.invalid");
 }
 
 TEST(RouterOptions, TsoCanBeTurnedOff) {
