@@ -402,15 +402,21 @@ TrackResult ConntrackTable::open_new(EniEntry& e, const ConnectionKey& key, uint
 }
 
 size_t ConntrackTable::sweep(uint32_t now, size_t slot_budget) {
+  // Runs after every batch, and a router woken for a few frames runs many small batches: an
+  // empty table costs nothing, and the cursor wraps with a mask (the slot count is a power of
+  // two), not a division per slot (64 of them were ~170 ns a call).
+  if (count_ == 0) return 0;
+  const size_t wrap = slots_.size() - 1;
+  size_t cursor = sweep_cursor_;
   size_t freed = 0;
-  for (size_t i = 0; i < slot_budget; ++i) {
-    const uint32_t slot = uint32_t(sweep_cursor_);
-    sweep_cursor_ = (sweep_cursor_ + 1) % slots_.size();
+  for (size_t i = 0; i < slot_budget; ++i, cursor = (cursor + 1) & wrap) {
+    const uint32_t slot = uint32_t(cursor);
     if (tag_at(slot) != 0 && is_expired(slot, now)) {
       release(slot);
       ++freed;
     }
   }
+  sweep_cursor_ = cursor;
   return freed;
 }
 

@@ -44,6 +44,25 @@ TEST(ConntrackTable, ReplyFindsTheConnectionOpenedByTheRequest) {
             Verdict::new_connection);  // another ENI has its own connections
 }
 
+// The per-batch sweep walks a few slots a call and wraps at the end of the table: small
+// budgets over several calls free every expired connection once, and nothing live.
+TEST(ConntrackTable, SmallSweepsWrapAroundTheTableAndFreeEachExpiredConnectionOnce) {
+  auto table = make_table(1000, 16);  // 2 buckets x 8 ways: 16 slots
+  ASSERT_EQ(table.capacity(), 16u);
+  EXPECT_EQ(table.sweep(1000, 64), 0u);  // empty
+  for (uint32_t i = 0; i < 10; ++i) {
+    const Endpoints e{packet::IpAddress::v4(0x0a000100 + i), packet::IpAddress::v4(0x0a000002)};
+    ASSERT_TRUE(table.open(kEni, parsed(testing::udp_packet(e, true)), i < 6 ? 100 : 1000).ok());
+  }
+  ASSERT_EQ(table.count(), 10u);
+  size_t freed = 0;
+  for (int call = 0; call < 11; ++call) freed += table.sweep(200, 3);  // 33 slots: two laps
+  EXPECT_EQ(freed, 6u);  // the six opened at 100 (single UDP: 30 s); not the four at 1000
+  EXPECT_EQ(table.count(), 4u);
+  EXPECT_EQ(table.sweep(2000, 5) + table.sweep(2000, 5) + table.sweep(2000, 6), 4u);
+  EXPECT_EQ(table.count(), 0u);
+}
+
 TEST(ConntrackTable, AConnectionRemembersTheLoadBalancerItCameThroughBothWays) {
   auto table = make_table();
   const auto e = Endpoints::v4();
