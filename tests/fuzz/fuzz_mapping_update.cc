@@ -17,6 +17,8 @@
 #include <fstream>
 #include <string>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "dataplane/compiled_program.h"
 #include "fuzz_program.h"
 #include "mapping.pb.h"
@@ -59,6 +61,10 @@ void run(const program::Program& program) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // Inputs with invalid UTF-8 in string fields fail to parse, as they should; protobuf would
+  // also log each one.
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
   if (const char* dir = std::getenv("FUZZ_MAPPING_UPDATE_SEEDS")) {
     write_seeds(dir);
     std::exit(0);
