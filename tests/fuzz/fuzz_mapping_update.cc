@@ -17,10 +17,9 @@
 #include <fstream>
 #include <string>
 
-#include <google/protobuf/stubs/logging.h>
-
 #include "dataplane/compiled_program.h"
 #include "fuzz_program.h"
+#include "fuzz_protobuf_setup.h"
 #include "mapping.pb.h"
 #include "mapping/program_codec.h"
 #include "mapping/program_delta.h"
@@ -61,15 +60,7 @@ void run(const program::Program& program) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  // Inputs with invalid UTF-8 in string fields fail to parse, as they should; protobuf would
-  // also log each one.
-  google::protobuf::SetLogHandler(
-      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
-  if (const char* dir = std::getenv("FUZZ_MAPPING_UPDATE_SEEDS")) {
-    write_seeds(dir);
-    std::exit(0);
-  }
-  return 0;
+  return fuzzing::set_up_protobuf_target("FUZZ_MAPPING_UPDATE_SEEDS", write_seeds);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -20,10 +20,9 @@
 #include <string>
 #include <vector>
 
-#include <google/protobuf/stubs/logging.h>
-
 #include "controller/metrics.h"
 #include "controller/target_health.h"
+#include "fuzz_protobuf_setup.h"
 #include "mapping.pb.h"
 #include "mapping/host_table.h"
 #include "model/load_balancer.h"
@@ -120,15 +119,7 @@ void write_seeds(const std::string& dir) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  // Inputs with invalid UTF-8 in string fields fail to parse, as they should; protobuf would
-  // also log each one.
-  google::protobuf::SetLogHandler(
-      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
-  if (const char* dir = std::getenv("FUZZ_ROUTER_MESSAGES_SEEDS")) {
-    write_seeds(dir);
-    std::exit(0);
-  }
-  return 0;
+  return fuzzing::set_up_protobuf_target("FUZZ_ROUTER_MESSAGES_SEEDS", write_seeds);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
